@@ -1,0 +1,449 @@
+//! Contexts: creation, identity, policy settings and callbacks.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::sync::Arc;
+
+use super::siptls_ctx;
+use crate::clock::Clock;
+use crate::context::{siptls_role, Context, PemNames};
+use crate::crl::MissingCrl;
+use crate::error::{siptls_result, siptls_result::*};
+use crate::ffi::{self, UserData};
+use crate::names::NameCheck;
+use crate::verify::{siptls_verify_status, ClientAuth, Report};
+
+/// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub enum siptls_client_auth {
+    /// Mutual TLS: clients must present a certificate that verifies (default).
+    SIPTLS_CLIENT_AUTH_REQUIRED = 0,
+    /// Ask for a certificate and verify it when sent; let clients without one in.
+    SIPTLS_CLIENT_AUTH_OPTIONAL = 1,
+    /// Do not ask clients for a certificate.
+    SIPTLS_CLIENT_AUTH_OFF = 2,
+}
+
+/// How a client matches the server's certificate to the peer name.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub enum siptls_name_check {
+    /// RFC 5922 SIP domain rules (default).
+    SIPTLS_NAME_CHECK_SIP = 0,
+    /// RFC 6125 host-name rules with wildcards, for non-SIP peers.
+    SIPTLS_NAME_CHECK_HOSTNAME = 1,
+}
+
+/// What to do with a certificate whose issuer has no loaded CRL.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub enum siptls_missing_crl {
+    /// Accept it (default): CRLs add checks, they are not required.
+    SIPTLS_MISSING_CRL_ALLOW = 0,
+    /// Refuse it with SIPTLS_VERIFY_REVOCATION_UNKNOWN.
+    SIPTLS_MISSING_CRL_DENY = 1,
+}
+
+/// The callback's answer: accept or reject the peer.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub enum siptls_verify_decision {
+    SIPTLS_VERIFY_ACCEPT = 0,
+    /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.
+    SIPTLS_VERIFY_REJECT = 1,
+}
+
+/// One verification of a peer certificate chain, shown to the verify
+/// callback. Every pointer is valid only during the callback.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_verify_report {
+    /// Our role in the connection.
+    pub role: siptls_role,
+    /// What the checks found.
+    pub status: siptls_verify_status,
+    /// The trust entry that anchored the chain, or SIPTLS_TRUST_ID_NONE.
+    pub trust_id: u32,
+    /// CA certificates in the verified path, the trust entry included; 0 for a pinned certificate.
+    pub depth: u32,
+    /// The name checked against the certificate ("" when none).
+    pub peer_name: *const c_char,
+    /// The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
+    pub leaf_der: *const u8,
+    pub leaf_der_len: usize,
+    /// The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
+    pub identities: *const c_char,
+    /// Human-readable explanation of the status.
+    pub detail: *const c_char,
+    /// True when the context allows overrides and the status is a failure:
+    /// accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
+    pub override_allowed: bool,
+}
+
+/// Called once per verification, on the thread driving the session.
+/// Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT. Rejecting a chain that
+/// passed fails the handshake (access_denied); accepting one that failed
+/// changes nothing unless overrides are enabled.
+#[allow(non_camel_case_types)]
+pub type siptls_verify_cb = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, report: *const siptls_verify_report) -> c_int,
+>;
+
+/// The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
+/// and return true, or return false while the clock is not synchronized.
+#[allow(non_camel_case_types)]
+pub type siptls_time_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, seconds_out: *mut u64) -> bool>;
+
+/// File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
+/// ("privateKey.pem", "publickey.pem", "CAList.pem").
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_pem_names {
+    pub private_key: *const c_char,
+    pub certificate: *const c_char,
+    pub ca_list: *const c_char,
+}
+
+/// Creates a context for `role` (a `siptls_role`), with no identity, an empty
+/// trust table, mutual TLS required, CA depth cap 4, TLS 1.2 and 1.3.
+///
+/// # Safety
+/// `ctx_out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_new(role: u32, ctx_out: *mut *mut siptls_ctx) -> siptls_result {
+    ffi::call(|| {
+        let ctx_out = unsafe { ffi::arg_out(ctx_out, "ctx_out")? };
+        *ctx_out = std::ptr::null_mut();
+        let role = ffi::arg_enum(role, "role", |r| match r {
+            0 => Some(siptls_role::SIPTLS_ROLE_CLIENT),
+            1 => Some(siptls_role::SIPTLS_ROLE_SERVER),
+            _ => None,
+        })?;
+        *ctx_out = ffi::to_c(siptls_ctx(Context::new(role)));
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Frees a context. Sessions made from it keep working until freed. NULL is a no-op.
+///
+/// # Safety
+/// `ctx` must be NULL or from `siptls_ctx_new`, and not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_free(ctx: *mut siptls_ctx) {
+    ffi::call_value((), || unsafe { ffi::free_from_c(ctx) })
+}
+
+/// Sets the identity from PEM text in memory: `cert_pem` holds our
+/// certificate, optionally followed by its chain; `key_pem` the private key
+/// (PKCS#8, PKCS#1 or SEC1, unencrypted).
+///
+/// # Safety
+/// `ctx` must be a live context; the buffers readable for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_identity_pem(
+    ctx: *mut siptls_ctx,
+    cert_pem: *const u8,
+    cert_pem_len: usize,
+    key_pem: *const u8,
+    key_pem_len: usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let cert = unsafe { ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")? };
+        let key = unsafe { ffi::arg_bytes(key_pem, key_pem_len, "key_pem")? };
+        ctx.set_identity_pem(cert, key)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Sets the identity from a certificate file and a private key file.
+///
+/// # Safety
+/// `ctx` must be a live context; the paths NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_load_identity_files(
+    ctx: *mut siptls_ctx,
+    cert_path: *const c_char,
+    key_path: *const c_char,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let cert = unsafe { ffi::arg_path(cert_path, "cert_path")? };
+        let key = unsafe { ffi::arg_path(key_path, "key_path")? };
+        ctx.load_identity_files(cert, key)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Loads the three-file layout from `dir`: identity from privateKey.pem and
+/// publickey.pem, and one trust entry per certificate of CAList.pem with
+/// trust IDs `first_trust_id`, `first_trust_id + 1`, ... in file order.
+/// `names` may be NULL for the default names. All or nothing: on any error
+/// the context is unchanged. The number of trust entries added goes to `added_out`.
+///
+/// # Safety
+/// `ctx` must be a live context; `dir` NUL-terminated; `names` NULL or valid;
+/// `added_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
+    ctx: *mut siptls_ctx,
+    dir: *const c_char,
+    names: *const siptls_pem_names,
+    first_trust_id: u32,
+    added_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
+        *added_out = 0;
+        let dir = unsafe { ffi::arg_path(dir, "dir")? };
+        let names = match unsafe { names.as_ref() } {
+            None => PemNames::default(),
+            Some(n) => PemNames {
+                private_key: unsafe { ffi::arg_opt_str(n.private_key, "names->private_key")? },
+                certificate: unsafe { ffi::arg_opt_str(n.certificate, "names->certificate")? },
+                ca_list: unsafe { ffi::arg_opt_str(n.ca_list, "names->ca_list")? },
+            },
+        };
+        *added_out = ctx.load_pem_dir(dir, names, first_trust_id)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Server contexts: whether to require, request or skip client certificates
+/// (`mode` is a `siptls_client_auth`).
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_client_auth(
+    ctx: *mut siptls_ctx,
+    mode: u32,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let mode = ffi::arg_enum(mode, "mode", |m| match m {
+            0 => Some(ClientAuth::Required),
+            1 => Some(ClientAuth::Optional),
+            2 => Some(ClientAuth::Off),
+            _ => None,
+        })?;
+        ctx.set_client_auth(mode)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Caps the CA certificates in a verified path (the trust entry included):
+/// 1 to 7, default 4 (up to three intermediates).
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_max_ca_depth(
+    ctx: *mut siptls_ctx,
+    depth: u32,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.set_max_ca_depth(depth)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Bounds the protocol versions: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3).
+/// Anything older is refused: SSLv3, TLS 1.0 and 1.1 are broken.
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_versions(
+    ctx: *mut siptls_ctx,
+    min: u16,
+    max: u16,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.set_versions(min, max)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Chooses how server certificates are matched to the peer name
+/// (`mode` is a `siptls_name_check`).
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_name_check(
+    ctx: *mut siptls_ctx,
+    mode: u32,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let mode = ffi::arg_enum(mode, "mode", |m| match m {
+            0 => Some(NameCheck::Sip),
+            1 => Some(NameCheck::Hostname),
+            _ => None,
+        })?;
+        ctx.set_name_check(mode)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Lets the verify callback accept chains that failed verification. Off by
+/// default; every override is reported as SIPTLS_VERIFY_OVERRIDDEN.
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_allow_override(
+    ctx: *mut siptls_ctx,
+    allow: bool,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.set_allow_override(allow)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// What to do when no loaded CRL covers a certificate (`policy` is a `siptls_missing_crl`).
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
+    ctx: *mut siptls_ctx,
+    policy: u32,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let policy = ffi::arg_enum(policy, "policy", |p| match p {
+            0 => Some(MissingCrl::Allow),
+            1 => Some(MissingCrl::Deny),
+            _ => None,
+        })?;
+        ctx.set_missing_crl_policy(policy)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Registers the verification report callback (NULL removes it). It runs on
+/// whichever thread drives the session being verified.
+///
+/// # Safety
+/// `ctx` must be a live context; `callback` must stay callable with
+/// `userdata` from any thread until replaced or the context and its sessions are freed.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
+    ctx: *mut siptls_ctx,
+    callback: siptls_verify_cb,
+    userdata: *mut c_void,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let userdata = UserData(userdata);
+        let callback = callback.map(|cb| {
+            Arc::new(move |report: &Report<'_>| {
+                let userdata = userdata;
+                let text = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
+                let (peer_name, identities, detail) = (
+                    text(report.peer_name),
+                    text(report.identities),
+                    text(report.detail),
+                );
+                let c_report = siptls_verify_report {
+                    role: report.role,
+                    status: report.status,
+                    trust_id: report.trust_id,
+                    depth: report.depth,
+                    peer_name: peer_name.as_ptr(),
+                    leaf_der: if report.leaf.is_empty() {
+                        std::ptr::null()
+                    } else {
+                        report.leaf.as_ptr()
+                    },
+                    leaf_der_len: report.leaf.len(),
+                    identities: identities.as_ptr(),
+                    detail: detail.as_ptr(),
+                    override_allowed: report.override_allowed,
+                };
+                // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
+                unsafe {
+                    cb(userdata.0, &c_report)
+                        == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as c_int
+                }
+            }) as crate::verify::VerifyCallback
+        });
+        ctx.set_verify_callback(callback)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Uses the gateway's clock for certificate validity (NULL: the system clock).
+/// When the callback returns false, verification fails with SIPTLS_VERIFY_CLOCK_UNSET.
+///
+/// # Safety
+/// As `siptls_ctx_set_verify_callback`.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_time_callback(
+    ctx: *mut siptls_ctx,
+    callback: siptls_time_cb,
+    userdata: *mut c_void,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let userdata = UserData(userdata);
+        let clock = match callback {
+            None => Clock::System,
+            Some(cb) => Clock::Gateway(Arc::new(move || {
+                let userdata = userdata;
+                let mut seconds = 0u64;
+                // SAFETY: as registered by the caller.
+                unsafe { cb(userdata.0, &mut seconds) }.then_some(seconds)
+            })),
+        };
+        ctx.set_clock(clock)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Appends TLS secrets in NSS key log format to `path` (for Wireshark);
+/// NULL stops logging. Debugging only: the file decrypts the traffic.
+///
+/// # Safety
+/// `ctx` must be a live context; `path` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
+    ctx: *mut siptls_ctx,
+    path: *const c_char,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let path = if path.is_null() {
+            None
+        } else {
+            Some(unsafe { ffi::arg_path(path, "path")? })
+        };
+        ctx.set_keylog_file(path)?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Copies the detail text of the most recent failed call on this context.
+///
+/// # Safety
+/// `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_last_error(
+    ctx: *const siptls_ctx,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = unsafe { ffi::arg_ref(ctx, "ctx")? };
+        unsafe { ffi::copy_text(&ctx.0.last_error(), buf, cap, len_out) }
+    })
+}

@@ -1,0 +1,50 @@
+//! Result codes, status names, versions and the per-thread error detail.
+
+use std::ffi::c_char;
+
+use crate::error::siptls_result;
+use crate::ffi;
+use crate::verify::siptls_verify_status;
+
+/// The static, NUL-terminated description of a result code (never NULL;
+/// unknown numbers get "unknown result code").
+#[no_mangle]
+pub extern "C" fn siptls_result_str(result: u32) -> *const c_char {
+    ffi::call_value(c"internal error".as_ptr(), || {
+        crate::error::from_number(result)
+            .map_or(c"unknown result code", siptls_result::description)
+            .as_ptr()
+    })
+}
+
+/// The static name of a verification status, e.g. "UNKNOWN_CA" (never NULL).
+#[no_mangle]
+pub extern "C" fn siptls_verify_status_str(status: u32) -> *const c_char {
+    ffi::call_value(c"internal error".as_ptr(), || {
+        crate::verify::status_from_number(status)
+            .map_or(c"UNKNOWN_STATUS", siptls_verify_status::name)
+            .as_ptr()
+    })
+}
+
+/// The library version, e.g. "0.1.0" (static).
+#[no_mangle]
+pub extern "C" fn siptls_version() -> *const c_char {
+    ffi::call_value(c"".as_ptr(), || {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    })
+}
+
+/// Copies the detail text of the last failed siptls call on this thread.
+///
+/// # Safety
+/// `buf` must be writable for `cap` bytes; `len_out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_last_error(
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> siptls_result {
+    let detail = ffi::last_error();
+    ffi::call(|| unsafe { ffi::copy_text(&detail, buf, cap, len_out) })
+}

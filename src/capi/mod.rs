@@ -1,0 +1,18 @@
+//! The C API: thin `extern "C"` wrappers over the safe core. Each export
+//! checks its pointers through `ffi`, runs inside `ffi::call`, and returns a
+//! `siptls_result`. Outputs come last, through pointers.
+
+pub mod context;
+pub mod error;
+pub mod session;
+pub mod trust;
+
+/// A TLS configuration for one role, shared by many sessions and threads.
+/// Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
+#[allow(non_camel_case_types)]
+pub struct siptls_ctx(pub(crate) crate::context::Context);
+
+/// One TLS connection. Create with `siptls_session_new`, free with
+/// `siptls_session_free`. Drive it from one thread at a time.
+#[allow(non_camel_case_types)]
+pub struct siptls_session(pub(crate) crate::session::Session);

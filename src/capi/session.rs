@@ -1,0 +1,320 @@
+//! Sessions: creation, the sans-I/O byte pump, state queries.
+
+use std::ffi::{c_char, CString};
+use std::sync::LazyLock;
+
+use super::{siptls_ctx, siptls_session};
+use crate::context::siptls_role;
+use crate::error::{siptls_result, siptls_result::*};
+use crate::ffi;
+use crate::session::{siptls_close_state, Session};
+use crate::trust::SIPTLS_TRUST_ID_NONE;
+use crate::verify::siptls_verify_status;
+
+/// A session's state, filled by `siptls_session_get_info`.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_session_info {
+    pub role: siptls_role,
+    /// The handshake is still running: keep pumping; do not write yet.
+    pub handshaking: bool,
+    /// Ciphertext is waiting: call `siptls_session_take` and send it.
+    pub wants_send: bool,
+    /// 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
+    pub protocol_version: u16,
+    /// IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
+    pub cipher_suite: u16,
+    pub close_state: siptls_close_state,
+    /// Whether a peer certificate verification has happened (the fields below are set).
+    pub verified: bool,
+    /// Final verification status (after the callback's decision).
+    pub verify_status: siptls_verify_status,
+    /// What the checks found before the callback (differs when overridden or rejected).
+    pub verify_checked: siptls_verify_status,
+    /// Trust entry that anchored the peer's chain, or SIPTLS_TRUST_ID_NONE.
+    pub trust_id: u32,
+    /// CA certificates in the verified path, the trust entry included; 0 when pinned.
+    pub depth: u32,
+    /// The fatal alert the peer sent (TLS AlertDescription), or -1.
+    pub alert_received: i32,
+    /// The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
+    pub failed: bool,
+}
+
+/// Creates a session from a context. Client contexts need `peer_name`: the
+/// SIP domain, host name or IP literal to reach (SNI and certificate check).
+/// Server contexts take NULL. The session keeps the context's configuration
+/// as it is now; later context changes apply to later sessions.
+///
+/// # Safety
+/// `ctx` must be a live context; `peer_name` NULL or NUL-terminated; `session_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_new(
+    ctx: *const siptls_ctx,
+    peer_name: *const c_char,
+    session_out: *mut *mut siptls_session,
+) -> siptls_result {
+    ffi::call(|| {
+        let session_out = unsafe { ffi::arg_out(session_out, "session_out")? };
+        *session_out = std::ptr::null_mut();
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let peer_name = unsafe { ffi::arg_opt_str(peer_name, "peer_name")? };
+        let session = ctx.record(Session::new(ctx, peer_name))?;
+        *session_out = ffi::to_c(siptls_session(session));
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Frees a session (without sending anything: close first for a clean end).
+/// NULL is a no-op.
+///
+/// # Safety
+/// `session` must be NULL or from `siptls_session_new`, not in use, and not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_free(session: *mut siptls_session) {
+    ffi::call_value((), || unsafe { ffi::free_from_c(session) })
+}
+
+/// Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
+/// says how many were taken: all, except when undelivered plaintext fills the
+/// receive buffer (read it, then feed the rest; SIPTLS_BUFFER_FULL when none
+/// could be taken). On a TLS or verification failure the session fails and
+/// holds an alert: take it, send it, close the socket.
+///
+/// # Safety
+/// `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_feed(
+    session: *mut siptls_session,
+    data: *const u8,
+    len: usize,
+    consumed_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out")? };
+        *consumed_out = 0;
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        let data = unsafe { ffi::arg_bytes(data, len, "data")? };
+        let (code, consumed) = session.with(|s| s.feed(data))?;
+        *consumed_out = consumed;
+        Ok(code)
+    })
+}
+
+/// Takes ciphertext to send into `buf` (room for `cap` bytes); how much goes
+/// to `written_out`. SIPTLS_AGAIN when there is nothing to send.
+///
+/// # Safety
+/// `session` must be live; `buf` writable for `cap` bytes; `written_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_take(
+    session: *mut siptls_session,
+    buf: *mut u8,
+    cap: usize,
+    written_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let written_out = unsafe { ffi::arg_out(written_out, "written_out")? };
+        *written_out = 0;
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
+        let (code, written) = session.with(|s| s.take(buf))?;
+        *written_out = written;
+        Ok(code)
+    })
+}
+
+/// Queues plaintext (a SIP message) for sending, once the handshake is
+/// done. `accepted_out` may be less than `len` when the send buffer is full:
+/// take and send ciphertext, then write the rest.
+///
+/// # Safety
+/// `session` must be live; `data` readable for `len` bytes; `accepted_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_write(
+    session: *mut siptls_session,
+    data: *const u8,
+    len: usize,
+    accepted_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let accepted_out = unsafe { ffi::arg_out(accepted_out, "accepted_out")? };
+        *accepted_out = 0;
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        let data = unsafe { ffi::arg_bytes(data, len, "data")? };
+        let (code, accepted) = session.with(|s| s.write(data))?;
+        *accepted_out = accepted;
+        Ok(code)
+    })
+}
+
+/// Reads received plaintext into `buf`; how much goes to `read_out`.
+/// SIPTLS_AGAIN: none yet. SIPTLS_PEER_CLOSED: the peer sent close_notify and
+/// everything has been read. SIPTLS_ERR_TRUNCATED: the transport ended without it.
+///
+/// # Safety
+/// `session` must be live; `buf` writable for `cap` bytes; `read_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_read(
+    session: *mut siptls_session,
+    buf: *mut u8,
+    cap: usize,
+    read_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let read_out = unsafe { ffi::arg_out(read_out, "read_out")? };
+        *read_out = 0;
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
+        let (code, read) = session.with(|s| s.read(buf))?;
+        *read_out = read;
+        Ok(code)
+    })
+}
+
+/// Queues close_notify. Take and send it; the peer's own close_notify then
+/// shows as SIPTLS_PEER_CLOSED from `siptls_session_read`.
+///
+/// # Safety
+/// `session` must be live.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_close(session: *mut siptls_session) -> siptls_result {
+    ffi::call(|| {
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        session.with(|s| s.close())?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Tells the session the transport ended (recv returned 0). Without a prior
+/// close_notify the session reports truncation.
+///
+/// # Safety
+/// `session` must be live.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_transport_closed(
+    session: *mut siptls_session,
+) -> siptls_result {
+    ffi::call(|| {
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        session.with(|s| s.transport_closed())?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Fills `info_out` with the session's state.
+///
+/// # Safety
+/// `session` must be live; `info_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_get_info(
+    session: *const siptls_session,
+    info_out: *mut siptls_session_info,
+) -> siptls_result {
+    ffi::call(|| {
+        let info_out = unsafe { ffi::arg_out(info_out, "info_out")? };
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        let (role, info) = session.with(|s| Ok((s.role(), s.info())))?;
+        let verify = info.verify.as_ref();
+        *info_out = siptls_session_info {
+            role,
+            handshaking: info.handshaking,
+            wants_send: info.wants_send,
+            protocol_version: info.protocol_version,
+            cipher_suite: info.cipher_suite,
+            close_state: info.close_state,
+            verified: verify.is_some(),
+            verify_status: verify.map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.status),
+            verify_checked: verify.map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.checked),
+            trust_id: verify.map_or(SIPTLS_TRUST_ID_NONE, |v| v.trust_id),
+            depth: verify.map_or(0, |v| v.depth),
+            alert_received: info.alert_received.map_or(-1, i32::from),
+            failed: info.failed,
+        };
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// The peer's certificate number `index` (0: its own, then its chain), DER.
+/// The pointer stays valid until the session is freed. SIPTLS_ERR_INVALID_ARGUMENT
+/// past the end of the chain (or before the peer sent one).
+///
+/// # Safety
+/// `session` must be live; `der_out` and `len_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_peer_cert(
+    session: *const siptls_session,
+    index: usize,
+    der_out: *mut *const u8,
+    len_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let der_out = unsafe { ffi::arg_out(der_out, "der_out")? };
+        let len_out = unsafe { ffi::arg_out(len_out, "len_out")? };
+        *der_out = std::ptr::null();
+        *len_out = 0;
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        let (ptr, len) = session.with(|s| {
+            let chain = s.peer_certificates();
+            chain
+                .get(index)
+                .map(|cert| (cert.as_ref().as_ptr(), cert.as_ref().len()))
+                .ok_or_else(|| {
+                    crate::error::Error::new(
+                        SIPTLS_ERR_INVALID_ARGUMENT,
+                        format!(
+                            "index {index}: the peer's chain holds {} certificates",
+                            chain.len()
+                        ),
+                    )
+                })
+        })?;
+        *der_out = ptr;
+        *len_out = len;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Copies the detail text of the session's most recent failure (for a
+/// verification failure: the reason, trust ID and names involved).
+///
+/// # Safety
+/// `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_last_error(
+    session: *const siptls_session,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
+        let detail = session.with(|s| Ok(s.detail().to_string()))?;
+        unsafe { ffi::copy_text(&detail, buf, cap, len_out) }
+    })
+}
+
+/// Names of the suites we can negotiate, NUL-terminated, made once.
+static SUITE_NAMES: LazyLock<Vec<(u16, CString)>> = LazyLock::new(|| {
+    rustls::crypto::aws_lc_rs::default_provider()
+        .cipher_suites
+        .iter()
+        .map(|s| {
+            let suite = s.suite();
+            let name = suite.as_str().unwrap_or("unnamed suite");
+            (u16::from(suite), CString::new(name).unwrap_or_default())
+        })
+        .collect()
+});
+
+/// The static name of a cipher suite number, e.g. "TLS13_AES_256_GCM_SHA384";
+/// "unknown" for suites siptls does not offer.
+#[no_mangle]
+pub extern "C" fn siptls_cipher_suite_name(suite: u16) -> *const c_char {
+    ffi::call_value(c"unknown".as_ptr(), || {
+        SUITE_NAMES
+            .iter()
+            .find(|(id, _)| *id == suite)
+            .map_or(c"unknown".as_ptr(), |(_, name)| name.as_ptr())
+    })
+}

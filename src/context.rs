@@ -1,0 +1,520 @@
+//! A context: one role's configuration, shared by many sessions on many threads.
+//!
+//! Edits go to a mutable `Config` under a lock; each successful edit builds a
+//! new immutable `Snapshot` (rustls config plus verification policy) and swaps
+//! it in. Sessions hold the snapshot they started with, so reloading
+//! certificates or trust never disturbs a call in progress, and the byte pump
+//! never touches a context lock. An edit that fails changes nothing.
+
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::{Mutex, RwLock};
+use rustls::client::Resumption;
+use rustls::crypto::CryptoProvider;
+use rustls::server::NoServerSessionStorage;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
+
+use crate::clock::Clock;
+use crate::crl::{self, Crl, MissingCrl};
+use crate::error::{siptls_result::*, Error, Result};
+use crate::identity;
+use crate::keylog::KeyLogFile;
+use crate::names::NameCheck;
+use crate::pem;
+use crate::trust::{TrustEntry, TrustTable, SIPTLS_MAX_TRUST_ENTRIES};
+use crate::verify::{
+    ClientAuth, Policy, PolicySettings, Verifier, VerifyCallback, SIPTLS_MAX_CA_DEPTH_LIMIT,
+};
+
+/// Which end of the TLS connection a context serves.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum siptls_role {
+    SIPTLS_ROLE_CLIENT = 0,
+    SIPTLS_ROLE_SERVER = 1,
+}
+
+pub const SIPTLS_TLS12: u16 = 0x0303;
+pub const SIPTLS_TLS13: u16 = 0x0304;
+
+/// aws-lc-rs with rustls' defaults: every suite rustls implements is AEAD
+/// (AES-GCM, ChaCha20-Poly1305), and it has no SSLv3, TLS 1.0/1.1, RC4 or CBC.
+static PROVIDER: LazyLock<Arc<CryptoProvider>> =
+    LazyLock::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+
+/// Default file names of the reference gateway's three-file layout.
+pub(crate) const DEFAULT_KEY_FILE: &str = "privateKey.pem";
+pub(crate) const DEFAULT_CERT_FILE: &str = "publickey.pem";
+pub(crate) const DEFAULT_CA_FILE: &str = "CAList.pem";
+
+/// What a context is configured with.
+#[derive(Clone)]
+struct Config {
+    identity: Option<Arc<CertifiedKey>>,
+    trust: TrustTable,
+    crls: Vec<Crl>,
+    policy: PolicySettings,
+    min_version: u16,
+    max_version: u16,
+    keylog: Option<Arc<KeyLogFile>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            identity: None,
+            trust: TrustTable::default(),
+            crls: Vec::new(),
+            policy: PolicySettings::default(),
+            min_version: SIPTLS_TLS12,
+            max_version: SIPTLS_TLS13,
+            keylog: None,
+        }
+    }
+}
+
+/// The rustls side of a snapshot.
+pub enum TlsConfig {
+    Client(Arc<ClientConfig>),
+    Server(Arc<ServerConfig>),
+    /// A server cannot accept connections until it has an identity.
+    ServerWithoutIdentity,
+}
+
+/// Everything a new session needs, frozen.
+pub struct Snapshot {
+    pub tls: TlsConfig,
+    pub policy: Arc<Policy>,
+}
+
+pub struct Context {
+    role: siptls_role,
+    config: Mutex<Config>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    last_error: Mutex<String>,
+}
+
+fn config_error(e: rustls::Error) -> Error {
+    Error::new(SIPTLS_ERR_CONFIG, e.to_string())
+}
+
+fn versions(min: u16, max: u16) -> Vec<&'static SupportedProtocolVersion> {
+    [
+        (SIPTLS_TLS12, &rustls::version::TLS12),
+        (SIPTLS_TLS13, &rustls::version::TLS13),
+    ]
+    .into_iter()
+    .filter(|(v, _)| (min..=max).contains(v))
+    .map(|(_, version)| version)
+    .collect()
+}
+
+impl Snapshot {
+    fn build(role: siptls_role, config: &Config) -> Result<Self> {
+        let policy = Arc::new(Policy::new(
+            role,
+            config.policy.clone(),
+            &config.trust,
+            config.crls.clone(),
+            PROVIDER.signature_verification_algorithms,
+        ));
+        let verifier = Arc::new(Verifier(policy.clone()));
+        let versions = versions(config.min_version, config.max_version);
+        let tls = match role {
+            siptls_role::SIPTLS_ROLE_CLIENT => {
+                let builder = ClientConfig::builder_with_provider(PROVIDER.clone())
+                    .with_protocol_versions(&versions)
+                    .map_err(config_error)?
+                    .dangerous()
+                    .with_custom_certificate_verifier(verifier);
+                let mut tls = match &config.identity {
+                    Some(identity) => builder.with_client_cert_resolver(Arc::new(
+                        SingleCertAndKey::from(identity.clone()),
+                    )),
+                    None => builder.with_no_client_auth(),
+                };
+                // Every connection is verified in full and reported; a SIP
+                // trunk connects rarely, so resumption buys little.
+                tls.resumption = Resumption::disabled();
+                if let Some(keylog) = &config.keylog {
+                    tls.key_log = keylog.clone();
+                }
+                TlsConfig::Client(Arc::new(tls))
+            }
+            siptls_role::SIPTLS_ROLE_SERVER => match &config.identity {
+                None => TlsConfig::ServerWithoutIdentity,
+                Some(identity) => {
+                    let mut tls = ServerConfig::builder_with_provider(PROVIDER.clone())
+                        .with_protocol_versions(&versions)
+                        .map_err(config_error)?
+                        .with_client_cert_verifier(verifier)
+                        .with_cert_resolver(Arc::new(SingleCertAndKey::from(identity.clone())));
+                    tls.session_storage = Arc::new(NoServerSessionStorage {});
+                    tls.send_tls13_tickets = 0;
+                    if let Some(keylog) = &config.keylog {
+                        tls.key_log = keylog.clone();
+                    }
+                    TlsConfig::Server(Arc::new(tls))
+                }
+            },
+        };
+        Ok(Self { tls, policy })
+    }
+}
+
+/// Trust IDs `first, first+1, ...` for `count` entries, refusing to wrap.
+fn consecutive_ids(first: u32, count: usize) -> Result<impl Iterator<Item = u32>> {
+    let last = u32::try_from(count)
+        .ok()
+        .and_then(|n| first.checked_add(n.saturating_sub(1)))
+        .filter(|&last| last != crate::trust::SIPTLS_TRUST_ID_NONE)
+        .ok_or_else(|| {
+            Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                format!(
+                    "trust IDs from {first} for {count} certificates run past the largest trust ID"
+                ),
+            )
+        })?;
+    Ok(first..=last)
+}
+
+/// File names for the three-file layout; `None` keeps the default name.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PemNames<'a> {
+    pub private_key: Option<&'a str>,
+    pub certificate: Option<&'a str>,
+    pub ca_list: Option<&'a str>,
+}
+
+impl Context {
+    pub fn new(role: siptls_role) -> Self {
+        let config = Config::default();
+        let snapshot =
+            Snapshot::build(role, &config).expect("the default configuration always builds");
+        Self {
+            role,
+            config: Mutex::new(config),
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            last_error: Mutex::new(String::new()),
+        }
+    }
+
+    pub fn role(&self) -> siptls_role {
+        self.role
+    }
+
+    /// The configuration new sessions start from.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.read().clone()
+    }
+
+    /// Detail text of the most recent failed call on this context.
+    pub fn last_error(&self) -> String {
+        self.last_error.lock().clone()
+    }
+
+    /// Keeps the detail of a failure for `last_error`, and passes the result on.
+    pub fn record<T>(&self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            *self.last_error.lock() = e.detail.clone();
+        }
+        result
+    }
+
+    /// Applies an edit to a copy of the configuration; only if the edit and
+    /// the new snapshot both succeed do they replace the current ones.
+    fn update<T>(&self, edit: impl FnOnce(&mut Config) -> Result<T>) -> Result<T> {
+        let result = (|| {
+            let mut config = self.config.lock();
+            let mut next = config.clone();
+            let value = edit(&mut next)?;
+            let snapshot = Snapshot::build(self.role, &next)?;
+            *config = next;
+            *self.snapshot.write() = Arc::new(snapshot);
+            Ok(value)
+        })();
+        self.record(result)
+    }
+
+    pub fn set_identity_pem(&self, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
+        let identity = self.record(identity::from_pem(
+            cert_pem,
+            "certificate",
+            key_pem,
+            "private key",
+        ))?;
+        self.update(|c| {
+            c.identity = Some(identity);
+            Ok(())
+        })
+    }
+
+    pub fn load_identity_files(&self, cert_path: &Path, key_path: &Path) -> Result<()> {
+        let identity = self.record(read_identity(cert_path, key_path))?;
+        self.update(|c| {
+            c.identity = Some(identity);
+            Ok(())
+        })
+    }
+
+    /// Loads `privateKey.pem`, `publickey.pem` and `CAList.pem` (or the given
+    /// names) from `dir`: identity and trust entries together, or nothing.
+    pub fn load_pem_dir(
+        &self,
+        dir: &Path,
+        names: PemNames<'_>,
+        first_trust_id: u32,
+    ) -> Result<usize> {
+        let key_path = dir.join(names.private_key.unwrap_or(DEFAULT_KEY_FILE));
+        let cert_path = dir.join(names.certificate.unwrap_or(DEFAULT_CERT_FILE));
+        let ca_path = dir.join(names.ca_list.unwrap_or(DEFAULT_CA_FILE));
+        let loaded = (|| {
+            let identity = read_identity(&cert_path, &key_path)?;
+            let ca_list = pem::read_file(&ca_path)?;
+            let entries = ca_list_entries(&ca_list, first_trust_id)
+                .map_err(|e| e.context(&ca_path.display().to_string()))?;
+            Ok((identity, entries))
+        })();
+        let (identity, entries) = self.record(loaded)?;
+        self.update(|c| {
+            let count = entries.len();
+            c.trust
+                .add_all(entries)
+                .map_err(|e| e.context(&ca_path.display().to_string()))?;
+            c.identity = Some(identity);
+            Ok(count)
+        })
+    }
+
+    /// Adds one trust entry from a single certificate (PEM or DER).
+    pub fn trust_add(&self, trust_id: u32, cert: &[u8]) -> Result<()> {
+        let entry = (|| {
+            let der = if cert.first() == Some(&crate::der::TAG_SEQUENCE) {
+                pem::certificate_der(cert)?
+            } else {
+                let mut certs = pem::certificates(cert)?;
+                if certs.len() != 1 {
+                    return Err(Error::new(
+                        SIPTLS_ERR_INVALID_ARGUMENT,
+                        format!(
+                            "{} certificates given for one trust entry; load a CA list to add several",
+                            certs.len()
+                        ),
+                    ));
+                }
+                certs.remove(0)
+            };
+            TrustEntry::new(trust_id, der)
+        })();
+        let entry = self.record(entry)?;
+        self.update(|c| c.trust.add_all(vec![entry]))
+    }
+
+    /// Adds every certificate of a CA list as its own entry, IDs counting up
+    /// from `first_trust_id` in file order. All or nothing.
+    pub fn trust_load_ca_list(&self, pem_text: &[u8], first_trust_id: u32) -> Result<usize> {
+        let entries = self.record(ca_list_entries(pem_text, first_trust_id))?;
+        self.update(|c| {
+            let count = entries.len();
+            c.trust.add_all(entries)?;
+            Ok(count)
+        })
+    }
+
+    pub fn trust_load_ca_file(&self, path: &Path, first_trust_id: u32) -> Result<usize> {
+        let entries = self.record(pem::read_file(path).and_then(|text| {
+            ca_list_entries(&text, first_trust_id)
+                .map_err(|e| e.context(&path.display().to_string()))
+        }))?;
+        self.update(|c| {
+            let count = entries.len();
+            c.trust
+                .add_all(entries)
+                .map_err(|e| e.context(&path.display().to_string()))?;
+            Ok(count)
+        })
+    }
+
+    pub fn trust_remove(&self, trust_id: u32) -> Result<()> {
+        self.update(|c| c.trust.remove(trust_id))
+    }
+
+    pub fn trust_ids(&self) -> Vec<u32> {
+        self.config
+            .lock()
+            .trust
+            .entries()
+            .iter()
+            .map(|e| e.id)
+            .collect()
+    }
+
+    pub fn trust_set_sip_domain(&self, trust_id: u32, domain: Option<&str>) -> Result<()> {
+        let domain = domain
+            .map(|d| {
+                pki_types::DnsName::try_from(d)
+                    .map(|_| d.to_ascii_lowercase())
+                    .map_err(|_| {
+                        Error::new(
+                            SIPTLS_ERR_INVALID_ARGUMENT,
+                            format!("'{d}' is not a valid SIP domain"),
+                        )
+                    })
+            })
+            .transpose();
+        let domain = self.record(domain)?;
+        self.update(|c| c.trust.set_sip_domain(trust_id, domain))
+    }
+
+    /// Adds CRLs (PEM, one or more; or one DER), each signed by a trust entry.
+    pub fn add_crls(&self, input: &[u8]) -> Result<usize> {
+        let ders = self.record(pem::crls(input))?;
+        self.add_crl_ders(ders, "CRL input")
+    }
+
+    pub fn add_crl_file(&self, path: &Path) -> Result<usize> {
+        let place = path.display().to_string();
+        let ders = self.record(
+            pem::read_file(path).and_then(|b| pem::crls(&b).map_err(|e| e.context(&place))),
+        )?;
+        self.add_crl_ders(ders, &place)
+    }
+
+    fn add_crl_ders(
+        &self,
+        ders: Vec<pki_types::CertificateRevocationListDer<'static>>,
+        place: &str,
+    ) -> Result<usize> {
+        self.update(|c| {
+            let loaded = ders
+                .iter()
+                .enumerate()
+                .map(|(i, der)| {
+                    crl::load(
+                        der,
+                        i + 1,
+                        &c.trust,
+                        &PROVIDER.signature_verification_algorithms,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| e.context(place))?;
+            let count = loaded.len();
+            c.crls.extend(loaded);
+            Ok(count)
+        })
+    }
+
+    pub fn set_missing_crl_policy(&self, policy: MissingCrl) -> Result<()> {
+        self.update(|c| {
+            c.policy.missing_crl = policy;
+            Ok(())
+        })
+    }
+
+    pub fn set_client_auth(&self, mode: ClientAuth) -> Result<()> {
+        self.update(|c| {
+            c.policy.client_auth = mode;
+            Ok(())
+        })
+    }
+
+    pub fn set_max_ca_depth(&self, depth: u32) -> Result<()> {
+        self.update(|c| {
+            if !(1..=SIPTLS_MAX_CA_DEPTH_LIMIT).contains(&depth) {
+                return Err(Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    format!("CA depth {depth} out of range 1..={SIPTLS_MAX_CA_DEPTH_LIMIT}"),
+                ));
+            }
+            c.policy.max_ca_depth = depth;
+            Ok(())
+        })
+    }
+
+    pub fn set_clock(&self, clock: Clock) -> Result<()> {
+        self.update(|c| {
+            c.policy.clock = clock;
+            Ok(())
+        })
+    }
+
+    pub fn set_verify_callback(&self, callback: Option<VerifyCallback>) -> Result<()> {
+        self.update(|c| {
+            c.policy.callback = callback;
+            Ok(())
+        })
+    }
+
+    pub fn set_name_check(&self, mode: NameCheck) -> Result<()> {
+        self.update(|c| {
+            c.policy.name_check = mode;
+            Ok(())
+        })
+    }
+
+    pub fn set_allow_override(&self, allow: bool) -> Result<()> {
+        self.update(|c| {
+            c.policy.allow_override = allow;
+            Ok(())
+        })
+    }
+
+    /// Bounds the TLS versions; only TLS 1.2 (0x0303) and 1.3 (0x0304) exist here.
+    pub fn set_versions(&self, min: u16, max: u16) -> Result<()> {
+        self.update(|c| {
+            let known = |v: u16| v == SIPTLS_TLS12 || v == SIPTLS_TLS13;
+            if !known(min) || !known(max) || min > max {
+                return Err(Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    format!(
+                        "versions {min:#06x}..{max:#06x}: only TLS 1.2 (0x0303) and TLS 1.3 (0x0304) are offered; SSLv3, TLS 1.0 and 1.1 are broken and refused"
+                    ),
+                ));
+            }
+            c.min_version = min;
+            c.max_version = max;
+            Ok(())
+        })
+    }
+
+    pub fn set_keylog_file(&self, path: Option<&Path>) -> Result<()> {
+        let keylog = self.record(path.map(KeyLogFile::open).transpose())?;
+        self.update(|c| {
+            c.keylog = keylog.map(Arc::new);
+            Ok(())
+        })
+    }
+}
+
+fn read_identity(cert_path: &Path, key_path: &Path) -> Result<Arc<CertifiedKey>> {
+    let cert = pem::read_file(cert_path)?;
+    let key = pem::read_file(key_path)?;
+    identity::from_pem(
+        &cert,
+        &cert_path.display().to_string(),
+        &key,
+        &key_path.display().to_string(),
+    )
+}
+
+fn ca_list_entries(pem_text: &[u8], first_trust_id: u32) -> Result<Vec<TrustEntry>> {
+    let certs = pem::certificates(pem_text)?;
+    if certs.len() > SIPTLS_MAX_TRUST_ENTRIES {
+        return Err(Error::new(
+            SIPTLS_ERR_TRUST_TABLE_FULL,
+            format!(
+                "{} certificates, the trust table holds at most {SIPTLS_MAX_TRUST_ENTRIES}",
+                certs.len()
+            ),
+        ));
+    }
+    consecutive_ids(first_trust_id, certs.len())?
+        .zip(certs)
+        .map(|(id, cert)| TrustEntry::new(id, cert))
+        .collect()
+}

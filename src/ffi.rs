@@ -1,0 +1,263 @@
+//! The only place raw pointers from C are turned into Rust values, and the
+//! one boundary every export runs inside: panics become SIPTLS_ERR_PANIC,
+//! failures leave their detail text for `siptls_last_error`.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use crate::error::{siptls_result, siptls_result::*, Error};
+
+thread_local! {
+    /// Detail of the last failed call on this thread, like errno / dlerror.
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+pub fn last_error() -> String {
+    LAST_ERROR.with(|e| e.borrow().clone())
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".into())
+}
+
+/// Runs an export's body: `Ok(code)` passes through (OK, AGAIN, ...),
+/// `Err` records its detail and returns its code, a panic returns PANIC.
+pub fn call(body: impl FnOnce() -> Result<siptls_result, Error>) -> siptls_result {
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+        Err(Error::new(
+            SIPTLS_ERR_PANIC,
+            format!("internal panic: {}", panic_message(payload.as_ref())),
+        ))
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            LAST_ERROR.with(|last| last.borrow_mut().clone_from(&e.detail));
+            e.code
+        }
+    }
+}
+
+/// For the few exports that return a value rather than a result code.
+pub fn call_value<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
+}
+
+fn null(name: &str) -> Error {
+    Error::new(SIPTLS_ERR_NULL_ARGUMENT, format!("{name} is NULL"))
+}
+
+/// # Safety
+/// `ptr` is NULL or points to a live `T` for `'a`.
+pub unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    unsafe { ptr.as_ref() }.ok_or_else(|| null(name))
+}
+
+/// An output parameter.
+///
+/// # Safety
+/// `ptr` is NULL or points to writable memory for a `T` for `'a`.
+pub unsafe fn arg_out<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
+    unsafe { ptr.as_mut() }.ok_or_else(|| null(name))
+}
+
+fn check_len(len: usize, name: &str) -> Result<(), Error> {
+    if len > isize::MAX as usize {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name}: length {len} is larger than any buffer can be"),
+        ));
+    }
+    Ok(())
+}
+
+/// A caller buffer of `len` bytes; NULL is refused even with length 0.
+///
+/// # Safety
+/// `ptr` is NULL or valid for reads of `len` bytes for `'a`.
+pub unsafe fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], Error> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    check_len(len, name)?;
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// A writable caller array of `len` elements.
+///
+/// # Safety
+/// `ptr` is NULL or valid for writes of `len` elements for `'a`, not aliased.
+pub unsafe fn arg_slice_mut<'a, T>(
+    ptr: *mut T,
+    len: usize,
+    name: &str,
+) -> Result<&'a mut [T], Error> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    check_len(len.saturating_mul(std::mem::size_of::<T>()), name)?;
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// A NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string live for `'a`.
+pub unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+    let bytes = unsafe { arg_cstr(ptr, name)? }.to_bytes();
+    std::str::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name} is not valid UTF-8 ({e})"),
+        )
+    })
+}
+
+/// Like `arg_str`, but NULL means "not given".
+///
+/// # Safety
+/// As `arg_str`.
+pub unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    unsafe { arg_str(ptr, name) }.map(Some)
+}
+
+/// A file system path: any bytes but NUL, as the OS allows.
+///
+/// # Safety
+/// As `arg_str`.
+pub unsafe fn arg_path<'a>(ptr: *const c_char, name: &str) -> Result<&'a Path, Error> {
+    let bytes = unsafe { arg_cstr(ptr, name)? }.to_bytes();
+    if bytes.is_empty() {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name} is an empty path"),
+        ));
+    }
+    Ok(Path::new(OsStr::from_bytes(bytes)))
+}
+
+unsafe fn arg_cstr<'a>(ptr: *const c_char, name: &str) -> Result<&'a CStr, Error> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    Ok(unsafe { CStr::from_ptr(ptr) })
+}
+
+/// Copies `text` NUL-terminated into a caller buffer and reports its length
+/// (without the NUL) in `len_out`. A buffer too small gets as much as fits,
+/// still terminated, and the code BUFFER_TOO_SMALL; that is returned as a
+/// plain code, so the detail being copied is not overwritten before a retry.
+///
+/// # Safety
+/// `buf` is NULL or valid for writes of `cap` bytes; `len_out` is NULL or writable.
+pub unsafe fn copy_text(
+    text: &str,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> Result<siptls_result, Error> {
+    let len_out = unsafe { arg_out(len_out, "len_out")? };
+    let buf = unsafe { arg_slice_mut(buf.cast::<u8>(), cap, "buf")? };
+    *len_out = text.len();
+    let Some(room) = cap.checked_sub(1) else {
+        return Ok(SIPTLS_ERR_BUFFER_TOO_SMALL);
+    };
+    let n = text.len().min(room);
+    buf[..n].copy_from_slice(&text.as_bytes()[..n]);
+    buf[n] = 0;
+    Ok(if n < text.len() {
+        SIPTLS_ERR_BUFFER_TOO_SMALL
+    } else {
+        SIPTLS_OK
+    })
+}
+
+/// Hands a Rust value to C.
+pub fn to_c<T>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// Takes back and drops a value handed out by `to_c`; NULL is a no-op.
+///
+/// # Safety
+/// `ptr` is NULL or came from `to_c::<T>` and is not used afterwards.
+pub unsafe fn free_from_c<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        drop(unsafe { Box::from_raw(ptr) });
+    }
+}
+
+/// C `void *` user data handed back to callbacks. The gateway promises, by
+/// registering it, that it may be used from whichever thread runs a session.
+#[derive(Clone, Copy)]
+pub struct UserData(pub *mut std::ffi::c_void);
+// SAFETY: the pointer is never dereferenced here, only passed back to the
+// caller's own callback; the README states callbacks run on session threads.
+unsafe impl Send for UserData {}
+unsafe impl Sync for UserData {}
+
+/// Converts a C enum value, refusing numbers that name no variant.
+pub fn arg_enum<T>(
+    value: u32,
+    name: &str,
+    convert: impl FnOnce(u32) -> Option<T>,
+) -> Result<T, Error> {
+    convert(value).ok_or_else(|| {
+        Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name}: {value} is not one of the defined values"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_code_with_its_message() {
+        let code = call(|| panic!("boom in the core"));
+        assert_eq!(code, SIPTLS_ERR_PANIC);
+        assert!(
+            last_error().contains("boom in the core"),
+            "{}",
+            last_error()
+        );
+        assert_eq!(call_value(-1, || -> i32 { panic!("value path") }), -1);
+    }
+
+    #[test]
+    fn copy_text_truncates_and_reports_needed_length() {
+        let mut buf = [0x55 as c_char; 4];
+        let mut len = 0usize;
+        let code = call(|| unsafe { copy_text("hello", buf.as_mut_ptr(), buf.len(), &mut len) });
+        assert_eq!(code, SIPTLS_ERR_BUFFER_TOO_SMALL);
+        assert_eq!(len, 5);
+        assert_eq!(
+            unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(),
+            "hel"
+        );
+    }
+
+    #[test]
+    fn null_and_oversized_arguments_are_named() {
+        let err = unsafe { arg_bytes(std::ptr::null(), 3, "data") }.unwrap_err();
+        assert_eq!(
+            (err.code, err.detail.as_str()),
+            (SIPTLS_ERR_NULL_ARGUMENT, "data is NULL")
+        );
+        let byte = 0u8;
+        let err = unsafe { arg_bytes(&byte, usize::MAX, "data") }.unwrap_err();
+        assert_eq!(err.code, SIPTLS_ERR_INVALID_ARGUMENT);
+    }
+}

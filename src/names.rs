@@ -1,0 +1,173 @@
+//! Peer identity checks: SIP domain matching per RFC 5922 section 7, and the
+//! plain host-name mode (RFC 6125, wildcards allowed) for non-SIP peers.
+
+use std::net::IpAddr;
+
+use pki_types::ServerName;
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// How a peer's certificate is matched against the name we expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCheck {
+    /// RFC 5922: `sip:` URI SANs first, then dNSName, CN only without SANs; exact, no wildcards.
+    Sip,
+    /// RFC 6125 as web clients do it: dNSName/iPAddress SANs, wildcards allowed.
+    Hostname,
+}
+
+/// The identities a certificate carries, as the SIP rules see them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Identities {
+    /// Hosts of `sip:` URI SANs without a user part (the SIP domain identities).
+    pub sip_hosts: Vec<String>,
+    pub dns_names: Vec<String>,
+    pub ips: Vec<IpAddr>,
+    pub common_names: Vec<String>,
+    pub has_san_extension: bool,
+    /// Every name found, typed (`URI:`, `DNS:`, `IP:`, `CN:`), for reports.
+    pub listing: Vec<String>,
+}
+
+/// Host part of a `sip:` URI with no user part; `None` when the URI does not
+/// count as a SIP domain identity (other scheme, user part present, no host).
+fn sip_uri_host(uri: &str) -> Option<String> {
+    let scheme_len = "sip:".len();
+    if uri.len() < scheme_len || !uri[..scheme_len].eq_ignore_ascii_case("sip:") {
+        return None;
+    }
+    let rest = &uri[scheme_len..];
+    let hostport = rest.split([';', '?']).next().unwrap_or_default();
+    if hostport.contains('@') {
+        return None;
+    }
+    let host = match hostport.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => hostport.split(':').next().unwrap_or_default(),
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
+        _ => None,
+    }
+}
+
+/// Reads the names out of a DER certificate; `None` if it does not parse.
+pub fn identities(der: &[u8]) -> Option<Identities> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let mut ids = Identities::default();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        ids.has_san_extension = true;
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::URI(uri) => {
+                    ids.listing.push(format!("URI:{uri}"));
+                    ids.sip_hosts.extend(sip_uri_host(uri));
+                }
+                GeneralName::DNSName(dns) => {
+                    ids.listing.push(format!("DNS:{dns}"));
+                    ids.dns_names.push(dns.to_ascii_lowercase());
+                }
+                GeneralName::IPAddress(bytes) => {
+                    if let Some(ip) = ip_from_bytes(bytes) {
+                        ids.listing.push(format!("IP:{ip}"));
+                        ids.ips.push(ip);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for cn in cert.subject().iter_common_name() {
+        if let Ok(cn) = cn.as_str() {
+            ids.listing.push(format!("CN:{cn}"));
+            ids.common_names.push(cn.to_ascii_lowercase());
+        }
+    }
+    Some(ids)
+}
+
+impl Identities {
+    /// RFC 5922 section 7.2 matching of a SIP domain (or an IP literal).
+    pub fn matches_sip(&self, expected: &ServerName<'_>) -> bool {
+        match expected {
+            ServerName::IpAddress(ip) => self.ips.contains(&IpAddr::from(*ip)),
+            ServerName::DnsName(name) => {
+                let name = name.as_ref().trim_end_matches('.').to_ascii_lowercase();
+                let candidates = if !self.sip_hosts.is_empty() {
+                    &self.sip_hosts
+                } else if self.has_san_extension {
+                    &self.dns_names
+                } else {
+                    &self.common_names
+                };
+                candidates.iter().any(|c| *c == name)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sip_uri_hosts() {
+        assert_eq!(
+            sip_uri_host("sip:Example.COM").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            sip_uri_host("SIP:example.com:5061;transport=tls").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(sip_uri_host("sip:[::1]:5061").as_deref(), Some("::1"));
+        assert_eq!(sip_uri_host("sip:alice@example.com"), None);
+        assert_eq!(sip_uri_host("sips:example.com"), None);
+        assert_eq!(sip_uri_host("https://example.com"), None);
+        assert_eq!(sip_uri_host("sip:"), None);
+    }
+
+    fn name(s: &str) -> ServerName<'static> {
+        ServerName::try_from(s.to_string()).unwrap()
+    }
+
+    #[test]
+    fn sip_uri_beats_dns_and_cn_only_without_sans() {
+        let ids = Identities {
+            sip_hosts: vec!["a.example".into()],
+            dns_names: vec!["b.example".into()],
+            has_san_extension: true,
+            ..Default::default()
+        };
+        assert!(ids.matches_sip(&name("A.EXAMPLE")));
+        assert!(!ids.matches_sip(&name("b.example")));
+
+        let cn_only_with_san = Identities {
+            common_names: vec!["c.example".into()],
+            has_san_extension: true,
+            ..Default::default()
+        };
+        assert!(!cn_only_with_san.matches_sip(&name("c.example")));
+        let cn_only = Identities {
+            common_names: vec!["c.example".into()],
+            ..Default::default()
+        };
+        assert!(cn_only.matches_sip(&name("c.example")));
+    }
+
+    #[test]
+    fn wildcards_are_literal_for_sip() {
+        let ids = Identities {
+            dns_names: vec!["*.example.com".into()],
+            has_san_extension: true,
+            ..Default::default()
+        };
+        assert!(!ids.matches_sip(&name("gw.example.com")));
+    }
+}

@@ -1,0 +1,408 @@
+//! A session: one TLS connection over bytes the gateway moves itself.
+//!
+//! The gateway owns the socket. It feeds received ciphertext in, takes
+//! ciphertext out to send, writes plaintext SIP messages and reads plaintext
+//! back. Every call works on caller-owned buffers; nothing here allocates per
+//! call on the data path.
+
+use std::io::{self, Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
+use pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConnection, Connection, InvalidMessage, ServerConnection};
+
+use crate::context::{siptls_role, Context, TlsConfig};
+use crate::error::{siptls_result, siptls_result::*, Error, Result};
+use crate::verify::{self, siptls_verify_status, ClientAuth, Outcome, Policy};
+
+/// How the TLS session has ended, if it has.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum siptls_close_state {
+    /// Still open (or closing from our side only).
+    SIPTLS_CLOSE_OPEN = 0,
+    /// The peer sent close_notify: everything it sent has arrived.
+    SIPTLS_CLOSE_CLEAN = 1,
+    /// The transport ended without close_notify: data may have been cut off.
+    SIPTLS_CLOSE_TRUNCATED = 2,
+}
+
+pub struct Session {
+    state: Mutex<State>,
+}
+
+pub struct State {
+    conn: Connection,
+    policy: Arc<Policy>,
+    failure: Option<Error>,
+    verify: Option<Outcome>,
+    alert_received: Option<u8>,
+    transport_closed: bool,
+    close_notify_received: bool,
+    close_sent: bool,
+    detail: String,
+}
+
+impl Session {
+    /// A client session needs `peer_name`: the SIP domain, host name or IP
+    /// literal it means to reach (sent as SNI when it is a name, and checked
+    /// against the server's certificate). A server session takes none.
+    pub fn new(ctx: &Context, peer_name: Option<&str>) -> Result<Self> {
+        let snapshot = ctx.snapshot();
+        let conn: Connection = match (&snapshot.tls, peer_name) {
+            (TlsConfig::Client(config), Some(name)) => {
+                let name = ServerName::try_from(name.to_string()).map_err(|_| {
+                    Error::new(
+                        SIPTLS_ERR_INVALID_ARGUMENT,
+                        format!("'{name}' is neither a valid domain name nor an IP address"),
+                    )
+                })?;
+                ClientConnection::new(config.clone(), name)
+                    .map_err(|e| Error::new(SIPTLS_ERR_CONFIG, e.to_string()))?
+                    .into()
+            }
+            (TlsConfig::Client(_), None) => {
+                return Err(Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    "a client session needs the peer's SIP domain, host name or IP address",
+                ))
+            }
+            (TlsConfig::Server(config), None) => ServerConnection::new(config.clone())
+                .map_err(|e| Error::new(SIPTLS_ERR_CONFIG, e.to_string()))?
+                .into(),
+            (TlsConfig::Server(_), Some(_)) => {
+                return Err(Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    "a server session takes no peer name (pass NULL)",
+                ))
+            }
+            (TlsConfig::ServerWithoutIdentity, _) => return Err(Error::new(
+                SIPTLS_ERR_NO_IDENTITY,
+                "a server context needs its certificate and private key before accepting sessions",
+            )),
+        };
+        Ok(Self {
+            state: Mutex::new(State {
+                conn,
+                policy: snapshot.policy.clone(),
+                failure: None,
+                verify: None,
+                alert_received: None,
+                transport_closed: false,
+                close_notify_received: false,
+                close_sent: false,
+                detail: String::new(),
+            }),
+        })
+    }
+
+    /// Runs `f` with exclusive use of the session. A second thread arriving
+    /// meanwhile gets BUSY instead of waiting or racing; a panic inside marks
+    /// the session failed. Errors are kept as the session's detail text.
+    pub fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let mut state = self.lock()?;
+        let result = catch_unwind(AssertUnwindSafe(|| f(&mut state))).unwrap_or_else(|_| {
+            let e = Error::new(SIPTLS_ERR_PANIC, "internal panic; the session is unusable");
+            state.failure = Some(e.clone());
+            Err(e)
+        });
+        if let Err(e) = &result {
+            state.detail.clone_from(&e.detail);
+        }
+        result
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+        self.state.try_lock().ok_or_else(|| {
+            Error::new(
+                SIPTLS_ERR_BUSY,
+                "the session is in use by another thread; one session must be driven by one thread at a time",
+            )
+        })
+    }
+}
+
+/// A snapshot of a session's state for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Info {
+    pub handshaking: bool,
+    pub wants_send: bool,
+    pub protocol_version: u16,
+    pub cipher_suite: u16,
+    pub close_state: siptls_close_state,
+    pub verify: Option<Outcome>,
+    pub alert_received: Option<u8>,
+    pub failed: bool,
+}
+
+fn is_too_large(e: &rustls::Error) -> bool {
+    matches!(
+        e,
+        rustls::Error::PeerSentOversizedRecord
+            | rustls::Error::InvalidMessage(
+                InvalidMessage::MessageTooLarge
+                    | InvalidMessage::HandshakePayloadTooLarge
+                    | InvalidMessage::CertificatePayloadTooLarge
+            )
+    )
+}
+
+impl State {
+    fn usable(&self) -> Result<()> {
+        match &self.failure {
+            Some(e) => Err(Error::new(
+                SIPTLS_ERR_SESSION_FAILED,
+                format!("the session failed earlier ({}): {}", e.code, e.detail),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Turns a rustls failure into ours, remembers it, and collects the
+    /// verification outcome that caused it, if any.
+    fn fail(&mut self, e: rustls::Error) -> Error {
+        let (code, detail) = match &e {
+            rustls::Error::InvalidCertificate(_) => {
+                let detail = self
+                    .verify
+                    .as_ref()
+                    .map_or_else(|| e.to_string(), |o| o.detail.clone());
+                (SIPTLS_ERR_CERT_REJECTED, detail)
+            }
+            rustls::Error::NoCertificatesPresented => {
+                let outcome = self.policy.report_no_certificate();
+                let detail = outcome.detail.clone();
+                self.verify = Some(outcome);
+                (SIPTLS_ERR_CERT_REJECTED, detail)
+            }
+            rustls::Error::AlertReceived(alert) => {
+                self.alert_received = Some(u8::from(*alert));
+                (
+                    SIPTLS_ERR_ALERT_RECEIVED,
+                    format!("the peer sent a fatal alert: {alert:?}"),
+                )
+            }
+            rustls::Error::PeerIncompatible(why) => (
+                SIPTLS_ERR_NO_COMMON_PARAMETERS,
+                format!("no common TLS parameters with the peer: {why:?}"),
+            ),
+            e if is_too_large(e) => (SIPTLS_ERR_PEER_TOO_LARGE, e.to_string()),
+            e => (SIPTLS_ERR_TLS, e.to_string()),
+        };
+        let error = Error::new(code, detail);
+        self.failure = Some(error.clone());
+        error
+    }
+
+    /// Runs rustls on what has been read so far and collects a verification outcome.
+    fn process(&mut self) -> Result<()> {
+        let result = self.conn.process_new_packets();
+        if let Some(outcome) = verify::take_last_outcome() {
+            self.verify = Some(outcome);
+        }
+        match result {
+            Ok(io_state) => {
+                self.close_notify_received |= io_state.peer_has_closed();
+                self.note_anonymous_client();
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// A server with optional client authentication reports a client that
+    /// completed the handshake without a certificate.
+    fn note_anonymous_client(&mut self) {
+        let anonymous = matches!(self.conn, Connection::Server(_))
+            && self.policy.settings().client_auth == ClientAuth::Optional
+            && self.verify.is_none()
+            && !self.conn.is_handshaking()
+            && self.conn.peer_certificates().is_none();
+        if anonymous {
+            self.verify = Some(self.policy.report_no_certificate());
+        }
+    }
+
+    /// Feeds received ciphertext. Returns how much was consumed: all of it,
+    /// unless unread plaintext fills the receive buffer (then BUFFER_FULL when
+    /// nothing at all could be taken) or the peer closed.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(siptls_result, usize)> {
+        self.usable()?;
+        if data.is_empty() {
+            return Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                "zero-length input; to report that the transport closed, call siptls_session_transport_closed",
+            ));
+        }
+        if self.transport_closed || self.close_notify_received {
+            return Err(Error::new(
+                SIPTLS_ERR_WRONG_STATE,
+                "the connection has ended; no more ciphertext can be fed",
+            ));
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            match self.conn.read_tls(&mut rest) {
+                Ok(0) => break,
+                Ok(_) => self.process()?,
+                Err(e) if e.kind() == io::ErrorKind::Other && rest.len() == data.len() => {
+                    return Ok((SIPTLS_BUFFER_FULL, 0));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Other => break,
+                Err(e) => {
+                    let e = Error::new(SIPTLS_ERR_TLS, format!("record layer: {e}"));
+                    self.failure = Some(e.clone());
+                    return Err(e);
+                }
+            }
+        }
+        Ok((SIPTLS_OK, data.len() - rest.len()))
+    }
+
+    /// Moves pending ciphertext into `out`. AGAIN when there is nothing to send.
+    pub fn take(&mut self, out: &mut [u8]) -> Result<(siptls_result, usize)> {
+        if out.is_empty() {
+            return Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                "zero-length output buffer",
+            ));
+        }
+        // A failed session may still hold the alert explaining the failure: let it out.
+        let mut space = &mut out[..];
+        let mut written = 0;
+        while self.conn.wants_write() && !space.is_empty() {
+            match self.conn.write_tls(&mut space) {
+                Ok(0) => break,
+                Ok(n) => written += n,
+                Err(e) => return Err(Error::new(SIPTLS_ERR_TLS, format!("record layer: {e}"))),
+            }
+        }
+        Ok((
+            if written == 0 {
+                SIPTLS_AGAIN
+            } else {
+                SIPTLS_OK
+            },
+            written,
+        ))
+    }
+
+    /// Queues plaintext for sending; returns how much was accepted (less than
+    /// all when the send buffer is full: take ciphertext out, then retry).
+    pub fn write(&mut self, data: &[u8]) -> Result<(siptls_result, usize)> {
+        self.usable()?;
+        if data.is_empty() {
+            return Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                "zero-length plaintext",
+            ));
+        }
+        if self.conn.is_handshaking() {
+            return Err(Error::new(
+                SIPTLS_ERR_WRONG_STATE,
+                "the handshake is not complete; write once the session reports handshaking = false",
+            ));
+        }
+        if self.close_sent {
+            return Err(Error::new(
+                SIPTLS_ERR_WRONG_STATE,
+                "close_notify was already queued; no more plaintext can be sent",
+            ));
+        }
+        match self.conn.writer().write(data) {
+            Ok(0) => Ok((SIPTLS_AGAIN, 0)),
+            Ok(n) => Ok((SIPTLS_OK, n)),
+            Err(e) => Err(Error::new(SIPTLS_ERR_TLS, e.to_string())),
+        }
+    }
+
+    /// Reads received plaintext into `out`. AGAIN when none is there yet,
+    /// PEER_CLOSED after close_notify, TRUNCATED when the transport ended without it.
+    pub fn read(&mut self, out: &mut [u8]) -> Result<(siptls_result, usize)> {
+        self.usable()?;
+        if out.is_empty() {
+            return Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                "zero-length output buffer",
+            ));
+        }
+        match self.conn.reader().read(out) {
+            Ok(0) => Ok((SIPTLS_PEER_CLOSED, 0)),
+            Ok(n) => Ok((SIPTLS_OK, n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok((SIPTLS_AGAIN, 0)),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(Error::new(
+                SIPTLS_ERR_TRUNCATED,
+                "the transport closed without close_notify: the peer's last data may be missing",
+            )),
+            Err(e) => Err(Error::new(SIPTLS_ERR_TLS, e.to_string())),
+        }
+    }
+
+    /// Queues close_notify; take and send it, then keep reading until the
+    /// peer's close_notify (PEER_CLOSED) or the transport ends.
+    pub fn close(&mut self) -> Result<()> {
+        if !self.close_sent {
+            self.conn.send_close_notify();
+            self.close_sent = true;
+        }
+        Ok(())
+    }
+
+    /// The transport (TCP) ended: anything not yet closed by close_notify is truncated.
+    pub fn transport_closed(&mut self) -> Result<()> {
+        if !self.transport_closed {
+            self.transport_closed = true;
+            // An empty read tells rustls it has seen EOF.
+            let _ = self.conn.read_tls(&mut io::empty());
+        }
+        Ok(())
+    }
+
+    fn close_state(&self) -> siptls_close_state {
+        if self.close_notify_received {
+            siptls_close_state::SIPTLS_CLOSE_CLEAN
+        } else if self.transport_closed {
+            siptls_close_state::SIPTLS_CLOSE_TRUNCATED
+        } else {
+            siptls_close_state::SIPTLS_CLOSE_OPEN
+        }
+    }
+
+    pub fn info(&self) -> Info {
+        Info {
+            handshaking: self.conn.is_handshaking(),
+            wants_send: self.conn.wants_write(),
+            protocol_version: self.conn.protocol_version().map_or(0, u16::from),
+            cipher_suite: self
+                .conn
+                .negotiated_cipher_suite()
+                .map_or(0, |s| u16::from(s.suite())),
+            close_state: self.close_state(),
+            verify: self.verify.clone(),
+            alert_received: self.alert_received,
+            failed: self.failure.is_some(),
+        }
+    }
+
+    pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
+        self.conn.peer_certificates().unwrap_or_default()
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    pub fn verify_status(&self) -> Option<siptls_verify_status> {
+        self.verify.as_ref().map(|o| o.status)
+    }
+
+    pub fn role(&self) -> siptls_role {
+        match self.conn {
+            Connection::Client(_) => siptls_role::SIPTLS_ROLE_CLIENT,
+            Connection::Server(_) => siptls_role::SIPTLS_ROLE_SERVER,
+        }
+    }
+}

@@ -105,7 +105,7 @@ impl Identities {
                 } else {
                     &self.common_names
                 };
-                candidates.iter().any(|c| *c == name)
+                candidates.contains(&name)
             }
             _ => false,
         }

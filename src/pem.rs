@@ -51,7 +51,7 @@ fn pem_error(e: pem::Error, what: &str) -> Error {
 /// at load time rather than at the first handshake.
 pub fn check_certificate(der: &[u8], position: usize) -> Result<()> {
     match x509_parser::parse_x509_certificate(der) {
-        Ok((rest, _)) if rest.is_empty() => Ok(()),
+        Ok(([], _)) => Ok(()),
         Ok(_) => Err(Error::new(
             SIPTLS_ERR_CERT_MALFORMED,
             format!("certificate #{position}: trailing bytes after the certificate"),

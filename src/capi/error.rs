@@ -45,6 +45,8 @@ pub unsafe extern "C" fn siptls_last_error(
     cap: usize,
     len_out: *mut usize,
 ) -> siptls_result {
-    let detail = ffi::last_error();
-    ffi::call(|| unsafe { ffi::copy_text(&detail, buf, cap, len_out) })
+    ffi::call(|| {
+        let detail = ffi::last_error();
+        unsafe { ffi::copy_text(&detail, buf, cap, len_out) }
+    })
 }

@@ -16,7 +16,9 @@ pub use crate::context::{siptls_role, SIPTLS_TLS12, SIPTLS_TLS13};
 pub use crate::error::siptls_result;
 pub use crate::session::siptls_close_state;
 pub use crate::trust::{SIPTLS_MAX_TRUST_ENTRIES, SIPTLS_TRUST_ID_NONE};
-pub use crate::verify::{siptls_verify_status, SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_MAX_CA_DEPTH_LIMIT};
+pub use crate::verify::{
+    siptls_verify_status, SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_MAX_CA_DEPTH_LIMIT,
+};
 
 /// A TLS configuration for one role, shared by many sessions and threads.
 /// Create with `siptls_ctx_new`, free with `siptls_ctx_free`.

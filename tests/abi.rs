@@ -1,0 +1,113 @@
+//! The ABI as shipped: the committed header is the generated one, only
+//! `siptls_` symbols are exported, and every export runs inside the
+//! panic-catching boundary.
+
+use std::path::Path;
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn committed_header_matches_the_generated_one() {
+    // build.rs has just regenerated include/siptls.h; git tells whether that changed it.
+    let out = Command::new("git")
+        .args(["diff", "--exit-code", "--", "include/siptls.h"])
+        .current_dir(ROOT)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "include/siptls.h differs from the committed header; commit the regenerated one:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let tracked = Command::new("git")
+        .args(["ls-files", "--error-unmatch", "include/siptls.h"])
+        .current_dir(ROOT)
+        .output()
+        .expect("git runs");
+    assert!(
+        tracked.status.success(),
+        "include/siptls.h is not committed"
+    );
+}
+
+fn header() -> String {
+    std::fs::read_to_string(Path::new(ROOT).join("include/siptls.h")).unwrap()
+}
+
+#[test]
+fn header_version_macros_match_the_crate() {
+    let h = header();
+    for (name, value) in [
+        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        assert!(
+            h.contains(&format!("#define SIPTLS_VERSION_{name} {value}\n")),
+            "SIPTLS_VERSION_{name}"
+        );
+    }
+}
+
+#[test]
+fn the_shared_library_exports_only_siptls_symbols() {
+    let lib = Path::new(ROOT).join("target/debug/libsiptls.so");
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only", "--format=posix"])
+        .arg(&lib)
+        .output()
+        .expect("nm runs (binutils)");
+    assert!(
+        out.status.success(),
+        "nm {}: {}",
+        lib.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let symbols: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("T"))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    assert!(symbols.len() > 30, "too few exports: {symbols:?}");
+    let foreign: Vec<_> = symbols
+        .iter()
+        .filter(|s| !s.starts_with("siptls_"))
+        .collect();
+    assert!(foreign.is_empty(), "non-API symbols exported: {foreign:?}");
+    // ...and each of them is declared in the header.
+    let h = header();
+    for symbol in &symbols {
+        assert!(
+            h.contains(&format!("{symbol}(")),
+            "{symbol} missing from the header"
+        );
+    }
+}
+
+#[test]
+fn every_export_runs_inside_the_panic_boundary() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(Path::new(ROOT).join("src/capi")).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for (at, _) in source.match_indices("extern \"C\" fn siptls_") {
+            let body_start = source[at..].find(") ").map(|p| at + p).unwrap();
+            let body = &source[body_start..];
+            let open = body.find("{\n").unwrap();
+            let first_statement = body[open + 1..].trim_start();
+            let name: String = source[at + 14..]
+                .chars()
+                .take_while(|c| *c != '(')
+                .collect();
+            assert!(
+                first_statement.starts_with("ffi::call(")
+                    || first_statement.starts_with("ffi::call_value("),
+                "{name} in {} does not start with the ffi::call boundary",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} exports found");
+}

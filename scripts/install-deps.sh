@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system tools the demo and the tests use, when missing:
+# a C compiler and make for the C examples, OpenSSL and GnuTLS command-line
+# peers for interop tests, valgrind, and binutils' nm for the ABI test.
+set -euo pipefail
+
+need=()
+command -v cc >/dev/null || need+=(gcc)
+command -v make >/dev/null || need+=(make)
+command -v nm >/dev/null || need+=(binutils)
+command -v openssl >/dev/null || need+=(openssl)
+command -v gnutls-cli >/dev/null || need+=(gnutls-bin)
+command -v valgrind >/dev/null || need+=(valgrind)
+command -v git >/dev/null || need+=(git)
+
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt

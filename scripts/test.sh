@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check: formatting, clippy, the Rust and C test suites (including
+# interop with openssl and gnutls), the C examples under sanitizers and
+# valgrind, and a short run of every fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+echo "== format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== tests"
+mkdir -p target
+cargo test --workspace 2>&1 | tee target/test-output.log
+
+echo "== C examples under sanitizers and valgrind"
+bash scripts/c-checks.sh
+
+echo "== fuzz smoke"
+bash scripts/fuzz.sh 15
+
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log

@@ -5,13 +5,23 @@ mod common;
 use common::*;
 
 fn limit_version(ctx: &Ctx, version: u16) {
-    assert_eq!(unsafe { siptls_ctx_set_versions(ctx.0, version, version) }, SIPTLS_OK);
+    assert_eq!(
+        unsafe { siptls_ctx_set_versions(ctx.0, version, version) },
+        SIPTLS_OK
+    );
 }
 
 fn exchange(client: &Sess, server: &Sess) {
-    let request = b"OPTIONS sip:gw-b.example.test SIP/2.0\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let request =
+        b"OPTIONS sip:gw-b.example.test SIP/2.0\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     assert_eq!(client.write(request), (SIPTLS_OK, request.len()));
-    assert_eq!(pump(client, server), PumpResult { client: SIPTLS_OK, server: SIPTLS_OK });
+    assert_eq!(
+        pump(client, server),
+        PumpResult {
+            client: SIPTLS_OK,
+            server: SIPTLS_OK
+        }
+    );
     let (code, got) = server.read_all();
     assert_eq!((code, got.as_slice()), (SIPTLS_AGAIN, &request[..]));
 
@@ -32,16 +42,26 @@ fn mutual_handshake(version: u16) {
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     assert_handshake_ok(&client, &server);
 
-    for (sess, role) in [(&client, siptls_role::SIPTLS_ROLE_CLIENT), (&server, siptls_role::SIPTLS_ROLE_SERVER)] {
+    for (sess, role) in [
+        (&client, siptls_role::SIPTLS_ROLE_CLIENT),
+        (&server, siptls_role::SIPTLS_ROLE_SERVER),
+    ] {
         let info = sess.info();
         assert_eq!(info.role, role);
         assert_eq!(info.protocol_version, version);
         assert_ne!(info.cipher_suite, 0);
         let name = unsafe { std::ffi::CStr::from_ptr(siptls_cipher_suite_name(info.cipher_suite)) };
-        let prefix = if version == SIPTLS_TLS13 { "TLS13_" } else { "TLS_ECDHE_" };
+        let prefix = if version == SIPTLS_TLS13 {
+            "TLS13_"
+        } else {
+            "TLS_ECDHE_"
+        };
         assert!(name.to_str().unwrap().starts_with(prefix), "{name:?}");
         assert!(info.verified);
-        assert_eq!((info.verify_status, info.trust_id, info.depth), (SIPTLS_VERIFY_OK, 1, 1));
+        assert_eq!(
+            (info.verify_status, info.trust_id, info.depth),
+            (SIPTLS_VERIFY_OK, 1, 1)
+        );
         assert_eq!(info.close_state, siptls_close_state::SIPTLS_CLOSE_OPEN);
     }
 
@@ -49,20 +69,39 @@ fn mutual_handshake(version: u16) {
     let p = pki();
     let c = client_reports.reports();
     assert_eq!(c.len(), 1);
-    assert_eq!((c[0].role, c[0].status, c[0].trust_id, c[0].depth), (siptls_role::SIPTLS_ROLE_CLIENT, SIPTLS_VERIFY_OK, 1, 1));
+    assert_eq!(
+        (c[0].role, c[0].status, c[0].trust_id, c[0].depth),
+        (siptls_role::SIPTLS_ROLE_CLIENT, SIPTLS_VERIFY_OK, 1, 1)
+    );
     assert_eq!(c[0].peer_name, SERVER_NAME);
     assert_eq!(c[0].leaf, p.server.cert_der);
-    assert!(c[0].identities.contains("URI:sip:gw-b.example.test"), "{}", c[0].identities);
+    assert!(
+        c[0].identities.contains("URI:sip:gw-b.example.test"),
+        "{}",
+        c[0].identities
+    );
     let s = server_reports.reports();
     assert_eq!(s.len(), 1);
-    assert_eq!((s[0].role, s[0].status, s[0].trust_id, s[0].depth), (siptls_role::SIPTLS_ROLE_SERVER, SIPTLS_VERIFY_OK, 1, 1));
+    assert_eq!(
+        (s[0].role, s[0].status, s[0].trust_id, s[0].depth),
+        (siptls_role::SIPTLS_ROLE_SERVER, SIPTLS_VERIFY_OK, 1, 1)
+    );
     assert_eq!(s[0].leaf, p.client.cert_der);
 
     // The peer certificate chain is available as DER.
     let (mut der, mut len) = (std::ptr::null(), 0usize);
-    assert_eq!(unsafe { siptls_session_peer_cert(client.0, 0, &mut der, &mut len) }, SIPTLS_OK);
-    assert_eq!(unsafe { std::slice::from_raw_parts(der, len) }, p.server.cert_der.as_slice());
-    assert_eq!(unsafe { siptls_session_peer_cert(client.0, 1, &mut der, &mut len) }, SIPTLS_ERR_INVALID_ARGUMENT);
+    assert_eq!(
+        unsafe { siptls_session_peer_cert(client.0, 0, &mut der, &mut len) },
+        SIPTLS_OK
+    );
+    assert_eq!(
+        unsafe { std::slice::from_raw_parts(der, len) },
+        p.server.cert_der.as_slice()
+    );
+    assert_eq!(
+        unsafe { siptls_session_peer_cert(client.0, 1, &mut der, &mut len) },
+        SIPTLS_ERR_INVALID_ARGUMENT
+    );
 
     exchange(&client, &server);
 
@@ -70,11 +109,17 @@ fn mutual_handshake(version: u16) {
     assert_eq!(client.close(), SIPTLS_OK);
     pump(&client, &server);
     assert_eq!(server.read_all().0, SIPTLS_PEER_CLOSED);
-    assert_eq!(server.info().close_state, siptls_close_state::SIPTLS_CLOSE_CLEAN);
+    assert_eq!(
+        server.info().close_state,
+        siptls_close_state::SIPTLS_CLOSE_CLEAN
+    );
     assert_eq!(server.close(), SIPTLS_OK);
     pump(&client, &server);
     assert_eq!(client.read_all().0, SIPTLS_PEER_CLOSED);
-    assert_eq!(client.info().close_state, siptls_close_state::SIPTLS_CLOSE_CLEAN);
+    assert_eq!(
+        client.info().close_state,
+        siptls_close_state::SIPTLS_CLOSE_CLEAN
+    );
 }
 
 #[test]
@@ -91,7 +136,13 @@ fn mutual_tls12() {
 fn one_byte_at_a_time_delivers_identical_bytes() {
     let (cctx, sctx) = (Ctx::client(), Ctx::server());
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
-    assert_eq!(pump_chunked(&client, &server, 1), PumpResult { client: SIPTLS_OK, server: SIPTLS_OK });
+    assert_eq!(
+        pump_chunked(&client, &server, 1),
+        PumpResult {
+            client: SIPTLS_OK,
+            server: SIPTLS_OK
+        }
+    );
     assert!(!client.info().handshaking && !server.info().handshaking);
 
     let payload: Vec<u8> = (0..40_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
@@ -116,21 +167,35 @@ fn transport_end_without_close_notify_is_truncation() {
     let (cctx, sctx) = (Ctx::client(), Ctx::server());
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     assert_handshake_ok(&client, &server);
-    assert_eq!(unsafe { siptls_session_transport_closed(server.0) }, SIPTLS_OK);
+    assert_eq!(
+        unsafe { siptls_session_transport_closed(server.0) },
+        SIPTLS_OK
+    );
     assert_eq!(server.read_all().0, SIPTLS_ERR_TRUNCATED);
-    assert_eq!(server.info().close_state, siptls_close_state::SIPTLS_CLOSE_TRUNCATED);
+    assert_eq!(
+        server.info().close_state,
+        siptls_close_state::SIPTLS_CLOSE_TRUNCATED
+    );
 }
 
 #[test]
 fn client_without_certificate_is_refused_when_required() {
     let p = pki();
     let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(cctx.trust(1, p.root.issued().cert_pem.as_bytes()), SIPTLS_OK);
+    assert_eq!(
+        cctx.trust(1, p.root.issued().cert_pem.as_bytes()),
+        SIPTLS_OK
+    );
     let sctx = Ctx::server();
     let reports = Recorder::attach(&sctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     let result = pump(&client, &server);
-    assert_eq!(result.server, SIPTLS_ERR_CERT_REJECTED, "{}", server.last_error());
+    assert_eq!(
+        result.server,
+        SIPTLS_ERR_CERT_REJECTED,
+        "{}",
+        server.last_error()
+    );
     assert_eq!(result.client, SIPTLS_ERR_ALERT_RECEIVED);
     assert_eq!(server.info().verify_status, SIPTLS_VERIFY_NO_CERTIFICATE);
     let r = reports.reports();
@@ -143,14 +208,28 @@ fn client_without_certificate_is_refused_when_required() {
 fn optional_client_auth_admits_and_reports_anonymous_clients() {
     let p = pki();
     let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(cctx.trust(1, p.root.issued().cert_pem.as_bytes()), SIPTLS_OK);
+    assert_eq!(
+        cctx.trust(1, p.root.issued().cert_pem.as_bytes()),
+        SIPTLS_OK
+    );
     let sctx = Ctx::server();
-    assert_eq!(unsafe { siptls_ctx_set_client_auth(sctx.0, siptls_client_auth::SIPTLS_CLIENT_AUTH_OPTIONAL as u32) }, SIPTLS_OK);
+    assert_eq!(
+        unsafe {
+            siptls_ctx_set_client_auth(
+                sctx.0,
+                siptls_client_auth::SIPTLS_CLIENT_AUTH_OPTIONAL as u32,
+            )
+        },
+        SIPTLS_OK
+    );
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     assert_handshake_ok(&client, &server);
     let info = server.info();
     assert!(info.verified);
-    assert_eq!((info.verify_status, info.trust_id), (SIPTLS_VERIFY_NO_CERTIFICATE, SIPTLS_TRUST_ID_NONE));
+    assert_eq!(
+        (info.verify_status, info.trust_id),
+        (SIPTLS_VERIFY_NO_CERTIFICATE, SIPTLS_TRUST_ID_NONE)
+    );
 }
 
 #[test]
@@ -162,7 +241,10 @@ fn reload_changes_new_sessions_only() {
     // A new identity from a different CA: live sessions keep working...
     let other = Authority::root("Other Root");
     let new_server = sip_leaf(&other, SERVER_NAME);
-    assert_eq!(sctx.set_identity(&new_server.cert_pem, &new_server.key_pem), SIPTLS_OK);
+    assert_eq!(
+        sctx.set_identity(&new_server.cert_pem, &new_server.key_pem),
+        SIPTLS_OK
+    );
     exchange_after_reload(&client, &server);
 
     // ...and a new session presents the new certificate, which the client does not trust.
@@ -182,5 +264,9 @@ fn exchange_after_reload(client: &Sess, server: &Sess) {
 fn server_without_identity_cannot_make_sessions() {
     let sctx = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
     assert_eq!(Sess::new(&sctx, None).err(), Some(SIPTLS_ERR_NO_IDENTITY));
-    assert!(last_error().contains("certificate and private key"), "{}", last_error());
+    assert!(
+        last_error().contains("certificate and private key"),
+        "{}",
+        last_error()
+    );
 }

@@ -34,17 +34,32 @@ struct Verdict {
 fn connect(cert_pem: &str, key_pem: &str, peer_name: &str, setup: impl FnOnce(&Ctx)) -> Verdict {
     let p = pki();
     let sctx = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
-    assert_eq!(sctx.set_identity(cert_pem, key_pem), SIPTLS_OK, "{}", sctx.last_error());
-    assert_eq!(sctx.trust(1, p.root.issued().cert_pem.as_bytes()), SIPTLS_OK);
+    assert_eq!(
+        sctx.set_identity(cert_pem, key_pem),
+        SIPTLS_OK,
+        "{}",
+        sctx.last_error()
+    );
+    assert_eq!(
+        sctx.trust(1, p.root.issued().cert_pem.as_bytes()),
+        SIPTLS_OK
+    );
     let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(cctx.set_identity(&p.client.cert_pem, &p.client.key_pem), SIPTLS_OK);
+    assert_eq!(
+        cctx.set_identity(&p.client.cert_pem, &p.client.key_pem),
+        SIPTLS_OK
+    );
     let recorder = Recorder::attach(&cctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
     setup(&cctx);
     let client = Sess::new(&cctx, Some(peer_name)).expect("client session");
     let server = Sess::server(&sctx);
     pump(&client, &server);
     let info = client.info();
-    assert!(info.verified, "no verification happened: {}", client.last_error());
+    assert!(
+        info.verified,
+        "no verification happened: {}",
+        client.last_error()
+    );
     Verdict {
         status: info.verify_status,
         checked: info.verify_checked,
@@ -57,19 +72,41 @@ fn connect(cert_pem: &str, key_pem: &str, peer_name: &str, setup: impl FnOnce(&C
 }
 
 fn trust_root(root: &Authority, id: u32) -> impl FnOnce(&Ctx) + '_ {
-    move |ctx| assert_eq!(ctx.trust(id, root.issued().cert_pem.as_bytes()), SIPTLS_OK, "{}", ctx.last_error())
+    move |ctx| {
+        assert_eq!(
+            ctx.trust(id, root.issued().cert_pem.as_bytes()),
+            SIPTLS_OK,
+            "{}",
+            ctx.last_error()
+        )
+    }
 }
 
 fn assert_ok(v: &Verdict, trust_id: u32, depth: u32) {
-    assert_eq!((v.status, v.trust_id, v.depth), (SIPTLS_VERIFY_OK, trust_id, depth), "{}", v.detail);
+    assert_eq!(
+        (v.status, v.trust_id, v.depth),
+        (SIPTLS_VERIFY_OK, trust_id, depth),
+        "{}",
+        v.detail
+    );
     assert_eq!(v.alert_at_server, -1);
     assert_eq!(v.reports.len(), 1);
-    assert_eq!((v.reports[0].status, v.reports[0].trust_id, v.reports[0].depth), (SIPTLS_VERIFY_OK, trust_id, depth));
+    assert_eq!(
+        (
+            v.reports[0].status,
+            v.reports[0].trust_id,
+            v.reports[0].depth
+        ),
+        (SIPTLS_VERIFY_OK, trust_id, depth)
+    );
 }
 
 fn assert_refused(v: &Verdict, status: siptls_verify_status, alert: i32) {
     assert_eq!(v.status, status, "{}", v.detail);
-    assert_eq!(v.alert_at_server, alert, "alert seen by the server for {status:?}");
+    assert_eq!(
+        v.alert_at_server, alert,
+        "alert seen by the server for {status:?}"
+    );
     assert_eq!(v.reports.len(), 1);
     assert_eq!(v.reports[0].status, status);
 }
@@ -79,7 +116,10 @@ fn assert_refused(v: &Verdict, status: siptls_verify_status, alert: i32) {
 fn chained_server(root: &Authority, intermediates: usize) -> (String, String) {
     let mut cas = vec![];
     for i in 0..intermediates {
-        let next = cas.last().unwrap_or(root).intermediate(&format!("Intermediate {}", i + 1));
+        let next = cas
+            .last()
+            .unwrap_or(root)
+            .intermediate(&format!("Intermediate {}", i + 1));
         cas.push(next);
     }
     let issuer = cas.last().unwrap_or(root);
@@ -90,7 +130,12 @@ fn chained_server(root: &Authority, intermediates: usize) -> (String, String) {
 }
 
 fn set_depth(depth: u32) -> impl FnOnce(&Ctx) {
-    move |ctx| assert_eq!(unsafe { siptls_ctx_set_max_ca_depth(ctx.0, depth) }, SIPTLS_OK)
+    move |ctx| {
+        assert_eq!(
+            unsafe { siptls_ctx_set_max_ca_depth(ctx.0, depth) },
+            SIPTLS_OK
+        )
+    }
 }
 
 #[test]
@@ -109,7 +154,11 @@ fn four_intermediates_exceed_the_default_cap() {
     let (cert, key) = chained_server(&root, 4);
     let v = connect(&cert, &key, SERVER_NAME, trust_root(&root, 9));
     assert_refused(&v, SIPTLS_VERIFY_DEPTH_EXCEEDED, UNKNOWN_CA);
-    assert!(v.detail.contains("more than 4 CA certificates"), "{}", v.detail);
+    assert!(
+        v.detail.contains("more than 4 CA certificates"),
+        "{}",
+        v.detail
+    );
     // The same chain passes with a cap of 5.
     let v = connect(&cert, &key, SERVER_NAME, |ctx| {
         trust_root(&root, 9)(ctx);
@@ -182,18 +231,27 @@ fn pinned_spec(not_before: OffsetDateTime, not_after: OffsetDateTime) -> LeafSpe
 #[test]
 fn a_self_signed_peer_is_trusted_by_pinning_it() {
     let now = OffsetDateTime::now_utc();
-    let pinned = self_signed(&pinned_spec(now - Duration::days(1), now + Duration::days(30)));
+    let pinned = self_signed(&pinned_spec(
+        now - Duration::days(1),
+        now + Duration::days(30),
+    ));
     let pin = |ctx: &Ctx| assert_eq!(ctx.trust(5, pinned.cert_pem.as_bytes()), SIPTLS_OK);
     let v = connect(&pinned.cert_pem, &pinned.key_pem, SERVER_NAME, pin);
     assert_ok(&v, 5, 0);
 
     // Same subject, different key: nothing chains to a pin.
-    let impostor = self_signed(&pinned_spec(now - Duration::days(1), now + Duration::days(30)));
+    let impostor = self_signed(&pinned_spec(
+        now - Duration::days(1),
+        now + Duration::days(30),
+    ));
     let v = connect(&impostor.cert_pem, &impostor.key_pem, SERVER_NAME, pin);
     assert_refused(&v, SIPTLS_VERIFY_UNKNOWN_CA, UNKNOWN_CA);
 
     // A pin's validity period is still enforced.
-    let expired = self_signed(&pinned_spec(now - Duration::days(30), now - Duration::days(1)));
+    let expired = self_signed(&pinned_spec(
+        now - Duration::days(30),
+        now - Duration::days(1),
+    ));
     let v = connect(&expired.cert_pem, &expired.key_pem, SERVER_NAME, |ctx| {
         assert_eq!(ctx.trust(5, expired.cert_pem.as_bytes()), SIPTLS_OK)
     });
@@ -211,7 +269,9 @@ unsafe extern "C" fn fixed_clock(userdata: *mut std::ffi::c_void, seconds_out: *
 
 fn gateway_clock(when: &i64) -> impl FnOnce(&Ctx) + '_ {
     move |ctx| {
-        let code = unsafe { siptls_ctx_set_time_callback(ctx.0, Some(fixed_clock), when as *const i64 as *mut _) };
+        let code = unsafe {
+            siptls_ctx_set_time_callback(ctx.0, Some(fixed_clock), when as *const i64 as *mut _)
+        };
         assert_eq!(code, SIPTLS_OK);
         trust_root(&pki().root, 1)(ctx);
     }
@@ -227,19 +287,39 @@ fn the_gateway_clock_decides_validity() {
     let leaf = root.leaf(&spec);
 
     // By the system clock this certificate is not valid yet...
-    let v = connect(&leaf.cert_pem, &leaf.key_pem, SERVER_NAME, trust_root(root, 1));
+    let v = connect(
+        &leaf.cert_pem,
+        &leaf.key_pem,
+        SERVER_NAME,
+        trust_root(root, 1),
+    );
     assert_refused(&v, SIPTLS_VERIFY_NOT_YET_VALID, CERTIFICATE_EXPIRED);
     // ...nor by a gateway clock before notBefore...
     let before = (now + Duration::days(5)).unix_timestamp();
-    let v = connect(&leaf.cert_pem, &leaf.key_pem, SERVER_NAME, gateway_clock(&before));
+    let v = connect(
+        &leaf.cert_pem,
+        &leaf.key_pem,
+        SERVER_NAME,
+        gateway_clock(&before),
+    );
     assert_refused(&v, SIPTLS_VERIFY_NOT_YET_VALID, CERTIFICATE_EXPIRED);
     // ...but it is by a gateway clock inside the period...
     let inside = (now + Duration::days(15)).unix_timestamp();
-    let v = connect(&leaf.cert_pem, &leaf.key_pem, SERVER_NAME, gateway_clock(&inside));
+    let v = connect(
+        &leaf.cert_pem,
+        &leaf.key_pem,
+        SERVER_NAME,
+        gateway_clock(&inside),
+    );
     assert_ok(&v, 1, 1);
     // ...and expired after notAfter.
     let after = (now + Duration::days(25)).unix_timestamp();
-    let v = connect(&leaf.cert_pem, &leaf.key_pem, SERVER_NAME, gateway_clock(&after));
+    let v = connect(
+        &leaf.cert_pem,
+        &leaf.key_pem,
+        SERVER_NAME,
+        gateway_clock(&after),
+    );
     assert_refused(&v, SIPTLS_VERIFY_EXPIRED, CERTIFICATE_EXPIRED);
 }
 
@@ -247,13 +327,24 @@ fn the_gateway_clock_decides_validity() {
 fn an_unsynchronized_clock_fails_verification() {
     let p = pki();
     let unsynced = -1i64;
-    let v = connect(&p.server.cert_pem, &p.server.key_pem, SERVER_NAME, gateway_clock(&unsynced));
+    let v = connect(
+        &p.server.cert_pem,
+        &p.server.key_pem,
+        SERVER_NAME,
+        gateway_clock(&unsynced),
+    );
     assert_refused(&v, SIPTLS_VERIFY_CLOCK_UNSET, CERTIFICATE_UNKNOWN);
     assert!(v.detail.contains("not synchronized"), "{}", v.detail);
 }
 
 /// A server certificate with exactly these names.
-fn named_server(common_name: &str, dns: &[&str], uris: &[&str], ips: &[&str], omit_san: bool) -> Issued {
+fn named_server(
+    common_name: &str,
+    dns: &[&str],
+    uris: &[&str],
+    ips: &[&str],
+    omit_san: bool,
+) -> Issued {
     let mut spec = LeafSpec::new(common_name);
     spec.dns_names = dns.iter().map(|s| s.to_string()).collect();
     spec.uris = uris.iter().map(|s| s.to_string()).collect();
@@ -263,7 +354,12 @@ fn named_server(common_name: &str, dns: &[&str], uris: &[&str], ips: &[&str], om
 }
 
 fn check_name(cert: &Issued, peer: &str) -> Verdict {
-    connect(&cert.cert_pem, &cert.key_pem, peer, trust_root(&pki().root, 1))
+    connect(
+        &cert.cert_pem,
+        &cert.key_pem,
+        peer,
+        trust_root(&pki().root, 1),
+    )
 }
 
 #[test]
@@ -272,21 +368,39 @@ fn rfc5922_a_sip_uri_beats_dns_names() {
     assert_ok(&check_name(&cert, "a.example"), 1, 1);
     let v = check_name(&cert, "b.example");
     assert_refused(&v, SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE);
-    assert!(v.reports[0].identities.contains("URI:sip:a.example"), "{}", v.reports[0].identities);
+    assert!(
+        v.reports[0].identities.contains("URI:sip:a.example"),
+        "{}",
+        v.reports[0].identities
+    );
     assert!(v.detail.contains("RFC 5922"), "{}", v.detail);
 }
 
 #[test]
 fn rfc5922_a_uri_with_a_user_part_is_ignored() {
-    let cert = named_server("cn.example", &["c.example"], &["sip:alice@u.example"], &[], false);
+    let cert = named_server(
+        "cn.example",
+        &["c.example"],
+        &["sip:alice@u.example"],
+        &[],
+        false,
+    );
     assert_ok(&check_name(&cert, "c.example"), 1, 1);
-    assert_refused(&check_name(&cert, "u.example"), SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE);
+    assert_refused(
+        &check_name(&cert, "u.example"),
+        SIPTLS_VERIFY_NAME_MISMATCH,
+        BAD_CERTIFICATE,
+    );
 }
 
 #[test]
 fn rfc5922_the_cn_counts_only_without_subject_alt_names() {
     let with_sans = named_server("d.example", &["other.example"], &[], &[], false);
-    assert_refused(&check_name(&with_sans, "d.example"), SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE);
+    assert_refused(
+        &check_name(&with_sans, "d.example"),
+        SIPTLS_VERIFY_NAME_MISMATCH,
+        BAD_CERTIFICATE,
+    );
     let cn_only = named_server("e.example", &[], &[], &[], true);
     assert_ok(&check_name(&cn_only, "e.example"), 1, 1);
 }
@@ -294,7 +408,11 @@ fn rfc5922_the_cn_counts_only_without_subject_alt_names() {
 #[test]
 fn rfc5922_wildcards_are_literal_but_hostname_mode_allows_them() {
     let cert = named_server("wild", &["*.example.test"], &[], &[], false);
-    assert_refused(&check_name(&cert, "gw.example.test"), SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE);
+    assert_refused(
+        &check_name(&cert, "gw.example.test"),
+        SIPTLS_VERIFY_NAME_MISMATCH,
+        BAD_CERTIFICATE,
+    );
     let v = connect(&cert.cert_pem, &cert.key_pem, "gw.example.test", |ctx| {
         trust_root(&pki().root, 1)(ctx);
         let mode = siptls_name_check::SIPTLS_NAME_CHECK_HOSTNAME as u32;
@@ -315,35 +433,64 @@ fn ip_literals_match_ip_address_names() {
     let cert = named_server("ip", &["gw.example"], &[], &["127.0.0.1", "::1"], false);
     assert_ok(&check_name(&cert, "127.0.0.1"), 1, 1);
     assert_ok(&check_name(&cert, "::1"), 1, 1);
-    assert_refused(&check_name(&cert, "127.0.0.2"), SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE);
+    assert_refused(
+        &check_name(&cert, "127.0.0.2"),
+        SIPTLS_VERIFY_NAME_MISMATCH,
+        BAD_CERTIFICATE,
+    );
 }
 
 /// Server-side view: what a server concluded about the standard client.
-fn server_verdict(setup: impl FnOnce(&Ctx), client_identity: &Issued) -> (siptls_verify_status, i32, String) {
+fn server_verdict(
+    setup: impl FnOnce(&Ctx),
+    client_identity: &Issued,
+) -> (siptls_verify_status, i32, String) {
     let p = pki();
     let sctx = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
-    assert_eq!(sctx.set_identity(&p.server.cert_pem, &p.server.key_pem), SIPTLS_OK);
-    assert_eq!(sctx.trust(1, p.root.issued().cert_pem.as_bytes()), SIPTLS_OK);
+    assert_eq!(
+        sctx.set_identity(&p.server.cert_pem, &p.server.key_pem),
+        SIPTLS_OK
+    );
+    assert_eq!(
+        sctx.trust(1, p.root.issued().cert_pem.as_bytes()),
+        SIPTLS_OK
+    );
     setup(&sctx);
     let cctx = Ctx::with_identity(siptls_role::SIPTLS_ROLE_CLIENT, client_identity, &p.root);
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     pump(&client, &server);
-    (server.info().verify_status, client.info().alert_received, server.last_error())
+    (
+        server.info().verify_status,
+        client.info().alert_received,
+        server.last_error(),
+    )
 }
 
 fn sip_domain(id: u32, domain: &str) -> impl FnOnce(&Ctx) + '_ {
     move |ctx| {
         let domain = cstring(domain);
-        assert_eq!(unsafe { siptls_ctx_trust_set_sip_domain(ctx.0, id, domain.as_ptr()) }, SIPTLS_OK, "{}", ctx.last_error());
+        assert_eq!(
+            unsafe { siptls_ctx_trust_set_sip_domain(ctx.0, id, domain.as_ptr()) },
+            SIPTLS_OK,
+            "{}",
+            ctx.last_error()
+        );
     }
 }
 
 #[test]
 fn a_trust_entry_can_require_a_sip_domain_of_clients() {
     let client = &pki().client;
-    assert_eq!(server_verdict(sip_domain(1, CLIENT_NAME), client).0, SIPTLS_VERIFY_OK);
+    assert_eq!(
+        server_verdict(sip_domain(1, CLIENT_NAME), client).0,
+        SIPTLS_VERIFY_OK
+    );
     let (status, alert, detail) = server_verdict(sip_domain(1, "other.example"), client);
-    assert_eq!((status, alert), (SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE), "{detail}");
+    assert_eq!(
+        (status, alert),
+        (SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE),
+        "{detail}"
+    );
 }
 
 fn revocable(ca: &Authority, name: &str, serial: u64) -> Issued {
@@ -386,25 +533,42 @@ fn a_revoked_client_is_refused() {
     let root = &pki().root;
     let client = revocable(root, CLIENT_NAME, 777);
     let crl = root.crl(&[777], 2);
-    let (status, alert, _) = server_verdict(|ctx| assert_eq!(add_crl(ctx, &crl), SIPTLS_OK), &client);
-    assert_eq!((status, alert), (SIPTLS_VERIFY_REVOKED, CERTIFICATE_REVOKED));
+    let (status, alert, _) =
+        server_verdict(|ctx| assert_eq!(add_crl(ctx, &crl), SIPTLS_OK), &client);
+    assert_eq!(
+        (status, alert),
+        (SIPTLS_VERIFY_REVOKED, CERTIFICATE_REVOKED)
+    );
 }
 
 #[test]
 fn crls_must_come_from_a_trust_entry_and_missing_ones_follow_the_policy() {
     let stranger = Authority::root("Stranger CA");
     let ctx = Ctx::client();
-    assert_eq!(add_crl(&ctx, &stranger.crl(&[1], 1)), SIPTLS_ERR_CRL_UNTRUSTED);
-    assert!(ctx.last_error().contains("not signed by any trust entry"), "{}", ctx.last_error());
+    assert_eq!(
+        add_crl(&ctx, &stranger.crl(&[1], 1)),
+        SIPTLS_ERR_CRL_UNTRUSTED
+    );
+    assert!(
+        ctx.last_error().contains("not signed by any trust entry"),
+        "{}",
+        ctx.last_error()
+    );
 
     let p = pki();
     let deny = siptls_missing_crl::SIPTLS_MISSING_CRL_DENY as u32;
     let v = connect(&p.server.cert_pem, &p.server.key_pem, SERVER_NAME, |ctx| {
         trust_root(&p.root, 1)(ctx);
         // A CRL exists, but for another CA: the server's issuer has none.
-        assert_eq!(ctx.trust(2, stranger.issued().cert_pem.as_bytes()), SIPTLS_OK);
+        assert_eq!(
+            ctx.trust(2, stranger.issued().cert_pem.as_bytes()),
+            SIPTLS_OK
+        );
         assert_eq!(add_crl(ctx, &stranger.crl(&[1], 1)), SIPTLS_OK);
-        assert_eq!(unsafe { siptls_ctx_set_missing_crl_policy(ctx.0, deny) }, SIPTLS_OK);
+        assert_eq!(
+            unsafe { siptls_ctx_set_missing_crl_policy(ctx.0, deny) },
+            SIPTLS_OK
+        );
     });
     assert_refused(&v, SIPTLS_VERIFY_REVOCATION_UNKNOWN, UNKNOWN_CA);
 }
@@ -413,7 +577,12 @@ fn crls_must_come_from_a_trust_entry_and_missing_ones_follow_the_policy() {
 fn an_unknown_ca_is_refused() {
     let other = Authority::root("Unknown Root");
     let server = sip_leaf(&other, SERVER_NAME);
-    let v = connect(&server.cert_pem, &server.key_pem, SERVER_NAME, trust_root(&pki().root, 1));
+    let v = connect(
+        &server.cert_pem,
+        &server.key_pem,
+        SERVER_NAME,
+        trust_root(&pki().root, 1),
+    );
     assert_refused(&v, SIPTLS_VERIFY_UNKNOWN_CA, UNKNOWN_CA);
     assert_eq!(v.reports[0].trust_id, SIPTLS_TRUST_ID_NONE);
 }
@@ -423,15 +592,25 @@ fn tampered(edit: impl FnOnce(&mut Vec<u8>)) -> String {
     let mut der = pki().server.cert_der.clone();
     edit(&mut der);
     let b64 = base64_encode(&der);
-    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 fn base64_encode(data: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -447,7 +626,12 @@ fn base64_encode(data: &[u8]) -> String {
 fn a_broken_signature_is_refused() {
     // The last byte belongs to the ECDSA signature's s value.
     let cert = tampered(|der| *der.last_mut().unwrap() ^= 0x01);
-    let v = connect(&cert, &pki().server.key_pem, SERVER_NAME, trust_root(&pki().root, 1));
+    let v = connect(
+        &cert,
+        &pki().server.key_pem,
+        SERVER_NAME,
+        trust_root(&pki().root, 1),
+    );
     assert_refused(&v, SIPTLS_VERIFY_BAD_SIGNATURE, DECRYPT_ERROR);
 }
 
@@ -466,7 +650,12 @@ fn an_unsupported_signature_algorithm_is_refused() {
         }
         assert_eq!(replaced, 2);
     });
-    let v = connect(&cert, &pki().server.key_pem, SERVER_NAME, trust_root(&pki().root, 1));
+    let v = connect(
+        &cert,
+        &pki().server.key_pem,
+        SERVER_NAME,
+        trust_root(&pki().root, 1),
+    );
     assert_refused(&v, SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM, DECRYPT_ERROR);
 }
 
@@ -477,7 +666,12 @@ fn an_inverted_validity_period_is_a_bad_encoding() {
     spec.not_before = now + Duration::days(1);
     spec.not_after = now - Duration::days(1);
     let leaf = pki().root.leaf(&spec);
-    let v = connect(&leaf.cert_pem, &leaf.key_pem, SERVER_NAME, trust_root(&pki().root, 1));
+    let v = connect(
+        &leaf.cert_pem,
+        &leaf.key_pem,
+        SERVER_NAME,
+        trust_root(&pki().root, 1),
+    );
     assert_refused(&v, SIPTLS_VERIFY_BAD_ENCODING, BAD_CERTIFICATE);
 }
 
@@ -486,7 +680,12 @@ fn a_certificate_for_the_wrong_purpose_is_refused() {
     let mut spec = LeafSpec::new(SERVER_NAME);
     spec.usage = Usage::CodeSigning;
     let leaf = pki().root.leaf(&spec);
-    let v = connect(&leaf.cert_pem, &leaf.key_pem, SERVER_NAME, trust_root(&pki().root, 1));
+    let v = connect(
+        &leaf.cert_pem,
+        &leaf.key_pem,
+        SERVER_NAME,
+        trust_root(&pki().root, 1),
+    );
     assert_refused(&v, SIPTLS_VERIFY_WRONG_KEY_USAGE, UNSUPPORTED_CERTIFICATE);
 }
 
@@ -494,7 +693,10 @@ fn a_certificate_for_the_wrong_purpose_is_refused() {
 fn a_missing_client_certificate_is_reported() {
     let p = pki();
     let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(cctx.trust(1, p.root.issued().cert_pem.as_bytes()), SIPTLS_OK);
+    assert_eq!(
+        cctx.trust(1, p.root.issued().cert_pem.as_bytes()),
+        SIPTLS_OK
+    );
     let sctx = Ctx::server();
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     pump(&client, &server);
@@ -514,7 +716,10 @@ fn the_callback_can_reject_a_chain_that_passed() {
         trust_root(&p.root, 1)(ctx);
         recorder = Some(decide(ctx, siptls_verify_decision::SIPTLS_VERIFY_REJECT));
     });
-    assert_eq!((v.status, v.checked), (SIPTLS_VERIFY_REJECTED_BY_CALLBACK, SIPTLS_VERIFY_OK));
+    assert_eq!(
+        (v.status, v.checked),
+        (SIPTLS_VERIFY_REJECTED_BY_CALLBACK, SIPTLS_VERIFY_OK)
+    );
     assert_eq!(v.alert_at_server, ACCESS_DENIED);
     assert_eq!(recorder.unwrap().reports()[0].status, SIPTLS_VERIFY_OK);
 }
@@ -540,10 +745,16 @@ fn with_overrides_enabled_the_callback_can_accept_a_failed_chain() {
     let mut recorder = None;
     let v = connect(&server.cert_pem, &server.key_pem, SERVER_NAME, |ctx| {
         trust_root(&pki().root, 1)(ctx);
-        assert_eq!(unsafe { siptls_ctx_set_allow_override(ctx.0, true) }, SIPTLS_OK);
+        assert_eq!(
+            unsafe { siptls_ctx_set_allow_override(ctx.0, true) },
+            SIPTLS_OK
+        );
         recorder = Some(decide(ctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT));
     });
-    assert_eq!((v.status, v.checked), (SIPTLS_VERIFY_OVERRIDDEN, SIPTLS_VERIFY_UNKNOWN_CA));
+    assert_eq!(
+        (v.status, v.checked),
+        (SIPTLS_VERIFY_OVERRIDDEN, SIPTLS_VERIFY_UNKNOWN_CA)
+    );
     assert_eq!(v.alert_at_server, -1);
     let report = &recorder.unwrap().reports()[0];
     assert!(report.override_allowed);

@@ -6,9 +6,9 @@ use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 use std::sync::OnceLock;
 
-pub use siptls::capi::*;
 pub use siptls::capi::siptls_result::*;
 pub use siptls::capi::siptls_verify_status::*;
+pub use siptls::capi::*;
 #[allow(unused_imports)]
 pub use siptls_certgen::{Authority, Issued, KeyAlg, LeafSpec, Usage};
 
@@ -35,7 +35,11 @@ pub fn pki() -> &'static Pki {
         let root = Authority::root("siptls Test Root CA");
         let server = sip_leaf(&root, SERVER_NAME);
         let client = sip_leaf(&root, CLIENT_NAME);
-        Pki { root, server, client }
+        Pki {
+            root,
+            server,
+            client,
+        }
     })
 }
 
@@ -44,7 +48,9 @@ pub fn text(f: impl FnOnce(*mut c_char, usize, *mut usize) -> siptls_result) -> 
     let mut len = 0usize;
     let code = f(buf.as_mut_ptr(), buf.len(), &mut len);
     assert!(matches!(code, SIPTLS_OK), "text query failed: {code:?}");
-    unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The detail of the last failed call on this thread.
@@ -88,7 +94,8 @@ impl Ctx {
     pub fn trust_ids(&self) -> Vec<u32> {
         let mut ids = [0u32; 32];
         let mut count = 0usize;
-        let code = unsafe { siptls_ctx_trust_list(self.0, ids.as_mut_ptr(), ids.len(), &mut count) };
+        let code =
+            unsafe { siptls_ctx_trust_list(self.0, ids.as_mut_ptr(), ids.len(), &mut count) };
         assert_eq!(code, SIPTLS_OK);
         ids[..count].to_vec()
     }
@@ -100,8 +107,18 @@ impl Ctx {
     /// A context with `identity`, trusting the test root as trust ID 1.
     pub fn with_identity(role: siptls_role, identity: &Issued, root: &Authority) -> Ctx {
         let ctx = Ctx::new(role);
-        assert_eq!(ctx.set_identity(&identity.cert_pem, &identity.key_pem), SIPTLS_OK, "{}", ctx.last_error());
-        assert_eq!(ctx.trust(1, root.issued().cert_pem.as_bytes()), SIPTLS_OK, "{}", ctx.last_error());
+        assert_eq!(
+            ctx.set_identity(&identity.cert_pem, &identity.key_pem),
+            SIPTLS_OK,
+            "{}",
+            ctx.last_error()
+        );
+        assert_eq!(
+            ctx.trust(1, root.issued().cert_pem.as_bytes()),
+            SIPTLS_OK,
+            "{}",
+            ctx.last_error()
+        );
         ctx
     }
 
@@ -131,7 +148,11 @@ impl Sess {
         let name = peer_name.map(cstring);
         let mut session = ptr::null_mut();
         let code = unsafe {
-            siptls_session_new(ctx.0, name.as_ref().map_or(ptr::null(), |n| n.as_ptr()), &mut session)
+            siptls_session_new(
+                ctx.0,
+                name.as_ref().map_or(ptr::null(), |n| n.as_ptr()),
+                &mut session,
+            )
         };
         match code {
             SIPTLS_OK => Ok(Sess(session)),
@@ -152,7 +173,10 @@ impl Sess {
 
     pub fn info(&self) -> siptls_session_info {
         let mut info = std::mem::MaybeUninit::<siptls_session_info>::uninit();
-        assert_eq!(unsafe { siptls_session_get_info(self.0, info.as_mut_ptr()) }, SIPTLS_OK);
+        assert_eq!(
+            unsafe { siptls_session_get_info(self.0, info.as_mut_ptr()) },
+            SIPTLS_OK
+        );
         unsafe { info.assume_init() }
     }
 
@@ -245,7 +269,10 @@ pub struct PumpResult {
 /// Pumps both directions in `chunk`-sized pieces until quiet or a failure.
 /// A failing side's alert is still delivered to the other side.
 pub fn pump_chunked(client: &Sess, server: &Sess, chunk: usize) -> PumpResult {
-    let mut result = PumpResult { client: SIPTLS_OK, server: SIPTLS_OK };
+    let mut result = PumpResult {
+        client: SIPTLS_OK,
+        server: SIPTLS_OK,
+    };
     for _ in 0..100_000 {
         let mut moved = false;
         for (from, to, client_sends) in [(client, server, true), (server, client, false)] {
@@ -279,7 +306,10 @@ pub fn assert_handshake_ok(client: &Sess, server: &Sess) {
     let result = pump(client, server);
     assert_eq!(
         result,
-        PumpResult { client: SIPTLS_OK, server: SIPTLS_OK },
+        PumpResult {
+            client: SIPTLS_OK,
+            server: SIPTLS_OK
+        },
         "client: {} / server: {}",
         client.last_error(),
         server.last_error()
@@ -306,7 +336,10 @@ pub struct Recorder {
     pub accept_code: i32,
 }
 
-unsafe extern "C" fn record_report(userdata: *mut std::ffi::c_void, report: *const siptls_verify_report) -> i32 {
+unsafe extern "C" fn record_report(
+    userdata: *mut std::ffi::c_void,
+    report: *const siptls_verify_report,
+) -> i32 {
     let recorder = unsafe { &*(userdata as *const Recorder) };
     let r = unsafe { &*report };
     let s = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
@@ -332,9 +365,16 @@ unsafe extern "C" fn record_report(userdata: *mut std::ffi::c_void, report: *con
 impl Recorder {
     /// Registers a recorder on `ctx`; keep the returned box alive as long as the context.
     pub fn attach(ctx: &Ctx, decision: siptls_verify_decision) -> Box<Recorder> {
-        let recorder = Box::new(Recorder { reports: Default::default(), accept_code: decision as i32 });
+        let recorder = Box::new(Recorder {
+            reports: Default::default(),
+            accept_code: decision as i32,
+        });
         let code = unsafe {
-            siptls_ctx_set_verify_callback(ctx.0, Some(record_report), &*recorder as *const Recorder as *mut _)
+            siptls_ctx_set_verify_callback(
+                ctx.0,
+                Some(record_report),
+                &*recorder as *const Recorder as *mut _,
+            )
         };
         assert_eq!(code, SIPTLS_OK);
         recorder

@@ -406,3 +406,21 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_a_session_call_fails_the_session() {
+        let ctx = Context::new(siptls_role::SIPTLS_ROLE_CLIENT);
+        let session = Session::new(&ctx, Some("gw.example.test")).unwrap();
+        let err = session
+            .with(|_| -> Result<()> { panic!("injected fault") })
+            .unwrap_err();
+        assert_eq!(err.code, SIPTLS_ERR_PANIC);
+        let after = session.with(|s| s.feed(b"\x16")).unwrap_err();
+        assert_eq!(after.code, SIPTLS_ERR_SESSION_FAILED);
+        assert!(session.with(|s| Ok(s.info().failed)).unwrap());
+    }
+}

@@ -138,6 +138,27 @@ pub struct Info {
     pub failed: bool,
 }
 
+/// Names the usual cause: a peer stuck on SSLv3 / TLS 1.0 / TLS 1.1, whose
+/// hello lacks what TLS 1.2 requires, so rustls reports the missing part.
+fn incompatibility(why: &rustls::PeerIncompatible) -> String {
+    use rustls::PeerIncompatible as P;
+    let version_hint = matches!(
+        why,
+        P::SignatureAlgorithmsExtensionRequired
+            | P::ServerDoesNotSupportTls12Or13
+            | P::Tls12NotOffered
+            | P::Tls12NotOfferedOrEnabled
+            | P::SupportedVersionsExtensionRequired
+    );
+    if version_hint {
+        format!(
+            "the peer offers no protocol version siptls accepts (TLS 1.2 or 1.3); SSLv3, TLS 1.0 and 1.1 are refused ({why:?})"
+        )
+    } else {
+        format!("no common TLS parameters with the peer: {why:?}")
+    }
+}
+
 fn is_too_large(e: &rustls::Error) -> bool {
     matches!(
         e,
@@ -187,7 +208,7 @@ impl State {
             }
             rustls::Error::PeerIncompatible(why) => (
                 SIPTLS_ERR_NO_COMMON_PARAMETERS,
-                format!("no common TLS parameters with the peer: {why:?}"),
+                incompatibility(why),
             ),
             e if is_too_large(e) => (SIPTLS_ERR_PEER_TOO_LARGE, e.to_string()),
             e => (SIPTLS_ERR_TLS, e.to_string()),

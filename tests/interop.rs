@@ -1,0 +1,779 @@
+//! Interoperability with TLS implementations we did not write: OpenSSL's
+//! `s_server` / `s_client` and GnuTLS's `gnutls-serv` / `gnutls-cli` run as
+//! child processes against siptls sessions pumped over real loopback TCP,
+//! with the protocol version forced on the tool's side.
+//!
+//! The tools must be installed (Debian packages openssl and gnutls-bin): a
+//! missing tool fails the test, it is never skipped.
+
+mod common;
+use common::*;
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// Everything one test does, its child processes included, ends within this.
+const TEST_BUDGET: Duration = Duration::from_secs(25);
+/// How long one wait on a socket or a child lasts before the deadline is checked again.
+const POLL: Duration = Duration::from_millis(20);
+
+const REQUEST: &[u8] = b"OPTIONS sip:gw-b.example.test SIP/2.0\r\n";
+const RESPONSE: &str = "SIP/2.0 200 OK\r\n";
+
+/// Makes a module per case holding one test per version, e.g. `gnutls_client::tls13`.
+macro_rules! cases {
+    ($versions:tt: $($case:ident),+ $(,)?) => {
+        $(case_tests!($case $versions);)+
+    };
+}
+
+macro_rules! case_tests {
+    ($case:ident [$($test:ident = $version:ident),+]) => {
+        mod $case {
+            $(
+                #[test]
+                fn $test() {
+                    let name = concat!(stringify!($case), "-", stringify!($test));
+                    super::$case(&super::Setup::new(name, super::$version));
+                }
+            )+
+        }
+    };
+}
+
+cases!([tls12 = TLS12, tls13 = TLS13]:
+    openssl_server,
+    openssl_client,
+    openssl_client_without_certificate,
+    gnutls_server,
+    gnutls_client,
+    gnutls_client_without_certificate,
+);
+
+cases!([tls10 = TLS10, tls11 = TLS11]: openssl_client_legacy_version, gnutls_client_legacy_version);
+
+/// A protocol version and how each tool is made to use only that one.
+#[derive(Clone, Copy)]
+struct Version {
+    code: u16,
+    openssl_flag: &'static str,
+    /// As s_server names it in its report.
+    openssl_name: &'static str,
+    gnutls_priority: &'static str,
+    /// As gnutls-serv and gnutls-cli name it in their "Description:" line.
+    gnutls_name: &'static str,
+}
+
+const TLS13: Version = Version {
+    code: SIPTLS_TLS13,
+    openssl_flag: "-tls1_3",
+    openssl_name: "TLSv1.3",
+    gnutls_priority: "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+    gnutls_name: "TLS1.3",
+};
+
+const TLS12: Version = Version {
+    code: SIPTLS_TLS12,
+    openssl_flag: "-tls1_2",
+    openssl_name: "TLSv1.2",
+    gnutls_priority: "NORMAL:-VERS-ALL:+VERS-TLS1.2",
+    gnutls_name: "TLS1.2",
+};
+
+const TLS11: Version = Version {
+    code: 0x0302,
+    openssl_flag: "-tls1_1",
+    openssl_name: "TLSv1.1",
+    gnutls_priority: "NORMAL:-VERS-ALL:+VERS-TLS1.1",
+    gnutls_name: "TLS1.1",
+};
+
+const TLS10: Version = Version {
+    code: 0x0301,
+    openssl_flag: "-tls1",
+    openssl_name: "TLSv1",
+    gnutls_priority: "NORMAL:-VERS-ALL:+VERS-TLS1.0",
+    gnutls_name: "TLS1.0",
+};
+
+/// One test's surroundings: the version under test, a fresh directory with
+/// the PEM files the tools read (it is their working directory), and the
+/// deadline every wait respects.
+struct Setup {
+    version: Version,
+    dir: PathBuf,
+    deadline: Instant,
+}
+
+impl Setup {
+    fn new(name: &str, version: Version) -> Setup {
+        // target/interop-tmp/<name>, beside Cargo's target/tmp.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .with_file_name("interop-tmp")
+            .join(name);
+        // Left over from an earlier run, if anything; the files are rewritten below.
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let p = pki();
+        for (file, pem) in [
+            ("ca.pem", &p.root.issued().cert_pem),
+            ("server.pem", &p.server.cert_pem),
+            ("server.key", &p.server.key_pem),
+            ("client.pem", &p.client.cert_pem),
+            ("client.key", &p.client.key_pem),
+        ] {
+            fs::write(dir.join(file), pem).unwrap();
+        }
+        Setup {
+            version,
+            dir,
+            deadline: Instant::now() + TEST_BUDGET,
+        }
+    }
+}
+
+/// An external program and the Debian package that provides it.
+#[derive(Clone, Copy)]
+struct Tool {
+    program: &'static str,
+    package: &'static str,
+}
+
+const OPENSSL: Tool = Tool {
+    program: "openssl",
+    package: "openssl",
+};
+const GNUTLS_SERV: Tool = Tool {
+    program: "gnutls-serv",
+    package: "gnutls-bin",
+};
+const GNUTLS_CLI: Tool = Tool {
+    program: "gnutls-cli",
+    package: "gnutls-bin",
+};
+
+/// A tool running as a child process, its output going to files in the test
+/// directory. Dropping it kills the process, so no test leaves one behind;
+/// when the test is failing, the output is printed to explain why.
+struct Peer {
+    program: &'static str,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: PathBuf,
+    stderr: PathBuf,
+    deadline: Instant,
+}
+
+impl Peer {
+    /// Runs `tool` with `args`, a command line without the program name
+    /// (split at whitespace: no argument here holds any).
+    fn spawn(setup: &Setup, tool: Tool, args: &str) -> Peer {
+        let program = tool.program;
+        let log = |stream: &str| setup.dir.join(format!("{program}.{stream}"));
+        let (stdout, stderr) = (log("stdout"), log("stderr"));
+        let mut child = Command::new(program)
+            .args(args.split_whitespace())
+            .current_dir(&setup.dir)
+            .stdin(Stdio::piped())
+            .stdout(File::create(&stdout).unwrap())
+            .stderr(File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| match e.kind() {
+                io::ErrorKind::NotFound => {
+                    panic!(
+                        "{program} is not installed: install the {} package (CI installs it)",
+                        tool.package
+                    )
+                }
+                _ => panic!("starting {program}: {e}"),
+            });
+        Peer {
+            program,
+            stdin: child.stdin.take(),
+            child,
+            stdout,
+            stderr,
+            deadline: setup.deadline,
+        }
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&fs::read(&self.stdout).unwrap_or_default()).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&fs::read(&self.stderr).unwrap_or_default()).into_owned()
+    }
+
+    fn write_stdin(&mut self, data: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        stdin.write_all(data).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Polls `ready` until it yields, failing once the tool has exited
+    /// without it or the deadline has passed.
+    fn wait_until<T>(&mut self, what: &str, mut ready: impl FnMut(&mut Peer) -> Option<T>) -> T {
+        loop {
+            // Checked before polling, so whatever the tool did before exiting is seen.
+            let exited = self.child.try_wait().unwrap().is_some();
+            if let Some(value) = ready(self) {
+                return value;
+            }
+            assert!(
+                !exited,
+                "{} exited while we waited for {what}",
+                self.program
+            );
+            assert!(
+                Instant::now() < self.deadline,
+                "timed out waiting for {what} from {}",
+                self.program
+            );
+            sleep(POLL);
+        }
+    }
+
+    fn wait_for_exit(&mut self) {
+        self.wait_until("it to exit", |p| p.child.try_wait().unwrap().map(drop));
+    }
+
+    fn wait_for_stdout(&mut self, text: &str) {
+        self.wait_until(&format!("{text:?} on its stdout"), |p| {
+            p.stdout().contains(text).then_some(())
+        });
+    }
+
+    /// Connects to the tool's port, retrying until it listens.
+    fn connect(&mut self, port: u16) -> TcpStream {
+        self.wait_until("it to listen", |_| {
+            TcpStream::connect(("127.0.0.1", port)).ok()
+        })
+    }
+
+    /// Accepts the tool's connection; `listener` must be non-blocking.
+    fn accept(&mut self, listener: &TcpListener) -> TcpStream {
+        let sock = self.wait_until("its connection", |_| match listener.accept() {
+            Ok((sock, _)) => Some(sock),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            Err(e) => panic!("accept: {e}"),
+        });
+        sock.set_nonblocking(false).unwrap();
+        sock
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // Either may fail only because the process is already gone.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "----- {} stdout:\n{}\n----- {} stderr:\n{}",
+                self.program,
+                self.stdout(),
+                self.program,
+                self.stderr()
+            );
+        }
+    }
+}
+
+/// Our end of a connection: a siptls session over a TCP socket, pumped as a
+/// gateway does, with the verification reports its context delivered.
+struct Ours {
+    // Fields drop in order: the session may call into `reports` until it is freed.
+    sess: Sess,
+    _ctx: Ctx,
+    reports: Box<Recorder>,
+    sock: TcpStream,
+    deadline: Instant,
+    /// Plaintext received and not yet taken by the test.
+    received: Vec<u8>,
+    /// How the peer's data ended: SIPTLS_PEER_CLOSED or SIPTLS_ERR_TRUNCATED.
+    end: Option<siptls_result>,
+}
+
+impl Ours {
+    fn client(sock: TcpStream, deadline: Instant) -> Ours {
+        Ours::new(Ctx::client(), Some(SERVER_NAME), sock, deadline)
+    }
+
+    /// Mutual TLS is required: the context's default.
+    fn server(sock: TcpStream, deadline: Instant) -> Ours {
+        Ours::new(Ctx::server(), None, sock, deadline)
+    }
+
+    fn new(ctx: Ctx, peer_name: Option<&str>, sock: TcpStream, deadline: Instant) -> Ours {
+        let reports = Recorder::attach(&ctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
+        let sess = Sess::new(&ctx, peer_name).expect("session");
+        sock.set_read_timeout(Some(POLL)).unwrap();
+        // Never expected to block (the messages are tiny); bounded all the same.
+        sock.set_write_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        Ours {
+            sess,
+            _ctx: ctx,
+            reports,
+            sock,
+            deadline,
+            received: Vec::new(),
+            end: None,
+        }
+    }
+
+    /// Sends all the ciphertext the session holds.
+    fn send_pending(&mut self) -> io::Result<()> {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.sess.take(&mut buf) {
+                (SIPTLS_OK, n) => self.sock.write_all(&buf[..n])?,
+                (SIPTLS_AGAIN, _) => return Ok(()),
+                (code, _) => panic!("take: {code:?}: {}", self.sess.last_error()),
+            }
+        }
+    }
+
+    /// Waits up to POLL for ciphertext and feeds it, or reports the end of the transport.
+    fn receive(&mut self) -> Result<(), siptls_result> {
+        let mut buf = [0u8; 16 * 1024];
+        let n = match self.sock.read(&mut buf) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(())
+            }
+            // A reset ends the transport just as EOF does.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
+            Err(e) => panic!("socket read: {e}"),
+        };
+        if n == 0 {
+            assert_eq!(
+                unsafe { siptls_session_transport_closed(self.sess.0) },
+                SIPTLS_OK
+            );
+            self.take_plaintext();
+            return Ok(());
+        }
+        self.feed(&buf[..n])
+    }
+
+    /// Feeds ciphertext, reading plaintext out whenever the session's receive buffer is full.
+    fn feed(&mut self, mut data: &[u8]) -> Result<(), siptls_result> {
+        // After close_notify nothing more is taken; anything following it is ignored.
+        while !data.is_empty() && self.end.is_none() {
+            let used = match self.sess.feed(data) {
+                (SIPTLS_OK, used) => used,
+                (SIPTLS_BUFFER_FULL, _) => 0,
+                (code, _) => return Err(code),
+            };
+            data = &data[used..];
+            let read = self.take_plaintext();
+            assert!(
+                used > 0 || read > 0,
+                "the session takes no ciphertext yet holds no plaintext"
+            );
+        }
+        Ok(())
+    }
+
+    /// Moves the session's plaintext into `received`; returns how many bytes.
+    fn take_plaintext(&mut self) -> usize {
+        let (code, data) = self.sess.read_all();
+        match code {
+            SIPTLS_AGAIN => {}
+            SIPTLS_PEER_CLOSED | SIPTLS_ERR_TRUNCATED => self.end = Some(code),
+            other => panic!("read: {other:?}: {}", self.sess.last_error()),
+        }
+        self.received.extend_from_slice(&data);
+        data.len()
+    }
+
+    /// Pumps until `done`. A session failure is returned once its alert has
+    /// been sent, as a gateway would before closing the socket.
+    fn run_until(&mut self, what: &str, done: impl Fn(&Ours) -> bool) -> Result<(), siptls_result> {
+        loop {
+            self.send_pending().expect("sending ciphertext");
+            if done(self) {
+                return Ok(());
+            }
+            assert!(
+                self.end.is_none(),
+                "the peer's data ended ({:?}) before {what}",
+                self.end
+            );
+            assert!(
+                Instant::now() < self.deadline,
+                "timed out waiting for {what}"
+            );
+            if let Err(code) = self.receive() {
+                // The peer may have gone already; the alert is a courtesy.
+                let _ = self.send_pending();
+                return Err(code);
+            }
+        }
+    }
+
+    fn run_ok(&mut self, what: &str, done: impl Fn(&Ours) -> bool) {
+        if let Err(code) = self.run_until(what, done) {
+            panic!(
+                "session failed waiting for {what}: {code:?}: {}",
+                self.sess.last_error()
+            );
+        }
+    }
+
+    fn handshake(&mut self) -> Result<(), siptls_result> {
+        self.run_until("the handshake", |o| !o.sess.info().handshaking)
+    }
+
+    fn handshake_ok(&mut self) {
+        if let Err(code) = self.handshake() {
+            panic!("handshake failed: {code:?}: {}", self.sess.last_error());
+        }
+    }
+
+    fn write_all(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            match self.sess.write(data) {
+                (SIPTLS_OK | SIPTLS_AGAIN, n) => data = &data[n..],
+                (code, _) => panic!("write: {code:?}: {}", self.sess.last_error()),
+            }
+            self.send_pending().expect("sending ciphertext");
+        }
+    }
+
+    fn read_exact(&mut self, n: usize) -> Vec<u8> {
+        self.run_ok(&format!("{n} bytes of plaintext"), |o| {
+            o.received.len() >= n
+        });
+        self.received.drain(..n).collect()
+    }
+
+    /// Ends our side as a gateway does: close_notify, then the socket closes.
+    fn hang_up(mut self) {
+        assert_eq!(self.sess.close(), SIPTLS_OK);
+        // The peer may have gone already once it has sent its own close_notify.
+        let _ = self.send_pending();
+    }
+
+    /// Pumps until the peer's data ends; returns how it ended.
+    fn read_to_end(&mut self) -> siptls_result {
+        self.run_ok("the end of the peer's data", |o| o.end.is_some());
+        self.end.unwrap()
+    }
+
+    /// The handshake at `version` verified the peer's certificate `peer`:
+    /// anchored at trust ID 1 by the root alone, reported once.
+    fn assert_verified(&self, version: Version, peer: &Issued) {
+        let info = self.sess.info();
+        assert_eq!(info.protocol_version, version.code);
+        assert!(info.verified && !info.failed);
+        assert_eq!(
+            (info.verify_status, info.trust_id, info.depth),
+            (SIPTLS_VERIFY_OK, 1, 1)
+        );
+        let seen = self.reports.reports();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            (seen[0].status, seen[0].trust_id, seen[0].depth),
+            (SIPTLS_VERIFY_OK, 1, 1)
+        );
+        assert_eq!(seen[0].leaf, peer.cert_der);
+    }
+
+    /// Our server refused a client offering only TLS 1.0 or 1.1, before any certificate.
+    fn assert_refused_legacy_version(&self, result: Result<(), siptls_result>) {
+        // rustls checks for the signature_algorithms extension, which TLS 1.1
+        // and older lack, before the version: so handshake_failure, not protocol_version.
+        assert_eq!(
+            result,
+            Err(SIPTLS_ERR_NO_COMMON_PARAMETERS),
+            "{}",
+            self.sess.last_error()
+        );
+        let info = self.sess.info();
+        assert!(info.failed && !info.verified);
+        assert_eq!(info.protocol_version, 0);
+        assert!(self.reports.reports().is_empty());
+    }
+
+    /// Our server refused, at `version`, a client that sent no certificate.
+    fn assert_refused_without_certificate(
+        &self,
+        result: Result<(), siptls_result>,
+        version: Version,
+    ) {
+        assert_eq!(
+            result,
+            Err(SIPTLS_ERR_CERT_REJECTED),
+            "{}",
+            self.sess.last_error()
+        );
+        let info = self.sess.info();
+        assert_eq!(info.protocol_version, version.code);
+        assert!(info.failed && info.verified);
+        assert_eq!(
+            (info.verify_status, info.trust_id),
+            (SIPTLS_VERIFY_NO_CERTIFICATE, SIPTLS_TRUST_ID_NONE)
+        );
+        let seen = self.reports.reports();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].status, SIPTLS_VERIFY_NO_CERTIFICATE);
+    }
+}
+
+/// Starts a tool server on a free port (given to `args` to make its
+/// command line) and connects our client to it.
+fn start_server(setup: &Setup, tool: Tool, args: impl FnOnce(u16) -> String) -> (Peer, Ours) {
+    // The port is free once this probe is dropped; the tool binds it next.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Peer::spawn(setup, tool, &args(port));
+    let ours = Ours::client(server.connect(port), setup.deadline);
+    (server, ours)
+}
+
+/// Starts a tool client against our listening port (given to `args` to make
+/// its command line) and accepts it into our server.
+fn start_client(setup: &Setup, tool: Tool, args: impl FnOnce(u16) -> String) -> (Peer, Ours) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    // Non-blocking, so waiting for the connection can give up when the tool fails.
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut client = Peer::spawn(setup, tool, &args(port));
+    let ours = Ours::server(client.accept(&listener), setup.deadline);
+    (client, ours)
+}
+
+/// `openssl s_client` at the setup's version, verifying our server as
+/// SERVER_NAME, with `extra` flags.
+fn start_s_client(setup: &Setup, extra: &str) -> (Peer, Ours) {
+    // -nocommands: lines from stdin go to the server as they are, even those
+    // starting with a command letter.
+    start_client(setup, OPENSSL, |port| {
+        format!(
+            "s_client {} -connect 127.0.0.1:{port} -servername {SERVER_NAME} \
+             -verify_hostname {SERVER_NAME} -CAfile ca.pem -verify_return_error -nocommands {extra}",
+            setup.version.openssl_flag
+        )
+    })
+}
+
+/// `gnutls-cli` at the setup's version, verifying our server as SERVER_NAME,
+/// with `extra` flags.
+fn start_gnutls_cli(setup: &Setup, extra: &str) -> (Peer, Ours) {
+    start_client(setup, GNUTLS_CLI, |port| {
+        format!(
+            "--priority {} --port {port} --x509cafile ca.pem --sni-hostname {SERVER_NAME} \
+             --verify-hostname {SERVER_NAME} {extra} 127.0.0.1",
+            setup.version.gnutls_priority
+        )
+    })
+}
+
+/// A request typed into the tool client reaches our server, our response
+/// reaches the tool's output, and closing its input makes it end the session.
+fn serve_one_request(client: &mut Peer, mut ours: Ours) {
+    client.write_stdin(REQUEST);
+    assert_eq!(ours.read_exact(REQUEST.len()), REQUEST);
+    ours.write_all(RESPONSE.as_bytes());
+    client.wait_for_stdout(RESPONSE);
+    client.close_stdin();
+    assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
+    ours.hang_up();
+    client.wait_for_exit();
+}
+
+fn assert_contains(output: &str, expected: &[&str]) {
+    for text in expected {
+        assert!(output.contains(text), "the tool's output lacks {text:?}");
+    }
+}
+
+/// Our client against `openssl s_server`, which requires and verifies our
+/// certificate and, with -rev, answers each line reversed.
+fn openssl_server(setup: &Setup) {
+    // -Verify 1 requires a client certificate; -naccept 1 makes it exit after
+    // our connection, so its report is complete when read.
+    let (mut server, mut ours) = start_server(setup, OPENSSL, |port| {
+        format!(
+            "s_server {} -accept {port} -naccept 1 -cert server.pem -key server.key \
+             -CAfile ca.pem -Verify 1 -verify_return_error -rev",
+            setup.version.openssl_flag
+        )
+    });
+    ours.handshake_ok();
+    ours.assert_verified(setup.version, &pki().server);
+
+    ours.write_all(REQUEST);
+    let reversed = b"0.2/PIS tset.elpmaxe.b-wg:pis SNOITPO\n";
+    assert_eq!(ours.read_exact(reversed.len()), reversed);
+    // -rev's command to end the session, which it does with close_notify.
+    ours.write_all(b"CLOSE\r\n");
+    assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
+    // s_server exits once our side of the TCP connection has closed too.
+    ours.hang_up();
+    server.wait_for_exit();
+    assert_contains(
+        &server.stderr(),
+        &[
+            "depth=0 CN = gw-a.example.test\nverify return:1",
+            "Verification: OK",
+            &format!("Protocol version: {}", setup.version.openssl_name),
+        ],
+    );
+}
+
+/// `openssl s_client` with its certificate against our server.
+fn openssl_client(setup: &Setup) {
+    let (mut client, mut ours) = start_s_client(setup, "-cert client.pem -key client.key");
+    ours.handshake_ok();
+    ours.assert_verified(setup.version, &pki().client);
+    serve_one_request(&mut client, ours);
+    assert_contains(
+        &client.stdout(),
+        &[
+            "Verify return code: 0 (ok)",
+            &format!("New, {}, Cipher is", setup.version.openssl_name),
+        ],
+    );
+}
+
+/// `openssl s_client` without a certificate is refused by our server.
+fn openssl_client_without_certificate(setup: &Setup) {
+    let (mut client, mut ours) = start_s_client(setup, "");
+    let result = ours.handshake();
+    ours.assert_refused_without_certificate(result, setup.version);
+    // The alert is sent; closing the socket, as a gateway then does, lets the tool finish.
+    drop(ours);
+    client.wait_for_exit();
+    // certificate_required, for TLS 1.2 as well (rustls's choice).
+    assert_contains(
+        &client.stderr(),
+        &["alert certificate required", "SSL alert number 116"],
+    );
+}
+
+/// `openssl s_client` limited to TLS 1.0 or 1.1 is refused by our server.
+fn openssl_client_legacy_version(setup: &Setup) {
+    // Security level 0, so that nothing on OpenSSL's side rules these versions
+    // out: the refusal must be ours.
+    let (mut client, mut ours) = start_s_client(setup, "-cipher DEFAULT@SECLEVEL=0");
+    let result = ours.handshake();
+    ours.assert_refused_legacy_version(result);
+    // The alert is sent; closing the socket, as a gateway then does, lets the tool finish.
+    drop(ours);
+    client.wait_for_exit();
+    // It did offer the version under test: its session report names it.
+    assert_contains(
+        &client.stdout(),
+        &[&format!("Protocol  : {}\n", setup.version.openssl_name)],
+    );
+    assert_contains(
+        &client.stderr(),
+        &["alert handshake failure", "SSL alert number 40"],
+    );
+}
+
+/// Our client against `gnutls-serv`, which requires and verifies our
+/// certificate and echoes what it receives.
+fn gnutls_server(setup: &Setup) {
+    // --require-client-cert alone asks for a certificate without verifying
+    // it. --crlf echoes byte for byte (without it, CRLF comes back as LF).
+    let (mut server, mut ours) = start_server(setup, GNUTLS_SERV, |port| {
+        format!(
+            "--priority {} --port {port} --x509certfile server.pem --x509keyfile server.key \
+             --x509cafile ca.pem --require-client-cert --verify-client-cert --echo --crlf",
+            setup.version.gnutls_priority
+        )
+    });
+    ours.handshake_ok();
+    ours.assert_verified(setup.version, &pki().server);
+
+    ours.write_all(REQUEST);
+    assert_eq!(ours.read_exact(REQUEST.len()), REQUEST);
+    // gnutls-serv answers our close_notify with its own.
+    assert_eq!(ours.sess.close(), SIPTLS_OK);
+    assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
+
+    // It keeps serving, so its report is awaited rather than its exit.
+    server.wait_for_stdout("- Status: The certificate is trusted.");
+    assert_contains(
+        &server.stdout(),
+        &[&format!(
+            "- Description: ({}-X.509)",
+            setup.version.gnutls_name
+        )],
+    );
+}
+
+/// `gnutls-cli` with its certificate against our server.
+fn gnutls_client(setup: &Setup) {
+    let (mut client, mut ours) =
+        start_gnutls_cli(setup, "--x509certfile client.pem --x509keyfile client.key");
+    ours.handshake_ok();
+    ours.assert_verified(setup.version, &pki().client);
+    serve_one_request(&mut client, ours);
+    assert_contains(
+        &client.stdout(),
+        &[
+            "- Successfully sent 1 certificate(s) to server.",
+            "- Status: The certificate is trusted.",
+            &format!("- Description: ({}-X.509)", setup.version.gnutls_name),
+            "- Handshake was completed",
+        ],
+    );
+}
+
+/// `gnutls-cli` without a certificate is refused by our server.
+fn gnutls_client_without_certificate(setup: &Setup) {
+    let (mut client, mut ours) = start_gnutls_cli(setup, "");
+    let result = ours.handshake();
+    ours.assert_refused_without_certificate(result, setup.version);
+    // The alert is sent; closing the socket, as a gateway then does, lets the tool finish.
+    drop(ours);
+    client.wait_for_exit();
+    assert_contains(
+        &client.stdout(),
+        &[
+            "- Successfully sent 0 certificate(s) to server.",
+            "*** Received alert [116]: Certificate is required",
+        ],
+    );
+    assert_contains(
+        &client.stderr(),
+        &["*** Fatal error: A TLS fatal alert has been received."],
+    );
+}
+
+/// `gnutls-cli` limited to TLS 1.0 or 1.1 is refused by our server.
+fn gnutls_client_legacy_version(setup: &Setup) {
+    let (mut client, mut ours) = start_gnutls_cli(setup, "");
+    let result = ours.handshake();
+    ours.assert_refused_legacy_version(result);
+    // The alert is sent; closing the socket, as a gateway then does, lets the tool finish.
+    drop(ours);
+    client.wait_for_exit();
+    assert_contains(
+        &client.stdout(),
+        &["*** Received alert [40]: Handshake failed"],
+    );
+}

@@ -55,9 +55,9 @@ typedef enum {
   SIPTLS_ERR_SESSION_FAILED = 106,
   // A file could not be read (missing, a directory, no permission).
   SIPTLS_ERR_IO = 200,
-  // The input holds no PEM section of the expected kind.
+  // The input holds no PEM section of the expected kind (none at all, or only other labels).
   SIPTLS_ERR_PEM_EMPTY = 201,
-  // The PEM text is malformed (bad base64, unterminated section, wrong label).
+  // The PEM text is malformed (bad base64, unterminated section).
   SIPTLS_ERR_PEM_MALFORMED = 202,
   // A certificate is not valid X.509 DER.
   SIPTLS_ERR_CERT_MALFORMED = 203,
@@ -150,6 +150,39 @@ typedef enum {
   // The transport ended without close_notify: data may have been cut off.
   SIPTLS_CLOSE_TRUNCATED = 2,
 } siptls_close_state;
+
+// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
+typedef enum {
+  // Mutual TLS: clients must present a certificate that verifies (default).
+  SIPTLS_CLIENT_AUTH_REQUIRED = 0,
+  // Ask for a certificate and verify it when sent; let clients without one in.
+  SIPTLS_CLIENT_AUTH_OPTIONAL = 1,
+  // Do not ask clients for a certificate.
+  SIPTLS_CLIENT_AUTH_OFF = 2,
+} siptls_client_auth;
+
+// How a client matches the server's certificate to the peer name.
+typedef enum {
+  // RFC 5922 SIP domain rules (default).
+  SIPTLS_NAME_CHECK_SIP = 0,
+  // RFC 6125 host-name rules with wildcards, for non-SIP peers.
+  SIPTLS_NAME_CHECK_HOSTNAME = 1,
+} siptls_name_check;
+
+// What to do with a certificate whose issuer has no loaded CRL.
+typedef enum {
+  // Accept it (default): CRLs add checks, they are not required.
+  SIPTLS_MISSING_CRL_ALLOW = 0,
+  // Refuse it with SIPTLS_VERIFY_REVOCATION_UNKNOWN.
+  SIPTLS_MISSING_CRL_DENY = 1,
+} siptls_missing_crl;
+
+// The callback's answer: accept or reject the peer.
+typedef enum {
+  SIPTLS_VERIFY_ACCEPT = 0,
+  // Any value other than SIPTLS_VERIFY_ACCEPT rejects.
+  SIPTLS_VERIFY_REJECT = 1,
+} siptls_verify_decision;
 
 // A TLS configuration for one role, shared by many sessions and threads.
 // Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
@@ -408,8 +441,9 @@ void siptls_session_free(siptls_session *session);
 // Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
 // says how many were taken: all, except when undelivered plaintext fills the
 // receive buffer (read it, then feed the rest; SIPTLS_BUFFER_FULL when none
-// could be taken). On a TLS or verification failure the session fails and
-// holds an alert: take it, send it, close the socket.
+// could be taken), or when the peer's close_notify ended the stream (then
+// SIPTLS_PEER_CLOSED). On a TLS or verification failure the session fails and
+// usually holds an alert for the peer: take it, send it, close the socket.
 //
 // # Safety
 // `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the demo and the tests use, when missing:
 # a C compiler and make for the C examples, OpenSSL and GnuTLS command-line
-# peers for interop tests, valgrind, and binutils' nm for the ABI test.
+# peers for interop tests, valgrind, binutils' nm for the ABI test, and
+# OpenSSL's headers for the benchmark.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,9 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v gnutls-cli >/dev/null || need+=(gnutls-bin)
 command -v valgrind >/dev/null || need+=(valgrind)
 command -v git >/dev/null || need+=(git)
+# The benchmark compares against OpenSSL through its C library.
+command -v pkg-config >/dev/null || need+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

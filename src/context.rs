@@ -217,6 +217,11 @@ impl Context {
         self.last_error.lock().clone()
     }
 
+    /// Runs `f` (argument checks included) and records its failure, if any.
+    pub fn recorded<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.record(f())
+    }
+
     /// Keeps the detail of a failure for `last_error`, and passes the result on.
     pub fn record<T>(&self, result: Result<T>) -> Result<T> {
         if let Err(e) = &result {
@@ -372,8 +377,8 @@ impl Context {
 
     /// Adds CRLs (PEM, one or more; or one DER), each signed by a trust entry.
     pub fn add_crls(&self, input: &[u8]) -> Result<usize> {
-        let ders = self.record(pem::crls(input))?;
-        self.add_crl_ders(ders, "CRL input")
+        let ders = self.record(pem::crls(input).map_err(|e| e.context("CRL")))?;
+        self.add_crl_ders(ders, "CRL")
     }
 
     pub fn add_crl_file(&self, path: &Path) -> Result<usize> {

@@ -38,9 +38,9 @@ pub enum siptls_result {
 
     /// A file could not be read (missing, a directory, no permission).
     SIPTLS_ERR_IO = 200,
-    /// The input holds no PEM section of the expected kind.
+    /// The input holds no PEM section of the expected kind (none at all, or only other labels).
     SIPTLS_ERR_PEM_EMPTY = 201,
-    /// The PEM text is malformed (bad base64, unterminated section, wrong label).
+    /// The PEM text is malformed (bad base64, unterminated section).
     SIPTLS_ERR_PEM_MALFORMED = 202,
     /// A certificate is not valid X.509 DER.
     SIPTLS_ERR_CERT_MALFORMED = 203,

@@ -154,7 +154,8 @@ unsafe fn arg_cstr<'a>(ptr: *const c_char, name: &str) -> Result<&'a CStr, Error
 }
 
 /// Copies `text` NUL-terminated into a caller buffer and reports its length
-/// (without the NUL) in `len_out`. A buffer too small gets as much as fits,
+/// (without the NUL) in `len_out`. `buf` may be NULL when `cap` is 0, to ask
+/// for the length. A buffer too small gets as much as fits,
 /// still terminated, and the code BUFFER_TOO_SMALL; that is returned as a
 /// plain code, so the detail being copied is not overwritten before a retry.
 ///
@@ -167,11 +168,12 @@ pub unsafe fn copy_text(
     len_out: *mut usize,
 ) -> Result<siptls_result, Error> {
     let len_out = unsafe { arg_out(len_out, "len_out")? };
-    let buf = unsafe { arg_slice_mut(buf.cast::<u8>(), cap, "buf")? };
     *len_out = text.len();
+    // (NULL, 0) asks for the length only, as with snprintf.
     let Some(room) = cap.checked_sub(1) else {
         return Ok(SIPTLS_ERR_BUFFER_TOO_SMALL);
     };
+    let buf = unsafe { arg_slice_mut(buf.cast::<u8>(), cap, "buf")? };
     let n = text.len().min(room);
     buf[..n].copy_from_slice(&text.as_bytes()[..n]);
     buf[n] = 0;

@@ -33,6 +33,11 @@ pub fn from_pem(
                 format!("{key_label} does not belong to the first certificate of {cert_label}"),
             ))
         }
+        // rustls words this as a peer problem; here it is our own certificate.
+        Err(rustls::Error::InvalidCertificate(why)) => Err(Error::new(
+            SIPTLS_ERR_CERT_MALFORMED,
+            format!("{cert_label}: our certificate cannot be used ({why:?})"),
+        )),
         Err(e) => Err(Error::new(
             SIPTLS_ERR_CERT_MALFORMED,
             format!("{cert_label}: {e}"),

@@ -32,18 +32,17 @@ fn describe_labels(labels: &[String]) -> String {
 fn pem_error(e: pem::Error, what: &str) -> Error {
     match e {
         pem::Error::NoItemsFound => Error::new(SIPTLS_ERR_PEM_EMPTY, format!("no {what} found")),
-        pem::Error::Base64Decode(msg) => Error::new(
-            SIPTLS_ERR_PEM_MALFORMED,
-            format!("{what}: bad base64 ({msg})"),
-        ),
+        pem::Error::Base64Decode(msg) => {
+            Error::new(SIPTLS_ERR_PEM_MALFORMED, format!("bad base64 ({msg})"))
+        }
         pem::Error::MissingSectionEnd { end_marker } => Error::new(
             SIPTLS_ERR_PEM_MALFORMED,
             format!(
-                "{what}: section not terminated, missing '{}'",
+                "section not terminated: missing '-----END {}-----'",
                 String::from_utf8_lossy(&end_marker)
             ),
         ),
-        other => Error::new(SIPTLS_ERR_PEM_MALFORMED, format!("{what}: {other}")),
+        other => Error::new(SIPTLS_ERR_PEM_MALFORMED, other.to_string()),
     }
 }
 

@@ -206,10 +206,9 @@ impl State {
                     format!("the peer sent a fatal alert: {alert:?}"),
                 )
             }
-            rustls::Error::PeerIncompatible(why) => (
-                SIPTLS_ERR_NO_COMMON_PARAMETERS,
-                incompatibility(why),
-            ),
+            rustls::Error::PeerIncompatible(why) => {
+                (SIPTLS_ERR_NO_COMMON_PARAMETERS, incompatibility(why))
+            }
             e if is_too_large(e) => (SIPTLS_ERR_PEER_TOO_LARGE, e.to_string()),
             e => (SIPTLS_ERR_TLS, e.to_string()),
         };
@@ -249,7 +248,8 @@ impl State {
 
     /// Feeds received ciphertext. Returns how much was consumed: all of it,
     /// unless unread plaintext fills the receive buffer (then BUFFER_FULL when
-    /// nothing at all could be taken) or the peer closed.
+    /// nothing at all could be taken) or the peer's close_notify ended the
+    /// stream (then PEER_CLOSED: what follows it means nothing).
     pub fn feed(&mut self, data: &[u8]) -> Result<(siptls_result, usize)> {
         self.usable()?;
         if data.is_empty() {
@@ -273,14 +273,23 @@ impl State {
                     return Ok((SIPTLS_BUFFER_FULL, 0));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Other => break,
+                // The only other refusal: a handshake message over rustls' 64 KiB buffer.
                 Err(e) => {
-                    let e = Error::new(SIPTLS_ERR_TLS, format!("record layer: {e}"));
+                    let e = Error::new(
+                        SIPTLS_ERR_PEER_TOO_LARGE,
+                        format!("the peer's handshake messages exceed the 64 KiB limit ({e})"),
+                    );
                     self.failure = Some(e.clone());
                     return Err(e);
                 }
             }
         }
-        Ok((SIPTLS_OK, data.len() - rest.len()))
+        let code = if self.close_notify_received {
+            SIPTLS_PEER_CLOSED
+        } else {
+            SIPTLS_OK
+        };
+        Ok((code, data.len() - rest.len()))
     }
 
     /// Moves pending ciphertext into `out`. AGAIN when there is nothing to send.
@@ -365,6 +374,7 @@ impl State {
     /// Queues close_notify; take and send it, then keep reading until the
     /// peer's close_notify (PEER_CLOSED) or the transport ends.
     pub fn close(&mut self) -> Result<()> {
+        self.usable()?;
         if !self.close_sent {
             self.conn.send_close_notify();
             self.close_sent = true;
@@ -374,6 +384,7 @@ impl State {
 
     /// The transport (TCP) ended: anything not yet closed by close_notify is truncated.
     pub fn transport_closed(&mut self) -> Result<()> {
+        self.usable()?;
         if !self.transport_closed {
             self.transport_closed = true;
             // An empty read tells rustls it has seen EOF.

@@ -377,7 +377,7 @@ impl Ours {
         // After close_notify nothing more is taken; anything following it is ignored.
         while !data.is_empty() && self.end.is_none() {
             let used = match self.sess.feed(data) {
-                (SIPTLS_OK, used) => used,
+                (SIPTLS_OK | SIPTLS_PEER_CLOSED, used) => used,
                 (SIPTLS_BUFFER_FULL, _) => 0,
                 (code, _) => return Err(code),
             };

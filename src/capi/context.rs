@@ -150,10 +150,12 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_pem(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let cert = unsafe { ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")? };
-        let key = unsafe { ffi::arg_bytes(key_pem, key_pem_len, "key_pem")? };
-        ctx.set_identity_pem(cert, key)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let cert = unsafe { ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")? };
+            let key = unsafe { ffi::arg_bytes(key_pem, key_pem_len, "key_pem")? };
+            ctx.set_identity_pem(cert, key)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -169,10 +171,12 @@ pub unsafe extern "C" fn siptls_ctx_load_identity_files(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let cert = unsafe { ffi::arg_path(cert_path, "cert_path")? };
-        let key = unsafe { ffi::arg_path(key_path, "key_path")? };
-        ctx.load_identity_files(cert, key)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let cert = unsafe { ffi::arg_path(cert_path, "cert_path")? };
+            let key = unsafe { ffi::arg_path(key_path, "key_path")? };
+            ctx.load_identity_files(cert, key)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -194,20 +198,22 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let dir = unsafe { ffi::arg_path(dir, "dir")? };
-        let names = match unsafe { names.as_ref() } {
-            None => PemNames::default(),
-            Some(n) => PemNames {
-                private_key: unsafe { ffi::arg_opt_str(n.private_key, "names->private_key")? },
-                certificate: unsafe { ffi::arg_opt_str(n.certificate, "names->certificate")? },
-                ca_list: unsafe { ffi::arg_opt_str(n.ca_list, "names->ca_list")? },
-            },
-        };
-        *added_out = ctx.load_pem_dir(dir, names, first_trust_id)?;
-        Ok(SIPTLS_OK)
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let dir = unsafe { ffi::arg_path(dir, "dir")? };
+            let names = match unsafe { names.as_ref() } {
+                None => PemNames::default(),
+                Some(n) => PemNames {
+                    private_key: unsafe { ffi::arg_opt_str(n.private_key, "names->private_key")? },
+                    certificate: unsafe { ffi::arg_opt_str(n.certificate, "names->certificate")? },
+                    ca_list: unsafe { ffi::arg_opt_str(n.ca_list, "names->ca_list")? },
+                },
+            };
+            *added_out = ctx.load_pem_dir(dir, names, first_trust_id)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -223,14 +229,16 @@ pub unsafe extern "C" fn siptls_ctx_set_client_auth(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let mode = ffi::arg_enum(mode, "mode", |m| match m {
-            0 => Some(ClientAuth::Required),
-            1 => Some(ClientAuth::Optional),
-            2 => Some(ClientAuth::Off),
-            _ => None,
-        })?;
-        ctx.set_client_auth(mode)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let mode = ffi::arg_enum(mode, "mode", |m| match m {
+                0 => Some(ClientAuth::Required),
+                1 => Some(ClientAuth::Optional),
+                2 => Some(ClientAuth::Off),
+                _ => None,
+            })?;
+            ctx.set_client_auth(mode)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -246,8 +254,10 @@ pub unsafe extern "C" fn siptls_ctx_set_max_ca_depth(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.set_max_ca_depth(depth)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            ctx.set_max_ca_depth(depth)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -264,8 +274,10 @@ pub unsafe extern "C" fn siptls_ctx_set_versions(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.set_versions(min, max)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            ctx.set_versions(min, max)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -281,13 +293,15 @@ pub unsafe extern "C" fn siptls_ctx_set_name_check(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let mode = ffi::arg_enum(mode, "mode", |m| match m {
-            0 => Some(NameCheck::Sip),
-            1 => Some(NameCheck::Hostname),
-            _ => None,
-        })?;
-        ctx.set_name_check(mode)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let mode = ffi::arg_enum(mode, "mode", |m| match m {
+                0 => Some(NameCheck::Sip),
+                1 => Some(NameCheck::Hostname),
+                _ => None,
+            })?;
+            ctx.set_name_check(mode)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -303,8 +317,10 @@ pub unsafe extern "C" fn siptls_ctx_set_allow_override(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.set_allow_override(allow)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            ctx.set_allow_override(allow)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -319,13 +335,15 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let policy = ffi::arg_enum(policy, "policy", |p| match p {
-            0 => Some(MissingCrl::Allow),
-            1 => Some(MissingCrl::Deny),
-            _ => None,
-        })?;
-        ctx.set_missing_crl_policy(policy)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let policy = ffi::arg_enum(policy, "policy", |p| match p {
+                0 => Some(MissingCrl::Allow),
+                1 => Some(MissingCrl::Deny),
+                _ => None,
+            })?;
+            ctx.set_missing_crl_policy(policy)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -343,41 +361,43 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let userdata = UserData(userdata);
-        let callback = callback.map(|cb| {
-            Arc::new(move |report: &Report<'_>| {
-                let userdata = userdata;
-                let text = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
-                let (peer_name, identities, detail) = (
-                    text(report.peer_name),
-                    text(report.identities),
-                    text(report.detail),
-                );
-                let c_report = siptls_verify_report {
-                    role: report.role,
-                    status: report.status,
-                    trust_id: report.trust_id,
-                    depth: report.depth,
-                    peer_name: peer_name.as_ptr(),
-                    leaf_der: if report.leaf.is_empty() {
-                        std::ptr::null()
-                    } else {
-                        report.leaf.as_ptr()
-                    },
-                    leaf_der_len: report.leaf.len(),
-                    identities: identities.as_ptr(),
-                    detail: detail.as_ptr(),
-                    override_allowed: report.override_allowed,
-                };
-                // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
-                unsafe {
-                    cb(userdata.0, &c_report)
-                        == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as c_int
-                }
-            }) as crate::verify::VerifyCallback
-        });
-        ctx.set_verify_callback(callback)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let userdata = UserData(userdata);
+            let callback = callback.map(|cb| {
+                Arc::new(move |report: &Report<'_>| {
+                    let userdata = userdata;
+                    let text = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
+                    let (peer_name, identities, detail) = (
+                        text(report.peer_name),
+                        text(report.identities),
+                        text(report.detail),
+                    );
+                    let c_report = siptls_verify_report {
+                        role: report.role,
+                        status: report.status,
+                        trust_id: report.trust_id,
+                        depth: report.depth,
+                        peer_name: peer_name.as_ptr(),
+                        leaf_der: if report.leaf.is_empty() {
+                            std::ptr::null()
+                        } else {
+                            report.leaf.as_ptr()
+                        },
+                        leaf_der_len: report.leaf.len(),
+                        identities: identities.as_ptr(),
+                        detail: detail.as_ptr(),
+                        override_allowed: report.override_allowed,
+                    };
+                    // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
+                    unsafe {
+                        cb(userdata.0, &c_report)
+                            == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as c_int
+                    }
+                }) as crate::verify::VerifyCallback
+            });
+            ctx.set_verify_callback(callback)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -394,18 +414,20 @@ pub unsafe extern "C" fn siptls_ctx_set_time_callback(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let userdata = UserData(userdata);
-        let clock = match callback {
-            None => Clock::System,
-            Some(cb) => Clock::Gateway(Arc::new(move || {
-                let userdata = userdata;
-                let mut seconds = 0u64;
-                // SAFETY: as registered by the caller.
-                unsafe { cb(userdata.0, &mut seconds) }.then_some(seconds)
-            })),
-        };
-        ctx.set_clock(clock)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let userdata = UserData(userdata);
+            let clock = match callback {
+                None => Clock::System,
+                Some(cb) => Clock::Gateway(Arc::new(move || {
+                    let userdata = userdata;
+                    let mut seconds = 0u64;
+                    // SAFETY: as registered by the caller.
+                    unsafe { cb(userdata.0, &mut seconds) }.then_some(seconds)
+                })),
+            };
+            ctx.set_clock(clock)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -421,13 +443,15 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let path = if path.is_null() {
-            None
-        } else {
-            Some(unsafe { ffi::arg_path(path, "path")? })
-        };
-        ctx.set_keylog_file(path)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let path = if path.is_null() {
+                None
+            } else {
+                Some(unsafe { ffi::arg_path(path, "path")? })
+            };
+            ctx.set_keylog_file(path)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 

@@ -78,8 +78,9 @@ pub unsafe extern "C" fn siptls_session_free(session: *mut siptls_session) {
 /// Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
 /// says how many were taken: all, except when undelivered plaintext fills the
 /// receive buffer (read it, then feed the rest; SIPTLS_BUFFER_FULL when none
-/// could be taken). On a TLS or verification failure the session fails and
-/// holds an alert: take it, send it, close the socket.
+/// could be taken), or when the peer's close_notify ended the stream (then
+/// SIPTLS_PEER_CLOSED). On a TLS or verification failure the session fails and
+/// usually holds an alert for the peer: take it, send it, close the socket.
 ///
 /// # Safety
 /// `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.
@@ -94,8 +95,11 @@ pub unsafe extern "C" fn siptls_session_feed(
         let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out")? };
         *consumed_out = 0;
         let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let data = unsafe { ffi::arg_bytes(data, len, "data")? };
-        let (code, consumed) = session.with(|s| s.feed(data))?;
+        let (code, consumed) = session.with(|s| {
+            // Checked inside, so a bad buffer is also this session's last error.
+            let data = unsafe { ffi::arg_bytes(data, len, "data")? };
+            s.feed(data)
+        })?;
         *consumed_out = consumed;
         Ok(code)
     })
@@ -117,8 +121,11 @@ pub unsafe extern "C" fn siptls_session_take(
         let written_out = unsafe { ffi::arg_out(written_out, "written_out")? };
         *written_out = 0;
         let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
-        let (code, written) = session.with(|s| s.take(buf))?;
+        let (code, written) = session.with(|s| {
+            // Checked inside, so a bad buffer is also this session's last error.
+            let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
+            s.take(buf)
+        })?;
         *written_out = written;
         Ok(code)
     })
@@ -141,8 +148,11 @@ pub unsafe extern "C" fn siptls_session_write(
         let accepted_out = unsafe { ffi::arg_out(accepted_out, "accepted_out")? };
         *accepted_out = 0;
         let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let data = unsafe { ffi::arg_bytes(data, len, "data")? };
-        let (code, accepted) = session.with(|s| s.write(data))?;
+        let (code, accepted) = session.with(|s| {
+            // Checked inside, so a bad buffer is also this session's last error.
+            let data = unsafe { ffi::arg_bytes(data, len, "data")? };
+            s.write(data)
+        })?;
         *accepted_out = accepted;
         Ok(code)
     })
@@ -165,8 +175,11 @@ pub unsafe extern "C" fn siptls_session_read(
         let read_out = unsafe { ffi::arg_out(read_out, "read_out")? };
         *read_out = 0;
         let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
-        let (code, read) = session.with(|s| s.read(buf))?;
+        let (code, read) = session.with(|s| {
+            // Checked inside, so a bad buffer is also this session's last error.
+            let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
+            s.read(buf)
+        })?;
         *read_out = read;
         Ok(code)
     })

@@ -23,9 +23,11 @@ pub unsafe extern "C" fn siptls_ctx_trust_add(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let cert = unsafe { ffi::arg_bytes(cert, cert_len, "cert")? };
-        ctx.trust_add(trust_id, cert)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let cert = unsafe { ffi::arg_bytes(cert, cert_len, "cert")? };
+            ctx.trust_add(trust_id, cert)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -44,12 +46,14 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_list(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let pem = unsafe { ffi::arg_bytes(pem, pem_len, "pem")? };
-        *added_out = ctx.trust_load_ca_list(pem, first_trust_id)?;
-        Ok(SIPTLS_OK)
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let pem = unsafe { ffi::arg_bytes(pem, pem_len, "pem")? };
+            *added_out = ctx.trust_load_ca_list(pem, first_trust_id)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -65,12 +69,14 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let path = unsafe { ffi::arg_path(path, "path")? };
-        *added_out = ctx.trust_load_ca_file(path, first_trust_id)?;
-        Ok(SIPTLS_OK)
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let path = unsafe { ffi::arg_path(path, "path")? };
+            *added_out = ctx.trust_load_ca_file(path, first_trust_id)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -86,8 +92,10 @@ pub unsafe extern "C" fn siptls_ctx_trust_remove(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.trust_remove(trust_id)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            ctx.trust_remove(trust_id)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -107,23 +115,25 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
-        let all = ctx.trust_ids();
-        *count_out = all.len();
-        if cap == 0 {
-            return Ok(if all.is_empty() {
-                SIPTLS_OK
-            } else {
+        ctx.recorded(|| {
+            let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
+            let all = ctx.trust_ids();
+            *count_out = all.len();
+            if cap == 0 {
+                return Ok(if all.is_empty() {
+                    SIPTLS_OK
+                } else {
+                    SIPTLS_ERR_BUFFER_TOO_SMALL
+                });
+            }
+            let ids = unsafe { ffi::arg_slice_mut(ids, cap, "ids")? };
+            let n = all.len().min(cap);
+            ids[..n].copy_from_slice(&all[..n]);
+            Ok(if n < all.len() {
                 SIPTLS_ERR_BUFFER_TOO_SMALL
-            });
-        }
-        let ids = unsafe { ffi::arg_slice_mut(ids, cap, "ids")? };
-        let n = all.len().min(cap);
-        ids[..n].copy_from_slice(&all[..n]);
-        Ok(if n < all.len() {
-            SIPTLS_ERR_BUFFER_TOO_SMALL
-        } else {
-            SIPTLS_OK
+            } else {
+                SIPTLS_OK
+            })
         })
     })
 }
@@ -141,9 +151,11 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
 ) -> siptls_result {
     ffi::call(|| {
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        let domain = unsafe { ffi::arg_opt_str(domain, "domain")? };
-        ctx.trust_set_sip_domain(trust_id, domain)?;
-        Ok(SIPTLS_OK)
+        ctx.recorded(|| {
+            let domain = unsafe { ffi::arg_opt_str(domain, "domain")? };
+            ctx.trust_set_sip_domain(trust_id, domain)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -160,12 +172,14 @@ pub unsafe extern "C" fn siptls_ctx_add_crl(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let crl = unsafe { ffi::arg_bytes(crl, crl_len, "crl")? };
-        *added_out = ctx.add_crls(crl)?;
-        Ok(SIPTLS_OK)
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let crl = unsafe { ffi::arg_bytes(crl, crl_len, "crl")? };
+            *added_out = ctx.add_crls(crl)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -180,11 +194,13 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let path = unsafe { ffi::arg_path(path, "path")? };
-        *added_out = ctx.add_crl_file(path)?;
-        Ok(SIPTLS_OK)
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let path = unsafe { ffi::arg_path(path, "path")? };
+            *added_out = ctx.add_crl_file(path)?;
+            Ok(SIPTLS_OK)
+        })
     })
 }

@@ -253,6 +253,8 @@ fn transfer(from: &Sess, to: &Sess, chunk: usize) -> Result<bool, Failed> {
         while offset < n {
             match to.feed(&buf[offset..n]) {
                 (SIPTLS_OK, used) => offset += used,
+                // close_notify arrived: whatever follows it means nothing.
+                (SIPTLS_PEER_CLOSED, _) => break,
                 (other, _) => return Err(Failed::Receiver(other)),
             }
         }

@@ -1,0 +1,227 @@
+/*
+ * Example SIP-over-TLS client: connects with its certificate, verifies the
+ * server against the trust table and peer name, sends one OPTIONS request,
+ * prints the response, closes with close_notify. Exits 0 iff the answer
+ * was 200.
+ *
+ * The gateway's clock is given to the library through a time callback, as
+ * a gateway whose clock comes from SNTP would do: `--clock unsynced` plays
+ * a gateway that has not synchronized yet, which must refuse every
+ * certificate (status CLOCK_UNSET) rather than guess at validity.
+ */
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Our SIP identity; it is the name in certs/client/publickey.pem. */
+#define LOCAL_DOMAIN "gw-a.example.test"
+
+typedef enum { CLOCK_SYSTEM, CLOCK_UNSYNCED } clock_mode;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: client [--host 127.0.0.1] [--port 5061] [--peer-name gw-b.example.test]\n"
+                 "              [--certs certs/client] [--tls12|--tls13]\n"
+                 "              [--clock system|unsynced]\n"
+                 "Sends one SIP OPTIONS request over mutual TLS; exits 0 iff it gets 200.\n");
+}
+
+/* The gateway clock: seconds since the epoch, or false while unsynchronized. */
+static bool gateway_clock(void *userdata, uint64_t *seconds_out)
+{
+    const clock_mode *mode = userdata;
+    if (*mode == CLOCK_UNSYNCED) {
+        return false;
+    }
+    time_t now = time(NULL);
+    if (now < 0) {
+        return false; /* time() failed: no time is better than a wrong one */
+    }
+    *seconds_out = (uint64_t)now;
+    return true;
+}
+
+/* Hex tokens for the branch, tag and Call-ID: unique, not secret. */
+static void random_token(char *buf, size_t cap)
+{
+    static unsigned counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long mix = (unsigned long)ts.tv_nsec ^ ((unsigned long)ts.tv_sec << 20) ^
+                        ((unsigned long)getpid() << 8) ^ (unsigned long)(++counter * 2654435761u);
+    snprintf(buf, cap, "%lx", mix);
+}
+
+/* Whether `value` (not NUL-terminated) equals `expected`. */
+static bool header_is(const char *value, size_t len, const char *expected)
+{
+    return strlen(expected) == len && memcmp(value, expected, len) == 0;
+}
+
+/* Reads responses until a final one; returns its status code, or -1. */
+static int read_final_response(ex_conn *conn, const char *call_id)
+{
+    conn->phase = "reading the SIP response";
+    for (;;) {
+        size_t len = 0;
+        if (!ex_read_sip_message(conn, &len)) {
+            return -1;
+        }
+        size_t line_len = ex_sip_first_line(conn->plain, len);
+        printf("sip: received %.*s\n", (int)line_len, conn->plain);
+        int status = -1;
+        if (line_len >= 12 && strncmp(conn->plain, "SIP/2.0 ", 8) == 0) {
+            status = atoi(conn->plain + 8);
+        }
+        const char *value = NULL;
+        size_t value_len = 0;
+        bool ours = ex_sip_header(conn->plain, len, "Call-ID", "i", 0, &value, &value_len) &&
+                    header_is(value, value_len, call_id) &&
+                    ex_sip_header(conn->plain, len, "CSeq", NULL, 0, &value, &value_len) &&
+                    header_is(value, value_len, "1 OPTIONS");
+        ex_consume(conn, len);
+        if (status < 100 || status > 699) {
+            fprintf(stderr, "error: %s: not a SIP response\n", conn->phase);
+            return -1;
+        }
+        if (!ours) {
+            fprintf(stderr, "error: %s: Call-ID or CSeq does not match the request\n",
+                    conn->phase);
+            return -1;
+        }
+        if (status >= 200) {
+            return status;
+        }
+        /* 1xx: provisional, the final answer follows. */
+    }
+}
+
+/* Handshake, one OPTIONS transaction, close. Returns the final status or -1. */
+static int run(ex_conn *conn, const char *peer_name)
+{
+    if (!ex_handshake(conn)) {
+        return -1;
+    }
+    char local[128], branch[32], tag[32], call_id[64];
+    ex_sockaddr_str(conn->fd, false, local, sizeof local);
+    random_token(branch, sizeof branch);
+    random_token(tag, sizeof tag);
+    random_token(call_id, sizeof call_id);
+    strncat(call_id, "@" LOCAL_DOMAIN, sizeof call_id - strlen(call_id) - 1);
+
+    /* An IPv6 literal is bracketed inside a SIP URI (RFC 3261 25.1). */
+    char uri_host[300];
+    bool v6 = strchr(peer_name, ':') != NULL;
+    snprintf(uri_host, sizeof uri_host, "%s%s%s", v6 ? "[" : "", peer_name, v6 ? "]" : "");
+
+    char request[2048];
+    int n = snprintf(request, sizeof request,
+                     "OPTIONS sip:%s SIP/2.0\r\n"
+                     "Via: SIP/2.0/TLS %s;branch=z9hG4bK%s\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: <sip:" LOCAL_DOMAIN ">;tag=%s\r\n"
+                     "To: <sip:%s>\r\n"
+                     "Call-ID: %s\r\n"
+                     "CSeq: 1 OPTIONS\r\n"
+                     "Contact: <sip:" LOCAL_DOMAIN "@%s;transport=tls>\r\n"
+                     "Accept: application/sdp\r\n"
+                     "Content-Length: 0\r\n"
+                     "\r\n",
+                     uri_host, local, branch, tag, uri_host, call_id, local);
+    if (n < 0 || (size_t)n >= sizeof request) {
+        fprintf(stderr, "error: the peer name is too long for the request\n");
+        return -1;
+    }
+    conn->phase = "sending the SIP request";
+    if (!ex_write_all(conn, request, (size_t)n)) {
+        return -1;
+    }
+    printf("sip: sent %.*s\n", (int)ex_sip_first_line(request, (size_t)n), request);
+
+    int status = read_final_response(conn, call_id);
+    if (status < 0) {
+        return -1;
+    }
+    return ex_shutdown(conn) ? status : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = "127.0.0.1";
+    const char *peer_name = "gw-b.example.test";
+    const char *certs = "certs/client";
+    uint16_t port = 5061;
+    uint16_t version = 0;
+    /* static: the library keeps the userdata pointer for the context's life */
+    static clock_mode clock_setting = CLOCK_SYSTEM;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(arg, "--host") == 0 && has_value) {
+            host = argv[++i];
+        } else if (strcmp(arg, "--port") == 0 && has_value) {
+            if (!ex_parse_port(argv[++i], false, &port)) {
+                fprintf(stderr, "error: bad port '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(arg, "--peer-name") == 0 && has_value) {
+            peer_name = argv[++i];
+        } else if (strcmp(arg, "--certs") == 0 && has_value) {
+            certs = argv[++i];
+        } else if (strcmp(arg, "--tls12") == 0) {
+            version = SIPTLS_TLS12;
+        } else if (strcmp(arg, "--tls13") == 0) {
+            version = SIPTLS_TLS13;
+        } else if (strcmp(arg, "--clock") == 0 && has_value) {
+            const char *mode = argv[++i];
+            if (strcmp(mode, "system") == 0) {
+                clock_setting = CLOCK_SYSTEM;
+            } else if (strcmp(mode, "unsynced") == 0) {
+                clock_setting = CLOCK_UNSYNCED;
+            } else {
+                fprintf(stderr, "error: --clock takes system or unsynced, not '%s'\n", mode);
+                return 2;
+            }
+        } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_CLIENT, certs, version);
+    if (ctx == NULL) {
+        return 1;
+    }
+    siptls_result r = siptls_ctx_set_time_callback(ctx, gateway_clock, &clock_setting);
+    if (r != SIPTLS_OK) {
+        ex_report("registering the time callback", r, NULL);
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+    printf("config: clock=%s\n", clock_setting == CLOCK_SYSTEM ? "system" : "unsynced");
+
+    int fd = ex_connect(host, port);
+    if (fd < 0) {
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+    char where[128];
+    ex_sockaddr_str(fd, true, where, sizeof where);
+    printf("client: connected to %s as %s\n", where, peer_name);
+
+    static ex_conn conn; /* ~48 KiB of buffers: static rather than on the stack */
+    int status = ex_conn_open(&conn, fd, ctx, peer_name) ? run(&conn, peer_name) : -1;
+    ex_conn_close(&conn);
+    siptls_ctx_free(ctx);
+    return status == 200 ? 0 : 1;
+}

@@ -1,0 +1,755 @@
+/*
+ * Shared parts of the example server and client. See common.h.
+ *
+ * The library never touches the socket: we recv() ciphertext and feed it
+ * in, take ciphertext out and send() it, and read/write plaintext. The loop
+ * here is the whole of that glue, written the way a gateway's event loop
+ * would drive it (poll, partial sends, partial feeds).
+ */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* command line                                                             */
+
+bool ex_parse_port(const char *text, bool allow_zero, uint16_t *port_out)
+{
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value < (allow_zero ? 0 : 1) ||
+        value > 65535) {
+        return false;
+    }
+    *port_out = (uint16_t)value;
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* errors                                                                   */
+
+void ex_report(const char *what, siptls_result code, const siptls_session *session)
+{
+    char detail[1024];
+    size_t len = 0;
+    siptls_result got = session != NULL
+                            ? siptls_session_last_error(session, detail, sizeof detail, &len)
+                            : siptls_last_error(detail, sizeof detail, &len);
+    /* A cut-off detail is still worth printing; any other failure is not. */
+    if (got != SIPTLS_OK && got != SIPTLS_ERR_BUFFER_TOO_SMALL) {
+        snprintf(detail, sizeof detail, "(no detail: %s)", siptls_result_str((uint32_t)got));
+    }
+    fprintf(stderr, "error: %s: %s (%u): %s\n", what, siptls_result_str((uint32_t)code),
+            (unsigned)code, detail);
+}
+
+/* Socket and system errors have no siptls code: errno text instead. */
+static void report_errno(const char *what, const char *target)
+{
+    fprintf(stderr, "error: %s%s%s: %s\n", what, target ? " " : "", target ? target : "",
+            strerror(errno));
+}
+
+/* ------------------------------------------------------------------------ */
+/* contexts                                                                 */
+
+static const char *role_name(siptls_role role)
+{
+    return role == SIPTLS_ROLE_SERVER ? "server" : "client";
+}
+
+/* Prints each verification; the library's verdict stands (the callback could
+ * veto a chain that passed, but these examples only report). */
+static int print_verify_report(void *userdata, const siptls_verify_report *report)
+{
+    (void)userdata;
+    char trust_id[16];
+    if (report->trust_id == SIPTLS_TRUST_ID_NONE) {
+        snprintf(trust_id, sizeof trust_id, "none");
+    } else {
+        snprintf(trust_id, sizeof trust_id, "%u", (unsigned)report->trust_id);
+    }
+    printf("verify: role=%s status=%s trust_id=%s depth=%u peer=%s identities=%s\n",
+           role_name(report->role), siptls_verify_status_str((uint32_t)report->status),
+           trust_id, (unsigned)report->depth, report->peer_name, report->identities);
+    return SIPTLS_VERIFY_ACCEPT;
+}
+
+siptls_ctx *ex_ctx_new(siptls_role role, const char *certs_dir, uint16_t tls_version)
+{
+    siptls_ctx *ctx = NULL;
+    siptls_result r = siptls_ctx_new((uint32_t)role, &ctx);
+    if (r != SIPTLS_OK) {
+        ex_report("creating the TLS context", r, NULL);
+        return NULL;
+    }
+    size_t added = 0;
+    r = siptls_ctx_load_pem_dir(ctx, certs_dir, NULL, 1, &added);
+    if (r != SIPTLS_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "loading %s", certs_dir);
+        ex_report(what, r, NULL);
+        goto fail;
+    }
+    printf("config: role=%s certs=%s trust_entries=%zu\n", role_name(role), certs_dir, added);
+    if (tls_version != 0) {
+        r = siptls_ctx_set_versions(ctx, tls_version, tls_version);
+        if (r != SIPTLS_OK) {
+            ex_report("setting the TLS version", r, NULL);
+            goto fail;
+        }
+    }
+    r = siptls_ctx_set_verify_callback(ctx, print_verify_report, NULL);
+    if (r != SIPTLS_OK) {
+        ex_report("registering the verify callback", r, NULL);
+        goto fail;
+    }
+    return ctx;
+fail:
+    siptls_ctx_free(ctx);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* sockets                                                                  */
+
+static void addr_str(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        snprintf(buf, cap, "%s:%u", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+        snprintf(buf, cap, "[%s]:%u", host, port);
+    } else {
+        snprintf(buf, cap, "?");
+    }
+}
+
+void ex_sockaddr_str(int fd, bool peer, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+                  : getsockname(fd, (struct sockaddr *)&ss, &len);
+    if (rc != 0) {
+        snprintf(buf, cap, "?");
+        return;
+    }
+    addr_str((const struct sockaddr *)&ss, buf, cap);
+}
+
+static struct addrinfo *resolve(const char *host, uint16_t port, bool passive)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    struct addrinfo *list = NULL;
+    int rc = getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+        fprintf(stderr, "error: resolving %s: %s\n", host, gai_strerror(rc));
+        return NULL;
+    }
+    return list;
+}
+
+int ex_listen(const char *host, uint16_t port)
+{
+    struct addrinfo *list = resolve(host, port, true);
+    if (list == NULL) {
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        /* Lets the demo restart at once while the last run is in TIME_WAIT. */
+        int one = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0) {
+            break;
+        }
+        char target[300];
+        addr_str(ai->ai_addr, target, sizeof target);
+        report_errno("listening on", target);
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+bool ex_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        report_errno("making the socket non-blocking", NULL);
+        return false;
+    }
+    return true;
+}
+
+/* Monotonic milliseconds, for deadlines that wall-clock steps cannot move. */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for `events` on `fd` until `deadline`: 1 ready, 0 timed out, -1 error. */
+static int wait_fd(int fd, short events, int64_t deadline, short *revents_out)
+{
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0) {
+            return 0;
+        }
+        struct pollfd p = {.fd = fd, .events = events, .revents = 0};
+        int n = poll(&p, 1, (int)left);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            report_errno("poll", NULL);
+            return -1;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        *revents_out = p.revents;
+        return 1;
+    }
+}
+
+int ex_connect(const char *host, uint16_t port)
+{
+    struct addrinfo *list = resolve(host, port, false);
+    if (list == NULL) {
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
+        char target[300];
+        addr_str(ai->ai_addr, target, sizeof target);
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            report_errno("socket for", target);
+            continue;
+        }
+        /* Non-blocking before connect, so an unreachable peer cannot hang us. */
+        if (!ex_set_nonblocking(fd)) {
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            break;
+        }
+        if (errno == EINPROGRESS) {
+            short revents = 0;
+            int ready = wait_fd(fd, POLLOUT, now_ms() + EX_IO_TIMEOUT_MS, &revents);
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (ready == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+                break;
+            }
+            errno = ready == 0 ? ETIMEDOUT : (err != 0 ? err : errno);
+        }
+        if (ai->ai_next != NULL) {
+            /* Not an error yet: the name has more addresses to try. */
+            fprintf(stderr, "note: connecting to %s: %s; trying the next address\n", target,
+                    strerror(errno));
+        } else {
+            report_errno("connecting to", target);
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the TLS connection                                                       */
+
+bool ex_conn_open(ex_conn *conn, int fd, const siptls_ctx *ctx, const char *peer_name)
+{
+    memset(conn, 0, sizeof *conn);
+    conn->fd = fd;
+    conn->phase = "TLS handshake";
+    siptls_result r = siptls_session_new(ctx, peer_name, &conn->session);
+    if (r != SIPTLS_OK) {
+        ex_report("creating the TLS session", r, NULL);
+        conn->session = NULL;
+        return false;
+    }
+    return true;
+}
+
+void ex_conn_close(ex_conn *conn)
+{
+    siptls_session_free(conn->session);
+    conn->session = NULL;
+    if (conn->fd >= 0) {
+        close(conn->fd);
+        conn->fd = -1;
+    }
+}
+
+static bool get_info(ex_conn *conn, siptls_session_info *info)
+{
+    siptls_result r = siptls_session_get_info(conn->session, info);
+    if (r != SIPTLS_OK) {
+        ex_report("reading the session state", r, conn->session);
+        return false;
+    }
+    return true;
+}
+
+/* Sends what the session has to send, until done or the socket is full. */
+static bool flush_tx(ex_conn *conn)
+{
+    for (;;) {
+        if (conn->tx_off == conn->tx_len) {
+            size_t n = 0;
+            conn->tx_off = conn->tx_len = 0;
+            siptls_result r = siptls_session_take(conn->session, conn->tx, sizeof conn->tx, &n);
+            if (r == SIPTLS_AGAIN) {
+                return true;
+            }
+            if (r != SIPTLS_OK) {
+                ex_report(conn->phase, r, conn->session);
+                return false;
+            }
+            conn->tx_len = n;
+        }
+        /* MSG_NOSIGNAL: a peer that is gone gives EPIPE, not a fatal SIGPIPE. */
+        ssize_t sent = send(conn->fd, conn->tx + conn->tx_off, conn->tx_len - conn->tx_off,
+                            MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return true; /* the rest goes when poll says POLLOUT */
+            }
+            report_errno("send", NULL);
+            return false;
+        }
+        conn->tx_off += (size_t)sent;
+    }
+}
+
+/* Moves decrypted plaintext from the session into conn->plain. */
+static bool drain_plaintext(ex_conn *conn)
+{
+    while (!conn->peer_closed && conn->plain_len < EX_BUF_SIZE) {
+        size_t n = 0;
+        uint8_t *room = (uint8_t *)conn->plain + conn->plain_len;
+        siptls_result r =
+            siptls_session_read(conn->session, room, EX_BUF_SIZE - conn->plain_len, &n);
+        if (r == SIPTLS_OK) {
+            conn->plain_len += n;
+        } else if (r == SIPTLS_AGAIN) {
+            break;
+        } else if (r == SIPTLS_PEER_CLOSED) {
+            conn->peer_closed = true;
+        } else if (r == SIPTLS_ERR_TRUNCATED && conn->eof) {
+            break; /* the callers decide whether a missing close_notify matters */
+        } else {
+            ex_report(conn->phase, r, conn->session);
+            return false;
+        }
+    }
+    conn->plain[conn->plain_len] = '\0';
+    return true;
+}
+
+/* Called after a fatal TLS error: the session holds an alert telling the
+ * peer why (after anything still unsent). Sending it is a courtesy, so
+ * failures, and a full socket, just end the attempt. */
+static void send_alert(ex_conn *conn)
+{
+    for (;;) {
+        if (conn->tx_off == conn->tx_len) {
+            size_t n = 0;
+            conn->tx_off = conn->tx_len = 0;
+            if (siptls_session_take(conn->session, conn->tx, sizeof conn->tx, &n) != SIPTLS_OK) {
+                break;
+            }
+            conn->tx_len = n;
+        }
+        ssize_t sent = send(conn->fd, conn->tx + conn->tx_off, conn->tx_len - conn->tx_off,
+                            MSG_NOSIGNAL);
+        if (sent <= 0) {
+            break;
+        }
+        conn->tx_off += (size_t)sent;
+    }
+    conn->tx_off = conn->tx_len = 0;
+}
+
+/* Feeds received ciphertext. The session may take only part of it when its
+ * plaintext buffer is full (SIPTLS_BUFFER_FULL when it takes nothing): read
+ * plaintext out, then feed the rest. */
+static bool feed_rx(ex_conn *conn)
+{
+    for (;;) {
+        if (!drain_plaintext(conn)) {
+            return false;
+        }
+        if (conn->rx_len == 0) {
+            return true;
+        }
+        siptls_session_info info;
+        if (!get_info(conn, &info)) {
+            return false;
+        }
+        if (info.close_state == SIPTLS_CLOSE_CLEAN) {
+            conn->rx_len = 0; /* bytes after close_notify mean nothing */
+            return true;
+        }
+        size_t used = 0;
+        siptls_result r = siptls_session_feed(conn->session, conn->rx, conn->rx_len, &used);
+        /* SIPTLS_PEER_CLOSED: close_notify arrived; the next turn drops what follows it. */
+        if (r != SIPTLS_OK && r != SIPTLS_BUFFER_FULL && r != SIPTLS_PEER_CLOSED) {
+            ex_report(conn->phase, r, conn->session);
+            send_alert(conn);
+            return false;
+        }
+        memmove(conn->rx, conn->rx + used, conn->rx_len - used);
+        conn->rx_len -= used;
+        if (used == 0) {
+            size_t before = conn->plain_len;
+            if (!drain_plaintext(conn)) {
+                return false;
+            }
+            if (conn->plain_len == before) {
+                /* Our own plaintext buffer is full: the application has to
+                 * consume a message first. Stop reading the socket meanwhile. */
+                return true;
+            }
+        }
+    }
+}
+
+/* One turn of the event loop: send, wait, receive, feed, send. */
+static bool step(ex_conn *conn, int64_t deadline)
+{
+    if (!flush_tx(conn)) {
+        return false;
+    }
+    short events = 0;
+    if (!conn->eof && conn->rx_len < sizeof conn->rx) {
+        events |= POLLIN;
+    }
+    if (conn->tx_off < conn->tx_len) {
+        events |= POLLOUT;
+    }
+    if (events == 0) {
+        fprintf(stderr, "error: %s: the connection is closed\n", conn->phase);
+        return false;
+    }
+    short revents = 0;
+    int ready = wait_fd(conn->fd, events, deadline, &revents);
+    if (ready < 0) {
+        return false;
+    }
+    if (ready == 0) {
+        fprintf(stderr, "error: %s: timed out after %d ms\n", conn->phase, EX_IO_TIMEOUT_MS);
+        return false;
+    }
+    if ((events & POLLIN) && (revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t n = recv(conn->fd, conn->rx + conn->rx_len, sizeof conn->rx - conn->rx_len, 0);
+        if (n > 0) {
+            conn->rx_len += (size_t)n;
+        } else if (n == 0 || errno == ECONNRESET) {
+            /* The TCP stream ended; the session decides if that was clean. */
+            conn->eof = true;
+            siptls_result r = siptls_session_transport_closed(conn->session);
+            if (r != SIPTLS_OK) {
+                ex_report(conn->phase, r, conn->session);
+                return false;
+            }
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            report_errno("recv", NULL);
+            return false;
+        }
+    }
+    return feed_rx(conn) && flush_tx(conn);
+}
+
+/* Pumps until the session has nothing left to send. */
+static bool flush_all(ex_conn *conn, int64_t deadline)
+{
+    for (;;) {
+        if (!flush_tx(conn)) {
+            return false;
+        }
+        if (conn->tx_off == conn->tx_len) {
+            return true;
+        }
+        if (!step(conn, deadline)) {
+            return false;
+        }
+    }
+}
+
+static const char *version_name(uint16_t version)
+{
+    switch (version) {
+    case SIPTLS_TLS12:
+        return "TLSv1.2";
+    case SIPTLS_TLS13:
+        return "TLSv1.3";
+    default:
+        return "unknown";
+    }
+}
+
+bool ex_handshake(ex_conn *conn)
+{
+    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
+    siptls_session_info info;
+    conn->phase = "TLS handshake";
+    for (;;) {
+        if (!get_info(conn, &info)) {
+            return false;
+        }
+        if (!info.handshaking) {
+            break;
+        }
+        if (conn->eof) {
+            fprintf(stderr, "error: %s: the peer closed the connection\n", conn->phase);
+            return false;
+        }
+        if (!step(conn, deadline)) {
+            return false;
+        }
+    }
+    /* Our last flight (a client's Finished) may still be queued. */
+    if (!flush_all(conn, deadline)) {
+        return false;
+    }
+    printf("tls: version=%s suite=%s\n", version_name(info.protocol_version),
+           siptls_cipher_suite_name(info.cipher_suite));
+    return true;
+}
+
+bool ex_write_all(ex_conn *conn, const char *data, size_t len)
+{
+    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
+    size_t done = 0;
+    while (done < len) {
+        size_t accepted = 0;
+        siptls_result r = siptls_session_write(conn->session, (const uint8_t *)data + done,
+                                               len - done, &accepted);
+        if (r != SIPTLS_OK && r != SIPTLS_AGAIN) {
+            ex_report(conn->phase, r, conn->session);
+            return false;
+        }
+        done += accepted;
+        /* A full send buffer empties as we send ciphertext. */
+        if (done < len && !step(conn, deadline)) {
+            return false;
+        }
+    }
+    return flush_all(conn, deadline);
+}
+
+/* Finds "\r\n\r\n"; the body may hold NULs, so no strstr. */
+static bool find_header_end(const char *msg, size_t len, size_t *end_out)
+{
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (memcmp(msg + i, "\r\n\r\n", 4) == 0) {
+            *end_out = i + 4;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* 1: complete message of *len_out bytes; 0: need more; -1: malformed or
+ * too large for our buffer (reported). */
+static int sip_message_length(const char *msg, size_t len, size_t *len_out, const char *phase)
+{
+    size_t head = 0;
+    if (!find_header_end(msg, len, &head)) {
+        return 0;
+    }
+    size_t body = 0;
+    const char *value = NULL;
+    size_t value_len = 0;
+    if (ex_sip_header(msg, head, "Content-Length", "l", 0, &value, &value_len)) {
+        char digits[16];
+        char *end = NULL;
+        unsigned long n = 0;
+        if (value_len > 0 && value_len < sizeof digits) {
+            memcpy(digits, value, value_len);
+            digits[value_len] = '\0';
+            n = strtoul(digits, &end, 10);
+        }
+        if (value_len == 0 || value_len >= sizeof digits || *end != '\0' || digits[0] == '-') {
+            fprintf(stderr, "error: %s: malformed Content-Length '%.*s'\n", phase,
+                    (int)value_len, value);
+            return -1;
+        }
+        if (n > EX_BUF_SIZE - head) {
+            fprintf(stderr, "error: %s: SIP message larger than %u bytes\n", phase, EX_BUF_SIZE);
+            return -1;
+        }
+        body = (size_t)n;
+    }
+    if (len < head + body) {
+        return 0;
+    }
+    *len_out = head + body;
+    return 1;
+}
+
+bool ex_read_sip_message(ex_conn *conn, size_t *len_out)
+{
+    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
+    for (;;) {
+        int got = sip_message_length(conn->plain, conn->plain_len, len_out, conn->phase);
+        if (got != 0) {
+            return got == 1;
+        }
+        if (conn->plain_len == EX_BUF_SIZE) {
+            fprintf(stderr, "error: %s: SIP message larger than %u bytes\n", conn->phase,
+                    EX_BUF_SIZE);
+            return false;
+        }
+        if (conn->peer_closed || conn->eof) {
+            fprintf(stderr, "error: %s: the connection %s before a complete SIP message\n",
+                    conn->phase, conn->peer_closed ? "was closed (close_notify)" : "ended");
+            return false;
+        }
+        if (!step(conn, deadline)) {
+            return false;
+        }
+    }
+}
+
+void ex_consume(ex_conn *conn, size_t len)
+{
+    memmove(conn->plain, conn->plain + len, conn->plain_len - len);
+    conn->plain_len -= len;
+    conn->plain[conn->plain_len] = '\0';
+}
+
+bool ex_shutdown(ex_conn *conn)
+{
+    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
+    conn->phase = "TLS close";
+    siptls_result r = siptls_session_close(conn->session);
+    if (r != SIPTLS_OK) {
+        ex_report(conn->phase, r, conn->session);
+        return false;
+    }
+    if (!flush_all(conn, deadline)) {
+        return false;
+    }
+    while (!conn->peer_closed && !conn->eof) {
+        conn->plain_len = 0; /* anything the peer still sends is of no use now */
+        if (!step(conn, deadline)) {
+            return false;
+        }
+    }
+    siptls_session_info info;
+    if (!get_info(conn, &info)) {
+        return false;
+    }
+    if (info.close_state == SIPTLS_CLOSE_CLEAN) {
+        printf("tls: peer closed cleanly\n");
+    } else {
+        printf("tls: transport closed without close_notify\n");
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* SIP                                                                      */
+
+size_t ex_sip_first_line(const char *msg, size_t len)
+{
+    size_t i = 0;
+    while (i < len && msg[i] != '\r' && msg[i] != '\n') {
+        i++;
+    }
+    return i;
+}
+
+bool ex_sip_header(const char *msg, size_t len, const char *name, const char *compact,
+                   size_t index, const char **value_out, size_t *value_len_out)
+{
+    size_t pos = ex_sip_first_line(msg, len);
+    while (pos < len) {
+        /* Step over the CRLF ending the previous line. */
+        if (msg[pos] == '\r') {
+            pos++;
+        }
+        if (pos < len && msg[pos] == '\n') {
+            pos++;
+        }
+        size_t line = pos;
+        size_t line_len = ex_sip_first_line(msg + line, len - line);
+        pos = line + line_len;
+        if (line_len == 0) {
+            break; /* the blank line ending the headers */
+        }
+        const char *colon = memchr(msg + line, ':', line_len);
+        if (colon == NULL) {
+            continue;
+        }
+        size_t name_len = (size_t)(colon - (msg + line));
+        while (name_len > 0 &&
+               (msg[line + name_len - 1] == ' ' || msg[line + name_len - 1] == '\t')) {
+            name_len--;
+        }
+        bool match = (strlen(name) == name_len && strncasecmp(msg + line, name, name_len) == 0) ||
+                     (compact != NULL && strlen(compact) == name_len &&
+                      strncasecmp(msg + line, compact, name_len) == 0);
+        if (!match || index-- > 0) {
+            continue;
+        }
+        const char *value = colon + 1;
+        const char *end = msg + line + line_len;
+        while (value < end && (*value == ' ' || *value == '\t')) {
+            value++;
+        }
+        while (end > value && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+        *value_out = value;
+        *value_len_out = (size_t)(end - value);
+        return true;
+    }
+    return false;
+}

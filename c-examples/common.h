@@ -1,0 +1,110 @@
+/*
+ * Code shared by the SIP-over-TLS example server and client: command-line
+ * helpers, context setup, sockets, and the poll() loop that moves bytes
+ * between a non-blocking TCP socket and a sans-I/O siptls session.
+ */
+#ifndef SIPTLS_EXAMPLE_COMMON_H
+#define SIPTLS_EXAMPLE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "siptls.h"
+
+/* One TLS record plus headroom; every buffer in the examples has this size. */
+#define EX_BUF_SIZE 16384u
+
+/* Longest we wait for any one step (handshake, a message, the close). */
+#define EX_IO_TIMEOUT_MS 10000
+
+/* A TLS connection over a non-blocking socket. */
+typedef struct {
+    int fd;
+    siptls_session *session;
+    /* What we are doing, for error messages ("TLS handshake", ...). */
+    const char *phase;
+    /* Ciphertext received from the socket that the session has not taken yet. */
+    uint8_t rx[EX_BUF_SIZE];
+    size_t rx_len;
+    /* Ciphertext taken from the session that the socket has not sent yet. */
+    uint8_t tx[EX_BUF_SIZE];
+    size_t tx_off, tx_len;
+    /* Decrypted plaintext for the application; NUL-terminated for parsing. */
+    char plain[EX_BUF_SIZE + 1];
+    size_t plain_len;
+    /* recv() returned 0 (or the peer reset the connection). */
+    bool eof;
+    /* siptls_session_read() returned SIPTLS_PEER_CLOSED: all plaintext is in. */
+    bool peer_closed;
+} ex_conn;
+
+/* --- command line ------------------------------------------------------ */
+
+/* Parses a TCP port; `allow_zero` for a server that may take any port. */
+bool ex_parse_port(const char *text, bool allow_zero, uint16_t *port_out);
+
+/* --- errors -------------------------------------------------------------- */
+
+/* "error: <what>: <siptls_result_str> (<code>): <detail>", with the detail
+ * of the session when given, else of the last failed call on this thread. */
+void ex_report(const char *what, siptls_result code, const siptls_session *session);
+
+/* --- contexts ------------------------------------------------------------ */
+
+/* Creates a context for `role`, loads the three-file layout from `certs_dir`
+ * (trust IDs from 1), limits it to `tls_version` (0: TLS 1.2 and 1.3) and
+ * registers the report-printing verify callback. NULL on failure (reported). */
+siptls_ctx *ex_ctx_new(siptls_role role, const char *certs_dir, uint16_t tls_version);
+
+/* --- sockets ------------------------------------------------------------- */
+
+/* "127.0.0.1:5061" or "[::1]:5061" for a socket's local or peer address. */
+void ex_sockaddr_str(int fd, bool peer, char *buf, size_t cap);
+
+/* A listening socket on host:port (SO_REUSEADDR); -1 on failure (reported). */
+int ex_listen(const char *host, uint16_t port);
+
+/* Connects to host:port within the I/O timeout; a non-blocking socket or -1. */
+int ex_connect(const char *host, uint16_t port);
+
+/* Makes `fd` non-blocking; false on failure (reported). */
+bool ex_set_nonblocking(int fd);
+
+/* --- the TLS connection -------------------------------------------------- */
+
+/* Sets up `conn` for `fd` and a new session; false on failure (reported).
+ * `conn` owns `fd` either way: call ex_conn_close() afterwards. */
+bool ex_conn_open(ex_conn *conn, int fd, const siptls_ctx *ctx, const char *peer_name);
+
+/* Frees the session and closes the socket. Safe to call twice. */
+void ex_conn_close(ex_conn *conn);
+
+/* Pumps until the handshake is done, then prints the "tls:" line. */
+bool ex_handshake(ex_conn *conn);
+
+/* Queues all of `data` as plaintext and sends the resulting ciphertext. */
+bool ex_write_all(ex_conn *conn, const char *data, size_t len);
+
+/* Pumps until conn->plain starts with a complete SIP message (headers and
+ * Content-Length bytes of body); its length goes to `len_out`. */
+bool ex_read_sip_message(ex_conn *conn, size_t *len_out);
+
+/* Drops the first `len` bytes of conn->plain (a message that was handled). */
+void ex_consume(ex_conn *conn, size_t len);
+
+/* Sends close_notify, then waits for the peer's close_notify or the end of
+ * the transport, and prints which one it was. */
+bool ex_shutdown(ex_conn *conn);
+
+/* --- SIP ----------------------------------------------------------------- */
+
+/* Length of the first line of `msg` (without CRLF). */
+size_t ex_sip_first_line(const char *msg, size_t len);
+
+/* The value of the `index`-th header called `name` (or its compact form,
+ * NULL when none) in the header block of `msg`, trimmed. */
+bool ex_sip_header(const char *msg, size_t len, const char *name, const char *compact,
+                   size_t index, const char **value_out, size_t *value_len_out);
+
+#endif /* SIPTLS_EXAMPLE_COMMON_H */

@@ -1,0 +1,210 @@
+/*
+ * Example SIP-over-TLS server: accepts one mutually authenticated TLS
+ * connection, answers one SIP request (200 OK to OPTIONS), closes with
+ * close_notify and exits: 0 when all of that worked, 1 otherwise.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: server [--host 127.0.0.1] [--port 5061] [--certs certs/server]\n"
+                 "              [--tls12|--tls13] [--once]\n"
+                 "Serves one SIP-over-TLS connection (client certificate required),\n"
+                 "answers one request and exits.\n");
+}
+
+/* Appends "<a><b>\r\n" to out; false when it does not fit. */
+static bool append_line(char *out, size_t cap, size_t *len, const char *a, const char *b,
+                        size_t b_len)
+{
+    int n = snprintf(out + *len, cap - *len, "%s%.*s\r\n", a, (int)b_len, b);
+    if (n < 0 || (size_t)n >= cap - *len) {
+        return false;
+    }
+    *len += (size_t)n;
+    return true;
+}
+
+/* Whether a To header value carries a tag parameter. */
+static bool has_tag(const char *value, size_t len)
+{
+    for (size_t i = 0; i + 5 <= len; i++) {
+        if (strncasecmp(value + i, ";tag=", 5) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Builds a response to `req`: the status line, then Via (all, in order),
+ * From, To, Call-ID and CSeq copied from the request as RFC 3261 8.2.6.2
+ * asks, and an empty body. */
+static bool build_response(const char *req, size_t req_len, const char *status, char *out,
+                           size_t cap, size_t *out_len)
+{
+    static const struct {
+        const char *prefix, *name, *compact;
+        bool all;
+    } copied[] = {
+        {"Via: ", "Via", "v", true},
+        {"From: ", "From", "f", false},
+        {"To: ", "To", "t", false},
+        {"Call-ID: ", "Call-ID", "i", false},
+        {"CSeq: ", "CSeq", NULL, false},
+    };
+    size_t len = 0;
+    if (!append_line(out, cap, &len, status, "", 0)) {
+        return false;
+    }
+    for (size_t h = 0; h < sizeof copied / sizeof copied[0]; h++) {
+        const char *value = NULL;
+        size_t value_len = 0;
+        size_t found = 0;
+        while ((found == 0 || copied[h].all) &&
+               ex_sip_header(req, req_len, copied[h].name, copied[h].compact, found, &value,
+                             &value_len)) {
+            if (!append_line(out, cap, &len, copied[h].prefix, value, value_len)) {
+                return false;
+            }
+            /* The UAS tags the To header when the request had no tag. */
+            if (strcmp(copied[h].name, "To") == 0 && !has_tag(value, value_len)) {
+                len -= 2; /* reopen the line: drop its CRLF */
+                if (!append_line(out, cap, &len, ";tag=gw-b-1", "", 0)) {
+                    return false;
+                }
+            }
+            found++;
+        }
+        if (found == 0) {
+            fprintf(stderr, "error: the SIP request has no %s header\n", copied[h].name);
+            return false;
+        }
+    }
+    if (!append_line(out, cap, &len, "Content-Length: 0", "", 0) ||
+        !append_line(out, cap, &len, "", "", 0)) {
+        return false;
+    }
+    *out_len = len;
+    return true;
+}
+
+/* Reads one request, answers it, and closes the TLS session. */
+static bool serve(ex_conn *conn)
+{
+    if (!ex_handshake(conn)) {
+        return false;
+    }
+    conn->phase = "reading the SIP request";
+    size_t req_len = 0;
+    if (!ex_read_sip_message(conn, &req_len)) {
+        return false;
+    }
+    size_t line_len = ex_sip_first_line(conn->plain, req_len);
+    printf("sip: received %.*s\n", (int)line_len, conn->plain);
+
+    /* Only OPTIONS is implemented; anything else is refused properly. */
+    bool options = line_len > 8 && strncmp(conn->plain, "OPTIONS ", 8) == 0;
+    const char *status = options ? "SIP/2.0 200 OK" : "SIP/2.0 501 Not Implemented";
+    static char response[EX_BUF_SIZE];
+    size_t response_len = 0;
+    if (!build_response(conn->plain, req_len, status, response, sizeof response,
+                        &response_len)) {
+        fprintf(stderr, "error: cannot build a response to the request\n");
+        return false;
+    }
+    ex_consume(conn, req_len);
+
+    conn->phase = "sending the SIP response";
+    if (!ex_write_all(conn, response, response_len)) {
+        return false;
+    }
+    printf("sip: sent %s\n", status);
+    return ex_shutdown(conn) && options;
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = "127.0.0.1";
+    const char *certs = "certs/server";
+    uint16_t port = 5061;
+    uint16_t version = 0;
+
+    /* Line-buffered even into a pipe, so a supervisor sees each line as it happens. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(arg, "--host") == 0 && has_value) {
+            host = argv[++i];
+        } else if (strcmp(arg, "--port") == 0 && has_value) {
+            if (!ex_parse_port(argv[++i], true, &port)) {
+                fprintf(stderr, "error: bad port '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(arg, "--certs") == 0 && has_value) {
+            certs = argv[++i];
+        } else if (strcmp(arg, "--tls12") == 0) {
+            version = SIPTLS_TLS12;
+        } else if (strcmp(arg, "--tls13") == 0) {
+            version = SIPTLS_TLS13;
+        } else if (strcmp(arg, "--once") == 0) {
+            /* The server always handles exactly one connection. */
+        } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_SERVER, certs, version);
+    if (ctx == NULL) {
+        return 1;
+    }
+    /* Mutual TLS is the default; saying so keeps the intent visible. */
+    siptls_result r = siptls_ctx_set_client_auth(ctx, (uint32_t)SIPTLS_CLIENT_AUTH_REQUIRED);
+    if (r != SIPTLS_OK) {
+        ex_report("requiring client certificates", r, NULL);
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+
+    int listener = ex_listen(host, port);
+    if (listener < 0) {
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+    char where[128];
+    ex_sockaddr_str(listener, false, where, sizeof where);
+    printf("server: listening on %s\n", where);
+
+    int fd = -1;
+    do {
+        fd = accept(listener, NULL, NULL);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        perror("error: accept");
+        close(listener);
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+    close(listener); /* one connection only */
+    ex_sockaddr_str(fd, true, where, sizeof where);
+    printf("server: connection from %s\n", where);
+
+    static ex_conn conn; /* ~48 KiB of buffers: static rather than on the stack */
+    bool ok = ex_conn_open(&conn, fd, ctx, NULL) && ex_set_nonblocking(fd) && serve(&conn);
+    ex_conn_close(&conn);
+    siptls_ctx_free(ctx);
+    return ok ? 0 : 1;
+}

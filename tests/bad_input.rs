@@ -1,0 +1,1526 @@
+//! Bad input through every export: a catalogue of misuse and malformed input,
+//! each case asserting the exact result code and that the detail text names
+//! the problem. After every case the shared contexts must still hold exactly
+//! what they held before (same trust IDs, same identities, no CRL), proven
+//! by a fresh mutual handshake: a failed call never changes a context halfway.
+
+mod common;
+use common::*;
+
+use std::ffi::{c_char, CStr, CString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::ptr::{null, null_mut};
+use std::sync::OnceLock;
+
+/// A length no buffer can have: the exports must refuse it before touching memory.
+const HUGE: usize = isize::MAX as usize + 1;
+
+/// Serial of the fixture's client certificate, so a CRL can revoke it.
+const CLIENT_SERIAL: u64 = 0x5EED;
+
+/// A client identity under the common test root with a known serial number.
+fn revocable_client() -> &'static Issued {
+    static CLIENT: OnceLock<Issued> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        let mut spec = LeafSpec::new(CLIENT_NAME);
+        spec.serial = Some(CLIENT_SERIAL);
+        pki().root.leaf(&spec)
+    })
+}
+
+/// A CA the fixture contexts do not trust.
+fn stranger() -> &'static Authority {
+    static CA: OnceLock<Authority> = OnceLock::new();
+    CA.get_or_init(|| Authority::root("Stranger CA"))
+}
+
+/// A server identity with an RSA key, for the PKCS#1 form and the RSA-vs-EC mismatch.
+fn rsa_server() -> &'static Issued {
+    static LEAF: OnceLock<Issued> = OnceLock::new();
+    LEAF.get_or_init(|| {
+        pki().root.leaf(&LeafSpec {
+            key_alg: KeyAlg::Rsa2048,
+            ..LeafSpec::new(SERVER_NAME)
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Hand-made DER and PEM for inputs certgen cannot produce.
+
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match body.len() {
+        n @ 0..=0x7f => out.push(n as u8),
+        n @ 0x80..=0xff => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// PKCS#8 PrivateKeyInfo with the given AlgorithmIdentifier contents and privateKey contents.
+fn pkcs8(algorithm: &[u8], private_key: &[u8]) -> Vec<u8> {
+    der(
+        0x30,
+        &[
+            der(0x02, &[0]),
+            der(0x30, algorithm),
+            der(0x04, private_key),
+        ]
+        .concat(),
+    )
+}
+
+fn oid(value: &[u8]) -> Vec<u8> {
+    der(0x06, value)
+}
+
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+fn pem(label: &str, der: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            b64.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A certificate PEM block whose base64 body is valid but decodes to garbage.
+fn garbage_cert_pem() -> String {
+    pem(
+        "CERTIFICATE",
+        &der(
+            0x30,
+            &[der(0x02, &[1]), der(0x04, b"not a certificate")].concat(),
+        ),
+    )
+}
+
+/// Cuts a PEM block's base64 body to `keep` characters, dropping its END line.
+fn cut_base64(pem: &str, keep: usize) -> String {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        &body[..keep]
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Fixture.
+
+/// A scratch directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        // Tests run in parallel threads of one process: the counter keeps their directories apart.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("siptls-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+/// Two working contexts (trust ID 1 = the test root on both) and files on disk.
+struct Fx {
+    client: Ctx,
+    server: Ctx,
+    dir: TempDir,
+}
+
+impl Fx {
+    fn new() -> Fx {
+        let p = pki();
+        let dir = TempDir::new("bad-input");
+        dir.write("server.pem", &p.server.cert_pem);
+        dir.write("server.key", &p.server.key_pem);
+        dir.write("garbage.pem", garbage_cert_pem());
+        dir.write(
+            "garbage.crl",
+            "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n",
+        );
+        std::fs::create_dir_all(dir.0.join("a-directory")).unwrap();
+        // A complete three-file layout (another identity) whose CA list is broken in its middle.
+        let other = sip_leaf(stranger(), SERVER_NAME);
+        dir.write("broken/privateKey.pem", &other.key_pem);
+        dir.write("broken/publickey.pem", &other.cert_pem);
+        dir.write(
+            "broken/CAList.pem",
+            [stranger().issued().cert_pem.clone(), garbage_cert_pem()].concat(),
+        );
+        dir.write("overflow/privateKey.pem", &other.key_pem);
+        dir.write("overflow/publickey.pem", &other.cert_pem);
+        dir.write("overflow/CAList.pem", ca_list(16));
+        let client =
+            Ctx::with_identity(siptls_role::SIPTLS_ROLE_CLIENT, revocable_client(), &p.root);
+        Fx {
+            client,
+            server: Ctx::server(),
+            dir,
+        }
+    }
+
+    fn path(&self, name: &str) -> CString {
+        c_path(&self.dir.0.join(name))
+    }
+
+    /// A fresh server session: a live session for the pointer checks.
+    fn session(&self) -> Sess {
+        Sess::server(&self.server)
+    }
+
+    fn connected(&self) -> (Sess, Sess) {
+        let (client, server) = (Sess::client(&self.client), Sess::server(&self.server));
+        assert_handshake_ok(&client, &server);
+        (client, server)
+    }
+
+    /// Leaves a stale detail everywhere a case's detail could be read from,
+    /// so a case cannot pass on text left behind by an earlier one.
+    fn poison_details(&self) {
+        let mut out = null_mut();
+        assert_eq!(
+            unsafe { siptls_ctx_new(4242, &mut out) },
+            SIPTLS_ERR_INVALID_ARGUMENT
+        );
+        for ctx in [&self.client, &self.server] {
+            assert_eq!(
+                unsafe { siptls_ctx_set_max_ca_depth(ctx.0, 4242) },
+                SIPTLS_ERR_INVALID_ARGUMENT
+            );
+        }
+    }
+
+    /// Both contexts still hold exactly what they were built with.
+    fn assert_unchanged(&self, case: &str) {
+        assert_eq!(
+            self.client.trust_ids(),
+            [1],
+            "{case}: client trust table changed"
+        );
+        assert_eq!(
+            self.server.trust_ids(),
+            [1],
+            "{case}: server trust table changed"
+        );
+        let (client, server) = (Sess::client(&self.client), Sess::server(&self.server));
+        let result = pump(&client, &server);
+        assert_eq!(
+            result,
+            PumpResult {
+                client: SIPTLS_OK,
+                server: SIPTLS_OK
+            },
+            "{case}: handshake broke: client '{}' / server '{}'",
+            client.last_error(),
+            server.last_error()
+        );
+        assert_eq!(
+            peer_leaf(&client),
+            pki().server.cert_der,
+            "{case}: server identity changed"
+        );
+        assert_eq!(
+            peer_leaf(&server),
+            revocable_client().cert_der,
+            "{case}: client identity changed"
+        );
+    }
+}
+
+fn peer_leaf(sess: &Sess) -> Vec<u8> {
+    let (mut der, mut len) = (null(), 0usize);
+    assert_eq!(
+        unsafe { siptls_session_peer_cert(sess.0, 0, &mut der, &mut len) },
+        SIPTLS_OK
+    );
+    unsafe { std::slice::from_raw_parts(der, len) }.to_vec()
+}
+
+/// `count` distinct CA certificates as one PEM list.
+fn ca_list(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            Authority::root(&format!("List CA {i}"))
+                .issued()
+                .cert_pem
+                .clone()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The catalogue.
+
+/// What a case's call returned, plus the detail its context or session kept
+/// when the failure belongs to one.
+struct Got {
+    code: siptls_result,
+    own_detail: Option<String>,
+}
+
+impl From<siptls_result> for Got {
+    fn from(code: siptls_result) -> Got {
+        Got {
+            code,
+            own_detail: None,
+        }
+    }
+}
+
+/// `code` from a call on `ctx`, whose `siptls_ctx_last_error` must name the problem too.
+fn on_ctx(ctx: &Ctx, code: siptls_result) -> Got {
+    Got {
+        code,
+        own_detail: Some(ctx.last_error()),
+    }
+}
+
+/// `code` from a call on `sess`, whose `siptls_session_last_error` must name the problem too.
+fn on_sess(sess: &Sess, code: siptls_result) -> Got {
+    Got {
+        code,
+        own_detail: Some(sess.last_error()),
+    }
+}
+
+struct Case {
+    name: &'static str,
+    code: siptls_result,
+    /// Every one of these must appear in the detail text.
+    detail: &'static [&'static str],
+    run: fn(&Fx) -> Got,
+}
+
+macro_rules! cases {
+    ($($name:literal => $code:ident, [$($detail:literal),+], $run:expr;)*) => {
+        vec![$(Case { name: $name, code: $code, detail: &[$($detail),+], run: $run }),*]
+    };
+}
+
+/// One readable byte, for pointer arguments whose contents never matter.
+const X: &[u8] = b"x";
+
+/// A small buffer for detail text, for the same reason.
+fn text_buf() -> [c_char; 8] {
+    [0; 8]
+}
+
+fn server_cert() -> String {
+    pki().server.cert_pem.clone()
+}
+
+fn server_key() -> String {
+    pki().server.key_pem.clone()
+}
+
+fn set_identity(ctx: &Ctx, cert: &str, key: &str) -> Got {
+    on_ctx(ctx, ctx.set_identity(cert, key))
+}
+
+fn set_server_identity(fx: &Fx, cert: &str, key: &str) -> Got {
+    set_identity(&fx.server, cert, key)
+}
+
+fn set_versions(ctx: &Ctx, min: u16, max: u16) -> Got {
+    on_ctx(ctx, unsafe { siptls_ctx_set_versions(ctx.0, min, max) })
+}
+
+fn set_keylog(ctx: &Ctx, path: &CStr) -> Got {
+    on_ctx(ctx, unsafe {
+        siptls_ctx_set_keylog_file(ctx.0, path.as_ptr())
+    })
+}
+
+fn set_sip_domain(ctx: &Ctx, trust_id: u32, domain: &CStr) -> Got {
+    on_ctx(ctx, unsafe {
+        siptls_ctx_trust_set_sip_domain(ctx.0, trust_id, domain.as_ptr())
+    })
+}
+
+fn load_ca_file(ctx: &Ctx, path: &CStr) -> Got {
+    let mut added = 99;
+    let code = unsafe { siptls_ctx_trust_load_ca_file(ctx.0, path.as_ptr(), 7, &mut added) };
+    assert_eq!(added, 0, "a refused CA file reports nothing added");
+    on_ctx(ctx, code)
+}
+
+fn add_crl_file(ctx: &Ctx, path: &CStr) -> Got {
+    let mut added = 99;
+    let code = unsafe { siptls_ctx_add_crl_file(ctx.0, path.as_ptr(), &mut added) };
+    assert_eq!(added, 0, "a refused CRL file reports nothing added");
+    on_ctx(ctx, code)
+}
+
+fn load_ca_list(ctx: &Ctx, list: &str, first_id: u32) -> Got {
+    let mut added = 99;
+    let code = unsafe {
+        siptls_ctx_trust_load_ca_list(ctx.0, list.as_ptr(), list.len(), first_id, &mut added)
+    };
+    assert_eq!(added, 0, "a refused CA list reports nothing added");
+    on_ctx(ctx, code)
+}
+
+fn add_crl(ctx: &Ctx, crl: &[u8]) -> Got {
+    let mut added = 99;
+    let code = unsafe { siptls_ctx_add_crl(ctx.0, crl.as_ptr(), crl.len(), &mut added) };
+    assert_eq!(added, 0, "a refused CRL input reports nothing added");
+    on_ctx(ctx, code)
+}
+
+fn load_identity_files(fx: &Fx, cert: &CStr, key: &CStr) -> Got {
+    on_ctx(&fx.server, unsafe {
+        siptls_ctx_load_identity_files(fx.server.0, cert.as_ptr(), key.as_ptr())
+    })
+}
+
+fn load_pem_dir(ctx: &Ctx, dir: &CStr, names: *const siptls_pem_names) -> Got {
+    let mut added = 99;
+    let code = unsafe { siptls_ctx_load_pem_dir(ctx.0, dir.as_ptr(), names, 50, &mut added) };
+    assert_eq!(added, 0, "a refused directory reports nothing added");
+    on_ctx(ctx, code)
+}
+
+fn new_session(ctx: &Ctx, name: Option<&CStr>) -> Got {
+    let mut out = null_mut();
+    let code = unsafe { siptls_session_new(ctx.0, name.map_or(null(), CStr::as_ptr), &mut out) };
+    assert!(out.is_null(), "a refused session is not handed out");
+    on_ctx(ctx, code)
+}
+
+fn null_cases() -> Vec<Case> {
+    cases! {
+        "ctx_new ctx_out" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx_out is NULL"],
+            |_| unsafe { siptls_ctx_new(0, null_mut()) }.into();
+        "set_identity_pem ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_identity_pem(null_mut(), X.as_ptr(), 1, X.as_ptr(), 1) }
+                .into();
+        "set_identity_pem cert_pem" => SIPTLS_ERR_NULL_ARGUMENT, ["cert_pem is NULL"],
+            |fx| unsafe { siptls_ctx_set_identity_pem(fx.server.0, null(), 1, X.as_ptr(), 1) }
+                .into();
+        "set_identity_pem key_pem" => SIPTLS_ERR_NULL_ARGUMENT, ["key_pem is NULL"],
+            |fx| unsafe { siptls_ctx_set_identity_pem(fx.server.0, X.as_ptr(), 1, null(), 1) }
+                .into();
+        "load_identity_files ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |fx| {
+                let (cert, key) = (fx.path("server.pem"), fx.path("server.key"));
+                unsafe { siptls_ctx_load_identity_files(null_mut(), cert.as_ptr(), key.as_ptr()) }
+                    .into()
+            };
+        "load_identity_files cert_path" => SIPTLS_ERR_NULL_ARGUMENT, ["cert_path is NULL"],
+            |fx| {
+                let key = fx.path("server.key");
+                unsafe { siptls_ctx_load_identity_files(fx.server.0, null(), key.as_ptr()) }.into()
+            };
+        "load_identity_files key_path" => SIPTLS_ERR_NULL_ARGUMENT, ["key_path is NULL"],
+            |fx| {
+                let cert = fx.path("server.pem");
+                unsafe { siptls_ctx_load_identity_files(fx.server.0, cert.as_ptr(), null()) }.into()
+            };
+        "load_pem_dir ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |fx| {
+                let dir = fx.path("broken");
+                unsafe { siptls_ctx_load_pem_dir(null_mut(), dir.as_ptr(), null(), 50, &mut 0) }
+                    .into()
+            };
+        "load_pem_dir dir" => SIPTLS_ERR_NULL_ARGUMENT, ["dir is NULL"],
+            |fx| unsafe { siptls_ctx_load_pem_dir(fx.server.0, null(), null(), 50, &mut 0) }.into();
+        "load_pem_dir added_out" => SIPTLS_ERR_NULL_ARGUMENT, ["added_out is NULL"],
+            |fx| {
+                let (ctx, dir) = (fx.server.0, fx.path("broken"));
+                unsafe { siptls_ctx_load_pem_dir(ctx, dir.as_ptr(), null(), 50, null_mut()) }.into()
+            };
+        "set_client_auth ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_client_auth(null_mut(), 0) }.into();
+        "set_max_ca_depth ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_max_ca_depth(null_mut(), 4) }.into();
+        "set_versions ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_versions(null_mut(), SIPTLS_TLS12, SIPTLS_TLS13) }.into();
+        "set_name_check ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_name_check(null_mut(), 0) }.into();
+        "set_allow_override ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_allow_override(null_mut(), false) }.into();
+        "set_missing_crl_policy ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_missing_crl_policy(null_mut(), 0) }.into();
+        "set_verify_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_verify_callback(null_mut(), None, null_mut()) }.into();
+        "set_time_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_time_callback(null_mut(), None, null_mut()) }.into();
+        "set_keylog_file ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_keylog_file(null_mut(), null()) }.into();
+        "ctx_last_error ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_last_error(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
+        "ctx_last_error buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
+            |fx| unsafe { siptls_ctx_last_error(fx.server.0, null_mut(), 8, &mut 0) }.into();
+        "ctx_last_error len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
+            |fx| {
+                let mut buf = text_buf();
+                unsafe { siptls_ctx_last_error(fx.server.0, buf.as_mut_ptr(), 8, null_mut()) }
+                    .into()
+            };
+        "last_error buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
+            |_| unsafe { siptls_last_error(null_mut(), 8, &mut 0) }.into();
+        "last_error len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
+            |_| unsafe { siptls_last_error(text_buf().as_mut_ptr(), 8, null_mut()) }.into();
+        "session_new ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_session_new(null(), null(), &mut null_mut()) }.into();
+        "session_new session_out" => SIPTLS_ERR_NULL_ARGUMENT, ["session_out is NULL"],
+            |fx| unsafe { siptls_session_new(fx.server.0, null(), null_mut()) }.into();
+        "feed session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_feed(null_mut(), X.as_ptr(), 1, &mut 0) }.into();
+        "feed data" => SIPTLS_ERR_NULL_ARGUMENT, ["data is NULL"],
+            |fx| unsafe { siptls_session_feed(fx.session().0, null(), 1, &mut 0) }.into();
+        "feed consumed_out" => SIPTLS_ERR_NULL_ARGUMENT, ["consumed_out is NULL"],
+            |fx| unsafe { siptls_session_feed(fx.session().0, X.as_ptr(), 1, null_mut()) }.into();
+        "take session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_take(null_mut(), [0u8; 8].as_mut_ptr(), 8, &mut 0) }.into();
+        "take buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
+            |fx| unsafe { siptls_session_take(fx.session().0, null_mut(), 8, &mut 0) }.into();
+        "take written_out" => SIPTLS_ERR_NULL_ARGUMENT, ["written_out is NULL"],
+            |fx| {
+                let mut buf = [0u8; 8];
+                unsafe { siptls_session_take(fx.session().0, buf.as_mut_ptr(), 8, null_mut()) }
+                    .into()
+            };
+        "write session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_write(null_mut(), X.as_ptr(), 1, &mut 0) }.into();
+        "write data" => SIPTLS_ERR_NULL_ARGUMENT, ["data is NULL"],
+            |fx| unsafe { siptls_session_write(fx.session().0, null(), 1, &mut 0) }.into();
+        "write accepted_out" => SIPTLS_ERR_NULL_ARGUMENT, ["accepted_out is NULL"],
+            |fx| unsafe { siptls_session_write(fx.session().0, X.as_ptr(), 1, null_mut()) }.into();
+        "read session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_read(null_mut(), [0u8; 8].as_mut_ptr(), 8, &mut 0) }.into();
+        "read buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
+            |fx| unsafe { siptls_session_read(fx.session().0, null_mut(), 8, &mut 0) }.into();
+        "read read_out" => SIPTLS_ERR_NULL_ARGUMENT, ["read_out is NULL"],
+            |fx| {
+                let mut buf = [0u8; 8];
+                unsafe { siptls_session_read(fx.session().0, buf.as_mut_ptr(), 8, null_mut()) }
+                    .into()
+            };
+        "close session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_close(null_mut()) }.into();
+        "transport_closed session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_transport_closed(null_mut()) }.into();
+        "get_info session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| {
+                let mut info = std::mem::MaybeUninit::uninit();
+                unsafe { siptls_session_get_info(null(), info.as_mut_ptr()) }.into()
+            };
+        "get_info info_out" => SIPTLS_ERR_NULL_ARGUMENT, ["info_out is NULL"],
+            |fx| unsafe { siptls_session_get_info(fx.session().0, null_mut()) }.into();
+        "peer_cert session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_peer_cert(null(), 0, &mut null(), &mut 0) }.into();
+        "peer_cert der_out" => SIPTLS_ERR_NULL_ARGUMENT, ["der_out is NULL"],
+            |fx| unsafe { siptls_session_peer_cert(fx.session().0, 0, null_mut(), &mut 0) }.into();
+        "peer_cert len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
+            |fx| unsafe { siptls_session_peer_cert(fx.session().0, 0, &mut null(), null_mut()) }
+                .into();
+        "session_last_error session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_last_error(null(), text_buf().as_mut_ptr(), 8, &mut 0) }
+                .into();
+        "session_last_error buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
+            |fx| unsafe { siptls_session_last_error(fx.session().0, null_mut(), 8, &mut 0) }.into();
+        "session_last_error len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
+            |fx| {
+                let (session, mut buf) = (fx.session(), text_buf());
+                unsafe { siptls_session_last_error(session.0, buf.as_mut_ptr(), 8, null_mut()) }
+                    .into()
+            };
+        "trust_add ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_trust_add(null_mut(), 7, X.as_ptr(), 1) }.into();
+        "trust_add cert" => SIPTLS_ERR_NULL_ARGUMENT, ["cert is NULL"],
+            |fx| unsafe { siptls_ctx_trust_add(fx.server.0, 7, null(), 1) }.into();
+        "trust_load_ca_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_trust_load_ca_list(null_mut(), X.as_ptr(), 1, 7, &mut 0) }
+                .into();
+        "trust_load_ca_list pem" => SIPTLS_ERR_NULL_ARGUMENT, ["pem is NULL"],
+            |fx| unsafe { siptls_ctx_trust_load_ca_list(fx.server.0, null(), 1, 7, &mut 0) }.into();
+        "trust_load_ca_list added_out" => SIPTLS_ERR_NULL_ARGUMENT, ["added_out is NULL"],
+            |fx| unsafe { siptls_ctx_trust_load_ca_list(fx.server.0, X.as_ptr(), 1, 7, null_mut()) }
+                .into();
+        "trust_load_ca_file ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |fx| {
+                let path = fx.path("server.pem");
+                unsafe { siptls_ctx_trust_load_ca_file(null_mut(), path.as_ptr(), 7, &mut 0) }
+                    .into()
+            };
+        "trust_load_ca_file path" => SIPTLS_ERR_NULL_ARGUMENT, ["path is NULL"],
+            |fx| unsafe { siptls_ctx_trust_load_ca_file(fx.server.0, null(), 7, &mut 0) }.into();
+        "trust_load_ca_file added_out" => SIPTLS_ERR_NULL_ARGUMENT, ["added_out is NULL"],
+            |fx| {
+                let path = fx.path("server.pem");
+                unsafe { siptls_ctx_trust_load_ca_file(fx.server.0, path.as_ptr(), 7, null_mut()) }
+                    .into()
+            };
+        "trust_remove ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_trust_remove(null_mut(), 1) }.into();
+        "trust_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_trust_list(null(), [0u32; 4].as_mut_ptr(), 4, &mut 0) }.into();
+        "trust_list ids with room" => SIPTLS_ERR_NULL_ARGUMENT, ["ids is NULL"],
+            |fx| unsafe { siptls_ctx_trust_list(fx.server.0, null_mut(), 4, &mut 0) }.into();
+        "trust_list count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
+            |fx| {
+                let mut ids = [0u32; 4];
+                unsafe { siptls_ctx_trust_list(fx.server.0, ids.as_mut_ptr(), 4, null_mut()) }
+                    .into()
+            };
+        "trust_set_sip_domain ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_trust_set_sip_domain(null_mut(), 1, c"example.test".as_ptr()) }
+                .into();
+        "add_crl ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_add_crl(null_mut(), X.as_ptr(), 1, &mut 0) }.into();
+        "add_crl crl" => SIPTLS_ERR_NULL_ARGUMENT, ["crl is NULL"],
+            |fx| unsafe { siptls_ctx_add_crl(fx.server.0, null(), 1, &mut 0) }.into();
+        "add_crl added_out" => SIPTLS_ERR_NULL_ARGUMENT, ["added_out is NULL"],
+            |fx| unsafe { siptls_ctx_add_crl(fx.server.0, X.as_ptr(), 1, null_mut()) }.into();
+        "add_crl_file ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |fx| {
+                let path = fx.path("garbage.crl");
+                unsafe { siptls_ctx_add_crl_file(null_mut(), path.as_ptr(), &mut 0) }.into()
+            };
+        "add_crl_file path" => SIPTLS_ERR_NULL_ARGUMENT, ["path is NULL"],
+            |fx| unsafe { siptls_ctx_add_crl_file(fx.server.0, null(), &mut 0) }.into();
+        "add_crl_file added_out" => SIPTLS_ERR_NULL_ARGUMENT, ["added_out is NULL"],
+            |fx| {
+                let path = fx.path("garbage.crl");
+                unsafe { siptls_ctx_add_crl_file(fx.server.0, path.as_ptr(), null_mut()) }.into()
+            };
+    }
+}
+
+fn length_and_range_cases() -> Vec<Case> {
+    cases! {
+        "feed zero length" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["zero-length input", "siptls_session_transport_closed"],
+            |fx| {
+                let s = fx.session();
+                on_sess(&s, s.feed(&[]).0)
+            };
+        "take zero capacity" => SIPTLS_ERR_INVALID_ARGUMENT, ["zero-length output buffer"],
+            |fx| {
+                let s = fx.session();
+                on_sess(&s, s.take(&mut []).0)
+            };
+        "write zero length" => SIPTLS_ERR_INVALID_ARGUMENT, ["zero-length plaintext"],
+            |fx| {
+                let (c, _s) = fx.connected();
+                on_sess(&c, c.write(&[]).0)
+            };
+        "read zero capacity" => SIPTLS_ERR_INVALID_ARGUMENT, ["zero-length output buffer"],
+            |fx| {
+                let (_c, s) = fx.connected();
+                on_sess(&s, s.read(&mut []).0)
+            };
+        "feed huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["data: length", "larger than any"],
+            |fx| unsafe { siptls_session_feed(fx.session().0, X.as_ptr(), HUGE, &mut 0) }.into();
+        "take huge capacity" => SIPTLS_ERR_INVALID_ARGUMENT, ["buf: length", "larger than any"],
+            |fx| unsafe { siptls_session_take(fx.session().0, [0u8].as_mut_ptr(), HUGE, &mut 0) }
+                .into();
+        "write huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["data: length", "larger than any"],
+            |fx| {
+                let (c, _s) = fx.connected();
+                unsafe { siptls_session_write(c.0, X.as_ptr(), HUGE, &mut 0) }.into()
+            };
+        "read huge capacity" => SIPTLS_ERR_INVALID_ARGUMENT, ["buf: length", "larger than any"],
+            |fx| unsafe { siptls_session_read(fx.session().0, [0u8].as_mut_ptr(), HUGE, &mut 0) }
+                .into();
+        "set_identity_pem huge cert length" => SIPTLS_ERR_INVALID_ARGUMENT, ["cert_pem: length"],
+            |fx| {
+                let ctx = fx.server.0;
+                unsafe { siptls_ctx_set_identity_pem(ctx, X.as_ptr(), HUGE, X.as_ptr(), 1) }.into()
+            };
+        "set_identity_pem huge key length" => SIPTLS_ERR_INVALID_ARGUMENT, ["key_pem: length"],
+            |fx| {
+                let ctx = fx.server.0;
+                unsafe { siptls_ctx_set_identity_pem(ctx, X.as_ptr(), 1, X.as_ptr(), HUGE) }.into()
+            };
+        "trust_add huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["cert: length"],
+            |fx| unsafe { siptls_ctx_trust_add(fx.server.0, 7, X.as_ptr(), HUGE) }.into();
+        "trust_load_ca_list huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["pem: length"],
+            |fx| unsafe { siptls_ctx_trust_load_ca_list(fx.server.0, X.as_ptr(), HUGE, 7, &mut 0) }
+                .into();
+        "add_crl huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["crl: length"],
+            |fx| unsafe { siptls_ctx_add_crl(fx.server.0, X.as_ptr(), HUGE, &mut 0) }.into();
+        "trust_list capacity overflowing its byte size" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["ids: length"],
+            |fx| {
+                let (ctx, mut ids) = (fx.server.0, [0u32]);
+                unsafe { siptls_ctx_trust_list(ctx, ids.as_mut_ptr(), HUGE / 4 + 1, &mut 0) }.into()
+            };
+        "ctx_last_error huge capacity" => SIPTLS_ERR_INVALID_ARGUMENT, ["buf: length"],
+            |fx| {
+                let mut buf = text_buf();
+                unsafe { siptls_ctx_last_error(fx.server.0, buf.as_mut_ptr(), HUGE, &mut 0) }.into()
+            };
+        "role 7" => SIPTLS_ERR_INVALID_ARGUMENT, ["role: 7 is not one of the defined values"],
+            |_| unsafe { siptls_ctx_new(7, &mut null_mut()) }.into();
+        "client auth mode 9" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["mode: 9 is not one of the defined values"],
+            |fx| unsafe { siptls_ctx_set_client_auth(fx.server.0, 9) }.into();
+        "name check mode 5" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["mode: 5 is not one of the defined values"],
+            |fx| unsafe { siptls_ctx_set_name_check(fx.client.0, 5) }.into();
+        "missing-CRL policy 3" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["policy: 3 is not one of the defined values"],
+            |fx| unsafe { siptls_ctx_set_missing_crl_policy(fx.server.0, 3) }.into();
+        "SSLv3 minimum" => SIPTLS_ERR_INVALID_ARGUMENT, ["0x0300", "SSLv3", "refused"],
+            |fx| set_versions(&fx.client, 0x0300, SIPTLS_TLS13);
+        "TLS 1.0 minimum" => SIPTLS_ERR_INVALID_ARGUMENT, ["0x0301", "TLS 1.0", "refused"],
+            |fx| set_versions(&fx.client, 0x0301, SIPTLS_TLS13);
+        "TLS 1.1 only" => SIPTLS_ERR_INVALID_ARGUMENT, ["0x0302", "1.1", "refused"],
+            |fx| set_versions(&fx.server, 0x0302, 0x0302);
+        "versions reversed" => SIPTLS_ERR_INVALID_ARGUMENT, ["0x0304..0x0303"],
+            |fx| set_versions(&fx.server, SIPTLS_TLS13, SIPTLS_TLS12);
+        "version from the future" => SIPTLS_ERR_INVALID_ARGUMENT, ["0x0305"],
+            |fx| set_versions(&fx.server, SIPTLS_TLS12, 0x0305);
+        "CA depth 0" => SIPTLS_ERR_INVALID_ARGUMENT, ["CA depth 0 out of range 1..=7"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_max_ca_depth(fx.server.0, 0) });
+        "CA depth 8" => SIPTLS_ERR_INVALID_ARGUMENT, ["CA depth 8 out of range 1..=7"],
+            |fx| on_ctx(&fx.client, unsafe { siptls_ctx_set_max_ca_depth(fx.client.0, 8) });
+        "trust ID NONE is reserved" => SIPTLS_ERR_INVALID_ARGUMENT, ["4294967295 is reserved"],
+            |fx| {
+                let ca = stranger().issued().cert_pem.as_bytes();
+                on_ctx(&fx.server, fx.server.trust(SIPTLS_TRUST_ID_NONE, ca))
+            };
+    }
+}
+
+fn file_cases() -> Vec<Case> {
+    cases! {
+        "missing certificate file" => SIPTLS_ERR_IO, ["missing.pem", "No such file"],
+            |fx| load_identity_files(fx, &fx.path("missing.pem"), &fx.path("server.key"));
+        "directory as certificate file" => SIPTLS_ERR_IO, ["a-directory", "is a directory"],
+            |fx| load_identity_files(fx, &fx.path("a-directory"), &fx.path("server.key"));
+        // Runs as root in CI, where chmod 000 does not stop reads; a path
+        // through a regular file is unreadable for every user.
+        "key path through a regular file" => SIPTLS_ERR_IO,
+            ["server.pem/key.pem", "Not a directory"],
+            |fx| load_identity_files(fx, &fx.path("server.pem"), &fx.path("server.pem/key.pem"));
+        "non-UTF-8 path is a path" => SIPTLS_ERR_IO, ["No such file"],
+            |fx| {
+                let mut bytes = fx.dir.0.as_os_str().as_bytes().to_vec();
+                bytes.extend(b"/\xff\xfe-cert.pem");
+                load_identity_files(fx, &CString::new(bytes).unwrap(), &fx.path("server.key"))
+            };
+        // Refused before the context is reached, so only the thread's detail has it.
+        "empty certificate path" => SIPTLS_ERR_INVALID_ARGUMENT, ["cert_path is an empty path"],
+            |fx| {
+                let key = fx.path("server.key");
+                unsafe { siptls_ctx_load_identity_files(fx.server.0, c"".as_ptr(), key.as_ptr()) }
+                    .into()
+            };
+        "empty key path" => SIPTLS_ERR_INVALID_ARGUMENT, ["key_path is an empty path"],
+            |fx| {
+                let cert = fx.path("server.pem");
+                unsafe { siptls_ctx_load_identity_files(fx.server.0, cert.as_ptr(), c"".as_ptr()) }
+                    .into()
+            };
+        "identity file holding garbage is named" => SIPTLS_ERR_CERT_MALFORMED,
+            ["garbage.pem", "certificate #1"],
+            |fx| load_identity_files(fx, &fx.path("garbage.pem"), &fx.path("server.key"));
+        "missing CA file" => SIPTLS_ERR_IO, ["nope.pem", "No such file"],
+            |fx| load_ca_file(&fx.server, &fx.path("nope.pem"));
+        "directory as CA file" => SIPTLS_ERR_IO, ["is a directory"],
+            |fx| load_ca_file(&fx.server, &fx.path("a-directory"));
+        "CA file holding garbage is named" => SIPTLS_ERR_CERT_MALFORMED,
+            ["garbage.pem", "certificate #1"],
+            |fx| load_ca_file(&fx.server, &fx.path("garbage.pem"));
+        "missing CRL file" => SIPTLS_ERR_IO, ["nope.crl", "No such file"],
+            |fx| add_crl_file(&fx.server, &fx.path("nope.crl"));
+        "CRL file holding garbage is named" => SIPTLS_ERR_CRL_MALFORMED, ["garbage.crl", "CRL #1"],
+            |fx| add_crl_file(&fx.server, &fx.path("garbage.crl"));
+        "empty CRL path" => SIPTLS_ERR_INVALID_ARGUMENT, ["path is an empty path"],
+            |fx| unsafe { siptls_ctx_add_crl_file(fx.server.0, c"".as_ptr(), &mut 0) }.into();
+        "missing PEM directory" => SIPTLS_ERR_IO, ["no-such-dir/publickey.pem", "No such file"],
+            |fx| load_pem_dir(&fx.server, &fx.path("no-such-dir"), null());
+        "empty PEM directory path" => SIPTLS_ERR_INVALID_ARGUMENT, ["dir is an empty path"],
+            |fx| unsafe { siptls_ctx_load_pem_dir(fx.server.0, c"".as_ptr(), null(), 50, &mut 0) }
+                .into();
+        "non-UTF-8 file name in pem names" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["names->certificate is not valid UTF-8"],
+            |fx| {
+                let names = siptls_pem_names {
+                    private_key: null(),
+                    certificate: c"\xffcert.pem".as_ptr(),
+                    ca_list: null(),
+                };
+                let dir = fx.path("broken");
+                unsafe { siptls_ctx_load_pem_dir(fx.server.0, dir.as_ptr(), &names, 50, &mut 0) }
+                    .into()
+            };
+        "PEM names pointing at missing files" => SIPTLS_ERR_IO, ["other-key.pem", "No such file"],
+            |fx| {
+                let names = siptls_pem_names {
+                    private_key: c"other-key.pem".as_ptr(),
+                    certificate: null(),
+                    ca_list: null(),
+                };
+                load_pem_dir(&fx.server, &fx.path("broken"), &names)
+            };
+        "key log in a missing directory" => SIPTLS_ERR_IO, ["no-such-dir/keys.log", "No such file"],
+            |fx| set_keylog(&fx.client, &fx.path("no-such-dir/keys.log"));
+        "key log onto a directory" => SIPTLS_ERR_IO, ["a-directory", "Is a directory"],
+            |fx| set_keylog(&fx.client, &fx.path("a-directory"));
+        "empty key log path" => SIPTLS_ERR_INVALID_ARGUMENT, ["path is an empty path"],
+            |fx| unsafe { siptls_ctx_set_keylog_file(fx.client.0, c"".as_ptr()) }.into();
+    }
+}
+
+fn pem_cases() -> Vec<Case> {
+    cases! {
+        "empty certificate input" => SIPTLS_ERR_PEM_EMPTY,
+            ["certificate", "no PEM sections at all"],
+            |fx| set_server_identity(fx, "", &server_key());
+        "whitespace-only certificate input" => SIPTLS_ERR_PEM_EMPTY, ["no PEM sections at all"],
+            |fx| set_server_identity(fx, " \n\t\r\n  ", &server_key());
+        "certificate request instead of a certificate" => SIPTLS_ERR_PEM_EMPTY,
+            ["no CERTIFICATE section", "found only: CERTIFICATE REQUEST"],
+            |fx| {
+                let csr = server_cert().replace("CERTIFICATE", "CERTIFICATE REQUEST");
+                set_server_identity(fx, &csr, &server_key())
+            };
+        "END label differs from BEGIN" => SIPTLS_ERR_PEM_MALFORMED,
+            ["section not terminated", "CERTIFICATE"],
+            |fx| {
+                let cert = server_cert().replace("END CERTIFICATE", "END X509 CRL");
+                set_server_identity(fx, &cert, &server_key())
+            };
+        "truncated base64" => SIPTLS_ERR_PEM_MALFORMED, ["certificate: bad base64"],
+            |fx| set_server_identity(fx, &cut_base64(&server_cert(), 101), &server_key());
+        "base64 cut to a truncated DER" => SIPTLS_ERR_CERT_MALFORMED,
+            ["certificate #1: not valid X.509 DER"],
+            |fx| set_server_identity(fx, &cut_base64(&server_cert(), 100), &server_key());
+        "unterminated section" => SIPTLS_ERR_PEM_MALFORMED, ["section not terminated"],
+            |fx| {
+                let cert = server_cert();
+                set_server_identity(fx, cert.split("-----END").next().unwrap(), &server_key())
+            };
+        "DER garbage as a trust certificate" => SIPTLS_ERR_CERT_MALFORMED, ["not valid X.509 DER"],
+            |fx| on_ctx(&fx.server, fx.server.trust(7, &[0x30, 0x03, 0x02, 0x01, 0x01]));
+        "garbage inside a CERTIFICATE block" => SIPTLS_ERR_CERT_MALFORMED,
+            ["certificate #1: not valid X.509 DER"],
+            |fx| set_identity(&fx.client, &garbage_cert_pem(), &revocable_client().key_pem);
+        "trailing bytes after a DER certificate" => SIPTLS_ERR_CERT_MALFORMED, ["trailing bytes"],
+            |fx| {
+                let der = [stranger().issued().cert_der.as_slice(), &[0, 0]].concat();
+                on_ctx(&fx.server, fx.server.trust(7, &der))
+            };
+        "certificate where the key belongs" => SIPTLS_ERR_PEM_EMPTY,
+            ["private key", "found only: CERTIFICATE"],
+            |fx| set_server_identity(fx, &server_cert(), &server_cert());
+        "key where the certificate belongs" => SIPTLS_ERR_PEM_EMPTY,
+            ["no CERTIFICATE section", "found only: PRIVATE KEY"],
+            |fx| set_server_identity(fx, &server_key(), &server_key());
+        "encrypted PKCS#8 key" => SIPTLS_ERR_KEY_ENCRYPTED, ["encrypted keys are not supported"],
+            |fx| {
+                let key = pem("ENCRYPTED PRIVATE KEY", &pki().server.key_der);
+                set_server_identity(fx, &server_cert(), &key)
+            };
+        "legacy encrypted PEM key" => SIPTLS_ERR_KEY_ENCRYPTED,
+            ["encrypted keys are not supported"],
+            |fx| {
+                let key = "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                           DEK-Info: AES-128-CBC,0011223344556677\n\nAAAA\n\
+                           -----END EC PRIVATE KEY-----\n";
+                set_server_identity(fx, &server_cert(), key)
+            };
+        "key of another certificate" => SIPTLS_ERR_KEY_MISMATCH,
+            ["does not belong to the first certificate"],
+            |fx| set_server_identity(fx, &server_cert(), &pki().client.key_pem);
+        "RSA key for an ECDSA certificate" => SIPTLS_ERR_KEY_MISMATCH,
+            ["does not belong to the first certificate"],
+            |fx| set_server_identity(fx, &server_cert(), &rsa_server().key_pem);
+        "PKCS#8 with an unknown algorithm" => SIPTLS_ERR_KEY_UNSUPPORTED,
+            ["unsupported key algorithm 1.2.3.4"],
+            |fx| {
+                let key = pkcs8(&oid(&[0x2a, 0x03, 0x04]), &der(0x04, &[7; 32]));
+                set_server_identity(fx, &server_cert(), &pem("PRIVATE KEY", &key))
+            };
+        "X25519 key" => SIPTLS_ERR_KEY_UNSUPPORTED, ["unsupported key algorithm 1.3.101.110"],
+            |fx| {
+                let key = pkcs8(&oid(&[0x2b, 0x65, 0x6e]), &der(0x04, &[7; 32]));
+                set_server_identity(fx, &server_cert(), &pem("PRIVATE KEY", &key))
+            };
+        "secp256k1 key" => SIPTLS_ERR_KEY_UNSUPPORTED, ["unsupported elliptic curve 1.3.132.0.10"],
+            |fx| {
+                let algorithm = [oid(OID_EC_PUBLIC_KEY), oid(&[0x2b, 0x81, 0x04, 0x00, 0x0a])];
+                let ec_key = der(0x30, &[der(0x02, &[1]), der(0x04, &[7; 32])].concat());
+                let key = pkcs8(&algorithm.concat(), &ec_key);
+                set_server_identity(fx, &server_cert(), &pem("PRIVATE KEY", &key))
+            };
+        "RSA PKCS#8 with a garbage body" => SIPTLS_ERR_KEY_MALFORMED,
+            ["supported type does not parse"],
+            |fx| {
+                let key = pkcs8(&[oid(OID_RSA), der(0x05, &[])].concat(), b"junk");
+                set_server_identity(fx, &server_cert(), &pem("PRIVATE KEY", &key))
+            };
+        "PKCS#1 block holding garbage" => SIPTLS_ERR_KEY_MALFORMED, ["private key does not parse"],
+            |fx| set_server_identity(fx, &rsa_server().cert_pem, &pem("RSA PRIVATE KEY", b"junk"));
+        "private key with bad base64" => SIPTLS_ERR_PEM_MALFORMED, ["private key: bad base64"],
+            |fx| {
+                let key = "-----BEGIN PRIVATE KEY-----\nMIG*\n-----END PRIVATE KEY-----\n";
+                set_server_identity(fx, &server_cert(), key)
+            };
+    }
+}
+
+fn trust_cases() -> Vec<Case> {
+    cases! {
+        "17th trust entry" => SIPTLS_ERR_TRUST_TABLE_FULL,
+            ["1 new entry with 16 already present", "at most 16"],
+            |_| {
+                let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
+                let root = pki().root.issued().cert_pem.as_bytes();
+                for id in 0..16 {
+                    assert_eq!(ctx.trust(id, root), SIPTLS_OK);
+                }
+                let got = on_ctx(&ctx, ctx.trust(16, root));
+                assert_eq!(ctx.trust_ids(), (0..16).collect::<Vec<_>>());
+                got
+            };
+        "duplicate trust ID" => SIPTLS_ERR_TRUST_DUPLICATE_ID, ["trust ID 1 is already in use"],
+            |fx| on_ctx(&fx.server, fx.server.trust(1, stranger().issued().cert_pem.as_bytes()));
+        "two certificates for one trust entry" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["2 certificates given for one trust entry"],
+            |fx| on_ctx(&fx.server, fx.server.trust(7, ca_list(2).as_bytes()));
+        "empty trust certificate" => SIPTLS_ERR_PEM_EMPTY, ["no CERTIFICATE section"],
+            |fx| on_ctx(&fx.server, fx.server.trust(7, b""));
+        "CA list overflowing the table" => SIPTLS_ERR_TRUST_TABLE_FULL,
+            ["16 new entries with 1 already present"],
+            |fx| load_ca_list(&fx.server, &ca_list(16), 10);
+        "CA list larger than any table" => SIPTLS_ERR_TRUST_TABLE_FULL, ["17 certificates"],
+            |fx| load_ca_list(&fx.server, &ca_list(17), 10);
+        "CA list with garbage in its middle" => SIPTLS_ERR_CERT_MALFORMED, ["certificate #2"],
+            |fx| {
+                let list = [ca_list(1), garbage_cert_pem(), ca_list(1)].concat();
+                load_ca_list(&fx.server, &list, 10)
+            };
+        "CA list colliding with a trust ID" => SIPTLS_ERR_TRUST_DUPLICATE_ID,
+            ["trust ID 1 is already in use"],
+            |fx| load_ca_list(&fx.server, &ca_list(3), 0);
+        "CA list running past the last trust ID" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["run past the largest trust ID"],
+            |fx| load_ca_list(&fx.server, &ca_list(2), 0xFFFF_FFFE);
+        "CA list with no certificate" => SIPTLS_ERR_PEM_EMPTY, ["found only: PRIVATE KEY"],
+            |fx| load_ca_list(&fx.server, &server_key(), 10);
+        "remove an unknown trust ID" => SIPTLS_ERR_TRUST_NOT_FOUND,
+            ["no trust entry has trust ID 42"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_trust_remove(fx.server.0, 42) });
+        "SIP domain for an unknown trust ID" => SIPTLS_ERR_TRUST_NOT_FOUND,
+            ["no trust entry has trust ID 42"],
+            |fx| set_sip_domain(&fx.server, 42, c"example.test");
+        "invalid SIP domain" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["'not a domain!' is not a valid SIP domain"],
+            |fx| set_sip_domain(&fx.server, 1, c"not a domain!");
+        "non-UTF-8 SIP domain" => SIPTLS_ERR_INVALID_ARGUMENT, ["domain is not valid UTF-8"],
+            |fx| unsafe { siptls_ctx_trust_set_sip_domain(fx.server.0, 1, c"\xe9.test".as_ptr()) }
+                .into();
+        "PEM directory with a broken CA list" => SIPTLS_ERR_CERT_MALFORMED,
+            ["broken/CAList.pem", "certificate #2"],
+            |fx| load_pem_dir(&fx.server, &fx.path("broken"), null());
+        "PEM directory whose CA list overflows the table" => SIPTLS_ERR_TRUST_TABLE_FULL,
+            ["overflow/CAList.pem", "16 new entries"],
+            |fx| load_pem_dir(&fx.server, &fx.path("overflow"), null());
+    }
+}
+
+fn crl_cases() -> Vec<Case> {
+    cases! {
+        "text that holds no CRL" => SIPTLS_ERR_PEM_EMPTY,
+            ["no X509 CRL section", "no PEM sections at all"],
+            |fx| add_crl(&fx.server, b"this is not a CRL");
+        "certificate instead of a CRL" => SIPTLS_ERR_PEM_EMPTY,
+            ["no X509 CRL section", "found only: CERTIFICATE"],
+            |fx| add_crl(&fx.server, pki().root.issued().cert_pem.as_bytes());
+        "DER garbage as a CRL" => SIPTLS_ERR_CRL_MALFORMED, ["CRL #1"],
+            |fx| add_crl(&fx.server, &der(0x30, &der(0x02, &[1])));
+        "certificate DER as a CRL" => SIPTLS_ERR_CRL_MALFORMED, ["CRL #1"],
+            |fx| add_crl(&fx.server, &pki().root.issued().cert_der);
+        "CRL block with bad base64" => SIPTLS_ERR_PEM_MALFORMED, ["CRL: bad base64"],
+            |fx| add_crl(&fx.server, b"-----BEGIN X509 CRL-----\n#!\n-----END X509 CRL-----\n");
+        "CRL from a CA that is not trusted" => SIPTLS_ERR_CRL_UNTRUSTED,
+            ["CRL #1", "not signed by any trust entry"],
+            |fx| add_crl(&fx.server, stranger().crl(&[CLIENT_SERIAL], 1).pem.as_bytes());
+        // The first CRL would revoke the fixture client: had it been kept,
+        // the handshake after this case would fail.
+        "trusted CRL followed by an untrusted one" => SIPTLS_ERR_CRL_UNTRUSTED, ["CRL #2"],
+            |fx| {
+                let crls = [pki().root.crl(&[CLIENT_SERIAL], 1).pem, stranger().crl(&[], 1).pem];
+                add_crl(&fx.server, crls.concat().as_bytes())
+            };
+    }
+}
+
+fn session_cases() -> Vec<Case> {
+    cases! {
+        "client session without a peer name" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["needs the peer's SIP domain"],
+            |fx| new_session(&fx.client, None);
+        "server session with a peer name" => SIPTLS_ERR_INVALID_ARGUMENT, ["takes no peer name"],
+            |fx| new_session(&fx.server, Some(c"gw-a.example.test"));
+        "invalid peer name" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["'not a name!' is neither a valid domain name nor an IP address"],
+            |fx| new_session(&fx.client, Some(c"not a name!"));
+        "empty peer name" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["neither a valid domain name nor an IP address"],
+            |fx| new_session(&fx.client, Some(c""));
+        "non-UTF-8 peer name" => SIPTLS_ERR_INVALID_ARGUMENT, ["peer_name is not valid UTF-8"],
+            |fx| unsafe { siptls_session_new(fx.client.0, c"gw-\xff".as_ptr(), &mut null_mut()) }
+                .into();
+        "server session without identity" => SIPTLS_ERR_NO_IDENTITY,
+            ["certificate and private key"],
+            |_| new_session(&Ctx::new(siptls_role::SIPTLS_ROLE_SERVER), None);
+        "write before the handshake" => SIPTLS_ERR_WRONG_STATE, ["handshake is not complete"],
+            |fx| {
+                let c = Sess::client(&fx.client);
+                on_sess(&c, c.write(b"INVITE").0)
+            };
+        "write after close" => SIPTLS_ERR_WRONG_STATE, ["close_notify was already queued"],
+            |fx| {
+                let (c, _s) = fx.connected();
+                assert_eq!(c.close(), SIPTLS_OK);
+                on_sess(&c, c.write(b"BYE").0)
+            };
+        "feed after transport_closed" => SIPTLS_ERR_WRONG_STATE, ["connection has ended"],
+            |fx| {
+                let s = fx.session();
+                assert_eq!(unsafe { siptls_session_transport_closed(s.0) }, SIPTLS_OK);
+                on_sess(&s, s.feed(&[0x16]).0)
+            };
+        "feed after the peer's close_notify" => SIPTLS_ERR_WRONG_STATE, ["connection has ended"],
+            |fx| {
+                let (c, s) = fx.connected();
+                assert_eq!(c.close(), SIPTLS_OK);
+                pump(&c, &s);
+                assert_eq!(s.info().close_state, siptls_close_state::SIPTLS_CLOSE_CLEAN);
+                on_sess(&s, s.feed(&[0x17, 0x03, 0x03, 0x00, 0x01, 0x00]).0)
+            };
+        "peer certificate past the chain's end" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["index 1", "holds 1 certificates"],
+            |fx| {
+                let (c, _s) = fx.connected();
+                on_sess(&c, unsafe { siptls_session_peer_cert(c.0, 1, &mut null(), &mut 0) })
+            };
+        "peer certificate before the peer sent one" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["index 0", "holds 0 certificates"],
+            |fx| {
+                let s = fx.session();
+                on_sess(&s, unsafe { siptls_session_peer_cert(s.0, 0, &mut null(), &mut 0) })
+            };
+        "plain SIP on the TLS port" => SIPTLS_ERR_TLS, ["InvalidContentType"],
+            |fx| {
+                let s = fx.session();
+                on_sess(&s, s.feed(b"OPTIONS sip:gw-b.example.test SIP/2.0\r\n\r\n").0)
+            };
+        "feeding a failed session" => SIPTLS_ERR_SESSION_FAILED,
+            ["failed earlier", "InvalidContentType"],
+            |fx| {
+                let s = fx.session();
+                assert_eq!(s.feed(b"GET / HTTP/1.1\r\n\r\n").0, SIPTLS_ERR_TLS);
+                on_sess(&s, s.feed(b"more").0)
+            };
+    }
+}
+
+fn catalogue() -> Vec<Case> {
+    [
+        null_cases(),
+        length_and_range_cases(),
+        file_cases(),
+        pem_cases(),
+        trust_cases(),
+        crl_cases(),
+        session_cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[test]
+fn catalogue_of_bad_input() {
+    let fx = Fx::new();
+    fx.assert_unchanged("initial state");
+    let cases = catalogue();
+    assert!(cases.len() >= 70, "{} cases", cases.len());
+    let mut names = std::collections::HashSet::new();
+    for case in &cases {
+        assert!(names.insert(case.name), "duplicate case name {}", case.name);
+        fx.poison_details();
+        let got = (case.run)(&fx);
+        let thread_detail = last_error();
+        assert_eq!(
+            got.code, case.code,
+            "{}: detail '{thread_detail}'",
+            case.name
+        );
+        for part in case.detail {
+            assert!(
+                thread_detail.contains(part),
+                "{}: thread detail '{thread_detail}' lacks '{part}'",
+                case.name
+            );
+            if let Some(own) = &got.own_detail {
+                assert!(
+                    own.contains(part),
+                    "{}: object detail '{own}' lacks '{part}'",
+                    case.name
+                );
+            }
+        }
+        fx.assert_unchanged(case.name);
+    }
+    eprintln!("{} bad-input cases passed", cases.len());
+}
+
+// ---------------------------------------------------------------------------
+// Behaviour beyond one code and one detail.
+
+#[test]
+fn freeing_null_is_a_no_op() {
+    unsafe {
+        siptls_ctx_free(null_mut());
+        siptls_session_free(null_mut());
+    }
+}
+
+#[test]
+fn unknown_numbers_get_static_fallback_text() {
+    let text = |p: *const c_char| {
+        assert!(!p.is_null());
+        unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
+    };
+    for number in [4, 99, 107, 209, 306, 1000, u32::MAX] {
+        assert_eq!(
+            text(siptls_result_str(number)),
+            "unknown result code",
+            "{number}"
+        );
+    }
+    for number in [17, 100, u32::MAX] {
+        assert_eq!(
+            text(siptls_verify_status_str(number)),
+            "UNKNOWN_STATUS",
+            "{number}"
+        );
+    }
+    assert_eq!(text(siptls_cipher_suite_name(0xFFFF)), "unknown");
+    assert_eq!(
+        text(siptls_result_str(SIPTLS_ERR_PEER_TOO_LARGE as u32)),
+        "peer message or certificate chain too large"
+    );
+}
+
+#[test]
+fn last_error_into_a_small_buffer_truncates_and_keeps_the_detail() {
+    let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
+    assert_eq!(ctx.trust(7, b"no certificate here"), SIPTLS_ERR_PEM_EMPTY);
+    let full = last_error();
+    assert!(full.contains("no CERTIFICATE section"), "{full}");
+
+    let mut small = [0x55 as c_char; 10];
+    let mut needed = 0usize;
+    assert_eq!(
+        unsafe { siptls_last_error(small.as_mut_ptr(), small.len(), &mut needed) },
+        SIPTLS_ERR_BUFFER_TOO_SMALL
+    );
+    assert_eq!(needed, full.len());
+    assert_eq!(
+        unsafe { CStr::from_ptr(small.as_ptr()) }.to_str().unwrap(),
+        &full[..9]
+    );
+
+    // Capacity 0 reports the size without writing anything.
+    let mut untouched = [0x55 as c_char; 1];
+    assert_eq!(
+        unsafe { siptls_last_error(untouched.as_mut_ptr(), 0, &mut needed) },
+        SIPTLS_ERR_BUFFER_TOO_SMALL
+    );
+    assert_eq!((needed, untouched[0]), (full.len(), 0x55));
+
+    // The too-small answers did not replace the detail being fetched.
+    assert_eq!(last_error(), full);
+
+    // Same contract for the context's and a session's copies.
+    let mut small = [0 as c_char; 4];
+    assert_eq!(
+        unsafe { siptls_ctx_last_error(ctx.0, small.as_mut_ptr(), small.len(), &mut needed) },
+        SIPTLS_ERR_BUFFER_TOO_SMALL
+    );
+    assert_eq!((needed, ctx.last_error()), (full.len(), full.clone()));
+    let session = Sess::server(&Ctx::server());
+    assert_eq!(session.write(b"early").0, SIPTLS_ERR_WRONG_STATE);
+    let detail = session.last_error();
+    assert_eq!(
+        unsafe {
+            siptls_session_last_error(session.0, small.as_mut_ptr(), small.len(), &mut needed)
+        },
+        SIPTLS_ERR_BUFFER_TOO_SMALL
+    );
+    assert_eq!((needed, session.last_error()), (detail.len(), detail));
+}
+
+/// siptls_ctx_last_error is "the detail text of the most recent failed call
+/// on this context", including calls refused while their arguments are
+/// checked (enum values, lengths, paths).
+#[test]
+fn ctx_last_error_reports_every_failed_call_on_the_context() {
+    let ctx = Ctx::server();
+    type Call = fn(&Ctx) -> siptls_result;
+    let checks: [(&str, Call); 4] = [
+        ("mode: 9", |ctx| unsafe {
+            siptls_ctx_set_client_auth(ctx.0, 9)
+        }),
+        ("policy: 3", |ctx| unsafe {
+            siptls_ctx_set_missing_crl_policy(ctx.0, 3)
+        }),
+        ("cert: length", |ctx| unsafe {
+            siptls_ctx_trust_add(ctx.0, 7, X.as_ptr(), HUGE)
+        }),
+        ("path is an empty path", |ctx| unsafe {
+            siptls_ctx_trust_load_ca_file(ctx.0, c"".as_ptr(), 7, &mut 0)
+        }),
+    ];
+    for (expected, call) in checks {
+        // A load error first, so a stale detail is recognisable.
+        assert_eq!(ctx.trust(7, b""), SIPTLS_ERR_PEM_EMPTY);
+        assert_eq!(call(&ctx), SIPTLS_ERR_INVALID_ARGUMENT);
+        assert!(last_error().contains(expected), "{}", last_error());
+        assert!(
+            ctx.last_error().contains(expected),
+            "siptls_ctx_last_error kept '{}' instead of '{expected}'",
+            ctx.last_error()
+        );
+    }
+}
+
+#[test]
+fn unreadable_file_is_an_io_error() {
+    if unsafe { libc::geteuid() } == 0 {
+        // The catalogue's "key path through a regular file" covers unreadable paths instead.
+        eprintln!("running as root: file permissions do not stop reads; skipped");
+        return;
+    }
+    let dir = TempDir::new("unreadable");
+    let key = dir.write("key.pem", &pki().server.key_pem);
+    let cert = dir.write("cert.pem", &pki().server.cert_pem);
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
+    let code = unsafe {
+        siptls_ctx_load_identity_files(ctx.0, c_path(&cert).as_ptr(), c_path(&key).as_ptr())
+    };
+    assert_eq!(code, SIPTLS_ERR_IO);
+    assert!(
+        last_error().contains("Permission denied"),
+        "{}",
+        last_error()
+    );
+}
+
+#[test]
+fn legacy_key_forms_load_and_serve() {
+    let p = pki();
+    let forms = [
+        (
+            "RSA PRIVATE KEY",
+            Issued {
+                key_pem: rsa_server().key_pkcs1_pem().unwrap(),
+                ..rsa_server().clone()
+            },
+        ),
+        (
+            "EC PRIVATE KEY",
+            Issued {
+                key_pem: p.server.key_sec1_pem().unwrap(),
+                ..p.server.clone()
+            },
+        ),
+    ];
+    for (label, identity) in forms {
+        assert!(
+            identity
+                .key_pem
+                .starts_with(&format!("-----BEGIN {label}-----")),
+            "{}",
+            identity.key_pem
+        );
+        let sctx = Ctx::with_identity(siptls_role::SIPTLS_ROLE_SERVER, &identity, &p.root);
+        let cctx = Ctx::client();
+        let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+        assert_handshake_ok(&client, &server);
+        assert_eq!(peer_leaf(&client), identity.cert_der, "{label}");
+    }
+}
+
+/// The CRL in the catalogue's all-or-nothing case is only meaningful if,
+/// loaded on its own, it really shuts the fixture client out.
+#[test]
+fn the_catalogue_crl_revokes_the_fixture_client() {
+    let fx = Fx::new();
+    let mut added = 0;
+    let crl = pki().root.crl(&[CLIENT_SERIAL], 1).pem;
+    assert_eq!(
+        unsafe { siptls_ctx_add_crl(fx.server.0, crl.as_ptr(), crl.len(), &mut added) },
+        SIPTLS_OK
+    );
+    assert_eq!(added, 1);
+    let (client, server) = (Sess::client(&fx.client), Sess::server(&fx.server));
+    assert_eq!(pump(&client, &server).server, SIPTLS_ERR_CERT_REJECTED);
+    assert_eq!(server.info().verify_status, SIPTLS_VERIFY_REVOKED);
+}
+
+/// The catalogue shows a refused directory keeps a working identity; a
+/// server that had none must still have none (and no trust entries).
+#[test]
+fn refused_pem_dir_gives_no_identity_to_a_server_without_one() {
+    let fx = Fx::new();
+    let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
+    assert_eq!(
+        load_pem_dir(&ctx, &fx.path("broken"), null()).code,
+        SIPTLS_ERR_CERT_MALFORMED
+    );
+    assert!(
+        ctx.last_error().contains("broken/CAList.pem"),
+        "{}",
+        ctx.last_error()
+    );
+    assert_eq!(
+        Sess::new(&ctx, None).err(),
+        Some(SIPTLS_ERR_NO_IDENTITY),
+        "the identity was loaded anyway"
+    );
+    assert_eq!(ctx.trust_ids(), Vec::<u32>::new());
+}
+
+/// A CA list is refused whole: nothing from it lands in the table.
+#[test]
+fn refused_ca_lists_leave_the_table_as_it_was() {
+    let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
+    let mut added = 0;
+    let good = ca_list(10);
+    assert_eq!(
+        unsafe { siptls_ctx_trust_load_ca_list(ctx.0, good.as_ptr(), good.len(), 1, &mut added) },
+        SIPTLS_OK
+    );
+    assert_eq!(added, 10);
+    let before = ctx.trust_ids();
+    for list in [
+        ca_list(7),
+        [ca_list(2), garbage_cert_pem(), ca_list(2)].concat(),
+    ] {
+        let code = unsafe {
+            siptls_ctx_trust_load_ca_list(ctx.0, list.as_ptr(), list.len(), 100, &mut added)
+        };
+        assert_ne!(code, SIPTLS_OK);
+        assert_eq!((added, ctx.trust_ids()), (0, before.clone()));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Garbage on the byte pump.
+
+/// After a fatal error the session holds one alert record to send (returned),
+/// then refuses everything but take with SIPTLS_ERR_SESSION_FAILED.
+fn take_alert_of_failed(sess: &Sess, what: &str) -> Vec<u8> {
+    assert!(sess.info().failed, "{what}: not marked failed");
+    let mut record = [0u8; 64];
+    let (code, n) = sess.take(&mut record);
+    assert_eq!(code, SIPTLS_OK, "{what}: no alert queued");
+    assert_eq!(
+        sess.take(&mut record[n..]).0,
+        SIPTLS_AGAIN,
+        "{what}: more than one record queued"
+    );
+    assert_eq!(
+        sess.feed(b"\x16\x03\x03").0,
+        SIPTLS_ERR_SESSION_FAILED,
+        "{what}: feed"
+    );
+    assert_eq!(
+        sess.write(b"INVITE").0,
+        SIPTLS_ERR_SESSION_FAILED,
+        "{what}: write"
+    );
+    assert_eq!(
+        sess.read(&mut [0u8; 16]).0,
+        SIPTLS_ERR_SESSION_FAILED,
+        "{what}: read"
+    );
+    assert!(
+        last_error().contains("failed earlier"),
+        "{what}: {}",
+        last_error()
+    );
+    assert!(sess.info().failed);
+    record[..n].to_vec()
+}
+
+/// A plaintext alert record (sent before any keys exist): fatal, with `description`.
+fn assert_plain_alert(record: &[u8], description: u8) {
+    assert_eq!(
+        record,
+        [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, description],
+        "{record:02x?}"
+    );
+}
+
+#[test]
+fn garbage_from_a_client_fails_a_fresh_server_with_an_alert() {
+    let server = Sess::server(&Ctx::server());
+    let (code, _) =
+        server.feed(b"OPTIONS sip:gw-b.example.test SIP/2.0\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(code, SIPTLS_ERR_TLS, "{}", server.last_error());
+    assert!(
+        server.last_error().contains("InvalidContentType"),
+        "{}",
+        server.last_error()
+    );
+    // decode_error (50).
+    assert_plain_alert(&take_alert_of_failed(&server, "fresh server"), 50);
+}
+
+#[test]
+fn garbage_mid_handshake_fails_the_client_and_the_alert_reaches_the_server() {
+    let (cctx, sctx) = (Ctx::client(), Ctx::server());
+    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    let mut hello = vec![0u8; 4096];
+    let (code, n) = client.take(&mut hello);
+    assert_eq!(code, SIPTLS_OK);
+    assert_eq!(server.feed(&hello[..n]), (SIPTLS_OK, n));
+    // A well-framed handshake record whose ServerHello is empty.
+    let (code, _) = client.feed(&[0x16, 0x03, 0x03, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00]);
+    assert_eq!(code, SIPTLS_ERR_TLS, "{}", client.last_error());
+    let alert = take_alert_of_failed(&client, "client mid-handshake");
+    assert_plain_alert(&alert, 50);
+    // The server learns why: the client's alert arrives as a fatal alert.
+    assert_eq!(
+        server.feed(&alert).0,
+        SIPTLS_ERR_ALERT_RECEIVED,
+        "{}",
+        server.last_error()
+    );
+    assert_eq!(server.info().alert_received, 50);
+}
+
+#[test]
+fn garbage_after_the_handshake_fails_with_a_decryption_error() {
+    // TLS 1.3 hides an alert inside an application-data record; TLS 1.2 does not.
+    for (version, outer_type) in [(SIPTLS_TLS13, 0x17), (SIPTLS_TLS12, 0x15)] {
+        let (cctx, sctx) = (Ctx::client(), Ctx::server());
+        assert_eq!(
+            unsafe { siptls_ctx_set_versions(cctx.0, version, version) },
+            SIPTLS_OK
+        );
+        let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+        assert_handshake_ok(&client, &server);
+        let mut record = vec![0x17, 0x03, 0x03, 0x00, 0x20];
+        record.extend((0..32u8).map(|i| i.wrapping_mul(37)));
+        assert_eq!(
+            server.feed(&record).0,
+            SIPTLS_ERR_TLS,
+            "{}",
+            server.last_error()
+        );
+        assert!(
+            server.last_error().contains("decrypt"),
+            "{}",
+            server.last_error()
+        );
+        let alert = take_alert_of_failed(&server, "established server");
+        assert_eq!(alert[0], outer_type, "{version:#x}: {alert:02x?}");
+        // The client decrypts it as bad_record_mac (20).
+        assert_eq!(
+            client.feed(&alert).0,
+            SIPTLS_ERR_ALERT_RECEIVED,
+            "{}",
+            client.last_error()
+        );
+        assert_eq!(client.info().alert_received, 20);
+    }
+}
+
+#[test]
+fn truncated_ciphertext_is_buffered_until_the_rest_arrives() {
+    let (cctx, sctx) = (Ctx::client(), Ctx::server());
+    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    let mut hello = vec![0u8; 4096];
+    let (_, n) = client.take(&mut hello);
+    let (head, tail) = hello[..n].split_at(n / 2);
+    assert_eq!(server.feed(head), (SIPTLS_OK, head.len()));
+    let info = server.info();
+    assert!(
+        !info.failed && !info.wants_send,
+        "half a ClientHello must only be buffered"
+    );
+    assert_eq!(server.take(&mut [0u8; 64]).0, SIPTLS_AGAIN);
+    assert_eq!(server.feed(tail), (SIPTLS_OK, tail.len()));
+    assert!(server.info().wants_send);
+    assert_handshake_ok(&client, &server);
+}
+
+#[test]
+fn reading_after_the_peer_closed_keeps_saying_so() {
+    let (cctx, sctx) = (Ctx::client(), Ctx::server());
+    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    assert_handshake_ok(&client, &server);
+    assert_eq!(client.write(b"BYE").0, SIPTLS_OK);
+    assert_eq!(client.close(), SIPTLS_OK);
+    pump(&client, &server);
+    let mut buf = [0u8; 16];
+    assert_eq!(server.read(&mut buf), (SIPTLS_OK, 3));
+    for _ in 0..3 {
+        assert_eq!(server.read(&mut buf), (SIPTLS_PEER_CLOSED, 0));
+    }
+    // Also after the transport ends: the close was clean, not a truncation.
+    assert_eq!(
+        unsafe { siptls_session_transport_closed(server.0) },
+        SIPTLS_OK
+    );
+    assert_eq!(server.read(&mut buf), (SIPTLS_PEER_CLOSED, 0));
+    assert_eq!(
+        server.info().close_state,
+        siptls_close_state::SIPTLS_CLOSE_CLEAN
+    );
+}

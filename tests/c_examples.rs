@@ -1,0 +1,440 @@
+//! The C examples in `c-examples/`, built with make against the library this
+//! `cargo test` built, and run: the server and client over loopback TCP with
+//! TLS 1.2 and TLS 1.3, the client refusing every certificate while the
+//! gateway clock is not synchronized, and the program that loads the library
+//! with dlopen.
+//!
+//! Everything is written under `target/c-examples-test/run-<pid>/` (a
+//! directory per test process, so concurrent `cargo test` runs cannot trip
+//! over each other's make), with certificates generated in-process.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use siptls_certgen::{Authority, LeafSpec};
+
+/// Longest any example may run before it is killed and the test fails.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
+
+const SERVER_NAME: &str = "gw-b.example.test";
+const CLIENT_NAME: &str = "gw-a.example.test";
+
+struct Setup {
+    /// Where make put server, client and dlopen.
+    build: PathBuf,
+    /// The three-file layout: certs/server/, certs/client/.
+    certs: PathBuf,
+    /// Working directory for the examples.
+    run: PathBuf,
+}
+
+/// Builds the examples and writes the certificates, once per test process.
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let base = target_dir().join("c-examples-test");
+        remove_stale_runs(&base);
+        let run = base.join(format!("run-{}", std::process::id()));
+        let build = run.join("build");
+        let certs = run.join("certs");
+        fs::create_dir_all(&run).expect("create the test directory");
+        write_certs(&certs);
+        make(&library_dir(), &build);
+        Setup { build, certs, run }
+    })
+}
+
+/// target/<profile>/deps/c_examples-<hash> is this test binary.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    profile_dir()
+        .parent()
+        .expect("target/<profile> has a parent")
+        .to_path_buf()
+}
+
+/// The directory of the libsiptls.so to link against.
+///
+/// `cargo test` compiles the library with all its crate types, so the
+/// cdylib it just built is target/<profile>/deps/libsiptls.so. Only a
+/// `cargo build` of the package copies it up to target/<profile>/, so that
+/// copy may be older (or absent). Whichever is newer is the one to test.
+fn library_dir() -> PathBuf {
+    let profile = profile_dir();
+    let modified = |dir: &Path| {
+        fs::metadata(dir.join("libsiptls.so"))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    let candidates = [profile.join("deps"), profile.clone()];
+    candidates
+        .iter()
+        .filter_map(|dir| modified(dir).map(|time| (time, dir)))
+        .max_by_key(|(time, _)| *time)
+        .map(|(_, dir)| dir.clone())
+        .unwrap_or_else(|| {
+            panic!(
+                "no libsiptls.so in {} or its deps/: the crate's cdylib should have been built \
+                 by `cargo test`; try `cargo build -p siptls`",
+                profile.display()
+            )
+        })
+}
+
+/// Removes the directories of earlier test processes that have exited.
+fn remove_stale_runs(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("run-")) else {
+            continue;
+        };
+        // Linux: a process is alive while /proc/<pid> exists.
+        if Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The layout `siptls-certgen --out` writes: a root CA, and a server and a
+/// client certificate issued by it, each directory with its own copy of
+/// the CA list.
+fn write_certs(dir: &Path) {
+    let root = Authority::root("siptls Demo Root CA");
+
+    let mut server = LeafSpec::new(SERVER_NAME);
+    server.dns_names = vec![SERVER_NAME.into(), "localhost".into()];
+    server.uris = vec![format!("sip:{SERVER_NAME}")];
+    server.ips = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ];
+    let mut client = LeafSpec::new(CLIENT_NAME);
+    client.uris = vec![format!("sip:{CLIENT_NAME}")];
+
+    for (sub, spec) in [("server", server), ("client", client)] {
+        let issued = root.leaf(&spec);
+        let sub = dir.join(sub);
+        fs::create_dir_all(&sub).expect("create a certificate directory");
+        let key = sub.join("privateKey.pem");
+        fs::write(&key, &issued.key_pem).expect("write privateKey.pem");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).expect("chmod the key");
+        fs::write(sub.join("publickey.pem"), &issued.cert_pem).expect("write publickey.pem");
+        fs::write(sub.join("CAList.pem"), &root.issued().cert_pem).expect("write CAList.pem");
+    }
+}
+
+fn make(libdir: &Path, build: &Path) {
+    let c_examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("c-examples");
+    let output = Command::new("make")
+        .arg("-C")
+        .arg(&c_examples)
+        .arg(format!("LIBDIR={}", libdir.display()))
+        .arg(format!("BUILD={}", build.display()))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run make (is it installed?)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "make failed:\n{text}");
+    // -Werror already fails the build on a warning; this catches a Makefile
+    // that lost it.
+    assert!(!text.contains("warning:"), "make printed warnings:\n{text}");
+}
+
+/// A free loopback port: bound, then released for the server to take.
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// A running example: stdout arrives line by line, stderr at the end.
+struct Proc {
+    name: String,
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Vec<String>,
+    stderr: Option<thread::JoinHandle<String>>,
+    exited: bool,
+}
+
+/// How an example ended.
+struct Finished {
+    name: String,
+    /// None when it was killed (timeout) or died of a signal.
+    code: Option<i32>,
+    stdout: Vec<String>,
+    stderr: String,
+}
+
+impl Proc {
+    fn spawn(program: &str, args: &[&str]) -> Proc {
+        let setup = setup();
+        let path = setup.build.join(program);
+        let mut child = Command::new(&path)
+            .args(args)
+            .current_dir(&setup.run)
+            .env_remove("SIPTLS_LIB")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", path.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Proc {
+            name: program.to_string(),
+            child,
+            lines,
+            stdout: Vec::new(),
+            stderr: Some(stderr),
+            exited: false,
+        }
+    }
+
+    /// Waits for a stdout line starting with `prefix`; None when the
+    /// program closes stdout (exits) first or `timeout` passes.
+    fn wait_for_line(&mut self, prefix: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.stdout.push(line.clone());
+            if line.starts_with(prefix) {
+                return Some(line);
+            }
+        }
+    }
+
+    /// Waits for the program to exit, killing it after CHILD_TIMEOUT.
+    fn finish(&mut self) -> Finished {
+        let deadline = Instant::now() + CHILD_TIMEOUT;
+        let code = loop {
+            match self.child.try_wait().expect("wait for a child") {
+                Some(status) => break status.code(),
+                None if Instant::now() >= deadline => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break None;
+                }
+                None => thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        self.exited = true;
+        // The pipe closed with the process; this collects what is left.
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.stdout.push(line);
+        }
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        Finished {
+            name: self.name.clone(),
+            code,
+            stdout: std::mem::take(&mut self.stdout),
+            stderr,
+        }
+    }
+}
+
+impl Drop for Proc {
+    /// A failing test must not leave a server behind.
+    fn drop(&mut self) {
+        if !self.exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Finished {
+    fn dump(&self) -> String {
+        format!(
+            "--- {} exit {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.name,
+            self.code,
+            self.stdout.join("\n"),
+            self.stderr
+        )
+    }
+
+    #[track_caller]
+    fn assert_exit(&self, code: i32) {
+        assert_eq!(self.code, Some(code), "unexpected exit\n{}", self.dump());
+    }
+
+    /// The first stdout line starting with `prefix`.
+    #[track_caller]
+    fn line(&self, prefix: &str) -> &str {
+        self.stdout
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starting with {prefix:?}\n{}", self.dump()))
+    }
+
+    #[track_caller]
+    fn assert_no_line(&self, prefix: &str) {
+        assert!(
+            !self.stdout.iter().any(|l| l.starts_with(prefix)),
+            "unexpected line starting with {prefix:?}\n{}",
+            self.dump()
+        );
+    }
+}
+
+/// Starts the server, waits until it listens, runs the client against it,
+/// and returns both outcomes. Retries with another port if the one picked
+/// was taken in between.
+fn run_pair(server_args: &[&str], client_args: &[&str]) -> (Finished, Finished) {
+    let setup = setup();
+    let server_certs = setup.certs.join("server");
+    let client_certs = setup.certs.join("client");
+    for attempt in 1..=3 {
+        let port = free_port().to_string();
+        let mut args = vec!["--host", "127.0.0.1", "--port", &port];
+        args.extend(["--certs", server_certs.to_str().expect("UTF-8 path")]);
+        args.extend(server_args);
+        let mut server = Proc::spawn("server", &args);
+        let Some(listening) = server.wait_for_line("server: listening on ", CHILD_TIMEOUT) else {
+            let out = server.finish();
+            if attempt < 3 && out.stderr.contains("Address already in use") {
+                continue;
+            }
+            panic!("the server did not start listening\n{}", out.dump());
+        };
+        assert_eq!(listening, format!("server: listening on 127.0.0.1:{port}"));
+
+        let mut args = vec!["--host", "127.0.0.1", "--port", &port];
+        args.extend(["--certs", client_certs.to_str().expect("UTF-8 path")]);
+        args.extend(client_args);
+        let client = Proc::spawn("client", &args).finish();
+        let server = server.finish();
+        return (server, client);
+    }
+    unreachable!("the loop returns or panics")
+}
+
+/// One OPTIONS / 200 OK over mutual TLS with `flag` on both ends.
+fn options_exchange(flag: &str, version: &str, suite_prefix: &str) {
+    let (server, client) = run_pair(&[flag], &[flag]);
+    let both = format!("{}\n{}", server.dump(), client.dump());
+    assert_eq!(server.code, Some(0), "server failed\n{both}");
+    assert_eq!(client.code, Some(0), "client failed\n{both}");
+
+    // Each end verified the other to trust ID 1 (the root: one CA in the path).
+    let report = server.line("verify: role=server status=OK trust_id=1 depth=1 peer= identities=");
+    assert!(
+        report.contains(&format!("URI:sip:{CLIENT_NAME}")),
+        "{report}"
+    );
+    let report = client.line(&format!(
+        "verify: role=client status=OK trust_id=1 depth=1 peer={SERVER_NAME} identities="
+    ));
+    assert!(
+        report.contains(&format!("URI:sip:{SERVER_NAME}")),
+        "{report}"
+    );
+
+    let tls = format!("tls: version={version} suite={suite_prefix}");
+    assert_eq!(server.line(&tls), client.line(&tls), "same suite\n{both}");
+
+    server.line(&format!("sip: received OPTIONS sip:{SERVER_NAME} SIP/2.0"));
+    server.line("sip: sent SIP/2.0 200 OK");
+    client.line(&format!("sip: sent OPTIONS sip:{SERVER_NAME} SIP/2.0"));
+    client.line("sip: received SIP/2.0 200 OK");
+    server.line("tls: peer closed cleanly");
+    client.line("tls: peer closed cleanly");
+}
+
+#[test]
+fn examples_build_with_make_against_the_test_library() {
+    let setup = setup();
+    for program in ["server", "client", "dlopen"] {
+        let path = setup.build.join(program);
+        assert!(path.is_file(), "{} was not built", path.display());
+    }
+    // The programs ask for the soname; the build provides it next to them.
+    let soname = setup.build.join("libsiptls.so.0");
+    assert!(soname.exists(), "{} missing", soname.display());
+}
+
+#[test]
+fn server_and_client_exchange_options_over_tls12() {
+    options_exchange("--tls12", "TLSv1.2", "TLS_ECDHE_");
+}
+
+#[test]
+fn server_and_client_exchange_options_over_tls13() {
+    options_exchange("--tls13", "TLSv1.3", "TLS13_");
+}
+
+#[test]
+fn client_with_unsynchronized_clock_refuses_the_server() {
+    let (server, client) = run_pair(&[], &["--clock", "unsynced"]);
+    let both = format!("{}\n{}", server.dump(), client.dump());
+    assert_eq!(client.code, Some(1), "client\n{both}");
+    client.line(&format!(
+        "verify: role=client status=CLOCK_UNSET trust_id=none depth=0 peer={SERVER_NAME} identities="
+    ));
+    assert!(
+        client
+            .stderr
+            .contains("error: TLS handshake: peer certificate rejected (301): "),
+        "client error line\n{both}"
+    );
+    client.assert_no_line("tls: version=");
+    client.assert_no_line("sip: sent");
+    // The server gets the client's alert and gives up on the connection.
+    assert_eq!(server.code, Some(1), "server\n{both}");
+    assert!(server.stderr.contains("error: TLS handshake: "), "{both}");
+    server.assert_no_line("sip: received");
+}
+
+#[test]
+fn dlopen_loads_the_library_and_completes_a_session_in_memory() {
+    let setup = setup();
+    let certs = setup.certs.to_str().expect("UTF-8 path");
+    let out = Proc::spawn("dlopen", &[certs]).finish();
+    out.assert_exit(0);
+    let loaded = out.line("dlopen: loaded ");
+    assert!(loaded.ends_with(&format!("siptls_version()={}", env!("CARGO_PKG_VERSION"))));
+    out.line("dlopen: handshake ok version=TLSv1.3 suite=TLS13_");
+    out.line("dlopen: ok");
+}

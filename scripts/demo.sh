@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-host=127.0.0.1
 port="${SIPTLS_DEMO_PORT:-5061}"
 
 bash scripts/install-deps.sh
@@ -27,62 +26,10 @@ fi
 echo "== building the C examples"
 make -C c-examples
 
-logs="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$logs"
-}
-trap cleanup EXIT
-
-show() { # show NAME: the program's output, each line tagged with its name
-    sed "s/^/[$1] /" "$logs/$1.log"
-}
-
-echo "== running server and client on $host:$port"
-c-examples/build/server --host "$host" --port "$port" --certs certs/server \
-    >"$logs/server.log" 2>&1 &
-server_pid=$!
-
-# The server prints its "listening" line once listen() succeeded. Probing
-# the port with a connection (bash /dev/tcp) would not do: the server
-# serves exactly one connection, and the probe would be it.
-for _ in $(seq 1 100); do
-    grep -q '^server: listening on ' "$logs/server.log" && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q '^server: listening on ' "$logs/server.log"; then
-    show server
-    echo "demo: the server did not start listening on $host:$port" >&2
+echo "== running server and client on 127.0.0.1:$port"
+if bash scripts/run-pair.sh c-examples/build certs "$port"; then
+    echo "demo: ok"
+else
+    echo "demo: failed" >&2
     exit 1
 fi
-
-client_rc=0
-c-examples/build/client --host "$host" --port "$port" --certs certs/client \
-    --peer-name gw-b.example.test >"$logs/client.log" 2>&1 || client_rc=$?
-
-# The server is done once the client is, unless something went wrong:
-# give it a bounded time, then stop it.
-for _ in $(seq 1 100); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$server_pid" 2>/dev/null; then
-    echo "demo: the server did not finish; stopping it" >&2
-    kill "$server_pid" 2>/dev/null || true
-fi
-server_rc=0
-wait "$server_pid" || server_rc=$?
-server_pid=""
-
-show server
-show client
-echo "demo: server exit $server_rc, client exit $client_rc"
-if [[ $server_rc -ne 0 || $client_rc -ne 0 ]]; then
-    exit 1
-fi
-echo "demo: ok"

@@ -313,6 +313,9 @@ struct Checked {
     trust_id: u32,
     depth: u32,
     detail: String,
+    /// The name the certificate was checked against, if any: the peer name a
+    /// client asked for, or the SIP domain a server's trust entry requires.
+    checked_name: Option<String>,
 }
 
 impl Checked {
@@ -322,6 +325,7 @@ impl Checked {
             trust_id: SIPTLS_TRUST_ID_NONE,
             depth: 0,
             detail,
+            checked_name: None,
         }
     }
 }
@@ -487,6 +491,7 @@ impl Policy {
             status: SIPTLS_VERIFY_OK,
             trust_id: entry.id,
             depth,
+            checked_name: expected.map(|(name, _)| name.to_str().into_owned()),
             detail: format!(
                 "verified to trust ID {} ({}) at depth {depth}",
                 entry.id, entry.subject
@@ -518,7 +523,12 @@ impl Policy {
         let ids = names::identities(leaf);
         let checked = self.check(leaf, intermediates, expected_name, ids.as_ref());
         let identities = ids.map(|i| i.listing.join(", ")).unwrap_or_default();
-        let peer_name = expected_name.map(|n| n.to_str()).unwrap_or_default();
+        // Before the chain is known, only a client's own peer name applies.
+        let peer_name = checked
+            .checked_name
+            .clone()
+            .or_else(|| expected_name.map(|n| n.to_str().into_owned()))
+            .unwrap_or_default();
         let accepted = self.settings.callback.as_ref().is_none_or(|callback| {
             callback(&Report {
                 role: self.role,

@@ -481,10 +481,18 @@ fn sip_domain(id: u32, domain: &str) -> impl FnOnce(&Ctx) + '_ {
 #[test]
 fn a_trust_entry_can_require_a_sip_domain_of_clients() {
     let client = &pki().client;
-    assert_eq!(
-        server_verdict(sip_domain(1, CLIENT_NAME), client).0,
-        SIPTLS_VERIFY_OK
-    );
+    let mut recorder = None;
+    let setup = |ctx: &Ctx| {
+        sip_domain(1, CLIENT_NAME)(ctx);
+        recorder = Some(Recorder::attach(
+            ctx,
+            siptls_verify_decision::SIPTLS_VERIFY_ACCEPT,
+        ));
+    };
+    assert_eq!(server_verdict(setup, client).0, SIPTLS_VERIFY_OK);
+    // The server's report names the domain it checked the client against.
+    let reports = recorder.unwrap().reports();
+    assert_eq!(reports[0].peer_name, CLIENT_NAME);
     let (status, alert, detail) = server_verdict(sip_domain(1, "other.example"), client);
     assert_eq!(
         (status, alert),

@@ -151,34 +151,25 @@ static int run(ex_conn *conn, const char *peer_name)
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1";
     const char *peer_name = "gw-b.example.test";
-    const char *certs = "certs/client";
-    uint16_t port = 5061;
-    uint16_t version = 0;
+    ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0};
     /* static: the library keeps the userdata pointer for the context's life */
     static clock_mode clock_setting = CLOCK_SYSTEM;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     for (int i = 1; i < argc; i++) {
+        ex_opt_result shared = ex_parse_common_option(argc, argv, &i, false, &opts);
+        if (shared == EX_OPT_TAKEN) {
+            continue;
+        }
+        if (shared == EX_OPT_BAD) {
+            return 2;
+        }
         const char *arg = argv[i];
         bool has_value = i + 1 < argc;
-        if (strcmp(arg, "--host") == 0 && has_value) {
-            host = argv[++i];
-        } else if (strcmp(arg, "--port") == 0 && has_value) {
-            if (!ex_parse_port(argv[++i], false, &port)) {
-                fprintf(stderr, "error: bad port '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(arg, "--peer-name") == 0 && has_value) {
+        if (strcmp(arg, "--peer-name") == 0 && has_value) {
             peer_name = argv[++i];
-        } else if (strcmp(arg, "--certs") == 0 && has_value) {
-            certs = argv[++i];
-        } else if (strcmp(arg, "--tls12") == 0) {
-            version = SIPTLS_TLS12;
-        } else if (strcmp(arg, "--tls13") == 0) {
-            version = SIPTLS_TLS13;
         } else if (strcmp(arg, "--clock") == 0 && has_value) {
             const char *mode = argv[++i];
             if (strcmp(mode, "system") == 0) {
@@ -198,7 +189,7 @@ int main(int argc, char **argv)
         }
     }
 
-    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_CLIENT, certs, version);
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_CLIENT, opts.certs, opts.version);
     if (ctx == NULL) {
         return 1;
     }
@@ -210,7 +201,7 @@ int main(int argc, char **argv)
     }
     printf("config: clock=%s\n", clock_setting == CLOCK_SYSTEM ? "system" : "unsynced");
 
-    int fd = ex_connect(host, port);
+    int fd = ex_connect(opts.host, opts.port);
     if (fd < 0) {
         siptls_ctx_free(ctx);
         return 1;

@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------------------ */
 /* command line                                                             */
 
-bool ex_parse_port(const char *text, bool allow_zero, uint16_t *port_out)
+static bool parse_port(const char *text, bool allow_zero, uint16_t *port_out)
 {
     char *end = NULL;
     errno = 0;
@@ -36,6 +36,30 @@ bool ex_parse_port(const char *text, bool allow_zero, uint16_t *port_out)
     }
     *port_out = (uint16_t)value;
     return true;
+}
+
+ex_opt_result ex_parse_common_option(int argc, char **argv, int *i, bool allow_port_zero,
+                                     ex_options *opts)
+{
+    const char *arg = argv[*i];
+    bool has_value = *i + 1 < argc;
+    if (strcmp(arg, "--host") == 0 && has_value) {
+        opts->host = argv[++*i];
+    } else if (strcmp(arg, "--port") == 0 && has_value) {
+        if (!parse_port(argv[++*i], allow_port_zero, &opts->port)) {
+            fprintf(stderr, "error: bad port '%s'\n", argv[*i]);
+            return EX_OPT_BAD;
+        }
+    } else if (strcmp(arg, "--certs") == 0 && has_value) {
+        opts->certs = argv[++*i];
+    } else if (strcmp(arg, "--tls12") == 0) {
+        opts->version = SIPTLS_TLS12;
+    } else if (strcmp(arg, "--tls13") == 0) {
+        opts->version = SIPTLS_TLS13;
+    } else {
+        return EX_OPT_UNKNOWN;
+    }
+    return EX_OPT_TAKEN;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -42,7 +42,19 @@ typedef struct {
 /* --- command line ------------------------------------------------------ */
 
 /* Parses a TCP port; `allow_zero` for a server that may take any port. */
-bool ex_parse_port(const char *text, bool allow_zero, uint16_t *port_out);
+/* The options server and client share. */
+typedef struct {
+    const char *host;
+    const char *certs;
+    uint16_t port;
+    uint16_t version; /* 0: TLS 1.2 and 1.3; else SIPTLS_TLS12 or SIPTLS_TLS13 only */
+} ex_options;
+
+typedef enum { EX_OPT_TAKEN, EX_OPT_UNKNOWN, EX_OPT_BAD } ex_opt_result;
+
+/* Takes argv[*i] (and its value, advancing *i) when it is a shared option. */
+ex_opt_result ex_parse_common_option(int argc, char **argv, int *i, bool allow_port_zero,
+                                     ex_options *opts);
 
 /* --- errors -------------------------------------------------------------- */
 

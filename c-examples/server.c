@@ -16,7 +16,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: server [--host 127.0.0.1] [--port 5061] [--certs certs/server]\n"
-                 "              [--tls12|--tls13] [--once]\n"
+                 "              [--tls12|--tls13]\n"
                  "Serves one SIP-over-TLS connection (client certificate required),\n"
                  "answers one request and exits.\n");
 }
@@ -132,33 +132,21 @@ static bool serve(ex_conn *conn)
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1";
-    const char *certs = "certs/server";
-    uint16_t port = 5061;
-    uint16_t version = 0;
+    ex_options opts = {.host = "127.0.0.1", .certs = "certs/server", .port = 5061, .version = 0};
 
     /* Line-buffered even into a pipe, so a supervisor sees each line as it happens. */
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     for (int i = 1; i < argc; i++) {
+        ex_opt_result shared = ex_parse_common_option(argc, argv, &i, true, &opts);
+        if (shared == EX_OPT_TAKEN) {
+            continue;
+        }
+        if (shared == EX_OPT_BAD) {
+            return 2;
+        }
         const char *arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (strcmp(arg, "--host") == 0 && has_value) {
-            host = argv[++i];
-        } else if (strcmp(arg, "--port") == 0 && has_value) {
-            if (!ex_parse_port(argv[++i], true, &port)) {
-                fprintf(stderr, "error: bad port '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(arg, "--certs") == 0 && has_value) {
-            certs = argv[++i];
-        } else if (strcmp(arg, "--tls12") == 0) {
-            version = SIPTLS_TLS12;
-        } else if (strcmp(arg, "--tls13") == 0) {
-            version = SIPTLS_TLS13;
-        } else if (strcmp(arg, "--once") == 0) {
-            /* The server always handles exactly one connection. */
-        } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
             return 0;
         } else {
@@ -167,7 +155,7 @@ int main(int argc, char **argv)
         }
     }
 
-    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_SERVER, certs, version);
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_SERVER, opts.certs, opts.version);
     if (ctx == NULL) {
         return 1;
     }
@@ -179,7 +167,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    int listener = ex_listen(host, port);
+    int listener = ex_listen(opts.host, opts.port);
     if (listener < 0) {
         siptls_ctx_free(ctx);
         return 1;

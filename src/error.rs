@@ -181,17 +181,35 @@ pub struct Error {
     pub detail: String,
 }
 
+/// Text safe to hand to a C caller and its logs: control characters (a NUL
+/// that would cut the string short, newlines that would forge log lines)
+/// taken from inputs are shown escaped.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 impl Error {
-    pub fn new(code: siptls_result, detail: impl Into<String>) -> Self {
+    pub fn new(code: siptls_result, detail: impl AsRef<str>) -> Self {
         Self {
             code,
-            detail: detail.into(),
+            detail: printable(detail.as_ref()),
         }
     }
 
     /// Prefixes the detail with where the problem was found, e.g. a file name.
     pub fn context(mut self, place: &str) -> Self {
-        self.detail = format!("{place}: {}", self.detail);
+        self.detail = format!("{}: {}", printable(place), self.detail);
         self
     }
 }

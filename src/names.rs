@@ -4,6 +4,8 @@
 use std::net::IpAddr;
 
 use pki_types::ServerName;
+
+use crate::error::printable;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -25,7 +27,8 @@ pub struct Identities {
     pub ips: Vec<IpAddr>,
     pub common_names: Vec<String>,
     pub has_san_extension: bool,
-    /// Every name found, typed (`URI:`, `DNS:`, `IP:`, `CN:`), for reports.
+    /// Every name found, typed (`URI:`, `DNS:`, `IP:`, `CN:`), control
+    /// characters escaped, for reports.
     pub listing: Vec<String>,
 }
 
@@ -65,11 +68,11 @@ pub fn identities(der: &[u8]) -> Option<Identities> {
         for name in &san.value.general_names {
             match name {
                 GeneralName::URI(uri) => {
-                    ids.listing.push(format!("URI:{uri}"));
+                    ids.listing.push(printable(&format!("URI:{uri}")));
                     ids.sip_hosts.extend(sip_uri_host(uri));
                 }
                 GeneralName::DNSName(dns) => {
-                    ids.listing.push(format!("DNS:{dns}"));
+                    ids.listing.push(printable(&format!("DNS:{dns}")));
                     ids.dns_names.push(dns.to_ascii_lowercase());
                 }
                 GeneralName::IPAddress(bytes) => {
@@ -84,7 +87,7 @@ pub fn identities(der: &[u8]) -> Option<Identities> {
     }
     for cn in cert.subject().iter_common_name() {
         if let Ok(cn) = cn.as_str() {
-            ids.listing.push(format!("CN:{cn}"));
+            ids.listing.push(printable(&format!("CN:{cn}")));
             ids.common_names.push(cn.to_ascii_lowercase());
         }
     }

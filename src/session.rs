@@ -186,13 +186,18 @@ impl State {
     /// verification outcome that caused it, if any.
     fn fail(&mut self, e: rustls::Error) -> Error {
         let (code, detail) = match &e {
-            rustls::Error::InvalidCertificate(_) => {
-                let detail = self
-                    .verify
-                    .as_ref()
-                    .map_or_else(|| e.to_string(), |o| o.detail.clone());
-                (SIPTLS_ERR_CERT_REJECTED, detail)
-            }
+            rustls::Error::InvalidCertificate(_) => match &self.verify {
+                Some(outcome) if !outcome.accepted() => {
+                    (SIPTLS_ERR_CERT_REJECTED, outcome.detail.clone())
+                }
+                // The chain was accepted; what failed is the peer's proof that it
+                // holds the certificate's key (a replayed or forged handshake).
+                Some(_) => (
+                    SIPTLS_ERR_TLS,
+                    format!("the peer's handshake signature does not verify with its certificate's key ({e})"),
+                ),
+                None => (SIPTLS_ERR_CERT_REJECTED, e.to_string()),
+            },
             rustls::Error::NoCertificatesPresented => {
                 let outcome = self.policy.report_no_certificate();
                 let detail = outcome.detail.clone();

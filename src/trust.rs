@@ -58,7 +58,7 @@ impl TrustEntry {
         } else {
             EntryKind::Authority
         };
-        let subject = parsed.subject().to_string();
+        let subject = crate::error::printable(&parsed.subject().to_string());
         let anchor = webpki::anchor_from_trusted_cert(&cert)
             .map_err(|e| {
                 Error::new(

@@ -209,6 +209,13 @@ pub struct Outcome {
     pub detail: String,
 }
 
+impl Outcome {
+    /// Whether the peer was let in (verified, or overridden by the callback).
+    pub fn accepted(&self) -> bool {
+        matches!(self.status, SIPTLS_VERIFY_OK | SIPTLS_VERIFY_OVERRIDDEN)
+    }
+}
+
 /// What the gateway's callback is shown. Borrowed for the callback's duration.
 pub struct Report<'a> {
     pub role: siptls_role,
@@ -566,12 +573,14 @@ impl Policy {
             depth: checked.depth,
             detail,
         };
+        let accepted = outcome.accepted();
         store_outcome(outcome);
-        match status {
-            SIPTLS_VERIFY_OK | SIPTLS_VERIFY_OVERRIDDEN => Ok(()),
-            failed => Err(rustls::Error::InvalidCertificate(
-                failed.to_certificate_error(),
-            )),
+        if accepted {
+            Ok(())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                status.to_certificate_error(),
+            ))
         }
     }
 

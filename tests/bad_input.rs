@@ -1524,3 +1524,24 @@ fn reading_after_the_peer_closed_keeps_saying_so() {
         siptls_close_state::SIPTLS_CLOSE_CLEAN
     );
 }
+
+/// Details quote inputs; a NUL or newline in them must not cut the text a C
+/// caller copies out, or forge a line in its log.
+#[test]
+fn control_characters_from_inputs_are_escaped_in_details() {
+    let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
+    let pem = b"-----BEGIN CERT\0IFI\x1bCATE-----\nAAAA\n-----END CERT\0IFI\x1bCATE-----\n";
+    assert_eq!(ctx.trust(1, pem), SIPTLS_ERR_PEM_EMPTY);
+    let mut buf = [0 as std::ffi::c_char; 512];
+    let mut len = 0usize;
+    assert_eq!(
+        unsafe { siptls_last_error(buf.as_mut_ptr(), buf.len(), &mut len) },
+        SIPTLS_OK
+    );
+    let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_str()
+        .unwrap();
+    assert_eq!(text.len(), len, "the text is cut short: {text:?}");
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+    assert!(text.contains("CERT\\u{0}IFI\\u{1b}CATE"), "{text:?}");
+}

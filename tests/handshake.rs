@@ -270,3 +270,43 @@ fn server_without_identity_cannot_make_sessions() {
         last_error()
     );
 }
+
+/// Takes everything a session has to send.
+fn take_all(sess: &Sess) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let (SIPTLS_OK, n) = sess.take(&mut buf) {
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+#[test]
+fn a_replayed_server_flight_is_a_tls_failure_not_a_certificate_rejection() {
+    // TLS 1.2: the ServerKeyExchange signature covers the client's random, so
+    // a flight made for one client cannot convince another, although its
+    // certificate chain verifies.
+    let cctx = Ctx::client();
+    limit_version(&cctx, SIPTLS_TLS12);
+    let sctx = Ctx::server();
+    let (first, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    assert_eq!(server.feed(&take_all(&first)).0, SIPTLS_OK);
+    let flight = take_all(&server);
+
+    let second = Sess::client(&cctx);
+    take_all(&second);
+    assert_eq!(
+        second.feed(&flight).0,
+        SIPTLS_ERR_TLS,
+        "{}",
+        second.last_error()
+    );
+    assert!(
+        second.last_error().contains("handshake signature"),
+        "{}",
+        second.last_error()
+    );
+    let info = second.info();
+    assert!(info.failed);
+    assert_eq!((info.verify_status, info.trust_id), (SIPTLS_VERIFY_OK, 1));
+}

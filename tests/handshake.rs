@@ -310,3 +310,47 @@ fn a_replayed_server_flight_is_a_tls_failure_not_a_certificate_rejection() {
     assert!(info.failed);
     assert_eq!((info.verify_status, info.trust_id), (SIPTLS_VERIFY_OK, 1));
 }
+
+#[test]
+fn sessions_outlive_their_context() {
+    let (cctx, sctx) = (Ctx::client(), Ctx::server());
+    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    drop((cctx, sctx));
+    assert_handshake_ok(&client, &server);
+    exchange(&client, &server);
+}
+
+#[test]
+fn key_log_records_the_secrets_wireshark_needs() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("keylog");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (version, label) in [
+        (SIPTLS_TLS13, "CLIENT_TRAFFIC_SECRET_0"),
+        (SIPTLS_TLS12, "CLIENT_RANDOM"),
+    ] {
+        let path = dir.join(format!("{version:x}.keys"));
+        let _ = std::fs::remove_file(&path);
+        let (cctx, sctx) = (Ctx::client(), Ctx::server());
+        limit_version(&cctx, version);
+        let c_path = cstring(path.to_str().unwrap());
+        assert_eq!(
+            unsafe { siptls_ctx_set_keylog_file(cctx.0, c_path.as_ptr()) },
+            SIPTLS_OK
+        );
+        let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+        assert_handshake_ok(&client, &server);
+        let log = std::fs::read_to_string(&path).unwrap();
+        let line = log
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("{label} missing:\n{log}"));
+        // NSS key log format: LABEL <client random hex> <secret hex>.
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        assert_eq!(fields[1].len(), 64, "{line}");
+        assert!(
+            fields[2].len() >= 64 && fields[2].chars().all(|c| c.is_ascii_hexdigit()),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! Arbitrary bytes as the PEM/DER a gateway loads: identity certificate and
+//! key, trust entries, CA lists and CRLs.
+//!
+//! Input format: byte 0 picks the mode.
+//!
+//! * bit 7 clear, "whole": the rest goes, unchanged, to every loader of a
+//!   fresh context (bit 0: 0 client, 1 server) that already trusts the
+//!   process's root as trust ID 1: `trust_add` (PEM or DER, trust ID from
+//!   bits 1-6), `trust_load_ca_list`, `add_crl`, and `set_identity_pem` as
+//!   (input, input), (input, real key) and (real certificate, input).
+//! * bit 7 set, "script": the rest is a list of commands on one fresh
+//!   context (bit 0 the role), each `[op][arg]` then blobs of
+//!   `[u16 big-endian length][bytes]`:
+//!   op % 8 = 0 set_identity_pem(blob, blob) · 1 trust_add(arg, blob) ·
+//!   2 trust_load_ca_list(blob, first ID arg) · 3 add_crl(blob) ·
+//!   4 trust_remove(arg) · 5 trust_set_sip_domain(arg, blob as C string,
+//!   NULL when empty) · 6 session_new(peer name = blob as C string) ·
+//!   7 load real material number `arg` (see `REAL`).
+//!
+//! Asserted: every code is one the call documents (never PANIC); a failed
+//! load leaves the trust list unchanged; a successful one changes it exactly
+//! as documented; the list stays sorted, unique and at most 16 long.
+#![no_main]
+
+use std::ptr;
+
+use libfuzzer_sys::fuzz_target;
+use siptls_fuzz::*;
+
+const LOAD_CODES: &[siptls_result] = &[
+    SIPTLS_ERR_PEM_EMPTY,
+    SIPTLS_ERR_PEM_MALFORMED,
+    SIPTLS_ERR_CERT_MALFORMED,
+];
+
+fn allowed(extra: &[siptls_result]) -> Vec<siptls_result> {
+    let mut all = vec![SIPTLS_OK, SIPTLS_ERR_CONFIG];
+    all.extend_from_slice(LOAD_CODES);
+    all.extend_from_slice(extra);
+    all
+}
+
+fn set_identity(ctx: &Ctx, role: siptls_role, cert: &[u8], key: &[u8]) {
+    let before = ctx.trust_ids();
+    let code = ctx.set_identity(cert, key);
+    expect_code(
+        "set_identity_pem",
+        code,
+        &allowed(&[
+            SIPTLS_ERR_KEY_MALFORMED,
+            SIPTLS_ERR_KEY_ENCRYPTED,
+            SIPTLS_ERR_KEY_UNSUPPORTED,
+            SIPTLS_ERR_KEY_MISMATCH,
+        ]),
+    );
+    assert_eq!(ctx.trust_ids(), before, "set_identity_pem changed the trust list");
+    if code == SIPTLS_OK && role == siptls_role::SIPTLS_ROLE_SERVER {
+        // A server with an identity accepts sessions.
+        new_session(ctx, role, None, true);
+    }
+}
+
+fn trust_add(ctx: &Ctx, id: u32, cert: &[u8]) {
+    let before = ctx.trust_ids();
+    let code = ctx.trust_add(id, cert);
+    expect_code(
+        "trust_add",
+        code,
+        &allowed(&[
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            SIPTLS_ERR_TRUST_TABLE_FULL,
+            SIPTLS_ERR_TRUST_DUPLICATE_ID,
+        ]),
+    );
+    let after = ctx.trust_ids();
+    if code == SIPTLS_OK {
+        let mut expected = before;
+        assert!(!expected.contains(&id), "trust_add accepted a duplicate ID");
+        expected.push(id);
+        expected.sort_unstable();
+        assert_eq!(after, expected, "trust_add OK");
+    } else {
+        assert_eq!(after, before, "failed trust_add ({code:?}) changed the trust list");
+        if code == SIPTLS_ERR_TRUST_DUPLICATE_ID {
+            assert!(before.contains(&id));
+        }
+        if code == SIPTLS_ERR_TRUST_TABLE_FULL {
+            assert_eq!(before.len(), SIPTLS_MAX_TRUST_ENTRIES);
+        }
+    }
+}
+
+fn load_ca_list(ctx: &Ctx, pem: &[u8], first: u32) {
+    let before = ctx.trust_ids();
+    let (code, added) = ctx.trust_load_ca_list(pem, first);
+    expect_code(
+        "trust_load_ca_list",
+        code,
+        &allowed(&[
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            SIPTLS_ERR_TRUST_TABLE_FULL,
+            SIPTLS_ERR_TRUST_DUPLICATE_ID,
+        ]),
+    );
+    let after = ctx.trust_ids();
+    if code == SIPTLS_OK {
+        assert!(added >= 1, "trust_load_ca_list OK with {added} added");
+        let mut expected = before;
+        for id in (0..added).map(|i| first + i as u32) {
+            assert!(!expected.contains(&id), "CA list reused trust ID {id}");
+            expected.push(id);
+        }
+        expected.sort_unstable();
+        assert_eq!(after, expected, "trust_load_ca_list OK");
+    } else {
+        assert_eq!(added, 0, "failed trust_load_ca_list reports {added} added");
+        assert_eq!(after, before, "failed trust_load_ca_list ({code:?}) changed the trust list");
+    }
+}
+
+fn add_crl(ctx: &Ctx, crl: &[u8]) {
+    let before = ctx.trust_ids();
+    let (code, added) = ctx.add_crl(crl);
+    expect_code(
+        "add_crl",
+        code,
+        &[
+            SIPTLS_OK,
+            SIPTLS_ERR_CONFIG,
+            SIPTLS_ERR_PEM_EMPTY,
+            SIPTLS_ERR_PEM_MALFORMED,
+            SIPTLS_ERR_CRL_MALFORMED,
+            SIPTLS_ERR_CRL_UNTRUSTED,
+        ],
+    );
+    if code == SIPTLS_OK {
+        assert!(added >= 1, "add_crl OK with {added} added");
+    } else {
+        assert_eq!(added, 0, "failed add_crl reports {added} added");
+    }
+    assert_eq!(ctx.trust_ids(), before, "add_crl changed the trust list");
+}
+
+fn new_session(ctx: &Ctx, role: siptls_role, name: Option<&[u8]>, must_succeed: bool) {
+    let name = name.map(c_string);
+    let mut session = ptr::null_mut();
+    let code = unsafe {
+        siptls_session_new(
+            ctx.0,
+            name.as_ref().map_or(ptr::null(), |n| n.as_ptr()),
+            &mut session,
+        )
+    };
+    expect_code(
+        "session_new",
+        code,
+        &[SIPTLS_OK, SIPTLS_ERR_INVALID_ARGUMENT, SIPTLS_ERR_NO_IDENTITY, SIPTLS_ERR_CONFIG],
+    );
+    assert_eq!(code == SIPTLS_OK, !session.is_null(), "session_new output");
+    if must_succeed {
+        assert_eq!(code, SIPTLS_OK, "session_new: {}", ctx.last_error());
+    }
+    if code == SIPTLS_OK && role == siptls_role::SIPTLS_ROLE_CLIENT {
+        // A client session starts with a ClientHello to send.
+        let mut buf = vec![0u8; 1 << 16];
+        let mut n = 0;
+        let take = unsafe { siptls_session_take(session, buf.as_mut_ptr(), buf.len(), &mut n) };
+        assert_eq!(take, SIPTLS_OK, "fresh client session has nothing to send");
+        assert!(n > 0);
+    }
+    unsafe { siptls_session_free(session) };
+}
+
+/// Real material, picked by a script's op 7.
+fn load_real(ctx: &Ctx, role: siptls_role, which: u8) {
+    let p = pki();
+    let root = p.root.issued();
+    match which % 8 {
+        0 => trust_add(ctx, 10, root.cert_pem.as_bytes()),
+        1 => trust_add(ctx, 11, &root.cert_der),
+        2 => load_ca_list(ctx, root.cert_pem.as_bytes(), 20),
+        3 => add_crl(ctx, p.crl.pem.as_bytes()),
+        4 => add_crl(ctx, &p.crl.der),
+        5 => set_identity(ctx, role, p.server.cert_pem.as_bytes(), p.server.key_pem.as_bytes()),
+        6 => trust_add(ctx, 12, p.client.cert_pem.as_bytes()),
+        _ => {
+            let sec1 = p.client.key_sec1_pem().expect("an EC key has a SEC1 form");
+            set_identity(ctx, role, p.client.cert_pem.as_bytes(), sec1.as_bytes())
+        }
+    }
+}
+
+fn whole(mode: u8, role: siptls_role, data: &[u8]) {
+    let p = pki();
+    let ctx = Ctx::new(role);
+    trust_add(&ctx, ROOT_TRUST_ID, p.root.issued().cert_pem.as_bytes());
+    trust_add(&ctx, u32::from((mode >> 1) & 0x3f), data);
+    load_ca_list(&ctx, data, 100);
+    add_crl(&ctx, data);
+    set_identity(&ctx, role, data, data);
+    set_identity(&ctx, role, data, p.server.key_pem.as_bytes());
+    set_identity(&ctx, role, p.server.cert_pem.as_bytes(), data);
+    if role == siptls_role::SIPTLS_ROLE_CLIENT {
+        new_session(&ctx, role, Some(SERVER_NAME.as_bytes()), true);
+    }
+}
+
+fn script(role: siptls_role, input: &mut Input<'_>) {
+    let ctx = Ctx::new(role);
+    for _ in 0..64 {
+        if input.is_empty() {
+            break;
+        }
+        let op = input.byte();
+        let arg = input.byte();
+        match op % 8 {
+            0 => {
+                let cert = input.blob();
+                let key = input.blob();
+                set_identity(&ctx, role, cert, key);
+            }
+            1 => trust_add(&ctx, u32::from(arg), input.blob()),
+            2 => load_ca_list(&ctx, input.blob(), u32::from(arg)),
+            3 => add_crl(&ctx, input.blob()),
+            4 => {
+                let before = ctx.trust_ids();
+                let id = u32::from(arg);
+                let code = ctx.trust_remove(id);
+                expect_code("trust_remove", code, &[SIPTLS_OK, SIPTLS_ERR_TRUST_NOT_FOUND, SIPTLS_ERR_CONFIG]);
+                let after = ctx.trust_ids();
+                if code == SIPTLS_OK {
+                    let expected: Vec<u32> = before.iter().copied().filter(|&x| x != id).collect();
+                    assert!(before.contains(&id));
+                    assert_eq!(after, expected, "trust_remove OK");
+                } else {
+                    assert_eq!(after, before, "failed trust_remove changed the list");
+                }
+            }
+            5 => {
+                let before = ctx.trust_ids();
+                let blob = input.blob();
+                let domain = (!blob.is_empty()).then(|| c_string(blob));
+                let code = ctx.trust_set_sip_domain(u32::from(arg), domain.as_deref());
+                expect_code(
+                    "trust_set_sip_domain",
+                    code,
+                    &[SIPTLS_OK, SIPTLS_ERR_INVALID_ARGUMENT, SIPTLS_ERR_TRUST_NOT_FOUND, SIPTLS_ERR_CONFIG],
+                );
+                if code == SIPTLS_OK {
+                    assert!(before.contains(&u32::from(arg)));
+                }
+                assert_eq!(ctx.trust_ids(), before, "set_sip_domain changed the list");
+            }
+            6 => {
+                let name = input.blob();
+                let name = (role == siptls_role::SIPTLS_ROLE_CLIENT).then_some(name);
+                new_session(&ctx, role, name, false);
+            }
+            _ => load_real(&ctx, role, arg),
+        }
+    }
+    let _ = ctx.last_error();
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = Input::new(data);
+    let mode = input.byte();
+    let role = if mode & 1 == 0 {
+        siptls_role::SIPTLS_ROLE_CLIENT
+    } else {
+        siptls_role::SIPTLS_ROLE_SERVER
+    };
+    if mode & 0x80 == 0 {
+        whole(mode, role, input.rest());
+    } else {
+        script(role, &mut input);
+    }
+});

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Runs every siptls fuzz target (cargo-fuzz, libFuzzer, AddressSanitizer),
+# one after another, and prints per target the libFuzzer final stats.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [--runs N] [--target NAME]...
+#
+#   SECONDS_PER_TARGET  time budget per target (default 60), -max_total_time
+#   --runs N            stop each target after N executions instead (-runs=N);
+#                       the time budget is then not applied
+#   --target NAME       run only this target (repeatable); default: all
+#
+# Environment: FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS="-max_len=8192");
+# FUZZ_TOOLCHAIN picks the toolchain (default: nightly if installed, else the
+# default one with RUSTC_BOOTSTRAP=1).
+#
+# Exits non-zero if a build fails or any target crashed (the crashing input
+# is in fuzz/artifacts/<target>/). See docs/fuzzing.md.
+set -euo pipefail
+
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
+seconds=60
+runs=""
+targets=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
+        --runs=*) runs="${1#--runs=}"; shift ;;
+        --target) targets+=("${2:?--target needs a name}"); shift 2 ;;
+        --target=*) targets+=("${1#--target=}"); shift ;;
+        -h|--help) usage; exit 0 ;;
+        *[!0-9]*|'') echo "fuzz.sh: unexpected argument '$1'" >&2; usage >&2; exit 2 ;;
+        *) seconds="$1"; shift ;;
+    esac
+done
+if [ -n "$runs" ] && ! [[ "$runs" =~ ^[0-9]+$ ]]; then
+    echo "fuzz.sh: --runs needs a number, got '$runs'" >&2
+    exit 2
+fi
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+all_targets=(feed_ciphertext load_inputs pump_roundtrip)
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=("${all_targets[@]}")
+fi
+for t in "${targets[@]}"; do
+    [ -f "fuzz/fuzz_targets/$t.rs" ] || { echo "fuzz.sh: no fuzz target '$t'" >&2; exit 2; }
+done
+
+# --- Tools -----------------------------------------------------------------
+# cargo-fuzz needs unstable flags (-Zsanitizer=address). Use the nightly
+# toolchain when there is one; otherwise (a fresh machine has only the stable
+# toolchain, and no other can be fetched) the default toolchain with
+# RUSTC_BOOTSTRAP=1, whose standard library ships the ASan runtime too.
+# FUZZ_TOOLCHAIN=name picks a toolchain explicitly.
+if [ -n "${FUZZ_TOOLCHAIN:-}" ]; then
+    tc=("+$FUZZ_TOOLCHAIN")
+elif cargo +nightly --version >/dev/null 2>&1; then
+    tc=(+nightly)
+else
+    tc=()
+fi
+rustc_version="$(rustc "${tc[@]}" --version)"
+if [[ "$rustc_version" != *nightly* ]]; then
+    export RUSTC_BOOTSTRAP=1
+    echo "fuzz.sh: $rustc_version is not a nightly: building with RUSTC_BOOTSTRAP=1"
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "fuzz.sh: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked
+fi
+
+# --- Build -------------------------------------------------------------------
+# One build for all targets and the seed generator; `cargo fuzz run` below
+# then finds everything up to date. The first build compiles aws-lc again
+# (fuzz/target is separate from the crate's target/): several minutes.
+echo "fuzz.sh: building the fuzz targets (cargo ${tc[*]:-} fuzz build)"
+cargo "${tc[@]}" fuzz build
+
+# --- Seeds -------------------------------------------------------------------
+# Generated, never downloaded: a fresh PKI and in-memory handshakes.
+triple="$(rustc "${tc[@]}" -vV | sed -n 's/^host: //p')"
+seeder="fuzz/target/$triple/release/make_seeds"
+if ! "$seeder" fuzz/corpus 2>/dev/null; then
+    echo "fuzz.sh: the sanitizer build of make_seeds did not run; building it plainly"
+    cargo "${tc[@]}" run --quiet --manifest-path fuzz/Cargo.toml --bin make_seeds -- fuzz/corpus
+fi
+
+# --- Run ---------------------------------------------------------------------
+logdir="fuzz/artifacts/logs"
+mkdir -p "$logdir"
+limit=(-max_total_time="$seconds")
+budget="${seconds}s"
+if [ -n "$runs" ]; then
+    limit=(-runs="$runs")
+    budget="$runs runs"
+fi
+
+crashed=0
+summary=()
+for t in "${targets[@]}"; do
+    log="$logdir/$t.log"
+    echo
+    echo "=== $t ($budget) ==="
+    start=$(date +%s)
+    # --jobs 1: one in-process fuzzer (no -fork); the machine is shared.
+    # -timeout=60: one input running for a minute is a bug (hang) too.
+    # shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
+    if cargo "${tc[@]}" fuzz run --jobs 1 "$t" "fuzz/corpus/$t" -- \
+        "${limit[@]}" -print_final_stats=1 -timeout=60 ${FUZZ_ARGS:-} >"$log" 2>&1; then
+        status=0
+    else
+        status=$?
+    fi
+    elapsed=$(( $(date +%s) - start ))
+    units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)
+    [ -n "$done_line" ] || done_line=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
+    if [ "$status" -ne 0 ] || grep -qE '^(==[0-9]+==ERROR|SUMMARY: |.*Test unit written to)' "$log"; then
+        result="CRASHED (exit $status)"
+        crashed=$((crashed + 1))
+        grep -E 'panicked at|==ERROR|SUMMARY|Test unit written to|^Failing input|cargo fuzz run' "$log" | head -n 20 || true
+        echo "    full log: $log"
+    else
+        result="ok"
+    fi
+    echo "$done_line"
+    echo "$t: ${units:-?} executions in ${elapsed}s, ${rate:-?} exec/s: $result"
+    summary+=("| $t | $elapsed | ${units:-?} | ${rate:-?} | $result |")
+done
+
+echo
+echo "| target | seconds | executions | exec/s | result |"
+echo "| --- | --- | --- | --- | --- |"
+printf '%s\n' "${summary[@]}"
+if [ "$crashed" -ne 0 ]; then
+    echo "fuzz.sh: $crashed target(s) crashed; inputs are in fuzz/artifacts/<target>/" >&2
+    exit 1
+fi

@@ -52,7 +52,8 @@ fn header_version_macros_match_the_crate() {
 
 #[test]
 fn the_shared_library_exports_only_siptls_symbols() {
-    let lib = Path::new(ROOT).join("target/debug/libsiptls.so");
+    // `cargo test` builds the cdylib into deps/; only `cargo build` copies it up.
+    let lib = Path::new(ROOT).join("target/debug/deps/libsiptls.so");
     let out = Command::new("nm")
         .args(["-D", "--defined-only", "--format=posix"])
         .arg(&lib)

@@ -1,6 +1,6 @@
 //! Arbitrary bytes as ciphertext from the peer, fed through `siptls_session_feed`.
 //!
-//! Input format (see `siptls_fuzz::feed_format` in docs/fuzzing.md):
+//! Input format (also in docs/fuzzing.md):
 //!
 //! | byte | meaning |
 //! | --- | --- |
@@ -40,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
             let mut client = Sess::client(client_kind);
             // A C caller sends the ClientHello first.
             let hello = client.take_all(cap);
-            assert!(!hello.is_empty(), "a fresh client has a ClientHello to send");
+            assert!(
+                !hello.is_empty(),
+                "a fresh client has a ClientHello to send"
+            );
             (client, None)
         }
         1 => (Sess::server(server_kind), None),
@@ -119,7 +122,9 @@ fuzz_target!(|data: &[u8]| {
     );
     if mode & 3 < 2 {
         assert!(
-            info.handshaking || info.failed || info.close_state != siptls_close_state::SIPTLS_CLOSE_OPEN,
+            info.handshaking
+                || info.failed
+                || info.close_state != siptls_close_state::SIPTLS_CLOSE_OPEN,
             "a fresh session finished a handshake from forged bytes"
         );
     }

@@ -53,7 +53,11 @@ fn set_identity(ctx: &Ctx, role: siptls_role, cert: &[u8], key: &[u8]) {
             SIPTLS_ERR_KEY_MISMATCH,
         ]),
     );
-    assert_eq!(ctx.trust_ids(), before, "set_identity_pem changed the trust list");
+    assert_eq!(
+        ctx.trust_ids(),
+        before,
+        "set_identity_pem changed the trust list"
+    );
     if code == SIPTLS_OK && role == siptls_role::SIPTLS_ROLE_SERVER {
         // A server with an identity accepts sessions.
         new_session(ctx, role, None, true);
@@ -80,7 +84,10 @@ fn trust_add(ctx: &Ctx, id: u32, cert: &[u8]) {
         expected.sort_unstable();
         assert_eq!(after, expected, "trust_add OK");
     } else {
-        assert_eq!(after, before, "failed trust_add ({code:?}) changed the trust list");
+        assert_eq!(
+            after, before,
+            "failed trust_add ({code:?}) changed the trust list"
+        );
         if code == SIPTLS_ERR_TRUST_DUPLICATE_ID {
             assert!(before.contains(&id));
         }
@@ -114,7 +121,10 @@ fn load_ca_list(ctx: &Ctx, pem: &[u8], first: u32) {
         assert_eq!(after, expected, "trust_load_ca_list OK");
     } else {
         assert_eq!(added, 0, "failed trust_load_ca_list reports {added} added");
-        assert_eq!(after, before, "failed trust_load_ca_list ({code:?}) changed the trust list");
+        assert_eq!(
+            after, before,
+            "failed trust_load_ca_list ({code:?}) changed the trust list"
+        );
     }
 }
 
@@ -154,7 +164,12 @@ fn new_session(ctx: &Ctx, role: siptls_role, name: Option<&[u8]>, must_succeed: 
     expect_code(
         "session_new",
         code,
-        &[SIPTLS_OK, SIPTLS_ERR_INVALID_ARGUMENT, SIPTLS_ERR_NO_IDENTITY, SIPTLS_ERR_CONFIG],
+        &[
+            SIPTLS_OK,
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            SIPTLS_ERR_NO_IDENTITY,
+            SIPTLS_ERR_CONFIG,
+        ],
     );
     assert_eq!(code == SIPTLS_OK, !session.is_null(), "session_new output");
     if must_succeed {
@@ -181,7 +196,12 @@ fn load_real(ctx: &Ctx, role: siptls_role, which: u8) {
         2 => load_ca_list(ctx, root.cert_pem.as_bytes(), 20),
         3 => add_crl(ctx, p.crl.pem.as_bytes()),
         4 => add_crl(ctx, &p.crl.der),
-        5 => set_identity(ctx, role, p.server.cert_pem.as_bytes(), p.server.key_pem.as_bytes()),
+        5 => set_identity(
+            ctx,
+            role,
+            p.server.cert_pem.as_bytes(),
+            p.server.key_pem.as_bytes(),
+        ),
         6 => trust_add(ctx, 12, p.client.cert_pem.as_bytes()),
         _ => {
             let sec1 = p.client.key_sec1_pem().expect("an EC key has a SEC1 form");
@@ -226,7 +246,11 @@ fn script(role: siptls_role, input: &mut Input<'_>) {
                 let before = ctx.trust_ids();
                 let id = u32::from(arg);
                 let code = ctx.trust_remove(id);
-                expect_code("trust_remove", code, &[SIPTLS_OK, SIPTLS_ERR_TRUST_NOT_FOUND, SIPTLS_ERR_CONFIG]);
+                expect_code(
+                    "trust_remove",
+                    code,
+                    &[SIPTLS_OK, SIPTLS_ERR_TRUST_NOT_FOUND, SIPTLS_ERR_CONFIG],
+                );
                 let after = ctx.trust_ids();
                 if code == SIPTLS_OK {
                     let expected: Vec<u32> = before.iter().copied().filter(|&x| x != id).collect();
@@ -244,7 +268,12 @@ fn script(role: siptls_role, input: &mut Input<'_>) {
                 expect_code(
                     "trust_set_sip_domain",
                     code,
-                    &[SIPTLS_OK, SIPTLS_ERR_INVALID_ARGUMENT, SIPTLS_ERR_TRUST_NOT_FOUND, SIPTLS_ERR_CONFIG],
+                    &[
+                        SIPTLS_OK,
+                        SIPTLS_ERR_INVALID_ARGUMENT,
+                        SIPTLS_ERR_TRUST_NOT_FOUND,
+                        SIPTLS_ERR_CONFIG,
+                    ],
                 );
                 if code == SIPTLS_OK {
                     assert!(before.contains(&u32::from(arg)));

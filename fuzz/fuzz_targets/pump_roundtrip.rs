@@ -68,10 +68,20 @@ impl Pair {
             self.server.last_error()
         );
         // Read what is waiting on both sides.
-        let code = self.client.read_into(self.s2c.read_cap, &mut self.down.received);
-        assert!(matches!(code, SIPTLS_AGAIN | SIPTLS_PEER_CLOSED), "client read: {code:?}");
-        let code = self.server.read_into(self.c2s.read_cap, &mut self.up.received);
-        assert!(matches!(code, SIPTLS_AGAIN | SIPTLS_PEER_CLOSED), "server read: {code:?}");
+        let code = self
+            .client
+            .read_into(self.s2c.read_cap, &mut self.down.received);
+        assert!(
+            matches!(code, SIPTLS_AGAIN | SIPTLS_PEER_CLOSED),
+            "client read: {code:?}"
+        );
+        let code = self
+            .server
+            .read_into(self.c2s.read_cap, &mut self.up.received);
+        assert!(
+            matches!(code, SIPTLS_AGAIN | SIPTLS_PEER_CLOSED),
+            "server read: {code:?}"
+        );
         self.up.check_prefix("client->server");
         self.down.check_prefix("server->client");
     }
@@ -97,10 +107,7 @@ impl Pair {
                     assert!(stalls < 3, "write stays AGAIN after pumping");
                     self.pump();
                 }
-                other => panic!(
-                    "write failed: {other:?}: {}",
-                    sender.last_error()
-                ),
+                other => panic!("write failed: {other:?}: {}", sender.last_error()),
             }
             if offset < message.len() && code == SIPTLS_OK {
                 // Partial acceptance: the send buffer is full; send, then go on.
@@ -147,7 +154,11 @@ fuzz_target!(|data: &[u8]| {
 
     if flags & 8 != 0 {
         let (code, n) = pair.client.write(b"too early");
-        assert_eq!((code, n), (SIPTLS_ERR_WRONG_STATE, 0), "write before the handshake");
+        assert_eq!(
+            (code, n),
+            (SIPTLS_ERR_WRONG_STATE, 0),
+            "write before the handshake"
+        );
     }
 
     // Handshake.
@@ -158,7 +169,10 @@ fuzz_target!(|data: &[u8]| {
         (&pair.server, &p.client.cert_der),
     ] {
         let info = sess.info();
-        assert!(!info.handshaking && !info.failed, "handshake did not finish");
+        assert!(
+            !info.handshaking && !info.failed,
+            "handshake did not finish"
+        );
         let expected_version = if flags & 1 != 0 {
             SIPTLS_TLS12
         } else {
@@ -210,8 +224,14 @@ fuzz_target!(|data: &[u8]| {
         last = Some((from_server, message));
     }
     pair.pump();
-    assert_eq!(pair.up.received, pair.up.sent, "client->server bytes differ");
-    assert_eq!(pair.down.received, pair.down.sent, "server->client bytes differ");
+    assert_eq!(
+        pair.up.received, pair.up.sent,
+        "client->server bytes differ"
+    );
+    assert_eq!(
+        pair.down.received, pair.down.sent,
+        "server->client bytes differ"
+    );
 
     // close_notify both ways.
     let server_first = flags & 2 != 0;
@@ -236,16 +256,29 @@ fuzz_target!(|data: &[u8]| {
             pair.send(!closing_server, message);
             pair.pump();
             assert_eq!(pair.up.received, pair.up.sent, "half-close: client->server");
-            assert_eq!(pair.down.received, pair.down.sent, "half-close: server->client");
+            assert_eq!(
+                pair.down.received, pair.down.sent,
+                "half-close: server->client"
+            );
         }
     }
     for (name, sess) in [("client", &mut pair.client), ("server", &mut pair.server)] {
         let mut rest = Vec::new();
         let code = sess.read_into(read_cap, &mut rest);
-        assert!(rest.is_empty(), "{name}: plaintext after everything was read");
-        assert_eq!(code, SIPTLS_PEER_CLOSED, "{name}: read after close_notify both ways");
+        assert!(
+            rest.is_empty(),
+            "{name}: plaintext after everything was read"
+        );
+        assert_eq!(
+            code, SIPTLS_PEER_CLOSED,
+            "{name}: read after close_notify both ways"
+        );
         let info = sess.info();
-        assert_eq!(info.close_state, siptls_close_state::SIPTLS_CLOSE_CLEAN, "{name}");
+        assert_eq!(
+            info.close_state,
+            siptls_close_state::SIPTLS_CLOSE_CLEAN,
+            "{name}"
+        );
         assert!(!info.failed, "{name} failed: {}", sess.last_error());
         assert!(!info.wants_send, "{name} still has something to send");
         // The transport may close now; the clean close stays clean.

@@ -8,8 +8,9 @@
 //! The PKI and the contexts are made once per process ([`pki`], [`ctx`]);
 //! each fuzz input only makes sessions.
 //!
-//! Input formats are defined here (as `*_format` docs and encoders) so that
-//! the targets and `make_seeds` agree on them.
+//! The input formats are described at the top of each target and in
+//! docs/fuzzing.md; [`Input`] and [`put_blob`] are the shared encoding, so
+//! the targets and `make_seeds` agree.
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr;
@@ -160,7 +161,9 @@ fn text(f: impl FnOnce(*mut c_char, usize, *mut usize) -> siptls_result) -> Stri
         s.to_bytes().len(),
         end,
         "detail text holds a NUL byte before len_out: {:?}",
-        String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), end) })
+        String::from_utf8_lossy(unsafe {
+            std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), end)
+        })
     );
     s.to_string_lossy().into_owned()
 }
@@ -242,7 +245,8 @@ impl Ctx {
         assert_eq!(code, expected, "trust_list count query");
         let mut ids = [0u32; 32];
         let mut listed = usize::MAX;
-        let code = unsafe { siptls_ctx_trust_list(self.0, ids.as_mut_ptr(), ids.len(), &mut listed) };
+        let code =
+            unsafe { siptls_ctx_trust_list(self.0, ids.as_mut_ptr(), ids.len(), &mut listed) };
         assert_eq!(code, SIPTLS_OK, "trust_list");
         assert_eq!(listed, count, "trust_list count differs between calls");
         assert!(
@@ -254,7 +258,10 @@ impl Ctx {
             ids.windows(2).all(|w| w[0] < w[1]),
             "trust IDs not strictly ascending: {ids:?}"
         );
-        assert!(!ids.contains(&SIPTLS_TRUST_ID_NONE), "reserved trust ID listed");
+        assert!(
+            !ids.contains(&SIPTLS_TRUST_ID_NONE),
+            "reserved trust ID listed"
+        );
         ids
     }
 
@@ -320,7 +327,10 @@ pub fn known_status(status: siptls_verify_status) -> bool {
 }
 
 /// Checks every field of a verification report, then accepts the chain.
-unsafe extern "C" fn accept_all(_userdata: *mut c_void, report: *const siptls_verify_report) -> i32 {
+unsafe extern "C" fn accept_all(
+    _userdata: *mut c_void,
+    report: *const siptls_verify_report,
+) -> i32 {
     let r = unsafe { report.as_ref() }.expect("report is not NULL");
     for (name, p) in [
         ("peer_name", r.peer_name),
@@ -495,7 +505,11 @@ impl Sess {
         } else {
             expect_code("feed", code, FEED_CODES);
         }
-        assert!(consumed <= data.len(), "feed consumed {consumed} of {}", data.len());
+        assert!(
+            consumed <= data.len(),
+            "feed consumed {consumed} of {}",
+            data.len()
+        );
         if was_failed {
             assert_eq!(
                 code, SIPTLS_ERR_SESSION_FAILED,
@@ -529,7 +543,10 @@ impl Sess {
             // status must be a failure.
             assert!(info.verified, "CERT_REJECTED without a verification report");
             assert!(
-                !matches!(info.verify_status, SIPTLS_VERIFY_OK | SIPTLS_VERIFY_OVERRIDDEN),
+                !matches!(
+                    info.verify_status,
+                    SIPTLS_VERIFY_OK | SIPTLS_VERIFY_OVERRIDDEN
+                ),
                 "CERT_REJECTED while the verification status is {:?} ({})",
                 info.verify_status,
                 self.last_error()
@@ -548,9 +565,14 @@ impl Sess {
     /// One `siptls_session_take` call into `buf`, checked.
     pub fn take(&mut self, buf: &mut [u8]) -> (siptls_result, usize) {
         let mut written = usize::MAX;
-        let code = unsafe { siptls_session_take(self.ptr, buf.as_mut_ptr(), buf.len(), &mut written) };
+        let code =
+            unsafe { siptls_session_take(self.ptr, buf.as_mut_ptr(), buf.len(), &mut written) };
         expect_code("take", code, TAKE_CODES);
-        assert!(written <= buf.len(), "take wrote {written} into {}", buf.len());
+        assert!(
+            written <= buf.len(),
+            "take wrote {written} into {}",
+            buf.len()
+        );
         match code {
             SIPTLS_OK => assert!(written > 0, "take: OK with nothing written"),
             _ => assert_eq!(written, 0, "take: {code:?} with {written} written"),
@@ -566,7 +588,10 @@ impl Sess {
                 match self.take(buf) {
                     (SIPTLS_OK, n) => out.extend_from_slice(&buf[..n]),
                     _ => {
-                        assert!(!self.info().wants_send, "take said AGAIN but wants_send is set");
+                        assert!(
+                            !self.info().wants_send,
+                            "take said AGAIN but wants_send is set"
+                        );
                         return;
                     }
                 }
@@ -691,10 +716,16 @@ impl Sess {
                 assert!(known_status(s), "get_info: verify status {}", s as u32);
             }
             if info.verify_status == SIPTLS_VERIFY_OK {
-                assert_ne!(info.trust_id, SIPTLS_TRUST_ID_NONE, "verified OK without trust entry");
+                assert_ne!(
+                    info.trust_id, SIPTLS_TRUST_ID_NONE,
+                    "verified OK without trust entry"
+                );
             }
         } else {
-            assert_eq!(info.trust_id, SIPTLS_TRUST_ID_NONE, "trust ID without verification");
+            assert_eq!(
+                info.trust_id, SIPTLS_TRUST_ID_NONE,
+                "trust ID without verification"
+            );
         }
         if !info.handshaking && !info.failed {
             // A finished handshake has negotiated parameters and an
@@ -702,7 +733,10 @@ impl Sess {
             // servers require a client certificate unless told otherwise).
             assert_ne!(info.protocol_version, 0, "handshake done without a version");
             assert_ne!(info.cipher_suite, 0, "handshake done without a suite");
-            assert!(info.verified, "handshake finished without a verification report");
+            assert!(
+                info.verified,
+                "handshake finished without a verification report"
+            );
             let accepted: &[siptls_verify_status] = if self.require_peer_cert {
                 &[SIPTLS_VERIFY_OK, SIPTLS_VERIFY_OVERRIDDEN]
             } else {
@@ -731,7 +765,10 @@ impl Sess {
             let code = unsafe { siptls_session_peer_cert(self.ptr, index, &mut der, &mut len) };
             expect_code("peer_cert", code, &[SIPTLS_OK, SIPTLS_ERR_INVALID_ARGUMENT]);
             if code != SIPTLS_OK {
-                assert!(der.is_null() && len == 0, "peer_cert: outputs not cleared on error");
+                assert!(
+                    der.is_null() && len == 0,
+                    "peer_cert: outputs not cleared on error"
+                );
                 return out;
             }
             assert!(!der.is_null() && len > 0, "peer_cert: empty certificate");

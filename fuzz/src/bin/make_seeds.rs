@@ -55,19 +55,28 @@ fn capture(client_kind: CtxKind, server_kind: CtxKind) -> Capture {
     for _ in 0..10 {
         let c = client.take_all(1 << 16);
         if !c.is_empty() {
-            assert_eq!(feed_all(&mut server, &c, Chunking::WHOLE, &mut sink), Ok(Fed::All));
+            assert_eq!(
+                feed_all(&mut server, &c, Chunking::WHOLE, &mut sink),
+                Ok(Fed::All)
+            );
             cap.client.push(c);
         }
         let s = server.take_all(1 << 16);
         if !s.is_empty() {
-            assert_eq!(feed_all(&mut client, &s, Chunking::WHOLE, &mut sink), Ok(Fed::All));
+            assert_eq!(
+                feed_all(&mut client, &s, Chunking::WHOLE, &mut sink),
+                Ok(Fed::All)
+            );
             cap.server.push(s);
         }
         if !client.info().handshaking && !server.info().handshaking && !client.info().wants_send {
             break;
         }
     }
-    assert!(!client.info().handshaking && !server.info().handshaking, "handshake");
+    assert!(
+        !client.info().handshaking && !server.info().handshaking,
+        "handshake"
+    );
     assert_eq!(client.write(INVITE), (SIPTLS_OK, INVITE.len()));
     client.close();
     cap.client_records = client.take_all(1 << 16);
@@ -119,34 +128,88 @@ fn feed_seeds(root: &Path) -> usize {
     // Fresh client fed a server's flights (override contexts get further).
     for (name, flights) in [("tls13", &both.server), ("tls12", &old.server)] {
         let all = flights.concat();
-        s.put(&format!("client-{name}-server-flight1"), &seed(0x00, 0, 7, &flights[0]));
-        s.put(&format!("client-{name}-server-all"), &seed(0x04, 0, 7, &all));
-        s.put(&format!("client-{name}-server-all-chunk7"), &seed(0x44, 7, 4, &all));
-        s.put(&format!("client-{name}-server-flight1-eof"), &seed(0x24, 0, 5, &flights[0]));
+        s.put(
+            &format!("client-{name}-server-flight1"),
+            &seed(0x00, 0, 7, &flights[0]),
+        );
+        s.put(
+            &format!("client-{name}-server-all"),
+            &seed(0x04, 0, 7, &all),
+        );
+        s.put(
+            &format!("client-{name}-server-all-chunk7"),
+            &seed(0x44, 7, 4, &all),
+        );
+        s.put(
+            &format!("client-{name}-server-flight1-eof"),
+            &seed(0x24, 0, 5, &flights[0]),
+        );
     }
-    s.put("client-tls12only-server-tls12", &seed(0x0c, 0, 6, &old.server[0]));
+    s.put(
+        "client-tls12only-server-tls12",
+        &seed(0x0c, 0, 6, &old.server[0]),
+    );
     // Fresh server fed a client's flights.
     for (name, flights) in [("tls13", &both.client), ("tls12", &old.client)] {
         let all = flights.concat();
-        s.put(&format!("server-{name}-client-hello"), &seed(0x01, 0, 7, &flights[0]));
-        s.put(&format!("server-{name}-client-all"), &seed(0x05, 0, 7, &all));
-        s.put(&format!("server-{name}-client-all-optional"), &seed(0x15, 0, 7, &all));
-        s.put(&format!("server-{name}-client-hello-chunk1"), &seed(0x41, 1, 3, &flights[0]));
+        s.put(
+            &format!("server-{name}-client-hello"),
+            &seed(0x01, 0, 7, &flights[0]),
+        );
+        s.put(
+            &format!("server-{name}-client-all"),
+            &seed(0x05, 0, 7, &all),
+        );
+        s.put(
+            &format!("server-{name}-client-all-optional"),
+            &seed(0x15, 0, 7, &all),
+        );
+        s.put(
+            &format!("server-{name}-client-hello-chunk1"),
+            &seed(0x41, 1, 3, &flights[0]),
+        );
     }
-    s.put("server-tls12only-client-hello", &seed(0x09, 0, 6, &old.client[0]));
+    s.put(
+        "server-tls12only-client-hello",
+        &seed(0x09, 0, 6, &old.client[0]),
+    );
     // Established pairs fed records (valid framing, wrong keys) and plaintext alerts.
-    s.put("pair-client-appdata", &seed(0x02, 0, 6, &both.server_records));
-    s.put("pair-server-appdata", &seed(0x03, 0, 6, &both.client_records));
-    s.put("pair-client-appdata-tls12", &seed(0x0a, 3, 4, &old.server_records));
-    s.put("pair-server-appdata-tls12-eof", &seed(0x2b, 0, 4, &old.client_records));
+    s.put(
+        "pair-client-appdata",
+        &seed(0x02, 0, 6, &both.server_records),
+    );
+    s.put(
+        "pair-server-appdata",
+        &seed(0x03, 0, 6, &both.client_records),
+    );
+    s.put(
+        "pair-client-appdata-tls12",
+        &seed(0x0a, 3, 4, &old.server_records),
+    );
+    s.put(
+        "pair-server-appdata-tls12-eof",
+        &seed(0x2b, 0, 4, &old.client_records),
+    );
     let close_notify = [0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00];
     let fatal = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
-    s.put("client-plain-close-notify", &seed(0x20, 0, 7, &close_notify));
+    s.put(
+        "client-plain-close-notify",
+        &seed(0x20, 0, 7, &close_notify),
+    );
     s.put("server-plain-fatal-alert", &seed(0x01, 0, 7, &fatal));
-    s.put("pair-server-plain-close-notify", &seed(0x23, 0, 7, &close_notify));
+    s.put(
+        "pair-server-plain-close-notify",
+        &seed(0x23, 0, 7, &close_notify),
+    );
     // An SSLv2-style ClientHello header and an oversized record header.
-    s.put("server-sslv2-hello", &seed(0x01, 0, 7, &[0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15]));
-    s.put("server-huge-record", &seed(0x01, 0, 7, &[0x16, 0x03, 0x01, 0xff, 0xff, 0x01]));
+    s.put(
+        "server-sslv2-hello",
+        &seed(0x01, 0, 7, &[0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15]),
+    );
+    s.put(
+        "server-huge-record",
+        &seed(0x01, 0, 7, &[0x16, 0x03, 0x01, 0xff, 0xff, 0x01]),
+    );
     s.count
 }
 
@@ -156,7 +219,10 @@ fn load_seeds(root: &Path) -> usize {
     let root_ca = p.root.issued();
     let issuing = p.root.intermediate("siptls Fuzz Issuing CA");
     let mut spec = LeafSpec::new("proxy.example.test");
-    spec.uris = vec!["sip:proxy.example.test".into(), "sip:alice@example.test".into()];
+    spec.uris = vec![
+        "sip:proxy.example.test".into(),
+        "sip:alice@example.test".into(),
+    ];
     spec.ips = vec!["::1".parse().expect("IP")];
     let leaf = issuing.leaf(&spec);
     let mut rsa_spec = LeafSpec::new("rsa.example.test");
@@ -200,7 +266,10 @@ fn load_seeds(root: &Path) -> usize {
     let both = format!("{}{}", p.server.cert_pem, p.server.key_pem);
     s.put("whole-server-cert-and-key", &whole(1, both.as_bytes()));
     let rsa_both = format!("{}{}", rsa.cert_pem, pkcs1);
-    s.put("whole-server-rsa-cert-and-key", &whole(1, rsa_both.as_bytes()));
+    s.put(
+        "whole-server-rsa-cert-and-key",
+        &whole(1, rsa_both.as_bytes()),
+    );
     s.put(
         "whole-encrypted-key",
         &whole(
@@ -217,13 +286,22 @@ fn load_seeds(root: &Path) -> usize {
     );
     s.put(
         "whole-csr",
-        &whole(0, b"-----BEGIN CERTIFICATE REQUEST-----\nMIIBAA==\n-----END CERTIFICATE REQUEST-----\n"),
+        &whole(
+            0,
+            b"-----BEGIN CERTIFICATE REQUEST-----\nMIIBAA==\n-----END CERTIFICATE REQUEST-----\n",
+        ),
     );
-    s.put("whole-unterminated", &whole(0, b"-----BEGIN CERTIFICATE-----\nMIIB\n"));
+    s.put(
+        "whole-unterminated",
+        &whole(0, b"-----BEGIN CERTIFICATE-----\nMIIB\n"),
+    );
     // Control bytes in a label end up quoted in the error detail.
     s.put(
         "whole-nul-in-label",
-        &whole(0, b"-----BEGIN CERT\0IFI\x1b[2JCATE-----\nAAAA\n-----END CERT\0IFI\x1b[2JCATE-----\n"),
+        &whole(
+            0,
+            b"-----BEGIN CERT\0IFI\x1b[2JCATE-----\nAAAA\n-----END CERT\0IFI\x1b[2JCATE-----\n",
+        ),
     );
 
     // Script mode: byte 0 = 0x80 | role, then [op][arg] blobs.
@@ -240,7 +318,14 @@ fn load_seeds(root: &Path) -> usize {
     };
     s.put(
         "script-server-identity",
-        &script(1, &[(0, 0, &[p.server.cert_pem.as_bytes(), p.server.key_pem.as_bytes()])]),
+        &script(
+            1,
+            &[(
+                0,
+                0,
+                &[p.server.cert_pem.as_bytes(), p.server.key_pem.as_bytes()],
+            )],
+        ),
     );
     s.put(
         "script-server-identity-chain-sec1",
@@ -248,7 +333,14 @@ fn load_seeds(root: &Path) -> usize {
     );
     s.put(
         "script-server-identity-mismatch",
-        &script(1, &[(0, 0, &[p.server.cert_pem.as_bytes(), p.client.key_pem.as_bytes()])]),
+        &script(
+            1,
+            &[(
+                0,
+                0,
+                &[p.server.cert_pem.as_bytes(), p.client.key_pem.as_bytes()],
+            )],
+        ),
     );
     s.put(
         "script-client-ca-list-then-crls",
@@ -299,11 +391,30 @@ fn load_seeds(root: &Path) -> usize {
     );
     s.put(
         "script-server-real-material",
-        &script(1, &[(7, 0, &[]), (7, 1, &[]), (7, 2, &[]), (7, 3, &[]), (7, 4, &[]), (7, 5, &[]), (6, 0, &[])]),
+        &script(
+            1,
+            &[
+                (7, 0, &[]),
+                (7, 1, &[]),
+                (7, 2, &[]),
+                (7, 3, &[]),
+                (7, 4, &[]),
+                (7, 5, &[]),
+                (6, 0, &[]),
+            ],
+        ),
     );
     s.put(
         "script-client-real-material",
-        &script(0, &[(7, 6, &[]), (7, 7, &[]), (7, 0, &[]), (3, 0, &[p.crl.pem.as_bytes()])]),
+        &script(
+            0,
+            &[
+                (7, 6, &[]),
+                (7, 7, &[]),
+                (7, 0, &[]),
+                (3, 0, &[p.crl.pem.as_bytes()]),
+            ],
+        ),
     );
     // Sixteen entries, then a seventeenth.
     let root_der: [&[u8]; 1] = [&root_ca.cert_der];
@@ -314,7 +425,8 @@ fn load_seeds(root: &Path) -> usize {
 
 fn pump_seeds(root: &Path) -> usize {
     let mut s = seeds_for(root, "pump_roundtrip");
-    let header = |flags: u8, c2s: u8, s2c: u8, take: u8, read: u8| vec![flags, c2s, s2c, take, read];
+    let header =
+        |flags: u8, c2s: u8, s2c: u8, take: u8, read: u8| vec![flags, c2s, s2c, take, read];
     let msg = |out: &mut Vec<u8>, h: u8, bytes: &[u8]| {
         out.push(h);
         put_blob(out, bytes);
@@ -331,14 +443,22 @@ fn pump_seeds(root: &Path) -> usize {
     s.put("invite-ok-tls12", &tls12);
 
     let mut small = header(0b110, 1, 3, 2, 1);
-    msg(&mut small, 0b00, b"REGISTER sip:example.test SIP/2.0\r\n\r\n");
+    msg(
+        &mut small,
+        0b00,
+        b"REGISTER sip:example.test SIP/2.0\r\n\r\n",
+    );
     msg(&mut small, 0b01, b"SIP/2.0 401 Unauthorized\r\n\r\n");
     msg(&mut small, 0b10, b"x");
     s.put("small-chunks-half-close", &small);
 
     let mut batched = header(0b1010, 200, 17, 4, 3);
     for i in 0..6u8 {
-        msg(&mut batched, i & 1, &vec![b'a' + i; 100 * usize::from(i + 1)]);
+        msg(
+            &mut batched,
+            i & 1,
+            &vec![b'a' + i; 100 * usize::from(i + 1)],
+        );
     }
     msg(&mut batched, 0b10, b"flush");
     s.put("batched-both-ways", &batched);
@@ -357,7 +477,10 @@ fn pump_seeds(root: &Path) -> usize {
     s.put("empty-writes", &empty);
 
     s.put("handshake-only", &header(0, 0, 0, 0, 0));
-    s.put("handshake-only-tls12-byte-at-a-time", &header(0b1, 1, 1, 0, 0));
+    s.put(
+        "handshake-only-tls12-byte-at-a-time",
+        &header(0b1, 1, 1, 0, 0),
+    );
     s.count
 }
 

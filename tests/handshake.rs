@@ -180,12 +180,7 @@ fn transport_end_without_close_notify_is_truncation() {
 
 #[test]
 fn client_without_certificate_is_refused_when_required() {
-    let p = pki();
-    let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(
-        cctx.trust(1, p.root.issued().cert_pem.as_bytes()),
-        SIPTLS_OK
-    );
+    let cctx = Ctx::anonymous_client();
     let sctx = Ctx::server();
     let reports = Recorder::attach(&sctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
@@ -206,12 +201,7 @@ fn client_without_certificate_is_refused_when_required() {
 
 #[test]
 fn optional_client_auth_admits_and_reports_anonymous_clients() {
-    let p = pki();
-    let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(
-        cctx.trust(1, p.root.issued().cert_pem.as_bytes()),
-        SIPTLS_OK
-    );
+    let cctx = Ctx::anonymous_client();
     let sctx = Ctx::server();
     assert_eq!(
         unsafe {

@@ -1,5 +1,6 @@
 //! The verification policy through the C ABI: every status produced with a
-//! real generated certificate, and the TLS alert the peer sees for it.
+//! real generated certificate, and the TLS alert the peer sees for it
+//! (NO_CERTIFICATE, which needs no certificate, is in handshake.rs).
 
 mod common;
 use common::*;
@@ -353,7 +354,8 @@ fn named_server(
     pki().root.leaf(&spec)
 }
 
-fn check_name(cert: &Issued, peer: &str) -> Verdict {
+/// A client trusting the test root connects to a server presenting `cert` as `peer`.
+fn verdict_for(cert: &Issued, peer: &str) -> Verdict {
     connect(
         &cert.cert_pem,
         &cert.key_pem,
@@ -365,8 +367,8 @@ fn check_name(cert: &Issued, peer: &str) -> Verdict {
 #[test]
 fn rfc5922_a_sip_uri_beats_dns_names() {
     let cert = named_server("cn.example", &["b.example"], &["sip:a.example"], &[], false);
-    assert_ok(&check_name(&cert, "a.example"), 1, 1);
-    let v = check_name(&cert, "b.example");
+    assert_ok(&verdict_for(&cert, "a.example"), 1, 1);
+    let v = verdict_for(&cert, "b.example");
     assert_refused(&v, SIPTLS_VERIFY_NAME_MISMATCH, BAD_CERTIFICATE);
     assert!(
         v.reports[0].identities.contains("URI:sip:a.example"),
@@ -385,9 +387,9 @@ fn rfc5922_a_uri_with_a_user_part_is_ignored() {
         &[],
         false,
     );
-    assert_ok(&check_name(&cert, "c.example"), 1, 1);
+    assert_ok(&verdict_for(&cert, "c.example"), 1, 1);
     assert_refused(
-        &check_name(&cert, "u.example"),
+        &verdict_for(&cert, "u.example"),
         SIPTLS_VERIFY_NAME_MISMATCH,
         BAD_CERTIFICATE,
     );
@@ -397,19 +399,19 @@ fn rfc5922_a_uri_with_a_user_part_is_ignored() {
 fn rfc5922_the_cn_counts_only_without_subject_alt_names() {
     let with_sans = named_server("d.example", &["other.example"], &[], &[], false);
     assert_refused(
-        &check_name(&with_sans, "d.example"),
+        &verdict_for(&with_sans, "d.example"),
         SIPTLS_VERIFY_NAME_MISMATCH,
         BAD_CERTIFICATE,
     );
     let cn_only = named_server("e.example", &[], &[], &[], true);
-    assert_ok(&check_name(&cn_only, "e.example"), 1, 1);
+    assert_ok(&verdict_for(&cn_only, "e.example"), 1, 1);
 }
 
 #[test]
 fn rfc5922_wildcards_are_literal_but_hostname_mode_allows_them() {
     let cert = named_server("wild", &["*.example.test"], &[], &[], false);
     assert_refused(
-        &check_name(&cert, "gw.example.test"),
+        &verdict_for(&cert, "gw.example.test"),
         SIPTLS_VERIFY_NAME_MISMATCH,
         BAD_CERTIFICATE,
     );
@@ -424,17 +426,17 @@ fn rfc5922_wildcards_are_literal_but_hostname_mode_allows_them() {
 #[test]
 fn rfc5922_comparison_folds_case() {
     let cert = named_server("case", &[], &["sip:GW-B.Example.TEST"], &[], false);
-    assert_ok(&check_name(&cert, "gw-b.example.test"), 1, 1);
-    assert_ok(&check_name(&cert, "Gw-B.EXAMPLE.test"), 1, 1);
+    assert_ok(&verdict_for(&cert, "gw-b.example.test"), 1, 1);
+    assert_ok(&verdict_for(&cert, "Gw-B.EXAMPLE.test"), 1, 1);
 }
 
 #[test]
 fn ip_literals_match_ip_address_names() {
     let cert = named_server("ip", &["gw.example"], &[], &["127.0.0.1", "::1"], false);
-    assert_ok(&check_name(&cert, "127.0.0.1"), 1, 1);
-    assert_ok(&check_name(&cert, "::1"), 1, 1);
+    assert_ok(&verdict_for(&cert, "127.0.0.1"), 1, 1);
+    assert_ok(&verdict_for(&cert, "::1"), 1, 1);
     assert_refused(
-        &check_name(&cert, "127.0.0.2"),
+        &verdict_for(&cert, "127.0.0.2"),
         SIPTLS_VERIFY_NAME_MISMATCH,
         BAD_CERTIFICATE,
     );
@@ -585,12 +587,7 @@ fn crls_must_come_from_a_trust_entry_and_missing_ones_follow_the_policy() {
 fn an_unknown_ca_is_refused() {
     let other = Authority::root("Unknown Root");
     let server = sip_leaf(&other, SERVER_NAME);
-    let v = connect(
-        &server.cert_pem,
-        &server.key_pem,
-        SERVER_NAME,
-        trust_root(&pki().root, 1),
-    );
+    let v = verdict_for(&server, SERVER_NAME);
     assert_refused(&v, SIPTLS_VERIFY_UNKNOWN_CA, UNKNOWN_CA);
     assert_eq!(v.reports[0].trust_id, SIPTLS_TRUST_ID_NONE);
 }
@@ -674,12 +671,7 @@ fn an_inverted_validity_period_is_a_bad_encoding() {
     spec.not_before = now + Duration::days(1);
     spec.not_after = now - Duration::days(1);
     let leaf = pki().root.leaf(&spec);
-    let v = connect(
-        &leaf.cert_pem,
-        &leaf.key_pem,
-        SERVER_NAME,
-        trust_root(&pki().root, 1),
-    );
+    let v = verdict_for(&leaf, SERVER_NAME);
     assert_refused(&v, SIPTLS_VERIFY_BAD_ENCODING, BAD_CERTIFICATE);
 }
 
@@ -688,28 +680,8 @@ fn a_certificate_for_the_wrong_purpose_is_refused() {
     let mut spec = LeafSpec::new(SERVER_NAME);
     spec.usage = Usage::CodeSigning;
     let leaf = pki().root.leaf(&spec);
-    let v = connect(
-        &leaf.cert_pem,
-        &leaf.key_pem,
-        SERVER_NAME,
-        trust_root(&pki().root, 1),
-    );
+    let v = verdict_for(&leaf, SERVER_NAME);
     assert_refused(&v, SIPTLS_VERIFY_WRONG_KEY_USAGE, UNSUPPORTED_CERTIFICATE);
-}
-
-#[test]
-fn a_missing_client_certificate_is_reported() {
-    let p = pki();
-    let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(
-        cctx.trust(1, p.root.issued().cert_pem.as_bytes()),
-        SIPTLS_OK
-    );
-    let sctx = Ctx::server();
-    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
-    pump(&client, &server);
-    assert_eq!(server.info().verify_status, SIPTLS_VERIFY_NO_CERTIFICATE);
-    assert_eq!(client.info().alert_received, 116); // certificate_required
 }
 
 fn decide(ctx: &Ctx, decision: siptls_verify_decision) -> Box<Recorder> {

@@ -122,6 +122,19 @@ impl Ctx {
         ctx
     }
 
+    /// A client with no certificate of its own, trusting the test root as trust ID 1.
+    pub fn anonymous_client() -> Ctx {
+        let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
+        let root = &pki().root.issued().cert_pem;
+        assert_eq!(
+            ctx.trust(1, root.as_bytes()),
+            SIPTLS_OK,
+            "{}",
+            ctx.last_error()
+        );
+        ctx
+    }
+
     pub fn client() -> Ctx {
         let p = pki();
         Ctx::with_identity(siptls_role::SIPTLS_ROLE_CLIENT, &p.client, &p.root)

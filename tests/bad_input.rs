@@ -182,7 +182,7 @@ impl Fx {
         );
         std::fs::create_dir_all(dir.0.join("a-directory")).unwrap();
         // A complete three-file layout (another identity) whose CA list is broken in its middle.
-        let other = sip_leaf(stranger(), SERVER_NAME);
+        let other = stranger().sip_leaf(SERVER_NAME);
         dir.write("broken/privateKey.pem", &other.key_pem);
         dir.write("broken/publickey.pem", &other.cert_pem);
         dir.write(

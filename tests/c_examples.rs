@@ -118,15 +118,13 @@ fn remove_stale_runs(base: &Path) {
 fn write_certs(dir: &Path) {
     let root = Authority::root("siptls Demo Root CA");
 
-    let mut server = LeafSpec::new(SERVER_NAME);
-    server.dns_names = vec![SERVER_NAME.into(), "localhost".into()];
-    server.uris = vec![format!("sip:{SERVER_NAME}")];
+    let mut server = LeafSpec::sip(SERVER_NAME);
+    server.dns_names.push("localhost".into());
     server.ips = vec![
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(Ipv6Addr::LOCALHOST),
     ];
-    let mut client = LeafSpec::new(CLIENT_NAME);
-    client.uris = vec![format!("sip:{CLIENT_NAME}")];
+    let client = LeafSpec::sip(CLIENT_NAME);
 
     for (sub, spec) in [("server", server), ("client", client)] {
         let issued = root.leaf(&spec);

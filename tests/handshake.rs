@@ -230,7 +230,7 @@ fn reload_changes_new_sessions_only() {
 
     // A new identity from a different CA: live sessions keep working...
     let other = Authority::root("Other Root");
-    let new_server = sip_leaf(&other, SERVER_NAME);
+    let new_server = other.sip_leaf(SERVER_NAME);
     assert_eq!(
         sctx.set_identity(&new_server.cert_pem, &new_server.key_pem),
         SIPTLS_OK

@@ -124,7 +124,7 @@ fn chained_server(root: &Authority, intermediates: usize) -> (String, String) {
         cas.push(next);
     }
     let issuer = cas.last().unwrap_or(root);
-    let leaf = sip_leaf(issuer, SERVER_NAME);
+    let leaf = issuer.sip_leaf(SERVER_NAME);
     let mut chain = vec![&leaf];
     chain.extend(cas.iter().rev().map(|ca| ca.issued()));
     (chain_pem(&chain), leaf.key_pem.clone())
@@ -187,7 +187,7 @@ fn a_shorter_path_within_the_cap_is_used() {
     let i2 = i1.intermediate("I2");
     let i3 = i2.intermediate("I3");
     let i4 = i3.intermediate("I4");
-    let leaf = sip_leaf(&i4, SERVER_NAME);
+    let leaf = i4.sip_leaf(SERVER_NAME);
     let chain = chain_pem(&[&leaf, i4.issued(), i3.issued(), i2.issued(), i1.issued()]);
     let v = connect(&chain, &leaf.key_pem, SERVER_NAME, |ctx| {
         trust_root(&root, 1)(ctx);
@@ -504,10 +504,10 @@ fn a_trust_entry_can_require_a_sip_domain_of_clients() {
 }
 
 fn revocable(ca: &Authority, name: &str, serial: u64) -> Issued {
-    let mut spec = LeafSpec::new(name);
-    spec.uris = vec![format!("sip:{name}")];
-    spec.serial = Some(serial);
-    ca.leaf(&spec)
+    ca.leaf(&LeafSpec {
+        serial: Some(serial),
+        ..LeafSpec::sip(name)
+    })
 }
 
 fn add_crl(ctx: &Ctx, crl: &Crl) -> siptls_result {
@@ -586,7 +586,7 @@ fn crls_must_come_from_a_trust_entry_and_missing_ones_follow_the_policy() {
 #[test]
 fn an_unknown_ca_is_refused() {
     let other = Authority::root("Unknown Root");
-    let server = sip_leaf(&other, SERVER_NAME);
+    let server = other.sip_leaf(SERVER_NAME);
     let v = verdict_for(&server, SERVER_NAME);
     assert_refused(&v, SIPTLS_VERIFY_UNKNOWN_CA, UNKNOWN_CA);
     assert_eq!(v.reports[0].trust_id, SIPTLS_TRUST_ID_NONE);
@@ -707,7 +707,7 @@ fn the_callback_can_reject_a_chain_that_passed() {
 #[test]
 fn accepting_a_failed_chain_changes_nothing_without_overrides() {
     let other = Authority::root("Unknown Root");
-    let server = sip_leaf(&other, SERVER_NAME);
+    let server = other.sip_leaf(SERVER_NAME);
     let mut recorder = None;
     let v = connect(&server.cert_pem, &server.key_pem, SERVER_NAME, |ctx| {
         trust_root(&pki().root, 1)(ctx);
@@ -721,7 +721,7 @@ fn accepting_a_failed_chain_changes_nothing_without_overrides() {
 #[test]
 fn with_overrides_enabled_the_callback_can_accept_a_failed_chain() {
     let other = Authority::root("Unknown Root");
-    let server = sip_leaf(&other, SERVER_NAME);
+    let server = other.sip_leaf(SERVER_NAME);
     let mut recorder = None;
     let v = connect(&server.cert_pem, &server.key_pem, SERVER_NAME, |ctx| {
         trust_root(&pki().root, 1)(ctx);

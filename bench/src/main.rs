@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use siptls_certgen::{Authority, Issued, LeafSpec};
+use siptls_certgen::{Authority, Issued};
 
 const CHUNK: usize = 16 * 1024;
 const SERVER_NAME: &str = "gw-b.example.test";
@@ -24,12 +24,10 @@ struct Pki {
 
 fn pki() -> Pki {
     let root = Authority::root("bench root");
-    let leaf = |name: &str| {
-        let mut spec = LeafSpec::new(name);
-        spec.uris = vec![format!("sip:{name}")];
-        root.leaf(&spec)
-    };
-    let (server, client) = (leaf(SERVER_NAME), leaf("gw-a.example.test"));
+    let (server, client) = (
+        root.sip_leaf(SERVER_NAME),
+        root.sip_leaf("gw-a.example.test"),
+    );
     Pki {
         root,
         server,

@@ -28,7 +28,7 @@
 
 mod keyform;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use rcgen::{
     BasicConstraints, Certificate, CertificateParams, CertificateRevocationListParams,
@@ -143,6 +143,16 @@ impl LeafSpec {
             usage: Usage::Both,
             serial: None,
             omit_san: false,
+        }
+    }
+
+    /// A spec for a SIP element named `name`, identified the way RFC 5922
+    /// reads a certificate: a `sip:` URI (which takes precedence) and the
+    /// dNSName.
+    pub fn sip(name: &str) -> Self {
+        Self {
+            uris: vec![format!("sip:{name}")],
+            ..Self::new(name)
         }
     }
 
@@ -291,6 +301,15 @@ impl Authority {
             params.signed_by(&key, &self.issuer),
         );
         Issued::new(&cert, &key)
+    }
+
+    /// An end-entity certificate for a SIP element ([`LeafSpec::sip`]) that
+    /// also answers at 127.0.0.1, as peers on loopback are reached by address.
+    pub fn sip_leaf(&self, name: &str) -> Issued {
+        self.leaf(&LeafSpec {
+            ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            ..LeafSpec::sip(name)
+        })
     }
 
     /// This CA's own certificate and private key.

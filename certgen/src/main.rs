@@ -160,15 +160,10 @@ fn generate(options: &Options) -> Result<(), String> {
     let ca_pem = &root.issued().cert_pem;
 
     let server_name = &options.server_name;
-    let mut server = LeafSpec::new(server_name);
-    server.dns_names = vec![server_name.clone(), "localhost".to_owned()];
-    server.uris = vec![format!("sip:{server_name}")];
+    let mut server = LeafSpec::sip(server_name);
+    server.dns_names.push("localhost".to_owned());
     server.ips = vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()];
-
-    let client_name = &options.client_name;
-    let mut client = LeafSpec::new(client_name);
-    client.dns_names = vec![client_name.clone()];
-    client.uris = vec![format!("sip:{client_name}")];
+    let client = LeafSpec::sip(&options.client_name);
 
     write_file(&options.out.join("ca"), "CAList.pem", ca_pem, false)?;
     for (dir, mut spec) in [("server", server), ("client", client)] {

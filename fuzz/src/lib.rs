@@ -38,19 +38,11 @@ pub struct Pki {
     pub crl: Crl,
 }
 
-pub fn sip_leaf(ca: &Authority, name: &str) -> Issued {
-    let mut spec = LeafSpec::new(name);
-    spec.uris = vec![format!("sip:{name}")];
-    spec.ips = vec!["127.0.0.1".parse().expect("literal IP")];
-    spec.key_alg = KeyAlg::EcdsaP256;
-    ca.leaf(&spec)
-}
-
 /// A new PKI: a P-256 root, a server and a client identity, and a CRL.
 pub fn make_pki() -> Pki {
     let root = Authority::root("siptls Fuzz Root CA");
-    let server = sip_leaf(&root, SERVER_NAME);
-    let client = sip_leaf(&root, CLIENT_NAME);
+    let server = root.sip_leaf(SERVER_NAME);
+    let client = root.sip_leaf(CLIENT_NAME);
     let crl = root.crl(&[0x0102_0304], 1);
     Pki {
         root,

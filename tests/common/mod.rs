@@ -21,20 +21,13 @@ pub struct Pki {
     pub client: Issued,
 }
 
-pub fn sip_leaf(ca: &Authority, name: &str) -> Issued {
-    let mut spec = LeafSpec::new(name);
-    spec.uris = vec![format!("sip:{name}")];
-    spec.ips = vec!["127.0.0.1".parse().unwrap()];
-    ca.leaf(&spec)
-}
-
 /// One CA with a server and a client identity, made once per test binary.
 pub fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
         let root = Authority::root("siptls Test Root CA");
-        let server = sip_leaf(&root, SERVER_NAME);
-        let client = sip_leaf(&root, CLIENT_NAME);
+        let server = root.sip_leaf(SERVER_NAME);
+        let client = root.sip_leaf(CLIENT_NAME);
         Pki {
             root,
             server,

@@ -2,11 +2,18 @@
 # Runs every siptls fuzz target (cargo-fuzz, libFuzzer, AddressSanitizer),
 # one after another, and prints per target the libFuzzer final stats.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET] [--runs N] [--target NAME]...
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [--runs N] [--fork N] [--sanitizer S]
+#                   [--target NAME]...
 #
 #   SECONDS_PER_TARGET  time budget per target (default 60), -max_total_time
 #   --runs N            stop each target after N executions instead (-runs=N);
 #                       the time budget is then not applied
+#   --fork N            N fuzzing processes per target (libFuzzer -fork=N);
+#                       default: one in-process fuzzer
+#   --sanitizer S       address (default) or none: without ASan, faster,
+#                       for long runs (the Rust code is memory-safe without
+#                       it, and aws-lc's C is not instrumented either way);
+#                       built in fuzz/target/sanitizer-none/
 #   --target NAME       run only this target (repeatable); default: all
 #
 # Environment: FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS="-max_len=8192");
@@ -21,11 +28,17 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 
 seconds=60
 runs=""
+fork=""
+sanitizer=address
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
         --runs=*) runs="${1#--runs=}"; shift ;;
+        --fork) fork="${2:?--fork needs a number}"; shift 2 ;;
+        --fork=*) fork="${1#--fork=}"; shift ;;
+        --sanitizer) sanitizer="${2:?--sanitizer needs a name}"; shift 2 ;;
+        --sanitizer=*) sanitizer="${1#--sanitizer=}"; shift ;;
         --target) targets+=("${2:?--target needs a name}"); shift 2 ;;
         --target=*) targets+=("${1#--target=}"); shift ;;
         -h|--help) usage; exit 0 ;;
@@ -35,6 +48,14 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$runs" ] && ! [[ "$runs" =~ ^[0-9]+$ ]]; then
     echo "fuzz.sh: --runs needs a number, got '$runs'" >&2
+    exit 2
+fi
+case "$sanitizer" in
+    address|none) ;;
+    *) echo "fuzz.sh: --sanitizer is address or none, got '$sanitizer'" >&2; exit 2 ;;
+esac
+if [ -n "$fork" ] && ! [[ "$fork" =~ ^[1-9][0-9]*$ ]]; then
+    echo "fuzz.sh: --fork needs a number of processes, got '$fork'" >&2
     exit 2
 fi
 
@@ -76,15 +97,29 @@ fi
 # One build for all targets and the seed generator; `cargo fuzz run` below
 # then finds everything up to date. The first build compiles aws-lc again
 # (fuzz/target is separate from the crate's target/): several minutes.
-echo "fuzz.sh: building the fuzz targets (cargo ${tc[*]:-} fuzz build)"
-cargo "${tc[@]}" fuzz build
+# A build without ASan gets its own directory, so that switching does not
+# rebuild everything (aws-lc included) each time.
+target_dir="$root/fuzz/target"
+[ "$sanitizer" = address ] || target_dir="$target_dir/sanitizer-$sanitizer"
+build_flags=(-s "$sanitizer" --target-dir "$target_dir")
+echo "fuzz.sh: building the fuzz targets (cargo ${tc[*]:-} fuzz build ${build_flags[*]})"
+if [ "$sanitizer" = address ]; then
+    cargo "${tc[@]}" fuzz build "${build_flags[@]}"
+else
+    # Target by target: make_seeds cannot link with coverage instrumentation
+    # but without the ASan runtime, which is what provides its symbols.
+    for t in "${targets[@]}"; do
+        cargo "${tc[@]}" fuzz build "${build_flags[@]}" "$t"
+    done
+fi
 
 # --- Seeds -------------------------------------------------------------------
-# Generated, never downloaded: a fresh PKI and in-memory handshakes.
+# Generated, never downloaded: a fresh PKI and in-memory handshakes. Seeds
+# do not depend on the sanitizer: the ASan build of make_seeds serves all.
 triple="$(rustc "${tc[@]}" -vV | sed -n 's/^host: //p')"
 seeder="fuzz/target/$triple/release/make_seeds"
 if ! "$seeder" fuzz/corpus 2>/dev/null; then
-    echo "fuzz.sh: the sanitizer build of make_seeds did not run; building it plainly"
+    echo "fuzz.sh: the ASan build of make_seeds did not run; building it plainly"
     cargo "${tc[@]}" run --quiet --manifest-path fuzz/Cargo.toml --bin make_seeds -- fuzz/corpus
 fi
 
@@ -97,6 +132,11 @@ if [ -n "$runs" ]; then
     limit=(-runs="$runs")
     budget="$runs runs"
 fi
+if [ -n "$fork" ]; then
+    limit+=(-fork="$fork")
+    budget="$budget, $fork processes"
+fi
+[ "$sanitizer" = address ] || budget="$budget, sanitizer $sanitizer"
 
 crashed=0
 summary=()
@@ -105,10 +145,11 @@ for t in "${targets[@]}"; do
     echo
     echo "=== $t ($budget) ==="
     start=$(date +%s)
-    # --jobs 1: one in-process fuzzer (no -fork); the machine is shared.
+    # --jobs 1: no cargo-fuzz parallelism; --fork (above) asks libFuzzer
+    # for more processes instead, one corpus and one log for all of them.
     # -timeout=60: one input running for a minute is a bug (hang) too.
     # shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
-    if cargo "${tc[@]}" fuzz run --jobs 1 "$t" "fuzz/corpus/$t" -- \
+    if cargo "${tc[@]}" fuzz run "${build_flags[@]}" --jobs 1 "$t" "fuzz/corpus/$t" -- \
         "${limit[@]}" -print_final_stats=1 -timeout=60 ${FUZZ_ARGS:-} >"$log" 2>&1; then
         status=0
     else
@@ -117,6 +158,12 @@ for t in "${targets[@]}"; do
     elapsed=$(( $(date +%s) - start ))
     units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    if [ -z "$units" ]; then
+        # -fork: the parent prints no final stats; its status lines
+        # ("#N: cov: ...") count the executions of all processes.
+        units=$(sed -n 's/^#\([0-9][0-9]*\): .*/\1/p' "$log" | tail -n 1)
+        [ -z "$units" ] || [ "$elapsed" -eq 0 ] || rate=$((units / elapsed))
+    fi
     done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)
     [ -n "$done_line" ] || done_line=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
     if [ "$status" -ne 0 ] || grep -qE '^(==[0-9]+==ERROR|SUMMARY: |.*Test unit written to)' "$log"; then

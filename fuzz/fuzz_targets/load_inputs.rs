@@ -22,8 +22,6 @@
 //! as documented; the list stays sorted, unique and at most 16 long.
 #![no_main]
 
-use std::ptr;
-
 use libfuzzer_sys::fuzz_target;
 use siptls_fuzz::*;
 
@@ -64,68 +62,68 @@ fn set_identity(ctx: &Ctx, role: siptls_role, cert: &[u8], key: &[u8]) {
     }
 }
 
-fn trust_add(ctx: &Ctx, id: u32, cert: &[u8]) {
-    let before = ctx.trust_ids();
-    let code = ctx.trust_add(id, cert);
-    expect_code(
-        "trust_add",
-        code,
-        &allowed(&[
-            SIPTLS_ERR_INVALID_ARGUMENT,
-            SIPTLS_ERR_TRUST_TABLE_FULL,
-            SIPTLS_ERR_TRUST_DUPLICATE_ID,
-        ]),
-    );
-    let after = ctx.trust_ids();
+/// What the trust-table loads may refuse with, besides the common codes.
+const TRUST_LOAD_ERRORS: &[siptls_result] = &[
+    SIPTLS_ERR_INVALID_ARGUMENT,
+    SIPTLS_ERR_TRUST_TABLE_FULL,
+    SIPTLS_ERR_TRUST_DUPLICATE_ID,
+];
+
+/// A successful load leaves the trust list as `before` plus `new_ids`, none
+/// of which was there; a failed one leaves it unchanged.
+fn assert_trust_load(
+    what: &str,
+    code: siptls_result,
+    before: &[u32],
+    after: &[u32],
+    new_ids: impl IntoIterator<Item = u32>,
+) {
     if code == SIPTLS_OK {
-        let mut expected = before;
-        assert!(!expected.contains(&id), "trust_add accepted a duplicate ID");
-        expected.push(id);
+        let mut expected = before.to_vec();
+        for id in new_ids {
+            assert!(!expected.contains(&id), "{what} reused trust ID {id}");
+            expected.push(id);
+        }
         expected.sort_unstable();
-        assert_eq!(after, expected, "trust_add OK");
+        assert_eq!(after, expected, "{what} OK");
     } else {
         assert_eq!(
             after, before,
-            "failed trust_add ({code:?}) changed the trust list"
+            "failed {what} ({code:?}) changed the trust list"
         );
-        if code == SIPTLS_ERR_TRUST_DUPLICATE_ID {
-            assert!(before.contains(&id));
-        }
-        if code == SIPTLS_ERR_TRUST_TABLE_FULL {
-            assert_eq!(before.len(), SIPTLS_MAX_TRUST_ENTRIES);
-        }
+    }
+}
+
+fn trust_add(ctx: &Ctx, id: u32, cert: &[u8]) {
+    let before = ctx.trust_ids();
+    let code = ctx.trust_add(id, cert);
+    expect_code("trust_add", code, &allowed(TRUST_LOAD_ERRORS));
+    assert_trust_load("trust_add", code, &before, &ctx.trust_ids(), [id]);
+    if code == SIPTLS_ERR_TRUST_DUPLICATE_ID {
+        assert!(before.contains(&id));
+    }
+    if code == SIPTLS_ERR_TRUST_TABLE_FULL {
+        assert_eq!(before.len(), SIPTLS_MAX_TRUST_ENTRIES);
     }
 }
 
 fn load_ca_list(ctx: &Ctx, pem: &[u8], first: u32) {
     let before = ctx.trust_ids();
     let (code, added) = ctx.trust_load_ca_list(pem, first);
-    expect_code(
-        "trust_load_ca_list",
-        code,
-        &allowed(&[
-            SIPTLS_ERR_INVALID_ARGUMENT,
-            SIPTLS_ERR_TRUST_TABLE_FULL,
-            SIPTLS_ERR_TRUST_DUPLICATE_ID,
-        ]),
-    );
-    let after = ctx.trust_ids();
+    expect_code("trust_load_ca_list", code, &allowed(TRUST_LOAD_ERRORS));
     if code == SIPTLS_OK {
         assert!(added >= 1, "trust_load_ca_list OK with {added} added");
-        let mut expected = before;
-        for id in (0..added).map(|i| first + i as u32) {
-            assert!(!expected.contains(&id), "CA list reused trust ID {id}");
-            expected.push(id);
-        }
-        expected.sort_unstable();
-        assert_eq!(after, expected, "trust_load_ca_list OK");
     } else {
         assert_eq!(added, 0, "failed trust_load_ca_list reports {added} added");
-        assert_eq!(
-            after, before,
-            "failed trust_load_ca_list ({code:?}) changed the trust list"
-        );
     }
+    let new_ids = (0..added).map(|i| first + i as u32);
+    assert_trust_load(
+        "trust_load_ca_list",
+        code,
+        &before,
+        &ctx.trust_ids(),
+        new_ids,
+    );
 }
 
 fn add_crl(ctx: &Ctx, crl: &[u8]) {
@@ -153,14 +151,9 @@ fn add_crl(ctx: &Ctx, crl: &[u8]) {
 
 fn new_session(ctx: &Ctx, role: siptls_role, name: Option<&[u8]>, must_succeed: bool) {
     let name = name.map(c_string);
-    let mut session = ptr::null_mut();
-    let code = unsafe {
-        siptls_session_new(
-            ctx.0,
-            name.as_ref().map_or(ptr::null(), |n| n.as_ptr()),
-            &mut session,
-        )
-    };
+    // No handshake follows, so requiring a peer certificate changes nothing.
+    let session = Sess::try_new(ctx, role, name.as_deref(), false);
+    let code = session.as_ref().err().copied().unwrap_or(SIPTLS_OK);
     expect_code(
         "session_new",
         code,
@@ -171,19 +164,14 @@ fn new_session(ctx: &Ctx, role: siptls_role, name: Option<&[u8]>, must_succeed: 
             SIPTLS_ERR_CONFIG,
         ],
     );
-    assert_eq!(code == SIPTLS_OK, !session.is_null(), "session_new output");
     if must_succeed {
         assert_eq!(code, SIPTLS_OK, "session_new: {}", ctx.last_error());
     }
-    if code == SIPTLS_OK && role == siptls_role::SIPTLS_ROLE_CLIENT {
+    if let (Ok(mut session), siptls_role::SIPTLS_ROLE_CLIENT) = (session, role) {
         // A client session starts with a ClientHello to send.
-        let mut buf = vec![0u8; 1 << 16];
-        let mut n = 0;
-        let take = unsafe { siptls_session_take(session, buf.as_mut_ptr(), buf.len(), &mut n) };
+        let (take, _) = session.take(&mut vec![0u8; 1 << 16]);
         assert_eq!(take, SIPTLS_OK, "fresh client session has nothing to send");
-        assert!(n > 0);
     }
-    unsafe { siptls_session_free(session) };
 }
 
 /// Real material, picked by a script's op 7.

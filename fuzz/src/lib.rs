@@ -444,24 +444,36 @@ pub struct Sess {
 }
 
 impl Sess {
-    pub fn new(ctx: &Ctx, role: siptls_role, require_peer_cert: bool) -> Sess {
-        let name = CString::new(SERVER_NAME).expect("no NUL");
-        let peer = match role {
-            siptls_role::SIPTLS_ROLE_CLIENT => name.as_ptr(),
-            siptls_role::SIPTLS_ROLE_SERVER => ptr::null(),
-        };
+    /// A session of a context with `role`, for `peer_name` (NULL when
+    /// `None`), or the code `siptls_session_new` refused it with.
+    pub fn try_new(
+        ctx: &Ctx,
+        role: siptls_role,
+        peer_name: Option<&CStr>,
+        require_peer_cert: bool,
+    ) -> Result<Sess, siptls_result> {
         let mut session = ptr::null_mut();
+        let peer = peer_name.map_or(ptr::null(), CStr::as_ptr);
         let code = unsafe { siptls_session_new(ctx.0, peer, &mut session) };
-        assert_eq!(code, SIPTLS_OK, "session_new: {}", ctx.last_error());
-        assert!(!session.is_null());
-        Sess {
+        assert_eq!(code == SIPTLS_OK, !session.is_null(), "session_new output");
+        if code != SIPTLS_OK {
+            return Err(code);
+        }
+        Ok(Sess {
             ptr: session,
             role,
             failed: false,
             transport_closed: false,
             closed: false,
             require_peer_cert,
-        }
+        })
+    }
+
+    pub fn new(ctx: &Ctx, role: siptls_role, require_peer_cert: bool) -> Sess {
+        let name = CString::new(SERVER_NAME).expect("no NUL");
+        let peer = (role == siptls_role::SIPTLS_ROLE_CLIENT).then_some(name.as_c_str());
+        Sess::try_new(ctx, role, peer, require_peer_cert)
+            .unwrap_or_else(|code| panic!("session_new: {code:?}: {}", ctx.last_error()))
     }
 
     pub fn client(kind: CtxKind) -> Sess {

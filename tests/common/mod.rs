@@ -218,6 +218,20 @@ impl Sess {
         text(|b, c, l| unsafe { siptls_session_last_error(self.0, b, c, l) })
     }
 
+    /// Takes all the ciphertext the session has to send now; a result other
+    /// than OK or AGAIN fails the test.
+    pub fn take_all(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match self.take(&mut buf) {
+                (SIPTLS_OK, n) => out.extend_from_slice(&buf[..n]),
+                (SIPTLS_AGAIN, _) => return out,
+                (code, _) => panic!("take: {code:?} {}", self.last_error()),
+            }
+        }
+    }
+
     /// Reads all plaintext available now.
     pub fn read_all(&self) -> (siptls_result, Vec<u8>) {
         let mut out = Vec::new();

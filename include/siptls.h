@@ -29,6 +29,10 @@
 // webpki follows at most six intermediates; with the trust entry that is seven CAs.
 #define SIPTLS_MAX_CA_DEPTH_LIMIT 7
 
+
+
+
+
 // Outcome of a siptls call. Stable numbers; see `siptls_result_str()`.
 typedef enum {
   // Success.
@@ -79,8 +83,12 @@ typedef enum {
   SIPTLS_ERR_TRUST_NOT_FOUND = 222,
   // A certificate revocation list could not be parsed.
   SIPTLS_ERR_CRL_MALFORMED = 230,
-  // A certificate revocation list is not signed by any trust entry.
+  // A CRL whose issuer is a trust entry does not verify with that entry's key.
   SIPTLS_ERR_CRL_UNTRUSTED = 231,
+  // A CRL is not newer than the one already loaded for its issuer (CRL number, or thisUpdate).
+  SIPTLS_ERR_CRL_NOT_NEWER = 232,
+  // No CRL is loaded for this issuer.
+  SIPTLS_ERR_CRL_NOT_FOUND = 233,
   // The TLS configuration could not be built from the context's settings.
   SIPTLS_ERR_CONFIG = 240,
   // A TLS protocol error (bad record, unexpected message, decryption failure...).
@@ -139,6 +147,9 @@ typedef enum {
   SIPTLS_VERIFY_REVOCATION_UNKNOWN = 15,
   // Another X.509 rule failed (name constraints, path length constraint, ...).
   SIPTLS_VERIFY_INVALID = 16,
+  // A CRL for a certificate of the path does not verify against that
+  // certificate's issuer (its signature, or the issuer may not sign CRLs).
+  SIPTLS_VERIFY_CRL_INVALID = 17,
 } siptls_verify_status;
 
 // How the TLS session has ended, if it has.
@@ -184,6 +195,9 @@ typedef enum {
   SIPTLS_VERIFY_REJECT = 1,
 } siptls_verify_decision;
 
+// What a trust entry vouches for. Stable numbers (`siptls_trust_entry_info.kind`).
+typedef struct EntryKind EntryKind;
+
 // A TLS configuration for one role, shared by many sessions and threads.
 // Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
 typedef struct siptls_ctx siptls_ctx;
@@ -193,16 +207,22 @@ typedef struct siptls_ctx siptls_ctx;
 typedef struct siptls_session siptls_session;
 
 // File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
-// ("privateKey.pem", "publickey.pem", "CAList.pem").
+// ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file).
 typedef struct {
   const char *private_key;
   const char *certificate;
   const char *ca_list;
+  // A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
+  // and the CRLs loaded otherwise are kept.
+  const char *crl;
 } siptls_pem_names;
 
 // One verification of a peer certificate chain, shown to the verify
 // callback. Every pointer is valid only during the callback.
 typedef struct {
+  // sizeof the report as this library fills it: read a field only when
+  // its offset is below this (fields are only ever added at the end).
+  uint32_t struct_size;
   // Our role in the connection.
   siptls_role role;
   // What the checks found.
@@ -223,6 +243,11 @@ typedef struct {
   // True when the context allows overrides and the status is a failure:
   // accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
   bool override_allowed;
+  // The context's configuration generation that did this verification
+  // (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
+  uint64_t generation;
+  // The session's pointer from `siptls_session_set_userdata` (NULL when none).
+  void *session_userdata;
 } siptls_verify_report;
 
 // Called once per verification, on the thread driving the session.
@@ -263,7 +288,51 @@ typedef struct {
   int32_t alert_received;
   // The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
   bool failed;
+  // The context's configuration generation this session was created with.
+  uint64_t generation;
 } siptls_session_info;
+
+// One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
+// `sizeof(siptls_trust_entry_info)` first.
+typedef struct {
+  // Set by the caller; the library writes at most this many bytes and
+  // stores how many it wrote.
+  uint32_t struct_size;
+  uint32_t trust_id;
+  // SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
+  uint32_t kind;
+  // Always 0.
+  uint32_t reserved;
+  // Validity, seconds since the Unix epoch.
+  int64_t not_before;
+  int64_t not_after;
+  // The certificate's subject, NUL-terminated ("..." at the end when cut short).
+  char subject[256];
+  // The SIP domain required of peers chaining to it, or "".
+  char sip_domain[256];
+} siptls_trust_entry_info;
+
+// One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
+// `sizeof(siptls_crl_info)` first.
+typedef struct {
+  // Set by the caller; the library writes at most this many bytes and
+  // stores how many it wrote.
+  uint32_t struct_size;
+  // The trust entry whose key verified the CRL at load, or
+  // SIPTLS_TRUST_ID_NONE when its issuer is not a trust entry (an
+  // intermediate CA): then it is verified against the issuer in the
+  // peer's path at every use.
+  uint32_t checked_by_trust_id;
+  // thisUpdate and nextUpdate, seconds since the Unix epoch.
+  int64_t this_update;
+  int64_t next_update;
+  // How many serial numbers it revokes.
+  uint64_t revoked_count;
+  // The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes.
+  char issuer[512];
+  // The CRL number in decimal, or "" when the CRL has none.
+  char crl_number[64];
+} siptls_crl_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -303,11 +372,15 @@ siptls_result siptls_ctx_load_identity_files(siptls_ctx *ctx,
                                              const char *cert_path,
                                              const char *key_path);
 
-// Loads the three-file layout from `dir`: identity from privateKey.pem and
-// publickey.pem, and one trust entry per certificate of CAList.pem with
-// trust IDs `first_trust_id`, `first_trust_id + 1`, ... in file order.
-// `names` may be NULL for the default names. All or nothing: on any error
-// the context is unchanged. The number of trust entries added goes to `added_out`.
+// Loads (or reloads) the three-file layout from `dir` and makes it the
+// context's whole trust configuration: the identity from privateKey.pem and
+// publickey.pem; a trust table of exactly CAList.pem's certificates, trust
+// IDs `first_trust_id`, `first_trust_id + 1`, ... in file order, replacing
+// every entry the context had; and, when `names->crl` is set, exactly that
+// file's CRLs. `names` may be NULL for the default names. All or nothing:
+// on any error the old configuration stays in force and the detail names
+// the file, the certificate number and the reason. Live sessions keep the
+// configuration they started with. The trust entry count goes to `added_out`.
 //
 // # Safety
 // `ctx` must be a live context; `dir` NUL-terminated; `names` NULL or valid;
@@ -359,12 +432,32 @@ siptls_result siptls_ctx_set_name_check(siptls_ctx *ctx,
 siptls_result siptls_ctx_set_allow_override(siptls_ctx *ctx,
                                             bool allow);
 
-// What to do when no loaded CRL covers a certificate (`policy` is a `siptls_missing_crl`).
+// What to do when no current CRL covers a certificate of the peer's path
+// (the end entity and every intermediate; not the trust anchor, not a pin)
+// (`policy` is a `siptls_missing_crl`). DENY fails closed: with no CRL
+// loaded at all, every chain to an anchor is refused with REVOCATION_UNKNOWN.
 //
 // # Safety
 // `ctx` must be a live context.
 siptls_result siptls_ctx_set_missing_crl_policy(siptls_ctx *ctx,
                                                 uint32_t policy);
+
+// What a CRL past its nextUpdate counts as, judged by the context's clock
+// (`policy` is a `siptls_expired_crl`).
+//
+// # Safety
+// `ctx` must be a live context.
+siptls_result siptls_ctx_set_expired_crl_policy(siptls_ctx *ctx,
+                                                uint32_t policy);
+
+// The configuration generation new sessions start from: 0 for a new
+// context, plus one for every successful change (a failed one changes
+// nothing). Every verification report carries the generation that did it.
+//
+// # Safety
+// `ctx` must be a live context; `generation_out` writable.
+siptls_result siptls_ctx_generation(const siptls_ctx *ctx,
+                                    uint64_t *generation_out);
 
 // Registers the verification report callback (NULL removes it). It runs on
 // whichever thread drives the session being verified.
@@ -432,11 +525,30 @@ siptls_result siptls_session_new(const siptls_ctx *ctx,
                                  siptls_session **session_out);
 
 // Frees a session (without sending anything: close first for a clean end).
-// NULL is a no-op.
+// NULL is a no-op. Freeing is never undefined behaviour while a call is
+// inside the session (from its own verify callback, or on another thread):
+// the free is deferred until that call returns. Do not use the pointer
+// after calling this.
 //
 // # Safety
-// `session` must be NULL or from `siptls_session_new`, not in use, and not used afterwards.
+// `session` must be NULL or from `siptls_session_new`, and not used afterwards.
 void siptls_session_free(siptls_session *session);
+
+// Attaches the gateway's own pointer to the session (a call record, a
+// connection object). It is handed back in every verification report of
+// this session (`session_userdata`). siptls never dereferences it.
+//
+// # Safety
+// `session` must be live.
+siptls_result siptls_session_set_userdata(siptls_session *session,
+                                          void *userdata);
+
+// The pointer set with `siptls_session_set_userdata` (NULL when none).
+//
+// # Safety
+// `session` must be live; `userdata_out` writable.
+siptls_result siptls_session_get_userdata(const siptls_session *session,
+                                          void **userdata_out);
 
 // Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
 // says how many were taken: all, except when undelivered plaintext fills the
@@ -564,7 +676,28 @@ siptls_result siptls_ctx_trust_load_ca_file(siptls_ctx *ctx,
                                             uint32_t first_trust_id,
                                             size_t *added_out);
 
-// Removes the entry with `trust_id`. Established sessions are unaffected;
+// Replaces the whole trust table with the certificates of a PEM CA list,
+// trust IDs `first_trust_id`, `first_trust_id + 1`, ... in order: a reload
+// of CAList.pem under the same trust IDs, with no moment in which an entry
+// is missing. All or nothing; the entry count goes to `count_out`.
+//
+// # Safety
+// `ctx` must be a live context; `pem` readable for `pem_len` bytes; `count_out` writable.
+siptls_result siptls_ctx_trust_replace_ca_list(siptls_ctx *ctx,
+                                               const uint8_t *pem,
+                                               size_t pem_len,
+                                               uint32_t first_trust_id,
+                                               size_t *count_out);
+
+// Describes the entry with `trust_id`: kind, validity, subject, SIP domain.
+//
+// # Safety
+// `ctx` must be a live context; `info_out` writable for its `struct_size`.
+siptls_result siptls_ctx_trust_get(const siptls_ctx *ctx,
+                                   uint32_t trust_id,
+                                   siptls_trust_entry_info *info_out);
+
+// Removes the entry with `trust_id`, and any CRL only it could verify. Established sessions are unaffected;
 // the next handshake no longer trusts it.
 //
 // # Safety
@@ -593,8 +726,14 @@ siptls_result siptls_ctx_trust_set_sip_domain(siptls_ctx *ctx,
                                               uint32_t trust_id,
                                               const char *domain);
 
-// Adds certificate revocation lists: PEM (one or more "X509 CRL") or one
-// DER CRL. Each must be signed by a trust entry, or nothing is added.
+// Loads certificate revocation lists: PEM (one or more "X509 CRL") or one
+// DER CRL, issued by any CA: a trust entry (then its signature is checked
+// now, SIPTLS_ERR_CRL_UNTRUSTED when it does not verify) or an
+// intermediate (checked against the issuer in the peer's path at each use).
+// One CRL per issuer: a newer one (higher CRL number; without numbers, later
+// thisUpdate) replaces the loaded one, an older or equal one is refused with
+// SIPTLS_ERR_CRL_NOT_NEWER. A daily refresh is just loading the new file.
+// All or nothing; the number loaded goes to `added_out`.
 //
 // # Safety
 // `ctx` must be a live context; `crl` readable for `crl_len` bytes; `added_out` writable.
@@ -610,6 +749,36 @@ siptls_result siptls_ctx_add_crl(siptls_ctx *ctx,
 siptls_result siptls_ctx_add_crl_file(siptls_ctx *ctx,
                                       const char *path,
                                       size_t *added_out);
+
+// How many CRLs are loaded (at most one per issuer).
+//
+// # Safety
+// `ctx` must be a live context; `count_out` writable.
+siptls_result siptls_ctx_crl_count(const siptls_ctx *ctx,
+                                   size_t *count_out);
+
+// Describes loaded CRL number `index` (0 to count - 1, in load order):
+// issuer, CRL number, thisUpdate, nextUpdate, revoked serial count.
+//
+// # Safety
+// `ctx` must be a live context; `info_out` writable for its `struct_size`.
+siptls_result siptls_ctx_crl_get(const siptls_ctx *ctx,
+                                 size_t index,
+                                 siptls_crl_info *info_out);
+
+// Removes the CRL of `issuer`, given exactly as `siptls_crl_info.issuer`
+// lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is loaded for it.
+//
+// # Safety
+// `ctx` must be a live context; `issuer` NUL-terminated.
+siptls_result siptls_ctx_crl_remove(siptls_ctx *ctx,
+                                    const char *issuer);
+
+// Removes every loaded CRL.
+//
+// # Safety
+// `ctx` must be a live context.
+siptls_result siptls_ctx_crl_clear(siptls_ctx *ctx);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -17,7 +17,7 @@ use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 
 use crate::clock::Clock;
-use crate::crl::{self, Crl, MissingCrl};
+use crate::crl::{Crl, CrlSet, ExpiredCrl, MissingCrl};
 use crate::error::{siptls_result::*, Error, Result};
 use crate::identity;
 use crate::keylog::KeyLogFile;
@@ -55,8 +55,10 @@ pub(crate) const DEFAULT_CA_FILE: &str = "CAList.pem";
 struct Config {
     identity: Option<Arc<CertifiedKey>>,
     trust: TrustTable,
-    crls: Vec<Crl>,
+    crls: CrlSet,
     policy: PolicySettings,
+    /// Counts successful changes; carried in every verification report.
+    generation: u64,
     min_version: u16,
     max_version: u16,
     keylog: Option<Arc<KeyLogFile>>,
@@ -67,8 +69,9 @@ impl Default for Config {
         Self {
             identity: None,
             trust: TrustTable::default(),
-            crls: Vec::new(),
+            crls: CrlSet::default(),
             policy: PolicySettings::default(),
+            generation: 0,
             min_version: SIPTLS_TLS12,
             max_version: SIPTLS_TLS13,
             keylog: None,
@@ -117,6 +120,7 @@ impl Snapshot {
         let policy = Arc::new(Policy::new(
             role,
             config.policy.clone(),
+            config.generation,
             &config.trust,
             config.crls.clone(),
             PROVIDER.signature_verification_algorithms,
@@ -188,6 +192,8 @@ pub struct PemNames<'a> {
     pub private_key: Option<&'a str>,
     pub certificate: Option<&'a str>,
     pub ca_list: Option<&'a str>,
+    /// A CRL file in the same directory; `None`: the directory has none.
+    pub crl: Option<&'a str>,
 }
 
 impl Context {
@@ -237,6 +243,10 @@ impl Context {
             let mut config = self.config.lock();
             let mut next = config.clone();
             let value = edit(&mut next)?;
+            // Whatever changed, CRLs stay consistent with the trust table.
+            next.crls
+                .rebind(&next.trust, &PROVIDER.signature_verification_algorithms);
+            next.generation += 1;
             let snapshot = Snapshot::build(self.role, &next)?;
             *config = next;
             *self.snapshot.write() = Arc::new(snapshot);
@@ -267,7 +277,9 @@ impl Context {
     }
 
     /// Loads `privateKey.pem`, `publickey.pem` and `CAList.pem` (or the given
-    /// names) from `dir`: identity and trust entries together, or nothing.
+    /// names, and a CRL file when named) from `dir`, and makes them the whole
+    /// configuration: identity, a trust table of exactly the CA list's
+    /// certificates and, with a CRL file, exactly its CRLs. All or nothing.
     pub fn load_pem_dir(
         &self,
         dir: &Path,
@@ -277,21 +289,41 @@ impl Context {
         let key_path = dir.join(names.private_key.unwrap_or(DEFAULT_KEY_FILE));
         let cert_path = dir.join(names.certificate.unwrap_or(DEFAULT_CERT_FILE));
         let ca_path = dir.join(names.ca_list.unwrap_or(DEFAULT_CA_FILE));
+        let crl_path = names.crl.map(|name| dir.join(name));
         let loaded = (|| {
             let identity = read_identity(&cert_path, &key_path)?;
-            let ca_list = pem::read_file(&ca_path)?;
-            let entries = ca_list_entries(&ca_list, first_trust_id)
-                .map_err(|e| e.context(&ca_path.display().to_string()))?;
-            Ok((identity, entries))
+            let trust = read_trust_table(&ca_path, first_trust_id)?;
+            let crls = crl_path
+                .as_deref()
+                .map(|path| {
+                    let place = path.display().to_string();
+                    pem::read_file(path)
+                        .and_then(|text| crl_set(&text, &trust, CrlSet::default()))
+                        .map_err(|e| e.context(&place))
+                })
+                .transpose()?;
+            Ok((identity, trust, crls))
         })();
-        let (identity, entries) = self.record(loaded)?;
+        let (identity, trust, crls) = self.record(loaded)?;
         self.update(|c| {
-            let count = entries.len();
-            c.trust
-                .add_all(entries)
-                .map_err(|e| e.context(&ca_path.display().to_string()))?;
+            let count = trust.len();
             c.identity = Some(identity);
+            c.trust = trust;
+            if let Some(crls) = crls {
+                c.crls = crls;
+            }
             Ok(count)
+        })
+    }
+
+    /// Replaces the whole trust table with a CA list's certificates, trust
+    /// IDs counting up from `first_trust_id`. All or nothing.
+    pub fn trust_replace_ca_list(&self, pem_text: &[u8], first_trust_id: u32) -> Result<usize> {
+        let trust = self
+            .record(ca_list_entries(pem_text, first_trust_id).and_then(TrustTable::from_entries))?;
+        self.update(|c| {
+            c.trust = trust;
+            Ok(c.trust.len())
         })
     }
 
@@ -348,6 +380,21 @@ impl Context {
         self.update(|c| c.trust.remove(trust_id))
     }
 
+    pub fn trust_entry(&self, trust_id: u32) -> Result<Arc<TrustEntry>> {
+        let entry = self.config.lock().trust.get(trust_id).cloned();
+        self.record(entry.ok_or_else(|| {
+            Error::new(
+                SIPTLS_ERR_TRUST_NOT_FOUND,
+                format!("no trust entry has trust ID {trust_id}"),
+            )
+        }))
+    }
+
+    /// The generation of the configuration new sessions start from.
+    pub fn generation(&self) -> u64 {
+        self.config.lock().generation
+    }
+
     pub fn trust_ids(&self) -> Vec<u32> {
         self.config
             .lock()
@@ -375,10 +422,11 @@ impl Context {
         self.update(|c| c.trust.set_sip_domain(trust_id, domain))
     }
 
-    /// Adds CRLs (PEM, one or more; or one DER), each signed by a trust entry.
+    /// Loads CRLs (PEM, one or more; or one DER). Each replaces the CRL of
+    /// its issuer when newer; an older or equal one is refused. All or nothing.
     pub fn add_crls(&self, input: &[u8]) -> Result<usize> {
         let ders = self.record(pem::crls(input).map_err(|e| e.context("CRL")))?;
-        self.add_crl_ders(ders, "CRL")
+        self.add_crl_ders(&ders, "CRL")
     }
 
     pub fn add_crl_file(&self, path: &Path) -> Result<usize> {
@@ -386,31 +434,40 @@ impl Context {
         let ders = self.record(
             pem::read_file(path).and_then(|b| pem::crls(&b).map_err(|e| e.context(&place))),
         )?;
-        self.add_crl_ders(ders, &place)
+        self.add_crl_ders(&ders, &place)
     }
 
     fn add_crl_ders(
         &self,
-        ders: Vec<pki_types::CertificateRevocationListDer<'static>>,
+        ders: &[pki_types::CertificateRevocationListDer<'static>],
         place: &str,
     ) -> Result<usize> {
         self.update(|c| {
-            let loaded = ders
-                .iter()
-                .enumerate()
-                .map(|(i, der)| {
-                    crl::load(
-                        der,
-                        i + 1,
-                        &c.trust,
-                        &PROVIDER.signature_verification_algorithms,
-                    )
-                })
-                .collect::<Result<Vec<_>>>()
-                .map_err(|e| e.context(place))?;
-            let count = loaded.len();
-            c.crls.extend(loaded);
-            Ok(count)
+            c.crls = insert_crls(ders, &c.trust, c.crls.clone()).map_err(|e| e.context(place))?;
+            Ok(ders.len())
+        })
+    }
+
+    /// The loaded CRLs, in load order.
+    pub fn crls(&self) -> Vec<Arc<Crl>> {
+        self.config.lock().crls.iter().cloned().collect()
+    }
+
+    pub fn crl_remove(&self, issuer: &str) -> Result<()> {
+        self.update(|c| c.crls.remove_issuer(issuer))
+    }
+
+    pub fn crl_clear(&self) -> Result<()> {
+        self.update(|c| {
+            c.crls.clear();
+            Ok(())
+        })
+    }
+
+    pub fn set_expired_crl_policy(&self, policy: ExpiredCrl) -> Result<()> {
+        self.update(|c| {
+            c.policy.expired_crl = policy;
+            Ok(())
         })
     }
 
@@ -507,6 +564,35 @@ fn read_identity(cert_path: &Path, key_path: &Path) -> Result<Arc<CertifiedKey>>
     )
 }
 
+fn read_trust_table(path: &Path, first_trust_id: u32) -> Result<TrustTable> {
+    pem::read_file(path)
+        .and_then(|text| ca_list_entries(&text, first_trust_id))
+        .and_then(TrustTable::from_entries)
+        .map_err(|e| e.context(&path.display().to_string()))
+}
+
+/// Inserts CRLs into `set`, each checked against `trust`.
+fn insert_crls(
+    ders: &[pki_types::CertificateRevocationListDer<'static>],
+    trust: &TrustTable,
+    mut set: CrlSet,
+) -> Result<CrlSet> {
+    for (i, der) in ders.iter().enumerate() {
+        let crl = Crl::load(
+            der,
+            i + 1,
+            trust,
+            &PROVIDER.signature_verification_algorithms,
+        )?;
+        set.insert(crl, i + 1)?;
+    }
+    Ok(set)
+}
+
+fn crl_set(input: &[u8], trust: &TrustTable, set: CrlSet) -> Result<CrlSet> {
+    insert_crls(&pem::crls(input)?, trust, set)
+}
+
 fn ca_list_entries(pem_text: &[u8], first_trust_id: u32) -> Result<Vec<TrustEntry>> {
     let certs = pem::certificates(pem_text)?;
     if certs.len() > SIPTLS_MAX_TRUST_ENTRIES {
@@ -520,6 +606,9 @@ fn ca_list_entries(pem_text: &[u8], first_trust_id: u32) -> Result<Vec<TrustEntr
     }
     consecutive_ids(first_trust_id, certs.len())?
         .zip(certs)
-        .map(|(id, cert)| TrustEntry::new(id, cert))
+        .enumerate()
+        .map(|(i, (id, cert))| {
+            TrustEntry::new(id, cert).map_err(|e| e.context(&format!("certificate #{}", i + 1)))
+        })
         .collect()
 }

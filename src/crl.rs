@@ -1,10 +1,19 @@
-//! Certificate revocation lists. The reference gateway has none; we accept
-//! CRLs signed by a trust entry and check every certificate of a peer's chain
-//! against them.
+//! Certificate revocation lists: one current CRL per issuer.
+//!
+//! A CRL may come from any CA of a peer's path, root or intermediate. Its
+//! signature is checked against the issuing CA in the path at every use (by
+//! webpki); when its issuer is a trust entry it is also checked at load, so a
+//! forged or mistaken file is refused at once. Loading a CRL for an issuer that
+//! already has one replaces it only when it is newer: that is what a refresh is.
 
-use pki_types::CertificateRevocationListDer;
+use std::sync::Arc;
+
+use pki_types::{CertificateRevocationListDer, UnixTime};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use webpki::{CertRevocationList, OwnedCertRevocationList};
+use x509_parser::num_bigint::BigUint;
+use x509_parser::prelude::FromDer;
+use x509_parser::revocation_list::CertificateRevocationList;
 
 use crate::der;
 use crate::error::{siptls_result::*, Error, Result};
@@ -20,50 +29,222 @@ pub enum MissingCrl {
     Deny,
 }
 
-#[derive(Debug, Clone)]
-pub struct Crl {
-    pub list: std::sync::Arc<CertRevocationList<'static>>,
-    /// The trust entry whose key signed this CRL.
-    pub issuer_trust_id: u32,
+/// What a CRL past its nextUpdate counts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpiredCrl {
+    /// Still used: a late refresh must not cut off every call (the default).
+    #[default]
+    Use,
+    /// Not used: the missing-CRL policy decides.
+    Missing,
 }
 
-/// Parses a DER CRL and checks that a trust entry signed it.
-pub fn load(
-    der_crl: &CertificateRevocationListDer<'_>,
-    position: usize,
-    trust: &TrustTable,
-    algorithms: &WebPkiSupportedAlgorithms,
-) -> Result<Crl> {
-    let malformed =
-        |why: String| Error::new(SIPTLS_ERR_CRL_MALFORMED, format!("CRL #{position}: {why}"));
-    let owned = OwnedCertRevocationList::from_der(der_crl).map_err(|e| malformed(e.to_string()))?;
-    let list = CertRevocationList::from(owned);
-    let signed = der::signed(der_crl).ok_or_else(|| malformed("not a signed structure".into()))?;
+/// How to make a conforming CRL with the OpenSSL command line.
+const OPENSSL_HINT: &str = "with OpenSSL, create a crlnumber file (echo 1000 > crlnumber; crlnumber = $dir/crlnumber in the CA section) and set crl_extensions = crl_ext with authorityKeyIdentifier = keyid:always, then run openssl ca -gencrl again";
 
-    let issuer_trust_id = trust
-        .entries()
-        .iter()
-        .filter(|entry| entry.anchor.subject.as_ref() == list.issuer())
-        .find(|entry| {
-            signed_by(
-                &signed,
-                entry.anchor.subject_public_key_info.as_ref(),
-                algorithms,
-            )
-        })
-        .map(|entry| entry.id)
-        .ok_or_else(|| {
+#[derive(Debug, Clone)]
+pub struct Crl {
+    pub list: Arc<CertRevocationList<'static>>,
+    pub der: Vec<u8>,
+    /// DER issuer name.
+    pub issuer: Vec<u8>,
+    pub issuer_text: String,
+    pub number: Option<BigUint>,
+    pub this_update: i64,
+    pub next_update: i64,
+    pub revoked: usize,
+    /// The trust entry whose key verified the CRL at load; `None` when its
+    /// issuer is not a trust entry (an intermediate): verified at each use.
+    pub checked_by: Option<u32>,
+}
+
+impl Crl {
+    /// Parses a DER CRL and, when its issuer is a trust entry, checks that
+    /// entry signed it. `position` (from 1) names the CRL in messages.
+    pub fn load(
+        der_crl: &CertificateRevocationListDer<'_>,
+        position: usize,
+        trust: &TrustTable,
+        algorithms: &WebPkiSupportedAlgorithms,
+    ) -> Result<Self> {
+        let malformed =
+            |why: String| Error::new(SIPTLS_ERR_CRL_MALFORMED, format!("CRL #{position}: {why}"));
+        let (_, parsed) = CertificateRevocationList::from_der(der_crl)
+            .map_err(|e| malformed(format!("not an X.509 CRL ({e})")))?;
+        let issuer_text = crate::error::printable(&parsed.issuer().to_string());
+        if parsed.extensions().is_empty() {
+            return Err(malformed(format!(
+                "issued by {issuer_text}, it has no extensions (a version 1 CRL): RFC 5280 section 5.2 requires the CRL number and authority key identifier extensions; {OPENSSL_HINT}"
+            )));
+        }
+        let Some(next_update) = parsed.next_update() else {
+            return Err(malformed(format!(
+                "issued by {issuer_text}, it has no nextUpdate, which RFC 5280 section 5.1.2.5 requires"
+            )));
+        };
+        let owned = OwnedCertRevocationList::from_der(der_crl)
+            .map_err(|e| malformed(format!("issued by {issuer_text}: {e}")))?;
+        let mut crl = Self {
+            list: Arc::new(CertRevocationList::from(owned)),
+            der: der_crl.as_ref().to_vec(),
+            issuer: parsed.issuer().as_raw().to_vec(),
+            issuer_text,
+            number: parsed.crl_number().cloned(),
+            this_update: parsed.last_update().timestamp(),
+            next_update: next_update.timestamp(),
+            revoked: parsed.iter_revoked_certificates().count(),
+            checked_by: None,
+        };
+        crl.bind(trust, algorithms).map_err(|e| {
             Error::new(
                 SIPTLS_ERR_CRL_UNTRUSTED,
-                format!(
-                    "CRL #{position}: not signed by any trust entry (add its issuing CA first)"
-                ),
+                format!("CRL #{position}: {}", e.detail),
             )
         })?;
-    Ok(Crl {
-        list: std::sync::Arc::new(list),
-        issuer_trust_id,
-    })
+        Ok(crl)
+    }
+
+    /// Checks the CRL against the trust entries named as its issuer: bound
+    /// to the first whose key verifies it, free when none has that name, an
+    /// error when some do but none verifies it.
+    fn bind(&mut self, trust: &TrustTable, algorithms: &WebPkiSupportedAlgorithms) -> Result<()> {
+        let mut named = trust.anchors_named(&self.issuer).peekable();
+        if named.peek().is_none() {
+            self.checked_by = None;
+            return Ok(());
+        }
+        let signed = der::signed(&self.der)
+            .ok_or_else(|| Error::new(SIPTLS_ERR_CRL_MALFORMED, "not a signed structure"))?;
+        let mut tried = Vec::new();
+        for entry in named {
+            let spki = entry
+                .anchor
+                .as_ref()
+                .map(|a| a.subject_public_key_info.as_ref());
+            if spki.is_some_and(|spki| signed_by(&signed, spki, algorithms)) {
+                self.checked_by = Some(entry.id);
+                return Ok(());
+            }
+            tried.push(entry.id.to_string());
+        }
+        Err(Error::new(
+            SIPTLS_ERR_CRL_UNTRUSTED,
+            format!(
+                "issued by {}, but its signature does not verify with the key of trust ID {} (same name)",
+                self.issuer_text,
+                tried.join(", ")
+            ),
+        ))
+    }
+
+    /// "CRL number 7" or "thisUpdate 1700000000", for messages.
+    fn version_text(&self) -> String {
+        match &self.number {
+            Some(n) => format!("CRL number {n}"),
+            None => format!("no CRL number, thisUpdate {}", self.this_update),
+        }
+    }
+
+    /// Whether this CRL supersedes `older`: a higher CRL number, or without
+    /// numbers on both, a later thisUpdate.
+    fn newer_than(&self, older: &Crl) -> bool {
+        match (&self.number, &older.number) {
+            (Some(new), Some(old)) => new > old,
+            _ => self.this_update > older.this_update,
+        }
+    }
+
+    fn expired(&self, now: UnixTime) -> bool {
+        u64::try_from(self.next_update).map_or(true, |next| now.as_secs() > next)
+    }
+}
+
+/// The loaded CRLs, at most one per issuer name.
+#[derive(Debug, Clone, Default)]
+pub struct CrlSet {
+    crls: Vec<Arc<Crl>>,
+}
+
+impl CrlSet {
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Crl>> {
+        self.crls.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.crls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.crls.is_empty()
+    }
+
+    /// Adds `crl`, replacing the one for the same issuer when it is newer;
+    /// refuses one that is not newer.
+    pub fn insert(&mut self, crl: Crl, position: usize) -> Result<()> {
+        match self.crls.iter().position(|c| c.issuer == crl.issuer) {
+            None => self.crls.push(Arc::new(crl)),
+            Some(at) if crl.newer_than(&self.crls[at]) => self.crls[at] = Arc::new(crl),
+            Some(at) => {
+                return Err(Error::new(
+                    SIPTLS_ERR_CRL_NOT_NEWER,
+                    format!(
+                        "CRL #{position} for {} ({}) is not newer than the one loaded ({}); kept the loaded one",
+                        crl.issuer_text,
+                        crl.version_text(),
+                        self.crls[at].version_text()
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the CRL whose issuer reads exactly `issuer` (as listed).
+    pub fn remove_issuer(&mut self, issuer: &str) -> Result<()> {
+        let at = self
+            .crls
+            .iter()
+            .position(|c| c.issuer_text == issuer)
+            .ok_or_else(|| {
+                Error::new(
+                    SIPTLS_ERR_CRL_NOT_FOUND,
+                    format!("no CRL is loaded for issuer '{issuer}'"),
+                )
+            })?;
+        self.crls.remove(at);
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        self.crls.clear();
+    }
+
+    /// After a trust table change: CRLs whose issuer is (still) a trust entry
+    /// are checked against it again; one that no longer verifies (its CA was
+    /// removed, or replaced by another key under the same name) is dropped.
+    pub fn rebind(&mut self, trust: &TrustTable, algorithms: &WebPkiSupportedAlgorithms) {
+        self.crls.retain_mut(|crl| {
+            let mut next = Crl::clone(crl);
+            let was_bound = crl.checked_by.is_some();
+            match next.bind(trust, algorithms) {
+                Ok(()) if was_bound && next.checked_by.is_none() => false,
+                Ok(()) => {
+                    *crl = Arc::new(next);
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+    }
+
+    /// The CRLs verification uses at `now`.
+    pub fn current(&self, now: UnixTime, expired: ExpiredCrl) -> Vec<&CertRevocationList<'static>> {
+        self.crls
+            .iter()
+            .filter(|c| expired == ExpiredCrl::Use || !c.expired(now))
+            .map(|c| c.list.as_ref())
+            .collect()
+    }
 }
 
 fn signed_by(

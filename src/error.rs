@@ -62,8 +62,12 @@ pub enum siptls_result {
     SIPTLS_ERR_TRUST_NOT_FOUND = 222,
     /// A certificate revocation list could not be parsed.
     SIPTLS_ERR_CRL_MALFORMED = 230,
-    /// A certificate revocation list is not signed by any trust entry.
+    /// A CRL whose issuer is a trust entry does not verify with that entry's key.
     SIPTLS_ERR_CRL_UNTRUSTED = 231,
+    /// A CRL is not newer than the one already loaded for its issuer (CRL number, or thisUpdate).
+    SIPTLS_ERR_CRL_NOT_NEWER = 232,
+    /// No CRL is loaded for this issuer.
+    SIPTLS_ERR_CRL_NOT_FOUND = 233,
     /// The TLS configuration could not be built from the context's settings.
     SIPTLS_ERR_CONFIG = 240,
 
@@ -111,7 +115,11 @@ impl siptls_result {
             SIPTLS_ERR_TRUST_DUPLICATE_ID => c"trust ID already in use",
             SIPTLS_ERR_TRUST_NOT_FOUND => c"no trust entry with this trust ID",
             SIPTLS_ERR_CRL_MALFORMED => c"malformed certificate revocation list",
-            SIPTLS_ERR_CRL_UNTRUSTED => c"revocation list not signed by a trust entry",
+            SIPTLS_ERR_CRL_UNTRUSTED => {
+                c"revocation list does not verify with its issuing trust entry"
+            }
+            SIPTLS_ERR_CRL_NOT_NEWER => c"revocation list not newer than the loaded one",
+            SIPTLS_ERR_CRL_NOT_FOUND => c"no revocation list for this issuer",
             SIPTLS_ERR_CONFIG => c"TLS configuration could not be built",
             SIPTLS_ERR_TLS => c"TLS protocol error",
             SIPTLS_ERR_CERT_REJECTED => c"peer certificate rejected",
@@ -124,7 +132,7 @@ impl siptls_result {
 }
 
 /// Every result code, for mapping numbers from C back to codes.
-pub(crate) const ALL_RESULTS: [siptls_result; 32] = [
+pub(crate) const ALL_RESULTS: [siptls_result; 34] = [
     SIPTLS_OK,
     SIPTLS_AGAIN,
     SIPTLS_PEER_CLOSED,
@@ -150,6 +158,8 @@ pub(crate) const ALL_RESULTS: [siptls_result; 32] = [
     SIPTLS_ERR_TRUST_NOT_FOUND,
     SIPTLS_ERR_CRL_MALFORMED,
     SIPTLS_ERR_CRL_UNTRUSTED,
+    SIPTLS_ERR_CRL_NOT_NEWER,
+    SIPTLS_ERR_CRL_NOT_FOUND,
     SIPTLS_ERR_CONFIG,
     SIPTLS_ERR_TLS,
     SIPTLS_ERR_CERT_REJECTED,

@@ -8,7 +8,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+use crate::capi::siptls_session;
 use crate::error::{siptls_result, siptls_result::*, Error};
+use crate::session::State;
 
 thread_local! {
     /// Detail of the last failed call on this thread, like errno / dlerror.
@@ -199,10 +201,96 @@ pub unsafe fn free_from_c<T>(ptr: *mut T) {
     }
 }
 
+/// Runs `f` with exclusive use of a session, then carries out a free that
+/// was requested meanwhile (by the session's own callback, or another
+/// thread): the session is never freed while a call is inside it.
+///
+/// # Safety
+/// `session` is NULL or a live session from `siptls_session_new`.
+pub unsafe fn with_session<T>(
+    session: *const siptls_session,
+    f: impl FnOnce(&mut State) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let live = unsafe { arg_ref(session, "session")? };
+    let (result, free_now) = live.0.with(f);
+    if free_now {
+        unsafe { free_from_c(session.cast_mut()) };
+    }
+    result
+}
+
+/// Frees a session now, or when the call in progress on it returns.
+///
+/// # Safety
+/// `session` is NULL or a live session from `siptls_session_new`, not used
+/// by the caller afterwards.
+pub unsafe fn free_session(session: *mut siptls_session) {
+    if let Some(live) = unsafe { session.as_ref() } {
+        if live.0.request_free() {
+            unsafe { free_from_c(session) };
+        }
+    }
+}
+
+/// Size-prefixed output structs: the caller sets the first field,
+/// `uint32_t struct_size`, to `sizeof` its struct; siptls writes at most that
+/// many bytes, so a caller built against an older, smaller struct keeps
+/// working with a newer library. `value.struct_size` must hold the full size.
+///
+/// # Safety
+/// `out` is NULL or writable for the `struct_size` bytes it declares.
+pub unsafe fn write_sized<T: Sized>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(null(name));
+    }
+    let declared = unsafe { out.cast::<u32>().read_unaligned() } as usize;
+    // Smallest acceptable: the size field and the field after it.
+    if declared < 8 {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name}->struct_size is {declared}: set it to sizeof the struct"),
+        ));
+    }
+    let n = declared.min(std::mem::size_of::<T>());
+    // SAFETY: the caller declared `declared` writable bytes; we write fewer or
+    // as many, from a fully initialised value without padding.
+    unsafe {
+        std::ptr::copy_nonoverlapping((value as *const T).cast::<u8>(), out.cast::<u8>(), n);
+        // The caller learns how much was written.
+        out.cast::<u32>().write_unaligned(n as u32);
+    }
+    Ok(())
+}
+
+/// Copies `text` into a fixed `char` array, NUL-terminated, cut short with
+/// "..." when it does not fit.
+pub fn fixed_text<const N: usize>(text: &str) -> [c_char; N] {
+    let mut out = [0 as c_char; N];
+    let bytes = text.as_bytes();
+    let room = N - 1;
+    let (body, ellipsis): (&[u8], &[u8]) = if bytes.len() <= room {
+        (bytes, b"")
+    } else {
+        let mut cut = room - 3;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        (&bytes[..cut], b"...")
+    };
+    for (slot, &b) in out.iter_mut().zip(body.iter().chain(ellipsis)) {
+        *slot = b as c_char;
+    }
+    out
+}
+
 /// C `void *` user data handed back to callbacks. The gateway promises, by
 /// registering it, that it may be used from whichever thread runs a session.
 #[derive(Clone, Copy)]
 pub struct UserData(pub *mut std::ffi::c_void);
+
+impl UserData {
+    pub const NONE: UserData = UserData(std::ptr::null_mut());
+}
 // SAFETY: the pointer is never dereferenced here, only passed back to the
 // caller's own callback; the README states callbacks run on session threads.
 unsafe impl Send for UserData {}

@@ -7,14 +7,16 @@
 
 use std::io::{self, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::Mutex;
 use pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConnection, Connection, InvalidMessage, ServerConnection};
 
 use crate::context::{siptls_role, Context, TlsConfig};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
+use crate::ffi::UserData;
 use crate::verify::{self, siptls_verify_status, ClientAuth, Outcome, Policy};
 
 /// How the TLS session has ended, if it has.
@@ -30,12 +32,22 @@ pub enum siptls_close_state {
     SIPTLS_CLOSE_TRUNCATED = 2,
 }
 
+/// Who holds a session: nobody, one call in progress, one call in progress
+/// with a free requested meanwhile (from its callback or another thread),
+/// or nobody ever again (being freed).
+const IDLE: u8 = 0;
+const IN_CALL: u8 = 1;
+const IN_CALL_FREE_PENDING: u8 = 2;
+const FREED: u8 = 3;
+
 pub struct Session {
+    owner: AtomicU8,
     state: Mutex<State>,
 }
 
 pub struct State {
     conn: Connection,
+    userdata: UserData,
     policy: Arc<Policy>,
     failure: Option<Error>,
     verify: Option<Outcome>,
@@ -85,8 +97,10 @@ impl Session {
             )),
         };
         Ok(Self {
+            owner: AtomicU8::new(IDLE),
             state: Mutex::new(State {
                 conn,
+                userdata: UserData::NONE,
                 policy: snapshot.policy.clone(),
                 failure: None,
                 verify: None,
@@ -99,30 +113,77 @@ impl Session {
         })
     }
 
-    /// Runs `f` with exclusive use of the session. A second thread arriving
+    /// Runs `f` with exclusive use of the session. A second caller arriving
     /// meanwhile gets BUSY instead of waiting or racing; a panic inside marks
     /// the session failed. Errors are kept as the session's detail text.
-    pub fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let mut state = self.lock()?;
-        let result = catch_unwind(AssertUnwindSafe(|| f(&mut state))).unwrap_or_else(|_| {
-            let e = Error::new(SIPTLS_ERR_PANIC, "internal panic; the session is unusable");
-            state.failure = Some(e.clone());
-            Err(e)
-        });
-        if let Err(e) = &result {
-            state.detail.clone_from(&e.detail);
+    /// The flag is true when a free was requested during the call: the
+    /// caller must free the session now.
+    pub fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> (Result<T>, bool) {
+        if self
+            .owner
+            .compare_exchange(IDLE, IN_CALL, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return (Err(busy()), false);
         }
-        result
+        let result = {
+            let mut state = self.state.lock();
+            let result = catch_unwind(AssertUnwindSafe(|| f(&mut state))).unwrap_or_else(|_| {
+                let e = Error::new(SIPTLS_ERR_PANIC, "internal panic; the session is unusable");
+                state.failure = Some(e.clone());
+                Err(e)
+            });
+            if let Err(e) = &result {
+                state.detail.clone_from(&e.detail);
+            }
+            result
+        };
+        let released = self
+            .owner
+            .compare_exchange(IN_CALL, IDLE, Ordering::Release, Ordering::Relaxed)
+            .is_ok();
+        if !released {
+            // A free is pending: nobody may enter again.
+            self.owner.store(FREED, Ordering::Release);
+        }
+        (result, !released)
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, State>> {
-        self.state.try_lock().ok_or_else(|| {
-            Error::new(
-                SIPTLS_ERR_BUSY,
-                "the session is in use by another thread; one session must be driven by one thread at a time",
-            )
-        })
+    /// Asks to free the session. True: it is idle and the caller frees it
+    /// now. False: a call is in progress and frees it when it returns (or a
+    /// free is already under way).
+    pub fn request_free(&self) -> bool {
+        loop {
+            match self
+                .owner
+                .compare_exchange(IDLE, FREED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(IN_CALL) => {
+                    if self
+                        .owner
+                        .compare_exchange(
+                            IN_CALL,
+                            IN_CALL_FREE_PENDING,
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        )
+                        .is_ok()
+                    {
+                        return false;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
     }
+}
+
+fn busy() -> Error {
+    Error::new(
+        SIPTLS_ERR_BUSY,
+        "the session is in use by another call (another thread, or its own callback); one session must be driven by one thread at a time",
+    )
 }
 
 /// A snapshot of a session's state for the caller.
@@ -136,6 +197,8 @@ pub struct Info {
     pub verify: Option<Outcome>,
     pub alert_received: Option<u8>,
     pub failed: bool,
+    /// The configuration generation the session was created with.
+    pub generation: u64,
 }
 
 /// Names the usual cause: a peer stuck on SSLv3 / TLS 1.0 / TLS 1.1, whose
@@ -199,7 +262,7 @@ impl State {
                 None => (SIPTLS_ERR_CERT_REJECTED, e.to_string()),
             },
             rustls::Error::NoCertificatesPresented => {
-                let outcome = self.policy.report_no_certificate();
+                let outcome = self.policy.report_no_certificate(self.userdata);
                 let detail = outcome.detail.clone();
                 self.verify = Some(outcome);
                 (SIPTLS_ERR_CERT_REJECTED, detail)
@@ -224,8 +287,9 @@ impl State {
 
     /// Runs rustls on what has been read so far and collects a verification outcome.
     fn process(&mut self) -> Result<()> {
-        let result = self.conn.process_new_packets();
-        if let Some(outcome) = verify::take_last_outcome() {
+        let conn = &mut self.conn;
+        let (result, outcome) = verify::in_scope(self.userdata, || conn.process_new_packets());
+        if let Some(outcome) = outcome {
             self.verify = Some(outcome);
         }
         match result {
@@ -247,7 +311,7 @@ impl State {
             && !self.conn.is_handshaking()
             && self.conn.peer_certificates().is_none();
         if anonymous {
-            self.verify = Some(self.policy.report_no_certificate());
+            self.verify = Some(self.policy.report_no_certificate(self.userdata));
         }
     }
 
@@ -421,11 +485,21 @@ impl State {
             verify: self.verify.clone(),
             alert_received: self.alert_received,
             failed: self.failure.is_some(),
+            generation: self.policy.generation(),
         }
     }
 
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
         self.conn.peer_certificates().unwrap_or_default()
+    }
+
+    /// The gateway's pointer for this session, handed to its callbacks.
+    pub fn userdata(&self) -> UserData {
+        self.userdata
+    }
+
+    pub fn set_userdata(&mut self, userdata: UserData) {
+        self.userdata = userdata;
     }
 
     pub fn detail(&self) -> &str {
@@ -454,10 +528,31 @@ mod tests {
         let session = Session::new(&ctx, Some("gw.example.test")).unwrap();
         let err = session
             .with(|_| -> Result<()> { panic!("injected fault") })
+            .0
             .unwrap_err();
         assert_eq!(err.code, SIPTLS_ERR_PANIC);
-        let after = session.with(|s| s.feed(b"\x16")).unwrap_err();
+        let after = session.with(|s| s.feed(b"\x16")).0.unwrap_err();
         assert_eq!(after.code, SIPTLS_ERR_SESSION_FAILED);
-        assert!(session.with(|s| Ok(s.info().failed)).unwrap());
+        assert!(session.with(|s| Ok(s.info().failed)).0.unwrap());
+    }
+
+    #[test]
+    fn a_free_requested_during_a_call_is_carried_out_when_it_returns() {
+        let ctx = Context::new(siptls_role::SIPTLS_ROLE_CLIENT);
+        let session = Session::new(&ctx, Some("gw.example.test")).unwrap();
+        let (inner, free_now) = session.with(|_| {
+            assert!(!session.request_free(), "busy: the free must wait");
+            assert!(!session.request_free(), "a second request changes nothing");
+            Ok(session.with(|_| Ok(())).0)
+        });
+        assert_eq!(inner.unwrap().unwrap_err().code, SIPTLS_ERR_BUSY);
+        assert!(free_now, "the call that returns frees");
+        assert_eq!(
+            session.with(|_| Ok(())).0.unwrap_err().code,
+            SIPTLS_ERR_BUSY
+        );
+        assert!(!session.request_free());
+        let idle = Session::new(&ctx, Some("gw.example.test")).unwrap();
+        assert!(idle.request_free(), "an idle session is freed at once");
     }
 }

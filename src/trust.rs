@@ -1,9 +1,11 @@
 //! The trust table: at most 16 entries, each a certificate with a
 //! caller-chosen trust ID, as on the reference gateway.
 //!
-//! An entry is either an authority (a CA whose issued certificates we accept)
-//! or a pin (a self-signed end-entity certificate accepted only when the peer
-//! presents exactly that certificate).
+//! An entry is an **anchor** only when it is a CA: basicConstraints CA:TRUE
+//! (with keyCertSign when a keyUsage is present), or a self-issued X.509 v1
+//! certificate (legacy roots, which OpenSSL also treats as CAs). Every other
+//! certificate, self-signed or CA-issued, is a **pin**: trusted only when the
+//! peer presents exactly it, and nothing chains to it.
 
 use std::sync::Arc;
 
@@ -18,22 +20,59 @@ pub const SIPTLS_MAX_TRUST_ENTRIES: usize = 16;
 /// Reserved: "no trust entry" in reports.
 pub const SIPTLS_TRUST_ID_NONE: u32 = u32::MAX;
 
+/// What a trust entry vouches for. Stable numbers (`siptls_trust_entry_info.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
-    Authority,
-    Pinned,
+    /// A CA: chains it issued verify to it.
+    Anchor = 0,
+    /// One exact certificate.
+    Pin = 1,
+}
+
+/// Which TLS purposes a pinned certificate's extended key usage allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purposes {
+    pub server: bool,
+    pub client: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct TrustEntry {
     pub id: u32,
     pub cert: CertificateDer<'static>,
-    pub anchor: TrustAnchor<'static>,
+    /// For anchors: subject and key for path building.
+    pub anchor: Option<TrustAnchor<'static>>,
     pub kind: EntryKind,
     /// The SIP domain a peer chaining to this entry must prove (RFC 5922), if any.
     pub sip_domain: Option<String>,
-    /// Subject in text form, for messages.
+    /// Subject in text form, for messages and listings.
     pub subject: String,
+    /// DER subject, for matching CRL issuers.
+    pub subject_der: Vec<u8>,
+    /// The name a client certificate's chain leads to, sent as a CA hint:
+    /// the subject of an anchor, the issuer of a pin.
+    pub hint_der: Vec<u8>,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub purposes: Purposes,
+}
+
+/// Why a certificate is not a CA, or `None` when it is one.
+fn not_a_ca(cert: &X509Certificate<'_>) -> Option<&'static str> {
+    let self_issued = cert.subject().as_raw() == cert.issuer().as_raw();
+    match cert.basic_constraints() {
+        Ok(Some(bc)) if bc.value.ca => match cert.key_usage() {
+            Ok(Some(ku)) if !ku.value.key_cert_sign() => {
+                Some("basicConstraints CA:TRUE but its keyUsage lacks keyCertSign")
+            }
+            Ok(_) => None,
+            Err(_) => Some("its keyUsage extension does not parse"),
+        },
+        Ok(Some(_)) => Some("basicConstraints CA:FALSE"),
+        Ok(None) if cert.version().0 == 0 && self_issued => None,
+        Ok(None) => Some("no basicConstraints extension"),
+        Err(_) => Some("its basicConstraints extension does not parse"),
+    }
 }
 
 impl TrustEntry {
@@ -44,36 +83,49 @@ impl TrustEntry {
                 format!("trust ID {id} is reserved for \"no trust entry\""),
             ));
         }
-        let (_, parsed) = X509Certificate::from_der(&cert).map_err(|e| {
-            Error::new(
-                SIPTLS_ERR_CERT_MALFORMED,
-                format!("trust ID {id}: not valid X.509 DER ({e})"),
-            )
-        })?;
-        // A self-signed certificate that is not a CA can only ever vouch for
-        // itself: treating it as an anchor would let anyone holding its key
-        // issue more certificates under its name.
-        let kind = if parsed.subject().as_raw() == parsed.issuer().as_raw() && !parsed.is_ca() {
-            EntryKind::Pinned
-        } else {
-            EntryKind::Authority
+        let malformed =
+            |why: String| Error::new(SIPTLS_ERR_CERT_MALFORMED, format!("trust ID {id}: {why}"));
+        let (_, parsed) = X509Certificate::from_der(&cert)
+            .map_err(|e| malformed(format!("not valid X.509 DER ({e})")))?;
+        let kind = match not_a_ca(&parsed) {
+            None => EntryKind::Anchor,
+            Some(_) => EntryKind::Pin,
         };
-        let subject = crate::error::printable(&parsed.subject().to_string());
-        let anchor = webpki::anchor_from_trusted_cert(&cert)
-            .map_err(|e| {
-                Error::new(
-                    SIPTLS_ERR_CERT_MALFORMED,
-                    format!("trust ID {id}: unusable as a trust anchor ({e})"),
-                )
-            })?
-            .to_owned();
+        let anchor = match kind {
+            EntryKind::Anchor => Some(
+                webpki::anchor_from_trusted_cert(&cert)
+                    .map_err(|e| malformed(format!("unusable as a trust anchor ({e})")))?
+                    .to_owned(),
+            ),
+            EntryKind::Pin => None,
+        };
+        let purposes = match parsed.extended_key_usage() {
+            Ok(None) => Purposes {
+                server: true,
+                client: true,
+            },
+            Ok(Some(eku)) => Purposes {
+                server: eku.value.server_auth,
+                client: eku.value.client_auth,
+            },
+            Err(e) => return Err(malformed(format!("extendedKeyUsage does not parse ({e})"))),
+        };
+        let validity = parsed.validity();
         Ok(Self {
             id,
-            cert,
             anchor,
             kind,
             sip_domain: None,
-            subject,
+            subject: crate::error::printable(&parsed.subject().to_string()),
+            subject_der: parsed.subject().as_raw().to_vec(),
+            hint_der: match kind {
+                EntryKind::Anchor => parsed.subject().as_raw().to_vec(),
+                EntryKind::Pin => parsed.issuer().as_raw().to_vec(),
+            },
+            not_before: validity.not_before.timestamp(),
+            not_after: validity.not_after.timestamp(),
+            purposes,
+            cert,
         })
     }
 }
@@ -86,6 +138,13 @@ pub struct TrustTable {
 }
 
 impl TrustTable {
+    /// A table holding exactly `entries`, refusing overflow and duplicate IDs.
+    pub fn from_entries(entries: Vec<TrustEntry>) -> Result<Self> {
+        let mut table = Self::default();
+        table.add_all(entries)?;
+        Ok(table)
+    }
+
     pub fn entries(&self) -> &[Arc<TrustEntry>] {
         &self.entries
     }
@@ -148,6 +207,14 @@ impl TrustTable {
         self.entries[at] = Arc::new(entry);
         Ok(())
     }
+
+    /// Anchors whose subject is `name` (DER), in trust ID order.
+    pub fn anchors_named<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a TrustEntry> {
+        self.entries
+            .iter()
+            .map(Arc::as_ref)
+            .filter(move |e| e.kind == EntryKind::Anchor && e.subject_der == name)
+    }
 }
 
 fn not_found(id: u32) -> Error {
@@ -155,4 +222,29 @@ fn not_found(id: u32) -> Error {
         SIPTLS_ERR_TRUST_NOT_FOUND,
         format!("no trust entry has trust ID {id}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_of(cert: &siptls_certgen::Issued) -> EntryKind {
+        TrustEntry::new(1, CertificateDer::from(cert.cert_der.clone()))
+            .unwrap()
+            .kind
+    }
+
+    #[test]
+    fn only_cas_anchor_everything_else_is_a_pin() {
+        let root = siptls_certgen::Authority::root("Kind Root");
+        assert_eq!(kind_of(root.issued()), EntryKind::Anchor);
+        assert_eq!(
+            kind_of(root.intermediate("Kind Sub").issued()),
+            EntryKind::Anchor
+        );
+        assert_eq!(kind_of(&root.sip_leaf("kind.example.test")), EntryKind::Pin);
+        let self_signed =
+            siptls_certgen::self_signed(&siptls_certgen::LeafSpec::sip("pin.example.test"));
+        assert_eq!(kind_of(&self_signed), EntryKind::Pin);
+    }
 }

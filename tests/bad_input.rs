@@ -1,7 +1,8 @@
 //! Bad input through every export: a catalogue of misuse and malformed input,
 //! each case asserting the exact result code and that the detail text names
 //! the problem. After every case the shared contexts must still hold exactly
-//! what they held before (same trust IDs, same identities, no CRL), proven
+//! what they held before (same trust IDs, same identities, the same one CRL,
+//! the same configuration generation), proven
 //! by a fresh mutual handshake: a failed call never changes a context halfway.
 
 mod common;
@@ -165,8 +166,20 @@ fn c_path(path: &Path) -> CString {
 /// Two working contexts (trust ID 1 = the test root on both) and files on disk.
 struct Fx {
     client: Ctx,
+    /// Holds the test root's CRL number 5, revoking nothing.
     server: Ctx,
+    /// The server's configuration generation after setup.
+    generation: u64,
     dir: TempDir,
+}
+
+fn generation(ctx: &Ctx) -> u64 {
+    let mut generation = u64::MAX;
+    assert_eq!(
+        unsafe { siptls_ctx_generation(ctx.0, &mut generation) },
+        SIPTLS_OK
+    );
+    generation
 }
 
 impl Fx {
@@ -191,12 +204,28 @@ impl Fx {
         );
         dir.write("overflow/privateKey.pem", &other.key_pem);
         dir.write("overflow/publickey.pem", &other.cert_pem);
-        dir.write("overflow/CAList.pem", ca_list(16));
+        dir.write("overflow/CAList.pem", ca_list(17));
+        dir.write("with-crl/privateKey.pem", &other.key_pem);
+        dir.write("with-crl/publickey.pem", &other.cert_pem);
+        dir.write("with-crl/CAList.pem", &stranger().issued().cert_pem);
+        dir.write(
+            "with-crl/crl.pem",
+            "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n",
+        );
         let client =
             Ctx::with_identity(siptls_role::SIPTLS_ROLE_CLIENT, revocable_client(), &p.root);
+        let server = Ctx::server();
+        let crl = pki().root.crl(&[], 5);
+        let mut added = 0;
+        assert_eq!(
+            unsafe { siptls_ctx_add_crl(server.0, crl.pem.as_ptr(), crl.pem.len(), &mut added) },
+            SIPTLS_OK
+        );
+        let generation = generation(&server);
         Fx {
             client,
-            server: Ctx::server(),
+            server,
+            generation,
             dir,
         }
     }
@@ -234,6 +263,17 @@ impl Fx {
 
     /// Both contexts still hold exactly what they were built with.
     fn assert_unchanged(&self, case: &str) {
+        assert_eq!(
+            generation(&self.server),
+            self.generation,
+            "{case}: a refused call counted as a configuration change"
+        );
+        let mut crls = 0;
+        assert_eq!(
+            unsafe { siptls_ctx_crl_count(self.server.0, &mut crls) },
+            SIPTLS_OK
+        );
+        assert_eq!(crls, 1, "{case}: server CRLs changed");
         assert_eq!(
             self.client.trust_ids(),
             [1],
@@ -785,6 +825,7 @@ fn file_cases() -> Vec<Case> {
                     private_key: null(),
                     certificate: c"\xffcert.pem".as_ptr(),
                     ca_list: null(),
+                    crl: null(),
                 };
                 let dir = fx.path("broken");
                 unsafe { siptls_ctx_load_pem_dir(fx.server.0, dir.as_ptr(), &names, 50, &mut 0) }
@@ -796,6 +837,7 @@ fn file_cases() -> Vec<Case> {
                     private_key: c"other-key.pem".as_ptr(),
                     certificate: null(),
                     ca_list: null(),
+                    crl: null(),
                 };
                 load_pem_dir(&fx.server, &fx.path("broken"), &names)
             };
@@ -961,7 +1003,7 @@ fn trust_cases() -> Vec<Case> {
             ["broken/CAList.pem", "certificate #2"],
             |fx| load_pem_dir(&fx.server, &fx.path("broken"), null());
         "PEM directory whose CA list overflows the table" => SIPTLS_ERR_TRUST_TABLE_FULL,
-            ["overflow/CAList.pem", "16 new entries"],
+            ["overflow/CAList.pem", "17 certificates, the trust table holds at most 16"],
             |fx| load_pem_dir(&fx.server, &fx.path("overflow"), null());
     }
 }
@@ -980,17 +1022,114 @@ fn crl_cases() -> Vec<Case> {
             |fx| add_crl(&fx.server, &pki().root.issued().cert_der);
         "CRL block with bad base64" => SIPTLS_ERR_PEM_MALFORMED, ["CRL: bad base64"],
             |fx| add_crl(&fx.server, b"-----BEGIN X509 CRL-----\n#!\n-----END X509 CRL-----\n");
-        "CRL from a CA that is not trusted" => SIPTLS_ERR_CRL_UNTRUSTED,
-            ["CRL #1", "not signed by any trust entry"],
-            |fx| add_crl(&fx.server, stranger().crl(&[CLIENT_SERIAL], 1).pem.as_bytes());
+        "CRL under a trust entry's name, signed by another key" => SIPTLS_ERR_CRL_UNTRUSTED,
+            ["CRL #1", "does not verify with the key of trust ID 1"],
+            |fx| add_crl(&fx.server, impostor_root().crl(&[CLIENT_SERIAL], 9).pem.as_bytes());
         // The first CRL would revoke the fixture client: had it been kept,
         // the handshake after this case would fail.
-        "trusted CRL followed by an untrusted one" => SIPTLS_ERR_CRL_UNTRUSTED, ["CRL #2"],
+        "newer CRL followed by a forged one" => SIPTLS_ERR_CRL_UNTRUSTED, ["CRL #2"],
             |fx| {
-                let crls = [pki().root.crl(&[CLIENT_SERIAL], 1).pem, stranger().crl(&[], 1).pem];
+                let crls = [
+                    pki().root.crl(&[CLIENT_SERIAL], 9).pem,
+                    impostor_root().crl(&[], 10).pem,
+                ];
                 add_crl(&fx.server, crls.concat().as_bytes())
             };
+        "CRL older than the loaded one" => SIPTLS_ERR_CRL_NOT_NEWER,
+            ["CRL number 4", "not newer than the one loaded (CRL number 5)"],
+            |fx| add_crl(&fx.server, pki().root.crl(&[CLIENT_SERIAL], 4).pem.as_bytes());
+        "CRL equal to the loaded one" => SIPTLS_ERR_CRL_NOT_NEWER,
+            ["CRL number 5", "not newer"],
+            |fx| add_crl(&fx.server, pki().root.crl(&[CLIENT_SERIAL], 5).pem.as_bytes());
+        "two CRLs of one issuer, the second older" => SIPTLS_ERR_CRL_NOT_NEWER,
+            ["CRL #2", "CRL number 6", "(CRL number 7)"],
+            |fx| {
+                let crls = [pki().root.crl(&[], 7).pem, pki().root.crl(&[CLIENT_SERIAL], 6).pem];
+                add_crl(&fx.server, crls.concat().as_bytes())
+            };
+        "version 1 CRL without extensions" => SIPTLS_ERR_CRL_MALFORMED,
+            ["CRL #1", "no extensions", "CRL number and authority key identifier", "crlnumber"],
+            |fx| add_crl(&fx.server, &hand_made_crl(false, true));
+        "CRL without nextUpdate" => SIPTLS_ERR_CRL_MALFORMED,
+            ["CRL #1", "no nextUpdate", "5.1.2.5"],
+            |fx| add_crl(&fx.server, &hand_made_crl(true, false));
+        "CRL directory whose CRL file is broken" => SIPTLS_ERR_CRL_MALFORMED,
+            ["with-crl/crl.pem", "CRL #1"],
+            |fx| load_pem_dir(&fx.server, &fx.path("with-crl"), &crl_names(c"crl.pem"));
+        "CRL directory whose CRL file is missing" => SIPTLS_ERR_IO,
+            ["with-crl/missing.crl", "No such file"],
+            |fx| load_pem_dir(&fx.server, &fx.path("with-crl"), &crl_names(c"missing.crl"));
+        "remove the CRL of an issuer that has none" => SIPTLS_ERR_CRL_NOT_FOUND,
+            ["no CRL is loaded for issuer 'CN=Nobody'"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_crl_remove(fx.server.0, c"CN=Nobody".as_ptr()) });
+        "CRL listing past the end" => SIPTLS_ERR_INVALID_ARGUMENT, ["index 1: 1 CRLs are loaded"],
+            |fx| {
+                let mut info = crl_info();
+                on_ctx(&fx.server, unsafe { siptls_ctx_crl_get(fx.server.0, 1, &mut info) })
+            };
+        "CRL info with struct_size 0" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["info_out->struct_size is 0"],
+            |fx| {
+                let mut info = crl_info();
+                info.struct_size = 0;
+                on_ctx(&fx.server, unsafe { siptls_ctx_crl_get(fx.server.0, 0, &mut info) })
+            };
+        "expired-CRL policy out of range" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["policy: 2 is not one of the defined values"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_expired_crl_policy(fx.server.0, 2) });
     }
+}
+
+fn crl_names(crl: &'static CStr) -> siptls_pem_names {
+    siptls_pem_names {
+        private_key: null(),
+        certificate: null(),
+        ca_list: null(),
+        crl: crl.as_ptr(),
+    }
+}
+
+fn crl_info() -> siptls_crl_info {
+    let mut info: siptls_crl_info = unsafe { std::mem::zeroed() };
+    info.struct_size = std::mem::size_of::<siptls_crl_info>() as u32;
+    info
+}
+
+/// A root with the test root's name but its own key.
+fn impostor_root() -> &'static Authority {
+    static CA: OnceLock<Authority> = OnceLock::new();
+    CA.get_or_init(|| Authority::root("siptls Test Root CA"))
+}
+
+/// A CRL of the test root's name, its signature garbage (the shape is
+/// refused before any signature check): with or without its extensions
+/// (CRL number), with or without nextUpdate.
+fn hand_made_crl(extensions: bool, next_update: bool) -> Vec<u8> {
+    let ecdsa_sha256 = der(
+        0x30,
+        &der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]),
+    );
+    let cn = [
+        der(0x06, &[0x55, 0x04, 0x03]),
+        der(0x0c, b"siptls Test Root CA"),
+    ]
+    .concat();
+    let issuer = der(0x30, &der(0x31, &der(0x30, &cn)));
+    let mut tbs = [ecdsa_sha256.clone(), issuer, der(0x17, b"260101000000Z")].concat();
+    if next_update {
+        tbs.extend(der(0x17, b"360101000000Z"));
+    }
+    if extensions {
+        let crl_number = der(
+            0x30,
+            &[der(0x06, &[0x55, 0x1d, 0x14]), der(0x04, &der(0x02, &[7]))].concat(),
+        );
+        tbs = [der(0x02, &[1]), tbs, der(0xa0, &der(0x30, &crl_number))].concat();
+    }
+    der(
+        0x30,
+        &[der(0x30, &tbs), ecdsa_sha256, der(0x03, &[0, 0x30, 0x00])].concat(),
+    )
 }
 
 fn session_cases() -> Vec<Case> {
@@ -1139,7 +1278,7 @@ fn unknown_numbers_get_static_fallback_text() {
             "{number}"
         );
     }
-    for number in [17, 100, u32::MAX] {
+    for number in [18, 100, u32::MAX] {
         assert_eq!(
             text(siptls_verify_status_str(number)),
             "UNKNOWN_STATUS",
@@ -1300,7 +1439,7 @@ fn legacy_key_forms_load_and_serve() {
 fn the_catalogue_crl_revokes_the_fixture_client() {
     let fx = Fx::new();
     let mut added = 0;
-    let crl = pki().root.crl(&[CLIENT_SERIAL], 1).pem;
+    let crl = pki().root.crl(&[CLIENT_SERIAL], 9).pem;
     assert_eq!(
         unsafe { siptls_ctx_add_crl(fx.server.0, crl.as_ptr(), crl.len(), &mut added) },
         SIPTLS_OK

@@ -239,7 +239,7 @@ fn a_session_used_from_two_threads_at_once_is_refused_as_busy() {
             assert_eq!(code, SIPTLS_ERR_BUSY, "{name}");
         }
         assert!(
-            last_error().contains("in use by another thread"),
+            last_error().contains("in use by another call"),
             "{}",
             last_error()
         );

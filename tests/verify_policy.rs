@@ -3,132 +3,10 @@
 //! (NO_CERTIFICATE, which needs no certificate, is in handshake.rs).
 
 mod common;
+use common::verdict::*;
 use common::*;
 use siptls_certgen::{chain_pem, self_signed, Crl};
 use time::{Duration, OffsetDateTime};
-
-// TLS alert numbers (RFC 8446 section 6).
-const BAD_CERTIFICATE: i32 = 42;
-const UNSUPPORTED_CERTIFICATE: i32 = 43;
-const CERTIFICATE_REVOKED: i32 = 44;
-const CERTIFICATE_EXPIRED: i32 = 45;
-const CERTIFICATE_UNKNOWN: i32 = 46;
-const UNKNOWN_CA: i32 = 48;
-const ACCESS_DENIED: i32 = 49;
-const DECRYPT_ERROR: i32 = 51;
-
-/// What a client concluded about a server, and what the server was told.
-#[derive(Debug)]
-struct Verdict {
-    status: siptls_verify_status,
-    checked: siptls_verify_status,
-    trust_id: u32,
-    depth: u32,
-    alert_at_server: i32,
-    detail: String,
-    reports: Vec<SeenReport>,
-}
-
-/// A server presenting `cert_pem`/`key_pem` (trusting the test root so that
-/// the standard client is accepted) and a client prepared by `setup` that
-/// connects to `peer_name`.
-fn connect(cert_pem: &str, key_pem: &str, peer_name: &str, setup: impl FnOnce(&Ctx)) -> Verdict {
-    let p = pki();
-    let sctx = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
-    assert_eq!(
-        sctx.set_identity(cert_pem, key_pem),
-        SIPTLS_OK,
-        "{}",
-        sctx.last_error()
-    );
-    assert_eq!(
-        sctx.trust(1, p.root.issued().cert_pem.as_bytes()),
-        SIPTLS_OK
-    );
-    let cctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(
-        cctx.set_identity(&p.client.cert_pem, &p.client.key_pem),
-        SIPTLS_OK
-    );
-    let recorder = Recorder::attach(&cctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
-    setup(&cctx);
-    let client = Sess::new(&cctx, Some(peer_name)).expect("client session");
-    let server = Sess::server(&sctx);
-    pump(&client, &server);
-    let info = client.info();
-    assert!(
-        info.verified,
-        "no verification happened: {}",
-        client.last_error()
-    );
-    Verdict {
-        status: info.verify_status,
-        checked: info.verify_checked,
-        trust_id: info.trust_id,
-        depth: info.depth,
-        alert_at_server: server.info().alert_received,
-        detail: client.last_error(),
-        reports: recorder.reports(),
-    }
-}
-
-fn trust_root(root: &Authority, id: u32) -> impl FnOnce(&Ctx) + '_ {
-    move |ctx| {
-        assert_eq!(
-            ctx.trust(id, root.issued().cert_pem.as_bytes()),
-            SIPTLS_OK,
-            "{}",
-            ctx.last_error()
-        )
-    }
-}
-
-fn assert_ok(v: &Verdict, trust_id: u32, depth: u32) {
-    assert_eq!(
-        (v.status, v.trust_id, v.depth),
-        (SIPTLS_VERIFY_OK, trust_id, depth),
-        "{}",
-        v.detail
-    );
-    assert_eq!(v.alert_at_server, -1);
-    assert_eq!(v.reports.len(), 1);
-    assert_eq!(
-        (
-            v.reports[0].status,
-            v.reports[0].trust_id,
-            v.reports[0].depth
-        ),
-        (SIPTLS_VERIFY_OK, trust_id, depth)
-    );
-}
-
-fn assert_refused(v: &Verdict, status: siptls_verify_status, alert: i32) {
-    assert_eq!(v.status, status, "{}", v.detail);
-    assert_eq!(
-        v.alert_at_server, alert,
-        "alert seen by the server for {status:?}"
-    );
-    assert_eq!(v.reports.len(), 1);
-    assert_eq!(v.reports[0].status, status);
-}
-
-/// A server identity issued through `intermediates` CAs below `root`,
-/// presented with its chain.
-fn chained_server(root: &Authority, intermediates: usize) -> (String, String) {
-    let mut cas = vec![];
-    for i in 0..intermediates {
-        let next = cas
-            .last()
-            .unwrap_or(root)
-            .intermediate(&format!("Intermediate {}", i + 1));
-        cas.push(next);
-    }
-    let issuer = cas.last().unwrap_or(root);
-    let leaf = issuer.sip_leaf(SERVER_NAME);
-    let mut chain = vec![&leaf];
-    chain.extend(cas.iter().rev().map(|ca| ca.issued()));
-    (chain_pem(&chain), leaf.key_pem.clone())
-}
 
 fn set_depth(depth: u32) -> impl FnOnce(&Ctx) {
     move |ctx| {
@@ -549,38 +427,6 @@ fn a_revoked_client_is_refused() {
         (status, alert),
         (SIPTLS_VERIFY_REVOKED, CERTIFICATE_REVOKED)
     );
-}
-
-#[test]
-fn crls_must_come_from_a_trust_entry_and_missing_ones_follow_the_policy() {
-    let stranger = Authority::root("Stranger CA");
-    let ctx = Ctx::client();
-    assert_eq!(
-        add_crl(&ctx, &stranger.crl(&[1], 1)),
-        SIPTLS_ERR_CRL_UNTRUSTED
-    );
-    assert!(
-        ctx.last_error().contains("not signed by any trust entry"),
-        "{}",
-        ctx.last_error()
-    );
-
-    let p = pki();
-    let deny = siptls_missing_crl::SIPTLS_MISSING_CRL_DENY as u32;
-    let v = connect(&p.server.cert_pem, &p.server.key_pem, SERVER_NAME, |ctx| {
-        trust_root(&p.root, 1)(ctx);
-        // A CRL exists, but for another CA: the server's issuer has none.
-        assert_eq!(
-            ctx.trust(2, stranger.issued().cert_pem.as_bytes()),
-            SIPTLS_OK
-        );
-        assert_eq!(add_crl(ctx, &stranger.crl(&[1], 1)), SIPTLS_OK);
-        assert_eq!(
-            unsafe { siptls_ctx_set_missing_crl_policy(ctx.0, deny) },
-            SIPTLS_OK
-        );
-    });
-    assert_refused(&v, SIPTLS_VERIFY_REVOCATION_UNKNOWN, UNKNOWN_CA);
 }
 
 #[test]

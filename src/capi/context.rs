@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::siptls_ctx;
 use crate::clock::Clock;
 use crate::context::{siptls_role, Context, PemNames};
-use crate::crl::MissingCrl;
+use crate::crl::{ExpiredCrl, MissingCrl};
 use crate::error::{siptls_result, siptls_result::*};
 use crate::ffi::{self, UserData};
 use crate::names::NameCheck;
@@ -44,6 +44,16 @@ pub enum siptls_missing_crl {
     SIPTLS_MISSING_CRL_DENY = 1,
 }
 
+/// What a CRL past its nextUpdate counts as (`siptls_ctx_set_expired_crl_policy`).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub enum siptls_expired_crl {
+    /// Still used: a late refresh does not cut off calls (default).
+    SIPTLS_EXPIRED_CRL_USE = 0,
+    /// Not used: the missing-CRL policy decides.
+    SIPTLS_EXPIRED_CRL_MISSING = 1,
+}
+
 /// The callback's answer: accept or reject the peer.
 #[allow(non_camel_case_types)]
 #[repr(C)]
@@ -58,6 +68,9 @@ pub enum siptls_verify_decision {
 #[allow(non_camel_case_types)]
 #[repr(C)]
 pub struct siptls_verify_report {
+    /// sizeof the report as this library fills it: read a field only when
+    /// its offset is below this (fields are only ever added at the end).
+    pub struct_size: u32,
     /// Our role in the connection.
     pub role: siptls_role,
     /// What the checks found.
@@ -78,6 +91,11 @@ pub struct siptls_verify_report {
     /// True when the context allows overrides and the status is a failure:
     /// accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
     pub override_allowed: bool,
+    /// The context's configuration generation that did this verification
+    /// (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
+    pub generation: u64,
+    /// The session's pointer from `siptls_session_set_userdata` (NULL when none).
+    pub session_userdata: *mut c_void,
 }
 
 /// Called once per verification, on the thread driving the session.
@@ -96,13 +114,16 @@ pub type siptls_time_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, seconds_out: *mut u64) -> bool>;
 
 /// File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
-/// ("privateKey.pem", "publickey.pem", "CAList.pem").
+/// ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 pub struct siptls_pem_names {
     pub private_key: *const c_char,
     pub certificate: *const c_char,
     pub ca_list: *const c_char,
+    /// A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
+    /// and the CRLs loaded otherwise are kept.
+    pub crl: *const c_char,
 }
 
 /// Creates a context for `role` (a `siptls_role`), with no identity, an empty
@@ -180,11 +201,15 @@ pub unsafe extern "C" fn siptls_ctx_load_identity_files(
     })
 }
 
-/// Loads the three-file layout from `dir`: identity from privateKey.pem and
-/// publickey.pem, and one trust entry per certificate of CAList.pem with
-/// trust IDs `first_trust_id`, `first_trust_id + 1`, ... in file order.
-/// `names` may be NULL for the default names. All or nothing: on any error
-/// the context is unchanged. The number of trust entries added goes to `added_out`.
+/// Loads (or reloads) the three-file layout from `dir` and makes it the
+/// context's whole trust configuration: the identity from privateKey.pem and
+/// publickey.pem; a trust table of exactly CAList.pem's certificates, trust
+/// IDs `first_trust_id`, `first_trust_id + 1`, ... in file order, replacing
+/// every entry the context had; and, when `names->crl` is set, exactly that
+/// file's CRLs. `names` may be NULL for the default names. All or nothing:
+/// on any error the old configuration stays in force and the detail names
+/// the file, the certificate number and the reason. Live sessions keep the
+/// configuration they started with. The trust entry count goes to `added_out`.
 ///
 /// # Safety
 /// `ctx` must be a live context; `dir` NUL-terminated; `names` NULL or valid;
@@ -209,6 +234,7 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
                     private_key: unsafe { ffi::arg_opt_str(n.private_key, "names->private_key")? },
                     certificate: unsafe { ffi::arg_opt_str(n.certificate, "names->certificate")? },
                     ca_list: unsafe { ffi::arg_opt_str(n.ca_list, "names->ca_list")? },
+                    crl: unsafe { ffi::arg_opt_str(n.crl, "names->crl")? },
                 },
             };
             *added_out = ctx.load_pem_dir(dir, names, first_trust_id)?;
@@ -324,7 +350,10 @@ pub unsafe extern "C" fn siptls_ctx_set_allow_override(
     })
 }
 
-/// What to do when no loaded CRL covers a certificate (`policy` is a `siptls_missing_crl`).
+/// What to do when no current CRL covers a certificate of the peer's path
+/// (the end entity and every intermediate; not the trust anchor, not a pin)
+/// (`policy` is a `siptls_missing_crl`). DENY fails closed: with no CRL
+/// loaded at all, every chain to an anchor is refused with REVOCATION_UNKNOWN.
 ///
 /// # Safety
 /// `ctx` must be a live context.
@@ -344,6 +373,50 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
             ctx.set_missing_crl_policy(policy)?;
             Ok(SIPTLS_OK)
         })
+    })
+}
+
+/// What a CRL past its nextUpdate counts as, judged by the context's clock
+/// (`policy` is a `siptls_expired_crl`).
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_expired_crl_policy(
+    ctx: *mut siptls_ctx,
+    policy: u32,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let policy = ffi::arg_enum(policy, "policy", |p| match p {
+                0 => Some(ExpiredCrl::Use),
+                1 => Some(ExpiredCrl::Missing),
+                _ => None,
+            })?;
+            ctx.set_expired_crl_policy(policy)?;
+            Ok(SIPTLS_OK)
+        })
+    })
+}
+
+/// The configuration generation new sessions start from: 0 for a new
+/// context, plus one for every successful change (a failed one changes
+/// nothing). Every verification report carries the generation that did it.
+///
+/// # Safety
+/// `ctx` must be a live context; `generation_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_generation(
+    ctx: *const siptls_ctx,
+    generation_out: *mut u64,
+) -> siptls_result {
+    ffi::call(|| {
+        let generation_out = unsafe { ffi::arg_out(generation_out, "generation_out")? };
+        *generation_out = 0;
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        *generation_out = ctx.generation();
+        Ok(SIPTLS_OK)
     })
 }
 
@@ -373,6 +446,7 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
                         text(report.detail),
                     );
                     let c_report = siptls_verify_report {
+                        struct_size: std::mem::size_of::<siptls_verify_report>() as u32,
                         role: report.role,
                         status: report.status,
                         trust_id: report.trust_id,
@@ -387,6 +461,8 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
                         identities: identities.as_ptr(),
                         detail: detail.as_ptr(),
                         override_allowed: report.override_allowed,
+                        generation: report.generation,
+                        session_userdata: report.session_userdata.0,
                     };
                     // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
                     unsafe {

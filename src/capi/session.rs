@@ -1,6 +1,6 @@
 //! Sessions: creation, the sans-I/O byte pump, state queries.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_void, CString};
 use std::sync::LazyLock;
 
 use super::{siptls_ctx, siptls_session};
@@ -39,6 +39,8 @@ pub struct siptls_session_info {
     pub alert_received: i32,
     /// The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
     pub failed: bool,
+    /// The context's configuration generation this session was created with.
+    pub generation: u64,
 }
 
 /// Creates a session from a context. Client contexts need `peer_name`: the
@@ -66,13 +68,55 @@ pub unsafe extern "C" fn siptls_session_new(
 }
 
 /// Frees a session (without sending anything: close first for a clean end).
-/// NULL is a no-op.
+/// NULL is a no-op. Freeing is never undefined behaviour while a call is
+/// inside the session (from its own verify callback, or on another thread):
+/// the free is deferred until that call returns. Do not use the pointer
+/// after calling this.
 ///
 /// # Safety
-/// `session` must be NULL or from `siptls_session_new`, not in use, and not used afterwards.
+/// `session` must be NULL or from `siptls_session_new`, and not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_free(session: *mut siptls_session) {
-    ffi::call_value((), || unsafe { ffi::free_from_c(session) })
+    ffi::call_value((), || unsafe { ffi::free_session(session) })
+}
+
+/// Attaches the gateway's own pointer to the session (a call record, a
+/// connection object). It is handed back in every verification report of
+/// this session (`session_userdata`). siptls never dereferences it.
+///
+/// # Safety
+/// `session` must be live.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_set_userdata(
+    session: *mut siptls_session,
+    userdata: *mut c_void,
+) -> siptls_result {
+    ffi::call(|| {
+        unsafe {
+            ffi::with_session(session, |s| {
+                s.set_userdata(ffi::UserData(userdata));
+                Ok(())
+            })
+        }?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// The pointer set with `siptls_session_set_userdata` (NULL when none).
+///
+/// # Safety
+/// `session` must be live; `userdata_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_get_userdata(
+    session: *const siptls_session,
+    userdata_out: *mut *mut c_void,
+) -> siptls_result {
+    ffi::call(|| {
+        let userdata_out = unsafe { ffi::arg_out(userdata_out, "userdata_out")? };
+        *userdata_out = std::ptr::null_mut();
+        *userdata_out = unsafe { ffi::with_session(session, |s| Ok(s.userdata())) }?.0;
+        Ok(SIPTLS_OK)
+    })
 }
 
 /// Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
@@ -94,12 +138,13 @@ pub unsafe extern "C" fn siptls_session_feed(
     ffi::call(|| {
         let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out")? };
         *consumed_out = 0;
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let (code, consumed) = session.with(|s| {
-            // Checked inside, so a bad buffer is also this session's last error.
-            let data = unsafe { ffi::arg_bytes(data, len, "data")? };
-            s.feed(data)
-        })?;
+        let (code, consumed) = unsafe {
+            ffi::with_session(session, |s| {
+                // Checked inside, so a bad buffer is also this session's last error.
+                let data = ffi::arg_bytes(data, len, "data")?;
+                s.feed(data)
+            })
+        }?;
         *consumed_out = consumed;
         Ok(code)
     })
@@ -120,12 +165,13 @@ pub unsafe extern "C" fn siptls_session_take(
     ffi::call(|| {
         let written_out = unsafe { ffi::arg_out(written_out, "written_out")? };
         *written_out = 0;
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let (code, written) = session.with(|s| {
-            // Checked inside, so a bad buffer is also this session's last error.
-            let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
-            s.take(buf)
-        })?;
+        let (code, written) = unsafe {
+            ffi::with_session(session, |s| {
+                // Checked inside, so a bad buffer is also this session's last error.
+                let buf = ffi::arg_slice_mut(buf, cap, "buf")?;
+                s.take(buf)
+            })
+        }?;
         *written_out = written;
         Ok(code)
     })
@@ -147,12 +193,13 @@ pub unsafe extern "C" fn siptls_session_write(
     ffi::call(|| {
         let accepted_out = unsafe { ffi::arg_out(accepted_out, "accepted_out")? };
         *accepted_out = 0;
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let (code, accepted) = session.with(|s| {
-            // Checked inside, so a bad buffer is also this session's last error.
-            let data = unsafe { ffi::arg_bytes(data, len, "data")? };
-            s.write(data)
-        })?;
+        let (code, accepted) = unsafe {
+            ffi::with_session(session, |s| {
+                // Checked inside, so a bad buffer is also this session's last error.
+                let data = ffi::arg_bytes(data, len, "data")?;
+                s.write(data)
+            })
+        }?;
         *accepted_out = accepted;
         Ok(code)
     })
@@ -174,12 +221,13 @@ pub unsafe extern "C" fn siptls_session_read(
     ffi::call(|| {
         let read_out = unsafe { ffi::arg_out(read_out, "read_out")? };
         *read_out = 0;
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let (code, read) = session.with(|s| {
-            // Checked inside, so a bad buffer is also this session's last error.
-            let buf = unsafe { ffi::arg_slice_mut(buf, cap, "buf")? };
-            s.read(buf)
-        })?;
+        let (code, read) = unsafe {
+            ffi::with_session(session, |s| {
+                // Checked inside, so a bad buffer is also this session's last error.
+                let buf = ffi::arg_slice_mut(buf, cap, "buf")?;
+                s.read(buf)
+            })
+        }?;
         *read_out = read;
         Ok(code)
     })
@@ -193,8 +241,7 @@ pub unsafe extern "C" fn siptls_session_read(
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_close(session: *mut siptls_session) -> siptls_result {
     ffi::call(|| {
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        session.with(|s| s.close())?;
+        unsafe { ffi::with_session(session, |s| s.close()) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -209,8 +256,7 @@ pub unsafe extern "C" fn siptls_session_transport_closed(
     session: *mut siptls_session,
 ) -> siptls_result {
     ffi::call(|| {
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        session.with(|s| s.transport_closed())?;
+        unsafe { ffi::with_session(session, |s| s.transport_closed()) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -226,8 +272,7 @@ pub unsafe extern "C" fn siptls_session_get_info(
 ) -> siptls_result {
     ffi::call(|| {
         let info_out = unsafe { ffi::arg_out(info_out, "info_out")? };
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let (role, info) = session.with(|s| Ok((s.role(), s.info())))?;
+        let (role, info) = unsafe { ffi::with_session(session, |s| Ok((s.role(), s.info()))) }?;
         let verify = info.verify.as_ref();
         *info_out = siptls_session_info {
             role,
@@ -243,6 +288,7 @@ pub unsafe extern "C" fn siptls_session_get_info(
             depth: verify.map_or(0, |v| v.depth),
             alert_received: info.alert_received.map_or(-1, i32::from),
             failed: info.failed,
+            generation: info.generation,
         };
         Ok(SIPTLS_OK)
     })
@@ -266,22 +312,23 @@ pub unsafe extern "C" fn siptls_session_peer_cert(
         let len_out = unsafe { ffi::arg_out(len_out, "len_out")? };
         *der_out = std::ptr::null();
         *len_out = 0;
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let (ptr, len) = session.with(|s| {
-            let chain = s.peer_certificates();
-            chain
-                .get(index)
-                .map(|cert| (cert.as_ref().as_ptr(), cert.as_ref().len()))
-                .ok_or_else(|| {
-                    crate::error::Error::new(
-                        SIPTLS_ERR_INVALID_ARGUMENT,
-                        format!(
-                            "index {index}: the peer's chain holds {} certificates",
-                            chain.len()
-                        ),
-                    )
-                })
-        })?;
+        let (ptr, len) = unsafe {
+            ffi::with_session(session, |s| {
+                let chain = s.peer_certificates();
+                chain
+                    .get(index)
+                    .map(|cert| (cert.as_ref().as_ptr(), cert.as_ref().len()))
+                    .ok_or_else(|| {
+                        crate::error::Error::new(
+                            SIPTLS_ERR_INVALID_ARGUMENT,
+                            format!(
+                                "index {index}: the peer's chain holds {} certificates",
+                                chain.len()
+                            ),
+                        )
+                    })
+            })
+        }?;
         *der_out = ptr;
         *len_out = len;
         Ok(SIPTLS_OK)
@@ -301,8 +348,7 @@ pub unsafe extern "C" fn siptls_session_last_error(
     len_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let session = &unsafe { ffi::arg_ref(session, "session")? }.0;
-        let detail = session.with(|s| Ok(s.detail().to_string()))?;
+        let detail = unsafe { ffi::with_session(session, |s| Ok(s.detail().to_string())) }?;
         unsafe { ffi::copy_text(&detail, buf, cap, len_out) }
     })
 }

@@ -3,8 +3,60 @@
 use std::ffi::c_char;
 
 use super::siptls_ctx;
-use crate::error::{siptls_result, siptls_result::*};
+use crate::error::{siptls_result, siptls_result::*, Error};
 use crate::ffi;
+use crate::trust::{EntryKind, SIPTLS_TRUST_ID_NONE};
+
+/// `siptls_trust_entry_info.kind`: a CA; chains it issued verify to it.
+pub const SIPTLS_TRUST_KIND_ANCHOR: u32 = EntryKind::Anchor as u32;
+/// `siptls_trust_entry_info.kind`: one exact certificate, trusted as presented.
+pub const SIPTLS_TRUST_KIND_PIN: u32 = EntryKind::Pin as u32;
+
+/// One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
+/// `sizeof(siptls_trust_entry_info)` first.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_trust_entry_info {
+    /// Set by the caller; the library writes at most this many bytes and
+    /// stores how many it wrote.
+    pub struct_size: u32,
+    pub trust_id: u32,
+    /// SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
+    pub kind: u32,
+    /// Always 0.
+    pub reserved: u32,
+    /// Validity, seconds since the Unix epoch.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// The certificate's subject, NUL-terminated ("..." at the end when cut short).
+    pub subject: [c_char; 256],
+    /// The SIP domain required of peers chaining to it, or "".
+    pub sip_domain: [c_char; 256],
+}
+
+/// One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
+/// `sizeof(siptls_crl_info)` first.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_crl_info {
+    /// Set by the caller; the library writes at most this many bytes and
+    /// stores how many it wrote.
+    pub struct_size: u32,
+    /// The trust entry whose key verified the CRL at load, or
+    /// SIPTLS_TRUST_ID_NONE when its issuer is not a trust entry (an
+    /// intermediate CA): then it is verified against the issuer in the
+    /// peer's path at every use.
+    pub checked_by_trust_id: u32,
+    /// thisUpdate and nextUpdate, seconds since the Unix epoch.
+    pub this_update: i64,
+    pub next_update: i64,
+    /// How many serial numbers it revokes.
+    pub revoked_count: u64,
+    /// The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes.
+    pub issuer: [c_char; 512],
+    /// The CRL number in decimal, or "" when the CRL has none.
+    pub crl_number: [c_char; 64],
+}
 
 /// Adds one trust entry: a single certificate, PEM or DER. A CA certificate
 /// anchors chains it issued; a self-signed end-entity certificate is pinned
@@ -80,7 +132,64 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
     })
 }
 
-/// Removes the entry with `trust_id`. Established sessions are unaffected;
+/// Replaces the whole trust table with the certificates of a PEM CA list,
+/// trust IDs `first_trust_id`, `first_trust_id + 1`, ... in order: a reload
+/// of CAList.pem under the same trust IDs, with no moment in which an entry
+/// is missing. All or nothing; the entry count goes to `count_out`.
+///
+/// # Safety
+/// `ctx` must be a live context; `pem` readable for `pem_len` bytes; `count_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_trust_replace_ca_list(
+    ctx: *mut siptls_ctx,
+    pem: *const u8,
+    pem_len: usize,
+    first_trust_id: u32,
+    count_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
+        *count_out = 0;
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let pem = unsafe { ffi::arg_bytes(pem, pem_len, "pem")? };
+            *count_out = ctx.trust_replace_ca_list(pem, first_trust_id)?;
+            Ok(SIPTLS_OK)
+        })
+    })
+}
+
+/// Describes the entry with `trust_id`: kind, validity, subject, SIP domain.
+///
+/// # Safety
+/// `ctx` must be a live context; `info_out` writable for its `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_trust_get(
+    ctx: *const siptls_ctx,
+    trust_id: u32,
+    info_out: *mut siptls_trust_entry_info,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let entry = ctx.trust_entry(trust_id)?;
+            let info = siptls_trust_entry_info {
+                struct_size: std::mem::size_of::<siptls_trust_entry_info>() as u32,
+                trust_id: entry.id,
+                kind: entry.kind as u32,
+                reserved: 0,
+                not_before: entry.not_before,
+                not_after: entry.not_after,
+                subject: ffi::fixed_text(&entry.subject),
+                sip_domain: ffi::fixed_text(entry.sip_domain.as_deref().unwrap_or("")),
+            };
+            unsafe { ffi::write_sized(info_out, &info, "info_out")? };
+            Ok(SIPTLS_OK)
+        })
+    })
+}
+
+/// Removes the entry with `trust_id`, and any CRL only it could verify. Established sessions are unaffected;
 /// the next handshake no longer trusts it.
 ///
 /// # Safety
@@ -159,8 +268,14 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
     })
 }
 
-/// Adds certificate revocation lists: PEM (one or more "X509 CRL") or one
-/// DER CRL. Each must be signed by a trust entry, or nothing is added.
+/// Loads certificate revocation lists: PEM (one or more "X509 CRL") or one
+/// DER CRL, issued by any CA: a trust entry (then its signature is checked
+/// now, SIPTLS_ERR_CRL_UNTRUSTED when it does not verify) or an
+/// intermediate (checked against the issuer in the peer's path at each use).
+/// One CRL per issuer: a newer one (higher CRL number; without numbers, later
+/// thisUpdate) replaces the loaded one, an older or equal one is refused with
+/// SIPTLS_ERR_CRL_NOT_NEWER. A daily refresh is just loading the new file.
+/// All or nothing; the number loaded goes to `added_out`.
 ///
 /// # Safety
 /// `ctx` must be a live context; `crl` readable for `crl_len` bytes; `added_out` writable.
@@ -200,6 +315,100 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
         ctx.recorded(|| {
             let path = unsafe { ffi::arg_path(path, "path")? };
             *added_out = ctx.add_crl_file(path)?;
+            Ok(SIPTLS_OK)
+        })
+    })
+}
+
+/// How many CRLs are loaded (at most one per issuer).
+///
+/// # Safety
+/// `ctx` must be a live context; `count_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_crl_count(
+    ctx: *const siptls_ctx,
+    count_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
+        *count_out = 0;
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        *count_out = ctx.crls().len();
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Describes loaded CRL number `index` (0 to count - 1, in load order):
+/// issuer, CRL number, thisUpdate, nextUpdate, revoked serial count.
+///
+/// # Safety
+/// `ctx` must be a live context; `info_out` writable for its `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_crl_get(
+    ctx: *const siptls_ctx,
+    index: usize,
+    info_out: *mut siptls_crl_info,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let crls = ctx.crls();
+            let crl = crls.get(index).ok_or_else(|| {
+                Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    format!("index {index}: {} CRLs are loaded", crls.len()),
+                )
+            })?;
+            let info = siptls_crl_info {
+                struct_size: std::mem::size_of::<siptls_crl_info>() as u32,
+                checked_by_trust_id: crl.checked_by.unwrap_or(SIPTLS_TRUST_ID_NONE),
+                this_update: crl.this_update,
+                next_update: crl.next_update,
+                revoked_count: crl.revoked as u64,
+                issuer: ffi::fixed_text(&crl.issuer_text),
+                crl_number: ffi::fixed_text(
+                    &crl.number
+                        .as_ref()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                ),
+            };
+            unsafe { ffi::write_sized(info_out, &info, "info_out")? };
+            Ok(SIPTLS_OK)
+        })
+    })
+}
+
+/// Removes the CRL of `issuer`, given exactly as `siptls_crl_info.issuer`
+/// lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is loaded for it.
+///
+/// # Safety
+/// `ctx` must be a live context; `issuer` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_crl_remove(
+    ctx: *mut siptls_ctx,
+    issuer: *const c_char,
+) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let issuer = unsafe { ffi::arg_str(issuer, "issuer")? };
+            ctx.crl_remove(issuer)?;
+            Ok(SIPTLS_OK)
+        })
+    })
+}
+
+/// Removes every loaded CRL.
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_crl_clear(ctx: *mut siptls_ctx) -> siptls_result {
+    ffi::call(|| {
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            ctx.crl_clear()?;
             Ok(SIPTLS_OK)
         })
     })

@@ -2,6 +2,8 @@
 //! wrappers that drive the exported C functions exactly as a C caller would.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod verdict;
+
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 use std::sync::OnceLock;

@@ -1,0 +1,354 @@
+//! The verification policy: every setting it depends on, frozen together
+//! with one generation of the trust table and CRLs, and the chain checks
+//! (pins, path building with the CA depth cap, validity, revocation, names).
+
+use std::fmt;
+use std::sync::Arc;
+
+use pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::DistinguishedName;
+use webpki::{EndEntityCert, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy};
+
+use super::report::VerifyCallback;
+use super::status::{siptls_verify_status, siptls_verify_status::*, status_of};
+use crate::clock::Clock;
+use crate::context::siptls_role;
+use crate::crl::{CrlSet, ExpiredCrl, MissingCrl};
+use crate::names::{self, NameCheck};
+use crate::trust::{EntryKind, TrustEntry, TrustTable, SIPTLS_TRUST_ID_NONE};
+
+/// Server-side client certificate policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientAuth {
+    /// Mutual TLS: a client without a valid certificate is refused.
+    #[default]
+    Required,
+    /// Ask for a certificate; verify it if one is sent; accept clients without one.
+    Optional,
+    /// Do not ask.
+    Off,
+}
+
+/// Every setting verification depends on, frozen into one immutable value.
+#[derive(Clone)]
+pub struct PolicySettings {
+    pub max_ca_depth: u32,
+    pub clock: Clock,
+    pub name_check: NameCheck,
+    pub allow_override: bool,
+    pub callback: Option<VerifyCallback>,
+    pub client_auth: ClientAuth,
+    pub missing_crl: MissingCrl,
+    pub expired_crl: ExpiredCrl,
+}
+
+pub const SIPTLS_DEFAULT_MAX_CA_DEPTH: u32 = 4;
+/// webpki follows at most six intermediates; with the trust entry that is seven CAs.
+pub const SIPTLS_MAX_CA_DEPTH_LIMIT: u32 = 7;
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        Self {
+            max_ca_depth: SIPTLS_DEFAULT_MAX_CA_DEPTH,
+            clock: Clock::System,
+            name_check: NameCheck::Sip,
+            allow_override: false,
+            callback: None,
+            client_auth: ClientAuth::Required,
+            missing_crl: MissingCrl::Allow,
+            expired_crl: ExpiredCrl::Use,
+        }
+    }
+}
+
+pub struct Policy {
+    pub(super) role: siptls_role,
+    pub(super) settings: PolicySettings,
+    /// The context's configuration generation this policy was built from.
+    pub(super) generation: u64,
+    /// Anchor entries in trust ID order, parallel to `anchors`.
+    anchor_entries: Vec<Arc<TrustEntry>>,
+    anchors: Vec<TrustAnchor<'static>>,
+    pins: Vec<Arc<TrustEntry>>,
+    crls: CrlSet,
+    pub(super) hint_subjects: Vec<DistinguishedName>,
+    pub(super) algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("role", &self.role)
+            .field("generation", &self.generation)
+            .field("anchors", &self.anchors.len())
+            .field("pins", &self.pins.len())
+            .field("crls", &self.crls.len())
+            .finish()
+    }
+}
+
+/// What the chain checks found, before the callback.
+pub(super) struct Checked {
+    pub status: siptls_verify_status,
+    pub trust_id: u32,
+    pub depth: u32,
+    pub detail: String,
+    /// The name the certificate was checked against, if any: the peer name a
+    /// client asked for, or the SIP domain a server's trust entry requires.
+    pub checked_name: Option<String>,
+}
+
+impl Checked {
+    fn failed(status: siptls_verify_status, detail: String) -> Self {
+        Self {
+            status,
+            trust_id: SIPTLS_TRUST_ID_NONE,
+            depth: 0,
+            detail,
+            checked_name: None,
+        }
+    }
+}
+
+/// Our words for the webpki errors whose own text says too little.
+fn describe(error: &webpki::Error, cap: u32) -> String {
+    use webpki::Error as E;
+    match error {
+        E::MaximumPathDepthExceeded => {
+            format!("every path to a trust entry holds more than {cap} CA certificates")
+        }
+        E::UnknownRevocationStatus => "no current CRL covers a certificate of the path (the end entity and every intermediate need one), and the missing-CRL policy denies".into(),
+        E::CertRevoked => "a certificate of the path is revoked by its issuer's CRL".into(),
+        E::InvalidCrlSignatureForPublicKey => {
+            "the CRL for a certificate of the path does not verify with its issuer's key".into()
+        }
+        E::IssuerNotCrlSigner => {
+            "the CRL for a certificate of the path comes from an issuer whose keyUsage does not allow cRLSign".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+impl Policy {
+    pub fn new(
+        role: siptls_role,
+        settings: PolicySettings,
+        generation: u64,
+        trust: &TrustTable,
+        crls: CrlSet,
+        algorithms: WebPkiSupportedAlgorithms,
+    ) -> Self {
+        let (pins, anchor_entries): (Vec<_>, Vec<_>) = trust
+            .entries()
+            .iter()
+            .cloned()
+            .partition(|e| e.kind == EntryKind::Pin);
+        let anchors = anchor_entries
+            .iter()
+            .filter_map(|e| e.anchor.clone())
+            .collect();
+        let hint_subjects = trust
+            .entries()
+            .iter()
+            .map(|e| DistinguishedName::from(e.hint_der.clone()))
+            .collect();
+        Self {
+            role,
+            settings,
+            generation,
+            anchor_entries,
+            anchors,
+            pins,
+            crls,
+            hint_subjects,
+            algorithms,
+        }
+    }
+
+    pub fn settings(&self) -> &PolicySettings {
+        &self.settings
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn usage(&self) -> KeyUsage {
+        match self.role {
+            siptls_role::SIPTLS_ROLE_CLIENT => KeyUsage::server_auth(),
+            siptls_role::SIPTLS_ROLE_SERVER => KeyUsage::client_auth(),
+        }
+    }
+
+    /// A pin is trusted as it stands: exact bytes, its validity period and
+    /// its extended key usage. It needs no CRL: removing the pin revokes it.
+    fn check_pin(
+        &self,
+        pin: &Arc<TrustEntry>,
+        now: UnixTime,
+    ) -> Result<(Arc<TrustEntry>, u32), Checked> {
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        let fail = |status, why: String| {
+            Err(Checked::failed(
+                status,
+                format!("pinned trust ID {} ({}): {why}", pin.id, pin.subject),
+            ))
+        };
+        if now < pin.not_before {
+            return fail(
+                SIPTLS_VERIFY_NOT_YET_VALID,
+                format!("not valid before {} (now {now})", pin.not_before),
+            );
+        }
+        if now > pin.not_after {
+            return fail(
+                SIPTLS_VERIFY_EXPIRED,
+                format!("expired at {} (now {now})", pin.not_after),
+            );
+        }
+        let (allowed, purpose) = match self.role {
+            siptls_role::SIPTLS_ROLE_CLIENT => (pin.purposes.server, "serverAuth"),
+            siptls_role::SIPTLS_ROLE_SERVER => (pin.purposes.client, "clientAuth"),
+        };
+        if !allowed {
+            return fail(
+                SIPTLS_VERIFY_WRONG_KEY_USAGE,
+                format!("its extended key usage lacks {purpose}"),
+            );
+        }
+        Ok((pin.clone(), 0))
+    }
+
+    /// Chain checks: pin or path to an anchor, validity, CRLs, depth cap.
+    fn check_chain(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(Arc<TrustEntry>, u32), Checked> {
+        if let Some(pin) = self.pins.iter().find(|p| p.cert.as_ref() == leaf.as_ref()) {
+            return self.check_pin(pin, now);
+        }
+        let ee = EndEntityCert::try_from(leaf).map_err(|e| {
+            Checked::failed(
+                status_of(&e),
+                format!("peer certificate does not parse: {e}"),
+            )
+        })?;
+        let crls = self.crls.current(now, self.settings.expired_crl);
+        // webpki cannot check against an empty CRL list; with none current,
+        // "deny" is applied below once a path is found.
+        let revocation = webpki::RevocationOptionsBuilder::new(&crls)
+            .ok()
+            .map(|builder| {
+                builder
+                    .with_depth(RevocationCheckDepth::Chain)
+                    .with_status_policy(match self.settings.missing_crl {
+                        MissingCrl::Allow => UnknownStatusPolicy::Allow,
+                        MissingCrl::Deny => UnknownStatusPolicy::Deny,
+                    })
+                    .build()
+            });
+        let cap = self.settings.max_ca_depth;
+        let within_cap = |path: &webpki::VerifiedPath<'_>| {
+            let cas = path.intermediate_certificates().count() as u32 + 1;
+            if cas > cap {
+                Err(webpki::Error::MaximumPathDepthExceeded)
+            } else {
+                Ok(())
+            }
+        };
+        // webpki tries every path and returns the most specific failure, so
+        // a path refused for depth never hides, say, a revoked certificate.
+        let path = ee
+            .verify_for_usage(
+                self.algorithms.all,
+                &self.anchors,
+                intermediates,
+                now,
+                self.usage(),
+                revocation,
+                Some(&within_cap),
+            )
+            .map_err(|e| Checked::failed(status_of(&e), describe(&e, cap)))?;
+        if crls.is_empty() && self.settings.missing_crl == MissingCrl::Deny {
+            return Err(Checked::failed(
+                SIPTLS_VERIFY_REVOCATION_UNKNOWN,
+                format!(
+                    "no current CRL is loaded{}, and the missing-CRL policy denies",
+                    if self.crls.is_empty() {
+                        ""
+                    } else {
+                        " (every loaded CRL is past its nextUpdate)"
+                    }
+                ),
+            ));
+        }
+        let index = self
+            .anchors
+            .iter()
+            .position(|a| std::ptr::eq(a, path.anchor()))
+            .expect("webpki returns one of the anchors it was given");
+        let depth = path.intermediate_certificates().count() as u32 + 1;
+        Ok((self.anchor_entries[index].clone(), depth))
+    }
+
+    /// All checks, without the callback.
+    pub(super) fn check(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        expected_name: Option<&ServerName<'_>>,
+        ids: Option<&names::Identities>,
+    ) -> Checked {
+        let Some(now) = self.settings.clock.now() else {
+            return Checked::failed(
+                SIPTLS_VERIFY_CLOCK_UNSET,
+                "the gateway clock is not synchronized: validity cannot be checked".into(),
+            );
+        };
+        let (entry, depth) = match self.check_chain(leaf, intermediates, now) {
+            Ok(found) => found,
+            Err(failed) => return failed,
+        };
+        let domain_name;
+        let expected = match (expected_name, &entry.sip_domain) {
+            (Some(name), _) => Some((name, self.settings.name_check)),
+            (None, Some(domain)) => {
+                domain_name = ServerName::try_from(domain.as_str()).ok();
+                domain_name.as_ref().map(|n| (n, NameCheck::Sip))
+            }
+            (None, None) => None,
+        };
+        let name_ok = match expected {
+            None => true,
+            Some((name, NameCheck::Sip)) => ids.is_some_and(|ids| ids.matches_sip(name)),
+            Some((name, NameCheck::Hostname)) => EndEntityCert::try_from(leaf)
+                .is_ok_and(|ee| ee.verify_is_valid_for_subject_name(name).is_ok()),
+        };
+        let mut checked = Checked {
+            status: SIPTLS_VERIFY_OK,
+            trust_id: entry.id,
+            depth,
+            checked_name: expected.map(|(name, _)| name.to_str().into_owned()),
+            detail: format!(
+                "verified to trust ID {} ({}) at depth {depth}",
+                entry.id, entry.subject
+            ),
+        };
+        if let (false, Some((name, mode))) = (name_ok, expected) {
+            checked.status = SIPTLS_VERIFY_NAME_MISMATCH;
+            checked.detail = format!(
+                "certificate does not name {} ({} rules); it names: {}",
+                name.to_str(),
+                match mode {
+                    NameCheck::Sip => "RFC 5922 SIP",
+                    NameCheck::Hostname => "host name",
+                },
+                ids.map_or_else(|| "nothing readable".into(), |i| i.listing.join(", "))
+            );
+        }
+        checked
+    }
+}

@@ -1,0 +1,213 @@
+//! What one verification tells the gateway: the report its callback sees,
+//! the callback's decision (reject, or override when allowed), and the
+//! outcome the session keeps.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use pki_types::{CertificateDer, ServerName};
+
+use super::policy::{ClientAuth, Policy};
+use super::status::{siptls_verify_status, siptls_verify_status::*};
+use crate::context::siptls_role;
+use crate::ffi::UserData;
+use crate::names;
+use crate::trust::SIPTLS_TRUST_ID_NONE;
+
+/// The result of one verification, kept by the session for later queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Final status: after the callback's decision.
+    pub status: siptls_verify_status,
+    /// What the checks themselves found, before the callback.
+    pub checked: siptls_verify_status,
+    pub trust_id: u32,
+    /// CA certificates in the verified path, the trust entry included; 0 for a pin.
+    pub depth: u32,
+    /// The configuration generation that verified the peer.
+    pub generation: u64,
+    pub detail: String,
+}
+
+impl Outcome {
+    /// Whether the peer was let in (verified, or overridden by the callback).
+    pub fn accepted(&self) -> bool {
+        matches!(self.status, SIPTLS_VERIFY_OK | SIPTLS_VERIFY_OVERRIDDEN)
+    }
+}
+
+/// What the gateway's callback is shown. Borrowed for the callback's duration.
+pub struct Report<'a> {
+    pub role: siptls_role,
+    pub status: siptls_verify_status,
+    pub trust_id: u32,
+    pub depth: u32,
+    pub generation: u64,
+    /// The user data of the session being verified.
+    pub session_userdata: UserData,
+    pub peer_name: &'a str,
+    pub leaf: &'a [u8],
+    pub identities: &'a str,
+    pub detail: &'a str,
+    /// Accepting this failed chain would override it (the context allows overrides).
+    pub override_allowed: bool,
+}
+
+/// Returns `true` to accept, `false` to reject.
+pub type VerifyCallback = Arc<dyn Fn(&Report<'_>) -> bool + Send + Sync>;
+
+/// One session's processing step, as the verifier sees it.
+struct Scope {
+    userdata: UserData,
+    outcome: Option<Outcome>,
+}
+
+thread_local! {
+    /// rustls calls the verifier synchronously inside the session's
+    /// processing, on the caller's thread. Each step opens its own scope, so
+    /// an outcome never reaches another session; a stack, because a callback
+    /// may drive another session on the same thread.
+    static SCOPES: RefCell<Vec<Scope>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Closes the scope even if the step unwinds.
+struct ScopeGuard;
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        SCOPES.with(|s| s.borrow_mut().pop());
+    }
+}
+
+/// Runs one processing step of a session whose user data is `userdata`,
+/// and returns what it returned with the verification outcome it produced.
+pub fn in_scope<T>(userdata: UserData, step: impl FnOnce() -> T) -> (T, Option<Outcome>) {
+    SCOPES.with(|s| {
+        s.borrow_mut().push(Scope {
+            userdata,
+            outcome: None,
+        })
+    });
+    let guard = ScopeGuard;
+    let value = step();
+    let outcome = SCOPES.with(|s| s.borrow_mut().last_mut().and_then(|top| top.outcome.take()));
+    drop(guard);
+    (value, outcome)
+}
+
+fn scope_userdata() -> UserData {
+    SCOPES.with(|s| s.borrow().last().map_or(UserData::NONE, |top| top.userdata))
+}
+
+fn store_outcome(outcome: Outcome) {
+    SCOPES.with(|s| {
+        if let Some(top) = s.borrow_mut().last_mut() {
+            top.outcome = Some(outcome);
+        }
+    });
+}
+
+impl Policy {
+    fn report(&self, report: &Report<'_>) -> bool {
+        self.settings
+            .callback
+            .as_ref()
+            .is_none_or(|callback| callback(report))
+    }
+
+    /// Verifies, consults the callback, records the outcome for the session,
+    /// and tells rustls whether to continue.
+    pub fn verify(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        expected_name: Option<&ServerName<'_>>,
+    ) -> Result<(), rustls::Error> {
+        let ids = names::identities(leaf);
+        let checked = self.check(leaf, intermediates, expected_name, ids.as_ref());
+        let identities = ids.map(|i| i.listing.join(", ")).unwrap_or_default();
+        // Before the chain is known, only a client's own peer name applies.
+        let peer_name = checked
+            .checked_name
+            .clone()
+            .or_else(|| expected_name.map(|n| n.to_str().into_owned()))
+            .unwrap_or_default();
+        let accepted = self.report(&Report {
+            role: self.role,
+            status: checked.status,
+            trust_id: checked.trust_id,
+            depth: checked.depth,
+            generation: self.generation,
+            session_userdata: scope_userdata(),
+            peer_name: &peer_name,
+            leaf: leaf.as_ref(),
+            identities: &identities,
+            detail: &checked.detail,
+            override_allowed: checked.status != SIPTLS_VERIFY_OK && self.settings.allow_override,
+        });
+        let (status, detail) = match (checked.status, accepted) {
+            (SIPTLS_VERIFY_OK, true) => (SIPTLS_VERIFY_OK, checked.detail),
+            (SIPTLS_VERIFY_OK, false) => (
+                SIPTLS_VERIFY_REJECTED_BY_CALLBACK,
+                format!("rejected by the verify callback ({})", checked.detail),
+            ),
+            (failed, true) if self.settings.allow_override => (
+                SIPTLS_VERIFY_OVERRIDDEN,
+                format!(
+                    "OVERRIDDEN by the verify callback: {} ({})",
+                    failed.name().to_string_lossy(),
+                    checked.detail
+                ),
+            ),
+            (failed, _) => (failed, checked.detail),
+        };
+        let outcome = Outcome {
+            status,
+            checked: checked.status,
+            trust_id: checked.trust_id,
+            depth: checked.depth,
+            generation: self.generation,
+            detail,
+        };
+        let accepted = outcome.accepted();
+        store_outcome(outcome);
+        if accepted {
+            Ok(())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                status.to_certificate_error(),
+            ))
+        }
+    }
+
+    /// The peer sent no certificate: reported like any other outcome, but no
+    /// decision can change it (required: the handshake already failed;
+    /// optional: the anonymous client is let in and the session says so).
+    pub fn report_no_certificate(&self, session_userdata: UserData) -> Outcome {
+        let detail = match self.settings.client_auth {
+            ClientAuth::Required => "the client sent no certificate, and one is required",
+            _ => "the client sent no certificate (optional client authentication)",
+        };
+        self.report(&Report {
+            role: self.role,
+            status: SIPTLS_VERIFY_NO_CERTIFICATE,
+            trust_id: SIPTLS_TRUST_ID_NONE,
+            depth: 0,
+            generation: self.generation,
+            session_userdata,
+            peer_name: "",
+            leaf: &[],
+            identities: "",
+            detail,
+            override_allowed: false,
+        });
+        Outcome {
+            status: SIPTLS_VERIFY_NO_CERTIFICATE,
+            checked: SIPTLS_VERIFY_NO_CERTIFICATE,
+            trust_id: SIPTLS_TRUST_ID_NONE,
+            depth: 0,
+            generation: self.generation,
+            detail: detail.into(),
+        }
+    }
+}

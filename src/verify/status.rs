@@ -1,0 +1,195 @@
+//! Verification statuses: stable numbers, their names, the TLS alert each
+//! one sends, and how webpki's errors map onto them.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls::CertificateError;
+
+/// Why a peer certificate chain was or was not accepted. Stable numbers.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum siptls_verify_status {
+    /// The chain verified to a trust entry and the peer's identity matched.
+    SIPTLS_VERIFY_OK = 0,
+    /// No path to any trust entry.
+    SIPTLS_VERIFY_UNKNOWN_CA = 1,
+    /// A certificate in the path is past its notAfter.
+    SIPTLS_VERIFY_EXPIRED = 2,
+    /// A certificate in the path is before its notBefore.
+    SIPTLS_VERIFY_NOT_YET_VALID = 3,
+    /// The gateway's time source says its clock is not synchronized.
+    SIPTLS_VERIFY_CLOCK_UNSET = 4,
+    /// The only paths found hold more CA certificates than the context's cap.
+    SIPTLS_VERIFY_DEPTH_EXCEEDED = 5,
+    /// A signature in the path does not verify.
+    SIPTLS_VERIFY_BAD_SIGNATURE = 6,
+    /// The certificate does not name the expected peer.
+    SIPTLS_VERIFY_NAME_MISMATCH = 7,
+    /// A certificate in the path is revoked by a loaded CRL.
+    SIPTLS_VERIFY_REVOKED = 8,
+    /// The peer presented no certificate.
+    SIPTLS_VERIFY_NO_CERTIFICATE = 9,
+    /// A certificate in the chain is not valid DER / X.509.
+    SIPTLS_VERIFY_BAD_ENCODING = 10,
+    /// The certificate may not be used for this purpose (extended key usage, CA as leaf).
+    SIPTLS_VERIFY_WRONG_KEY_USAGE = 11,
+    /// A signature or key algorithm in the path is not supported.
+    SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM = 12,
+    /// The chain verified but the gateway's callback rejected it.
+    SIPTLS_VERIFY_REJECTED_BY_CALLBACK = 13,
+    /// The chain failed but the gateway's callback accepted it (overrides enabled).
+    SIPTLS_VERIFY_OVERRIDDEN = 14,
+    /// CRL checking is required and no CRL covers a certificate of the path.
+    SIPTLS_VERIFY_REVOCATION_UNKNOWN = 15,
+    /// Another X.509 rule failed (name constraints, path length constraint, ...).
+    SIPTLS_VERIFY_INVALID = 16,
+    /// A CRL for a certificate of the path does not verify against that
+    /// certificate's issuer (its signature, or the issuer may not sign CRLs).
+    SIPTLS_VERIFY_CRL_INVALID = 17,
+}
+
+use siptls_verify_status::*;
+
+impl siptls_verify_status {
+    pub const fn name(self) -> &'static std::ffi::CStr {
+        match self {
+            SIPTLS_VERIFY_OK => c"OK",
+            SIPTLS_VERIFY_UNKNOWN_CA => c"UNKNOWN_CA",
+            SIPTLS_VERIFY_EXPIRED => c"EXPIRED",
+            SIPTLS_VERIFY_NOT_YET_VALID => c"NOT_YET_VALID",
+            SIPTLS_VERIFY_CLOCK_UNSET => c"CLOCK_UNSET",
+            SIPTLS_VERIFY_DEPTH_EXCEEDED => c"DEPTH_EXCEEDED",
+            SIPTLS_VERIFY_BAD_SIGNATURE => c"BAD_SIGNATURE",
+            SIPTLS_VERIFY_NAME_MISMATCH => c"NAME_MISMATCH",
+            SIPTLS_VERIFY_REVOKED => c"REVOKED",
+            SIPTLS_VERIFY_NO_CERTIFICATE => c"NO_CERTIFICATE",
+            SIPTLS_VERIFY_BAD_ENCODING => c"BAD_ENCODING",
+            SIPTLS_VERIFY_WRONG_KEY_USAGE => c"WRONG_KEY_USAGE",
+            SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM => c"UNSUPPORTED_ALGORITHM",
+            SIPTLS_VERIFY_REJECTED_BY_CALLBACK => c"REJECTED_BY_CALLBACK",
+            SIPTLS_VERIFY_OVERRIDDEN => c"OVERRIDDEN",
+            SIPTLS_VERIFY_REVOCATION_UNKNOWN => c"REVOCATION_UNKNOWN",
+            SIPTLS_VERIFY_INVALID => c"INVALID",
+            SIPTLS_VERIFY_CRL_INVALID => c"CRL_INVALID",
+        }
+    }
+
+    /// The certificate error handed to rustls, which picks the TLS alert from it.
+    pub(crate) fn to_certificate_error(self) -> CertificateError {
+        match self {
+            SIPTLS_VERIFY_UNKNOWN_CA | SIPTLS_VERIFY_DEPTH_EXCEEDED => {
+                CertificateError::UnknownIssuer
+            }
+            SIPTLS_VERIFY_EXPIRED => CertificateError::Expired,
+            SIPTLS_VERIFY_NOT_YET_VALID => CertificateError::NotValidYet,
+            SIPTLS_VERIFY_BAD_SIGNATURE => CertificateError::BadSignature,
+            SIPTLS_VERIFY_NAME_MISMATCH => CertificateError::NotValidForName,
+            SIPTLS_VERIFY_REVOKED => CertificateError::Revoked,
+            SIPTLS_VERIFY_REVOCATION_UNKNOWN => CertificateError::UnknownRevocationStatus,
+            SIPTLS_VERIFY_BAD_ENCODING => CertificateError::BadEncoding,
+            SIPTLS_VERIFY_WRONG_KEY_USAGE => CertificateError::InvalidPurpose,
+            SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM => {
+                CertificateError::UnsupportedSignatureAlgorithmContext {
+                    signature_algorithm_id: Vec::new(),
+                    supported_algorithms: Vec::new(),
+                }
+            }
+            SIPTLS_VERIFY_REJECTED_BY_CALLBACK => CertificateError::ApplicationVerificationFailure,
+            SIPTLS_VERIFY_OK
+            | SIPTLS_VERIFY_OVERRIDDEN
+            | SIPTLS_VERIFY_CLOCK_UNSET
+            | SIPTLS_VERIFY_NO_CERTIFICATE
+            | SIPTLS_VERIFY_INVALID
+            | SIPTLS_VERIFY_CRL_INVALID => {
+                CertificateError::Other(rustls::OtherError(Arc::new(StatusError(self))))
+            }
+        }
+    }
+}
+
+/// Every status, for mapping numbers from C back to statuses.
+pub(crate) const ALL_STATUSES: [siptls_verify_status; 18] = [
+    SIPTLS_VERIFY_OK,
+    SIPTLS_VERIFY_UNKNOWN_CA,
+    SIPTLS_VERIFY_EXPIRED,
+    SIPTLS_VERIFY_NOT_YET_VALID,
+    SIPTLS_VERIFY_CLOCK_UNSET,
+    SIPTLS_VERIFY_DEPTH_EXCEEDED,
+    SIPTLS_VERIFY_BAD_SIGNATURE,
+    SIPTLS_VERIFY_NAME_MISMATCH,
+    SIPTLS_VERIFY_REVOKED,
+    SIPTLS_VERIFY_NO_CERTIFICATE,
+    SIPTLS_VERIFY_BAD_ENCODING,
+    SIPTLS_VERIFY_WRONG_KEY_USAGE,
+    SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM,
+    SIPTLS_VERIFY_REJECTED_BY_CALLBACK,
+    SIPTLS_VERIFY_OVERRIDDEN,
+    SIPTLS_VERIFY_REVOCATION_UNKNOWN,
+    SIPTLS_VERIFY_INVALID,
+    SIPTLS_VERIFY_CRL_INVALID,
+];
+
+/// The status with this number, if any.
+pub fn status_from_number(number: u32) -> Option<siptls_verify_status> {
+    ALL_STATUSES
+        .iter()
+        .copied()
+        .find(|status| *status as u32 == number)
+}
+
+#[derive(Debug)]
+struct StatusError(siptls_verify_status);
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.name().to_string_lossy())
+    }
+}
+
+impl std::error::Error for StatusError {}
+
+pub(crate) fn status_of(error: &webpki::Error) -> siptls_verify_status {
+    use webpki::Error as E;
+    #[allow(deprecated)]
+    match error {
+        E::UnknownIssuer => SIPTLS_VERIFY_UNKNOWN_CA,
+        E::CertExpired { .. } => SIPTLS_VERIFY_EXPIRED,
+        E::CertNotValidYet { .. } => SIPTLS_VERIFY_NOT_YET_VALID,
+        E::MaximumPathDepthExceeded => SIPTLS_VERIFY_DEPTH_EXCEEDED,
+        E::InvalidSignatureForPublicKey | E::SignatureAlgorithmMismatch => {
+            SIPTLS_VERIFY_BAD_SIGNATURE
+        }
+        E::CertRevoked => SIPTLS_VERIFY_REVOKED,
+        E::InvalidCrlSignatureForPublicKey
+        | E::IssuerNotCrlSigner
+        | E::UnsupportedCrlSignatureAlgorithm
+        | E::UnsupportedCrlSignatureAlgorithmContext(_)
+        | E::UnsupportedCrlSignatureAlgorithmForPublicKey
+        | E::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => SIPTLS_VERIFY_CRL_INVALID,
+        E::UnknownRevocationStatus | E::CrlExpired { .. } => SIPTLS_VERIFY_REVOCATION_UNKNOWN,
+        E::CertNotValidForName(_) => SIPTLS_VERIFY_NAME_MISMATCH,
+        E::BadDer
+        | E::BadDerTime
+        | E::TrailingData(_)
+        | E::MalformedExtensions
+        | E::ExtensionValueInvalid
+        | E::InvalidCertValidity
+        | E::InvalidSerialNumber
+        | E::UnsupportedCertVersion
+        | E::UnsupportedCriticalExtension => SIPTLS_VERIFY_BAD_ENCODING,
+        E::RequiredEkuNotFound
+        | E::RequiredEkuNotFoundContext(_)
+        | E::EmptyEkuExtension
+        | E::CaUsedAsEndEntity
+        | E::EndEntityUsedAsCa => SIPTLS_VERIFY_WRONG_KEY_USAGE,
+        E::UnsupportedSignatureAlgorithm
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM
+        }
+        _ => SIPTLS_VERIFY_INVALID,
+    }
+}

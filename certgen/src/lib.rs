@@ -32,8 +32,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use rcgen::{
     BasicConstraints, Certificate, CertificateParams, CertificateRevocationListParams,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, RevokedCertParams, RsaKeySize, SanType, SerialNumber,
+    DistinguishedName, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, NameConstraints, RevokedCertParams, RsaKeySize, SanType,
+    SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -233,6 +234,8 @@ impl Issued {
 /// certificates and CRLs.
 pub struct Authority {
     issuer: Issuer<'static, KeyPair>,
+    /// What this CA's own certificate was made from, for cross-signing.
+    params: CertificateParams,
     issued: Issued,
     key_alg: KeyAlg,
     not_before: OffsetDateTime,
@@ -281,12 +284,60 @@ impl Authority {
         Self::new(params, key, &cert, self.key_alg)
     }
 
+    /// An intermediate CA signed by this one whose certificates may only
+    /// name DNS names within `permitted_dns` (RFC 5280 name constraints).
+    pub fn constrained_intermediate(&self, common_name: &str, permitted_dns: &[&str]) -> Authority {
+        let mut params = ca_params(common_name, self.not_before, self.not_after);
+        params.use_authority_key_identifier_extension = true;
+        params.name_constraints = Some(NameConstraints {
+            permitted_subtrees: permitted_dns
+                .iter()
+                .map(|name| GeneralSubtree::DnsName(name.to_string()))
+                .collect(),
+            excluded_subtrees: Vec::new(),
+        });
+        let key = self.key_alg.generate();
+        let cert = must(
+            &format!("signing constrained intermediate {common_name:?}"),
+            params.signed_by(&key, &self.issuer),
+        );
+        Self::new(params, key, &cert, self.key_alg)
+    }
+
+    /// This CA's name and key certified by `other` as well: a cross-signed
+    /// certificate, so chains through this CA have a second path.
+    pub fn cross_signed_by(&self, other: &Authority) -> Issued {
+        let mut params = self.params.clone();
+        params.serial_number = Some(random_serial());
+        params.use_authority_key_identifier_extension = true;
+        let cert = must(
+            "cross-signing",
+            params.signed_by(self.issuer.key(), &other.issuer),
+        );
+        Issued::new(&cert, self.issuer.key())
+    }
+
+    /// An end-entity certificate (basicConstraints CA:FALSE) signed by this
+    /// CA, returned as an authority whose key still signs: to show that
+    /// certificates "issued" by an end entity are not trusted.
+    pub fn rogue_leaf(&self, spec: &LeafSpec) -> Authority {
+        let mut params = spec.params();
+        params.use_authority_key_identifier_extension = true;
+        let key = spec.key_alg.generate();
+        let cert = must(
+            &format!("signing leaf {:?}", spec.common_name),
+            params.signed_by(&key, &self.issuer),
+        );
+        Self::new(params, key, &cert, spec.key_alg)
+    }
+
     fn new(params: CertificateParams, key: KeyPair, cert: &Certificate, key_alg: KeyAlg) -> Self {
         Self {
             issued: Issued::new(cert, &key),
             key_alg,
             not_before: params.not_before,
             not_after: params.not_after,
+            params: params.clone(),
             issuer: Issuer::new(params, key),
         }
     }
@@ -320,12 +371,31 @@ impl Authority {
     /// A CRL signed by this CA revoking `revoked_serials`, issued an hour
     /// ago (tolerating clock skew) and due for renewal in seven days.
     pub fn crl(&self, revoked_serials: &[u64], crl_number: u64) -> Crl {
+        self.crl_of(
+            revoked_serials.iter().map(|&s| SerialNumber::from(s)),
+            crl_number,
+        )
+    }
+
+    /// A CRL signed by this CA revoking the certificates of CAs it issued.
+    pub fn crl_revoking(&self, cas: &[&Authority], crl_number: u64) -> Crl {
+        self.crl_of(
+            cas.iter().map(|ca| {
+                ca.params
+                    .serial_number
+                    .clone()
+                    .expect("every generated CA has a serial")
+            }),
+            crl_number,
+        )
+    }
+
+    fn crl_of(&self, serials: impl Iterator<Item = SerialNumber>, crl_number: u64) -> Crl {
         let now = OffsetDateTime::now_utc();
         let this_update = now - Duration::hours(1);
-        let revoked_certs = revoked_serials
-            .iter()
-            .map(|&serial| RevokedCertParams {
-                serial_number: SerialNumber::from(serial),
+        let revoked_certs = serials
+            .map(|serial_number| RevokedCertParams {
+                serial_number,
                 revocation_time: this_update,
                 // RFC 5280 5.3.1: omit the reason rather than say "unspecified".
                 reason_code: None,

@@ -2,6 +2,8 @@
 //! wrappers that drive the exported C functions exactly as a C caller would.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod openssl_ca;
+pub mod tempdir;
 pub mod verdict;
 
 use std::ffi::{c_char, CStr, CString};
@@ -353,6 +355,9 @@ pub struct SeenReport {
     pub identities: String,
     pub detail: String,
     pub override_allowed: bool,
+    pub generation: u64,
+    /// The session's user data, as a number.
+    pub session_userdata: usize,
 }
 
 pub struct Recorder {
@@ -382,6 +387,8 @@ unsafe extern "C" fn record_report(
         identities: s(r.identities),
         detail: s(r.detail),
         override_allowed: r.override_allowed,
+        generation: r.generation,
+        session_userdata: r.session_userdata as usize,
     });
     recorder.accept_code
 }

@@ -146,15 +146,6 @@ struct Fx {
     dir: TempDir,
 }
 
-fn generation(ctx: &Ctx) -> u64 {
-    let mut generation = u64::MAX;
-    assert_eq!(
-        unsafe { siptls_ctx_generation(ctx.0, &mut generation) },
-        SIPTLS_OK
-    );
-    generation
-}
-
 impl Fx {
     fn new() -> Fx {
         let p = pki();
@@ -194,7 +185,7 @@ impl Fx {
             unsafe { siptls_ctx_add_crl(server.0, crl.pem.as_ptr(), crl.pem.len(), &mut added) },
             SIPTLS_OK
         );
-        let generation = generation(&server);
+        let generation = server.generation();
         Fx {
             client,
             server,
@@ -237,7 +228,7 @@ impl Fx {
     /// Both contexts still hold exactly what they were built with.
     fn assert_unchanged(&self, case: &str) {
         assert_eq!(
-            generation(&self.server),
+            self.server.generation(),
             self.generation,
             "{case}: a refused call counted as a configuration change"
         );

@@ -65,15 +65,6 @@ fn trust_entry(ctx: &Ctx, id: u32) -> siptls_trust_entry_info {
     info
 }
 
-fn generation(ctx: &Ctx) -> u64 {
-    let mut generation = u64::MAX;
-    assert_eq!(
-        unsafe { siptls_ctx_generation(ctx.0, &mut generation) },
-        SIPTLS_OK
-    );
-    generation
-}
-
 fn deny_missing(ctx: &Ctx) {
     let deny = siptls_missing_crl::SIPTLS_MISSING_CRL_DENY as u32;
     assert_eq!(
@@ -535,7 +526,7 @@ fn reloading_a_directory_replaces_the_trust_table_under_the_same_ids() {
     );
     assert_eq!(load_dir(&ctx, &good, null()), (SIPTLS_OK, 2));
     assert_eq!(ctx.trust_ids(), [1, 2], "replaced, not merged");
-    let before = generation(&ctx);
+    let before = ctx.generation();
     // The same directory again: the same IDs, no duplicate-ID refusal.
     assert_eq!(
         load_dir(&ctx, &good, null()),
@@ -544,7 +535,7 @@ fn reloading_a_directory_replaces_the_trust_table_under_the_same_ids() {
         ctx.last_error()
     );
     assert_eq!(ctx.trust_ids(), [1, 2]);
-    assert_eq!(generation(&ctx), before + 1);
+    assert_eq!(ctx.generation(), before + 1);
 
     // A directory broken in its CA list's second certificate changes nothing.
     let broken_list = [
@@ -564,7 +555,7 @@ fn reloading_a_directory_replaces_the_trust_table_under_the_same_ids() {
         detail.contains("broken/CAList.pem") && detail.contains("certificate #2"),
         "{detail}"
     );
-    assert_eq!(generation(&ctx), before + 1, "a failed reload is no change");
+    assert_eq!(ctx.generation(), before + 1, "a failed reload is no change");
     assert_eq!(ctx.trust_ids(), [1, 2]);
     let (c, s) = (Sess::client(&Ctx::client()), Sess::server(&ctx));
     assert_handshake_ok(&c, &s);
@@ -641,23 +632,23 @@ fn a_ca_list_in_memory_replaces_the_table_all_or_nothing() {
 #[test]
 fn the_generation_counts_successful_changes_and_reports_carry_it() {
     let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
-    assert_eq!(generation(&ctx), 0);
+    assert_eq!(ctx.generation(), 0);
     assert_eq!(
         ctx.trust(1, pki().root.issued().cert_pem.as_bytes()),
         SIPTLS_OK
     );
-    assert_eq!(generation(&ctx), 1);
+    assert_eq!(ctx.generation(), 1);
     assert_eq!(
         ctx.trust(1, pki().root.issued().cert_pem.as_bytes()),
         SIPTLS_ERR_TRUST_DUPLICATE_ID
     );
-    assert_eq!(generation(&ctx), 1);
+    assert_eq!(ctx.generation(), 1);
     assert_eq!(
         ctx.set_identity(&pki().client.cert_pem, &pki().client.key_pem),
         SIPTLS_OK
     );
     let recorder = Recorder::attach(&ctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
-    let generation_now = generation(&ctx);
+    let generation_now = ctx.generation();
     assert_eq!(generation_now, 3);
     let (c, s) = (Sess::client(&ctx), Sess::server(&Ctx::server()));
     // A change after the session was made does not apply to it.
@@ -665,7 +656,7 @@ fn the_generation_counts_successful_changes_and_reports_carry_it() {
     assert_handshake_ok(&c, &s);
     assert_eq!(recorder.reports()[0].generation, generation_now);
     assert_eq!(c.info().generation, generation_now);
-    assert_eq!(generation(&ctx), generation_now + 1);
+    assert_eq!(ctx.generation(), generation_now + 1);
 }
 
 // ---------------------------------------------------------------------------

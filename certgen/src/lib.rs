@@ -321,6 +321,11 @@ impl Authority {
     /// CA, returned as an authority whose key still signs: to show that
     /// certificates "issued" by an end entity are not trusted.
     pub fn rogue_leaf(&self, spec: &LeafSpec) -> Authority {
+        let (params, key, cert) = self.sign_leaf(spec);
+        Self::new(params, key, &cert, spec.key_alg)
+    }
+
+    fn sign_leaf(&self, spec: &LeafSpec) -> (CertificateParams, KeyPair, Certificate) {
         let mut params = spec.params();
         params.use_authority_key_identifier_extension = true;
         let key = spec.key_alg.generate();
@@ -328,7 +333,7 @@ impl Authority {
             &format!("signing leaf {:?}", spec.common_name),
             params.signed_by(&key, &self.issuer),
         );
-        Self::new(params, key, &cert, spec.key_alg)
+        (params, key, cert)
     }
 
     fn new(params: CertificateParams, key: KeyPair, cert: &Certificate, key_alg: KeyAlg) -> Self {
@@ -344,13 +349,7 @@ impl Authority {
 
     /// An end-entity certificate signed by this CA.
     pub fn leaf(&self, spec: &LeafSpec) -> Issued {
-        let mut params = spec.params();
-        params.use_authority_key_identifier_extension = true;
-        let key = spec.key_alg.generate();
-        let cert = must(
-            &format!("signing leaf {:?}", spec.common_name),
-            params.signed_by(&key, &self.issuer),
-        );
+        let (_, key, cert) = self.sign_leaf(spec);
         Issued::new(&cert, &key)
     }
 

@@ -101,6 +101,16 @@ impl Ctx {
         text(|b, c, l| unsafe { siptls_ctx_last_error(self.0, b, c, l) })
     }
 
+    /// The configuration generation new sessions start from.
+    pub fn generation(&self) -> u64 {
+        let mut generation = u64::MAX;
+        assert_eq!(
+            unsafe { siptls_ctx_generation(self.0, &mut generation) },
+            SIPTLS_OK
+        );
+        generation
+    }
+
     /// A context with `identity`, trusting the test root as trust ID 1.
     pub fn with_identity(role: siptls_role, identity: &Issued, root: &Authority) -> Ctx {
         let ctx = Ctx::new(role);

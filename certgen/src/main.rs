@@ -17,6 +17,8 @@ Usage: siptls-certgen --out DIR [--days N] [--server-name NAME] [--client-name N
 
 Writes a demo root CA and root-signed server and client identities:
   DIR/ca/CAList.pem                     root CA certificate
+  DIR/ca/crl.pem                        root CA's CRL, revoking nothing (its CRL
+                                        number is the time, so a rerun is newer)
   DIR/{server,client}/privateKey.pem    PKCS#8 private key (mode 0600)
   DIR/{server,client}/publickey.pem     leaf certificate
   DIR/{server,client}/CAList.pem        root CA certificate
@@ -166,6 +168,13 @@ fn generate(options: &Options) -> Result<(), String> {
     let client = LeafSpec::sip(&options.client_name);
 
     write_file(&options.out.join("ca"), "CAList.pem", ca_pem, false)?;
+    let crl_number = now.unix_timestamp().unsigned_abs();
+    write_file(
+        &options.out.join("ca"),
+        "crl.pem",
+        &root.crl(&[], crl_number).pem,
+        false,
+    )?;
     for (dir, mut spec) in [("server", server), ("client", client)] {
         spec.not_before = not_before;
         spec.not_after = leaf_until;

@@ -11,8 +11,9 @@ use webpki::KeyUsage;
 
 use crate::support::{basic_constraints_ca, common_name, parse, sans, valid_for_name, verify};
 
-const FILES: [&str; 7] = [
+const FILES: [&str; 8] = [
     "ca/CAList.pem",
+    "ca/crl.pem",
     "server/privateKey.pem",
     "server/publickey.pem",
     "server/CAList.pem",
@@ -105,6 +106,8 @@ fn writes_the_three_file_layout() {
     assert_eq!(common_name(&ca_cert), "siptls Demo Root CA");
     assert_eq!(basic_constraints_ca(&ca_cert), Some(true));
 
+    let crl_pem = fs::read(dir.0.join("ca/crl.pem")).unwrap();
+    let crl = pki_types::CertificateRevocationListDer::from_pem_slice(&crl_pem).unwrap();
     let server = single_cert(&dir.0.join("server/publickey.pem"));
     let client = single_cert(&dir.0.join("client/publickey.pem"));
     for (side, leaf) in [("server", &server), ("client", &client)] {
@@ -112,6 +115,8 @@ fn writes_the_three_file_layout() {
         assert_eq!(single_cert(&side_dir.join("CAList.pem")), ca);
         for usage in [KeyUsage::server_auth(), KeyUsage::client_auth()] {
             verify(leaf, &[], &ca, usage, &[]).unwrap();
+            // The CA's CRL is signed by it and revokes neither leaf.
+            verify(leaf, &[], &ca, usage, &[crl.as_ref()]).unwrap();
         }
         let key = fs::read(side_dir.join("privateKey.pem")).unwrap();
         assert!(matches!(

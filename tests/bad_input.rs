@@ -631,6 +631,60 @@ fn null_cases() -> Vec<Case> {
                 let path = fx.path("garbage.crl");
                 unsafe { siptls_ctx_add_crl_file(fx.server.0, path.as_ptr(), null_mut()) }.into()
             };
+        "trust_replace_ca_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_trust_replace_ca_list(null_mut(), X.as_ptr(), 1, 1, &mut 0) }
+                .into();
+        "trust_replace_ca_list pem" => SIPTLS_ERR_NULL_ARGUMENT, ["pem is NULL"],
+            |fx| unsafe { siptls_ctx_trust_replace_ca_list(fx.server.0, null(), 1, 1, &mut 0) }
+                .into();
+        "trust_replace_ca_list count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
+            |fx| {
+                unsafe { siptls_ctx_trust_replace_ca_list(fx.server.0, X.as_ptr(), 1, 1, null_mut()) }
+                    .into()
+            };
+        "trust_get ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_trust_get(null(), 1, &mut trust_info()) }.into();
+        "trust_get info_out" => SIPTLS_ERR_NULL_ARGUMENT, ["info_out is NULL"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_trust_get(fx.server.0, 1, null_mut()) });
+        "crl_count ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_crl_count(null(), &mut 0) }.into();
+        "crl_count count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
+            |fx| unsafe { siptls_ctx_crl_count(fx.server.0, null_mut()) }.into();
+        "crl_get ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_crl_get(null(), 0, &mut crl_info()) }.into();
+        "crl_get info_out" => SIPTLS_ERR_NULL_ARGUMENT, ["info_out is NULL"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_crl_get(fx.server.0, 0, null_mut()) });
+        "crl_remove ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_crl_remove(null_mut(), c"CN=x".as_ptr()) }.into();
+        "crl_remove issuer" => SIPTLS_ERR_NULL_ARGUMENT, ["issuer is NULL"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_crl_remove(fx.server.0, null()) });
+        "crl_clear ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_crl_clear(null_mut()) }.into();
+        "set_expired_crl_policy ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_expired_crl_policy(null_mut(), 0) }.into();
+        "generation ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| {
+                let mut generation = 7u64;
+                let code = unsafe { siptls_ctx_generation(null(), &mut generation) };
+                assert_eq!(generation, 0, "the out-pointer is set on failure");
+                code.into()
+            };
+        "generation generation_out" => SIPTLS_ERR_NULL_ARGUMENT, ["generation_out is NULL"],
+            |fx| unsafe { siptls_ctx_generation(fx.server.0, null_mut()) }.into();
+        "session_set_userdata session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_set_userdata(null_mut(), null_mut()) }.into();
+        "session_get_userdata session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| {
+                let mut out = 1usize as *mut std::ffi::c_void;
+                let code = unsafe { siptls_session_get_userdata(null(), &mut out) };
+                assert!(out.is_null(), "the out-pointer is set on failure");
+                code.into()
+            };
+        "session_get_userdata userdata_out" => SIPTLS_ERR_NULL_ARGUMENT, ["userdata_out is NULL"],
+            |fx| {
+                let s = fx.session();
+                unsafe { siptls_session_get_userdata(s.0, null_mut()) }.into()
+            };
     }
 }
 
@@ -966,6 +1020,31 @@ fn trust_cases() -> Vec<Case> {
         "PEM directory with a broken CA list" => SIPTLS_ERR_CERT_MALFORMED,
             ["broken/CAList.pem", "certificate #2"],
             |fx| load_pem_dir(&fx.server, &fx.path("broken"), null());
+        "trust_get of a missing trust ID" => SIPTLS_ERR_TRUST_NOT_FOUND,
+            ["no trust entry has trust ID 42"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_trust_get(fx.server.0, 42, &mut trust_info()) });
+        "trust entry info too small" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["info_out->struct_size is 4"],
+            |fx| {
+                let mut info = trust_info();
+                info.struct_size = 4;
+                on_ctx(&fx.server, unsafe { siptls_ctx_trust_get(fx.server.0, 1, &mut info) })
+            };
+        "replace the trust table with garbage" => SIPTLS_ERR_PEM_EMPTY,
+            ["no CERTIFICATE section"],
+            |fx| replace_ca_list(&fx.server, "nothing here");
+        "replace the trust table with an empty input" => SIPTLS_ERR_PEM_EMPTY,
+            ["no PEM sections at all"],
+            |fx| replace_ca_list(&fx.server, "");
+        "replace the trust table with 17 CAs" => SIPTLS_ERR_TRUST_TABLE_FULL,
+            ["17 certificates, the trust table holds at most 16"],
+            |fx| replace_ca_list(&fx.server, &ca_list(17));
+        "replace the trust table with a broken second certificate" => SIPTLS_ERR_CERT_MALFORMED,
+            ["certificate #2"],
+            |fx| replace_ca_list(&fx.server, &[stranger().issued().cert_pem.clone(), garbage_cert_pem()].concat());
+        "replace the trust table with a private key" => SIPTLS_ERR_PEM_EMPTY,
+            ["found only: PRIVATE KEY"],
+            |fx| replace_ca_list(&fx.server, &pki().server.key_pem);
         "PEM directory whose CA list overflows the table" => SIPTLS_ERR_TRUST_TABLE_FULL,
             ["overflow/CAList.pem", "17 certificates, the trust table holds at most 16"],
             |fx| load_pem_dir(&fx.server, &fx.path("overflow"), null());
@@ -1051,6 +1130,21 @@ fn crl_names(crl: &'static CStr) -> siptls_pem_names {
         ca_list: null(),
         crl: crl.as_ptr(),
     }
+}
+
+fn trust_info() -> siptls_trust_entry_info {
+    let mut info: siptls_trust_entry_info = unsafe { std::mem::zeroed() };
+    info.struct_size = std::mem::size_of::<siptls_trust_entry_info>() as u32;
+    info
+}
+
+fn replace_ca_list(ctx: &Ctx, list: &str) -> Got {
+    let mut count = 99;
+    let code = unsafe {
+        siptls_ctx_trust_replace_ca_list(ctx.0, list.as_ptr(), list.len(), 1, &mut count)
+    };
+    assert_eq!(count, 0, "a refused CA list reports no entries");
+    on_ctx(ctx, code)
 }
 
 fn crl_info() -> siptls_crl_info {
@@ -1647,4 +1741,38 @@ fn control_characters_from_inputs_are_escaped_in_details() {
     assert_eq!(text.len(), len, "the text is cut short: {text:?}");
     assert!(!text.chars().any(char::is_control), "{text:?}");
     assert!(text.contains("CERT\\u{0}IFI\\u{1b}CATE"), "{text:?}");
+}
+
+/// Size-prefixed structs: an older, smaller struct is filled up to its
+/// declared size and not a byte further; a larger one gets what this
+/// library knows, and learns how much that was.
+#[test]
+fn sized_structs_are_written_up_to_their_declared_size_only() {
+    let fx = Fx::new();
+    let full = std::mem::size_of::<siptls_trust_entry_info>();
+    for declared in [8usize, 12, 24, full, full + 100] {
+        let mut buf = vec![0xAAu8; full + 200];
+        buf[..4].copy_from_slice(&(declared as u32).to_ne_bytes());
+        let code = unsafe { siptls_ctx_trust_get(fx.server.0, 1, buf.as_mut_ptr().cast()) };
+        assert_eq!(code, SIPTLS_OK, "{declared}");
+        let written = declared.min(full);
+        assert_eq!(
+            u32::from_ne_bytes(buf[..4].try_into().unwrap()) as usize,
+            written,
+            "struct_size reports what was written"
+        );
+        assert_eq!(u32::from_ne_bytes(buf[4..8].try_into().unwrap()), 1, "trust_id");
+        assert!(
+            buf[written..].iter().all(|&b| b == 0xAA),
+            "{declared}: bytes past the declared size were written"
+        );
+    }
+    let full = std::mem::size_of::<siptls_crl_info>();
+    let mut buf = vec![0xAAu8; full];
+    buf[..4].copy_from_slice(&16u32.to_ne_bytes());
+    assert_eq!(
+        unsafe { siptls_ctx_crl_get(fx.server.0, 0, buf.as_mut_ptr().cast()) },
+        SIPTLS_OK
+    );
+    assert!(buf[16..].iter().all(|&b| b == 0xAA));
 }

@@ -11,15 +11,19 @@
 //! * bit 7 set, "script": the rest is a list of commands on one fresh
 //!   context (bit 0 the role), each `[op][arg]` then blobs of
 //!   `[u16 big-endian length][bytes]`:
-//!   op % 8 = 0 set_identity_pem(blob, blob) · 1 trust_add(arg, blob) ·
+//!   op % 10 = 0 set_identity_pem(blob, blob) · 1 trust_add(arg, blob) ·
 //!   2 trust_load_ca_list(blob, first ID arg) · 3 add_crl(blob) ·
 //!   4 trust_remove(arg) · 5 trust_set_sip_domain(arg, blob as C string,
 //!   NULL when empty) · 6 session_new(peer name = blob as C string) ·
-//!   7 load real material number `arg` (see `REAL`).
+//!   7 load real material number `arg` (see `REAL`) ·
+//!   8 trust_replace_ca_list(blob, first ID arg) ·
+//!   9 CRLs: arg even, remove the issuer named by blob; odd, clear.
 //!
 //! Asserted: every code is one the call documents (never PANIC); a failed
-//! load leaves the trust list unchanged; a successful one changes it exactly
-//! as documented; the list stays sorted, unique and at most 16 long.
+//! load leaves the trust list, the CRL list and the configuration
+//! generation unchanged; a successful one changes them exactly as
+//! documented; the list stays sorted, unique and at most 16 long, with at
+//! most one CRL per issuer.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -128,6 +132,8 @@ fn load_ca_list(ctx: &Ctx, pem: &[u8], first: u32) {
 
 fn add_crl(ctx: &Ctx, crl: &[u8]) {
     let before = ctx.trust_ids();
+    let crls_before = ctx.crls();
+    let generation = ctx.generation();
     let (code, added) = ctx.add_crl(crl);
     expect_code(
         "add_crl",
@@ -139,14 +145,85 @@ fn add_crl(ctx: &Ctx, crl: &[u8]) {
             SIPTLS_ERR_PEM_MALFORMED,
             SIPTLS_ERR_CRL_MALFORMED,
             SIPTLS_ERR_CRL_UNTRUSTED,
+            SIPTLS_ERR_CRL_NOT_NEWER,
         ],
     );
+    let crls_after = ctx.crls();
     if code == SIPTLS_OK {
         assert!(added >= 1, "add_crl OK with {added} added");
+        assert!(crls_after.len() <= crls_before.len() + added);
     } else {
         assert_eq!(added, 0, "failed add_crl reports {added} added");
+        assert_eq!(
+            crls_after.len(),
+            crls_before.len(),
+            "failed add_crl changed the CRLs"
+        );
+        assert_eq!(
+            ctx.generation(),
+            generation,
+            "failed add_crl counted as a change"
+        );
     }
+    assert_one_crl_per_issuer(&crls_after);
     assert_eq!(ctx.trust_ids(), before, "add_crl changed the trust list");
+}
+
+fn assert_one_crl_per_issuer(crls: &[siptls_crl_info]) {
+    let mut issuers: Vec<&[std::ffi::c_char]> = crls.iter().map(|c| &c.issuer[..]).collect();
+    issuers.sort();
+    issuers.dedup();
+    assert_eq!(issuers.len(), crls.len(), "two CRLs for one issuer");
+}
+
+fn replace_ca_list(ctx: &Ctx, pem: &[u8], first: u32) {
+    let before = ctx.trust_ids();
+    let generation = ctx.generation();
+    let (code, count) = ctx.trust_replace_ca_list(pem, first);
+    expect_code(
+        "trust_replace_ca_list",
+        code,
+        &allowed(&[SIPTLS_ERR_TRUST_TABLE_FULL, SIPTLS_ERR_INVALID_ARGUMENT]),
+    );
+    let after = ctx.trust_ids();
+    if code == SIPTLS_OK {
+        let expected: Vec<u32> = (first..).take(count).collect();
+        assert_eq!(
+            after, expected,
+            "replace_ca_list OK: exactly the list's entries"
+        );
+    } else {
+        assert_eq!(count, 0, "failed replace_ca_list reports {count} entries");
+        assert_eq!(after, before, "failed replace_ca_list changed the list");
+        assert_eq!(
+            ctx.generation(),
+            generation,
+            "failed replace_ca_list counted as a change"
+        );
+    }
+}
+
+fn crl_edit(ctx: &Ctx, arg: u8, issuer: &[u8]) {
+    let before = ctx.crls();
+    if arg % 2 == 1 {
+        assert_eq!(unsafe { siptls_ctx_crl_clear(ctx.0) }, SIPTLS_OK);
+        assert!(ctx.crls().is_empty(), "crl_clear left CRLs");
+        return;
+    }
+    let issuer = c_string(issuer);
+    let code = unsafe { siptls_ctx_crl_remove(ctx.0, issuer.as_ptr()) };
+    expect_code(
+        "crl_remove",
+        code,
+        &[
+            SIPTLS_OK,
+            SIPTLS_ERR_CRL_NOT_FOUND,
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            SIPTLS_ERR_CONFIG,
+        ],
+    );
+    let expected = before.len() - usize::from(code == SIPTLS_OK);
+    assert_eq!(ctx.crls().len(), expected, "crl_remove: {code:?}");
 }
 
 fn new_session(ctx: &Ctx, role: siptls_role, name: Option<&[u8]>, must_succeed: bool) {
@@ -205,6 +282,7 @@ fn whole(mode: u8, role: siptls_role, data: &[u8]) {
     trust_add(&ctx, u32::from((mode >> 1) & 0x3f), data);
     load_ca_list(&ctx, data, 100);
     add_crl(&ctx, data);
+    replace_ca_list(&ctx, data, 1);
     set_identity(&ctx, role, data, data);
     set_identity(&ctx, role, data, p.server.key_pem.as_bytes());
     set_identity(&ctx, role, p.server.cert_pem.as_bytes(), data);
@@ -221,7 +299,7 @@ fn script(role: siptls_role, input: &mut Input<'_>) {
         }
         let op = input.byte();
         let arg = input.byte();
-        match op % 8 {
+        match op % 10 {
             0 => {
                 let cert = input.blob();
                 let key = input.blob();
@@ -273,7 +351,9 @@ fn script(role: siptls_role, input: &mut Input<'_>) {
                 let name = (role == siptls_role::SIPTLS_ROLE_CLIENT).then_some(name);
                 new_session(&ctx, role, name, false);
             }
-            _ => load_real(&ctx, role, arg),
+            7 => load_real(&ctx, role, arg),
+            8 => replace_ca_list(&ctx, input.blob(), u32::from(arg)),
+            _ => crl_edit(&ctx, arg, input.blob()),
         }
     }
     let _ = ctx.last_error();

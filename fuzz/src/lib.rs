@@ -214,8 +214,49 @@ impl Ctx {
         (code, added)
     }
 
+    pub fn trust_replace_ca_list(&self, pem: &[u8], first_id: u32) -> (siptls_result, usize) {
+        let mut count = usize::MAX;
+        let code = unsafe {
+            siptls_ctx_trust_replace_ca_list(self.0, pem.as_ptr(), pem.len(), first_id, &mut count)
+        };
+        (code, count)
+    }
+
     pub fn trust_remove(&self, id: u32) -> siptls_result {
         unsafe { siptls_ctx_trust_remove(self.0, id) }
+    }
+
+    pub fn generation(&self) -> u64 {
+        let mut generation = u64::MAX;
+        assert_eq!(
+            unsafe { siptls_ctx_generation(self.0, &mut generation) },
+            SIPTLS_OK
+        );
+        generation
+    }
+
+    /// Every loaded CRL's listing; each must be readable and well formed.
+    pub fn crls(&self) -> Vec<siptls_crl_info> {
+        let mut count = usize::MAX;
+        assert_eq!(
+            unsafe { siptls_ctx_crl_count(self.0, &mut count) },
+            SIPTLS_OK
+        );
+        (0..count)
+            .map(|i| {
+                let mut info: siptls_crl_info = unsafe { std::mem::zeroed() };
+                info.struct_size = std::mem::size_of::<siptls_crl_info>() as u32;
+                let code = unsafe { siptls_ctx_crl_get(self.0, i, &mut info) };
+                assert_eq!(code, SIPTLS_OK, "crl_get {i} of {count}");
+                assert_eq!(*info.issuer.last().unwrap(), 0, "issuer not NUL-terminated");
+                assert_eq!(
+                    *info.crl_number.last().unwrap(),
+                    0,
+                    "crl_number not NUL-terminated"
+                );
+                info
+            })
+            .collect()
     }
 
     pub fn trust_set_sip_domain(&self, id: u32, domain: Option<&CStr>) -> siptls_result {

@@ -675,7 +675,7 @@ fn null_cases() -> Vec<Case> {
             |_| unsafe { siptls_session_set_userdata(null_mut(), null_mut()) }.into();
         "session_get_userdata session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
             |_| {
-                let mut out = 1usize as *mut std::ffi::c_void;
+                let mut out = std::ptr::dangling_mut::<std::ffi::c_void>();
                 let code = unsafe { siptls_session_get_userdata(null(), &mut out) };
                 assert!(out.is_null(), "the out-pointer is set on failure");
                 code.into()
@@ -1761,7 +1761,11 @@ fn sized_structs_are_written_up_to_their_declared_size_only() {
             written,
             "struct_size reports what was written"
         );
-        assert_eq!(u32::from_ne_bytes(buf[4..8].try_into().unwrap()), 1, "trust_id");
+        assert_eq!(
+            u32::from_ne_bytes(buf[4..8].try_into().unwrap()),
+            1,
+            "trust_id"
+        );
         assert!(
             buf[written..].iter().all(|&b| b == 0xAA),
             "{declared}: bytes past the declared size were written"

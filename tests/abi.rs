@@ -112,3 +112,64 @@ fn every_export_runs_inside_the_panic_boundary() {
     }
     assert!(checked > 30, "only {checked} exports found");
 }
+
+/// `| 232 | `SIPTLS_ERR_CRL_NOT_NEWER` | ...` rows of the README section
+/// that starts with `heading`, as (number, name).
+fn readme_table(heading: &str) -> Vec<(u32, String)> {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let section = readme.split(heading).nth(1).expect("README section");
+    section
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let number = cells.get(1)?.parse().ok()?;
+            Some((number, cells.get(2)?.trim_matches('`').to_string()))
+        })
+        .collect()
+}
+
+/// `NAME = N,` lines of the header enum whose names start with `prefix`.
+fn header_values(prefixes: &[&str]) -> Vec<(u32, String)> {
+    let mut values: Vec<(u32, String)> = header()
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.trim().trim_end_matches(',').split_once(" = ")?;
+            prefixes
+                .iter()
+                .any(|p| name.starts_with(p))
+                .then(|| Some((value.parse().ok()?, name.to_string())))?
+        })
+        .collect();
+    values.sort();
+    values
+}
+
+#[test]
+fn the_readme_lists_every_result_code_and_status_as_the_header_numbers_them() {
+    let results = header_values(&[
+        "SIPTLS_OK",
+        "SIPTLS_AGAIN",
+        "SIPTLS_PEER_CLOSED",
+        "SIPTLS_BUFFER_FULL",
+        "SIPTLS_ERR_",
+    ]);
+    assert_eq!(results.len(), 34);
+    assert_eq!(readme_table("### Result codes"), results);
+    let statuses: Vec<(u32, String)> = header_values(&["SIPTLS_VERIFY_"])
+        .into_iter()
+        .filter(|(_, name)| {
+            !matches!(
+                name.as_str(),
+                "SIPTLS_VERIFY_ACCEPT" | "SIPTLS_VERIFY_REJECT"
+            )
+        })
+        .map(|(n, name)| (n, name.trim_start_matches("SIPTLS_VERIFY_").to_string()))
+        .collect();
+    assert_eq!(statuses.len(), 18);
+    assert_eq!(
+        readme_table("### Statuses and the alert the peer sees"),
+        statuses
+    );
+}

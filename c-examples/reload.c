@@ -1,7 +1,8 @@
 /*
  * Hot reload with calls in progress: a SIGHUP reload of the three-file
  * directory, a daily CRL refresh, per-call user data in the verify callback,
- * and a call hung up from inside its own verify callback.
+ * and calls hung up while siptls is working on them: from inside their own
+ * verify callback, and from a management thread.
  *
  *   reload CERTS_DIR [RELOADS]
  *
@@ -11,6 +12,7 @@
  * LIVE_CALLS calls up, reloads the server RELOADS times (default 50) while
  * new calls keep arriving, and checks that every call survives.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,7 +33,36 @@ typedef struct {
     uint64_t verified_by_generation;
     /* A policy of this example's: hang up from inside the verify callback. */
     bool hang_up_in_callback;
+    /* Or ask the management thread to hang up, and wait until it has. */
+    bool hang_up_from_management;
 } call;
+
+/* The management (OAM) thread: hangs up the calls it is handed. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    call *to_hang_up;
+    bool done;
+} management;
+
+static management oam = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false };
+
+static void *management_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&oam.lock);
+    while (oam.to_hang_up == NULL) {
+        pthread_cond_wait(&oam.changed, &oam.lock);
+    }
+    /* Safe while another thread is inside the session: the free waits for
+     * that call to return. */
+    siptls_session_free(oam.to_hang_up->session);
+    oam.to_hang_up->session = NULL;
+    oam.done = true;
+    pthread_cond_broadcast(&oam.changed);
+    pthread_mutex_unlock(&oam.lock);
+    return NULL;
+}
 
 static volatile sig_atomic_t reload_requested = 0;
 
@@ -63,6 +94,15 @@ static int on_verify(void *userdata, const siptls_verify_report *report)
         /* Safe: siptls frees the session when the feed running us returns. */
         siptls_session_free(c->session);
         c->session = NULL;
+    }
+    if (c->hang_up_from_management) {
+        pthread_mutex_lock(&oam.lock);
+        oam.to_hang_up = c;
+        pthread_cond_broadcast(&oam.changed);
+        while (!oam.done) {
+            pthread_cond_wait(&oam.changed, &oam.lock);
+        }
+        pthread_mutex_unlock(&oam.lock);
     }
     return SIPTLS_VERIFY_ACCEPT;
 }
@@ -234,6 +274,21 @@ int main(int argc, char **argv)
     siptls_session *client = open_call(client_ctx, server_ctx, &doomed);
     if (doomed.session != NULL || doomed.verified_by_generation == 0) {
         fprintf(stderr, "reload: the hang-up from the callback did not happen\n");
+        return 1;
+    }
+    siptls_session_free(client);
+
+    /* A call the management thread hangs up while it is being verified. */
+    pthread_t manager;
+    if (pthread_create(&manager, NULL, management_thread, NULL) != 0) {
+        fprintf(stderr, "reload: cannot start the management thread\n");
+        return 1;
+    }
+    call killed = { .id = 9998, .hang_up_from_management = true };
+    client = open_call(client_ctx, server_ctx, &killed);
+    pthread_join(manager, NULL);
+    if (killed.session != NULL || killed.verified_by_generation == 0) {
+        fprintf(stderr, "reload: the hang-up from the management thread did not happen\n");
         return 1;
     }
     siptls_session_free(client);

@@ -706,9 +706,18 @@ unsafe extern "C" fn free_own_session(
 
 #[test]
 fn freeing_a_session_from_its_own_callback_is_deferred_until_the_call_returns() {
+    verify_a_client_that_gets_freed(free_own_session, null_mut());
+}
+
+/// A client session whose user data is itself, verified by `callback`
+/// (which frees it) in one feed; that feed must complete normally.
+fn verify_a_client_that_gets_freed(
+    callback: unsafe extern "C" fn(*mut c_void, *const siptls_verify_report) -> i32,
+    userdata: *mut c_void,
+) {
     let cctx = Ctx::client();
     assert_eq!(
-        unsafe { siptls_ctx_set_verify_callback(cctx.0, Some(free_own_session), null_mut()) },
+        unsafe { siptls_ctx_set_verify_callback(cctx.0, Some(callback), userdata) },
         SIPTLS_OK
     );
     let client = Sess::client(&cctx);
@@ -717,13 +726,11 @@ fn freeing_a_session_from_its_own_callback_is_deferred_until_the_call_returns() 
         unsafe { siptls_session_set_userdata(client.0, client.0.cast()) },
         SIPTLS_OK
     );
-    // Drive by hand: the client's feed that verifies the server frees it.
     let hello = client.take_all();
     assert_eq!(server.feed(&hello).0, SIPTLS_OK);
     let flight = server.take_all();
-    let (code, used) = client.feed(&flight);
     assert_eq!(
-        (code, used),
+        client.feed(&flight),
         (SIPTLS_OK, flight.len()),
         "the feed completes normally"
     );
@@ -986,4 +993,43 @@ fn an_openssl_directory_reloads_under_the_same_ids() {
         );
         assert_eq!(ctx.trust_ids(), [1, 2]);
     }
+}
+
+/// Hands the session being verified to another thread, which frees it while
+/// this callback is still running; returns only once that free returned.
+unsafe extern "C" fn freed_by_another_thread(
+    userdata: *mut c_void,
+    report: *const siptls_verify_report,
+) -> i32 {
+    let (to_freer, freed) = unsafe { &*(userdata as *const FreeHandoff) };
+    let session = unsafe { (*report).session_userdata } as usize;
+    to_freer.lock().unwrap().send(session).unwrap();
+    freed.lock().unwrap().recv().unwrap();
+    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as i32
+}
+
+type FreeHandoff = (
+    std::sync::Mutex<std::sync::mpsc::Sender<usize>>,
+    std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+);
+
+#[test]
+fn freeing_a_session_another_thread_is_driving_is_deferred_too() {
+    let (to_freer, from_driver) = std::sync::mpsc::channel::<usize>();
+    let (done, freed) = std::sync::mpsc::channel::<()>();
+    let handoff: FreeHandoff = (
+        std::sync::Mutex::new(to_freer),
+        std::sync::Mutex::new(freed),
+    );
+    let freer = std::thread::spawn(move || {
+        let session = from_driver.recv().unwrap() as *mut siptls_session;
+        // Returns at once: the driving thread is inside the session.
+        unsafe { siptls_session_free(session) };
+        done.send(()).unwrap();
+    });
+    verify_a_client_that_gets_freed(
+        freed_by_another_thread,
+        &handoff as *const FreeHandoff as *mut c_void,
+    );
+    freer.join().unwrap();
 }

@@ -1,14 +1,16 @@
-//! Links the shared library with its soname and writes `include/siptls.h`
-//! from the sources with cbindgen. The header is committed; a test fails when
-//! the committed copy differs from what this generates.
+//! Links the shared library (soname, exported-symbol version script) and
+//! generates the C header from the sources with cbindgen, into OUT_DIR, so a
+//! read-only source tree builds. The committed `include/siptls.h` is what C
+//! programs use; `tests/abi.rs` fails when it differs from the generated one,
+//! and `SIPTLS_UPDATE_HEADER=1 cargo build` refreshes it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("set by cargo");
-    let minor = std::env::var("CARGO_PKG_VERSION_MINOR").expect("set by cargo");
-    let patch = std::env::var("CARGO_PKG_VERSION_PATCH").expect("set by cargo");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    let version = |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("set by cargo");
+    let (major, minor, patch) = (version("MAJOR"), version("MINOR"), version("PATCH"));
 
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsiptls.so.{major}");
@@ -16,6 +18,7 @@ fn main() {
 
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-env-changed=SIPTLS_UPDATE_HEADER");
 
     let config =
         cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
@@ -28,6 +31,37 @@ fn main() {
         .with_after_include(version_macros)
         .generate()
         .expect("cbindgen generates the header");
-    // Write only on change, so an unchanged header keeps its timestamp.
-    bindings.write_to_file(crate_dir.join("include").join("siptls.h"));
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    let header = c_comments(&String::from_utf8(text).expect("cbindgen writes UTF-8"));
+
+    let generated = out_dir.join("siptls.h");
+    write_if_changed(&generated, &header);
+    println!("cargo:rustc-env=SIPTLS_GENERATED_HEADER={}", generated.display());
+    if std::env::var_os("SIPTLS_UPDATE_HEADER").is_some() {
+        write_if_changed(&crate_dir.join("include").join("siptls.h"), &header);
+    }
+}
+
+/// cbindgen's own trailing `// X` comments (after `#endif`, `}`) become
+/// `/* X */`: the header has C-style comments only. Doc comment lines are
+/// already `/** ... */` and are left alone.
+fn c_comments(header: &str) -> String {
+    header
+        .lines()
+        .map(|line| match line.find("//") {
+            Some(at) if !line.trim_start().starts_with('*') => {
+                let (code, comment) = (line[..at].trim_end(), line[at + 2..].trim());
+                format!("{code} /* {comment} */\n")
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect()
+}
+
+/// Leaves an unchanged file alone, so its timestamp does not trigger rebuilds.
+fn write_if_changed(path: &Path, contents: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(contents) {
+        std::fs::write(path, contents).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
 }

@@ -18,770 +18,1223 @@
 
 #define SIPTLS_TLS13 772
 
-// The reference gateway's limit, kept so configurations move across unchanged.
+/**
+ * The reference gateway's limit, kept so configurations move across unchanged.
+ */
 #define SIPTLS_MAX_TRUST_ENTRIES 16
 
-// Reserved: "no trust entry" in reports.
+/**
+ * Reserved: "no trust entry" in reports.
+ */
 #define SIPTLS_TRUST_ID_NONE UINT32_MAX
 
 #define SIPTLS_DEFAULT_MAX_CA_DEPTH 4
 
-// webpki follows at most six intermediates; with the trust entry that is seven CAs.
+/**
+ * webpki follows at most six intermediates; with the trust entry that is seven CAs.
+ */
 #define SIPTLS_MAX_CA_DEPTH_LIMIT 7
 
 
 
 
 
-// Outcome of a siptls call. Stable numbers; see `siptls_result_str()`.
-typedef enum {
-  // Success.
+/**
+ * Outcome of a siptls call. Stable numbers; see `siptls_result_str()`.
+ */
+enum siptls_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Success.
+   */
   SIPTLS_OK = 0,
-  // Nothing to do yet: no plaintext to read, no ciphertext to send.
+  /**
+   * Nothing to do yet: no plaintext to read, no ciphertext to send.
+   */
   SIPTLS_AGAIN = 1,
-  // The peer closed the TLS session cleanly (close_notify); no more plaintext will come.
+  /**
+   * The peer closed the TLS session cleanly (close_notify); no more plaintext will come.
+   */
   SIPTLS_PEER_CLOSED = 2,
-  // Undelivered plaintext fills the session's receive buffer: read plaintext, then feed again.
+  /**
+   * Undelivered plaintext fills the session's receive buffer: read plaintext, then feed again.
+   */
   SIPTLS_BUFFER_FULL = 3,
-  // A required pointer argument was NULL.
+  /**
+   * A required pointer argument was NULL.
+   */
   SIPTLS_ERR_NULL_ARGUMENT = 100,
-  // An argument is out of range or malformed (bad enum value, not UTF-8, empty name...).
+  /**
+   * An argument is out of range or malformed (bad enum value, not UTF-8, empty name...).
+   */
   SIPTLS_ERR_INVALID_ARGUMENT = 101,
-  // An internal panic was caught at the API boundary; the object it happened on is unusable.
+  /**
+   * An internal panic was caught at the API boundary; the object it happened on is unusable.
+   */
   SIPTLS_ERR_PANIC = 102,
-  // The caller's output buffer is too small; the needed size is reported.
+  /**
+   * The caller's output buffer is too small; the needed size is reported.
+   */
   SIPTLS_ERR_BUFFER_TOO_SMALL = 103,
-  // The session is being used by another thread at this moment.
+  /**
+   * The session is being used by another thread at this moment.
+   */
   SIPTLS_ERR_BUSY = 104,
-  // The call is not allowed in the session's current state.
+  /**
+   * The call is not allowed in the session's current state.
+   */
   SIPTLS_ERR_WRONG_STATE = 105,
-  // The session failed earlier; it can only be freed (its alert may still be taken and sent).
+  /**
+   * The session failed earlier; it can only be freed (its alert may still be taken and sent).
+   */
   SIPTLS_ERR_SESSION_FAILED = 106,
-  // A file could not be read (missing, a directory, no permission).
+  /**
+   * A file could not be read (missing, a directory, no permission).
+   */
   SIPTLS_ERR_IO = 200,
-  // The input holds no PEM section of the expected kind (none at all, or only other labels).
+  /**
+   * The input holds no PEM section of the expected kind (none at all, or only other labels).
+   */
   SIPTLS_ERR_PEM_EMPTY = 201,
-  // The PEM text is malformed (bad base64, unterminated section).
+  /**
+   * The PEM text is malformed (bad base64, unterminated section).
+   */
   SIPTLS_ERR_PEM_MALFORMED = 202,
-  // A certificate is not valid X.509 DER.
+  /**
+   * A certificate is not valid X.509 DER.
+   */
   SIPTLS_ERR_CERT_MALFORMED = 203,
-  // A private key could not be parsed.
+  /**
+   * A private key could not be parsed.
+   */
   SIPTLS_ERR_KEY_MALFORMED = 204,
-  // The private key is encrypted; only unencrypted keys are supported.
+  /**
+   * The private key is encrypted; only unencrypted keys are supported.
+   */
   SIPTLS_ERR_KEY_ENCRYPTED = 205,
-  // The private key's algorithm is not supported.
+  /**
+   * The private key's algorithm is not supported.
+   */
   SIPTLS_ERR_KEY_UNSUPPORTED = 206,
-  // The private key does not belong to the certificate.
+  /**
+   * The private key does not belong to the certificate.
+   */
   SIPTLS_ERR_KEY_MISMATCH = 207,
-  // The context has no identity (certificate and key), but the operation needs one.
+  /**
+   * The context has no identity (certificate and key), but the operation needs one.
+   */
   SIPTLS_ERR_NO_IDENTITY = 208,
-  // The trust table already holds 16 entries.
+  /**
+   * The trust table already holds 16 entries.
+   */
   SIPTLS_ERR_TRUST_TABLE_FULL = 220,
-  // A trust entry with this trust ID already exists.
+  /**
+   * A trust entry with this trust ID already exists.
+   */
   SIPTLS_ERR_TRUST_DUPLICATE_ID = 221,
-  // No trust entry has this trust ID.
+  /**
+   * No trust entry has this trust ID.
+   */
   SIPTLS_ERR_TRUST_NOT_FOUND = 222,
-  // A certificate revocation list could not be parsed.
+  /**
+   * A certificate revocation list could not be parsed.
+   */
   SIPTLS_ERR_CRL_MALFORMED = 230,
-  // A CRL whose issuer is a trust entry does not verify with that entry's key.
+  /**
+   * A CRL whose issuer is a trust entry does not verify with that entry's key.
+   */
   SIPTLS_ERR_CRL_UNTRUSTED = 231,
-  // A CRL is not newer than the one already loaded for its issuer (CRL number, or thisUpdate).
+  /**
+   * A CRL is not newer than the one already loaded for its issuer (CRL number, or thisUpdate).
+   */
   SIPTLS_ERR_CRL_NOT_NEWER = 232,
-  // No CRL is loaded for this issuer.
+  /**
+   * No CRL is loaded for this issuer.
+   */
   SIPTLS_ERR_CRL_NOT_FOUND = 233,
-  // The TLS configuration could not be built from the context's settings.
+  /**
+   * The TLS configuration could not be built from the context's settings.
+   */
   SIPTLS_ERR_CONFIG = 240,
-  // A TLS protocol error (bad record, unexpected message, decryption failure...).
+  /**
+   * A TLS protocol error (bad record, unexpected message, decryption failure...).
+   */
   SIPTLS_ERR_TLS = 300,
-  // The peer's certificate chain was not accepted; see the verification status.
+  /**
+   * The peer's certificate chain was not accepted; see the verification status.
+   */
   SIPTLS_ERR_CERT_REJECTED = 301,
-  // The peer sent a fatal alert.
+  /**
+   * The peer sent a fatal alert.
+   */
   SIPTLS_ERR_ALERT_RECEIVED = 302,
-  // The transport ended without close_notify: the data may have been truncated.
+  /**
+   * The transport ended without close_notify: the data may have been truncated.
+   */
   SIPTLS_ERR_TRUNCATED = 303,
-  // The peer offers no protocol version or cipher suite we accept.
+  /**
+   * The peer offers no protocol version or cipher suite we accept.
+   */
   SIPTLS_ERR_NO_COMMON_PARAMETERS = 304,
-  // The peer's handshake messages or certificate chain exceed the size limits.
+  /**
+   * The peer's handshake messages or certificate chain exceed the size limits.
+   */
   SIPTLS_ERR_PEER_TOO_LARGE = 305,
-} siptls_result;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_result siptls_result;
+#else
+typedef uint32_t siptls_result;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// Which end of the TLS connection a context serves.
-typedef enum {
+/**
+ * Which end of the TLS connection a context serves.
+ */
+enum siptls_role
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
   SIPTLS_ROLE_CLIENT = 0,
   SIPTLS_ROLE_SERVER = 1,
-} siptls_role;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_role siptls_role;
+#else
+typedef uint32_t siptls_role;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// Why a peer certificate chain was or was not accepted. Stable numbers.
-typedef enum {
-  // The chain verified to a trust entry and the peer's identity matched.
+/**
+ * Why a peer certificate chain was or was not accepted. Stable numbers.
+ */
+enum siptls_verify_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * The chain verified to a trust entry and the peer's identity matched.
+   */
   SIPTLS_VERIFY_OK = 0,
-  // No path to any trust entry.
+  /**
+   * No path to any trust entry.
+   */
   SIPTLS_VERIFY_UNKNOWN_CA = 1,
-  // A certificate in the path is past its notAfter.
+  /**
+   * A certificate in the path is past its notAfter.
+   */
   SIPTLS_VERIFY_EXPIRED = 2,
-  // A certificate in the path is before its notBefore.
+  /**
+   * A certificate in the path is before its notBefore.
+   */
   SIPTLS_VERIFY_NOT_YET_VALID = 3,
-  // The gateway's time source says its clock is not synchronized.
+  /**
+   * The gateway's time source says its clock is not synchronized.
+   */
   SIPTLS_VERIFY_CLOCK_UNSET = 4,
-  // The only paths found hold more CA certificates than the context's cap.
+  /**
+   * The only paths found hold more CA certificates than the context's cap.
+   */
   SIPTLS_VERIFY_DEPTH_EXCEEDED = 5,
-  // A signature in the path does not verify.
+  /**
+   * A signature in the path does not verify.
+   */
   SIPTLS_VERIFY_BAD_SIGNATURE = 6,
-  // The certificate does not name the expected peer.
+  /**
+   * The certificate does not name the expected peer.
+   */
   SIPTLS_VERIFY_NAME_MISMATCH = 7,
-  // A certificate in the path is revoked by a loaded CRL.
+  /**
+   * A certificate in the path is revoked by a loaded CRL.
+   */
   SIPTLS_VERIFY_REVOKED = 8,
-  // The peer presented no certificate.
+  /**
+   * The peer presented no certificate.
+   */
   SIPTLS_VERIFY_NO_CERTIFICATE = 9,
-  // A certificate in the chain is not valid DER / X.509.
+  /**
+   * A certificate in the chain is not valid DER / X.509.
+   */
   SIPTLS_VERIFY_BAD_ENCODING = 10,
-  // The certificate may not be used for this purpose (extended key usage, CA as leaf).
+  /**
+   * The certificate may not be used for this purpose (extended key usage, CA as leaf).
+   */
   SIPTLS_VERIFY_WRONG_KEY_USAGE = 11,
-  // A signature or key algorithm in the path is not supported.
+  /**
+   * A signature or key algorithm in the path is not supported.
+   */
   SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM = 12,
-  // The chain verified but the gateway's callback rejected it.
+  /**
+   * The chain verified but the gateway's callback rejected it.
+   */
   SIPTLS_VERIFY_REJECTED_BY_CALLBACK = 13,
-  // The chain failed but the gateway's callback accepted it (overrides enabled).
+  /**
+   * The chain failed but the gateway's callback accepted it (overrides enabled).
+   */
   SIPTLS_VERIFY_OVERRIDDEN = 14,
-  // CRL checking is required and no CRL covers a certificate of the path.
+  /**
+   * CRL checking is required and no CRL covers a certificate of the path.
+   */
   SIPTLS_VERIFY_REVOCATION_UNKNOWN = 15,
-  // Another X.509 rule failed (name constraints, path length constraint, ...).
+  /**
+   * Another X.509 rule failed (name constraints, path length constraint, ...).
+   */
   SIPTLS_VERIFY_INVALID = 16,
-  // A CRL for a certificate of the path does not verify against that
-  // certificate's issuer (its signature, or the issuer may not sign CRLs).
+  /**
+   * A CRL for a certificate of the path does not verify against that
+   * certificate's issuer (its signature, or the issuer may not sign CRLs).
+   */
   SIPTLS_VERIFY_CRL_INVALID = 17,
-} siptls_verify_status;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_verify_status siptls_verify_status;
+#else
+typedef uint32_t siptls_verify_status;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// How the TLS session has ended, if it has.
-typedef enum {
-  // Still open (or closing from our side only).
+/**
+ * How the TLS session has ended, if it has.
+ */
+enum siptls_close_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Still open (or closing from our side only).
+   */
   SIPTLS_CLOSE_OPEN = 0,
-  // The peer sent close_notify: everything it sent has arrived.
+  /**
+   * The peer sent close_notify: everything it sent has arrived.
+   */
   SIPTLS_CLOSE_CLEAN = 1,
-  // The transport ended without close_notify: data may have been cut off.
+  /**
+   * The transport ended without close_notify: data may have been cut off.
+   */
   SIPTLS_CLOSE_TRUNCATED = 2,
-} siptls_close_state;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_close_state siptls_close_state;
+#else
+typedef uint32_t siptls_close_state;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
-typedef enum {
-  // Mutual TLS: clients must present a certificate that verifies (default).
+/**
+ * Server-side client certificate policy (`siptls_ctx_set_client_auth`).
+ */
+enum siptls_client_auth
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Mutual TLS: clients must present a certificate that verifies (default).
+   */
   SIPTLS_CLIENT_AUTH_REQUIRED = 0,
-  // Ask for a certificate and verify it when sent; let clients without one in.
+  /**
+   * Ask for a certificate and verify it when sent; let clients without one in.
+   */
   SIPTLS_CLIENT_AUTH_OPTIONAL = 1,
-  // Do not ask clients for a certificate.
+  /**
+   * Do not ask clients for a certificate.
+   */
   SIPTLS_CLIENT_AUTH_OFF = 2,
-} siptls_client_auth;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_client_auth siptls_client_auth;
+#else
+typedef uint32_t siptls_client_auth;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// How a client matches the server's certificate to the peer name.
-typedef enum {
-  // RFC 5922 SIP domain rules (default).
+/**
+ * How a client matches the server's certificate to the peer name.
+ */
+enum siptls_name_check
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * RFC 5922 SIP domain rules (default).
+   */
   SIPTLS_NAME_CHECK_SIP = 0,
-  // RFC 6125 host-name rules with wildcards, for non-SIP peers.
+  /**
+   * RFC 6125 host-name rules with wildcards, for non-SIP peers.
+   */
   SIPTLS_NAME_CHECK_HOSTNAME = 1,
-} siptls_name_check;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_name_check siptls_name_check;
+#else
+typedef uint32_t siptls_name_check;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// What to do with a certificate whose issuer has no loaded CRL.
-typedef enum {
-  // Accept it (default): CRLs add checks, they are not required.
+/**
+ * What to do with a certificate whose issuer has no loaded CRL.
+ */
+enum siptls_missing_crl
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Accept it (default): CRLs add checks, they are not required.
+   */
   SIPTLS_MISSING_CRL_ALLOW = 0,
-  // Refuse it with SIPTLS_VERIFY_REVOCATION_UNKNOWN.
+  /**
+   * Refuse it with SIPTLS_VERIFY_REVOCATION_UNKNOWN.
+   */
   SIPTLS_MISSING_CRL_DENY = 1,
-} siptls_missing_crl;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_missing_crl siptls_missing_crl;
+#else
+typedef uint32_t siptls_missing_crl;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// The callback's answer: accept or reject the peer.
-typedef enum {
+/**
+ * What a CRL past its nextUpdate counts as (`siptls_ctx_set_expired_crl_policy`).
+ */
+enum siptls_expired_crl
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Still used: a late refresh does not cut off calls (default).
+   */
+  SIPTLS_EXPIRED_CRL_USE = 0,
+  /**
+   * Not used: the missing-CRL policy decides.
+   */
+  SIPTLS_EXPIRED_CRL_MISSING = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_expired_crl siptls_expired_crl;
+#else
+typedef uint32_t siptls_expired_crl;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * The callback's answer: accept or reject the peer.
+ */
+enum siptls_verify_decision
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
   SIPTLS_VERIFY_ACCEPT = 0,
-  // Any value other than SIPTLS_VERIFY_ACCEPT rejects.
+  /**
+   * Any value other than SIPTLS_VERIFY_ACCEPT rejects.
+   */
   SIPTLS_VERIFY_REJECT = 1,
-} siptls_verify_decision;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_verify_decision siptls_verify_decision;
+#else
+typedef uint32_t siptls_verify_decision;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
-// What a trust entry vouches for. Stable numbers (`siptls_trust_entry_info.kind`).
+/**
+ * What a trust entry vouches for. Stable numbers (`siptls_trust_entry_info.kind`).
+ */
 typedef struct EntryKind EntryKind;
 
-// A TLS configuration for one role, shared by many sessions and threads.
-// Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
+/**
+ * A TLS configuration for one role, shared by many sessions and threads.
+ * Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
+ */
 typedef struct siptls_ctx siptls_ctx;
 
-// One TLS connection. Create with `siptls_session_new`, free with
-// `siptls_session_free`. Drive it from one thread at a time.
+/**
+ * One TLS connection. Create with `siptls_session_new`, free with
+ * `siptls_session_free`. Drive it from one thread at a time.
+ */
 typedef struct siptls_session siptls_session;
 
-// File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
-// ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file).
+/**
+ * File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
+ * ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file).
+ */
 typedef struct {
   const char *private_key;
   const char *certificate;
   const char *ca_list;
-  // A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
-  // and the CRLs loaded otherwise are kept.
+  /**
+   * A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
+   * and the CRLs loaded otherwise are kept.
+   */
   const char *crl;
 } siptls_pem_names;
 
-// One verification of a peer certificate chain, shown to the verify
-// callback. Every pointer is valid only during the callback.
+/**
+ * One verification of a peer certificate chain, shown to the verify
+ * callback. Every pointer is valid only during the callback.
+ */
 typedef struct {
-  // sizeof the report as this library fills it: read a field only when
-  // its offset is below this (fields are only ever added at the end).
+  /**
+   * sizeof the report as this library fills it: read a field only when
+   * its offset is below this (fields are only ever added at the end).
+   */
   uint32_t struct_size;
-  // Our role in the connection.
+  /**
+   * Our role in the connection.
+   */
   siptls_role role;
-  // What the checks found.
+  /**
+   * What the checks found.
+   */
   siptls_verify_status status;
-  // The trust entry that anchored the chain, or SIPTLS_TRUST_ID_NONE.
+  /**
+   * The trust entry that anchored the chain, or SIPTLS_TRUST_ID_NONE.
+   */
   uint32_t trust_id;
-  // CA certificates in the verified path, the trust entry included; 0 for a pinned certificate.
+  /**
+   * CA certificates in the verified path, the trust entry included; 0 for a pinned certificate.
+   */
   uint32_t depth;
-  // The name checked against the certificate ("" when none).
+  /**
+   * The name checked against the certificate ("" when none).
+   */
   const char *peer_name;
-  // The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
+  /**
+   * The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
+   */
   const uint8_t *leaf_der;
   size_t leaf_der_len;
-  // The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
+  /**
+   * The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
+   */
   const char *identities;
-  // Human-readable explanation of the status.
+  /**
+   * Human-readable explanation of the status.
+   */
   const char *detail;
-  // True when the context allows overrides and the status is a failure:
-  // accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
+  /**
+   * True when the context allows overrides and the status is a failure:
+   * accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
+   */
   bool override_allowed;
-  // The context's configuration generation that did this verification
-  // (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
+  /**
+   * The context's configuration generation that did this verification
+   * (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
+   */
   uint64_t generation;
-  // The session's pointer from `siptls_session_set_userdata` (NULL when none).
+  /**
+   * The session's pointer from `siptls_session_set_userdata` (NULL when none).
+   */
   void *session_userdata;
 } siptls_verify_report;
 
-// Called once per verification, on the thread driving the session.
-// Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT. Rejecting a chain that
-// passed fails the handshake (access_denied); accepting one that failed
-// changes nothing unless overrides are enabled.
+/**
+ * Called once per verification, on the thread driving the session.
+ * Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT. Rejecting a chain that
+ * passed fails the handshake (access_denied); accepting one that failed
+ * changes nothing unless overrides are enabled.
+ */
 typedef int (*siptls_verify_cb)(void *userdata,
                                 const siptls_verify_report *report);
 
-// The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
-// and return true, or return false while the clock is not synchronized.
+/**
+ * The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
+ * and return true, or return false while the clock is not synchronized.
+ */
 typedef bool (*siptls_time_cb)(void *userdata,
                                uint64_t *seconds_out);
 
-// A session's state, filled by `siptls_session_get_info`.
+/**
+ * A session's state, filled by `siptls_session_get_info`.
+ */
 typedef struct {
   siptls_role role;
-  // The handshake is still running: keep pumping; do not write yet.
+  /**
+   * The handshake is still running: keep pumping; do not write yet.
+   */
   bool handshaking;
-  // Ciphertext is waiting: call `siptls_session_take` and send it.
+  /**
+   * Ciphertext is waiting: call `siptls_session_take` and send it.
+   */
   bool wants_send;
-  // 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
+  /**
+   * 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
+   */
   uint16_t protocol_version;
-  // IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
+  /**
+   * IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
+   */
   uint16_t cipher_suite;
   siptls_close_state close_state;
-  // Whether a peer certificate verification has happened (the fields below are set).
+  /**
+   * Whether a peer certificate verification has happened (the fields below are set).
+   */
   bool verified;
-  // Final verification status (after the callback's decision).
+  /**
+   * Final verification status (after the callback's decision).
+   */
   siptls_verify_status verify_status;
-  // What the checks found before the callback (differs when overridden or rejected).
+  /**
+   * What the checks found before the callback (differs when overridden or rejected).
+   */
   siptls_verify_status verify_checked;
-  // Trust entry that anchored the peer's chain, or SIPTLS_TRUST_ID_NONE.
+  /**
+   * Trust entry that anchored the peer's chain, or SIPTLS_TRUST_ID_NONE.
+   */
   uint32_t trust_id;
-  // CA certificates in the verified path, the trust entry included; 0 when pinned.
+  /**
+   * CA certificates in the verified path, the trust entry included; 0 when pinned.
+   */
   uint32_t depth;
-  // The fatal alert the peer sent (TLS AlertDescription), or -1.
+  /**
+   * The fatal alert the peer sent (TLS AlertDescription), or -1.
+   */
   int32_t alert_received;
-  // The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
+  /**
+   * The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
+   */
   bool failed;
-  // The context's configuration generation this session was created with.
+  /**
+   * The context's configuration generation this session was created with.
+   */
   uint64_t generation;
 } siptls_session_info;
 
-// One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
-// `sizeof(siptls_trust_entry_info)` first.
+/**
+ * One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
+ * `sizeof(siptls_trust_entry_info)` first.
+ */
 typedef struct {
-  // Set by the caller; the library writes at most this many bytes and
-  // stores how many it wrote.
+  /**
+   * Set by the caller; the library writes at most this many bytes and
+   * stores how many it wrote.
+   */
   uint32_t struct_size;
   uint32_t trust_id;
-  // SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
+  /**
+   * SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
+   */
   uint32_t kind;
-  // Always 0.
+  /**
+   * Always 0.
+   */
   uint32_t reserved;
-  // Validity, seconds since the Unix epoch.
+  /**
+   * Validity, seconds since the Unix epoch.
+   */
   int64_t not_before;
   int64_t not_after;
-  // The certificate's subject, NUL-terminated ("..." at the end when cut short).
+  /**
+   * The certificate's subject, NUL-terminated ("..." at the end when cut short).
+   */
   char subject[256];
-  // The SIP domain required of peers chaining to it, or "".
+  /**
+   * The SIP domain required of peers chaining to it, or "".
+   */
   char sip_domain[256];
 } siptls_trust_entry_info;
 
-// One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
-// `sizeof(siptls_crl_info)` first.
+/**
+ * One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
+ * `sizeof(siptls_crl_info)` first.
+ */
 typedef struct {
-  // Set by the caller; the library writes at most this many bytes and
-  // stores how many it wrote.
+  /**
+   * Set by the caller; the library writes at most this many bytes and
+   * stores how many it wrote.
+   */
   uint32_t struct_size;
-  // The trust entry whose key verified the CRL at load, or
-  // SIPTLS_TRUST_ID_NONE when its issuer is not a trust entry (an
-  // intermediate CA): then it is verified against the issuer in the
-  // peer's path at every use.
+  /**
+   * The trust entry whose key verified the CRL at load, or
+   * SIPTLS_TRUST_ID_NONE when its issuer is not a trust entry (an
+   * intermediate CA): then it is verified against the issuer in the
+   * peer's path at every use.
+   */
   uint32_t checked_by_trust_id;
-  // thisUpdate and nextUpdate, seconds since the Unix epoch.
+  /**
+   * thisUpdate and nextUpdate, seconds since the Unix epoch.
+   */
   int64_t this_update;
   int64_t next_update;
-  // How many serial numbers it revokes.
+  /**
+   * How many serial numbers it revokes.
+   */
   uint64_t revoked_count;
-  // The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes.
+  /**
+   * The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes.
+   */
   char issuer[512];
-  // The CRL number in decimal, or "" when the CRL has none.
+  /**
+   * The CRL number in decimal, or "" when the CRL has none.
+   */
   char crl_number[64];
 } siptls_crl_info;
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif /* __cplusplus */
 
-// Creates a context for `role` (a `siptls_role`), with no identity, an empty
-// trust table, mutual TLS required, CA depth cap 4, TLS 1.2 and 1.3.
-//
-// # Safety
-// `ctx_out` must be writable.
+/**
+ * Creates a context for `role` (a `siptls_role`), with no identity, an empty
+ * trust table, mutual TLS required, CA depth cap 4, TLS 1.2 and 1.3.
+ *
+ * # Safety
+ * `ctx_out` must be writable.
+ */
 siptls_result siptls_ctx_new(uint32_t role,
                              siptls_ctx **ctx_out);
 
-// Frees a context. Sessions made from it keep working until freed. NULL is a no-op.
-//
-// # Safety
-// `ctx` must be NULL or from `siptls_ctx_new`, and not used afterwards.
+/**
+ * Frees a context. Sessions made from it keep working until freed. NULL is a no-op.
+ *
+ * # Safety
+ * `ctx` must be NULL or from `siptls_ctx_new`, and not used afterwards.
+ */
 void siptls_ctx_free(siptls_ctx *ctx);
 
-// Sets the identity from PEM text in memory: `cert_pem` holds our
-// certificate, optionally followed by its chain; `key_pem` the private key
-// (PKCS#8, PKCS#1 or SEC1, unencrypted).
-//
-// # Safety
-// `ctx` must be a live context; the buffers readable for their lengths.
+/**
+ * Sets the identity from PEM text in memory: `cert_pem` holds our
+ * certificate, optionally followed by its chain; `key_pem` the private key
+ * (PKCS#8, PKCS#1 or SEC1, unencrypted).
+ *
+ * # Safety
+ * `ctx` must be a live context; the buffers readable for their lengths.
+ */
 siptls_result siptls_ctx_set_identity_pem(siptls_ctx *ctx,
                                           const uint8_t *cert_pem,
                                           size_t cert_pem_len,
                                           const uint8_t *key_pem,
                                           size_t key_pem_len);
 
-// Sets the identity from a certificate file and a private key file.
-//
-// # Safety
-// `ctx` must be a live context; the paths NUL-terminated.
+/**
+ * Sets the identity from a certificate file and a private key file.
+ *
+ * # Safety
+ * `ctx` must be a live context; the paths NUL-terminated.
+ */
 siptls_result siptls_ctx_load_identity_files(siptls_ctx *ctx,
                                              const char *cert_path,
                                              const char *key_path);
 
-// Loads (or reloads) the three-file layout from `dir` and makes it the
-// context's whole trust configuration: the identity from privateKey.pem and
-// publickey.pem; a trust table of exactly CAList.pem's certificates, trust
-// IDs `first_trust_id`, `first_trust_id + 1`, ... in file order, replacing
-// every entry the context had; and, when `names->crl` is set, exactly that
-// file's CRLs. `names` may be NULL for the default names. All or nothing:
-// on any error the old configuration stays in force and the detail names
-// the file, the certificate number and the reason. Live sessions keep the
-// configuration they started with. The trust entry count goes to `added_out`.
-//
-// # Safety
-// `ctx` must be a live context; `dir` NUL-terminated; `names` NULL or valid;
-// `added_out` writable.
+/**
+ * Loads (or reloads) the three-file layout from `dir` and makes it the
+ * context's whole trust configuration: the identity from privateKey.pem and
+ * publickey.pem; a trust table of exactly CAList.pem's certificates, trust
+ * IDs `first_trust_id`, `first_trust_id + 1`, ... in file order, replacing
+ * every entry the context had; and, when `names->crl` is set, exactly that
+ * file's CRLs. `names` may be NULL for the default names. All or nothing:
+ * on any error the old configuration stays in force and the detail names
+ * the file, the certificate number and the reason. Live sessions keep the
+ * configuration they started with. The trust entry count goes to `added_out`.
+ *
+ * # Safety
+ * `ctx` must be a live context; `dir` NUL-terminated; `names` NULL or valid;
+ * `added_out` writable.
+ */
 siptls_result siptls_ctx_load_pem_dir(siptls_ctx *ctx,
                                       const char *dir,
                                       const siptls_pem_names *names,
                                       uint32_t first_trust_id,
                                       size_t *added_out);
 
-// Server contexts: whether to require, request or skip client certificates
-// (`mode` is a `siptls_client_auth`).
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * Server contexts: whether to require, request or skip client certificates
+ * (`mode` is a `siptls_client_auth`).
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_set_client_auth(siptls_ctx *ctx,
                                          uint32_t mode);
 
-// Caps the CA certificates in a verified path (the trust entry included):
-// 1 to 7, default 4 (up to three intermediates).
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * Caps the CA certificates in a verified path (the trust entry included):
+ * 1 to 7, default 4 (up to three intermediates).
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_set_max_ca_depth(siptls_ctx *ctx,
                                           uint32_t depth);
 
-// Bounds the protocol versions: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3).
-// Anything older is refused: SSLv3, TLS 1.0 and 1.1 are broken.
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * Bounds the protocol versions: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3).
+ * Anything older is refused: SSLv3, TLS 1.0 and 1.1 are broken.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_set_versions(siptls_ctx *ctx,
                                       uint16_t min,
                                       uint16_t max);
 
-// Chooses how server certificates are matched to the peer name
-// (`mode` is a `siptls_name_check`).
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * Chooses how server certificates are matched to the peer name
+ * (`mode` is a `siptls_name_check`).
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_set_name_check(siptls_ctx *ctx,
                                         uint32_t mode);
 
-// Lets the verify callback accept chains that failed verification. Off by
-// default; every override is reported as SIPTLS_VERIFY_OVERRIDDEN.
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * Lets the verify callback accept chains that failed verification. Off by
+ * default; every override is reported as SIPTLS_VERIFY_OVERRIDDEN.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_set_allow_override(siptls_ctx *ctx,
                                             bool allow);
 
-// What to do when no current CRL covers a certificate of the peer's path
-// (the end entity and every intermediate; not the trust anchor, not a pin)
-// (`policy` is a `siptls_missing_crl`). DENY fails closed: with no CRL
-// loaded at all, every chain to an anchor is refused with REVOCATION_UNKNOWN.
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * What to do when no current CRL covers a certificate of the peer's path
+ * (the end entity and every intermediate; not the trust anchor, not a pin)
+ * (`policy` is a `siptls_missing_crl`). DENY fails closed: with no CRL
+ * loaded at all, every chain to an anchor is refused with REVOCATION_UNKNOWN.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_set_missing_crl_policy(siptls_ctx *ctx,
                                                 uint32_t policy);
 
-// What a CRL past its nextUpdate counts as, judged by the context's clock
-// (`policy` is a `siptls_expired_crl`).
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * What a CRL past its nextUpdate counts as, judged by the context's clock
+ * (`policy` is a `siptls_expired_crl`).
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_set_expired_crl_policy(siptls_ctx *ctx,
                                                 uint32_t policy);
 
-// The configuration generation new sessions start from: 0 for a new
-// context, plus one for every successful change (a failed one changes
-// nothing). Every verification report carries the generation that did it.
-//
-// # Safety
-// `ctx` must be a live context; `generation_out` writable.
+/**
+ * The configuration generation new sessions start from: 0 for a new
+ * context, plus one for every successful change (a failed one changes
+ * nothing). Every verification report carries the generation that did it.
+ *
+ * # Safety
+ * `ctx` must be a live context; `generation_out` writable.
+ */
 siptls_result siptls_ctx_generation(const siptls_ctx *ctx,
                                     uint64_t *generation_out);
 
-// Registers the verification report callback (NULL removes it). It runs on
-// whichever thread drives the session being verified.
-//
-// # Safety
-// `ctx` must be a live context; `callback` must stay callable with
-// `userdata` from any thread until replaced or the context and its sessions are freed.
+/**
+ * Registers the verification report callback (NULL removes it). It runs on
+ * whichever thread drives the session being verified.
+ *
+ * # Safety
+ * `ctx` must be a live context; `callback` must stay callable with
+ * `userdata` from any thread until replaced or the context and its sessions are freed.
+ */
 siptls_result siptls_ctx_set_verify_callback(siptls_ctx *ctx,
                                              siptls_verify_cb callback,
                                              void *userdata);
 
-// Uses the gateway's clock for certificate validity (NULL: the system clock).
-// When the callback returns false, verification fails with SIPTLS_VERIFY_CLOCK_UNSET.
-//
-// # Safety
-// As `siptls_ctx_set_verify_callback`.
+/**
+ * Uses the gateway's clock for certificate validity (NULL: the system clock).
+ * When the callback returns false, verification fails with SIPTLS_VERIFY_CLOCK_UNSET.
+ *
+ * # Safety
+ * As `siptls_ctx_set_verify_callback`.
+ */
 siptls_result siptls_ctx_set_time_callback(siptls_ctx *ctx,
                                            siptls_time_cb callback,
                                            void *userdata);
 
-// Appends TLS secrets in NSS key log format to `path` (for Wireshark);
-// NULL stops logging. Debugging only: the file decrypts the traffic.
-//
-// # Safety
-// `ctx` must be a live context; `path` NULL or NUL-terminated.
+/**
+ * Appends TLS secrets in NSS key log format to `path` (for Wireshark);
+ * NULL stops logging. Debugging only: the file decrypts the traffic.
+ *
+ * # Safety
+ * `ctx` must be a live context; `path` NULL or NUL-terminated.
+ */
 siptls_result siptls_ctx_set_keylog_file(siptls_ctx *ctx,
                                          const char *path);
 
-// Copies the detail text of the most recent failed call on this context.
-//
-// # Safety
-// `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
+/**
+ * Copies the detail text of the most recent failed call on this context.
+ *
+ * # Safety
+ * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
+ */
 siptls_result siptls_ctx_last_error(const siptls_ctx *ctx,
                                     char *buf,
                                     size_t cap,
                                     size_t *len_out);
 
-// The static, NUL-terminated description of a result code (never NULL;
-// unknown numbers get "unknown result code").
+/**
+ * The static, NUL-terminated description of a result code (never NULL;
+ * unknown numbers get "unknown result code").
+ */
 const char *siptls_result_str(uint32_t result);
 
-// The static name of a verification status, e.g. "UNKNOWN_CA" (never NULL).
+/**
+ * The static name of a verification status, e.g. "UNKNOWN_CA" (never NULL).
+ */
 const char *siptls_verify_status_str(uint32_t status);
 
-// The library version, e.g. "0.1.0" (static).
+/**
+ * The library version, e.g. "0.1.0" (static).
+ */
 const char *siptls_version(void);
 
-// Copies the detail text of the last failed siptls call on this thread.
-//
-// # Safety
-// `buf` must be writable for `cap` bytes; `len_out` must be writable.
+/**
+ * Copies the detail text of the last failed siptls call on this thread.
+ *
+ * # Safety
+ * `buf` must be writable for `cap` bytes; `len_out` must be writable.
+ */
 siptls_result siptls_last_error(char *buf,
                                 size_t cap,
                                 size_t *len_out);
 
-// Creates a session from a context. Client contexts need `peer_name`: the
-// SIP domain, host name or IP literal to reach (SNI and certificate check).
-// Server contexts take NULL. The session keeps the context's configuration
-// as it is now; later context changes apply to later sessions.
-//
-// # Safety
-// `ctx` must be a live context; `peer_name` NULL or NUL-terminated; `session_out` writable.
+/**
+ * Creates a session from a context. Client contexts need `peer_name`: the
+ * SIP domain, host name or IP literal to reach (SNI and certificate check).
+ * Server contexts take NULL. The session keeps the context's configuration
+ * as it is now; later context changes apply to later sessions.
+ *
+ * # Safety
+ * `ctx` must be a live context; `peer_name` NULL or NUL-terminated; `session_out` writable.
+ */
 siptls_result siptls_session_new(const siptls_ctx *ctx,
                                  const char *peer_name,
                                  siptls_session **session_out);
 
-// Frees a session (without sending anything: close first for a clean end).
-// NULL is a no-op. Freeing is never undefined behaviour while a call is
-// inside the session (from its own verify callback, or on another thread):
-// the free is deferred until that call returns. Do not use the pointer
-// after calling this.
-//
-// # Safety
-// `session` must be NULL or from `siptls_session_new`, and not used afterwards.
+/**
+ * Frees a session (without sending anything: close first for a clean end).
+ * NULL is a no-op. Freeing is never undefined behaviour while a call is
+ * inside the session (from its own verify callback, or on another thread):
+ * the free is deferred until that call returns. Do not use the pointer
+ * after calling this.
+ *
+ * # Safety
+ * `session` must be NULL or from `siptls_session_new`, and not used afterwards.
+ */
 void siptls_session_free(siptls_session *session);
 
-// Attaches the gateway's own pointer to the session (a call record, a
-// connection object). It is handed back in every verification report of
-// this session (`session_userdata`). siptls never dereferences it.
-//
-// # Safety
-// `session` must be live.
+/**
+ * Attaches the gateway's own pointer to the session (a call record, a
+ * connection object). It is handed back in every verification report of
+ * this session (`session_userdata`). siptls never dereferences it.
+ *
+ * # Safety
+ * `session` must be live.
+ */
 siptls_result siptls_session_set_userdata(siptls_session *session,
                                           void *userdata);
 
-// The pointer set with `siptls_session_set_userdata` (NULL when none).
-//
-// # Safety
-// `session` must be live; `userdata_out` writable.
+/**
+ * The pointer set with `siptls_session_set_userdata` (NULL when none).
+ *
+ * # Safety
+ * `session` must be live; `userdata_out` writable.
+ */
 siptls_result siptls_session_get_userdata(const siptls_session *session,
                                           void **userdata_out);
 
-// Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
-// says how many were taken: all, except when undelivered plaintext fills the
-// receive buffer (read it, then feed the rest; SIPTLS_BUFFER_FULL when none
-// could be taken), or when the peer's close_notify ended the stream (then
-// SIPTLS_PEER_CLOSED). On a TLS or verification failure the session fails and
-// usually holds an alert for the peer: take it, send it, close the socket.
-//
-// # Safety
-// `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.
+/**
+ * Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
+ * says how many were taken: all, except when undelivered plaintext fills the
+ * receive buffer (read it, then feed the rest; SIPTLS_BUFFER_FULL when none
+ * could be taken), or when the peer's close_notify ended the stream (then
+ * SIPTLS_PEER_CLOSED). On a TLS or verification failure the session fails and
+ * usually holds an alert for the peer: take it, send it, close the socket.
+ *
+ * # Safety
+ * `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.
+ */
 siptls_result siptls_session_feed(siptls_session *session,
                                   const uint8_t *data,
                                   size_t len,
                                   size_t *consumed_out);
 
-// Takes ciphertext to send into `buf` (room for `cap` bytes); how much goes
-// to `written_out`. SIPTLS_AGAIN when there is nothing to send.
-//
-// # Safety
-// `session` must be live; `buf` writable for `cap` bytes; `written_out` writable.
+/**
+ * Takes ciphertext to send into `buf` (room for `cap` bytes); how much goes
+ * to `written_out`. SIPTLS_AGAIN when there is nothing to send.
+ *
+ * # Safety
+ * `session` must be live; `buf` writable for `cap` bytes; `written_out` writable.
+ */
 siptls_result siptls_session_take(siptls_session *session,
                                   uint8_t *buf,
                                   size_t cap,
                                   size_t *written_out);
 
-// Queues plaintext (a SIP message) for sending, once the handshake is
-// done. `accepted_out` may be less than `len` when the send buffer is full:
-// take and send ciphertext, then write the rest.
-//
-// # Safety
-// `session` must be live; `data` readable for `len` bytes; `accepted_out` writable.
+/**
+ * Queues plaintext (a SIP message) for sending, once the handshake is
+ * done. `accepted_out` may be less than `len` when the send buffer is full:
+ * take and send ciphertext, then write the rest.
+ *
+ * # Safety
+ * `session` must be live; `data` readable for `len` bytes; `accepted_out` writable.
+ */
 siptls_result siptls_session_write(siptls_session *session,
                                    const uint8_t *data,
                                    size_t len,
                                    size_t *accepted_out);
 
-// Reads received plaintext into `buf`; how much goes to `read_out`.
-// SIPTLS_AGAIN: none yet. SIPTLS_PEER_CLOSED: the peer sent close_notify and
-// everything has been read. SIPTLS_ERR_TRUNCATED: the transport ended without it.
-//
-// # Safety
-// `session` must be live; `buf` writable for `cap` bytes; `read_out` writable.
+/**
+ * Reads received plaintext into `buf`; how much goes to `read_out`.
+ * SIPTLS_AGAIN: none yet. SIPTLS_PEER_CLOSED: the peer sent close_notify and
+ * everything has been read. SIPTLS_ERR_TRUNCATED: the transport ended without it.
+ *
+ * # Safety
+ * `session` must be live; `buf` writable for `cap` bytes; `read_out` writable.
+ */
 siptls_result siptls_session_read(siptls_session *session,
                                   uint8_t *buf,
                                   size_t cap,
                                   size_t *read_out);
 
-// Queues close_notify. Take and send it; the peer's own close_notify then
-// shows as SIPTLS_PEER_CLOSED from `siptls_session_read`.
-//
-// # Safety
-// `session` must be live.
+/**
+ * Queues close_notify. Take and send it; the peer's own close_notify then
+ * shows as SIPTLS_PEER_CLOSED from `siptls_session_read`.
+ *
+ * # Safety
+ * `session` must be live.
+ */
 siptls_result siptls_session_close(siptls_session *session);
 
-// Tells the session the transport ended (recv returned 0). Without a prior
-// close_notify the session reports truncation.
-//
-// # Safety
-// `session` must be live.
+/**
+ * Tells the session the transport ended (recv returned 0). Without a prior
+ * close_notify the session reports truncation.
+ *
+ * # Safety
+ * `session` must be live.
+ */
 siptls_result siptls_session_transport_closed(siptls_session *session);
 
-// Fills `info_out` with the session's state.
-//
-// # Safety
-// `session` must be live; `info_out` writable.
+/**
+ * Fills `info_out` with the session's state.
+ *
+ * # Safety
+ * `session` must be live; `info_out` writable.
+ */
 siptls_result siptls_session_get_info(const siptls_session *session,
                                       siptls_session_info *info_out);
 
-// The peer's certificate number `index` (0: its own, then its chain), DER.
-// The pointer stays valid until the session is freed. SIPTLS_ERR_INVALID_ARGUMENT
-// past the end of the chain (or before the peer sent one).
-//
-// # Safety
-// `session` must be live; `der_out` and `len_out` writable.
+/**
+ * The peer's certificate number `index` (0: its own, then its chain), DER.
+ * The pointer stays valid until the session is freed. SIPTLS_ERR_INVALID_ARGUMENT
+ * past the end of the chain (or before the peer sent one).
+ *
+ * # Safety
+ * `session` must be live; `der_out` and `len_out` writable.
+ */
 siptls_result siptls_session_peer_cert(const siptls_session *session,
                                        size_t index,
                                        const uint8_t **der_out,
                                        size_t *len_out);
 
-// Copies the detail text of the session's most recent failure (for a
-// verification failure: the reason, trust ID and names involved).
-//
-// # Safety
-// `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+/**
+ * Copies the detail text of the session's most recent failure (for a
+ * verification failure: the reason, trust ID and names involved).
+ *
+ * # Safety
+ * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+ */
 siptls_result siptls_session_last_error(const siptls_session *session,
                                         char *buf,
                                         size_t cap,
                                         size_t *len_out);
 
-// The static name of a cipher suite number, e.g. "TLS13_AES_256_GCM_SHA384";
-// "unknown" for suites siptls does not offer.
+/**
+ * The static name of a cipher suite number, e.g. "TLS13_AES_256_GCM_SHA384";
+ * "unknown" for suites siptls does not offer.
+ */
 const char *siptls_cipher_suite_name(uint16_t suite);
 
-// Adds one trust entry: a single certificate, PEM or DER. A CA certificate
-// anchors chains it issued; a self-signed end-entity certificate is pinned
-// (trusted only when a peer presents exactly it). Refused with
-// SIPTLS_ERR_TRUST_TABLE_FULL as the 17th entry, SIPTLS_ERR_TRUST_DUPLICATE_ID
-// when `trust_id` is taken. Takes effect for the next handshake.
-//
-// # Safety
-// `ctx` must be a live context; `cert` readable for `cert_len` bytes.
+/**
+ * Adds one trust entry: a single certificate, PEM or DER. A CA certificate
+ * anchors chains it issued; a self-signed end-entity certificate is pinned
+ * (trusted only when a peer presents exactly it). Refused with
+ * SIPTLS_ERR_TRUST_TABLE_FULL as the 17th entry, SIPTLS_ERR_TRUST_DUPLICATE_ID
+ * when `trust_id` is taken. Takes effect for the next handshake.
+ *
+ * # Safety
+ * `ctx` must be a live context; `cert` readable for `cert_len` bytes.
+ */
 siptls_result siptls_ctx_trust_add(siptls_ctx *ctx,
                                    uint32_t trust_id,
                                    const uint8_t *cert,
                                    size_t cert_len);
 
-// Adds every certificate of a PEM CA list as its own entry, trust IDs
-// counting up from `first_trust_id` in order. All or nothing: a list that
-// does not fit or holds anything unparsable leaves the table unchanged.
-//
-// # Safety
-// `ctx` must be a live context; `pem` readable for `pem_len` bytes; `added_out` writable.
+/**
+ * Adds every certificate of a PEM CA list as its own entry, trust IDs
+ * counting up from `first_trust_id` in order. All or nothing: a list that
+ * does not fit or holds anything unparsable leaves the table unchanged.
+ *
+ * # Safety
+ * `ctx` must be a live context; `pem` readable for `pem_len` bytes; `added_out` writable.
+ */
 siptls_result siptls_ctx_trust_load_ca_list(siptls_ctx *ctx,
                                             const uint8_t *pem,
                                             size_t pem_len,
                                             uint32_t first_trust_id,
                                             size_t *added_out);
 
-// As `siptls_ctx_trust_load_ca_list`, from a file such as CAList.pem.
-//
-// # Safety
-// `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
+/**
+ * As `siptls_ctx_trust_load_ca_list`, from a file such as CAList.pem.
+ *
+ * # Safety
+ * `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
+ */
 siptls_result siptls_ctx_trust_load_ca_file(siptls_ctx *ctx,
                                             const char *path,
                                             uint32_t first_trust_id,
                                             size_t *added_out);
 
-// Replaces the whole trust table with the certificates of a PEM CA list,
-// trust IDs `first_trust_id`, `first_trust_id + 1`, ... in order: a reload
-// of CAList.pem under the same trust IDs, with no moment in which an entry
-// is missing. All or nothing; the entry count goes to `count_out`.
-//
-// # Safety
-// `ctx` must be a live context; `pem` readable for `pem_len` bytes; `count_out` writable.
+/**
+ * Replaces the whole trust table with the certificates of a PEM CA list,
+ * trust IDs `first_trust_id`, `first_trust_id + 1`, ... in order: a reload
+ * of CAList.pem under the same trust IDs, with no moment in which an entry
+ * is missing. All or nothing; the entry count goes to `count_out`.
+ *
+ * # Safety
+ * `ctx` must be a live context; `pem` readable for `pem_len` bytes; `count_out` writable.
+ */
 siptls_result siptls_ctx_trust_replace_ca_list(siptls_ctx *ctx,
                                                const uint8_t *pem,
                                                size_t pem_len,
                                                uint32_t first_trust_id,
                                                size_t *count_out);
 
-// Describes the entry with `trust_id`: kind, validity, subject, SIP domain.
-//
-// # Safety
-// `ctx` must be a live context; `info_out` writable for its `struct_size`.
+/**
+ * Describes the entry with `trust_id`: kind, validity, subject, SIP domain.
+ *
+ * # Safety
+ * `ctx` must be a live context; `info_out` writable for its `struct_size`.
+ */
 siptls_result siptls_ctx_trust_get(const siptls_ctx *ctx,
                                    uint32_t trust_id,
                                    siptls_trust_entry_info *info_out);
 
-// Removes the entry with `trust_id`, and any CRL only it could verify. Established sessions are unaffected;
-// the next handshake no longer trusts it.
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * Removes the entry with `trust_id`, and any CRL only it could verify. Established sessions are unaffected;
+ * the next handshake no longer trusts it.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_trust_remove(siptls_ctx *ctx,
                                       uint32_t trust_id);
 
-// Lists the trust IDs in ascending order into `ids` (room for `cap`); the
-// number of entries goes to `count_out`. With too little room, as many as
-// fit are written and SIPTLS_ERR_BUFFER_TOO_SMALL is returned.
-// `ids` may be NULL when `cap` is 0, to ask for the count only.
-//
-// # Safety
-// `ctx` must be a live context; `ids` writable for `cap` entries; `count_out` writable.
+/**
+ * Lists the trust IDs in ascending order into `ids` (room for `cap`); the
+ * number of entries goes to `count_out`. With too little room, as many as
+ * fit are written and SIPTLS_ERR_BUFFER_TOO_SMALL is returned.
+ * `ids` may be NULL when `cap` is 0, to ask for the count only.
+ *
+ * # Safety
+ * `ctx` must be a live context; `ids` writable for `cap` entries; `count_out` writable.
+ */
 siptls_result siptls_ctx_trust_list(const siptls_ctx *ctx,
                                     uint32_t *ids,
                                     size_t cap,
                                     size_t *count_out);
 
-// Requires peers that chain to `trust_id` to prove this SIP domain (RFC
-// 5922): a server checks its clients' certificates against it. NULL clears it.
-//
-// # Safety
-// `ctx` must be a live context; `domain` NULL or NUL-terminated.
+/**
+ * Requires peers that chain to `trust_id` to prove this SIP domain (RFC
+ * 5922): a server checks its clients' certificates against it. NULL clears it.
+ *
+ * # Safety
+ * `ctx` must be a live context; `domain` NULL or NUL-terminated.
+ */
 siptls_result siptls_ctx_trust_set_sip_domain(siptls_ctx *ctx,
                                               uint32_t trust_id,
                                               const char *domain);
 
-// Loads certificate revocation lists: PEM (one or more "X509 CRL") or one
-// DER CRL, issued by any CA: a trust entry (then its signature is checked
-// now, SIPTLS_ERR_CRL_UNTRUSTED when it does not verify) or an
-// intermediate (checked against the issuer in the peer's path at each use).
-// One CRL per issuer: a newer one (higher CRL number; without numbers, later
-// thisUpdate) replaces the loaded one, an older or equal one is refused with
-// SIPTLS_ERR_CRL_NOT_NEWER. A daily refresh is just loading the new file.
-// All or nothing; the number loaded goes to `added_out`.
-//
-// # Safety
-// `ctx` must be a live context; `crl` readable for `crl_len` bytes; `added_out` writable.
+/**
+ * Loads certificate revocation lists: PEM (one or more "X509 CRL") or one
+ * DER CRL, issued by any CA: a trust entry (then its signature is checked
+ * now, SIPTLS_ERR_CRL_UNTRUSTED when it does not verify) or an
+ * intermediate (checked against the issuer in the peer's path at each use).
+ * One CRL per issuer: a newer one (higher CRL number; without numbers, later
+ * thisUpdate) replaces the loaded one, an older or equal one is refused with
+ * SIPTLS_ERR_CRL_NOT_NEWER. A daily refresh is just loading the new file.
+ * All or nothing; the number loaded goes to `added_out`.
+ *
+ * # Safety
+ * `ctx` must be a live context; `crl` readable for `crl_len` bytes; `added_out` writable.
+ */
 siptls_result siptls_ctx_add_crl(siptls_ctx *ctx,
                                  const uint8_t *crl,
                                  size_t crl_len,
                                  size_t *added_out);
 
-// As `siptls_ctx_add_crl`, from a file.
-//
-// # Safety
-// `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
+/**
+ * As `siptls_ctx_add_crl`, from a file.
+ *
+ * # Safety
+ * `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
+ */
 siptls_result siptls_ctx_add_crl_file(siptls_ctx *ctx,
                                       const char *path,
                                       size_t *added_out);
 
-// How many CRLs are loaded (at most one per issuer).
-//
-// # Safety
-// `ctx` must be a live context; `count_out` writable.
+/**
+ * How many CRLs are loaded (at most one per issuer).
+ *
+ * # Safety
+ * `ctx` must be a live context; `count_out` writable.
+ */
 siptls_result siptls_ctx_crl_count(const siptls_ctx *ctx,
                                    size_t *count_out);
 
-// Describes loaded CRL number `index` (0 to count - 1, in load order):
-// issuer, CRL number, thisUpdate, nextUpdate, revoked serial count.
-//
-// # Safety
-// `ctx` must be a live context; `info_out` writable for its `struct_size`.
+/**
+ * Describes loaded CRL number `index` (0 to count - 1, in load order):
+ * issuer, CRL number, thisUpdate, nextUpdate, revoked serial count.
+ *
+ * # Safety
+ * `ctx` must be a live context; `info_out` writable for its `struct_size`.
+ */
 siptls_result siptls_ctx_crl_get(const siptls_ctx *ctx,
                                  size_t index,
                                  siptls_crl_info *info_out);
 
-// Removes the CRL of `issuer`, given exactly as `siptls_crl_info.issuer`
-// lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is loaded for it.
-//
-// # Safety
-// `ctx` must be a live context; `issuer` NUL-terminated.
+/**
+ * Removes the CRL of `issuer`, given exactly as `siptls_crl_info.issuer`
+ * lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is loaded for it.
+ *
+ * # Safety
+ * `ctx` must be a live context; `issuer` NUL-terminated.
+ */
 siptls_result siptls_ctx_crl_remove(siptls_ctx *ctx,
                                     const char *issuer);
 
-// Removes every loaded CRL.
-//
-// # Safety
-// `ctx` must be a live context.
+/**
+ * Removes every loaded CRL.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
 siptls_result siptls_ctx_crl_clear(siptls_ctx *ctx);
 
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+} /* extern "C" */
+#endif /* __cplusplus */
 
 #endif  /* SIPTLS_H */

@@ -30,7 +30,7 @@ use crate::verify::{
 
 /// Which end of the TLS connection a context serves.
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum siptls_role {
     SIPTLS_ROLE_CLIENT = 0,

@@ -9,7 +9,7 @@ use std::fmt;
 
 /// Outcome of a siptls call. Stable numbers; see `siptls_result_str()`.
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum siptls_result {
     /// Success.

@@ -21,7 +21,7 @@ use crate::verify::{self, siptls_verify_status, ClientAuth, Outcome, Policy};
 
 /// How the TLS session has ended, if it has.
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum siptls_close_state {
     /// Still open (or closing from our side only).

@@ -14,7 +14,7 @@ use crate::verify::{siptls_verify_status, ClientAuth, Report};
 
 /// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 pub enum siptls_client_auth {
     /// Mutual TLS: clients must present a certificate that verifies (default).
     SIPTLS_CLIENT_AUTH_REQUIRED = 0,
@@ -26,7 +26,7 @@ pub enum siptls_client_auth {
 
 /// How a client matches the server's certificate to the peer name.
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 pub enum siptls_name_check {
     /// RFC 5922 SIP domain rules (default).
     SIPTLS_NAME_CHECK_SIP = 0,
@@ -36,7 +36,7 @@ pub enum siptls_name_check {
 
 /// What to do with a certificate whose issuer has no loaded CRL.
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 pub enum siptls_missing_crl {
     /// Accept it (default): CRLs add checks, they are not required.
     SIPTLS_MISSING_CRL_ALLOW = 0,
@@ -46,7 +46,7 @@ pub enum siptls_missing_crl {
 
 /// What a CRL past its nextUpdate counts as (`siptls_ctx_set_expired_crl_policy`).
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 pub enum siptls_expired_crl {
     /// Still used: a late refresh does not cut off calls (default).
     SIPTLS_EXPIRED_CRL_USE = 0,
@@ -56,7 +56,7 @@ pub enum siptls_expired_crl {
 
 /// The callback's answer: accept or reject the peer.
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 pub enum siptls_verify_decision {
     SIPTLS_VERIFY_ACCEPT = 0,
     /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.

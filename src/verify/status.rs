@@ -8,7 +8,7 @@ use rustls::CertificateError;
 
 /// Why a peer certificate chain was or was not accepted. Stable numbers.
 #[allow(non_camel_case_types)]
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum siptls_verify_status {
     /// The chain verified to a trust entry and the peer's identity matched.

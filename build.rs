@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 fn main() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
-    let version = |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("set by cargo");
+    let version =
+        |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("set by cargo");
     let (major, minor, patch) = (version("MAJOR"), version("MINOR"), version("PATCH"));
 
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
@@ -37,7 +38,10 @@ fn main() {
 
     let generated = out_dir.join("siptls.h");
     write_if_changed(&generated, &header);
-    println!("cargo:rustc-env=SIPTLS_GENERATED_HEADER={}", generated.display());
+    println!(
+        "cargo:rustc-env=SIPTLS_GENERATED_HEADER={}",
+        generated.display()
+    );
     if std::env::var_os("SIPTLS_UPDATE_HEADER").is_some() {
         write_if_changed(&crate_dir.join("include").join("siptls.h"), &header);
     }

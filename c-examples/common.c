@@ -348,6 +348,7 @@ void ex_conn_close(ex_conn *conn)
 
 static bool get_info(ex_conn *conn, siptls_session_info *info)
 {
+    info->struct_size = sizeof *info; /* what this program knows of the struct */
     siptls_result r = siptls_session_get_info(conn->session, info);
     if (r != SIPTLS_OK) {
         ex_report("reading the session state", r, conn->session);

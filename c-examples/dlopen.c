@@ -171,6 +171,7 @@ static bool pump(siptls_session *client, siptls_session *server, bool *quiet_out
 
 static bool get_info(siptls_session *s, siptls_session_info *info)
 {
+    info->struct_size = sizeof *info; /* what this program knows of the struct */
     siptls_result r = api.siptls_session_get_info(s, info);
     if (r != SIPTLS_OK) {
         report("siptls_session_get_info", r, s);

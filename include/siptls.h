@@ -475,9 +475,12 @@ typedef struct siptls_session siptls_session;
 
 /**
  * File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
- * ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file).
+ * ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file). Set
+ * `struct_size` to `sizeof(siptls_pem_names)`: members past the size given
+ * (from an older, smaller struct) count as NULL.
  */
 typedef struct {
+  uint32_t struct_size;
   const char *private_key;
   const char *certificate;
   const char *ca_list;
@@ -564,18 +567,16 @@ typedef bool (*siptls_time_cb)(void *userdata,
                                uint64_t *seconds_out);
 
 /**
- * A session's state, filled by `siptls_session_get_info`.
+ * A session's state, filled by `siptls_session_get_info`. Set `struct_size`
+ * to `sizeof(siptls_session_info)` first.
  */
 typedef struct {
+  /**
+   * Set by the caller; the library writes at most this many bytes and
+   * stores how many it wrote.
+   */
+  uint32_t struct_size;
   siptls_role role;
-  /**
-   * The handshake is still running: keep pumping; do not write yet.
-   */
-  bool handshaking;
-  /**
-   * Ciphertext is waiting: call `siptls_session_take` and send it.
-   */
-  bool wants_send;
   /**
    * 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
    */
@@ -585,10 +586,6 @@ typedef struct {
    */
   uint16_t cipher_suite;
   siptls_close_state close_state;
-  /**
-   * Whether a peer certificate verification has happened (the fields below are set).
-   */
-  bool verified;
   /**
    * Final verification status (after the callback's decision).
    */
@@ -609,6 +606,18 @@ typedef struct {
    * The fatal alert the peer sent (TLS AlertDescription), or -1.
    */
   int32_t alert_received;
+  /**
+   * The handshake is still running: keep pumping; do not write yet.
+   */
+  bool handshaking;
+  /**
+   * Ciphertext is waiting: call `siptls_session_take` and send it.
+   */
+  bool wants_send;
+  /**
+   * Whether a peer certificate verification has happened (the verify fields are set).
+   */
+  bool verified;
   /**
    * The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
    */
@@ -1028,10 +1037,10 @@ siptls_result siptls_session_close(siptls_session *session);
 siptls_result siptls_session_transport_closed(siptls_session *session);
 
 /**
- * Fills `info_out` with the session's state.
+ * Fills `info_out` with the session's state (up to its `struct_size`).
  *
  * # Safety
- * `session` must be live; `info_out` writable.
+ * `session` must be live; `info_out` writable for its `struct_size`.
  */
 siptls_result siptls_session_get_info(const siptls_session *session,
                                       siptls_session_info *info_out);

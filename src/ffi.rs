@@ -169,6 +169,7 @@ pub unsafe fn copy_text(
     cap: usize,
     len_out: *mut usize,
 ) -> Result<siptls_result, Error> {
+    unsafe { clear_text(buf, cap, len_out) };
     let len_out = unsafe { arg_out(len_out, "len_out")? };
     *len_out = text.len();
     // (NULL, 0) asks for the length only, as with snprintf.
@@ -184,6 +185,46 @@ pub unsafe fn copy_text(
     } else {
         SIPTLS_OK
     })
+}
+
+/// Sets an output the caller passed (non-NULL) to `value`. Exports call
+/// this for every output before anything else, so outputs are set on every
+/// failure path too.
+///
+/// # Safety
+/// `ptr` is NULL or writable for a `T`.
+pub unsafe fn clear_out<T: Copy>(ptr: *mut T, value: T) {
+    if !ptr.is_null() {
+        unsafe { ptr.write(value) };
+    }
+}
+
+/// Empties a text output: length 0 and, when there is room, "".
+///
+/// # Safety
+/// As `copy_text`.
+pub unsafe fn clear_text(buf: *mut c_char, cap: usize, len_out: *mut usize) {
+    unsafe { clear_out(len_out, 0) };
+    if !buf.is_null() && cap > 0 && cap <= isize::MAX as usize {
+        unsafe { buf.write(0) };
+    }
+}
+
+/// Zeroes a size-prefixed output struct after its size field, within the
+/// size the caller declared (a declared size too small to be valid leaves
+/// it alone; the call then fails for that reason).
+///
+/// # Safety
+/// As `write_sized`.
+pub unsafe fn clear_sized<T>(out: *mut T) {
+    if out.is_null() {
+        return;
+    }
+    let declared = unsafe { out.cast::<u32>().read_unaligned() } as usize;
+    let n = declared.min(std::mem::size_of::<T>());
+    if n > 4 {
+        unsafe { std::ptr::write_bytes(out.cast::<u8>().add(4), 0, n - 4) };
+    }
 }
 
 /// Hands a Rust value to C.
@@ -260,6 +301,33 @@ pub unsafe fn write_sized<T: Sized>(out: *mut T, value: &T, name: &str) -> Resul
         out.cast::<u32>().write_unaligned(n as u32);
     }
     Ok(())
+}
+
+/// Reads a size-prefixed input struct: the caller's `struct_size` says how
+/// much of it exists; fields past that keep their value in `absent` (a
+/// caller built against an older, smaller struct never set them).
+///
+/// # Safety
+/// `ptr` is NULL or readable for the `struct_size` bytes it declares.
+pub unsafe fn read_sized<T: Copy>(ptr: *const T, absent: T, name: &str) -> Result<T, Error> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    let declared = unsafe { ptr.cast::<u32>().read_unaligned() } as usize;
+    if declared < 8 {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name}->struct_size is {declared}: set it to sizeof the struct"),
+        ));
+    }
+    let mut value = absent;
+    let n = declared.min(std::mem::size_of::<T>());
+    // SAFETY: the caller declared `declared` readable bytes; `T` is plain
+    // data (integers and pointers), valid for any bytes read into it.
+    unsafe {
+        std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), (&mut value as *mut T).cast::<u8>(), n)
+    };
+    Ok(value)
 }
 
 /// Copies `text` into a fixed `char` array, NUL-terminated, cut short with

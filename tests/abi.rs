@@ -22,7 +22,10 @@ fn committed_header_matches_the_generated_one() {
         .current_dir(ROOT)
         .output()
         .expect("git runs");
-    assert!(committed.status.success(), "include/siptls.h is not committed");
+    assert!(
+        committed.status.success(),
+        "include/siptls.h is not committed"
+    );
     assert!(
         committed.stdout == generated.as_bytes(),
         "the committed include/siptls.h differs from the generated header: {fix}"

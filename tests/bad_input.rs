@@ -549,8 +549,7 @@ fn null_cases() -> Vec<Case> {
             |_| unsafe { siptls_session_transport_closed(null_mut()) }.into();
         "get_info session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
             |_| {
-                let mut info = std::mem::MaybeUninit::uninit();
-                unsafe { siptls_session_get_info(null(), info.as_mut_ptr()) }.into()
+                unsafe { siptls_session_get_info(null(), &mut empty_info()) }.into()
             };
         "get_info info_out" => SIPTLS_ERR_NULL_ARGUMENT, ["info_out is NULL"],
             |fx| unsafe { siptls_session_get_info(fx.session().0, null_mut()) }.into();
@@ -840,6 +839,7 @@ fn file_cases() -> Vec<Case> {
             ["names->certificate is not valid UTF-8"],
             |fx| {
                 let names = siptls_pem_names {
+        struct_size: std::mem::size_of::<siptls_pem_names>() as u32,
                     private_key: null(),
                     certificate: c"\xffcert.pem".as_ptr(),
                     ca_list: null(),
@@ -852,6 +852,7 @@ fn file_cases() -> Vec<Case> {
         "PEM names pointing at missing files" => SIPTLS_ERR_IO, ["other-key.pem", "No such file"],
             |fx| {
                 let names = siptls_pem_names {
+        struct_size: std::mem::size_of::<siptls_pem_names>() as u32,
                     private_key: c"other-key.pem".as_ptr(),
                     certificate: null(),
                     ca_list: null(),
@@ -1125,6 +1126,7 @@ fn crl_cases() -> Vec<Case> {
 
 fn crl_names(crl: &'static CStr) -> siptls_pem_names {
     siptls_pem_names {
+        struct_size: std::mem::size_of::<siptls_pem_names>() as u32,
         private_key: null(),
         certificate: null(),
         ca_list: null(),

@@ -214,8 +214,13 @@ fn a_session_used_from_two_threads_at_once_is_refused_as_busy() {
 
         // Thread B (this one) meanwhile: every call on that session is refused.
         let mut out = [0u8; 64];
-        let mut info = std::mem::MaybeUninit::uninit();
-        let (mut der, mut len, mut text) = (std::ptr::null(), 0usize, [0 as std::ffi::c_char; 64]);
+        let mut info = empty_info();
+        info.trust_id = 0x5555;
+        let (mut der, mut len, mut text) = (
+            std::ptr::dangling::<u8>(),
+            99usize,
+            [0x55 as std::ffi::c_char; 64],
+        );
         let calls = [
             ("feed", client.feed(b"\x17\x03\x03").0),
             ("take", client.take(&mut out).0),
@@ -226,7 +231,7 @@ fn a_session_used_from_two_threads_at_once_is_refused_as_busy() {
                 siptls_session_transport_closed(client.0)
             }),
             ("get_info", unsafe {
-                siptls_session_get_info(client.0, info.as_mut_ptr())
+                siptls_session_get_info(client.0, &mut info)
             }),
             ("peer_cert", unsafe {
                 siptls_session_peer_cert(client.0, 0, &mut der, &mut len)
@@ -238,6 +243,12 @@ fn a_session_used_from_two_threads_at_once_is_refused_as_busy() {
         for (name, code) in calls {
             assert_eq!(code, SIPTLS_ERR_BUSY, "{name}");
         }
+        // Outputs are set even when BUSY refuses the call.
+        assert_eq!(
+            (info.trust_id, info.struct_size as usize),
+            (0, std::mem::size_of_val(&info))
+        );
+        assert_eq!((der, len, text[0]), (std::ptr::null(), 0, 0));
         assert!(
             last_error().contains("in use by another call"),
             "{}",

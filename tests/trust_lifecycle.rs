@@ -574,6 +574,7 @@ fn a_directory_with_a_crl_file_replaces_the_crls() {
     let good = pem_dir(&dir, "d", &p.server, &p.root.issued().cert_pem);
     dir.write("d/crl.pem", p.root.crl(&[serial], 4).pem);
     let names = siptls_pem_names {
+        struct_size: std::mem::size_of::<siptls_pem_names>() as u32,
         private_key: null(),
         certificate: null(),
         ca_list: null(),

@@ -240,7 +240,10 @@ mod via_siptls {
         }
 
         fn suite(&self, pair: &Pair) -> String {
-            let mut info = std::mem::MaybeUninit::<siptls_session_info>::uninit();
+            let mut info = std::mem::MaybeUninit::<siptls_session_info>::zeroed();
+            unsafe {
+                (*info.as_mut_ptr()).struct_size = std::mem::size_of::<siptls_session_info>() as u32
+            };
             check(
                 unsafe { siptls_session_get_info(pair.client, info.as_mut_ptr()) },
                 "info",

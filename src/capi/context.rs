@@ -114,10 +114,14 @@ pub type siptls_time_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, seconds_out: *mut u64) -> bool>;
 
 /// File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
-/// ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file).
+/// ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file). Set
+/// `struct_size` to `sizeof(siptls_pem_names)`: members past the size given
+/// (from an older, smaller struct) count as NULL.
 #[allow(non_camel_case_types)]
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct siptls_pem_names {
+    pub struct_size: u32,
     pub private_key: *const c_char,
     pub certificate: *const c_char,
     pub ca_list: *const c_char,
@@ -228,14 +232,28 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         ctx.recorded(|| {
             let dir = unsafe { ffi::arg_path(dir, "dir")? };
-            let names = match unsafe { names.as_ref() } {
-                None => PemNames::default(),
-                Some(n) => PemNames {
-                    private_key: unsafe { ffi::arg_opt_str(n.private_key, "names->private_key")? },
-                    certificate: unsafe { ffi::arg_opt_str(n.certificate, "names->certificate")? },
-                    ca_list: unsafe { ffi::arg_opt_str(n.ca_list, "names->ca_list")? },
-                    crl: unsafe { ffi::arg_opt_str(n.crl, "names->crl")? },
-                },
+            let names = match names.is_null() {
+                true => PemNames::default(),
+                false => {
+                    let absent = siptls_pem_names {
+                        struct_size: 0,
+                        private_key: std::ptr::null(),
+                        certificate: std::ptr::null(),
+                        ca_list: std::ptr::null(),
+                        crl: std::ptr::null(),
+                    };
+                    let n = unsafe { ffi::read_sized(names, absent, "names")? };
+                    PemNames {
+                        private_key: unsafe {
+                            ffi::arg_opt_str(n.private_key, "names->private_key")?
+                        },
+                        certificate: unsafe {
+                            ffi::arg_opt_str(n.certificate, "names->certificate")?
+                        },
+                        ca_list: unsafe { ffi::arg_opt_str(n.ca_list, "names->ca_list")? },
+                        crl: unsafe { ffi::arg_opt_str(n.crl, "names->crl")? },
+                    }
+                }
             };
             *added_out = ctx.load_pem_dir(dir, names, first_trust_id)?;
             Ok(SIPTLS_OK)
@@ -543,6 +561,7 @@ pub unsafe extern "C" fn siptls_ctx_last_error(
     len_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
+        unsafe { ffi::clear_text(buf, cap, len_out) };
         let ctx = unsafe { ffi::arg_ref(ctx, "ctx")? };
         unsafe { ffi::copy_text(&ctx.0.last_error(), buf, cap, len_out) }
     })

@@ -11,22 +11,20 @@ use crate::session::{siptls_close_state, Session};
 use crate::trust::SIPTLS_TRUST_ID_NONE;
 use crate::verify::siptls_verify_status;
 
-/// A session's state, filled by `siptls_session_get_info`.
+/// A session's state, filled by `siptls_session_get_info`. Set `struct_size`
+/// to `sizeof(siptls_session_info)` first.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 pub struct siptls_session_info {
+    /// Set by the caller; the library writes at most this many bytes and
+    /// stores how many it wrote.
+    pub struct_size: u32,
     pub role: siptls_role,
-    /// The handshake is still running: keep pumping; do not write yet.
-    pub handshaking: bool,
-    /// Ciphertext is waiting: call `siptls_session_take` and send it.
-    pub wants_send: bool,
     /// 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
     pub protocol_version: u16,
     /// IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
     pub cipher_suite: u16,
     pub close_state: siptls_close_state,
-    /// Whether a peer certificate verification has happened (the fields below are set).
-    pub verified: bool,
     /// Final verification status (after the callback's decision).
     pub verify_status: siptls_verify_status,
     /// What the checks found before the callback (differs when overridden or rejected).
@@ -37,6 +35,12 @@ pub struct siptls_session_info {
     pub depth: u32,
     /// The fatal alert the peer sent (TLS AlertDescription), or -1.
     pub alert_received: i32,
+    /// The handshake is still running: keep pumping; do not write yet.
+    pub handshaking: bool,
+    /// Ciphertext is waiting: call `siptls_session_take` and send it.
+    pub wants_send: bool,
+    /// Whether a peer certificate verification has happened (the verify fields are set).
+    pub verified: bool,
     /// The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
     pub failed: bool,
     /// The context's configuration generation this session was created with.
@@ -261,35 +265,37 @@ pub unsafe extern "C" fn siptls_session_transport_closed(
     })
 }
 
-/// Fills `info_out` with the session's state.
+/// Fills `info_out` with the session's state (up to its `struct_size`).
 ///
 /// # Safety
-/// `session` must be live; `info_out` writable.
+/// `session` must be live; `info_out` writable for its `struct_size`.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_get_info(
     session: *const siptls_session,
     info_out: *mut siptls_session_info,
 ) -> siptls_result {
     ffi::call(|| {
-        let info_out = unsafe { ffi::arg_out(info_out, "info_out")? };
+        unsafe { ffi::clear_sized(info_out) };
         let (role, info) = unsafe { ffi::with_session(session, |s| Ok((s.role(), s.info()))) }?;
         let verify = info.verify.as_ref();
-        *info_out = siptls_session_info {
+        let filled = siptls_session_info {
+            struct_size: std::mem::size_of::<siptls_session_info>() as u32,
             role,
-            handshaking: info.handshaking,
-            wants_send: info.wants_send,
             protocol_version: info.protocol_version,
             cipher_suite: info.cipher_suite,
             close_state: info.close_state,
-            verified: verify.is_some(),
             verify_status: verify.map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.status),
             verify_checked: verify.map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.checked),
             trust_id: verify.map_or(SIPTLS_TRUST_ID_NONE, |v| v.trust_id),
             depth: verify.map_or(0, |v| v.depth),
             alert_received: info.alert_received.map_or(-1, i32::from),
+            handshaking: info.handshaking,
+            wants_send: info.wants_send,
+            verified: verify.is_some(),
             failed: info.failed,
             generation: info.generation,
         };
+        unsafe { ffi::write_sized(info_out, &filled, "info_out")? };
         Ok(SIPTLS_OK)
     })
 }
@@ -308,10 +314,10 @@ pub unsafe extern "C" fn siptls_session_peer_cert(
     len_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
+        unsafe { ffi::clear_out(der_out, std::ptr::null()) };
+        unsafe { ffi::clear_out(len_out, 0) };
         let der_out = unsafe { ffi::arg_out(der_out, "der_out")? };
         let len_out = unsafe { ffi::arg_out(len_out, "len_out")? };
-        *der_out = std::ptr::null();
-        *len_out = 0;
         let (ptr, len) = unsafe {
             ffi::with_session(session, |s| {
                 let chain = s.peer_certificates();
@@ -348,6 +354,7 @@ pub unsafe extern "C" fn siptls_session_last_error(
     len_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
+        unsafe { ffi::clear_text(buf, cap, len_out) };
         let detail = unsafe { ffi::with_session(session, |s| Ok(s.detail().to_string())) }?;
         unsafe { ffi::copy_text(&detail, buf, cap, len_out) }
     })

@@ -170,6 +170,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
     info_out: *mut siptls_trust_entry_info,
 ) -> siptls_result {
     ffi::call(|| {
+        unsafe { ffi::clear_sized(info_out) };
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         ctx.recorded(|| {
             let entry = ctx.trust_entry(trust_id)?;
@@ -223,6 +224,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
     count_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
+        unsafe { ffi::clear_out(count_out, 0) };
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         ctx.recorded(|| {
             let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
@@ -350,6 +352,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
     info_out: *mut siptls_crl_info,
 ) -> siptls_result {
     ffi::call(|| {
+        unsafe { ffi::clear_sized(info_out) };
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         ctx.recorded(|| {
             let crls = ctx.crls();

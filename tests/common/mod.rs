@@ -159,6 +159,14 @@ impl Drop for Ctx {
     }
 }
 
+/// A `siptls_session_info` ready to be filled: zeroed, its size set.
+pub fn empty_info() -> siptls_session_info {
+    // SAFETY: integers and bools only; all zero is a valid value.
+    let mut info: siptls_session_info = unsafe { std::mem::zeroed() };
+    info.struct_size = std::mem::size_of::<siptls_session_info>() as u32;
+    info
+}
+
 pub struct Sess(pub *mut siptls_session);
 
 unsafe impl Send for Sess {}
@@ -192,12 +200,12 @@ impl Sess {
     }
 
     pub fn info(&self) -> siptls_session_info {
-        let mut info = std::mem::MaybeUninit::<siptls_session_info>::uninit();
+        let mut info = empty_info();
         assert_eq!(
-            unsafe { siptls_session_get_info(self.0, info.as_mut_ptr()) },
+            unsafe { siptls_session_get_info(self.0, &mut info) },
             SIPTLS_OK
         );
-        unsafe { info.assume_init() }
+        info
     }
 
     pub fn feed(&self, data: &[u8]) -> (siptls_result, usize) {

@@ -209,10 +209,6 @@ impl Context {
         }
     }
 
-    pub fn role(&self) -> siptls_role {
-        self.role
-    }
-
     /// The configuration new sessions start from.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.read().clone()

@@ -1,21 +1,24 @@
 //! siptls: SIP over TLS (SIPS, port 5061) for gateways written in C.
 //!
 //! The gateway keeps its sockets and event loop; siptls does TLS on the bytes
-//! it is handed. The safe Rust core is in the concept modules below; `capi`
-//! is the thin C layer over it, and `ffi` holds all raw-pointer handling.
+//! it is handed. The safe Rust core is in the private concept modules below;
+//! `capi` is the thin C layer over it, and `ffi` holds all raw-pointer
+//! handling. The C API is the only public interface: `capi` is public so the
+//! tests, fuzz targets and benchmark can call the exported functions from
+//! Rust exactly as C does.
 
-pub mod clock;
-pub mod context;
-pub mod crl;
+mod clock;
+mod context;
+mod crl;
 mod der;
-pub mod error;
-pub mod identity;
-pub mod keylog;
-pub mod names;
-pub mod pem;
-pub mod session;
-pub mod trust;
-pub mod verify;
+mod error;
+mod identity;
+mod keylog;
+mod names;
+mod pem;
+mod session;
+mod trust;
+mod verify;
 
 pub mod capi;
 mod ffi;

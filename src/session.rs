@@ -17,7 +17,7 @@ use rustls::{ClientConnection, Connection, InvalidMessage, ServerConnection};
 use crate::context::{siptls_role, Context, TlsConfig};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
 use crate::ffi::UserData;
-use crate::verify::{self, siptls_verify_status, ClientAuth, Outcome, Policy};
+use crate::verify::{self, ClientAuth, Outcome, Policy};
 
 /// How the TLS session has ended, if it has.
 #[allow(non_camel_case_types)]
@@ -504,10 +504,6 @@ impl State {
 
     pub fn detail(&self) -> &str {
         &self.detail
-    }
-
-    pub fn verify_status(&self) -> Option<siptls_verify_status> {
-        self.verify.as_ref().map(|o| o.status)
     }
 
     pub fn role(&self) -> siptls_role {

@@ -153,10 +153,6 @@ impl TrustTable {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     pub fn get(&self, id: u32) -> Option<&Arc<TrustEntry>> {
         self.position(id).ok().map(|i| &self.entries[i])
     }

@@ -422,7 +422,7 @@ enum siptls_expired_crl
    */
   SIPTLS_EXPIRED_CRL_USE = 0,
   /**
-   * Not used: the missing-CRL policy decides.
+   * Counts as missing (the missing-CRL policy decides); its revocations still count.
    */
   SIPTLS_EXPIRED_CRL_MISSING = 1,
 };
@@ -689,7 +689,17 @@ typedef struct {
    */
   uint64_t revoked_count;
   /**
-   * The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes.
+   * 1 when it covers one partition of its issuer's certificates (an
+   * issuing distribution point), else 0.
+   */
+  uint32_t partitioned;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved;
+  /**
+   * The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes
+   * (cut short with "..." past 511 bytes).
    */
   char issuer[512];
   /**
@@ -830,7 +840,9 @@ siptls_result siptls_ctx_set_missing_crl_policy(siptls_ctx *ctx,
 
 /**
  * What a CRL past its nextUpdate counts as, judged by the context's clock
- * (`policy` is a `siptls_expired_crl`).
+ * (`policy` is a `siptls_expired_crl`). With SIPTLS_EXPIRED_CRL_MISSING and
+ * the deny missing-CRL policy, a stale CRL no longer vouches for anyone;
+ * what it revokes stays revoked under every policy.
  *
  * # Safety
  * `ctx` must be a live context.
@@ -934,10 +946,9 @@ siptls_result siptls_session_new(const siptls_ctx *ctx,
 
 /**
  * Frees a session (without sending anything: close first for a clean end).
- * NULL is a no-op. Freeing is never undefined behaviour while a call is
- * inside the session (from its own verify callback, or on another thread):
- * the free is deferred until that call returns. Do not use the pointer
- * after calling this.
+ * NULL is a no-op. Freeing while a call is inside the session (from its own
+ * verify callback, or on another thread while that call runs) is deferred
+ * until the call returns. No call on the session may start after this one.
  *
  * # Safety
  * `session` must be NULL or from `siptls_session_new`, and not used afterwards.
@@ -1142,7 +1153,7 @@ siptls_result siptls_ctx_trust_get(const siptls_ctx *ctx,
                                    siptls_trust_entry_info *info_out);
 
 /**
- * Removes the entry with `trust_id`, and any CRL only it could verify. Established sessions are unaffected;
+ * Removes the entry with `trust_id`. Its CRLs stay, verified at each use. Established sessions are unaffected;
  * the next handshake no longer trusts it.
  *
  * # Safety
@@ -1181,10 +1192,12 @@ siptls_result siptls_ctx_trust_set_sip_domain(siptls_ctx *ctx,
  * DER CRL, issued by any CA: a trust entry (then its signature is checked
  * now, SIPTLS_ERR_CRL_UNTRUSTED when it does not verify) or an
  * intermediate (checked against the issuer in the peer's path at each use).
- * One CRL per issuer: a newer one (higher CRL number; without numbers, later
- * thisUpdate) replaces the loaded one, an older or equal one is refused with
- * SIPTLS_ERR_CRL_NOT_NEWER. A daily refresh is just loading the new file.
- * All or nothing; the number loaded goes to `added_out`.
+ * One CRL per issuer (and partition): a newer one (higher CRL number;
+ * without numbers, later thisUpdate) replaces the loaded one; the very CRL
+ * loaded is skipped; any other that is not newer is refused with
+ * SIPTLS_ERR_CRL_NOT_NEWER, as is an input with nothing new. A daily
+ * refresh is just loading the new file. All or nothing; the number of CRLs
+ * that changed the configuration goes to `added_out`.
  *
  * # Safety
  * `ctx` must be a live context; `crl` readable for `crl_len` bytes; `added_out` writable.
@@ -1225,8 +1238,9 @@ siptls_result siptls_ctx_crl_get(const siptls_ctx *ctx,
                                  siptls_crl_info *info_out);
 
 /**
- * Removes the CRL of `issuer`, given exactly as `siptls_crl_info.issuer`
- * lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is loaded for it.
+ * Removes the CRLs (every partition) of `issuer`, given exactly as
+ * `siptls_crl_info.issuer` lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is
+ * loaded for it.
  *
  * # Safety
  * `ctx` must be a live context; `issuer` NUL-terminated.

@@ -17,7 +17,7 @@ use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 
 use crate::clock::Clock;
-use crate::crl::{Crl, CrlSet, ExpiredCrl, MissingCrl};
+use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{siptls_result::*, Error, Result};
 use crate::identity;
 use crate::keylog::KeyLogFile;
@@ -294,7 +294,7 @@ impl Context {
                 .map(|path| {
                     let place = path.display().to_string();
                     pem::read_file(path)
-                        .and_then(|text| crl_set(&text, &trust, CrlSet::default()))
+                        .and_then(|text| crl_set(&text, &trust))
                         .map_err(|e| e.context(&place))
                 })
                 .transpose()?;
@@ -439,8 +439,10 @@ impl Context {
         place: &str,
     ) -> Result<usize> {
         self.update(|c| {
-            c.crls = insert_crls(ders, &c.trust, c.crls.clone()).map_err(|e| e.context(place))?;
-            Ok(ders.len())
+            let (crls, applied) =
+                insert_crls(ders, &c.trust, c.crls.clone()).map_err(|e| e.context(place))?;
+            c.crls = crls;
+            Ok(applied)
         })
     }
 
@@ -567,12 +569,17 @@ fn read_trust_table(path: &Path, first_trust_id: u32) -> Result<TrustTable> {
         .map_err(|e| e.context(&path.display().to_string()))
 }
 
-/// Inserts CRLs into `set`, each checked against `trust`.
+/// Inserts CRLs into `set`, each checked against `trust`; returns the set
+/// and how many changed it. CRLs already loaded byte for byte are skipped,
+/// so a file of several CRLs refreshes the ones that changed; one that holds
+/// nothing new is refused, as is any CRL older than the one it would replace.
 fn insert_crls(
     ders: &[pki_types::CertificateRevocationListDer<'static>],
     trust: &TrustTable,
     mut set: CrlSet,
-) -> Result<CrlSet> {
+) -> Result<(CrlSet, usize)> {
+    let mut applied = 0;
+    let mut first_unchanged = None;
     for (i, der) in ders.iter().enumerate() {
         let crl = Crl::load(
             der,
@@ -580,13 +587,21 @@ fn insert_crls(
             trust,
             &PROVIDER.signature_verification_algorithms,
         )?;
-        set.insert(crl, i + 1)?;
+        match set.insert(crl.clone(), i + 1)? {
+            Inserted::Applied => applied += 1,
+            Inserted::Unchanged => {
+                first_unchanged.get_or_insert((crl, i + 1));
+            }
+        }
     }
-    Ok(set)
+    match first_unchanged {
+        Some((crl, position)) if applied == 0 => Err(set.refuse_unchanged(&crl, position)),
+        _ => Ok((set, applied)),
+    }
 }
 
-fn crl_set(input: &[u8], trust: &TrustTable, set: CrlSet) -> Result<CrlSet> {
-    insert_crls(&pem::crls(input)?, trust, set)
+fn crl_set(input: &[u8], trust: &TrustTable) -> Result<CrlSet> {
+    insert_crls(&pem::crls(input)?, trust, CrlSet::default()).map(|(set, _)| set)
 }
 
 fn ca_list_entries(pem_text: &[u8], first_trust_id: u32) -> Result<Vec<TrustEntry>> {

@@ -1,14 +1,18 @@
-//! Certificate revocation lists: one current CRL per issuer.
+//! Certificate revocation lists: one current CRL per issuer (and scope).
 //!
 //! A CRL may come from any CA of a peer's path, root or intermediate. Its
 //! signature is checked against the issuing CA in the path at every use (by
 //! webpki); when its issuer is a trust entry it is also checked at load, so a
 //! forged or mistaken file is refused at once. Loading a CRL for an issuer that
 //! already has one replaces it only when it is newer: that is what a refresh is.
+//! A CA that partitions its CRLs (issuing distribution points) has one
+//! current CRL per partition. CRLs are kept by issuer name, whatever becomes of
+//! the trust table: dropping one behind the operator's back could let a
+//! revoked certificate in.
 
 use std::sync::Arc;
 
-use pki_types::{CertificateRevocationListDer, UnixTime};
+use pki_types::CertificateRevocationListDer;
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use webpki::{CertRevocationList, OwnedCertRevocationList};
 use x509_parser::num_bigint::BigUint;
@@ -35,7 +39,8 @@ pub enum ExpiredCrl {
     /// Still used: a late refresh must not cut off every call (the default).
     #[default]
     Use,
-    /// Not used: the missing-CRL policy decides.
+    /// It no longer shows a certificate is good: the missing-CRL policy
+    /// decides. The revocations it lists still count.
     Missing,
 }
 
@@ -48,6 +53,8 @@ pub struct Crl {
     pub der: Vec<u8>,
     /// DER issuer name.
     pub issuer: Vec<u8>,
+    /// The issuing distribution point (DER) of a partitioned CRL.
+    pub scope: Option<Vec<u8>>,
     pub issuer_text: String,
     pub number: Option<BigUint>,
     pub this_update: i64,
@@ -84,8 +91,10 @@ impl Crl {
         };
         let owned = OwnedCertRevocationList::from_der(der_crl)
             .map_err(|e| malformed(format!("issued by {issuer_text}: {e}")))?;
+        let list = CertRevocationList::from(owned);
         let mut crl = Self {
-            list: Arc::new(CertRevocationList::from(owned)),
+            scope: list.issuing_distribution_point().map(<[u8]>::to_vec),
+            list: Arc::new(list),
             der: der_crl.as_ref().to_vec(),
             issuer: parsed.issuer().as_raw().to_vec(),
             issuer_text,
@@ -154,12 +163,22 @@ impl Crl {
         }
     }
 
-    fn expired(&self, now: UnixTime) -> bool {
-        u64::try_from(self.next_update).map_or(true, |next| now.as_secs() > next)
+    /// Same issuer and same partition: one replaces the other.
+    fn same_slot(&self, other: &Crl) -> bool {
+        self.issuer == other.issuer && self.scope == other.scope
     }
 }
 
-/// The loaded CRLs, at most one per issuer name.
+/// What loading one CRL did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// A new issuer (or partition), or a newer CRL replacing the loaded one.
+    Applied,
+    /// Byte for byte the CRL already loaded.
+    Unchanged,
+}
+
+/// The loaded CRLs, at most one per issuer (and partition).
 #[derive(Debug, Clone, Default)]
 pub struct CrlSet {
     crls: Vec<Arc<Crl>>,
@@ -174,44 +193,46 @@ impl CrlSet {
         self.crls.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.crls.is_empty()
-    }
-
-    /// Adds `crl`, replacing the one for the same issuer when it is newer;
-    /// refuses one that is not newer.
-    pub fn insert(&mut self, crl: Crl, position: usize) -> Result<()> {
-        match self.crls.iter().position(|c| c.issuer == crl.issuer) {
-            None => self.crls.push(Arc::new(crl)),
-            Some(at) if crl.newer_than(&self.crls[at]) => self.crls[at] = Arc::new(crl),
-            Some(at) => {
-                return Err(Error::new(
-                    SIPTLS_ERR_CRL_NOT_NEWER,
-                    format!(
-                        "CRL #{position} for {} ({}) is not newer than the one loaded ({}); kept the loaded one",
-                        crl.issuer_text,
-                        crl.version_text(),
-                        self.crls[at].version_text()
-                    ),
-                ))
-            }
+    /// Adds `crl`, replacing the one for the same issuer (and partition)
+    /// when it is newer. The very CRL already loaded is `Unchanged`; any
+    /// other that is not newer is refused.
+    pub fn insert(&mut self, crl: Crl, position: usize) -> Result<Inserted> {
+        let Some(at) = self.crls.iter().position(|c| c.same_slot(&crl)) else {
+            self.crls.push(Arc::new(crl));
+            return Ok(Inserted::Applied);
+        };
+        let loaded = &self.crls[at];
+        if loaded.der == crl.der {
+            return Ok(Inserted::Unchanged);
         }
-        Ok(())
+        if !crl.newer_than(loaded) {
+            return Err(not_newer(&crl, loaded, position));
+        }
+        self.crls[at] = Arc::new(crl);
+        Ok(Inserted::Applied)
     }
 
-    /// Removes the CRL whose issuer reads exactly `issuer` (as listed).
-    pub fn remove_issuer(&mut self, issuer: &str) -> Result<()> {
-        let at = self
+    /// Refuses `crl`, the very one loaded: it brings nothing new.
+    pub fn refuse_unchanged(&self, crl: &Crl, position: usize) -> Error {
+        let loaded = self
             .crls
             .iter()
-            .position(|c| c.issuer_text == issuer)
-            .ok_or_else(|| {
-                Error::new(
-                    SIPTLS_ERR_CRL_NOT_FOUND,
-                    format!("no CRL is loaded for issuer '{issuer}'"),
-                )
-            })?;
-        self.crls.remove(at);
+            .find(|c| c.same_slot(crl))
+            .expect("an unchanged CRL is loaded");
+        not_newer(crl, loaded, position)
+    }
+
+    /// Removes the CRLs (every partition) whose issuer reads exactly
+    /// `issuer`, as listed.
+    pub fn remove_issuer(&mut self, issuer: &str) -> Result<()> {
+        let before = self.crls.len();
+        self.crls.retain(|c| c.issuer_text != issuer);
+        if self.crls.len() == before {
+            return Err(Error::new(
+                SIPTLS_ERR_CRL_NOT_FOUND,
+                format!("no CRL is loaded for issuer '{issuer}'"),
+            ));
+        }
         Ok(())
     }
 
@@ -219,32 +240,38 @@ impl CrlSet {
         self.crls.clear();
     }
 
-    /// After a trust table change: CRLs whose issuer is (still) a trust entry
-    /// are checked against it again; one that no longer verifies (its CA was
-    /// removed, or replaced by another key under the same name) is dropped.
+    /// After a trust table change, records which trust entry (if any) now
+    /// verifies each CRL. None is ever dropped: one whose CA left the trust
+    /// table may still be an intermediate's, checked at every use.
     pub fn rebind(&mut self, trust: &TrustTable, algorithms: &WebPkiSupportedAlgorithms) {
-        self.crls.retain_mut(|crl| {
+        for crl in &mut self.crls {
             let mut next = Crl::clone(crl);
-            let was_bound = crl.checked_by.is_some();
-            match next.bind(trust, algorithms) {
-                Ok(()) if was_bound && next.checked_by.is_none() => false,
-                Ok(()) => {
-                    *crl = Arc::new(next);
-                    true
-                }
-                Err(_) => false,
+            if next.bind(trust, algorithms).is_err() {
+                next.checked_by = None;
             }
-        });
+            if next.checked_by != crl.checked_by {
+                *crl = Arc::new(next);
+            }
+        }
     }
 
-    /// The CRLs verification uses at `now`.
-    pub fn current(&self, now: UnixTime, expired: ExpiredCrl) -> Vec<&CertRevocationList<'static>> {
-        self.crls
-            .iter()
-            .filter(|c| expired == ExpiredCrl::Use || !c.expired(now))
-            .map(|c| c.list.as_ref())
-            .collect()
+    /// Every CRL, for verification.
+    pub fn lists(&self) -> Vec<&CertRevocationList<'static>> {
+        self.crls.iter().map(|c| c.list.as_ref()).collect()
     }
+}
+
+fn not_newer(crl: &Crl, loaded: &Crl, position: usize) -> Error {
+    Error::new(
+        SIPTLS_ERR_CRL_NOT_NEWER,
+        format!(
+            "CRL #{position} for {} ({}) is not newer than the one loaded ({}){}; kept the loaded one",
+            crl.issuer_text,
+            crl.version_text(),
+            loaded.version_text(),
+            if crl.der == loaded.der { ", it is that very CRL" } else { "" }
+        ),
+    )
 }
 
 fn signed_by(

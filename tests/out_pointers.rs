@@ -238,7 +238,9 @@ fn exports_with_outputs() -> BTreeSet<String> {
     let mut rest = header.as_str();
     while let Some(start) = rest.find("/*") {
         code.push_str(&rest[..start]);
-        rest = rest[start..].split_once("*/").map_or("", |(_, after)| after);
+        rest = rest[start..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
     }
     code.push_str(rest);
     let mut found = BTreeSet::new();

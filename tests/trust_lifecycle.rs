@@ -146,11 +146,7 @@ fn deny_without_any_crl_loaded_refuses_every_chain() {
         deny_missing(ctx);
     });
     assert_refused(&v, SIPTLS_VERIFY_REVOCATION_UNKNOWN, UNKNOWN_CA);
-    assert!(
-        v.detail.contains("no current CRL is loaded"),
-        "{}",
-        v.detail
-    );
+    assert!(v.detail.contains("no CRL is loaded"), "{}", v.detail);
     // The same chain with the default policy: CRLs are not required.
     let v = connect(
         &p.server.cert_pem,
@@ -215,14 +211,25 @@ fn a_crl_past_its_next_update_is_used_unless_it_counts_as_missing() {
     // Default: the stale CRL still counts, both ways.
     assert_ok(&with(&quiet, deny_missing), 1, 1);
     assert_refused(&with(&revoking, |_| {}), SIPTLS_VERIFY_REVOKED, 44);
-    // Treated as missing: the missing-CRL policy decides.
-    let v = with(&quiet, |ctx| {
+    // Counted as missing: under "deny" it no longer vouches for anyone...
+    let expired_and_deny = |ctx: &Ctx| {
         expired_is_missing(ctx);
         deny_missing(ctx);
-    });
+    };
+    let v = with(&quiet, expired_and_deny);
     assert_refused(&v, SIPTLS_VERIFY_REVOCATION_UNKNOWN, UNKNOWN_CA);
     assert!(v.detail.contains("past its nextUpdate"), "{}", v.detail);
-    assert_ok(&with(&revoking, expired_is_missing), 1, 1);
+    assert!(
+        with(&revoking, expired_and_deny).status != SIPTLS_VERIFY_OK,
+        "a stale CRL revoking the peer"
+    );
+    // ...but what it revokes stays revoked, whatever the missing-CRL policy.
+    assert_refused(
+        &with(&revoking, expired_is_missing),
+        SIPTLS_VERIFY_REVOKED,
+        44,
+    );
+    assert_ok(&with(&quiet, expired_is_missing), 1, 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -261,6 +268,7 @@ fn a_newer_crl_replaces_the_loaded_one_and_an_older_one_is_refused() {
     assert_eq!(chars(&crl.crl_number), "2");
     assert_eq!(crl.revoked_count, 1);
     assert_eq!(crl.checked_by_trust_id, 1);
+    assert_eq!(crl.partitioned, 0);
     assert_eq!(chars(&crl.issuer), "CN=siptls Test Root CA");
     assert!(crl.this_update < crl.next_update);
     assert_eq!(
@@ -297,15 +305,82 @@ fn crls_can_be_listed_removed_by_issuer_and_cleared() {
 }
 
 #[test]
-fn removing_a_trust_entry_drops_the_crls_it_verified() {
-    let chained = Chained::new(0x1005);
-    let ctx = Ctx::client();
-    assert_eq!(add_crl(&ctx, &pki().root.crl(&[], 1)), SIPTLS_OK);
-    assert_eq!(add_crl(&ctx, &chained.intermediate.crl(&[], 1)), SIPTLS_OK);
-    assert_eq!(unsafe { siptls_ctx_trust_remove(ctx.0, 1) }, SIPTLS_OK);
-    let left = crls(&ctx);
-    assert_eq!(left.len(), 1, "the root's CRL went with the root");
-    assert_eq!(chars(&left[0].issuer), "CN=Lifecycle Issuing CA");
+fn removing_a_trust_entry_keeps_its_crl_checked_at_use() {
+    // The issuing CA is a trust entry too (ID 2), and its CRL revokes the server.
+    let serial = 0x1005;
+    let chained = Chained::new(serial);
+    let v = chained.connect(|ctx| {
+        let issuing = chained.intermediate.issued().cert_pem.as_bytes();
+        assert_eq!(ctx.trust(2, issuing), SIPTLS_OK);
+        assert_eq!(
+            add_crl(ctx, &chained.intermediate.crl(&[serial], 1)),
+            SIPTLS_OK
+        );
+        assert_eq!(crls(ctx)[0].checked_by_trust_id, 2);
+        // Dropping the entry must not drop the revocation: the CA still
+        // issues the chain, as an intermediate under the root.
+        assert_eq!(unsafe { siptls_ctx_trust_remove(ctx.0, 2) }, SIPTLS_OK);
+        let left = crls(ctx);
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].checked_by_trust_id, SIPTLS_TRUST_ID_NONE);
+    });
+    assert_refused(&v, SIPTLS_VERIFY_REVOKED, 44);
+}
+
+#[test]
+fn a_partitioned_ca_has_one_current_crl_per_partition() {
+    let serial = 0x100A;
+    let server = server_with_serial(serial);
+    let v = connect(&server.cert_pem, &server.key_pem, SERVER_NAME, |ctx| {
+        trust_root(&pki().root, 1)(ctx);
+        let users = pki().root.partitioned_crl(&[serial], 10, false);
+        let cas = pki().root.partitioned_crl(&[], 11, true);
+        assert_eq!(add_crl(ctx, &users), SIPTLS_OK, "{}", ctx.last_error());
+        assert_eq!(add_crl(ctx, &cas), SIPTLS_OK, "{}", ctx.last_error());
+        assert_eq!(
+            crls(ctx).len(),
+            2,
+            "the CA partition does not replace the user one"
+        );
+    });
+    assert_refused(&v, SIPTLS_VERIFY_REVOKED, 44);
+}
+
+#[test]
+fn a_file_of_several_crls_refreshes_the_ones_that_changed() {
+    let serial = 0x100B;
+    let chained = Chained::new(serial);
+    let root_crl = pki().root.crl(&[], 1).pem;
+    let before = chained.intermediate.crl(&[], 1).pem;
+    let after = chained.intermediate.crl(&[serial], 2).pem;
+    let v = chained.connect(|ctx| {
+        let mut added = 0;
+        let load = |text: &str, added: &mut usize| unsafe {
+            siptls_ctx_add_crl(ctx.0, text.as_ptr(), text.len(), added)
+        };
+        assert_eq!(load(&format!("{root_crl}{before}"), &mut added), SIPTLS_OK);
+        assert_eq!(added, 2);
+        // The same file again: nothing new.
+        assert_eq!(
+            load(&format!("{root_crl}{before}"), &mut added),
+            SIPTLS_ERR_CRL_NOT_NEWER
+        );
+        assert!(
+            ctx.last_error().contains("that very CRL"),
+            "{}",
+            ctx.last_error()
+        );
+        // Tomorrow's file: the root's CRL unchanged, the intermediate's new.
+        assert_eq!(load(&format!("{root_crl}{after}"), &mut added), SIPTLS_OK);
+        assert_eq!(added, 1, "only the changed CRL counts");
+        // A file with an older CRL in it is refused whole.
+        assert_eq!(
+            load(&format!("{root_crl}{before}"), &mut added),
+            SIPTLS_ERR_CRL_NOT_NEWER
+        );
+        assert_eq!(added, 0);
+    });
+    assert_refused(&v, SIPTLS_VERIFY_REVOKED, 44);
 }
 
 // ---------------------------------------------------------------------------

@@ -32,9 +32,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use rcgen::{
     BasicConstraints, Certificate, CertificateParams, CertificateRevocationListParams,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyIdMethod,
-    KeyPair, KeyUsagePurpose, NameConstraints, RevokedCertParams, RsaKeySize, SanType,
-    SerialNumber,
+    CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    NameConstraints, RevokedCertParams, RsaKeySize, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -389,7 +389,39 @@ impl Authority {
         )
     }
 
+    /// A CRL of one partition (issuing distribution point) of this CA's
+    /// certificates: its CA certificates or its end-entity ones.
+    pub fn partitioned_crl(&self, revoked_serials: &[u64], crl_number: u64, ca_certs: bool) -> Crl {
+        let scope = CrlIssuingDistributionPoint {
+            distribution_point: CrlDistributionPoint {
+                uris: vec![format!(
+                    "http://crl.example.test/{}.crl",
+                    if ca_certs { "cas" } else { "users" }
+                )],
+            },
+            scope: Some(if ca_certs {
+                CrlScope::CaCertsOnly
+            } else {
+                CrlScope::UserCertsOnly
+            }),
+        };
+        self.crl_in(
+            revoked_serials.iter().map(|&s| SerialNumber::from(s)),
+            crl_number,
+            Some(scope),
+        )
+    }
+
     fn crl_of(&self, serials: impl Iterator<Item = SerialNumber>, crl_number: u64) -> Crl {
+        self.crl_in(serials, crl_number, None)
+    }
+
+    fn crl_in(
+        &self,
+        serials: impl Iterator<Item = SerialNumber>,
+        crl_number: u64,
+        issuing_distribution_point: Option<CrlIssuingDistributionPoint>,
+    ) -> Crl {
         let now = OffsetDateTime::now_utc();
         let this_update = now - Duration::hours(1);
         let revoked_certs = serials
@@ -405,7 +437,7 @@ impl Authority {
             this_update,
             next_update: now + Duration::days(7),
             crl_number: SerialNumber::from(crl_number),
-            issuing_distribution_point: None,
+            issuing_distribution_point,
             revoked_certs,
             // Must match the method behind the CA's subject key identifier
             // (rcgen's default), or the CRL's authority key identifier will

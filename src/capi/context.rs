@@ -50,7 +50,7 @@ pub enum siptls_missing_crl {
 pub enum siptls_expired_crl {
     /// Still used: a late refresh does not cut off calls (default).
     SIPTLS_EXPIRED_CRL_USE = 0,
-    /// Not used: the missing-CRL policy decides.
+    /// Counts as missing (the missing-CRL policy decides); its revocations still count.
     SIPTLS_EXPIRED_CRL_MISSING = 1,
 }
 
@@ -395,7 +395,9 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
 }
 
 /// What a CRL past its nextUpdate counts as, judged by the context's clock
-/// (`policy` is a `siptls_expired_crl`).
+/// (`policy` is a `siptls_expired_crl`). With SIPTLS_EXPIRED_CRL_MISSING and
+/// the deny missing-CRL policy, a stale CRL no longer vouches for anyone;
+/// what it revokes stays revoked under every policy.
 ///
 /// # Safety
 /// `ctx` must be a live context.

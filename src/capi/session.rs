@@ -72,10 +72,9 @@ pub unsafe extern "C" fn siptls_session_new(
 }
 
 /// Frees a session (without sending anything: close first for a clean end).
-/// NULL is a no-op. Freeing is never undefined behaviour while a call is
-/// inside the session (from its own verify callback, or on another thread):
-/// the free is deferred until that call returns. Do not use the pointer
-/// after calling this.
+/// NULL is a no-op. Freeing while a call is inside the session (from its own
+/// verify callback, or on another thread while that call runs) is deferred
+/// until the call returns. No call on the session may start after this one.
 ///
 /// # Safety
 /// `session` must be NULL or from `siptls_session_new`, and not used afterwards.

@@ -52,7 +52,13 @@ pub struct siptls_crl_info {
     pub next_update: i64,
     /// How many serial numbers it revokes.
     pub revoked_count: u64,
-    /// The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes.
+    /// 1 when it covers one partition of its issuer's certificates (an
+    /// issuing distribution point), else 0.
+    pub partitioned: u32,
+    /// Always 0.
+    pub reserved: u32,
+    /// The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes
+    /// (cut short with "..." past 511 bytes).
     pub issuer: [c_char; 512],
     /// The CRL number in decimal, or "" when the CRL has none.
     pub crl_number: [c_char; 64],
@@ -190,7 +196,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
     })
 }
 
-/// Removes the entry with `trust_id`, and any CRL only it could verify. Established sessions are unaffected;
+/// Removes the entry with `trust_id`. Its CRLs stay, verified at each use. Established sessions are unaffected;
 /// the next handshake no longer trusts it.
 ///
 /// # Safety
@@ -274,10 +280,12 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
 /// DER CRL, issued by any CA: a trust entry (then its signature is checked
 /// now, SIPTLS_ERR_CRL_UNTRUSTED when it does not verify) or an
 /// intermediate (checked against the issuer in the peer's path at each use).
-/// One CRL per issuer: a newer one (higher CRL number; without numbers, later
-/// thisUpdate) replaces the loaded one, an older or equal one is refused with
-/// SIPTLS_ERR_CRL_NOT_NEWER. A daily refresh is just loading the new file.
-/// All or nothing; the number loaded goes to `added_out`.
+/// One CRL per issuer (and partition): a newer one (higher CRL number;
+/// without numbers, later thisUpdate) replaces the loaded one; the very CRL
+/// loaded is skipped; any other that is not newer is refused with
+/// SIPTLS_ERR_CRL_NOT_NEWER, as is an input with nothing new. A daily
+/// refresh is just loading the new file. All or nothing; the number of CRLs
+/// that changed the configuration goes to `added_out`.
 ///
 /// # Safety
 /// `ctx` must be a live context; `crl` readable for `crl_len` bytes; `added_out` writable.
@@ -368,6 +376,8 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
                 this_update: crl.this_update,
                 next_update: crl.next_update,
                 revoked_count: crl.revoked as u64,
+                partitioned: u32::from(crl.scope.is_some()),
+                reserved: 0,
                 issuer: ffi::fixed_text(&crl.issuer_text),
                 crl_number: ffi::fixed_text(
                     &crl.number
@@ -382,8 +392,9 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
     })
 }
 
-/// Removes the CRL of `issuer`, given exactly as `siptls_crl_info.issuer`
-/// lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is loaded for it.
+/// Removes the CRLs (every partition) of `issuer`, given exactly as
+/// `siptls_crl_info.issuer` lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is
+/// loaded for it.
 ///
 /// # Safety
 /// `ctx` must be a live context; `issuer` NUL-terminated.

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::DistinguishedName;
-use webpki::{EndEntityCert, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy};
+use webpki::{
+    EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy,
+};
 
 use super::report::VerifyCallback;
 use super::status::{siptls_verify_status, siptls_verify_status::*, status_of};
@@ -120,6 +122,7 @@ fn describe(error: &webpki::Error, cap: u32) -> String {
         }
         E::UnknownRevocationStatus => "no current CRL covers a certificate of the path (the end entity and every intermediate need one), and the missing-CRL policy denies".into(),
         E::CertRevoked => "a certificate of the path is revoked by its issuer's CRL".into(),
+        E::CrlExpired { .. } => "the CRL for a certificate of the path is past its nextUpdate, which counts as missing, and the missing-CRL policy denies".into(),
         E::InvalidCrlSignatureForPublicKey => {
             "the CRL for a certificate of the path does not verify with its issuer's key".into()
         }
@@ -236,8 +239,14 @@ impl Policy {
                 format!("peer certificate does not parse: {e}"),
             )
         })?;
-        let crls = self.crls.current(now, self.settings.expired_crl);
-        // webpki cannot check against an empty CRL list; with none current,
+        let crls = self.crls.lists();
+        // A stale CRL's revocations always count; only under "expired is
+        // missing" with "deny" does it stop vouching for the rest.
+        let expiration = match (self.settings.expired_crl, self.settings.missing_crl) {
+            (ExpiredCrl::Missing, MissingCrl::Deny) => ExpirationPolicy::Enforce,
+            _ => ExpirationPolicy::Ignore,
+        };
+        // webpki cannot check against an empty CRL list; with none loaded,
         // "deny" is applied below once a path is found.
         let revocation = webpki::RevocationOptionsBuilder::new(&crls)
             .ok()
@@ -248,6 +257,7 @@ impl Policy {
                         MissingCrl::Allow => UnknownStatusPolicy::Allow,
                         MissingCrl::Deny => UnknownStatusPolicy::Deny,
                     })
+                    .with_expiration_policy(expiration)
                     .build()
             });
         let cap = self.settings.max_ca_depth;
@@ -275,14 +285,7 @@ impl Policy {
         if crls.is_empty() && self.settings.missing_crl == MissingCrl::Deny {
             return Err(Checked::failed(
                 SIPTLS_VERIFY_REVOCATION_UNKNOWN,
-                format!(
-                    "no current CRL is loaded{}, and the missing-CRL policy denies",
-                    if self.crls.is_empty() {
-                        ""
-                    } else {
-                        " (every loaded CRL is past its nextUpdate)"
-                    }
-                ),
+                "no CRL is loaded, and the missing-CRL policy denies".into(),
             ));
         }
         let index = self

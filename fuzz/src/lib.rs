@@ -733,7 +733,9 @@ impl Sess {
     /// `siptls_session_get_info`, with its fields checked for consistency.
     pub fn info(&self) -> siptls_session_info {
         let mut info = std::mem::MaybeUninit::<siptls_session_info>::zeroed();
-        unsafe { (*info.as_mut_ptr()).struct_size = std::mem::size_of::<siptls_session_info>() as u32 };
+        unsafe {
+            (*info.as_mut_ptr()).struct_size = std::mem::size_of::<siptls_session_info>() as u32
+        };
         let code = unsafe { siptls_session_get_info(self.ptr, info.as_mut_ptr()) };
         expect_code("get_info", code, &[SIPTLS_OK]);
         let info = unsafe { info.assume_init() };

@@ -223,7 +223,8 @@ fn crl_edit(ctx: &Ctx, arg: u8, issuer: &[u8]) {
         ],
     );
     let named = |crl: &siptls_crl_info| {
-        unsafe { std::ffi::CStr::from_ptr(crl.issuer.as_ptr()) } == issuer.as_c_str()
+        let listed = unsafe { std::ffi::CStr::from_ptr(crl.issuer.as_ptr()) };
+        listed == issuer.as_c_str()
     };
     let expected = match code {
         // Every partition of that issuer goes, nothing else.

@@ -13,9 +13,16 @@ fn main() {
         |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("set by cargo");
     let (major, minor, patch) = (version("MAJOR"), version("MINOR"), version("PATCH"));
 
+    // The ABI policy (README): before 1.0 every minor release may break the
+    // ABI, so the soname carries it; from 1.0 on, only the major number.
+    let soname = match major.as_str() {
+        "0" => format!("libsiptls.so.0.{minor}"),
+        _ => format!("libsiptls.so.{major}"),
+    };
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsiptls.so.{major}");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
     }
+    println!("cargo:rustc-env=SIPTLS_SONAME={soname}");
 
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #define SIPTLS_VERSION_MAJOR 0
-#define SIPTLS_VERSION_MINOR 1
+#define SIPTLS_VERSION_MINOR 2
 #define SIPTLS_VERSION_PATCH 0
 
 

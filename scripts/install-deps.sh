@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system tools the demo and the tests use, when missing:
-# a C compiler and make for the C examples, OpenSSL and GnuTLS command-line
-# peers for interop tests, valgrind, binutils' nm for the ABI test, and
-# OpenSSL's headers for the benchmark.
+# gcc, clang and make for the C examples and the header checks (C and C++),
+# cmake and pkg-config for the packaging test, OpenSSL and GnuTLS
+# command-line peers for interop tests, valgrind, binutils' nm/readelf for
+# the ABI tests, python3 for the C checks, and OpenSSL's headers for the
+# benchmark.
 set -euo pipefail
 
 need=()
 command -v cc >/dev/null || need+=(gcc)
+command -v g++ >/dev/null || need+=(g++)
+command -v clang >/dev/null || need+=(clang)
+command -v cmake >/dev/null || need+=(cmake)
+command -v python3 >/dev/null || need+=(python3)
 command -v make >/dev/null || need+=(make)
 command -v nm >/dev/null || need+=(binutils)
 command -v openssl >/dev/null || need+=(openssl)

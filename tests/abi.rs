@@ -7,6 +7,9 @@ use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+#[path = "common/artifacts.rs"]
+mod artifacts;
+
 #[test]
 fn committed_header_matches_the_generated_one() {
     // What build.rs generated for this very build, in its OUT_DIR.
@@ -53,8 +56,8 @@ fn header_version_macros_match_the_crate() {
 
 #[test]
 fn the_shared_library_exports_only_siptls_symbols() {
-    // `cargo test` builds the cdylib into deps/; only `cargo build` copies it up.
-    let lib = Path::new(ROOT).join("target/debug/deps/libsiptls.so");
+    // The cdylib this test run built, wherever the target directory is.
+    let lib = artifacts::library_dir().join("libsiptls.so");
     let out = Command::new("nm")
         .args(["-D", "--defined-only", "--format=posix"])
         .arg(&lib)

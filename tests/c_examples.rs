@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 
 use siptls_certgen::{Authority, LeafSpec};
 
+#[path = "common/artifacts.rs"]
+mod artifacts;
+use artifacts::{library_dir, target_dir};
+
 /// Longest any example may run before it is killed and the test fails.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -49,50 +53,6 @@ fn setup() -> &'static Setup {
         make(&library_dir(), &build);
         Setup { build, certs, run }
     })
-}
-
-/// target/<profile>/deps/c_examples-<hash> is this test binary.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("path of the test binary");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps")
-        .to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    profile_dir()
-        .parent()
-        .expect("target/<profile> has a parent")
-        .to_path_buf()
-}
-
-/// The directory of the libsiptls.so to link against.
-///
-/// `cargo test` compiles the library with all its crate types, so the
-/// cdylib it just built is target/<profile>/deps/libsiptls.so. Only a
-/// `cargo build` of the package copies it up to target/<profile>/, so that
-/// copy may be older (or absent). Whichever is newer is the one to test.
-fn library_dir() -> PathBuf {
-    let profile = profile_dir();
-    let modified = |dir: &Path| {
-        fs::metadata(dir.join("libsiptls.so"))
-            .and_then(|m| m.modified())
-            .ok()
-    };
-    let candidates = [profile.join("deps"), profile.clone()];
-    candidates
-        .iter()
-        .filter_map(|dir| modified(dir).map(|time| (time, dir)))
-        .max_by_key(|(time, _)| *time)
-        .map(|(_, dir)| dir.clone())
-        .unwrap_or_else(|| {
-            panic!(
-                "no libsiptls.so in {} or its deps/: the crate's cdylib should have been built \
-                 by `cargo test`; try `cargo build -p siptls`",
-                profile.display()
-            )
-        })
 }
 
 /// Removes the directories of earlier test processes that have exited.
@@ -392,7 +352,7 @@ fn examples_build_with_make_against_the_test_library() {
         assert!(path.is_file(), "{} was not built", path.display());
     }
     // The programs ask for the soname; the build provides it next to them.
-    let soname = setup.build.join("libsiptls.so.0");
+    let soname = setup.build.join(env!("SIPTLS_SONAME"));
     assert!(soname.exists(), "{} missing", soname.display());
 }
 

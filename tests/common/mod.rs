@@ -2,6 +2,7 @@
 //! wrappers that drive the exported C functions exactly as a C caller would.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod artifacts;
 pub mod openssl_ca;
 pub mod tempdir;
 pub mod verdict;

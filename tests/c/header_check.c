@@ -1,0 +1,42 @@
+/*
+ * Compiled by tests/header.rs as C99, C11, C++11 and C++17 with gcc and
+ * clang, warnings as errors, and with -fshort-enums: the header must be
+ * clean in each, and its types must have the same size whatever the flags.
+ */
+#include "siptls.h"
+
+/* Opaque types can be forward-declared by callers' own headers. */
+struct siptls_ctx;
+struct siptls_session;
+
+typedef char fixed_width_result[sizeof(siptls_result) == 4 ? 1 : -1];
+typedef char fixed_width_status[sizeof(siptls_verify_status) == 4 ? 1 : -1];
+typedef char fixed_width_role[sizeof(siptls_role) == 4 ? 1 : -1];
+typedef char session_info_size[sizeof(siptls_session_info) == 48 ? 1 : -1];
+typedef char crl_info_size[sizeof(siptls_crl_info) == 616 ? 1 : -1];
+typedef char trust_entry_size[sizeof(siptls_trust_entry_info) == 544 ? 1 : -1];
+
+static int on_verify(void *userdata, const siptls_verify_report *report)
+{
+    (void)userdata;
+    return report->status == SIPTLS_VERIFY_OK ? SIPTLS_VERIFY_ACCEPT : SIPTLS_VERIFY_REJECT;
+}
+
+int main(void)
+{
+    siptls_ctx *ctx = NULL;
+    siptls_result r = siptls_ctx_new(SIPTLS_ROLE_CLIENT, &ctx);
+    if (r != SIPTLS_OK) {
+        return 1;
+    }
+    r = siptls_ctx_set_verify_callback(ctx, on_verify, NULL);
+    siptls_session_info info;
+    info.struct_size = (uint32_t)sizeof info;
+    (void)info;
+    /* A newer library's code, unknown to this header: still a valid value
+     * (C: a uint32_t; C++: an enum with uint32_t as its underlying type). */
+    siptls_result future = (siptls_result)399;
+    const char *text = siptls_result_str(future);
+    siptls_ctx_free(ctx);
+    return r == SIPTLS_OK && text != NULL ? 0 : 1;
+}

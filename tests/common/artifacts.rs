@@ -1,0 +1,50 @@
+//! Where this test run's build put its artifacts: the libsiptls.so that
+//! `cargo test` built for it, whatever the target directory or profile.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// target/<profile>/deps/<test>-<hash> is the running test binary.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    profile_dir()
+        .parent()
+        .expect("target/<profile> has a parent")
+        .to_path_buf()
+}
+
+/// The directory of the libsiptls.so to link against.
+///
+/// `cargo test` compiles the library with all its crate types, so the
+/// cdylib it just built is target/<profile>/deps/libsiptls.so. Only a
+/// `cargo build` of the package copies it up to target/<profile>/, so that
+/// copy may be older (or absent). Whichever is newer is the one to test.
+pub fn library_dir() -> PathBuf {
+    let profile = profile_dir();
+    let modified = |dir: &Path| {
+        fs::metadata(dir.join("libsiptls.so"))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    let candidates = [profile.join("deps"), profile.clone()];
+    candidates
+        .iter()
+        .filter_map(|dir| modified(dir).map(|time| (time, dir)))
+        .max_by_key(|(time, _)| *time)
+        .map(|(_, dir)| dir.clone())
+        .unwrap_or_else(|| {
+            panic!(
+                "no libsiptls.so in {} or its deps/: the crate's cdylib should have been built \
+                 by `cargo test`; try `cargo build -p siptls`",
+                profile.display()
+            )
+        })
+}

@@ -15,14 +15,15 @@ fn main() {
 
     // The ABI policy (README): before 1.0 every minor release may break the
     // ABI, so the soname carries it; from 1.0 on, only the major number.
-    let soname = match major.as_str() {
-        "0" => format!("libsiptls.so.0.{minor}"),
-        _ => format!("libsiptls.so.{major}"),
+    let (soname, abi_version) = match major.as_str() {
+        "0" => (format!("libsiptls.so.0.{minor}"), minor.clone()),
+        _ => (format!("libsiptls.so.{major}"), format!("{major}000")),
     };
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
     }
     println!("cargo:rustc-env=SIPTLS_SONAME={soname}");
+    println!("cargo:rustc-env=SIPTLS_ABI_VERSION={abi_version}");
 
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
@@ -30,8 +31,14 @@ fn main() {
 
     let config =
         cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
+    let number = |part: &str| part.parse::<u32>().expect("numeric version");
+    let version_number = (number(&major) << 16) | (number(&minor) << 8) | number(&patch);
     let version_macros = format!(
-        "#define SIPTLS_VERSION_MAJOR {major}\n#define SIPTLS_VERSION_MINOR {minor}\n#define SIPTLS_VERSION_PATCH {patch}\n"
+        "#define SIPTLS_VERSION_MAJOR {major}\n#define SIPTLS_VERSION_MINOR {minor}\n#define SIPTLS_VERSION_PATCH {patch}\n\
+         /* (major << 16) | (minor << 8) | patch, as siptls_version_number() returns it */\n\
+         #define SIPTLS_VERSION_NUMBER {version_number:#08x}\n\
+         /* The ABI of this header, for siptls_get_api(); it changes with the soname. */\n\
+         #define SIPTLS_ABI_VERSION {abi_version}\n"
     );
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)

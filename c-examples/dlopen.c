@@ -1,7 +1,8 @@
 /*
  * Loads libsiptls at run time, as a gateway with optional TLS support (or a
- * plugin host) would: dlopen + dlsym, no link-time dependency on the
- * library. Then runs a complete mutual-TLS session between a client and a
+ * plugin host) would: dlopen, and one dlsym, of siptls_get_api, which hands
+ * out every function of the ABI this program was built for; no link-time
+ * dependency on the library. Then runs a complete mutual-TLS session between a client and a
  * server in memory, with no sockets: the bytes one session takes are fed
  * to the other.
  *
@@ -27,74 +28,31 @@
 /* A full handshake takes 2 (TLS 1.3) or 3 (TLS 1.2) round trips; the rest is slack. */
 #define MAX_ROUNDS 16
 
-/* Every function this program uses: name, return type, parameters. */
-#define SIPTLS_API(X)                                                                          \
-    X(siptls_version, const char *, (void))                                                    \
-    X(siptls_result_str, const char *, (uint32_t))                                             \
-    X(siptls_verify_status_str, const char *, (uint32_t))                                      \
-    X(siptls_cipher_suite_name, const char *, (uint16_t))                                      \
-    X(siptls_last_error, siptls_result, (char *, size_t, size_t *))                            \
-    X(siptls_ctx_new, siptls_result, (uint32_t, siptls_ctx **))                                \
-    X(siptls_ctx_free, void, (siptls_ctx *))                                                   \
-    X(siptls_ctx_load_pem_dir, siptls_result,                                                  \
-      (siptls_ctx *, const char *, const siptls_pem_names *, uint32_t, size_t *))              \
-    X(siptls_session_new, siptls_result, (const siptls_ctx *, const char *, siptls_session **)) \
-    X(siptls_session_free, void, (siptls_session *))                                           \
-    X(siptls_session_feed, siptls_result, (siptls_session *, const uint8_t *, size_t, size_t *)) \
-    X(siptls_session_take, siptls_result, (siptls_session *, uint8_t *, size_t, size_t *))     \
-    X(siptls_session_write, siptls_result,                                                     \
-      (siptls_session *, const uint8_t *, size_t, size_t *))                                   \
-    X(siptls_session_read, siptls_result, (siptls_session *, uint8_t *, size_t, size_t *))     \
-    X(siptls_session_close, siptls_result, (siptls_session *))                                 \
-    X(siptls_session_get_info, siptls_result, (const siptls_session *, siptls_session_info *)) \
-    X(siptls_session_last_error, siptls_result,                                                \
-      (const siptls_session *, char *, size_t, size_t *))
+/* The library's function table, for the ABI of the header we were built with. */
+static const siptls_api *api;
 
-/* A pointer type per function... */
-#define DECLARE_TYPE(name, ret, params) typedef ret(*name##_fn) params;
-SIPTLS_API(DECLARE_TYPE)
-
-/* ...checked against the header's prototype at compile time, so a changed
- * signature breaks the build instead of the stack. _Generic does not
- * evaluate its operand: no reference to the symbol reaches the linker. */
-#define CHECK_TYPE(name, ret, params)                                                          \
-    _Static_assert(_Generic(&name, name##_fn: 1, default: 0),                                  \
-                   #name " in dlopen.c does not match siptls.h");
-SIPTLS_API(CHECK_TYPE)
-
-#define MEMBER(name, ret, params) name##_fn name;
-static struct {
-    SIPTLS_API(MEMBER)
-} api;
+/* The one symbol looked up by name. */
+typedef siptls_result (*get_api_fn)(uint32_t abi_version, const siptls_api **api_out);
 
 /* POSIX dlsym returns object pointers that must convert to function pointers. */
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function pointers differ from void *");
+_Static_assert(sizeof(void *) == sizeof(get_api_fn), "function pointers differ from void *");
 
-static bool load_symbol(void *lib, const char *name, void *slot, size_t size)
-{
-    dlerror(); /* clear any earlier error, so the one below is about this lookup */
-    void *sym = dlsym(lib, name);
-    if (sym == NULL) {
-        const char *why = dlerror();
-        fprintf(stderr, "error: dlsym(%s): %s\n", name, why ? why : "symbol is NULL");
-        return false;
-    }
-    /* memcpy, not a cast: ISO C has no object-to-function pointer conversion. */
-    memcpy(slot, &sym, size);
-    return true;
-}
+/* ...and its type checked against the header's prototype at compile time.
+ * _Generic does not evaluate its operand: no reference reaches the linker. */
+_Static_assert(_Generic(&siptls_get_api, get_api_fn: 1, default: 0),
+               "get_api_fn does not match siptls.h");
 
 static void report(const char *what, siptls_result code, const siptls_session *session)
 {
     char detail[1024];
     size_t len = 0;
     siptls_result got = session != NULL
-                            ? api.siptls_session_last_error(session, detail, sizeof detail, &len)
-                            : api.siptls_last_error(detail, sizeof detail, &len);
+                            ? api->session_last_error(session, detail, sizeof detail, &len)
+                            : api->last_error(detail, sizeof detail, &len);
     if (got != SIPTLS_OK && got != SIPTLS_ERR_BUFFER_TOO_SMALL) {
         snprintf(detail, sizeof detail, "(no detail)");
     }
-    fprintf(stderr, "error: %s: %s (%u): %s\n", what, api.siptls_result_str((uint32_t)code),
+    fprintf(stderr, "error: %s: %s (%u): %s\n", what, api->result_str((uint32_t)code),
             (unsigned)code, detail);
 }
 
@@ -106,18 +64,18 @@ static siptls_ctx *make_ctx(siptls_role role, const char *certs, const char *sub
         return NULL;
     }
     siptls_ctx *ctx = NULL;
-    siptls_result r = api.siptls_ctx_new((uint32_t)role, &ctx);
+    siptls_result r = api->ctx_new((uint32_t)role, &ctx);
     if (r != SIPTLS_OK) {
         report("creating a context", r, NULL);
         return NULL;
     }
     size_t added = 0;
-    r = api.siptls_ctx_load_pem_dir(ctx, dir, NULL, 1, &added);
+    r = api->ctx_load_pem_dir(ctx, dir, NULL, 1, &added);
     if (r != SIPTLS_OK) {
         char what[4200];
         snprintf(what, sizeof what, "loading %s", dir);
         report(what, r, NULL);
-        api.siptls_ctx_free(ctx);
+        api->ctx_free(ctx);
         return NULL;
     }
     return ctx;
@@ -130,7 +88,7 @@ static long transfer(siptls_session *from, siptls_session *to, const char *direc
     long moved = 0;
     for (;;) {
         size_t n = 0;
-        siptls_result r = api.siptls_session_take(from, buf, sizeof buf, &n);
+        siptls_result r = api->session_take(from, buf, sizeof buf, &n);
         if (r == SIPTLS_AGAIN) {
             return moved;
         }
@@ -140,7 +98,7 @@ static long transfer(siptls_session *from, siptls_session *to, const char *direc
         }
         for (size_t off = 0; off < n;) {
             size_t used = 0;
-            r = api.siptls_session_feed(to, buf + off, n - off, &used);
+            r = api->session_feed(to, buf + off, n - off, &used);
             if (r == SIPTLS_PEER_CLOSED) {
                 break; /* close_notify: what follows it means nothing */
             }
@@ -172,7 +130,7 @@ static bool pump(siptls_session *client, siptls_session *server, bool *quiet_out
 static bool get_info(siptls_session *s, siptls_session_info *info)
 {
     info->struct_size = sizeof *info; /* what this program knows of the struct */
-    siptls_result r = api.siptls_session_get_info(s, info);
+    siptls_result r = api->session_get_info(s, info);
     if (r != SIPTLS_OK) {
         report("siptls_session_get_info", r, s);
         return false;
@@ -198,7 +156,7 @@ static bool handshake(siptls_session *client, siptls_session *server)
                     fprintf(stderr,
                             "error: %s verification: verified=%d status=%s trust_id=%u depth=%u\n",
                             i == 0 ? "client" : "server", (int)in->verified,
-                            api.siptls_verify_status_str((uint32_t)in->verify_status),
+                            api->verify_status_str((uint32_t)in->verify_status),
                             (unsigned)in->trust_id, (unsigned)in->depth);
                     return false;
                 }
@@ -209,7 +167,7 @@ static bool handshake(siptls_session *client, siptls_session *server)
             }
             printf("dlopen: handshake ok version=%s suite=%s\n",
                    ci.protocol_version == SIPTLS_TLS13 ? "TLSv1.3" : "TLSv1.2",
-                   api.siptls_cipher_suite_name(ci.cipher_suite));
+                   api->cipher_suite_name(ci.cipher_suite));
             return true;
         }
     }
@@ -223,7 +181,7 @@ static bool exchange(siptls_session *from, siptls_session *to, siptls_session *c
 {
     size_t len = strlen(text);
     size_t accepted = 0;
-    siptls_result r = api.siptls_session_write(from, (const uint8_t *)text, len, &accepted);
+    siptls_result r = api->session_write(from, (const uint8_t *)text, len, &accepted);
     if (r != SIPTLS_OK || accepted != len) {
         report("siptls_session_write", r, from);
         return false;
@@ -236,7 +194,7 @@ static bool exchange(siptls_session *from, siptls_session *to, siptls_session *c
     size_t got_len = 0;
     while (got_len < sizeof got - 1) {
         size_t n = 0;
-        r = api.siptls_session_read(to, (uint8_t *)got + got_len, sizeof got - 1 - got_len, &n);
+        r = api->session_read(to, (uint8_t *)got + got_len, sizeof got - 1 - got_len, &n);
         if (r == SIPTLS_AGAIN) {
             break;
         }
@@ -260,7 +218,7 @@ static bool exchange(siptls_session *from, siptls_session *to, siptls_session *c
 static bool close_one_way(siptls_session *closer, siptls_session *other, siptls_session *client,
                           siptls_session *server)
 {
-    siptls_result r = api.siptls_session_close(closer);
+    siptls_result r = api->session_close(closer);
     if (r != SIPTLS_OK) {
         report("siptls_session_close", r, closer);
         return false;
@@ -271,12 +229,12 @@ static bool close_one_way(siptls_session *closer, siptls_session *other, siptls_
     }
     uint8_t byte;
     size_t n = 0;
-    r = api.siptls_session_read(other, &byte, 1, &n);
+    r = api->session_read(other, &byte, 1, &n);
     siptls_session_info info;
     if (r != SIPTLS_PEER_CLOSED || !get_info(other, &info) ||
         info.close_state != SIPTLS_CLOSE_CLEAN) {
         fprintf(stderr, "error: close_notify from the %s was not seen: read gave %s (%u)\n",
-                closer == client ? "client" : "server", api.siptls_result_str((uint32_t)r),
+                closer == client ? "client" : "server", api->result_str((uint32_t)r),
                 (unsigned)r);
         return false;
     }
@@ -293,11 +251,11 @@ static bool run(const char *certs)
     if (server_ctx == NULL || client_ctx == NULL) {
         goto done;
     }
-    if ((r = api.siptls_session_new(server_ctx, NULL, &server)) != SIPTLS_OK) {
+    if ((r = api->session_new(server_ctx, NULL, &server)) != SIPTLS_OK) {
         report("creating the server session", r, NULL);
         goto done;
     }
-    if ((r = api.siptls_session_new(client_ctx, "gw-b.example.test", &client)) != SIPTLS_OK) {
+    if ((r = api->session_new(client_ctx, "gw-b.example.test", &client)) != SIPTLS_OK) {
         report("creating the client session", r, NULL);
         goto done;
     }
@@ -308,10 +266,10 @@ static bool run(const char *certs)
          close_one_way(server, client, client, server);
 done:
     /* Sessions first, then contexts; every free accepts NULL. */
-    api.siptls_session_free(client);
-    api.siptls_session_free(server);
-    api.siptls_ctx_free(client_ctx);
-    api.siptls_ctx_free(server_ctx);
+    api->session_free(client);
+    api->session_free(server);
+    api->ctx_free(client_ctx);
+    api->ctx_free(server_ctx);
     return ok;
 }
 
@@ -332,29 +290,28 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: dlopen(%s): %s\n", path, dlerror());
         return 1;
     }
-    bool loaded = true;
-    /* Every symbol is looked up, so one run lists all that are missing. */
-#define LOAD(name, ret, params)                                                                \
-    loaded = load_symbol(lib, #name, &api.name, sizeof api.name) && loaded;
-    SIPTLS_API(LOAD)
-#undef LOAD
-    if (!loaded) {
+    dlerror(); /* clear any earlier error, so the one below is about this lookup */
+    void *sym = dlsym(lib, "siptls_get_api");
+    if (sym == NULL) {
+        const char *why = dlerror();
+        fprintf(stderr, "error: dlsym(siptls_get_api): %s\n", why ? why : "symbol is NULL");
         dlclose(lib);
         return 1;
     }
-
-    /* The header this was compiled with must describe the library we got:
-     * same major version, and for 0.x the same minor too. */
-    const char *version = api.siptls_version();
-    unsigned major = 0, minor = 0;
-    printf("dlopen: loaded %s, siptls_version()=%s\n", path, version);
-    if (sscanf(version, "%u.%u", &major, &minor) != 2 || major != SIPTLS_VERSION_MAJOR ||
-        (major == 0 && minor != SIPTLS_VERSION_MINOR)) {
-        fprintf(stderr, "error: library version %s does not match the header (%d.%d.%d)\n",
-                version, SIPTLS_VERSION_MAJOR, SIPTLS_VERSION_MINOR, SIPTLS_VERSION_PATCH);
+    /* memcpy, not a cast: ISO C has no object-to-function pointer conversion. */
+    get_api_fn get_api;
+    memcpy(&get_api, &sym, sizeof get_api);
+    /* The library hands out the table of the ABI this header describes, or
+     * refuses: a library of another ABI cannot be used by mistake. */
+    siptls_result r = get_api(SIPTLS_ABI_VERSION, &api);
+    if (r != SIPTLS_OK) {
+        fprintf(stderr, "error: %s provides no ABI version %d (result %u)\n", path,
+                SIPTLS_ABI_VERSION, (unsigned)r);
         dlclose(lib);
         return 1;
     }
+    printf("dlopen: loaded %s, siptls_version()=%s, ABI %u\n", path, api->version(),
+           (unsigned)api->abi_version);
 
     bool ok = run(certs);
     if (dlclose(lib) != 0) {

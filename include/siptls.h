@@ -12,6 +12,10 @@
 #define SIPTLS_VERSION_MAJOR 0
 #define SIPTLS_VERSION_MINOR 2
 #define SIPTLS_VERSION_PATCH 0
+/* (major << 16) | (minor << 8) | patch, as siptls_version_number() returns it */
+#define SIPTLS_VERSION_NUMBER 0x000200
+/* The ABI of this header, for siptls_get_api(); it changes with the soname. */
+#define SIPTLS_ABI_VERSION 2
 
 
 #define SIPTLS_TLS12 771
@@ -91,6 +95,10 @@ enum siptls_result
    * The session failed earlier; it can only be freed (its alert may still be taken and sent).
    */
   SIPTLS_ERR_SESSION_FAILED = 106,
+  /**
+   * `siptls_get_api` was asked for an ABI version this library does not provide.
+   */
+  SIPTLS_ERR_ABI_VERSION = 107,
   /**
    * A file could not be read (missing, a directory, no permission).
    */
@@ -567,68 +575,6 @@ typedef bool (*siptls_time_cb)(void *userdata,
                                uint64_t *seconds_out);
 
 /**
- * A session's state, filled by `siptls_session_get_info`. Set `struct_size`
- * to `sizeof(siptls_session_info)` first.
- */
-typedef struct {
-  /**
-   * Set by the caller; the library writes at most this many bytes and
-   * stores how many it wrote.
-   */
-  uint32_t struct_size;
-  siptls_role role;
-  /**
-   * 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
-   */
-  uint16_t protocol_version;
-  /**
-   * IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
-   */
-  uint16_t cipher_suite;
-  siptls_close_state close_state;
-  /**
-   * Final verification status (after the callback's decision).
-   */
-  siptls_verify_status verify_status;
-  /**
-   * What the checks found before the callback (differs when overridden or rejected).
-   */
-  siptls_verify_status verify_checked;
-  /**
-   * Trust entry that anchored the peer's chain, or SIPTLS_TRUST_ID_NONE.
-   */
-  uint32_t trust_id;
-  /**
-   * CA certificates in the verified path, the trust entry included; 0 when pinned.
-   */
-  uint32_t depth;
-  /**
-   * The fatal alert the peer sent (TLS AlertDescription), or -1.
-   */
-  int32_t alert_received;
-  /**
-   * The handshake is still running: keep pumping; do not write yet.
-   */
-  bool handshaking;
-  /**
-   * Ciphertext is waiting: call `siptls_session_take` and send it.
-   */
-  bool wants_send;
-  /**
-   * Whether a peer certificate verification has happened (the verify fields are set).
-   */
-  bool verified;
-  /**
-   * The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
-   */
-  bool failed;
-  /**
-   * The context's configuration generation this session was created with.
-   */
-  uint64_t generation;
-} siptls_session_info;
-
-/**
  * One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
  * `sizeof(siptls_trust_entry_info)` first.
  */
@@ -708,9 +654,233 @@ typedef struct {
   char crl_number[64];
 } siptls_crl_info;
 
+/**
+ * A session's state, filled by `siptls_session_get_info`. Set `struct_size`
+ * to `sizeof(siptls_session_info)` first.
+ */
+typedef struct {
+  /**
+   * Set by the caller; the library writes at most this many bytes and
+   * stores how many it wrote.
+   */
+  uint32_t struct_size;
+  siptls_role role;
+  /**
+   * 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
+   */
+  uint16_t protocol_version;
+  /**
+   * IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
+   */
+  uint16_t cipher_suite;
+  siptls_close_state close_state;
+  /**
+   * Final verification status (after the callback's decision).
+   */
+  siptls_verify_status verify_status;
+  /**
+   * What the checks found before the callback (differs when overridden or rejected).
+   */
+  siptls_verify_status verify_checked;
+  /**
+   * Trust entry that anchored the peer's chain, or SIPTLS_TRUST_ID_NONE.
+   */
+  uint32_t trust_id;
+  /**
+   * CA certificates in the verified path, the trust entry included; 0 when pinned.
+   */
+  uint32_t depth;
+  /**
+   * The fatal alert the peer sent (TLS AlertDescription), or -1.
+   */
+  int32_t alert_received;
+  /**
+   * The handshake is still running: keep pumping; do not write yet.
+   */
+  bool handshaking;
+  /**
+   * Ciphertext is waiting: call `siptls_session_take` and send it.
+   */
+  bool wants_send;
+  /**
+   * Whether a peer certificate verification has happened (the verify fields are set).
+   */
+  bool verified;
+  /**
+   * The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
+   */
+  bool failed;
+  /**
+   * The context's configuration generation this session was created with.
+   */
+  uint64_t generation;
+} siptls_session_info;
+
+/**
+ * Every function of the C API, for `siptls_get_api`. Members are named as
+ * the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
+ * versions may only add members at the end, so `struct_size` tells what a
+ * table holds.
+ */
+typedef struct {
+  /**
+   * sizeof the table as this library fills it.
+   */
+  uint32_t struct_size;
+  /**
+   * SIPTLS_ABI_VERSION of the library.
+   */
+  uint32_t abi_version;
+  const char *(*result_str)(uint32_t);
+  const char *(*verify_status_str)(uint32_t);
+  const char *(*version)(void);
+  uint32_t (*version_number)(void);
+  siptls_result (*last_error)(char*,
+                              size_t,
+                              size_t*);
+  siptls_result (*ctx_new)(uint32_t,
+                           siptls_ctx**);
+  void (*ctx_free)(siptls_ctx*);
+  siptls_result (*ctx_set_identity_pem)(siptls_ctx*,
+                                        const uint8_t*,
+                                        size_t,
+                                        const uint8_t*,
+                                        size_t);
+  siptls_result (*ctx_load_identity_files)(siptls_ctx*,
+                                           const char*,
+                                           const char*);
+  siptls_result (*ctx_load_pem_dir)(siptls_ctx*,
+                                    const char*,
+                                    const siptls_pem_names*,
+                                    uint32_t,
+                                    size_t*);
+  siptls_result (*ctx_set_client_auth)(siptls_ctx*,
+                                       uint32_t);
+  siptls_result (*ctx_set_max_ca_depth)(siptls_ctx*,
+                                        uint32_t);
+  siptls_result (*ctx_set_versions)(siptls_ctx*,
+                                    uint16_t,
+                                    uint16_t);
+  siptls_result (*ctx_set_name_check)(siptls_ctx*,
+                                      uint32_t);
+  siptls_result (*ctx_set_allow_override)(siptls_ctx*,
+                                          bool);
+  siptls_result (*ctx_set_missing_crl_policy)(siptls_ctx*,
+                                              uint32_t);
+  siptls_result (*ctx_set_expired_crl_policy)(siptls_ctx*,
+                                              uint32_t);
+  siptls_result (*ctx_generation)(const siptls_ctx*,
+                                  uint64_t*);
+  siptls_result (*ctx_set_verify_callback)(siptls_ctx*,
+                                           siptls_verify_cb,
+                                           void*);
+  siptls_result (*ctx_set_time_callback)(siptls_ctx*,
+                                         siptls_time_cb,
+                                         void*);
+  siptls_result (*ctx_set_keylog_file)(siptls_ctx*,
+                                       const char*);
+  siptls_result (*ctx_last_error)(const siptls_ctx*,
+                                  char*,
+                                  size_t,
+                                  size_t*);
+  siptls_result (*ctx_trust_add)(siptls_ctx*,
+                                 uint32_t,
+                                 const uint8_t*,
+                                 size_t);
+  siptls_result (*ctx_trust_load_ca_list)(siptls_ctx*,
+                                          const uint8_t*,
+                                          size_t,
+                                          uint32_t,
+                                          size_t*);
+  siptls_result (*ctx_trust_load_ca_file)(siptls_ctx*,
+                                          const char*,
+                                          uint32_t,
+                                          size_t*);
+  siptls_result (*ctx_trust_replace_ca_list)(siptls_ctx*,
+                                             const uint8_t*,
+                                             size_t,
+                                             uint32_t,
+                                             size_t*);
+  siptls_result (*ctx_trust_get)(const siptls_ctx*,
+                                 uint32_t,
+                                 siptls_trust_entry_info*);
+  siptls_result (*ctx_trust_remove)(siptls_ctx*,
+                                    uint32_t);
+  siptls_result (*ctx_trust_list)(const siptls_ctx*,
+                                  uint32_t*,
+                                  size_t,
+                                  size_t*);
+  siptls_result (*ctx_trust_set_sip_domain)(siptls_ctx*,
+                                            uint32_t,
+                                            const char*);
+  siptls_result (*ctx_add_crl)(siptls_ctx*,
+                               const uint8_t*,
+                               size_t,
+                               size_t*);
+  siptls_result (*ctx_add_crl_file)(siptls_ctx*,
+                                    const char*,
+                                    size_t*);
+  siptls_result (*ctx_crl_count)(const siptls_ctx*,
+                                 size_t*);
+  siptls_result (*ctx_crl_get)(const siptls_ctx*,
+                               size_t,
+                               siptls_crl_info*);
+  siptls_result (*ctx_crl_remove)(siptls_ctx*,
+                                  const char*);
+  siptls_result (*ctx_crl_clear)(siptls_ctx*);
+  siptls_result (*session_new)(const siptls_ctx*,
+                               const char*,
+                               siptls_session**);
+  void (*session_free)(siptls_session*);
+  siptls_result (*session_set_userdata)(siptls_session*,
+                                        void*);
+  siptls_result (*session_get_userdata)(const siptls_session*,
+                                        void**);
+  siptls_result (*session_feed)(siptls_session*,
+                                const uint8_t*,
+                                size_t,
+                                size_t*);
+  siptls_result (*session_take)(siptls_session*,
+                                uint8_t*,
+                                size_t,
+                                size_t*);
+  siptls_result (*session_write)(siptls_session*,
+                                 const uint8_t*,
+                                 size_t,
+                                 size_t*);
+  siptls_result (*session_read)(siptls_session*,
+                                uint8_t*,
+                                size_t,
+                                size_t*);
+  siptls_result (*session_close)(siptls_session*);
+  siptls_result (*session_transport_closed)(siptls_session*);
+  siptls_result (*session_get_info)(const siptls_session*,
+                                    siptls_session_info*);
+  siptls_result (*session_peer_cert)(const siptls_session*,
+                                     size_t,
+                                     const uint8_t**,
+                                     size_t*);
+  siptls_result (*session_last_error)(const siptls_session*,
+                                      char*,
+                                      size_t,
+                                      size_t*);
+  const char *(*cipher_suite_name)(uint16_t);
+} siptls_api;
+
 #ifdef __cplusplus
 extern "C" {
 #endif /* __cplusplus */
+
+/**
+ * The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid
+ * for as long as the library is loaded. A version this library does not
+ * provide is refused with SIPTLS_ERR_ABI_VERSION and `*api_out` set to NULL.
+ *
+ * # Safety
+ * `api_out` must be writable.
+ */
+siptls_result siptls_get_api(uint32_t abi_version,
+                             const siptls_api **api_out);
 
 /**
  * Creates a context for `role` (a `siptls_role`), with no identity, an empty
@@ -920,6 +1090,12 @@ const char *siptls_verify_status_str(uint32_t status);
  * The library version, e.g. "0.1.0" (static).
  */
 const char *siptls_version(void);
+
+/**
+ * The library version as one number, `(major << 16) | (minor << 8) | patch`,
+ * to compare with the header's SIPTLS_VERSION_NUMBER at run time.
+ */
+uint32_t siptls_version_number(void);
 
 /**
  * Copies the detail text of the last failed siptls call on this thread.

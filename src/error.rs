@@ -35,6 +35,8 @@ pub enum siptls_result {
     SIPTLS_ERR_WRONG_STATE = 105,
     /// The session failed earlier; it can only be freed (its alert may still be taken and sent).
     SIPTLS_ERR_SESSION_FAILED = 106,
+    /// `siptls_get_api` was asked for an ABI version this library does not provide.
+    SIPTLS_ERR_ABI_VERSION = 107,
 
     /// A file could not be read (missing, a directory, no permission).
     SIPTLS_ERR_IO = 200,
@@ -102,6 +104,7 @@ impl siptls_result {
             SIPTLS_ERR_BUSY => c"session in use by another thread",
             SIPTLS_ERR_WRONG_STATE => c"call not allowed in the session's current state",
             SIPTLS_ERR_SESSION_FAILED => c"session failed earlier and is unusable",
+            SIPTLS_ERR_ABI_VERSION => c"ABI version not provided by this library",
             SIPTLS_ERR_IO => c"file could not be read",
             SIPTLS_ERR_PEM_EMPTY => c"no PEM section of the expected kind",
             SIPTLS_ERR_PEM_MALFORMED => c"malformed PEM",
@@ -132,7 +135,7 @@ impl siptls_result {
 }
 
 /// Every result code, for mapping numbers from C back to codes.
-pub(crate) const ALL_RESULTS: [siptls_result; 34] = [
+pub(crate) const ALL_RESULTS: [siptls_result; 35] = [
     SIPTLS_OK,
     SIPTLS_AGAIN,
     SIPTLS_PEER_CLOSED,
@@ -144,6 +147,7 @@ pub(crate) const ALL_RESULTS: [siptls_result; 34] = [
     SIPTLS_ERR_BUSY,
     SIPTLS_ERR_WRONG_STATE,
     SIPTLS_ERR_SESSION_FAILED,
+    SIPTLS_ERR_ABI_VERSION,
     SIPTLS_ERR_IO,
     SIPTLS_ERR_PEM_EMPTY,
     SIPTLS_ERR_PEM_MALFORMED,

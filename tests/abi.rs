@@ -52,10 +52,22 @@ fn header_version_macros_match_the_crate() {
             "SIPTLS_VERSION_{name}"
         );
     }
+    // The number macro, and the library at run time, agree with them.
+    let number = h
+        .lines()
+        .find_map(|l| l.strip_prefix("#define SIPTLS_VERSION_NUMBER "))
+        .and_then(|hex| u32::from_str_radix(hex.trim_start_matches("0x"), 16).ok())
+        .expect("SIPTLS_VERSION_NUMBER");
+    let part = |v: &str| v.parse::<u32>().unwrap();
+    let expected = (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
+        | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
+        | part(env!("CARGO_PKG_VERSION_PATCH"));
+    assert_eq!(number, expected);
+    assert_eq!(siptls::capi::siptls_version_number(), expected);
 }
 
-#[test]
-fn the_shared_library_exports_only_siptls_symbols() {
+/// The functions the library this test run built exports (`nm -D`).
+fn exported_symbols() -> Vec<String> {
     // The cdylib this test run built, wherever the target directory is.
     let lib = artifacts::library_dir().join("libsiptls.so");
     let out = Command::new("nm")
@@ -69,11 +81,16 @@ fn the_shared_library_exports_only_siptls_symbols() {
         lib.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let symbols: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.split_whitespace().nth(1) == Some("T"))
         .map(|l| l.split_whitespace().next().unwrap().to_string())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_shared_library_exports_only_siptls_symbols() {
+    let symbols = exported_symbols();
     assert!(symbols.len() > 30, "too few exports: {symbols:?}");
     let foreign: Vec<_> = symbols
         .iter()
@@ -159,7 +176,7 @@ fn the_readme_lists_every_result_code_and_status_as_the_header_numbers_them() {
         "SIPTLS_BUFFER_FULL",
         "SIPTLS_ERR_",
     ]);
-    assert_eq!(results.len(), 34);
+    assert_eq!(results.len(), 35);
     assert_eq!(readme_table("### Result codes"), results);
     let statuses: Vec<(u32, String)> = header_values(&["SIPTLS_VERIFY_"])
         .into_iter()
@@ -176,4 +193,50 @@ fn the_readme_lists_every_result_code_and_status_as_the_header_numbers_them() {
         readme_table("### Statuses and the alert the peer sees"),
         statuses
     );
+}
+
+#[test]
+fn get_api_hands_out_every_export_for_its_abi_version_only() {
+    use siptls::capi::*;
+    let abi: u32 = env!("SIPTLS_ABI_VERSION").parse().unwrap();
+    let mut table = std::ptr::null();
+    assert_eq!(
+        unsafe { siptls_get_api(abi, &mut table) },
+        siptls_result::SIPTLS_OK
+    );
+    let api = unsafe { &*table };
+    assert_eq!(api.abi_version, abi);
+    assert!(header().contains(&format!("#define SIPTLS_ABI_VERSION {abi}\n")));
+    assert_eq!(api.struct_size as usize, std::mem::size_of::<siptls_api>());
+    // One member per export of the header, siptls_get_api itself aside.
+    let members = (std::mem::size_of::<siptls_api>() - 8) / std::mem::size_of::<usize>();
+    let exports = exported_symbols();
+    assert_eq!(
+        members,
+        exports.len() - 1,
+        "the table lacks some of {exports:?}"
+    );
+    // The members are the functions: they behave as the exports do.
+    let mut ctx = std::ptr::null_mut();
+    assert_eq!(
+        unsafe { (api.ctx_new)(99, &mut ctx) },
+        siptls_result::SIPTLS_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { (api.ctx_new)(0, &mut ctx) },
+        siptls_result::SIPTLS_OK
+    );
+    unsafe { (api.ctx_free)(ctx) };
+    let text = |p: *const std::ffi::c_char| unsafe { std::ffi::CStr::from_ptr(p) }.to_owned();
+    assert_eq!(text((api.result_str)(232)), text(siptls_result_str(232)));
+    assert_eq!((api.version_number)(), siptls_version_number());
+    // Another version: refused, and the out-pointer cleared.
+    for other in [0, abi + 1, u32::MAX] {
+        let mut table = std::ptr::NonNull::<siptls_api>::dangling().as_ptr() as *const siptls_api;
+        assert_eq!(
+            unsafe { siptls_get_api(other, &mut table) },
+            siptls_result::SIPTLS_ERR_ABI_VERSION
+        );
+        assert!(table.is_null());
+    }
 }

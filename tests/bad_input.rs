@@ -15,6 +15,11 @@ use std::path::Path;
 use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 
+/// The ABI version of the library under test.
+fn abi_version() -> u32 {
+    env!("SIPTLS_ABI_VERSION").parse().unwrap()
+}
+
 /// A length no buffer can have: the exports must refuse it before touching memory.
 const HUGE: usize = isize::MAX as usize + 1;
 
@@ -630,6 +635,11 @@ fn null_cases() -> Vec<Case> {
                 let path = fx.path("garbage.crl");
                 unsafe { siptls_ctx_add_crl_file(fx.server.0, path.as_ptr(), null_mut()) }.into()
             };
+        "get_api api_out" => SIPTLS_ERR_NULL_ARGUMENT, ["api_out is NULL"],
+            |_| unsafe { siptls_get_api(abi_version(), null_mut()) }.into();
+        "get_api of an ABI version not provided" => SIPTLS_ERR_ABI_VERSION,
+            ["ABI version 7777 asked for", "provides ABI version"],
+            |_| unsafe { siptls_get_api(7777, &mut null()) }.into();
         "trust_replace_ca_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_trust_replace_ca_list(null_mut(), X.as_ptr(), 1, 1, &mut 0) }
                 .into();

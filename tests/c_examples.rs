@@ -395,7 +395,14 @@ fn dlopen_loads_the_library_and_completes_a_session_in_memory() {
     let out = Proc::spawn("dlopen", &[certs]).finish();
     out.assert_exit(0);
     let loaded = out.line("dlopen: loaded ");
-    assert!(loaded.ends_with(&format!("siptls_version()={}", env!("CARGO_PKG_VERSION"))));
+    assert!(
+        loaded.ends_with(&format!(
+            "siptls_version()={}, ABI {}",
+            env!("CARGO_PKG_VERSION"),
+            env!("SIPTLS_ABI_VERSION")
+        )),
+        "{loaded}"
+    );
     out.line("dlopen: handshake ok version=TLSv1.3 suite=TLS13_");
     out.line("dlopen: ok");
 }

@@ -199,6 +199,12 @@ fn exercised() -> BTreeSet<&'static str> {
         let mut len = GARBAGE;
         let code = siptls_session_peer_cert(sess, 0, null_mut(), &mut len);
         assert_eq!((code, len), (SIPTLS_ERR_NULL_ARGUMENT, 0));
+        let mut table = dangling::<siptls_api>();
+        check(
+            "siptls_get_api",
+            siptls_get_api(9999, &mut table),
+            table.is_null(),
+        );
         let mut userdata = dangling_mut::<c_void>();
         check(
             "siptls_session_get_userdata",

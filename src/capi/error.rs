@@ -35,6 +35,18 @@ pub extern "C" fn siptls_version() -> *const c_char {
     })
 }
 
+/// The library version as one number, `(major << 16) | (minor << 8) | patch`,
+/// to compare with the header's SIPTLS_VERSION_NUMBER at run time.
+#[no_mangle]
+pub extern "C" fn siptls_version_number() -> u32 {
+    ffi::call_value(0, || {
+        let part = |text: &str| text.parse::<u32>().unwrap_or(0);
+        (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
+            | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
+            | part(env!("CARGO_PKG_VERSION_PATCH"))
+    })
+}
+
 /// Copies the detail text of the last failed siptls call on this thread.
 ///
 /// # Safety

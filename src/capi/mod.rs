@@ -2,11 +2,13 @@
 //! checks its pointers through `ffi`, runs inside `ffi::call`, and returns a
 //! `siptls_result`. Outputs come last, through pointers.
 
+pub mod api;
 pub mod context;
 pub mod error;
 pub mod session;
 pub mod trust;
 
+pub use api::*;
 pub use context::*;
 pub use error::*;
 pub use session::*;

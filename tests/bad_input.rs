@@ -1341,7 +1341,7 @@ fn unknown_numbers_get_static_fallback_text() {
         assert!(!p.is_null());
         unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
     };
-    for number in [4, 99, 107, 209, 306, 1000, u32::MAX] {
+    for number in [4, 99, 108, 209, 234, 306, 1000, u32::MAX] {
         assert_eq!(
             text(siptls_result_str(number)),
             "unknown result code",

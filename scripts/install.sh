@@ -1,19 +1,144 @@
 #!/usr/bin/env bash
-# Installs the release library and header under PREFIX (default /usr/local):
-# libsiptls.so.X.Y.Z with its soname link libsiptls.so.X and the link-time
-# name libsiptls.so, libsiptls.a, and include/siptls.h.
+# Builds siptls and installs it for C programs.
+#
+#   scripts/install.sh [--prefix DIR] [--libdir DIR] [--profile release|ship]
+#
+# Environment, as packagers use it: PREFIX (default /usr/local), LIBDIR
+# (default PREFIX/lib/<multiarch>, or PREFIX/lib), DESTDIR (a staging root
+# put in front of every installed path), PROFILE (default release; ship is
+# link-time optimised and stripped, its debug information split off).
+#
+# Installs:
+#   LIBDIR/libsiptls.so.X.Y.Z   the shared library: soname libsiptls.so.0.Y
+#                               before 1.0 (libsiptls.so.X after), only
+#                               siptls_* exported, versioned SIPTLS_X.Y
+#   LIBDIR/libsiptls.so.0.Y, LIBDIR/libsiptls.so   its soname and link-time links
+#   LIBDIR/libsiptls.a          for static linking
+#   PREFIX/include/siptls.h
+#   LIBDIR/pkgconfig/siptls.pc  (Libs.private: what a static link needs)
+#   LIBDIR/cmake/siptls/        find_package(siptls): siptls::siptls and
+#                               siptls::siptls_static
+#   PREFIX/lib/debug/LIBDIR/libsiptls.so.X.Y.Z.debug   (ship profile only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-prefix="${1:-/usr/local}"
 
-cargo build --release -p siptls
+prefix="${PREFIX:-/usr/local}"
+libdir="${LIBDIR:-}"
+profile="${PROFILE:-release}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) prefix="$2"; shift 2 ;;
+        --libdir) libdir="$2"; shift 2 ;;
+        --profile) profile="$2"; shift 2 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        *) echo "install.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+case "$profile" in release|ship) ;; *) echo "install.sh: --profile is release or ship" >&2; exit 2 ;; esac
+if [ -z "$libdir" ]; then
+    multiarch=$(cc -print-multiarch 2>/dev/null || true)
+    libdir="$prefix/lib${multiarch:+/$multiarch}"
+fi
+dest="${DESTDIR:-}"
+
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 major=${version%%.*}
+minor=${version#*.}; minor=${minor%%.*}
+if [ "$major" = 0 ]; then soname="libsiptls.so.0.$minor"; else soname="libsiptls.so.$major"; fi
 
-install -d "$prefix/lib" "$prefix/include"
-install -m 0755 target/release/libsiptls.so "$prefix/lib/libsiptls.so.$version"
-ln -sf "libsiptls.so.$version" "$prefix/lib/libsiptls.so.$major"
-ln -sf "libsiptls.so.$major" "$prefix/lib/libsiptls.so"
-install -m 0644 target/release/libsiptls.a "$prefix/lib/libsiptls.a"
-install -m 0644 include/siptls.h "$prefix/include/siptls.h"
-echo "installed siptls $version under $prefix (run ldconfig if $prefix/lib is a system path)"
+# The static library, and the system libraries it needs (for the shared
+# link below, pkg-config's Libs.private and CMake's static target).
+out="target/$profile"
+native=$(cargo rustc -q --profile "$profile" -p siptls --lib --crate-type staticlib \
+    -- --print native-static-libs 2>&1 | sed -n 's/.*native-static-libs: //p' | tail -n 1)
+[ -n "$native" ] || { echo "install.sh: rustc did not report native-static-libs" >&2; exit 1; }
+
+# The shared library, linked from the static one so that the exported
+# symbols, their version node and the soname are exactly ours.
+dist="target/dist-$profile"
+rm -rf "$dist"
+mkdir -p "$dist"
+{
+    echo "SIPTLS_$major.$minor {"
+    echo "  global:"
+    grep -v '^ *[/*]' include/siptls.h | grep -o 'siptls_[a-z0-9_]*(' | tr -d '(' | sort -u |\
+        sed 's/^/    /; s/$/;/'
+    echo "  local: *;"
+    echo "};"
+} >"$dist/siptls.map"
+# shellcheck disable=SC2086 # $native is a list of linker flags
+cc -shared -o "$dist/libsiptls.so.$version" -Wl,-soname,"$soname" \
+    -Wl,--version-script="$dist/siptls.map" -Wl,--gc-sections -Wl,-z,relro,-z,now \
+    -Wl,--whole-archive "$out/libsiptls.a" -Wl,--no-whole-archive $native
+if [ "$profile" = ship ]; then
+    objcopy --only-keep-debug "$dist/libsiptls.so.$version" "$dist/libsiptls.so.$version.debug"
+    strip --strip-unneeded "$dist/libsiptls.so.$version"
+    objcopy --add-gnu-debuglink="$dist/libsiptls.so.$version.debug" "$dist/libsiptls.so.$version"
+fi
+
+# Paths the CMake files use, relative to themselves, so a staged (DESTDIR)
+# or moved installation still finds its files.
+rel_to_prefix=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$prefix" "$libdir/cmake/siptls")
+rel_to_libdir=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$libdir" "$libdir/cmake/siptls")
+cmake_libs=$(for flag in $native; do printf '%s;' "${flag#-l}"; done)
+
+install -d "$dest$libdir/pkgconfig" "$dest$libdir/cmake/siptls" "$dest$prefix/include"
+install -m 0755 "$dist/libsiptls.so.$version" "$dest$libdir/libsiptls.so.$version"
+ln -sfn "libsiptls.so.$version" "$dest$libdir/$soname"
+ln -sfn "$soname" "$dest$libdir/libsiptls.so"
+install -m 0644 "$out/libsiptls.a" "$dest$libdir/libsiptls.a"
+install -m 0644 include/siptls.h "$dest$prefix/include/siptls.h"
+if [ "$profile" = ship ]; then
+    install -d "$dest$prefix/lib/debug$libdir"
+    install -m 0644 "$dist/libsiptls.so.$version.debug" "$dest$prefix/lib/debug$libdir/"
+fi
+
+cat >"$dest$libdir/pkgconfig/siptls.pc" <<PC
+prefix=$prefix
+libdir=$libdir
+includedir=\${prefix}/include
+
+Name: siptls
+Description: SIP over TLS (SIPS) transport for C gateways
+Version: $version
+Libs: -L\${libdir} -lsiptls
+Libs.private: $native
+Cflags: -I\${includedir}
+PC
+
+cat >"$dest$libdir/cmake/siptls/siptlsConfig.cmake" <<CMAKE
+# find_package(siptls): siptls::siptls (shared) and siptls::siptls_static.
+get_filename_component(_siptls_prefix "\${CMAKE_CURRENT_LIST_DIR}/$rel_to_prefix" ABSOLUTE)
+get_filename_component(_siptls_libdir "\${CMAKE_CURRENT_LIST_DIR}/$rel_to_libdir" ABSOLUTE)
+if(NOT TARGET siptls::siptls)
+  add_library(siptls::siptls SHARED IMPORTED)
+  set_target_properties(siptls::siptls PROPERTIES
+    IMPORTED_LOCATION "\${_siptls_libdir}/libsiptls.so.$version"
+    IMPORTED_SONAME "$soname"
+    INTERFACE_INCLUDE_DIRECTORIES "\${_siptls_prefix}/include")
+  add_library(siptls::siptls_static STATIC IMPORTED)
+  set_target_properties(siptls::siptls_static PROPERTIES
+    IMPORTED_LOCATION "\${_siptls_libdir}/libsiptls.a"
+    INTERFACE_INCLUDE_DIRECTORIES "\${_siptls_prefix}/include"
+    INTERFACE_LINK_LIBRARIES "$cmake_libs")
+endif()
+set(siptls_FOUND TRUE)
+CMAKE
+
+cat >"$dest$libdir/cmake/siptls/siptlsConfigVersion.cmake" <<CMAKE
+# Compatible: the same major version, and before 1.0 the same minor one
+# too (the ABI policy), at least the version asked for.
+set(PACKAGE_VERSION "$version")
+set(PACKAGE_VERSION_COMPATIBLE FALSE)
+if(PACKAGE_FIND_VERSION_MAJOR EQUAL $major AND NOT PACKAGE_FIND_VERSION VERSION_GREATER PACKAGE_VERSION)
+  if(NOT $major EQUAL 0 OR PACKAGE_FIND_VERSION_MINOR EQUAL $minor)
+    set(PACKAGE_VERSION_COMPATIBLE TRUE)
+  endif()
+endif()
+if(PACKAGE_FIND_VERSION VERSION_EQUAL PACKAGE_VERSION)
+  set(PACKAGE_VERSION_EXACT TRUE)
+endif()
+CMAKE
+
+echo "installed siptls $version ($profile) into ${dest}$prefix, libraries in ${dest}$libdir"
+[ -n "$dest" ] || echo "(run ldconfig if $libdir is a system library directory)"

@@ -8,7 +8,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use crate::capi::siptls_session;
+use crate::capi::{siptls_ctx, siptls_session};
+use crate::context::Context;
 use crate::error::{siptls_result, siptls_result::*, Error};
 use crate::session::State;
 
@@ -240,6 +241,19 @@ pub unsafe fn free_from_c<T>(ptr: *mut T) {
     if !ptr.is_null() {
         drop(unsafe { Box::from_raw(ptr) });
     }
+}
+
+/// The body of an export on a context: checks the pointer, runs `body`,
+/// and keeps a failure's detail as the context's last error too.
+///
+/// # Safety
+/// `ctx` is NULL or a live context from `siptls_ctx_new`.
+pub unsafe fn on_ctx<T>(
+    ctx: *const siptls_ctx,
+    body: impl FnOnce(&Context) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let ctx = &unsafe { arg_ref(ctx, "ctx")? }.0;
+    ctx.recorded(|| body(ctx))
 }
 
 /// Runs `f` with exclusive use of a session, then carries out a free that

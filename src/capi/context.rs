@@ -173,11 +173,10 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_pem(
     key_pem: *const u8,
     key_pem_len: usize,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let cert = unsafe { ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")? };
-            let key = unsafe { ffi::arg_bytes(key_pem, key_pem_len, "key_pem")? };
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
+            let cert = ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")?;
+            let key = ffi::arg_bytes(key_pem, key_pem_len, "key_pem")?;
             ctx.set_identity_pem(cert, key)?;
             Ok(SIPTLS_OK)
         })
@@ -194,11 +193,10 @@ pub unsafe extern "C" fn siptls_ctx_load_identity_files(
     cert_path: *const c_char,
     key_path: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let cert = unsafe { ffi::arg_path(cert_path, "cert_path")? };
-            let key = unsafe { ffi::arg_path(key_path, "key_path")? };
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
+            let cert = ffi::arg_path(cert_path, "cert_path")?;
+            let key = ffi::arg_path(key_path, "key_path")?;
             ctx.load_identity_files(cert, key)?;
             Ok(SIPTLS_OK)
         })
@@ -229,35 +227,32 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let dir = unsafe { ffi::arg_path(dir, "dir")? };
-            let names = match names.is_null() {
-                true => PemNames::default(),
-                false => {
-                    let absent = siptls_pem_names {
-                        struct_size: 0,
-                        private_key: std::ptr::null(),
-                        certificate: std::ptr::null(),
-                        ca_list: std::ptr::null(),
-                        crl: std::ptr::null(),
-                    };
-                    let n = unsafe { ffi::read_sized(names, absent, "names")? };
-                    PemNames {
-                        private_key: unsafe {
-                            ffi::arg_opt_str(n.private_key, "names->private_key")?
-                        },
-                        certificate: unsafe {
-                            ffi::arg_opt_str(n.certificate, "names->certificate")?
-                        },
-                        ca_list: unsafe { ffi::arg_opt_str(n.ca_list, "names->ca_list")? },
-                        crl: unsafe { ffi::arg_opt_str(n.crl, "names->crl")? },
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let dir = ffi::arg_path(dir, "dir")?;
+                let names = match names.is_null() {
+                    true => PemNames::default(),
+                    false => {
+                        let absent = siptls_pem_names {
+                            struct_size: 0,
+                            private_key: std::ptr::null(),
+                            certificate: std::ptr::null(),
+                            ca_list: std::ptr::null(),
+                            crl: std::ptr::null(),
+                        };
+                        let n = ffi::read_sized(names, absent, "names")?;
+                        PemNames {
+                            private_key: ffi::arg_opt_str(n.private_key, "names->private_key")?,
+                            certificate: ffi::arg_opt_str(n.certificate, "names->certificate")?,
+                            ca_list: ffi::arg_opt_str(n.ca_list, "names->ca_list")?,
+                            crl: ffi::arg_opt_str(n.crl, "names->crl")?,
+                        }
                     }
-                }
-            };
-            *added_out = ctx.load_pem_dir(dir, names, first_trust_id)?;
-            Ok(SIPTLS_OK)
-        })
+                };
+                *added_out = ctx.load_pem_dir(dir, names, first_trust_id)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -271,9 +266,8 @@ pub unsafe extern "C" fn siptls_ctx_set_client_auth(
     ctx: *mut siptls_ctx,
     mode: u32,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(ClientAuth::Required),
                 1 => Some(ClientAuth::Optional),
@@ -296,9 +290,8 @@ pub unsafe extern "C" fn siptls_ctx_set_max_ca_depth(
     ctx: *mut siptls_ctx,
     depth: u32,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             ctx.set_max_ca_depth(depth)?;
             Ok(SIPTLS_OK)
         })
@@ -316,9 +309,8 @@ pub unsafe extern "C" fn siptls_ctx_set_versions(
     min: u16,
     max: u16,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             ctx.set_versions(min, max)?;
             Ok(SIPTLS_OK)
         })
@@ -335,9 +327,8 @@ pub unsafe extern "C" fn siptls_ctx_set_name_check(
     ctx: *mut siptls_ctx,
     mode: u32,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(NameCheck::Sip),
                 1 => Some(NameCheck::Hostname),
@@ -359,9 +350,8 @@ pub unsafe extern "C" fn siptls_ctx_set_allow_override(
     ctx: *mut siptls_ctx,
     allow: bool,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             ctx.set_allow_override(allow)?;
             Ok(SIPTLS_OK)
         })
@@ -380,9 +370,8 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
     ctx: *mut siptls_ctx,
     policy: u32,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(MissingCrl::Allow),
                 1 => Some(MissingCrl::Deny),
@@ -406,9 +395,8 @@ pub unsafe extern "C" fn siptls_ctx_set_expired_crl_policy(
     ctx: *mut siptls_ctx,
     policy: u32,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(ExpiredCrl::Use),
                 1 => Some(ExpiredCrl::Missing),
@@ -453,48 +441,67 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
     userdata: *mut c_void,
 ) -> siptls_result {
     ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let userdata = UserData(userdata);
-            let callback = callback.map(|cb| {
-                Arc::new(move |report: &Report<'_>| {
-                    let userdata = userdata;
-                    let text = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
-                    let (peer_name, identities, detail) = (
-                        text(report.peer_name),
-                        text(report.identities),
-                        text(report.detail),
-                    );
-                    let c_report = siptls_verify_report {
-                        struct_size: std::mem::size_of::<siptls_verify_report>() as u32,
-                        role: report.role,
-                        status: report.status,
-                        trust_id: report.trust_id,
-                        depth: report.depth,
-                        peer_name: peer_name.as_ptr(),
-                        leaf_der: if report.leaf.is_empty() {
-                            std::ptr::null()
-                        } else {
-                            report.leaf.as_ptr()
-                        },
-                        leaf_der_len: report.leaf.len(),
-                        identities: identities.as_ptr(),
-                        detail: detail.as_ptr(),
-                        override_allowed: report.override_allowed,
-                        generation: report.generation,
-                        session_userdata: report.session_userdata.0,
-                    };
-                    // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
-                    unsafe {
-                        cb(userdata.0, &c_report)
-                            == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as c_int
-                    }
-                }) as crate::verify::VerifyCallback
-            });
-            ctx.set_verify_callback(callback)?;
-            Ok(SIPTLS_OK)
-        })
+        let callback = callback.map(|cb| verify_callback(cb, UserData(userdata)));
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                ctx.set_verify_callback(callback)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
+}
+
+/// The C verify callback as the core calls it: the report in C form, with
+/// NUL-terminated copies of its texts, for the callback's duration.
+fn verify_callback(
+    cb: unsafe extern "C" fn(*mut c_void, *const siptls_verify_report) -> c_int,
+    userdata: UserData,
+) -> crate::verify::VerifyCallback {
+    Arc::new(move |report: &Report<'_>| {
+        let userdata = userdata;
+        let text = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
+        let (peer_name, identities, detail) = (
+            text(report.peer_name),
+            text(report.identities),
+            text(report.detail),
+        );
+        let c_report = siptls_verify_report {
+            struct_size: std::mem::size_of::<siptls_verify_report>() as u32,
+            role: report.role,
+            status: report.status,
+            trust_id: report.trust_id,
+            depth: report.depth,
+            peer_name: peer_name.as_ptr(),
+            leaf_der: if report.leaf.is_empty() {
+                std::ptr::null()
+            } else {
+                report.leaf.as_ptr()
+            },
+            leaf_der_len: report.leaf.len(),
+            identities: identities.as_ptr(),
+            detail: detail.as_ptr(),
+            override_allowed: report.override_allowed,
+            generation: report.generation,
+            session_userdata: report.session_userdata.0,
+        };
+        // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
+        unsafe {
+            cb(userdata.0, &c_report) == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as c_int
+        }
+    })
+}
+
+/// The gateway's C clock callback as the core's time source.
+fn gateway_clock(
+    cb: unsafe extern "C" fn(*mut c_void, *mut u64) -> bool,
+    userdata: UserData,
+) -> Clock {
+    Clock::Gateway(Arc::new(move || {
+        let userdata = userdata;
+        let mut seconds = 0u64;
+        // SAFETY: as registered by the caller.
+        unsafe { cb(userdata.0, &mut seconds) }.then_some(seconds)
+    }))
 }
 
 /// Uses the gateway's clock for certificate validity (NULL: the system clock).
@@ -509,21 +516,13 @@ pub unsafe extern "C" fn siptls_ctx_set_time_callback(
     userdata: *mut c_void,
 ) -> siptls_result {
     ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let userdata = UserData(userdata);
-            let clock = match callback {
-                None => Clock::System,
-                Some(cb) => Clock::Gateway(Arc::new(move || {
-                    let userdata = userdata;
-                    let mut seconds = 0u64;
-                    // SAFETY: as registered by the caller.
-                    unsafe { cb(userdata.0, &mut seconds) }.then_some(seconds)
-                })),
-            };
-            ctx.set_clock(clock)?;
-            Ok(SIPTLS_OK)
-        })
+        let clock = callback.map_or(Clock::System, |cb| gateway_clock(cb, UserData(userdata)));
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                ctx.set_clock(clock)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -537,13 +536,12 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
     ctx: *mut siptls_ctx,
     path: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             let path = if path.is_null() {
                 None
             } else {
-                Some(unsafe { ffi::arg_path(path, "path")? })
+                Some(ffi::arg_path(path, "path")?)
             };
             ctx.set_keylog_file(path)?;
             Ok(SIPTLS_OK)

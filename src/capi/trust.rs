@@ -79,10 +79,9 @@ pub unsafe extern "C" fn siptls_ctx_trust_add(
     cert: *const u8,
     cert_len: usize,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let cert = unsafe { ffi::arg_bytes(cert, cert_len, "cert")? };
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
+            let cert = ffi::arg_bytes(cert, cert_len, "cert")?;
             ctx.trust_add(trust_id, cert)?;
             Ok(SIPTLS_OK)
         })
@@ -106,12 +105,13 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_list(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let pem = unsafe { ffi::arg_bytes(pem, pem_len, "pem")? };
-            *added_out = ctx.trust_load_ca_list(pem, first_trust_id)?;
-            Ok(SIPTLS_OK)
-        })
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
+                *added_out = ctx.trust_load_ca_list(pem, first_trust_id)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -129,12 +129,13 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let path = unsafe { ffi::arg_path(path, "path")? };
-            *added_out = ctx.trust_load_ca_file(path, first_trust_id)?;
-            Ok(SIPTLS_OK)
-        })
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let path = ffi::arg_path(path, "path")?;
+                *added_out = ctx.trust_load_ca_file(path, first_trust_id)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -156,12 +157,13 @@ pub unsafe extern "C" fn siptls_ctx_trust_replace_ca_list(
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
         *count_out = 0;
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let pem = unsafe { ffi::arg_bytes(pem, pem_len, "pem")? };
-            *count_out = ctx.trust_replace_ca_list(pem, first_trust_id)?;
-            Ok(SIPTLS_OK)
-        })
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
+                *count_out = ctx.trust_replace_ca_list(pem, first_trust_id)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -177,22 +179,23 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let entry = ctx.trust_entry(trust_id)?;
-            let info = siptls_trust_entry_info {
-                struct_size: std::mem::size_of::<siptls_trust_entry_info>() as u32,
-                trust_id: entry.id,
-                kind: entry.kind as u32,
-                reserved: 0,
-                not_before: entry.not_before,
-                not_after: entry.not_after,
-                subject: ffi::fixed_text(&entry.subject),
-                sip_domain: ffi::fixed_text(entry.sip_domain.as_deref().unwrap_or("")),
-            };
-            unsafe { ffi::write_sized(info_out, &info, "info_out")? };
-            Ok(SIPTLS_OK)
-        })
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let entry = ctx.trust_entry(trust_id)?;
+                let info = siptls_trust_entry_info {
+                    struct_size: std::mem::size_of::<siptls_trust_entry_info>() as u32,
+                    trust_id: entry.id,
+                    kind: entry.kind as u32,
+                    reserved: 0,
+                    not_before: entry.not_before,
+                    not_after: entry.not_after,
+                    subject: ffi::fixed_text(&entry.subject),
+                    sip_domain: ffi::fixed_text(entry.sip_domain.as_deref().unwrap_or("")),
+                };
+                ffi::write_sized(info_out, &info, "info_out")?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -206,9 +209,8 @@ pub unsafe extern "C" fn siptls_ctx_trust_remove(
     ctx: *mut siptls_ctx,
     trust_id: u32,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             ctx.trust_remove(trust_id)?;
             Ok(SIPTLS_OK)
         })
@@ -231,27 +233,28 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_out(count_out, 0) };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
-            let all = ctx.trust_ids();
-            *count_out = all.len();
-            if cap == 0 {
-                return Ok(if all.is_empty() {
-                    SIPTLS_OK
-                } else {
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let count_out = ffi::arg_out(count_out, "count_out")?;
+                let all = ctx.trust_ids();
+                *count_out = all.len();
+                if cap == 0 {
+                    return Ok(if all.is_empty() {
+                        SIPTLS_OK
+                    } else {
+                        SIPTLS_ERR_BUFFER_TOO_SMALL
+                    });
+                }
+                let ids = ffi::arg_slice_mut(ids, cap, "ids")?;
+                let n = all.len().min(cap);
+                ids[..n].copy_from_slice(&all[..n]);
+                Ok(if n < all.len() {
                     SIPTLS_ERR_BUFFER_TOO_SMALL
-                });
-            }
-            let ids = unsafe { ffi::arg_slice_mut(ids, cap, "ids")? };
-            let n = all.len().min(cap);
-            ids[..n].copy_from_slice(&all[..n]);
-            Ok(if n < all.len() {
-                SIPTLS_ERR_BUFFER_TOO_SMALL
-            } else {
-                SIPTLS_OK
+                } else {
+                    SIPTLS_OK
+                })
             })
-        })
+        }
     })
 }
 
@@ -266,10 +269,9 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
     trust_id: u32,
     domain: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let domain = unsafe { ffi::arg_opt_str(domain, "domain")? };
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
+            let domain = ffi::arg_opt_str(domain, "domain")?;
             ctx.trust_set_sip_domain(trust_id, domain)?;
             Ok(SIPTLS_OK)
         })
@@ -299,12 +301,13 @@ pub unsafe extern "C" fn siptls_ctx_add_crl(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let crl = unsafe { ffi::arg_bytes(crl, crl_len, "crl")? };
-            *added_out = ctx.add_crls(crl)?;
-            Ok(SIPTLS_OK)
-        })
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let crl = ffi::arg_bytes(crl, crl_len, "crl")?;
+                *added_out = ctx.add_crls(crl)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -321,12 +324,13 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
         *added_out = 0;
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let path = unsafe { ffi::arg_path(path, "path")? };
-            *added_out = ctx.add_crl_file(path)?;
-            Ok(SIPTLS_OK)
-        })
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let path = ffi::arg_path(path, "path")?;
+                *added_out = ctx.add_crl_file(path)?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -361,34 +365,35 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let crls = ctx.crls();
-            let crl = crls.get(index).ok_or_else(|| {
-                Error::new(
-                    SIPTLS_ERR_INVALID_ARGUMENT,
-                    format!("index {index}: {} CRLs are loaded", crls.len()),
-                )
-            })?;
-            let info = siptls_crl_info {
-                struct_size: std::mem::size_of::<siptls_crl_info>() as u32,
-                checked_by_trust_id: crl.checked_by.unwrap_or(SIPTLS_TRUST_ID_NONE),
-                this_update: crl.this_update,
-                next_update: crl.next_update,
-                revoked_count: crl.revoked as u64,
-                partitioned: u32::from(crl.scope.is_some()),
-                reserved: 0,
-                issuer: ffi::fixed_text(&crl.issuer_text),
-                crl_number: ffi::fixed_text(
-                    &crl.number
-                        .as_ref()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
-                ),
-            };
-            unsafe { ffi::write_sized(info_out, &info, "info_out")? };
-            Ok(SIPTLS_OK)
-        })
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let crls = ctx.crls();
+                let crl = crls.get(index).ok_or_else(|| {
+                    Error::new(
+                        SIPTLS_ERR_INVALID_ARGUMENT,
+                        format!("index {index}: {} CRLs are loaded", crls.len()),
+                    )
+                })?;
+                let info = siptls_crl_info {
+                    struct_size: std::mem::size_of::<siptls_crl_info>() as u32,
+                    checked_by_trust_id: crl.checked_by.unwrap_or(SIPTLS_TRUST_ID_NONE),
+                    this_update: crl.this_update,
+                    next_update: crl.next_update,
+                    revoked_count: crl.revoked as u64,
+                    partitioned: u32::from(crl.scope.is_some()),
+                    reserved: 0,
+                    issuer: ffi::fixed_text(&crl.issuer_text),
+                    crl_number: ffi::fixed_text(
+                        &crl.number
+                            .as_ref()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default(),
+                    ),
+                };
+                ffi::write_sized(info_out, &info, "info_out")?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 
@@ -403,10 +408,9 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
     ctx: *mut siptls_ctx,
     issuer: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
-            let issuer = unsafe { ffi::arg_str(issuer, "issuer")? };
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
+            let issuer = ffi::arg_str(issuer, "issuer")?;
             ctx.crl_remove(issuer)?;
             Ok(SIPTLS_OK)
         })
@@ -419,9 +423,8 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
 /// `ctx` must be a live context.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_crl_clear(ctx: *mut siptls_ctx) -> siptls_result {
-    ffi::call(|| {
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
-        ctx.recorded(|| {
+    ffi::call(|| unsafe {
+        ffi::on_ctx(ctx, |ctx| {
             ctx.crl_clear()?;
             Ok(SIPTLS_OK)
         })

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, clippy, the Rust and C test suites (including
 # interop with openssl and gnutls), the C examples under sanitizers and
-# valgrind, and a short run of every fuzz target.
+# valgrind, the installed package as C programs use it, and a short run of
+# every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ cargo test --workspace 2>&1 | tee target/test-output.log
 
 echo "== C examples under sanitizers and valgrind"
 bash scripts/c-checks.sh
+
+echo "== packaging: install into a DESTDIR, build with pkg-config and CMake"
+bash scripts/packaging-check.sh release
 
 echo "== fuzz smoke"
 bash scripts/fuzz.sh 15

@@ -1121,6 +1121,21 @@ fn crl_cases() -> Vec<Case> {
                 let mut info = crl_info();
                 on_ctx(&fx.server, unsafe { siptls_ctx_crl_get(fx.server.0, 1, &mut info) })
             };
+        "session info with struct_size 0" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["info_out->struct_size is 0"],
+            |fx| {
+                let s = fx.session();
+                let mut info = empty_info();
+                info.struct_size = 0;
+                on_sess(&s, unsafe { siptls_session_get_info(s.0, &mut info) })
+            };
+        "PEM names with struct_size 0" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["names->struct_size is 0"],
+            |fx| {
+                let mut names = crl_names(c"crl.pem");
+                names.struct_size = 0;
+                load_pem_dir(&fx.server, &fx.path("with-crl"), &names)
+            };
         "CRL info with struct_size 0" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["info_out->struct_size is 0"],
             |fx| {
@@ -1783,6 +1798,20 @@ fn sized_structs_are_written_up_to_their_declared_size_only() {
             "{declared}: bytes past the declared size were written"
         );
     }
+    // A session info from a program that knew only its first 16 bytes.
+    let session = fx.session();
+    let mut buf = vec![0xAAu8; std::mem::size_of::<siptls_session_info>()];
+    buf[..4].copy_from_slice(&16u32.to_ne_bytes());
+    assert_eq!(
+        unsafe { siptls_session_get_info(session.0, buf.as_mut_ptr().cast()) },
+        SIPTLS_OK
+    );
+    assert_eq!(
+        u32::from_ne_bytes(buf[4..8].try_into().unwrap()),
+        1,
+        "role: server"
+    );
+    assert!(buf[16..].iter().all(|&b| b == 0xAA));
     let full = std::mem::size_of::<siptls_crl_info>();
     let mut buf = vec![0xAAu8; full];
     buf[..4].copy_from_slice(&16u32.to_ne_bytes());

@@ -677,6 +677,24 @@ fn a_directory_with_a_crl_file_replaces_the_crls() {
     // Without a CRL name, a reload keeps the CRLs it has.
     assert_eq!(load_dir(&ctx, &good, null()), (SIPTLS_OK, 1));
     assert_eq!(crls(&ctx).len(), 1);
+    // A caller built before `crl` existed passes a smaller struct: its end
+    // is not read, so no CRL is named, even with garbage where it would be.
+    assert_eq!(unsafe { siptls_ctx_crl_clear(ctx.0) }, SIPTLS_OK);
+    let old = siptls_pem_names {
+        struct_size: std::mem::offset_of!(siptls_pem_names, crl) as u32,
+        crl: c"no-such-file.pem".as_ptr(),
+        ..names
+    };
+    assert_eq!(
+        load_dir(&ctx, &good, &old),
+        (SIPTLS_OK, 1),
+        "{}",
+        ctx.last_error()
+    );
+    assert!(
+        crls(&ctx).is_empty(),
+        "the CRL member past struct_size was read"
+    );
 }
 
 #[test]

@@ -275,26 +275,33 @@ pub unsafe extern "C" fn siptls_session_get_info(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
-        let (role, info) = unsafe { ffi::with_session(session, |s| Ok((s.role(), s.info()))) }?;
-        let verify = info.verify.as_ref();
-        let filled = siptls_session_info {
-            struct_size: std::mem::size_of::<siptls_session_info>() as u32,
-            role,
-            protocol_version: info.protocol_version,
-            cipher_suite: info.cipher_suite,
-            close_state: info.close_state,
-            verify_status: verify.map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.status),
-            verify_checked: verify.map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.checked),
-            trust_id: verify.map_or(SIPTLS_TRUST_ID_NONE, |v| v.trust_id),
-            depth: verify.map_or(0, |v| v.depth),
-            alert_received: info.alert_received.map_or(-1, i32::from),
-            handshaking: info.handshaking,
-            wants_send: info.wants_send,
-            verified: verify.is_some(),
-            failed: info.failed,
-            generation: info.generation,
-        };
-        unsafe { ffi::write_sized(info_out, &filled, "info_out")? };
+        unsafe {
+            ffi::with_session(session, |s| {
+                let info = s.info();
+                let verify = info.verify.as_ref();
+                let filled = siptls_session_info {
+                    struct_size: std::mem::size_of::<siptls_session_info>() as u32,
+                    role: s.role(),
+                    protocol_version: info.protocol_version,
+                    cipher_suite: info.cipher_suite,
+                    close_state: info.close_state,
+                    verify_status: verify
+                        .map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.status),
+                    verify_checked: verify
+                        .map_or(siptls_verify_status::SIPTLS_VERIFY_OK, |v| v.checked),
+                    trust_id: verify.map_or(SIPTLS_TRUST_ID_NONE, |v| v.trust_id),
+                    depth: verify.map_or(0, |v| v.depth),
+                    alert_received: info.alert_received.map_or(-1, i32::from),
+                    handshaking: info.handshaking,
+                    wants_send: info.wants_send,
+                    verified: verify.is_some(),
+                    failed: info.failed,
+                    generation: info.generation,
+                };
+                // Inside: a bad struct_size is also this session's last error.
+                ffi::write_sized(info_out, &filled, "info_out")
+            })
+        }?;
         Ok(SIPTLS_OK)
     })
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs siptls into a temporary DESTDIR with scripts/install.sh, checks
+# Builds siptls from a read-only copy of the sources (a read-only bind mount:
+# the build writes nothing there, the header goes to cargo's build
+# directory). Installs siptls into a temporary DESTDIR with scripts/install.sh, checks
 # what was installed (files, links, soname, exported symbols and their
 # version against the header), then builds a C program against it three
 # ways and runs each: pkg-config, pkg-config --static with libsiptls.a, and
@@ -28,6 +30,20 @@ if [ "$major" = 0 ]; then soname="libsiptls.so.0.$minor"; else soname="libsiptls
 node="SIPTLS_$major.$minor"
 
 fail() { echo "packaging-check: $*" >&2; exit 1; }
+
+echo "== build from read-only sources"
+# The mount point lives outside $work and is only ever rmdir'ed, so no
+# clean-up can reach through it into the sources.
+ro=$(mktemp -d /tmp/siptls-ro-src.XXXXXX)
+trap 'umount "$ro" 2>/dev/null; rmdir "$ro" 2>/dev/null' EXIT
+mount --bind "$PWD" "$ro"
+mount -o remount,ro,bind "$ro"
+if touch "$ro/.write-test" 2>/dev/null; then fail "$ro is writable"; fi
+CARGO_TARGET_DIR="$work/ro-target" cargo check -q --locked -p siptls --manifest-path "$ro/Cargo.toml" ||
+    fail "the read-only source tree does not build"
+umount "$ro"
+rmdir "$ro"
+trap - EXIT
 
 echo "== installed files"
 for f in "$lib/libsiptls.so.$version" "$lib/libsiptls.a" "$stage/usr/include/siptls.h" \

@@ -23,6 +23,15 @@
 #define SIPTLS_TLS13 772
 
 /**
+ * Received plaintext a session holds before it stops taking ciphertext:
+ * rustls' own window (16 KiB), applied here from the plaintext count rustls
+ * reports rather than from the error it returns when full, so the
+ * behaviour does not depend on how rustls signals it. One more record may
+ * arrive with the last ciphertext taken: at most 32 KiB are ever held.
+ */
+#define RECEIVE_WINDOW (16 * 1024)
+
+/**
  * The reference gateway's limit, kept so configurations move across unchanged.
  */
 #define SIPTLS_MAX_TRUST_ENTRIES 16

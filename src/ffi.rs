@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::capi::{siptls_ctx, siptls_session};
 use crate::context::Context;
 use crate::error::{siptls_result, siptls_result::*, Error};
-use crate::session::State;
+use crate::session::{Sink, State};
 
 thread_local! {
     /// Detail of the last failed call on this thread, like errno / dlerror.
@@ -93,20 +93,44 @@ pub unsafe fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-/// A writable caller array of `len` elements.
+/// A caller's output buffer, written through its raw pointer only.
 ///
-/// # Safety
-/// `ptr` is NULL or valid for writes of `len` elements for `'a`, not aliased.
-pub unsafe fn arg_slice_mut<'a, T>(
-    ptr: *mut T,
+/// C callers pass buffers they have not initialised (`uint8_t buf[16384];`),
+/// and Rust must not form a `&mut [u8]` over uninitialised memory: that is
+/// undefined behaviour even if nothing reads it. So bytes are copied in with
+/// `ptr::copy_nonoverlapping`, and only what was written is ever handed back.
+pub struct CallerBuf {
+    ptr: *mut u8,
+    cap: usize,
     len: usize,
-    name: &str,
-) -> Result<&'a mut [T], Error> {
-    if ptr.is_null() {
-        return Err(null(name));
+}
+
+impl CallerBuf {
+    /// # Safety
+    /// `ptr` is NULL or valid for writes of `cap` bytes, initialised or not,
+    /// for as long as the value is used.
+    pub unsafe fn new(ptr: *mut u8, cap: usize, name: &str) -> Result<Self, Error> {
+        if ptr.is_null() {
+            return Err(null(name));
+        }
+        check_len(cap, name)?;
+        Ok(Self { ptr, cap, len: 0 })
     }
-    check_len(len.saturating_mul(std::mem::size_of::<T>()), name)?;
-    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+impl Sink for CallerBuf {
+    fn room(&self) -> usize {
+        self.cap - self.len
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> usize {
+        let n = bytes.len().min(self.room());
+        // SAFETY: `len + n <= cap` bytes from `ptr` are writable (`new`), and
+        // `bytes` is a Rust slice, so the two cannot overlap.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), n) };
+        self.len += n;
+        n
+    }
 }
 
 /// A NUL-terminated UTF-8 string.
@@ -177,10 +201,10 @@ pub unsafe fn copy_text(
     let Some(room) = cap.checked_sub(1) else {
         return Ok(SIPTLS_ERR_BUFFER_TOO_SMALL);
     };
-    let buf = unsafe { arg_slice_mut(buf.cast::<u8>(), cap, "buf")? };
+    let mut out = unsafe { CallerBuf::new(buf.cast::<u8>(), cap, "buf")? };
     let n = text.len().min(room);
-    buf[..n].copy_from_slice(&text.as_bytes()[..n]);
-    buf[n] = 0;
+    out.put(&text.as_bytes()[..n]);
+    out.put(&[0]);
     Ok(if n < text.len() {
         SIPTLS_ERR_BUFFER_TOO_SMALL
     } else {

@@ -5,7 +5,7 @@
 //! back. Every call works on caller-owned buffers; nothing here allocates per
 //! call on the data path.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,35 @@ pub enum siptls_close_state {
     SIPTLS_CLOSE_TRUNCATED = 2,
 }
 
+/// Received plaintext a session holds before it stops taking ciphertext:
+/// rustls' own window (16 KiB), applied here from the plaintext count rustls
+/// reports rather than from the error it returns when full, so the
+/// behaviour does not depend on how rustls signals it. One more record may
+/// arrive with the last ciphertext taken: at most 32 KiB are ever held.
+pub const RECEIVE_WINDOW: usize = 16 * 1024;
+
+/// Where a session copies bytes out to: a caller's buffer, which may be
+/// uninitialised memory (see `ffi::CallerBuf`), so it is never a `&mut [u8]`.
+pub trait Sink {
+    /// Bytes still free.
+    fn room(&self) -> usize;
+    /// Appends as much of `bytes` as fits; returns how much that was.
+    fn put(&mut self, bytes: &[u8]) -> usize;
+}
+
+/// rustls' `write_tls` writes to an `io::Write`.
+struct SinkWriter<'a>(&'a mut dyn Sink);
+
+impl Write for SinkWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        Ok(self.0.put(bytes))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Who holds a session: nobody, one call in progress, one call in progress
 /// with a free requested meanwhile (from its callback or another thread),
 /// or nobody ever again (being freed).
@@ -53,6 +82,11 @@ pub struct State {
     verify: Option<Outcome>,
     alert_received: Option<u8>,
     transport_closed: bool,
+    /// rustls has been told of the transport's end (it refuses while its
+    /// receive buffer is full, so that may come later than the end itself).
+    eof_delivered: bool,
+    /// Received plaintext not yet read, as rustls last reported it.
+    pending_plaintext: usize,
     close_notify_received: bool,
     close_sent: bool,
     detail: String,
@@ -106,6 +140,8 @@ impl Session {
                 verify: None,
                 alert_received: None,
                 transport_closed: false,
+                eof_delivered: false,
+                pending_plaintext: 0,
                 close_notify_received: false,
                 close_sent: false,
                 detail: String::new(),
@@ -295,6 +331,7 @@ impl State {
         match result {
             Ok(io_state) => {
                 self.close_notify_received |= io_state.peer_has_closed();
+                self.pending_plaintext = io_state.plaintext_bytes_to_read();
                 self.note_anonymous_client();
                 Ok(())
             }
@@ -335,9 +372,16 @@ impl State {
         }
         let mut rest = data;
         while !rest.is_empty() {
+            if self.pending_plaintext >= RECEIVE_WINDOW {
+                if rest.len() == data.len() {
+                    return Ok((SIPTLS_BUFFER_FULL, 0));
+                }
+                break;
+            }
             match self.conn.read_tls(&mut rest) {
                 Ok(0) => break,
                 Ok(_) => self.process()?,
+                // rustls' own backpressure, should its window ever be smaller than ours.
                 Err(e) if e.kind() == io::ErrorKind::Other && rest.len() == data.len() => {
                     return Ok((SIPTLS_BUFFER_FULL, 0));
                 }
@@ -362,18 +406,17 @@ impl State {
     }
 
     /// Moves pending ciphertext into `out`. AGAIN when there is nothing to send.
-    pub fn take(&mut self, out: &mut [u8]) -> Result<(siptls_result, usize)> {
-        if out.is_empty() {
+    pub fn take(&mut self, out: &mut dyn Sink) -> Result<(siptls_result, usize)> {
+        if out.room() == 0 {
             return Err(Error::new(
                 SIPTLS_ERR_INVALID_ARGUMENT,
                 "zero-length output buffer",
             ));
         }
         // A failed session may still hold the alert explaining the failure: let it out.
-        let mut space = &mut out[..];
         let mut written = 0;
-        while self.conn.wants_write() && !space.is_empty() {
-            match self.conn.write_tls(&mut space) {
+        while self.conn.wants_write() && out.room() > 0 {
+            match self.conn.write_tls(&mut SinkWriter(out)) {
                 Ok(0) => break,
                 Ok(n) => written += n,
                 Err(e) => return Err(Error::new(SIPTLS_ERR_TLS, format!("record layer: {e}"))),
@@ -419,18 +462,43 @@ impl State {
     }
 
     /// Reads received plaintext into `out`. AGAIN when none is there yet,
-    /// PEER_CLOSED after close_notify, TRUNCATED when the transport ended without it.
-    pub fn read(&mut self, out: &mut [u8]) -> Result<(siptls_result, usize)> {
-        self.usable()?;
-        if out.is_empty() {
+    /// PEER_CLOSED after close_notify, TRUNCATED when the transport ended
+    /// without it. Plaintext authenticated before a failure is delivered
+    /// first; the failure comes after it.
+    pub fn read(&mut self, out: &mut dyn Sink) -> Result<(siptls_result, usize)> {
+        if out.room() == 0 {
             return Err(Error::new(
                 SIPTLS_ERR_INVALID_ARGUMENT,
                 "zero-length output buffer",
             ));
         }
-        match self.conn.reader().read(out) {
-            Ok(0) => Ok((SIPTLS_PEER_CLOSED, 0)),
-            Ok(n) => Ok((SIPTLS_OK, n)),
+        let mut reader = self.conn.reader();
+        let mut copied = 0;
+        let end = loop {
+            match reader.fill_buf() {
+                Ok([]) => break Ok(()),
+                Ok(chunk) => {
+                    let n = out.put(chunk);
+                    reader.consume(n);
+                    copied += n;
+                    if out.room() == 0 {
+                        break Ok(());
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        self.pending_plaintext = self.pending_plaintext.saturating_sub(copied);
+        if copied > 0 {
+            return Ok((SIPTLS_OK, copied));
+        }
+        self.usable()?;
+        if self.deliver_eof() {
+            // rustls knows of the end now: ask again.
+            return self.read(out);
+        }
+        match end {
+            Ok(()) => Ok((SIPTLS_PEER_CLOSED, 0)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok((SIPTLS_AGAIN, 0)),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(Error::new(
                 SIPTLS_ERR_TRUNCATED,
@@ -438,6 +506,17 @@ impl State {
             )),
             Err(e) => Err(Error::new(SIPTLS_ERR_TLS, e.to_string())),
         }
+    }
+
+    /// Tells rustls the transport ended, once it can take it (not while its
+    /// receive buffer is full). True when that happened just now.
+    fn deliver_eof(&mut self) -> bool {
+        if !self.transport_closed || self.eof_delivered {
+            return false;
+        }
+        // An empty read is how rustls learns of the end of the stream.
+        self.eof_delivered = self.conn.read_tls(&mut io::empty()).is_ok();
+        self.eof_delivered
     }
 
     /// Queues close_notify; take and send it, then keep reading until the
@@ -451,14 +530,13 @@ impl State {
         Ok(())
     }
 
-    /// The transport (TCP) ended: anything not yet closed by close_notify is truncated.
+    /// The transport (TCP) ended: anything not yet closed by close_notify is
+    /// truncated. Never lost: if rustls cannot take the end now (plaintext
+    /// fills its buffer), it is handed over once the plaintext is read.
     pub fn transport_closed(&mut self) -> Result<()> {
         self.usable()?;
-        if !self.transport_closed {
-            self.transport_closed = true;
-            // An empty read tells rustls it has seen EOF.
-            let _ = self.conn.read_tls(&mut io::empty());
-        }
+        self.transport_closed = true;
+        self.deliver_eof();
         Ok(())
     }
 

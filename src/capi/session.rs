@@ -171,8 +171,8 @@ pub unsafe extern "C" fn siptls_session_take(
         let (code, written) = unsafe {
             ffi::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
-                let buf = ffi::arg_slice_mut(buf, cap, "buf")?;
-                s.take(buf)
+                let mut buf = ffi::CallerBuf::new(buf, cap, "buf")?;
+                s.take(&mut buf)
             })
         }?;
         *written_out = written;
@@ -227,8 +227,8 @@ pub unsafe extern "C" fn siptls_session_read(
         let (code, read) = unsafe {
             ffi::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
-                let buf = ffi::arg_slice_mut(buf, cap, "buf")?;
-                s.read(buf)
+                let mut buf = ffi::CallerBuf::new(buf, cap, "buf")?;
+                s.read(&mut buf)
             })
         }?;
         *read_out = read;

@@ -5,6 +5,7 @@ use std::ffi::c_char;
 use super::siptls_ctx;
 use crate::error::{siptls_result, siptls_result::*, Error};
 use crate::ffi;
+use crate::session::Sink;
 use crate::trust::{EntryKind, SIPTLS_TRUST_ID_NONE};
 
 /// `siptls_trust_entry_info.kind`: a CA; chains it issued verify to it.
@@ -245,9 +246,10 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
                         SIPTLS_ERR_BUFFER_TOO_SMALL
                     });
                 }
-                let ids = ffi::arg_slice_mut(ids, cap, "ids")?;
                 let n = all.len().min(cap);
-                ids[..n].copy_from_slice(&all[..n]);
+                // Byte-wise through the raw pointer: the array may be uninitialised.
+                let bytes: Vec<u8> = all[..n].iter().flat_map(|id| id.to_ne_bytes()).collect();
+                ffi::CallerBuf::new(ids.cast::<u8>(), n * 4, "ids")?.put(&bytes);
                 Ok(if n < all.len() {
                     SIPTLS_ERR_BUFFER_TOO_SMALL
                 } else {

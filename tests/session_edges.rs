@@ -1,0 +1,115 @@
+//! Session behaviour at the edges: the end of the transport while received
+//! plaintext fills the buffer, and plaintext that arrived before a fatal
+//! record.
+
+mod common;
+use common::*;
+
+/// A connected pair, the client having written `len` bytes of plaintext,
+/// all of it taken as ciphertext and not yet fed to the server.
+fn written(len: usize) -> (Ctx, Ctx, Sess, Sess, Vec<u8>, Vec<u8>) {
+    let (cctx, sctx) = (Ctx::client(), Ctx::server());
+    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    assert_handshake_ok(&client, &server);
+    let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    let mut wire = Vec::new();
+    let mut sent = 0;
+    while sent < payload.len() {
+        let (code, n) = client.write(&payload[sent..]);
+        assert_eq!(code, SIPTLS_OK);
+        sent += n;
+        wire.extend(client.take_all());
+    }
+    (cctx, sctx, client, server, payload, wire)
+}
+
+#[test]
+fn the_end_of_the_transport_is_not_lost_while_the_receive_buffer_is_full() {
+    let (_c, _s, _client, server, payload, mut wire) = written(64 * 1024);
+    // Feed until the server, whose application has not read, stops taking.
+    loop {
+        let (code, used) = server.feed(&wire);
+        wire.drain(..used);
+        if code == SIPTLS_BUFFER_FULL || wire.is_empty() {
+            break;
+        }
+        assert_eq!(code, SIPTLS_OK);
+    }
+    assert!(!wire.is_empty(), "the buffer never filled");
+    // The TCP connection ends now, with ciphertext still unfed.
+    assert_eq!(
+        unsafe { siptls_session_transport_closed(server.0) },
+        SIPTLS_OK
+    );
+    assert_eq!(
+        server.info().close_state,
+        siptls_close_state::SIPTLS_CLOSE_TRUNCATED
+    );
+    // Everything that arrived is read, then the truncation is reported.
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        match server.read(&mut buf) {
+            (SIPTLS_OK, n) => received.extend_from_slice(&buf[..n]),
+            (code, _) => break code,
+        }
+    };
+    assert_eq!(end, SIPTLS_ERR_TRUNCATED, "{}", server.last_error());
+    assert!(received.len() >= 16 * 1024);
+    assert_eq!(received, payload[..received.len()]);
+    // And it stays reported.
+    assert_eq!(server.read(&mut buf).0, SIPTLS_ERR_TRUNCATED);
+}
+
+#[test]
+fn the_end_of_the_transport_with_an_empty_buffer_is_reported_at_once() {
+    let (_c, _s, _client, server, _payload, _wire) = written(10);
+    assert_eq!(
+        unsafe { siptls_session_transport_closed(server.0) },
+        SIPTLS_OK
+    );
+    assert_eq!(server.read(&mut [0u8; 64]).0, SIPTLS_ERR_TRUNCATED);
+}
+
+/// The ciphertext of two records: `first` and `second`, the second's last
+/// byte (inside its authentication tag) flipped.
+fn good_then_forged(client: &Sess, first: &[u8], second: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    assert_eq!(client.write(first).0, SIPTLS_OK);
+    let good = client.take_all();
+    assert_eq!(client.write(second).0, SIPTLS_OK);
+    let mut forged = client.take_all();
+    *forged.last_mut().unwrap() ^= 0x01;
+    (good, forged)
+}
+
+#[test]
+fn plaintext_authenticated_before_a_fatal_record_is_delivered_then_the_failure() {
+    let (_c, _s, client, server, _payload, _wire) = written(0);
+    let (good, forged) = good_then_forged(&client, b"INVITE sip:b SIP/2.0\r\n", b"BYE");
+    // One feed holds both: the session fails on the second record...
+    let (code, _) = server.feed(&[good, forged].concat());
+    assert_eq!(code, SIPTLS_ERR_TLS, "{}", server.last_error());
+    assert!(server.info().failed);
+    // ...but what was authenticated before it is read first, then the failure.
+    let mut buf = [0u8; 256];
+    let (code, n) = server.read(&mut buf);
+    assert_eq!(
+        (code, &buf[..n]),
+        (SIPTLS_OK, &b"INVITE sip:b SIP/2.0\r\n"[..])
+    );
+    assert_eq!(server.read(&mut buf).0, SIPTLS_ERR_SESSION_FAILED);
+}
+
+#[test]
+fn nothing_after_a_fatal_record_is_delivered() {
+    let (_c, _s, client, server, _payload, _wire) = written(0);
+    let (good, forged) = good_then_forged(&client, b"REGISTER", b"INVITE");
+    // The forged record first: the failure comes before anything readable.
+    let forged_first: Vec<u8> = {
+        // Swap the order: a record must be decrypted in sequence, so the
+        // good one after a forged one is never processed at all.
+        [forged, good].concat()
+    };
+    assert_eq!(server.feed(&forged_first).0, SIPTLS_ERR_TLS);
+    assert_eq!(server.read(&mut [0u8; 256]).0, SIPTLS_ERR_SESSION_FAILED);
+}

@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
+use std::thread::ThreadId;
 
 use parking_lot::{Mutex, RwLock};
 use rustls::client::Resumption;
@@ -44,6 +45,9 @@ pub const SIPTLS_TLS13: u16 = 0x0304;
 /// (AES-GCM, ChaCha20-Poly1305), and it has no SSLv3, TLS 1.0/1.1, RC4 or CBC.
 static PROVIDER: LazyLock<Arc<CryptoProvider>> =
     LazyLock::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+
+/// Threads whose last error a context keeps (a gateway's worker pool).
+const LAST_ERROR_THREADS: usize = 64;
 
 /// Default file names of the reference gateway's three-file layout.
 pub(crate) const DEFAULT_KEY_FILE: &str = "privateKey.pem";
@@ -97,7 +101,9 @@ pub struct Context {
     role: siptls_role,
     config: Mutex<Config>,
     snapshot: RwLock<Arc<Snapshot>>,
-    last_error: Mutex<String>,
+    /// The detail of each thread's last failed call on this context, so one
+    /// thread never reads another's; the least recent beyond a bound go.
+    last_errors: Mutex<Vec<(ThreadId, String)>>,
 }
 
 fn config_error(e: rustls::Error) -> Error {
@@ -205,7 +211,7 @@ impl Context {
             role,
             config: Mutex::new(config),
             snapshot: RwLock::new(Arc::new(snapshot)),
-            last_error: Mutex::new(String::new()),
+            last_errors: Mutex::new(Vec::new()),
         }
     }
 
@@ -214,9 +220,15 @@ impl Context {
         self.snapshot.read().clone()
     }
 
-    /// Detail text of the most recent failed call on this context.
+    /// Detail text of this thread's most recent failed call on this context.
     pub fn last_error(&self) -> String {
-        self.last_error.lock().clone()
+        let me = std::thread::current().id();
+        self.last_errors
+            .lock()
+            .iter()
+            .find(|(thread, _)| *thread == me)
+            .map(|(_, detail)| detail.clone())
+            .unwrap_or_default()
     }
 
     /// Runs `f` (argument checks included) and records its failure, if any.
@@ -227,7 +239,13 @@ impl Context {
     /// Keeps the detail of a failure for `last_error`, and passes the result on.
     pub fn record<T>(&self, result: Result<T>) -> Result<T> {
         if let Err(e) = &result {
-            *self.last_error.lock() = e.detail.clone();
+            let me = std::thread::current().id();
+            let mut all = self.last_errors.lock();
+            all.retain(|(thread, _)| *thread != me);
+            if all.len() == LAST_ERROR_THREADS {
+                all.remove(0);
+            }
+            all.push((me, e.detail.clone()));
         }
         result
     }

@@ -287,3 +287,31 @@ fn a_session_used_from_two_threads_at_once_is_refused_as_busy() {
         b"INVITE sip:gw-b.example.test SIP/2.0\r\n\r\n"
     );
 }
+
+#[test]
+fn a_context_keeps_each_threads_own_last_error() {
+    let ctx = Ctx::client();
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        for depth in [40u32, 50] {
+            let (ctx, barrier) = (&ctx, &barrier);
+            s.spawn(move || {
+                // Each thread fails in its own way, in turn.
+                if depth == 50 {
+                    barrier.wait();
+                }
+                let code = unsafe { siptls_ctx_set_max_ca_depth(ctx.0, depth) };
+                assert_eq!(code, SIPTLS_ERR_INVALID_ARGUMENT);
+                if depth == 40 {
+                    barrier.wait();
+                }
+                barrier.wait();
+                // The other thread's later failure does not replace this one's.
+                let detail = ctx.last_error();
+                assert!(detail.contains(&format!("CA depth {depth} ")), "{detail}");
+            });
+        }
+    });
+    // A thread that never failed on this context sees nothing.
+    assert_eq!(ctx.last_error(), "");
+}

@@ -549,7 +549,8 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
     })
 }
 
-/// Copies the detail text of the most recent failed call on this context.
+/// Copies the detail text of this thread's most recent failed call on this
+/// context (another thread's failures never show here; "" when none).
 ///
 /// # Safety
 /// `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.

@@ -726,6 +726,13 @@ typedef struct {
 } siptls_session_info;
 
 /**
+ * Receives each TLS secret as one NUL-terminated NSS key log line (no
+ * newline), for gateways that keep debugging output elsewhere than a file.
+ */
+typedef void (*siptls_keylog_cb)(void *userdata,
+                                 const char *line);
+
+/**
  * Every function of the C API, for `siptls_get_api`. Members are named as
  * the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
  * versions may only add members at the end, so `struct_size` tells what a
@@ -874,6 +881,11 @@ typedef struct {
                                       size_t,
                                       size_t*);
   const char *(*cipher_suite_name)(uint16_t);
+  siptls_result (*ctx_set_keylog_callback)(siptls_ctx*,
+                                           siptls_keylog_cb,
+                                           void*);
+  siptls_result (*ctx_use_sslkeylogfile)(siptls_ctx*,
+                                         bool*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1065,7 +1077,9 @@ siptls_result siptls_ctx_set_time_callback(siptls_ctx *ctx,
 
 /**
  * Appends TLS secrets in NSS key log format to `path` (for Wireshark);
- * NULL stops logging. Debugging only: the file decrypts the traffic.
+ * NULL stops logging. Debugging only: the file decrypts the traffic. It is
+ * created with mode 0600; a symbolic link, anything but a regular file, and
+ * an existing file others may read or write are refused (SIPTLS_ERR_IO).
  *
  * # Safety
  * `ctx` must be a live context; `path` NULL or NUL-terminated.
@@ -1074,7 +1088,33 @@ siptls_result siptls_ctx_set_keylog_file(siptls_ctx *ctx,
                                          const char *path);
 
 /**
- * Copies the detail text of the most recent failed call on this context.
+ * Hands the TLS secrets to `callback` (NULL stops key logging), on the
+ * thread driving the handshake. Debugging only: they decrypt the traffic.
+ *
+ * # Safety
+ * `ctx` must be a live context; `callback` callable with `userdata` from
+ * any thread until replaced or the context and its sessions are freed.
+ */
+siptls_result siptls_ctx_set_keylog_callback(siptls_ctx *ctx,
+                                             siptls_keylog_cb callback,
+                                             void *userdata);
+
+/**
+ * Opts in to the `SSLKEYLOGFILE` convention: when that environment variable
+ * names a file, the TLS secrets are appended to it (under the same rules as
+ * `siptls_ctx_set_keylog_file`), and `*enabled_out` is true; when it is unset
+ * or empty, key logging is off. Contexts that never call this ignore the
+ * variable.
+ *
+ * # Safety
+ * `ctx` must be a live context; `enabled_out` writable.
+ */
+siptls_result siptls_ctx_use_sslkeylogfile(siptls_ctx *ctx,
+                                           bool *enabled_out);
+
+/**
+ * Copies the detail text of this thread's most recent failed call on this
+ * context (another thread's failures never show here; "" when none).
  *
  * # Safety
  * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.

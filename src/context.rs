@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{siptls_result::*, Error, Result};
 use crate::identity;
-use crate::keylog::KeyLogFile;
+use crate::keylog::{KeyLogLine, KeyLogSink};
 use crate::names::NameCheck;
 use crate::pem;
 use crate::trust::{TrustEntry, TrustTable, SIPTLS_MAX_TRUST_ENTRIES};
@@ -65,7 +65,7 @@ struct Config {
     generation: u64,
     min_version: u16,
     max_version: u16,
-    keylog: Option<Arc<KeyLogFile>>,
+    keylog: Option<Arc<KeyLogSink>>,
 }
 
 impl Default for Config {
@@ -561,7 +561,23 @@ impl Context {
     }
 
     pub fn set_keylog_file(&self, path: Option<&Path>) -> Result<()> {
-        let keylog = self.record(path.map(KeyLogFile::open).transpose())?;
+        let keylog = self.record(path.map(KeyLogSink::open).transpose())?;
+        self.set_keylog(keylog)
+    }
+
+    pub fn set_keylog_callback(&self, callback: Option<KeyLogLine>) -> Result<()> {
+        self.set_keylog(callback.map(KeyLogSink::Callback))
+    }
+
+    /// Logs to the file `SSLKEYLOGFILE` names, if set; returns whether it is.
+    pub fn use_sslkeylogfile(&self) -> Result<bool> {
+        let keylog = self.record(KeyLogSink::from_env())?;
+        let on = keylog.is_some();
+        self.set_keylog(keylog)?;
+        Ok(on)
+    }
+
+    fn set_keylog(&self, keylog: Option<KeyLogSink>) -> Result<()> {
         self.update(|c| {
             c.keylog = keylog.map(Arc::new);
             Ok(())

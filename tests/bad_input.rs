@@ -640,6 +640,12 @@ fn null_cases() -> Vec<Case> {
         "get_api of an ABI version not provided" => SIPTLS_ERR_ABI_VERSION,
             ["ABI version 7777 asked for", "provides ABI version"],
             |_| unsafe { siptls_get_api(7777, &mut null()) }.into();
+        "set_keylog_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_keylog_callback(null_mut(), None, null_mut()) }.into();
+        "use_sslkeylogfile ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_use_sslkeylogfile(null_mut(), &mut false) }.into();
+        "use_sslkeylogfile enabled_out" => SIPTLS_ERR_NULL_ARGUMENT, ["enabled_out is NULL"],
+            |fx| unsafe { siptls_ctx_use_sslkeylogfile(fx.client.0, null_mut()) }.into();
         "trust_replace_ca_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_trust_replace_ca_list(null_mut(), X.as_ptr(), 1, 1, &mut 0) }
                 .into();

@@ -199,6 +199,12 @@ fn exercised() -> BTreeSet<&'static str> {
         let mut len = GARBAGE;
         let code = siptls_session_peer_cert(sess, 0, null_mut(), &mut len);
         assert_eq!((code, len), (SIPTLS_ERR_NULL_ARGUMENT, 0));
+        let mut enabled = true;
+        check(
+            "siptls_ctx_use_sslkeylogfile",
+            siptls_ctx_use_sslkeylogfile(ctx, &mut enabled),
+            !enabled,
+        );
         let mut table = dangling::<siptls_api>();
         check(
             "siptls_get_api",

@@ -126,6 +126,9 @@ pub struct siptls_api {
         *mut usize,
     ) -> siptls_result,
     pub cipher_suite_name: extern "C" fn(u16) -> *const c_char,
+    pub ctx_set_keylog_callback:
+        unsafe extern "C" fn(*mut siptls_ctx, siptls_keylog_cb, *mut c_void) -> siptls_result,
+    pub ctx_use_sslkeylogfile: unsafe extern "C" fn(*mut siptls_ctx, *mut bool) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -181,6 +184,8 @@ static API: siptls_api = siptls_api {
     session_peer_cert: siptls_session_peer_cert,
     session_last_error: siptls_session_last_error,
     cipher_suite_name: siptls_cipher_suite_name,
+    ctx_set_keylog_callback: siptls_ctx_set_keylog_callback,
+    ctx_use_sslkeylogfile: siptls_ctx_use_sslkeylogfile,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

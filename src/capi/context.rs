@@ -527,7 +527,9 @@ pub unsafe extern "C" fn siptls_ctx_set_time_callback(
 }
 
 /// Appends TLS secrets in NSS key log format to `path` (for Wireshark);
-/// NULL stops logging. Debugging only: the file decrypts the traffic.
+/// NULL stops logging. Debugging only: the file decrypts the traffic. It is
+/// created with mode 0600; a symbolic link, anything but a regular file, and
+/// an existing file others may read or write are refused (SIPTLS_ERR_IO).
 ///
 /// # Safety
 /// `ctx` must be a live context; `path` NULL or NUL-terminated.
@@ -546,6 +548,73 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
             ctx.set_keylog_file(path)?;
             Ok(SIPTLS_OK)
         })
+    })
+}
+
+/// Receives each TLS secret as one NUL-terminated NSS key log line (no
+/// newline), for gateways that keep debugging output elsewhere than a file.
+#[allow(non_camel_case_types)]
+pub type siptls_keylog_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, line: *const c_char)>;
+
+/// Hands the TLS secrets to `callback` (NULL stops key logging), on the
+/// thread driving the handshake. Debugging only: they decrypt the traffic.
+///
+/// # Safety
+/// `ctx` must be a live context; `callback` callable with `userdata` from
+/// any thread until replaced or the context and its sessions are freed.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_keylog_callback(
+    ctx: *mut siptls_ctx,
+    callback: siptls_keylog_cb,
+    userdata: *mut c_void,
+) -> siptls_result {
+    ffi::call(|| {
+        let callback = callback.map(|cb| keylog_callback(cb, UserData(userdata)));
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                ctx.set_keylog_callback(callback)?;
+                Ok(SIPTLS_OK)
+            })
+        }
+    })
+}
+
+/// The C key log callback as the core calls it.
+fn keylog_callback(
+    cb: unsafe extern "C" fn(*mut c_void, *const c_char),
+    userdata: UserData,
+) -> crate::keylog::KeyLogLine {
+    Arc::new(move |line: &str| {
+        let userdata = userdata;
+        let line = CString::new(line).unwrap_or_default();
+        // SAFETY: as registered by the caller.
+        unsafe { cb(userdata.0, line.as_ptr()) }
+    })
+}
+
+/// Opts in to the `SSLKEYLOGFILE` convention: when that environment variable
+/// names a file, the TLS secrets are appended to it (under the same rules as
+/// `siptls_ctx_set_keylog_file`), and `*enabled_out` is true; when it is unset
+/// or empty, key logging is off. Contexts that never call this ignore the
+/// variable.
+///
+/// # Safety
+/// `ctx` must be a live context; `enabled_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_use_sslkeylogfile(
+    ctx: *mut siptls_ctx,
+    enabled_out: *mut bool,
+) -> siptls_result {
+    ffi::call(|| {
+        unsafe { ffi::clear_out(enabled_out, false) };
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let enabled_out = ffi::arg_out(enabled_out, "enabled_out")?;
+                *enabled_out = ctx.use_sslkeylogfile()?;
+                Ok(SIPTLS_OK)
+            })
+        }
     })
 }
 

@@ -249,7 +249,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
                 let n = all.len().min(cap);
                 // Byte-wise through the raw pointer: the array may be uninitialised.
                 let bytes: Vec<u8> = all[..n].iter().flat_map(|id| id.to_ne_bytes()).collect();
-                ffi::CallerBuf::new(ids.cast::<u8>(), n * 4, "ids")?.put(&bytes);
+                ffi::CallerBuf::new(ids.cast::<u8>(), cap.saturating_mul(4), "ids")?.put(&bytes);
                 Ok(if n < all.len() {
                     SIPTLS_ERR_BUFFER_TOO_SMALL
                 } else {

@@ -1466,24 +1466,62 @@ fn ctx_last_error_reports_every_failed_call_on_the_context() {
     }
 }
 
+/// A key file nobody may read. Root reads every file whatever its mode, and
+/// CI runs as root, so there the check runs in a child process of this test
+/// binary that has dropped to the unprivileged user `nobody`.
 #[test]
 fn unreadable_file_is_an_io_error() {
-    if unsafe { libc::geteuid() } == 0 {
-        // The catalogue's "key path through a regular file" covers unreadable paths instead.
-        eprintln!("running as root: file permissions do not stop reads; skipped");
-        return;
+    const CHILD: &str = "SIPTLS_UNREADABLE_DIR";
+    if let Some(dir) = std::env::var_os(CHILD) {
+        let dir = Path::new(&dir);
+        return load_unreadable_key(&dir.join("cert.pem"), &dir.join("key.pem"));
     }
     let dir = TempDir::new("unreadable");
     let key = dir.write("key.pem", &pki().server.key_pem);
     let cert = dir.write("cert.pem", &pki().server.cert_pem);
     std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    if unsafe { libc::geteuid() } != 0 {
+        return load_unreadable_key(&cert, &key);
+    }
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // A copy of this binary in the scratch directory, both open to nobody
+    // whatever the checkout's permissions or the umask.
+    let child = dir.0.join("child");
+    std::fs::copy(std::env::current_exe().unwrap(), &child).unwrap();
+    for (path, mode) in [(&dir.0, 0o755), (&child, 0o755), (&cert, 0o644)] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let nobody = 65534;
+    let out = std::process::Command::new(&child)
+        .args(["--exact", "unreadable_file_is_an_io_error", "--nocapture"])
+        .env(CHILD, &dir.0)
+        .uid(nobody)
+        .gid(nobody)
+        .output()
+        .expect("the test binary runs as nobody");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "child as nobody failed:\n{log}");
+    assert!(log.contains("1 passed"), "the child ran no test:\n{log}");
+}
+
+fn load_unreadable_key(cert: &Path, key: &Path) {
+    assert_ne!(
+        unsafe { libc::geteuid() },
+        0,
+        "root would read the key anyway"
+    );
     let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
     let code = unsafe {
-        siptls_ctx_load_identity_files(ctx.0, c_path(&cert).as_ptr(), c_path(&key).as_ptr())
+        siptls_ctx_load_identity_files(ctx.0, c_path(cert).as_ptr(), c_path(key).as_ptr())
     };
     assert_eq!(code, SIPTLS_ERR_IO);
     assert!(
-        last_error().contains("Permission denied"),
+        last_error().contains("key.pem: Permission denied"),
         "{}",
         last_error()
     );

@@ -302,6 +302,8 @@ struct Ours {
     received: Vec<u8>,
     /// How the peer's data ended: SIPTLS_PEER_CLOSED or SIPTLS_ERR_TRUNCATED.
     end: Option<siptls_result>,
+    /// The first ciphertext the peer sent (a client's ClientHello), as received.
+    first_flight: Vec<u8>,
 }
 
 impl Ours {
@@ -328,6 +330,7 @@ impl Ours {
             sock,
             deadline,
             received: Vec::new(),
+            first_flight: Vec::new(),
             end: None,
         }
     }
@@ -368,6 +371,9 @@ impl Ours {
             );
             self.take_plaintext();
             return Ok(());
+        }
+        if self.first_flight.is_empty() {
+            self.first_flight = buf[..n].to_vec();
         }
         self.feed(&buf[..n])
     }
@@ -764,10 +770,53 @@ fn gnutls_client_without_certificate(setup: &Setup) {
     );
 }
 
+/// The highest version a ClientHello offers: its client_version, or the
+/// highest of its supported_versions extension (TLS 1.3 style) if present.
+fn offered_version(hello: &[u8]) -> u16 {
+    let u16_at = |at: usize| u16::from_be_bytes([hello[at], hello[at + 1]]);
+    assert_eq!(
+        (hello[0], hello[5]),
+        (0x16, 0x01),
+        "not a ClientHello record"
+    );
+    let client_version = u16_at(9);
+    // Past the header (5), handshake header (4), version (2) and random (32).
+    let mut at = 5 + 4 + 2 + 32;
+    at += 1 + usize::from(hello[at]); // session ID
+    at += 2 + usize::from(u16_at(at)); // cipher suites
+    at += 1 + usize::from(hello[at]); // compression methods
+    if at >= hello.len() {
+        return client_version;
+    }
+    let end = at + 2 + usize::from(u16_at(at));
+    at += 2;
+    while at + 4 <= end {
+        let (kind, len) = (u16_at(at), usize::from(u16_at(at + 2)));
+        if kind == 0x002b {
+            // supported_versions: a length byte, then two bytes a version.
+            let list = &hello[at + 5..at + 4 + len];
+            return list
+                .chunks(2)
+                .map(|v| u16::from_be_bytes([v[0], v[1]]))
+                .filter(|v| v >> 8 == 0x03) // not GREASE values
+                .max()
+                .unwrap_or(client_version);
+        }
+        at += 4 + len;
+    }
+    client_version
+}
+
 /// `gnutls-cli` limited to TLS 1.0 or 1.1 is refused by our server.
 fn gnutls_client_legacy_version(setup: &Setup) {
     let (mut client, mut ours) = start_gnutls_cli(setup, "");
     let result = ours.handshake();
+    // It did offer the version under test, and nothing newer.
+    assert_eq!(
+        offered_version(&ours.first_flight),
+        setup.version.code,
+        "gnutls-cli's ClientHello"
+    );
     ours.assert_refused_legacy_version(result);
     // The alert is sent; closing the socket, as a gateway then does, lets the tool finish.
     drop(ours);

@@ -23,15 +23,6 @@
 #define SIPTLS_TLS13 772
 
 /**
- * Received plaintext a session holds before it stops taking ciphertext:
- * rustls' own window (16 KiB), applied here from the plaintext count rustls
- * reports rather than from the error it returns when full, so the
- * behaviour does not depend on how rustls signals it. One more record may
- * arrive with the last ciphertext taken: at most 32 KiB are ever held.
- */
-#define RECEIVE_WINDOW (16 * 1024)
-
-/**
  * The reference gateway's limit, kept so configurations move across unchanged.
  */
 #define SIPTLS_MAX_TRUST_ENTRIES 16
@@ -48,9 +39,15 @@
  */
 #define SIPTLS_MAX_CA_DEPTH_LIMIT 7
 
+/**
+ * `siptls_trust_entry_info.kind`: a CA; chains it issued verify to it.
+ */
+#define SIPTLS_TRUST_KIND_ANCHOR 0
 
-
-
+/**
+ * `siptls_trust_entry_info.kind`: one exact certificate, trusted as presented.
+ */
+#define SIPTLS_TRUST_KIND_PIN 1
 
 /**
  * Outcome of a siptls call. Stable numbers; see `siptls_result_str()`.
@@ -474,11 +471,6 @@ typedef uint32_t siptls_verify_decision;
 #endif /* __cplusplus */
 
 /**
- * What a trust entry vouches for. Stable numbers (`siptls_trust_entry_info.kind`).
- */
-typedef struct EntryKind EntryKind;
-
-/**
  * A TLS configuration for one role, shared by many sessions and threads.
  * Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
  */
@@ -496,7 +488,7 @@ typedef struct siptls_session siptls_session;
  * `struct_size` to `sizeof(siptls_pem_names)`: members past the size given
  * (from an older, smaller struct) count as NULL.
  */
-typedef struct {
+typedef struct siptls_pem_names {
   uint32_t struct_size;
   const char *private_key;
   const char *certificate;
@@ -512,7 +504,7 @@ typedef struct {
  * One verification of a peer certificate chain, shown to the verify
  * callback. Every pointer is valid only during the callback.
  */
-typedef struct {
+typedef struct siptls_verify_report {
   /**
    * sizeof the report as this library fills it: read a field only when
    * its offset is below this (fields are only ever added at the end).
@@ -574,7 +566,7 @@ typedef struct {
  * changes nothing unless overrides are enabled.
  */
 typedef int (*siptls_verify_cb)(void *userdata,
-                                const siptls_verify_report *report);
+                                const struct siptls_verify_report *report);
 
 /**
  * The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
@@ -587,7 +579,7 @@ typedef bool (*siptls_time_cb)(void *userdata,
  * One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
  * `sizeof(siptls_trust_entry_info)` first.
  */
-typedef struct {
+typedef struct siptls_trust_entry_info {
   /**
    * Set by the caller; the library writes at most this many bytes and
    * stores how many it wrote.
@@ -621,7 +613,7 @@ typedef struct {
  * One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
  * `sizeof(siptls_crl_info)` first.
  */
-typedef struct {
+typedef struct siptls_crl_info {
   /**
    * Set by the caller; the library writes at most this many bytes and
    * stores how many it wrote.
@@ -667,7 +659,7 @@ typedef struct {
  * A session's state, filled by `siptls_session_get_info`. Set `struct_size`
  * to `sizeof(siptls_session_info)` first.
  */
-typedef struct {
+typedef struct siptls_session_info {
   /**
    * Set by the caller; the library writes at most this many bytes and
    * stores how many it wrote.
@@ -738,7 +730,7 @@ typedef void (*siptls_keylog_cb)(void *userdata,
  * versions may only add members at the end, so `struct_size` tells what a
  * table holds.
  */
-typedef struct {
+typedef struct siptls_api {
   /**
    * sizeof the table as this library fills it.
    */
@@ -755,136 +747,136 @@ typedef struct {
                               size_t,
                               size_t*);
   siptls_result (*ctx_new)(uint32_t,
-                           siptls_ctx**);
-  void (*ctx_free)(siptls_ctx*);
-  siptls_result (*ctx_set_identity_pem)(siptls_ctx*,
+                           struct siptls_ctx**);
+  void (*ctx_free)(struct siptls_ctx*);
+  siptls_result (*ctx_set_identity_pem)(struct siptls_ctx*,
                                         const uint8_t*,
                                         size_t,
                                         const uint8_t*,
                                         size_t);
-  siptls_result (*ctx_load_identity_files)(siptls_ctx*,
+  siptls_result (*ctx_load_identity_files)(struct siptls_ctx*,
                                            const char*,
                                            const char*);
-  siptls_result (*ctx_load_pem_dir)(siptls_ctx*,
+  siptls_result (*ctx_load_pem_dir)(struct siptls_ctx*,
                                     const char*,
-                                    const siptls_pem_names*,
+                                    const struct siptls_pem_names*,
                                     uint32_t,
                                     size_t*);
-  siptls_result (*ctx_set_client_auth)(siptls_ctx*,
+  siptls_result (*ctx_set_client_auth)(struct siptls_ctx*,
                                        uint32_t);
-  siptls_result (*ctx_set_max_ca_depth)(siptls_ctx*,
+  siptls_result (*ctx_set_max_ca_depth)(struct siptls_ctx*,
                                         uint32_t);
-  siptls_result (*ctx_set_versions)(siptls_ctx*,
+  siptls_result (*ctx_set_versions)(struct siptls_ctx*,
                                     uint16_t,
                                     uint16_t);
-  siptls_result (*ctx_set_name_check)(siptls_ctx*,
+  siptls_result (*ctx_set_name_check)(struct siptls_ctx*,
                                       uint32_t);
-  siptls_result (*ctx_set_allow_override)(siptls_ctx*,
+  siptls_result (*ctx_set_allow_override)(struct siptls_ctx*,
                                           bool);
-  siptls_result (*ctx_set_missing_crl_policy)(siptls_ctx*,
+  siptls_result (*ctx_set_missing_crl_policy)(struct siptls_ctx*,
                                               uint32_t);
-  siptls_result (*ctx_set_expired_crl_policy)(siptls_ctx*,
+  siptls_result (*ctx_set_expired_crl_policy)(struct siptls_ctx*,
                                               uint32_t);
-  siptls_result (*ctx_generation)(const siptls_ctx*,
+  siptls_result (*ctx_generation)(const struct siptls_ctx*,
                                   uint64_t*);
-  siptls_result (*ctx_set_verify_callback)(siptls_ctx*,
+  siptls_result (*ctx_set_verify_callback)(struct siptls_ctx*,
                                            siptls_verify_cb,
                                            void*);
-  siptls_result (*ctx_set_time_callback)(siptls_ctx*,
+  siptls_result (*ctx_set_time_callback)(struct siptls_ctx*,
                                          siptls_time_cb,
                                          void*);
-  siptls_result (*ctx_set_keylog_file)(siptls_ctx*,
+  siptls_result (*ctx_set_keylog_file)(struct siptls_ctx*,
                                        const char*);
-  siptls_result (*ctx_last_error)(const siptls_ctx*,
+  siptls_result (*ctx_last_error)(const struct siptls_ctx*,
                                   char*,
                                   size_t,
                                   size_t*);
-  siptls_result (*ctx_trust_add)(siptls_ctx*,
+  siptls_result (*ctx_trust_add)(struct siptls_ctx*,
                                  uint32_t,
                                  const uint8_t*,
                                  size_t);
-  siptls_result (*ctx_trust_load_ca_list)(siptls_ctx*,
+  siptls_result (*ctx_trust_load_ca_list)(struct siptls_ctx*,
                                           const uint8_t*,
                                           size_t,
                                           uint32_t,
                                           size_t*);
-  siptls_result (*ctx_trust_load_ca_file)(siptls_ctx*,
+  siptls_result (*ctx_trust_load_ca_file)(struct siptls_ctx*,
                                           const char*,
                                           uint32_t,
                                           size_t*);
-  siptls_result (*ctx_trust_replace_ca_list)(siptls_ctx*,
+  siptls_result (*ctx_trust_replace_ca_list)(struct siptls_ctx*,
                                              const uint8_t*,
                                              size_t,
                                              uint32_t,
                                              size_t*);
-  siptls_result (*ctx_trust_get)(const siptls_ctx*,
+  siptls_result (*ctx_trust_get)(const struct siptls_ctx*,
                                  uint32_t,
-                                 siptls_trust_entry_info*);
-  siptls_result (*ctx_trust_remove)(siptls_ctx*,
+                                 struct siptls_trust_entry_info*);
+  siptls_result (*ctx_trust_remove)(struct siptls_ctx*,
                                     uint32_t);
-  siptls_result (*ctx_trust_list)(const siptls_ctx*,
+  siptls_result (*ctx_trust_list)(const struct siptls_ctx*,
                                   uint32_t*,
                                   size_t,
                                   size_t*);
-  siptls_result (*ctx_trust_set_sip_domain)(siptls_ctx*,
+  siptls_result (*ctx_trust_set_sip_domain)(struct siptls_ctx*,
                                             uint32_t,
                                             const char*);
-  siptls_result (*ctx_add_crl)(siptls_ctx*,
+  siptls_result (*ctx_add_crl)(struct siptls_ctx*,
                                const uint8_t*,
                                size_t,
                                size_t*);
-  siptls_result (*ctx_add_crl_file)(siptls_ctx*,
+  siptls_result (*ctx_add_crl_file)(struct siptls_ctx*,
                                     const char*,
                                     size_t*);
-  siptls_result (*ctx_crl_count)(const siptls_ctx*,
+  siptls_result (*ctx_crl_count)(const struct siptls_ctx*,
                                  size_t*);
-  siptls_result (*ctx_crl_get)(const siptls_ctx*,
+  siptls_result (*ctx_crl_get)(const struct siptls_ctx*,
                                size_t,
-                               siptls_crl_info*);
-  siptls_result (*ctx_crl_remove)(siptls_ctx*,
+                               struct siptls_crl_info*);
+  siptls_result (*ctx_crl_remove)(struct siptls_ctx*,
                                   const char*);
-  siptls_result (*ctx_crl_clear)(siptls_ctx*);
-  siptls_result (*session_new)(const siptls_ctx*,
+  siptls_result (*ctx_crl_clear)(struct siptls_ctx*);
+  siptls_result (*session_new)(const struct siptls_ctx*,
                                const char*,
-                               siptls_session**);
-  void (*session_free)(siptls_session*);
-  siptls_result (*session_set_userdata)(siptls_session*,
+                               struct siptls_session**);
+  void (*session_free)(struct siptls_session*);
+  siptls_result (*session_set_userdata)(struct siptls_session*,
                                         void*);
-  siptls_result (*session_get_userdata)(const siptls_session*,
+  siptls_result (*session_get_userdata)(const struct siptls_session*,
                                         void**);
-  siptls_result (*session_feed)(siptls_session*,
+  siptls_result (*session_feed)(struct siptls_session*,
                                 const uint8_t*,
                                 size_t,
                                 size_t*);
-  siptls_result (*session_take)(siptls_session*,
+  siptls_result (*session_take)(struct siptls_session*,
                                 uint8_t*,
                                 size_t,
                                 size_t*);
-  siptls_result (*session_write)(siptls_session*,
+  siptls_result (*session_write)(struct siptls_session*,
                                  const uint8_t*,
                                  size_t,
                                  size_t*);
-  siptls_result (*session_read)(siptls_session*,
+  siptls_result (*session_read)(struct siptls_session*,
                                 uint8_t*,
                                 size_t,
                                 size_t*);
-  siptls_result (*session_close)(siptls_session*);
-  siptls_result (*session_transport_closed)(siptls_session*);
-  siptls_result (*session_get_info)(const siptls_session*,
-                                    siptls_session_info*);
-  siptls_result (*session_peer_cert)(const siptls_session*,
+  siptls_result (*session_close)(struct siptls_session*);
+  siptls_result (*session_transport_closed)(struct siptls_session*);
+  siptls_result (*session_get_info)(const struct siptls_session*,
+                                    struct siptls_session_info*);
+  siptls_result (*session_peer_cert)(const struct siptls_session*,
                                      size_t,
                                      const uint8_t**,
                                      size_t*);
-  siptls_result (*session_last_error)(const siptls_session*,
+  siptls_result (*session_last_error)(const struct siptls_session*,
                                       char*,
                                       size_t,
                                       size_t*);
   const char *(*cipher_suite_name)(uint16_t);
-  siptls_result (*ctx_set_keylog_callback)(siptls_ctx*,
+  siptls_result (*ctx_set_keylog_callback)(struct siptls_ctx*,
                                            siptls_keylog_cb,
                                            void*);
-  siptls_result (*ctx_use_sslkeylogfile)(siptls_ctx*,
+  siptls_result (*ctx_use_sslkeylogfile)(struct siptls_ctx*,
                                          bool*);
 } siptls_api;
 
@@ -901,7 +893,7 @@ extern "C" {
  * `api_out` must be writable.
  */
 siptls_result siptls_get_api(uint32_t abi_version,
-                             const siptls_api **api_out);
+                             const struct siptls_api **api_out);
 
 /**
  * Creates a context for `role` (a `siptls_role`), with no identity, an empty
@@ -911,7 +903,7 @@ siptls_result siptls_get_api(uint32_t abi_version,
  * `ctx_out` must be writable.
  */
 siptls_result siptls_ctx_new(uint32_t role,
-                             siptls_ctx **ctx_out);
+                             struct siptls_ctx **ctx_out);
 
 /**
  * Frees a context. Sessions made from it keep working until freed. NULL is a no-op.
@@ -919,7 +911,7 @@ siptls_result siptls_ctx_new(uint32_t role,
  * # Safety
  * `ctx` must be NULL or from `siptls_ctx_new`, and not used afterwards.
  */
-void siptls_ctx_free(siptls_ctx *ctx);
+void siptls_ctx_free(struct siptls_ctx *ctx);
 
 /**
  * Sets the identity from PEM text in memory: `cert_pem` holds our
@@ -929,7 +921,7 @@ void siptls_ctx_free(siptls_ctx *ctx);
  * # Safety
  * `ctx` must be a live context; the buffers readable for their lengths.
  */
-siptls_result siptls_ctx_set_identity_pem(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_identity_pem(struct siptls_ctx *ctx,
                                           const uint8_t *cert_pem,
                                           size_t cert_pem_len,
                                           const uint8_t *key_pem,
@@ -941,7 +933,7 @@ siptls_result siptls_ctx_set_identity_pem(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; the paths NUL-terminated.
  */
-siptls_result siptls_ctx_load_identity_files(siptls_ctx *ctx,
+siptls_result siptls_ctx_load_identity_files(struct siptls_ctx *ctx,
                                              const char *cert_path,
                                              const char *key_path);
 
@@ -960,9 +952,9 @@ siptls_result siptls_ctx_load_identity_files(siptls_ctx *ctx,
  * `ctx` must be a live context; `dir` NUL-terminated; `names` NULL or valid;
  * `added_out` writable.
  */
-siptls_result siptls_ctx_load_pem_dir(siptls_ctx *ctx,
+siptls_result siptls_ctx_load_pem_dir(struct siptls_ctx *ctx,
                                       const char *dir,
-                                      const siptls_pem_names *names,
+                                      const struct siptls_pem_names *names,
                                       uint32_t first_trust_id,
                                       size_t *added_out);
 
@@ -973,7 +965,7 @@ siptls_result siptls_ctx_load_pem_dir(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_set_client_auth(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_client_auth(struct siptls_ctx *ctx,
                                          uint32_t mode);
 
 /**
@@ -983,7 +975,7 @@ siptls_result siptls_ctx_set_client_auth(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_set_max_ca_depth(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_max_ca_depth(struct siptls_ctx *ctx,
                                           uint32_t depth);
 
 /**
@@ -993,7 +985,7 @@ siptls_result siptls_ctx_set_max_ca_depth(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_set_versions(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_versions(struct siptls_ctx *ctx,
                                       uint16_t min,
                                       uint16_t max);
 
@@ -1004,7 +996,7 @@ siptls_result siptls_ctx_set_versions(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_set_name_check(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_name_check(struct siptls_ctx *ctx,
                                         uint32_t mode);
 
 /**
@@ -1014,7 +1006,7 @@ siptls_result siptls_ctx_set_name_check(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_set_allow_override(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_allow_override(struct siptls_ctx *ctx,
                                             bool allow);
 
 /**
@@ -1026,7 +1018,7 @@ siptls_result siptls_ctx_set_allow_override(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_set_missing_crl_policy(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_missing_crl_policy(struct siptls_ctx *ctx,
                                                 uint32_t policy);
 
 /**
@@ -1038,7 +1030,7 @@ siptls_result siptls_ctx_set_missing_crl_policy(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_set_expired_crl_policy(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_expired_crl_policy(struct siptls_ctx *ctx,
                                                 uint32_t policy);
 
 /**
@@ -1049,7 +1041,7 @@ siptls_result siptls_ctx_set_expired_crl_policy(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `generation_out` writable.
  */
-siptls_result siptls_ctx_generation(const siptls_ctx *ctx,
+siptls_result siptls_ctx_generation(const struct siptls_ctx *ctx,
                                     uint64_t *generation_out);
 
 /**
@@ -1060,7 +1052,7 @@ siptls_result siptls_ctx_generation(const siptls_ctx *ctx,
  * `ctx` must be a live context; `callback` must stay callable with
  * `userdata` from any thread until replaced or the context and its sessions are freed.
  */
-siptls_result siptls_ctx_set_verify_callback(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_verify_callback(struct siptls_ctx *ctx,
                                              siptls_verify_cb callback,
                                              void *userdata);
 
@@ -1071,7 +1063,7 @@ siptls_result siptls_ctx_set_verify_callback(siptls_ctx *ctx,
  * # Safety
  * As `siptls_ctx_set_verify_callback`.
  */
-siptls_result siptls_ctx_set_time_callback(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_time_callback(struct siptls_ctx *ctx,
                                            siptls_time_cb callback,
                                            void *userdata);
 
@@ -1084,7 +1076,7 @@ siptls_result siptls_ctx_set_time_callback(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `path` NULL or NUL-terminated.
  */
-siptls_result siptls_ctx_set_keylog_file(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_keylog_file(struct siptls_ctx *ctx,
                                          const char *path);
 
 /**
@@ -1095,7 +1087,7 @@ siptls_result siptls_ctx_set_keylog_file(siptls_ctx *ctx,
  * `ctx` must be a live context; `callback` callable with `userdata` from
  * any thread until replaced or the context and its sessions are freed.
  */
-siptls_result siptls_ctx_set_keylog_callback(siptls_ctx *ctx,
+siptls_result siptls_ctx_set_keylog_callback(struct siptls_ctx *ctx,
                                              siptls_keylog_cb callback,
                                              void *userdata);
 
@@ -1109,7 +1101,7 @@ siptls_result siptls_ctx_set_keylog_callback(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `enabled_out` writable.
  */
-siptls_result siptls_ctx_use_sslkeylogfile(siptls_ctx *ctx,
+siptls_result siptls_ctx_use_sslkeylogfile(struct siptls_ctx *ctx,
                                            bool *enabled_out);
 
 /**
@@ -1119,7 +1111,7 @@ siptls_result siptls_ctx_use_sslkeylogfile(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
  */
-siptls_result siptls_ctx_last_error(const siptls_ctx *ctx,
+siptls_result siptls_ctx_last_error(const struct siptls_ctx *ctx,
                                     char *buf,
                                     size_t cap,
                                     size_t *len_out);
@@ -1165,9 +1157,9 @@ siptls_result siptls_last_error(char *buf,
  * # Safety
  * `ctx` must be a live context; `peer_name` NULL or NUL-terminated; `session_out` writable.
  */
-siptls_result siptls_session_new(const siptls_ctx *ctx,
+siptls_result siptls_session_new(const struct siptls_ctx *ctx,
                                  const char *peer_name,
-                                 siptls_session **session_out);
+                                 struct siptls_session **session_out);
 
 /**
  * Frees a session (without sending anything: close first for a clean end).
@@ -1178,7 +1170,7 @@ siptls_result siptls_session_new(const siptls_ctx *ctx,
  * # Safety
  * `session` must be NULL or from `siptls_session_new`, and not used afterwards.
  */
-void siptls_session_free(siptls_session *session);
+void siptls_session_free(struct siptls_session *session);
 
 /**
  * Attaches the gateway's own pointer to the session (a call record, a
@@ -1188,7 +1180,7 @@ void siptls_session_free(siptls_session *session);
  * # Safety
  * `session` must be live.
  */
-siptls_result siptls_session_set_userdata(siptls_session *session,
+siptls_result siptls_session_set_userdata(struct siptls_session *session,
                                           void *userdata);
 
 /**
@@ -1197,7 +1189,7 @@ siptls_result siptls_session_set_userdata(siptls_session *session,
  * # Safety
  * `session` must be live; `userdata_out` writable.
  */
-siptls_result siptls_session_get_userdata(const siptls_session *session,
+siptls_result siptls_session_get_userdata(const struct siptls_session *session,
                                           void **userdata_out);
 
 /**
@@ -1211,7 +1203,7 @@ siptls_result siptls_session_get_userdata(const siptls_session *session,
  * # Safety
  * `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.
  */
-siptls_result siptls_session_feed(siptls_session *session,
+siptls_result siptls_session_feed(struct siptls_session *session,
                                   const uint8_t *data,
                                   size_t len,
                                   size_t *consumed_out);
@@ -1223,7 +1215,7 @@ siptls_result siptls_session_feed(siptls_session *session,
  * # Safety
  * `session` must be live; `buf` writable for `cap` bytes; `written_out` writable.
  */
-siptls_result siptls_session_take(siptls_session *session,
+siptls_result siptls_session_take(struct siptls_session *session,
                                   uint8_t *buf,
                                   size_t cap,
                                   size_t *written_out);
@@ -1236,7 +1228,7 @@ siptls_result siptls_session_take(siptls_session *session,
  * # Safety
  * `session` must be live; `data` readable for `len` bytes; `accepted_out` writable.
  */
-siptls_result siptls_session_write(siptls_session *session,
+siptls_result siptls_session_write(struct siptls_session *session,
                                    const uint8_t *data,
                                    size_t len,
                                    size_t *accepted_out);
@@ -1249,7 +1241,7 @@ siptls_result siptls_session_write(siptls_session *session,
  * # Safety
  * `session` must be live; `buf` writable for `cap` bytes; `read_out` writable.
  */
-siptls_result siptls_session_read(siptls_session *session,
+siptls_result siptls_session_read(struct siptls_session *session,
                                   uint8_t *buf,
                                   size_t cap,
                                   size_t *read_out);
@@ -1261,7 +1253,7 @@ siptls_result siptls_session_read(siptls_session *session,
  * # Safety
  * `session` must be live.
  */
-siptls_result siptls_session_close(siptls_session *session);
+siptls_result siptls_session_close(struct siptls_session *session);
 
 /**
  * Tells the session the transport ended (recv returned 0). Without a prior
@@ -1270,7 +1262,7 @@ siptls_result siptls_session_close(siptls_session *session);
  * # Safety
  * `session` must be live.
  */
-siptls_result siptls_session_transport_closed(siptls_session *session);
+siptls_result siptls_session_transport_closed(struct siptls_session *session);
 
 /**
  * Fills `info_out` with the session's state (up to its `struct_size`).
@@ -1278,8 +1270,8 @@ siptls_result siptls_session_transport_closed(siptls_session *session);
  * # Safety
  * `session` must be live; `info_out` writable for its `struct_size`.
  */
-siptls_result siptls_session_get_info(const siptls_session *session,
-                                      siptls_session_info *info_out);
+siptls_result siptls_session_get_info(const struct siptls_session *session,
+                                      struct siptls_session_info *info_out);
 
 /**
  * The peer's certificate number `index` (0: its own, then its chain), DER.
@@ -1289,7 +1281,7 @@ siptls_result siptls_session_get_info(const siptls_session *session,
  * # Safety
  * `session` must be live; `der_out` and `len_out` writable.
  */
-siptls_result siptls_session_peer_cert(const siptls_session *session,
+siptls_result siptls_session_peer_cert(const struct siptls_session *session,
                                        size_t index,
                                        const uint8_t **der_out,
                                        size_t *len_out);
@@ -1301,7 +1293,7 @@ siptls_result siptls_session_peer_cert(const siptls_session *session,
  * # Safety
  * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
  */
-siptls_result siptls_session_last_error(const siptls_session *session,
+siptls_result siptls_session_last_error(const struct siptls_session *session,
                                         char *buf,
                                         size_t cap,
                                         size_t *len_out);
@@ -1322,7 +1314,7 @@ const char *siptls_cipher_suite_name(uint16_t suite);
  * # Safety
  * `ctx` must be a live context; `cert` readable for `cert_len` bytes.
  */
-siptls_result siptls_ctx_trust_add(siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_add(struct siptls_ctx *ctx,
                                    uint32_t trust_id,
                                    const uint8_t *cert,
                                    size_t cert_len);
@@ -1335,7 +1327,7 @@ siptls_result siptls_ctx_trust_add(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `pem` readable for `pem_len` bytes; `added_out` writable.
  */
-siptls_result siptls_ctx_trust_load_ca_list(siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_load_ca_list(struct siptls_ctx *ctx,
                                             const uint8_t *pem,
                                             size_t pem_len,
                                             uint32_t first_trust_id,
@@ -1347,7 +1339,7 @@ siptls_result siptls_ctx_trust_load_ca_list(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
  */
-siptls_result siptls_ctx_trust_load_ca_file(siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_load_ca_file(struct siptls_ctx *ctx,
                                             const char *path,
                                             uint32_t first_trust_id,
                                             size_t *added_out);
@@ -1361,7 +1353,7 @@ siptls_result siptls_ctx_trust_load_ca_file(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `pem` readable for `pem_len` bytes; `count_out` writable.
  */
-siptls_result siptls_ctx_trust_replace_ca_list(siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_replace_ca_list(struct siptls_ctx *ctx,
                                                const uint8_t *pem,
                                                size_t pem_len,
                                                uint32_t first_trust_id,
@@ -1373,9 +1365,9 @@ siptls_result siptls_ctx_trust_replace_ca_list(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `info_out` writable for its `struct_size`.
  */
-siptls_result siptls_ctx_trust_get(const siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_get(const struct siptls_ctx *ctx,
                                    uint32_t trust_id,
-                                   siptls_trust_entry_info *info_out);
+                                   struct siptls_trust_entry_info *info_out);
 
 /**
  * Removes the entry with `trust_id`. Its CRLs stay, verified at each use. Established sessions are unaffected;
@@ -1384,7 +1376,7 @@ siptls_result siptls_ctx_trust_get(const siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_trust_remove(siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_remove(struct siptls_ctx *ctx,
                                       uint32_t trust_id);
 
 /**
@@ -1396,7 +1388,7 @@ siptls_result siptls_ctx_trust_remove(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `ids` writable for `cap` entries; `count_out` writable.
  */
-siptls_result siptls_ctx_trust_list(const siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_list(const struct siptls_ctx *ctx,
                                     uint32_t *ids,
                                     size_t cap,
                                     size_t *count_out);
@@ -1408,7 +1400,7 @@ siptls_result siptls_ctx_trust_list(const siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `domain` NULL or NUL-terminated.
  */
-siptls_result siptls_ctx_trust_set_sip_domain(siptls_ctx *ctx,
+siptls_result siptls_ctx_trust_set_sip_domain(struct siptls_ctx *ctx,
                                               uint32_t trust_id,
                                               const char *domain);
 
@@ -1427,7 +1419,7 @@ siptls_result siptls_ctx_trust_set_sip_domain(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `crl` readable for `crl_len` bytes; `added_out` writable.
  */
-siptls_result siptls_ctx_add_crl(siptls_ctx *ctx,
+siptls_result siptls_ctx_add_crl(struct siptls_ctx *ctx,
                                  const uint8_t *crl,
                                  size_t crl_len,
                                  size_t *added_out);
@@ -1438,7 +1430,7 @@ siptls_result siptls_ctx_add_crl(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
  */
-siptls_result siptls_ctx_add_crl_file(siptls_ctx *ctx,
+siptls_result siptls_ctx_add_crl_file(struct siptls_ctx *ctx,
                                       const char *path,
                                       size_t *added_out);
 
@@ -1448,7 +1440,7 @@ siptls_result siptls_ctx_add_crl_file(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `count_out` writable.
  */
-siptls_result siptls_ctx_crl_count(const siptls_ctx *ctx,
+siptls_result siptls_ctx_crl_count(const struct siptls_ctx *ctx,
                                    size_t *count_out);
 
 /**
@@ -1458,9 +1450,9 @@ siptls_result siptls_ctx_crl_count(const siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `info_out` writable for its `struct_size`.
  */
-siptls_result siptls_ctx_crl_get(const siptls_ctx *ctx,
+siptls_result siptls_ctx_crl_get(const struct siptls_ctx *ctx,
                                  size_t index,
-                                 siptls_crl_info *info_out);
+                                 struct siptls_crl_info *info_out);
 
 /**
  * Removes the CRLs (every partition) of `issuer`, given exactly as
@@ -1470,7 +1462,7 @@ siptls_result siptls_ctx_crl_get(const siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context; `issuer` NUL-terminated.
  */
-siptls_result siptls_ctx_crl_remove(siptls_ctx *ctx,
+siptls_result siptls_ctx_crl_remove(struct siptls_ctx *ctx,
                                     const char *issuer);
 
 /**
@@ -1479,7 +1471,7 @@ siptls_result siptls_ctx_crl_remove(siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_crl_clear(siptls_ctx *ctx);
+siptls_result siptls_ctx_crl_clear(struct siptls_ctx *ctx);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -18,7 +18,9 @@
 #   LIBDIR/pkgconfig/siptls.pc  (Libs.private: what a static link needs)
 #   LIBDIR/cmake/siptls/        find_package(siptls): siptls::siptls and
 #                               siptls::siptls_static
-#   PREFIX/lib/debug/LIBDIR/libsiptls.so.X.Y.Z.debug   (ship profile only)
+#   LIBDIR/.debug/libsiptls.so.X.Y.Z.debug   (ship profile only; gdb finds it)
+#
+# PREFIX, LIBDIR and DESTDIR must be absolute paths.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +42,9 @@ if [ -z "$libdir" ]; then
     libdir="$prefix/lib${multiarch:+/$multiarch}"
 fi
 dest="${DESTDIR:-}"
+for path in "$prefix" "$libdir" ${dest:+"$dest"}; do
+    case "$path" in /*) ;; *) echo "install.sh: '$path' is not an absolute path" >&2; exit 2 ;; esac
+done
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 major=${version%%.*}
@@ -49,26 +54,33 @@ if [ "$major" = 0 ]; then soname="libsiptls.so.0.$minor"; else soname="libsiptls
 # The static library, and the system libraries it needs (for the shared
 # link below, pkg-config's Libs.private and CMake's static target).
 out="target/$profile"
-native=$(cargo rustc -q --profile "$profile" -p siptls --lib --crate-type staticlib \
-    -- --print native-static-libs 2>&1 | sed -n 's/.*native-static-libs: //p' | tail -n 1)
-[ -n "$native" ] || { echo "install.sh: rustc did not report native-static-libs" >&2; exit 1; }
+mkdir -p target
+log="target/install-$profile.log"
+if ! cargo rustc --profile "$profile" -p siptls --lib --crate-type staticlib \
+    -- --print native-static-libs >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "install.sh: the build failed (log above, also in $log)" >&2
+    exit 1
+fi
+native=$(sed -n 's/.*native-static-libs: //p' "$log" | tail -n 1)
+[ -n "$native" ] || { echo "install.sh: rustc did not report native-static-libs ($log)" >&2; exit 1; }
+
+# The header installed must be the one this build generated.
+generated=$(ls -t "$out"/build/siptls-*/out/siptls.h 2>/dev/null | head -n 1)
+[ -n "$generated" ] || { echo "install.sh: no generated header under $out/build" >&2; exit 1; }
+cmp -s "$generated" include/siptls.h || {
+    echo "install.sh: include/siptls.h is not the generated header; run SIPTLS_UPDATE_HEADER=1 cargo build -p siptls" >&2
+    exit 1
+}
 
 # The shared library, linked from the static one so that the exported
 # symbols, their version node and the soname are exactly ours.
 dist="target/dist-$profile"
 rm -rf "$dist"
 mkdir -p "$dist"
-{
-    echo "SIPTLS_$major.$minor {"
-    echo "  global:"
-    grep -v '^ *[/*]' include/siptls.h | grep -o 'siptls_[a-z0-9_]*(' | tr -d '(' | sort -u |\
-        sed 's/^/    /; s/$/;/'
-    echo "  local: *;"
-    echo "};"
-} >"$dist/siptls.map"
 # shellcheck disable=SC2086 # $native is a list of linker flags
 cc -shared -o "$dist/libsiptls.so.$version" -Wl,-soname,"$soname" \
-    -Wl,--version-script="$dist/siptls.map" -Wl,--gc-sections -Wl,-z,relro,-z,now \
+    -Wl,--version-script=siptls.map -Wl,--gc-sections -Wl,-z,relro,-z,now \
     -Wl,--whole-archive "$out/libsiptls.a" -Wl,--no-whole-archive $native
 if [ "$profile" = ship ]; then
     objcopy --only-keep-debug "$dist/libsiptls.so.$version" "$dist/libsiptls.so.$version.debug"
@@ -78,8 +90,8 @@ fi
 
 # Paths the CMake files use, relative to themselves, so a staged (DESTDIR)
 # or moved installation still finds its files.
-rel_to_prefix=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$prefix" "$libdir/cmake/siptls")
-rel_to_libdir=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$libdir" "$libdir/cmake/siptls")
+rel_to_prefix=$(realpath -m --relative-to="$libdir/cmake/siptls" "$prefix")
+rel_to_libdir=$(realpath -m --relative-to="$libdir/cmake/siptls" "$libdir")
 cmake_libs=$(for flag in $native; do printf '%s;' "${flag#-l}"; done)
 
 install -d "$dest$libdir/pkgconfig" "$dest$libdir/cmake/siptls" "$dest$prefix/include"
@@ -89,11 +101,13 @@ ln -sfn "$soname" "$dest$libdir/libsiptls.so"
 install -m 0644 "$out/libsiptls.a" "$dest$libdir/libsiptls.a"
 install -m 0644 include/siptls.h "$dest$prefix/include/siptls.h"
 if [ "$profile" = ship ]; then
-    install -d "$dest$prefix/lib/debug$libdir"
-    install -m 0644 "$dist/libsiptls.so.$version.debug" "$dest$prefix/lib/debug$libdir/"
+    install -d "$dest$libdir/.debug"
+    install -m 0644 "$dist/libsiptls.so.$version.debug" "$dest$libdir/.debug/"
 fi
 
-cat >"$dest$libdir/pkgconfig/siptls.pc" <<PC
+# Written into the build directory, then installed with their modes set:
+# the umask must not decide who may read them.
+cat >"$dist/siptls.pc" <<PC
 prefix=$prefix
 libdir=$libdir
 includedir=\${prefix}/include
@@ -106,7 +120,7 @@ Libs.private: $native
 Cflags: -I\${includedir}
 PC
 
-cat >"$dest$libdir/cmake/siptls/siptlsConfig.cmake" <<CMAKE
+cat >"$dist/siptlsConfig.cmake" <<CMAKE
 # find_package(siptls): siptls::siptls (shared) and siptls::siptls_static.
 get_filename_component(_siptls_prefix "\${CMAKE_CURRENT_LIST_DIR}/$rel_to_prefix" ABSOLUTE)
 get_filename_component(_siptls_libdir "\${CMAKE_CURRENT_LIST_DIR}/$rel_to_libdir" ABSOLUTE)
@@ -125,7 +139,7 @@ endif()
 set(siptls_FOUND TRUE)
 CMAKE
 
-cat >"$dest$libdir/cmake/siptls/siptlsConfigVersion.cmake" <<CMAKE
+cat >"$dist/siptlsConfigVersion.cmake" <<CMAKE
 # Compatible: the same major version, and before 1.0 the same minor one
 # too (the ABI policy), at least the version asked for.
 set(PACKAGE_VERSION "$version")
@@ -138,7 +152,14 @@ endif()
 if(PACKAGE_FIND_VERSION VERSION_EQUAL PACKAGE_VERSION)
   set(PACKAGE_VERSION_EXACT TRUE)
 endif()
+# Built for $(getconf LONG_BIT)-bit programs only.
+if(NOT CMAKE_SIZEOF_VOID_P EQUAL $(( $(getconf LONG_BIT) / 8 )))
+  set(PACKAGE_VERSION "\${PACKAGE_VERSION} ($(getconf LONG_BIT)-bit)")
+  set(PACKAGE_VERSION_UNSUITABLE TRUE)
+endif()
 CMAKE
+install -m 0644 "$dist/siptls.pc" "$dest$libdir/pkgconfig/siptls.pc"
+install -m 0644 "$dist/siptlsConfig.cmake" "$dist/siptlsConfigVersion.cmake" "$dest$libdir/cmake/siptls/"
 
 echo "installed siptls $version ($profile) into ${dest}$prefix, libraries in ${dest}$libdir"
 [ -n "$dest" ] || echo "(run ldconfig if $libdir is a system library directory)"

@@ -33,17 +33,19 @@ fail() { echo "packaging-check: $*" >&2; exit 1; }
 
 echo "== build from read-only sources"
 # The mount point lives outside $work and is only ever rmdir'ed, so no
-# clean-up can reach through it into the sources.
+# clean-up can reach through it into the sources. Root mounts it directly;
+# anyone else does it in a user namespace of their own.
 ro=$(mktemp -d /tmp/siptls-ro-src.XXXXXX)
-trap 'umount "$ro" 2>/dev/null; rmdir "$ro" 2>/dev/null' EXIT
-mount --bind "$PWD" "$ro"
-mount -o remount,ro,bind "$ro"
-if touch "$ro/.write-test" 2>/dev/null; then fail "$ro is writable"; fi
-CARGO_TARGET_DIR="$work/ro-target" cargo check -q --locked -p siptls --manifest-path "$ro/Cargo.toml" ||
-    fail "the read-only source tree does not build"
-umount "$ro"
+ro_build='mount --bind "$1" "$2" && mount -o remount,ro,bind "$2" &&
+    if touch "$2/.write-test" 2>/dev/null; then echo "$2 is writable" >&2; exit 1; fi &&
+    CARGO_TARGET_DIR="$3" cargo check -q --locked -p siptls --manifest-path "$2/Cargo.toml"; rc=$?;
+    umount "$2"; exit $rc'
+if [ "$(id -u)" -eq 0 ]; then
+    bash -c "$ro_build" ro-build "$PWD" "$ro" "$work/ro-target"
+else
+    unshare --user --map-root-user --mount bash -c "$ro_build" ro-build "$PWD" "$ro" "$work/ro-target"
+fi || { rmdir "$ro"; fail "the read-only source tree does not build"; }
 rmdir "$ro"
-trap - EXIT
 
 echo "== installed files"
 for f in "$lib/libsiptls.so.$version" "$lib/libsiptls.a" "$stage/usr/include/siptls.h" \
@@ -95,14 +97,28 @@ readelf -d "$work/cmake/consumer_shared" | grep -q "NEEDED.*\[$soname\]" || fail
 readelf -d "$work/cmake/consumer_static" | grep -q "libsiptls" && fail "consumer_static still needs libsiptls.so"
 run "$work/cmake/consumer_shared"
 run "$work/cmake/consumer_static"
-# Before 1.0 each minor version is its own ABI: asking for another one fails.
-mkdir -p "$work/other-abi"
-other="$major.$((minor + 1))"
-[ "$major" = 0 ] || other="$((major + 1)).0"
-printf 'cmake_minimum_required(VERSION 3.13)\nproject(other C)\nfind_package(siptls %s REQUIRED)\n' \
-    "$other" >"$work/other-abi/CMakeLists.txt"
-if cmake -S "$work/other-abi" -B "$work/other-abi/build" -DCMAKE_PREFIX_PATH="$stage/usr" >/dev/null 2>&1; then
-    fail "find_package(siptls $other) accepted version $version"
+# Before 1.0 each minor version is its own ABI: asking for an older or a
+# newer one fails (an older one would pass a mere "at least" rule).
+others="$major.$((minor + 1))"
+[ "$major" != 0 ] || [ "$minor" = 0 ] || others="$others $major.$((minor - 1))"
+[ "$major" = 0 ] || others="$((major + 1)).0"
+for other in $others; do
+    mkdir -p "$work/other-abi-$other"
+    printf 'cmake_minimum_required(VERSION 3.13)\nproject(other C)\nfind_package(siptls %s REQUIRED)\n' \
+        "$other" >"$work/other-abi-$other/CMakeLists.txt"
+    if cmake -S "$work/other-abi-$other" -B "$work/other-abi-$other/build" \
+        -DCMAKE_PREFIX_PATH="$stage/usr" >/dev/null 2>&1; then
+        fail "find_package(siptls $other) accepted version $version"
+    fi
+done
+
+if [ "$profile" = ship ]; then
+    echo "== split debug information"
+    debug="$lib/.debug/libsiptls.so.$version.debug"
+    [ -f "$debug" ] || fail "missing $debug"
+    readelf --string-dump=.gnu_debuglink "$lib/libsiptls.so.$version" |
+        grep -q "libsiptls.so.$version.debug" || fail "no debug link to $debug"
+    readelf -S "$lib/libsiptls.so.$version" | grep -q '\.debug_info' && fail "the shipped library still has debug info"
 fi
 
 echo "== sizes ($profile)"

@@ -248,9 +248,30 @@ pub unsafe fn clear_sized<T>(out: *mut T) {
     let declared = unsafe { out.cast::<u32>().read_unaligned() } as usize;
     let n = declared.min(std::mem::size_of::<T>());
     if n > 4 {
-        unsafe { std::ptr::write_bytes(out.cast::<u8>().add(4), 0, n - 4) };
+        unsafe {
+            std::ptr::write_bytes(out.cast::<u8>().add(4), 0, n - 4);
+            // As on success: what was written, so a larger caller struct's
+            // tail is known to be unset.
+            out.cast::<u32>().write_unaligned(n as u32);
+        }
     }
 }
+
+/// Output structs `write_sized` copies byte for byte: `#[repr(C)]` with no
+/// padding, so no uninitialised byte reaches the caller.
+///
+/// # Safety
+/// Implement only for such structs.
+pub unsafe trait NoPadding: Sized {}
+
+/// Input structs `read_sized` fills from caller bytes: `#[repr(C)]`, made
+/// of integers and raw pointers only (every bit pattern is a valid value),
+/// each member as aligned as the struct, so the caller's size can be
+/// rounded down to whole members.
+///
+/// # Safety
+/// Implement only for such structs.
+pub unsafe trait PlainData: Copy {}
 
 /// Hands a Rust value to C.
 pub fn to_c<T>(value: T) -> *mut T {
@@ -318,7 +339,7 @@ pub unsafe fn free_session(session: *mut siptls_session) {
 ///
 /// # Safety
 /// `out` is NULL or writable for the `struct_size` bytes it declares.
-pub unsafe fn write_sized<T: Sized>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
+pub unsafe fn write_sized<T: NoPadding>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
     if out.is_null() {
         return Err(null(name));
     }
@@ -347,7 +368,7 @@ pub unsafe fn write_sized<T: Sized>(out: *mut T, value: &T, name: &str) -> Resul
 ///
 /// # Safety
 /// `ptr` is NULL or readable for the `struct_size` bytes it declares.
-pub unsafe fn read_sized<T: Copy>(ptr: *const T, absent: T, name: &str) -> Result<T, Error> {
+pub unsafe fn read_sized<T: PlainData>(ptr: *const T, absent: T, name: &str) -> Result<T, Error> {
     if ptr.is_null() {
         return Err(null(name));
     }
@@ -359,9 +380,11 @@ pub unsafe fn read_sized<T: Copy>(ptr: *const T, absent: T, name: &str) -> Resul
         ));
     }
     let mut value = absent;
-    let n = declared.min(std::mem::size_of::<T>());
+    // Whole members only: a size ending inside a pointer must not make half of one.
+    let whole = declared - declared % std::mem::align_of::<T>();
+    let n = whole.min(std::mem::size_of::<T>());
     // SAFETY: the caller declared `declared` readable bytes; `T` is plain
-    // data (integers and pointers), valid for any bytes read into it.
+    // data (`PlainData`), valid for any bytes read into it.
     unsafe {
         std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), (&mut value as *mut T).cast::<u8>(), n)
     };

@@ -37,7 +37,7 @@ pub enum siptls_close_state {
 /// reports rather than from the error it returns when full, so the
 /// behaviour does not depend on how rustls signals it. One more record may
 /// arrive with the last ciphertext taken: at most 32 KiB are ever held.
-pub const RECEIVE_WINDOW: usize = 16 * 1024;
+pub(crate) const RECEIVE_WINDOW: usize = 16 * 1024;
 
 /// Where a session copies bytes out to: a caller's buffer, which may be
 /// uninitialised memory (see `ffi::CallerBuf`), so it is never a `&mut [u8]`.

@@ -20,13 +20,13 @@ pub const SIPTLS_MAX_TRUST_ENTRIES: usize = 16;
 /// Reserved: "no trust entry" in reports.
 pub const SIPTLS_TRUST_ID_NONE: u32 = u32::MAX;
 
-/// What a trust entry vouches for. Stable numbers (`siptls_trust_entry_info.kind`).
+/// What a trust entry vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
     /// A CA: chains it issued verify to it.
-    Anchor = 0,
+    Anchor,
     /// One exact certificate.
-    Pin = 1,
+    Pin,
 }
 
 /// Which TLS purposes a pinned certificate's extended key usage allows.

@@ -19,7 +19,11 @@ fn committed_header_matches_the_generated_one() {
         header() == generated,
         "include/siptls.h differs from the generated header: {fix}"
     );
-    // The committed copy, not just the working tree's or the index's.
+    // The committed copy, not just the working tree's or the index's (in a
+    // git checkout; a source tarball has only the working copy).
+    if !Path::new(ROOT).join(".git").exists() {
+        return;
+    }
     let committed = Command::new("git")
         .args(["show", "HEAD:include/siptls.h"])
         .current_dir(ROOT)
@@ -239,4 +243,36 @@ fn get_api_hands_out_every_export_for_its_abi_version_only() {
         );
         assert!(table.is_null());
     }
+}
+
+#[test]
+fn the_header_declares_only_prefixed_names() {
+    let mut foreign = Vec::new();
+    for line in header().lines() {
+        let name = if let Some(rest) = line.strip_prefix("#define ") {
+            rest.split_whitespace().next()
+        } else if !(line.starts_with("typedef ")
+            || line.starts_with("struct ")
+            || line.starts_with("enum "))
+        {
+            None
+        } else if let Some((_, rest)) = line.split_once("(*") {
+            // A function pointer type: typedef int (*name)(...
+            rest.split(')').next()
+        } else {
+            line.trim_end_matches(['{', ';', ' '])
+                .split_whitespace()
+                .last()
+                .map(|n| n.trim_start_matches('*'))
+        };
+        if let Some(name) = name {
+            if !name.to_ascii_lowercase().starts_with("siptls_") && name != "SIPTLS_H" {
+                foreign.push(line.to_string());
+            }
+        }
+    }
+    assert!(
+        foreign.is_empty(),
+        "unprefixed names in the header: {foreign:?}"
+    );
 }

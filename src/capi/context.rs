@@ -130,6 +130,9 @@ pub struct siptls_pem_names {
     pub crl: *const c_char,
 }
 
+// SAFETY: repr(C), a u32 then pointers, all pointer-aligned: any bytes are a value.
+unsafe impl ffi::PlainData for siptls_pem_names {}
+
 /// Creates a context for `role` (a `siptls_role`), with no identity, an empty
 /// trust table, mutual TLS required, CA depth cap 4, TLS 1.2 and 1.3.
 ///

@@ -47,6 +47,9 @@ pub struct siptls_session_info {
     pub generation: u64,
 }
 
+// SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, then a u64: no padding.
+unsafe impl ffi::NoPadding for siptls_session_info {}
+
 /// Creates a session from a context. Client contexts need `peer_name`: the
 /// SIP domain, host name or IP literal to reach (SNI and certificate check).
 /// Server contexts take NULL. The session keeps the context's configuration

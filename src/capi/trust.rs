@@ -9,9 +9,9 @@ use crate::session::Sink;
 use crate::trust::{EntryKind, SIPTLS_TRUST_ID_NONE};
 
 /// `siptls_trust_entry_info.kind`: a CA; chains it issued verify to it.
-pub const SIPTLS_TRUST_KIND_ANCHOR: u32 = EntryKind::Anchor as u32;
+pub const SIPTLS_TRUST_KIND_ANCHOR: u32 = 0;
 /// `siptls_trust_entry_info.kind`: one exact certificate, trusted as presented.
-pub const SIPTLS_TRUST_KIND_PIN: u32 = EntryKind::Pin as u32;
+pub const SIPTLS_TRUST_KIND_PIN: u32 = 1;
 
 /// One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
 /// `sizeof(siptls_trust_entry_info)` first.
@@ -34,6 +34,9 @@ pub struct siptls_trust_entry_info {
     /// The SIP domain required of peers chaining to it, or "".
     pub sip_domain: [c_char; 256],
 }
+
+// SAFETY: repr(C); four u32, two i64, then char arrays: no padding.
+unsafe impl ffi::NoPadding for siptls_trust_entry_info {}
 
 /// One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
 /// `sizeof(siptls_crl_info)` first.
@@ -186,7 +189,10 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
                 let info = siptls_trust_entry_info {
                     struct_size: std::mem::size_of::<siptls_trust_entry_info>() as u32,
                     trust_id: entry.id,
-                    kind: entry.kind as u32,
+                    kind: match entry.kind {
+                        EntryKind::Anchor => SIPTLS_TRUST_KIND_ANCHOR,
+                        EntryKind::Pin => SIPTLS_TRUST_KIND_PIN,
+                    },
                     reserved: 0,
                     not_before: entry.not_before,
                     not_after: entry.not_after,
@@ -335,6 +341,9 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
         }
     })
 }
+
+// SAFETY: repr(C); two u32, three 8-byte members, two u32, then char arrays: no padding.
+unsafe impl ffi::NoPadding for siptls_crl_info {}
 
 /// How many CRLs are loaded (at most one per issuer).
 ///

@@ -484,6 +484,87 @@ fn pump_seeds(root: &Path) -> usize {
     s.count
 }
 
+/// Call sequences for `api_sequence` (see its module doc for the ops).
+fn api_seeds(root: &Path) -> usize {
+    let mut s = seeds_for(root, "api_sequence");
+    let op = |out: &mut Vec<u8>, op: u8, arg: u8| out.extend([op, arg]);
+    // Pump sessions 0 and 1 with 15 KiB takes.
+    const PUMP: u8 = 0xF4;
+    let mut setup = Vec::new();
+    for (o, a) in [
+        (0, 0),
+        (0, 3),
+        (2, 0),
+        (2, 1),
+        (3, 2),
+        (3, 3),
+        (8, 0),
+        (8, 5),
+        (10, PUMP),
+    ] {
+        op(&mut setup, o, a);
+    }
+    s.put("handshake", &setup);
+
+    let mut call = setup.clone();
+    op(&mut call, 11, 0);
+    put_blob(&mut call, INVITE);
+    op(&mut call, 10, PUMP);
+    op(&mut call, 12, 1 | (8 << 2));
+    op(&mut call, 14, 1);
+    op(&mut call, 13, 0);
+    op(&mut call, 10, PUMP);
+    op(&mut call, 12, 1 | (8 << 2));
+    s.put("call-and-close", &call);
+
+    let mut reload = setup.clone();
+    for (o, a) in [
+        (4, 1),
+        (8, 2 | (1 << 2)),
+        (4, 3),
+        (10, PUMP),
+        (7, 1),
+        (6, 1),
+        (5, 1),
+    ] {
+        op(&mut reload, o, a);
+    }
+    put_blob(
+        &mut reload,
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    s.put("reloads-mid-call", &reload);
+
+    // Misuse: the contexts freed under live sessions, then every call on them.
+    let mut orphans = setup.clone();
+    for (o, a) in [
+        (1, 0),
+        (1, 1),
+        (11, 0),
+        (10, PUMP),
+        (12, 1 | (8 << 2)),
+        (13, 4),
+        (14, 0),
+        (9, 0),
+        (9, 1),
+        (12, 0),
+    ] {
+        op(&mut orphans, o, a);
+        if o == 11 {
+            put_blob(&mut orphans, OK_200);
+        }
+    }
+    s.put("orphaned-sessions", &orphans);
+
+    let mut garbage = setup;
+    op(&mut garbage, 15, 1);
+    put_blob(&mut garbage, &[0x17, 0x03, 0x03, 0x00, 0x05, 1, 2, 3, 4, 5]);
+    op(&mut garbage, 12, 1 | (8 << 2));
+    op(&mut garbage, 10, PUMP);
+    s.put("garbage-record", &garbage);
+    s.count
+}
+
 fn main() {
     let dir = std::env::args_os().nth(1).map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
@@ -492,8 +573,9 @@ fn main() {
     let feed = feed_seeds(&dir);
     let load = load_seeds(&dir);
     let pump = pump_seeds(&dir);
+    let api = api_seeds(&dir);
     println!(
-        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump})",
+        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump}, api_sequence {api})",
         dir.display()
     );
 }

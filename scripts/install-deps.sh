@@ -1,29 +1,22 @@
 #!/usr/bin/env bash
-# Installs the system tools the demo and the tests use, when missing:
-# gcc, clang and make for the C examples and the header checks (C and C++),
-# cmake and pkg-config for the packaging test, OpenSSL and GnuTLS
-# command-line peers for interop tests, valgrind, binutils' nm/readelf for
-# the ABI tests, python3 for the C checks, and OpenSSL's headers for the
-# benchmark.
+# Installs what the demo and the tests use, when missing: every command of
+# scripts/tools.txt (by its Debian package) and the packages listed there
+# without a command; then the Rust components (clippy, rustfmt).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
-command -v cc >/dev/null || need+=(gcc)
-command -v g++ >/dev/null || need+=(g++)
-command -v clang >/dev/null || need+=(clang)
-command -v cmake >/dev/null || need+=(cmake)
-command -v python3 >/dev/null || need+=(python3)
-command -v make >/dev/null || need+=(make)
-command -v nm >/dev/null || need+=(binutils)
-command -v openssl >/dev/null || need+=(openssl)
-command -v gnutls-cli >/dev/null || need+=(gnutls-bin)
-command -v valgrind >/dev/null || need+=(valgrind)
-command -v git >/dev/null || need+=(git)
-# The benchmark compares against OpenSSL through its C library.
-command -v pkg-config >/dev/null || need+=(pkg-config)
-dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+while read -r command package; do
+    case "$command" in ''|'#'*) continue ;; esac
+    if [ "$command" = - ]; then
+        dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
+    else
+        command -v "$command" >/dev/null || need+=("$package")
+    fi
+done <scripts/tools.txt
 
 if [ ${#need[@]} -gt 0 ]; then
+    mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
     echo "installing: ${need[*]}"
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -113,3 +113,19 @@ fn nothing_after_a_fatal_record_is_delivered() {
     assert_eq!(server.feed(&forged_first).0, SIPTLS_ERR_TLS);
     assert_eq!(server.read(&mut [0u8; 256]).0, SIPTLS_ERR_SESSION_FAILED);
 }
+
+#[test]
+fn a_protocol_error_after_our_close_notify_fails_the_session_cleanly() {
+    let (_c, sctx, _client, server, _payload, _wire) = written(0);
+    assert_eq!(server.close(), SIPTLS_OK);
+    let close_notify = server.take_all();
+    // Another server, fed that record as its first bytes, fails and alerts...
+    let stranger = Sess::server(&sctx);
+    assert_eq!(stranger.feed(&close_notify).0, SIPTLS_ERR_TLS);
+    let alert = stranger.take_all();
+    // ...and that plaintext alert, out of place on an encrypted connection,
+    // fails the first server too: a TLS error, never a panic.
+    let (code, _) = server.feed(&alert);
+    assert_eq!(code, SIPTLS_ERR_TLS, "{}", server.last_error());
+    assert!(server.info().failed);
+}

@@ -30,7 +30,35 @@ use siptls_fuzz::*;
 const CONTEXTS: usize = 2;
 const SESSIONS: usize = 4;
 
-/// Every call's code: documented, and never a caught panic.
+thread_local! {
+    /// Set when the one known rustls debug assertion fired (see below).
+    static KNOWN_RUSTLS_ASSERT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// rustls 0.23 debug-asserts (`!self.sent_fatal_alert`) when a peer's
+/// protocol error follows our close_notify; release builds send the alert,
+/// and siptls's own builds switch that assertion off. Fuzz builds force debug
+/// assertions on for every crate, so this hook lets that one assertion reach
+/// siptls's panic boundary instead of aborting, and `checked` accepts its
+/// PANIC code once. Every other panic still goes to libFuzzer.
+fn tolerate_known_rustls_assertion() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let fuzzer_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let known = info.location().is_some_and(|l| {
+                l.file().contains("rustls-0.23") && l.file().ends_with("common_state.rs")
+            }) && info.to_string().contains("!self.sent_fatal_alert");
+            if known {
+                KNOWN_RUSTLS_ASSERT.with(|flag| flag.set(true));
+            } else {
+                fuzzer_hook(info);
+            }
+        }));
+    });
+}
+
+/// Every call's code: documented, and never a caught panic (but the one above).
 #[track_caller]
 fn checked(what: &str, code: siptls_result) -> siptls_result {
     assert!(
@@ -38,12 +66,15 @@ fn checked(what: &str, code: siptls_result) -> siptls_result {
         "{what}: undocumented result code {}",
         code_number(code)
     );
-    assert_ne!(
-        code,
-        SIPTLS_ERR_PANIC,
-        "{what}: internal panic: {}",
-        last_error()
-    );
+    let known = KNOWN_RUSTLS_ASSERT.with(|flag| flag.replace(false));
+    if !known {
+        assert_ne!(
+            code,
+            SIPTLS_ERR_PANIC,
+            "{what}: internal panic: {}",
+            last_error()
+        );
+    }
     code
 }
 
@@ -335,6 +366,7 @@ impl World {
 }
 
 fuzz_target!(|data: &[u8]| {
+    tolerate_known_rustls_assertion();
     let mut input = Input::new(data);
     let mut world = World {
         ctxs: [None; CONTEXTS],

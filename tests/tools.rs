@@ -148,17 +148,113 @@ fn listed() -> BTreeSet<String> {
         .collect()
 }
 
+/// A line with its quoted text, `${...}` expansions and comment taken out
+/// (each quoted string or expansion leaves a placeholder word `Q`);
+/// `$(` starts a command of its own. `in_quote` carries a single-quoted
+/// string (an awk program, a `bash -c` script) over lines.
+fn code_of(line: &str, in_quote: &mut bool) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    let mut word_start = true;
+    while let Some(c) = chars.next() {
+        if *in_quote {
+            if c == '\'' {
+                *in_quote = false;
+                out.push_str(" Q ");
+            }
+            continue;
+        }
+        match c {
+            '\'' => *in_quote = true,
+            '"' => {
+                // To the closing quote on this line (none: the rest of it).
+                let mut escaped = false;
+                for d in chars.by_ref() {
+                    if d == '"' && !escaped {
+                        break;
+                    }
+                    escaped = d == '\\' && !escaped;
+                }
+                out.push_str(" Q ");
+            }
+            '$' if chars.peek() == Some(&'{') => {
+                let mut depth = 0;
+                for d in chars.by_ref() {
+                    match d {
+                        '{' => depth += 1,
+                        '}' if depth == 1 => break,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                out.push_str(" Q ");
+            }
+            '$' if chars.peek() == Some(&'(') => {
+                chars.next();
+                if chars.peek() == Some(&'(') {
+                    // $(( arithmetic )): no command in it.
+                    let mut depth = 1;
+                    for d in chars.by_ref() {
+                        match d {
+                            '(' => depth += 1,
+                            ')' if depth == 1 => break,
+                            ')' => depth -= 1,
+                            _ => {}
+                        }
+                    }
+                    out.push_str(" Q ");
+                } else {
+                    out.push_str(" ; ");
+                }
+            }
+            // An array assignment: x=(a b c).
+            '=' if chars.peek() == Some(&'(') => {
+                for d in chars.by_ref() {
+                    if d == ')' {
+                        break;
+                    }
+                }
+                out.push_str("=Q ");
+            }
+            '`' => out.push_str(" ; "),
+            '#' if word_start => break,
+            _ => out.push(c),
+        }
+        word_start = c.is_whitespace();
+    }
+    out
+}
+
 /// The command words of a shell script: the first word of each simple
-/// command, skipping heredoc bodies, string contents spread over lines,
+/// command, skipping heredoc bodies, quoted text, case patterns,
 /// assignments, functions the script defines and commands run by path.
 fn commands(script: &str) -> BTreeSet<String> {
     let functions: BTreeSet<&str> = script
         .lines()
-        .filter_map(|l| l.trim().strip_suffix("() {"))
+        .filter_map(|l| l.trim().split_once("() {").map(|(name, _)| name))
         .collect();
     let mut found = BTreeSet::new();
+    // An array run as a command (`grind=(valgrind -q ...)`, later
+    // `"${grind[@]}" prog`): its first element is a command too.
+    for line in script.lines() {
+        let Some((name, rest)) = line.trim().split_once("=(") else {
+            continue;
+        };
+        let first = rest.split([' ', ')']).next().unwrap_or("");
+        let run = format!("\"${{{name}[@]}}\"");
+        let is_run = script.lines().any(|l| l.trim_start().starts_with(&run));
+        if is_run
+            && first
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_+.".contains(c))
+        {
+            found.insert(first.to_string());
+        }
+    }
     let mut heredoc: Option<String> = None;
     let mut in_quote = false;
+    let mut in_case = false;
+    let mut continued = false;
     for line in script.lines() {
         if let Some(end) = &heredoc {
             if line.trim() == end {
@@ -166,7 +262,10 @@ fn commands(script: &str) -> BTreeSet<String> {
             }
             continue;
         }
-        if let Some((_, rest)) = line.split_once("<<") {
+        if let Some((_, rest)) = line
+            .split_once("<<")
+            .filter(|(_, rest)| !rest.starts_with('<'))
+        {
             let word = rest.trim_start_matches(['-', '\'', '"', ' ']);
             let word: String = word
                 .chars()
@@ -176,53 +275,65 @@ fn commands(script: &str) -> BTreeSet<String> {
                 heredoc = Some(word);
             }
         }
-        // Quoted text spanning lines (an awk program, a bash -c string).
-        let quotes = line.matches('\'').count();
-        let starts_inside = in_quote;
-        if quotes % 2 == 1 {
-            in_quote = !in_quote;
-        }
-        if starts_inside {
-            continue;
-        }
-        let code = line.split(" #").next().unwrap_or("");
-        if code.trim_start().starts_with('#') {
-            continue;
-        }
-        let code = code.replace("$(", ";").replace('`', ";");
-        for segment in code.split(['|', ';', '&', '(', '{', '}']) {
-            let mut words = segment.split_whitespace().peekable();
-            while let Some(w) = words.peek() {
-                let keyword = matches!(
-                    *w,
-                    "!" | "if"
-                        | "then"
-                        | "else"
-                        | "elif"
-                        | "while"
-                        | "until"
-                        | "do"
-                        | "exec"
-                        | "sudo"
-                        | "time"
-                        | "nice"
-                );
-                if keyword || (w.contains('=') && !w.starts_with('-')) {
-                    words.next();
-                } else {
-                    break;
-                }
+        let mut code = code_of(line, &mut in_quote);
+        let words: Vec<&str> = code.split_whitespace().collect();
+        let (opens, closes) = (words.contains(&"case"), words.contains(&"esac"));
+        // A case pattern (`release|ship)`) is not a command.
+        if in_case || opens {
+            let from = code.find(" in ").map_or(0, |at| at + 4);
+            if let Some(at) = code[from..].find(')') {
+                code = code[from + at + 1..].to_string();
             }
-            let Some(word) = words.next() else { continue };
-            let runs_by_path = word.contains('/') || word.contains('$') || word.contains('"');
-            let not_a_command = word.starts_with(['-', '\'', ')', '*', '[', ']', '<', '>'])
-                || word.ends_with(')')
-                || word.chars().next().is_some_and(|c| c.is_ascii_digit());
-            if runs_by_path || not_a_command || functions.contains(word) {
+        }
+        in_case = (in_case || opens) && !closes;
+        let continues = code.trim_end().ends_with('\\');
+        let spaced: String = code
+            .chars()
+            .flat_map(|c| match c {
+                '|' | ';' | '&' | '(' | ')' => vec![' ', ';', ' '],
+                _ => vec![c],
+            })
+            .collect();
+        // A line continued from the last one goes on with its arguments.
+        let mut command_position = !continued;
+        continued = continues;
+        for word in spaced.split_whitespace() {
+            if word == "\\" {
                 continue;
             }
-            // `command -v X` asks whether X exists; it does not run it.
-            if word == "command" {
+            let separator = matches!(
+                word,
+                ";" | "{"
+                    | "}"
+                    | "then"
+                    | "do"
+                    | "else"
+                    | "elif"
+                    | "if"
+                    | "while"
+                    | "until"
+                    | "!"
+                    | "exec"
+                    | "sudo"
+                    | "time"
+                    | "nice"
+            );
+            if separator {
+                command_position = true;
+                continue;
+            }
+            if !command_position {
+                continue;
+            }
+            // Assignments before a command keep the position.
+            if word.contains('=') && !word.starts_with('-') {
+                continue;
+            }
+            command_position = false;
+            let by_path_or_expansion = word.contains('/') || word.contains('$') || word == "Q";
+            let not_a_command = word.starts_with(['-', '<', '>', '[', ']', '*', '.'])
+                || word.chars().next().is_some_and(|c| c.is_ascii_digit());
+            if by_path_or_expansion || not_a_command || functions.contains(word) {
                 continue;
             }
             found.insert(word.to_string());

@@ -1257,7 +1257,9 @@ siptls_result siptls_session_close(struct siptls_session *session);
 
 /**
  * Tells the session the transport ended (recv returned 0). Without a prior
- * close_notify the session reports truncation.
+ * close_notify the session reports truncation. Ciphertext received before
+ * the end and not yet fed (held back by SIPTLS_BUFFER_FULL) may still be
+ * fed afterwards; the end takes effect once everything has been read.
  *
  * # Safety
  * `session` must be live.

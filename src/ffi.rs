@@ -63,12 +63,20 @@ pub unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> 
     unsafe { ptr.as_ref() }.ok_or_else(|| null(name))
 }
 
-/// An output parameter.
+/// An output parameter, set to `initial` through its raw pointer before a
+/// reference is formed: the caller's memory may be uninitialised.
 ///
 /// # Safety
 /// `ptr` is NULL or points to writable memory for a `T` for `'a`.
-pub unsafe fn arg_out<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
-    unsafe { ptr.as_mut() }.ok_or_else(|| null(name))
+pub unsafe fn arg_out<'a, T>(ptr: *mut T, name: &str, initial: T) -> Result<&'a mut T, Error> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    // SAFETY: writable per the contract; written before it is referenced.
+    unsafe {
+        ptr.write(initial);
+        Ok(&mut *ptr)
+    }
 }
 
 fn check_len(len: usize, name: &str) -> Result<(), Error> {
@@ -195,7 +203,7 @@ pub unsafe fn copy_text(
     len_out: *mut usize,
 ) -> Result<siptls_result, Error> {
     unsafe { clear_text(buf, cap, len_out) };
-    let len_out = unsafe { arg_out(len_out, "len_out")? };
+    let len_out = unsafe { arg_out(len_out, "len_out", 0)? };
     *len_out = text.len();
     // (NULL, 0) asks for the length only, as with snprintf.
     let Some(room) = cap.checked_sub(1) else {

@@ -44,7 +44,7 @@ impl KeyLogSink {
             .create(true)
             .mode(0o600)
             // O_NONBLOCK: a FIFO without a reader must not hang the gateway.
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(path)
             .map_err(|e| match e.raw_os_error() {
                 Some(libc::ELOOP) => refuse("is a symbolic link; refused for the key log".into()),
@@ -59,6 +59,20 @@ impl KeyLogSink {
             return Err(refuse(
                 "is not a regular file; refused for the key log".into(),
             ));
+        }
+        if meta.nlink() != 1 {
+            return Err(refuse(format!(
+                "has {} hard links; refused for the key log",
+                meta.nlink()
+            )));
+        }
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(refuse(format!(
+                "belongs to user {}, not to this process ({me}); refused for the key log",
+                meta.uid()
+            )));
         }
         if meta.mode() & 0o077 != 0 {
             return Err(refuse(format!(

@@ -35,8 +35,9 @@ pub enum siptls_close_state {
 /// Received plaintext a session holds before it stops taking ciphertext:
 /// rustls' own window (16 KiB), applied here from the plaintext count rustls
 /// reports rather than from the error it returns when full, so the
-/// behaviour does not depend on how rustls signals it. One more record may
-/// arrive with the last ciphertext taken: at most 32 KiB are ever held.
+/// behaviour does not depend on how rustls signals it. The last ciphertext
+/// taken may complete up to one rustls input buffer (18,437 bytes) of
+/// records: less than 34 KiB are ever held.
 pub(crate) const RECEIVE_WINDOW: usize = 16 * 1024;
 
 /// Where a session copies bytes out to: a caller's buffer, which may be
@@ -87,6 +88,9 @@ pub struct State {
     eof_delivered: bool,
     /// Received plaintext not yet read, as rustls last reported it.
     pending_plaintext: usize,
+    /// The last feed left ciphertext with the caller (the receive window
+    /// was full): the end of the transport waits until that has been fed.
+    held_back: bool,
     close_notify_received: bool,
     close_sent: bool,
     detail: String,
@@ -142,6 +146,7 @@ impl Session {
                 transport_closed: false,
                 eof_delivered: false,
                 pending_plaintext: 0,
+                held_back: false,
                 close_notify_received: false,
                 close_sent: false,
                 detail: String::new(),
@@ -364,16 +369,19 @@ impl State {
                 "zero-length input; to report that the transport closed, call siptls_session_transport_closed",
             ));
         }
-        if self.transport_closed || self.close_notify_received {
+        // After the end of the transport, ciphertext that arrived before it
+        // (held back by BUFFER_FULL) may still come; after close_notify, nothing.
+        if self.close_notify_received {
             return Err(Error::new(
                 SIPTLS_ERR_WRONG_STATE,
-                "the connection has ended; no more ciphertext can be fed",
+                "the peer's close_notify ended the stream; no more ciphertext can be fed",
             ));
         }
         let mut rest = data;
         while !rest.is_empty() {
             if self.pending_plaintext >= RECEIVE_WINDOW {
                 if rest.len() == data.len() {
+                    self.held_back = true;
                     return Ok((SIPTLS_BUFFER_FULL, 0));
                 }
                 break;
@@ -383,6 +391,7 @@ impl State {
                 Ok(_) => self.process()?,
                 // rustls' own backpressure, should its window ever be smaller than ours.
                 Err(e) if e.kind() == io::ErrorKind::Other && rest.len() == data.len() => {
+                    self.held_back = true;
                     return Ok((SIPTLS_BUFFER_FULL, 0));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Other => break,
@@ -402,6 +411,8 @@ impl State {
         } else {
             SIPTLS_OK
         };
+        // After close_notify the rest means nothing; otherwise it is still owed.
+        self.held_back = !rest.is_empty() && !self.close_notify_received;
         Ok((code, data.len() - rest.len()))
     }
 
@@ -493,7 +504,9 @@ impl State {
             return Ok((SIPTLS_OK, copied));
         }
         self.usable()?;
-        if self.deliver_eof() {
+        let delivered = self.deliver_eof();
+        self.usable()?;
+        if delivered {
             // rustls knows of the end now: ask again.
             return self.read(out);
         }
@@ -511,11 +524,26 @@ impl State {
     /// Tells rustls the transport ended, once it can take it (not while its
     /// receive buffer is full). True when that happened just now.
     fn deliver_eof(&mut self) -> bool {
-        if !self.transport_closed || self.eof_delivered {
+        if !self.transport_closed || self.eof_delivered || self.failure.is_some() {
+            return false;
+        }
+        // The caller still holds ciphertext that arrived before the end.
+        if self.held_back {
             return false;
         }
         // An empty read is how rustls learns of the end of the stream.
-        self.eof_delivered = self.conn.read_tls(&mut io::empty()).is_ok();
+        match self.conn.read_tls(&mut io::empty()) {
+            Ok(_) => self.eof_delivered = true,
+            // Its receive buffer is full: again once plaintext has been read.
+            Err(e) if e.kind() == io::ErrorKind::Other => {}
+            // The stream ended inside a handshake message too large to finish.
+            Err(e) => {
+                self.failure = Some(Error::new(
+                    SIPTLS_ERR_PEER_TOO_LARGE,
+                    format!("the transport ended inside an oversized handshake message ({e})"),
+                ));
+            }
+        }
         self.eof_delivered
     }
 

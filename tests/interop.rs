@@ -372,8 +372,13 @@ impl Ours {
             self.take_plaintext();
             return Ok(());
         }
-        if self.first_flight.is_empty() {
-            self.first_flight = buf[..n].to_vec();
+        // The first record in full, however the reads split it.
+        let want = match self.first_flight.get(3..5) {
+            Some(len) => 5 + usize::from(u16::from_be_bytes([len[0], len[1]])),
+            None => 5,
+        };
+        if self.first_flight.len() < want {
+            self.first_flight.extend_from_slice(&buf[..n]);
         }
         self.feed(&buf[..n])
     }

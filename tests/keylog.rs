@@ -48,13 +48,28 @@ fn links_special_files_and_files_others_can_read_are_refused() {
     assert_eq!(unsafe { libc::mkfifo(c_fifo.as_ptr(), 0o600) }, 0);
     let shared = dir.write("shared.keys", "");
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let linked = dir.write("linked.keys", "");
+    std::fs::set_permissions(&linked, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::hard_link(&linked, dir.0.join("second-name.keys")).unwrap();
+    // Owned by someone else: only root can make such a file (CI runs as root).
+    let foreign = dir.write("foreign.keys", "");
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let c_foreign = cstring(foreign.to_str().unwrap());
+    let as_root = unsafe { libc::geteuid() } == 0;
+    if as_root {
+        assert_eq!(unsafe { libc::chown(c_foreign.as_ptr(), 65534, 65534) }, 0);
+    }
     let ctx = Ctx::client();
     for (path, why) in [
         (link.as_path(), "is a symbolic link"),
         (fifo.as_path(), "is not a regular file"),
         (Path::new("/dev/null"), "is not a regular file"),
         (shared.as_path(), "mode 0644"),
-    ] {
+        (linked.as_path(), "2 hard links"),
+    ]
+    .into_iter()
+    .chain(as_root.then_some((foreign.as_path(), "belongs to user 65534")))
+    {
         assert_eq!(set_file(&ctx, path), SIPTLS_ERR_IO, "{}", path.display());
         let detail = ctx.last_error();
         assert!(detail.contains(why), "{}: {detail}", path.display());

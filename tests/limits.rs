@@ -10,9 +10,9 @@ use common::*;
 const RECEIVE_WINDOW: usize = 16 * 1024;
 
 /// Plaintext a receiver may hold unread, as the README documents: the
-/// window plus one maximum TLS record (2^14 bytes) from the last ciphertext
-/// taken.
-const RECEIVE_BOUND: usize = RECEIVE_WINDOW + 16 * 1024;
+/// window plus the records one rustls input buffer (18,437 bytes: a record
+/// of 2^14 bytes with its largest overhead) can complete.
+const RECEIVE_BOUND: usize = RECEIVE_WINDOW + 18_437;
 
 /// Plaintext a sender may accept while nobody takes its ciphertext: rustls'
 /// 64 KiB send buffer (reached exactly).

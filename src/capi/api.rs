@@ -201,7 +201,7 @@ pub unsafe extern "C" fn siptls_get_api(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_out(api_out, std::ptr::null()) };
-        let api_out = unsafe { ffi::arg_out(api_out, "api_out")? };
+        let api_out = unsafe { ffi::arg_out(api_out, "api_out", std::ptr::null())? };
         if abi_version != SIPTLS_ABI_VERSION {
             return Err(Error::new(
                 SIPTLS_ERR_ABI_VERSION,

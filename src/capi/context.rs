@@ -141,8 +141,7 @@ unsafe impl ffi::PlainData for siptls_pem_names {}
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_new(role: u32, ctx_out: *mut *mut siptls_ctx) -> siptls_result {
     ffi::call(|| {
-        let ctx_out = unsafe { ffi::arg_out(ctx_out, "ctx_out")? };
-        *ctx_out = std::ptr::null_mut();
+        let ctx_out = unsafe { ffi::arg_out(ctx_out, "ctx_out", std::ptr::null_mut())? };
         let role = ffi::arg_enum(role, "role", |r| match r {
             0 => Some(siptls_role::SIPTLS_ROLE_CLIENT),
             1 => Some(siptls_role::SIPTLS_ROLE_SERVER),
@@ -228,8 +227,7 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
-        *added_out = 0;
+        let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
                 let dir = ffi::arg_path(dir, "dir")?;
@@ -423,8 +421,7 @@ pub unsafe extern "C" fn siptls_ctx_generation(
     generation_out: *mut u64,
 ) -> siptls_result {
     ffi::call(|| {
-        let generation_out = unsafe { ffi::arg_out(generation_out, "generation_out")? };
-        *generation_out = 0;
+        let generation_out = unsafe { ffi::arg_out(generation_out, "generation_out", 0)? };
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         *generation_out = ctx.generation();
         Ok(SIPTLS_OK)
@@ -613,7 +610,7 @@ pub unsafe extern "C" fn siptls_ctx_use_sslkeylogfile(
         unsafe { ffi::clear_out(enabled_out, false) };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
-                let enabled_out = ffi::arg_out(enabled_out, "enabled_out")?;
+                let enabled_out = ffi::arg_out(enabled_out, "enabled_out", false)?;
                 *enabled_out = ctx.use_sslkeylogfile()?;
                 Ok(SIPTLS_OK)
             })

@@ -64,8 +64,8 @@ pub unsafe extern "C" fn siptls_session_new(
     session_out: *mut *mut siptls_session,
 ) -> siptls_result {
     ffi::call(|| {
-        let session_out = unsafe { ffi::arg_out(session_out, "session_out")? };
-        *session_out = std::ptr::null_mut();
+        let session_out =
+            unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         let peer_name = unsafe { ffi::arg_opt_str(peer_name, "peer_name")? };
         let session = ctx.record(Session::new(ctx, peer_name))?;
@@ -118,8 +118,8 @@ pub unsafe extern "C" fn siptls_session_get_userdata(
     userdata_out: *mut *mut c_void,
 ) -> siptls_result {
     ffi::call(|| {
-        let userdata_out = unsafe { ffi::arg_out(userdata_out, "userdata_out")? };
-        *userdata_out = std::ptr::null_mut();
+        let userdata_out =
+            unsafe { ffi::arg_out(userdata_out, "userdata_out", std::ptr::null_mut())? };
         *userdata_out = unsafe { ffi::with_session(session, |s| Ok(s.userdata())) }?.0;
         Ok(SIPTLS_OK)
     })
@@ -142,8 +142,7 @@ pub unsafe extern "C" fn siptls_session_feed(
     consumed_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out")? };
-        *consumed_out = 0;
+        let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out", 0)? };
         let (code, consumed) = unsafe {
             ffi::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
@@ -169,8 +168,7 @@ pub unsafe extern "C" fn siptls_session_take(
     written_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let written_out = unsafe { ffi::arg_out(written_out, "written_out")? };
-        *written_out = 0;
+        let written_out = unsafe { ffi::arg_out(written_out, "written_out", 0)? };
         let (code, written) = unsafe {
             ffi::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
@@ -197,8 +195,7 @@ pub unsafe extern "C" fn siptls_session_write(
     accepted_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let accepted_out = unsafe { ffi::arg_out(accepted_out, "accepted_out")? };
-        *accepted_out = 0;
+        let accepted_out = unsafe { ffi::arg_out(accepted_out, "accepted_out", 0)? };
         let (code, accepted) = unsafe {
             ffi::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
@@ -225,8 +222,7 @@ pub unsafe extern "C" fn siptls_session_read(
     read_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let read_out = unsafe { ffi::arg_out(read_out, "read_out")? };
-        *read_out = 0;
+        let read_out = unsafe { ffi::arg_out(read_out, "read_out", 0)? };
         let (code, read) = unsafe {
             ffi::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
@@ -253,7 +249,9 @@ pub unsafe extern "C" fn siptls_session_close(session: *mut siptls_session) -> s
 }
 
 /// Tells the session the transport ended (recv returned 0). Without a prior
-/// close_notify the session reports truncation.
+/// close_notify the session reports truncation. Ciphertext received before
+/// the end and not yet fed (held back by SIPTLS_BUFFER_FULL) may still be
+/// fed afterwards; the end takes effect once everything has been read.
 ///
 /// # Safety
 /// `session` must be live.
@@ -325,8 +323,8 @@ pub unsafe extern "C" fn siptls_session_peer_cert(
     ffi::call(|| {
         unsafe { ffi::clear_out(der_out, std::ptr::null()) };
         unsafe { ffi::clear_out(len_out, 0) };
-        let der_out = unsafe { ffi::arg_out(der_out, "der_out")? };
-        let len_out = unsafe { ffi::arg_out(len_out, "len_out")? };
+        let der_out = unsafe { ffi::arg_out(der_out, "der_out", std::ptr::null())? };
+        let len_out = unsafe { ffi::arg_out(len_out, "len_out", 0)? };
         let (ptr, len) = unsafe {
             ffi::with_session(session, |s| {
                 let chain = s.peer_certificates();

@@ -107,8 +107,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_list(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
-        *added_out = 0;
+        let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
                 let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
@@ -131,8 +130,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
-        *added_out = 0;
+        let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
@@ -159,8 +157,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_replace_ca_list(
     count_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
-        *count_out = 0;
+        let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
                 let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
@@ -242,7 +239,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
         unsafe { ffi::clear_out(count_out, 0) };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
-                let count_out = ffi::arg_out(count_out, "count_out")?;
+                let count_out = ffi::arg_out(count_out, "count_out", 0)?;
                 let all = ctx.trust_ids();
                 *count_out = all.len();
                 if cap == 0 {
@@ -307,8 +304,7 @@ pub unsafe extern "C" fn siptls_ctx_add_crl(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
-        *added_out = 0;
+        let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
                 let crl = ffi::arg_bytes(crl, crl_len, "crl")?;
@@ -330,8 +326,7 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
     added_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let added_out = unsafe { ffi::arg_out(added_out, "added_out")? };
-        *added_out = 0;
+        let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
@@ -355,8 +350,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_count(
     count_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {
-        let count_out = unsafe { ffi::arg_out(count_out, "count_out")? };
-        *count_out = 0;
+        let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
         *count_out = ctx.crls().len();
         Ok(SIPTLS_OK)

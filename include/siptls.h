@@ -1259,7 +1259,8 @@ siptls_result siptls_session_close(struct siptls_session *session);
  * Tells the session the transport ended (recv returned 0). Without a prior
  * close_notify the session reports truncation. Ciphertext received before
  * the end and not yet fed (held back by SIPTLS_BUFFER_FULL) may still be
- * fed afterwards; the end takes effect once everything has been read.
+ * fed afterwards (all of it, before reading on); the end takes effect once
+ * everything has been read, and feeding is refused from then on.
  *
  * # Safety
  * `session` must be live.

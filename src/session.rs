@@ -369,12 +369,12 @@ impl State {
                 "zero-length input; to report that the transport closed, call siptls_session_transport_closed",
             ));
         }
-        // After the end of the transport, ciphertext that arrived before it
-        // (held back by BUFFER_FULL) may still come; after close_notify, nothing.
-        if self.close_notify_received {
+        // Ciphertext that arrived before the end of the transport (held back
+        // by BUFFER_FULL) may still come until the end has taken effect.
+        if self.close_notify_received || self.eof_delivered {
             return Err(Error::new(
                 SIPTLS_ERR_WRONG_STATE,
-                "the peer's close_notify ended the stream; no more ciphertext can be fed",
+                "the connection has ended; no more ciphertext can be fed",
             ));
         }
         let mut rest = data;

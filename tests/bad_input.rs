@@ -1253,7 +1253,13 @@ fn session_cases() -> Vec<Case> {
                 assert_eq!(c.close(), SIPTLS_OK);
                 on_sess(&c, c.write(b"BYE").0)
             };
-        "feed after the peer's close_notify" => SIPTLS_ERR_WRONG_STATE, ["close_notify ended the stream"],
+        "feed after the end of the transport took effect" => SIPTLS_ERR_WRONG_STATE, ["connection has ended"],
+            |fx| {
+                let s = fx.session();
+                assert_eq!(unsafe { siptls_session_transport_closed(s.0) }, SIPTLS_OK);
+                on_sess(&s, s.feed(&[0x16]).0)
+            };
+        "feed after the peer's close_notify" => SIPTLS_ERR_WRONG_STATE, ["connection has ended"],
             |fx| {
                 let (c, s) = fx.connected();
                 assert_eq!(c.close(), SIPTLS_OK);

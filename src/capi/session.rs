@@ -251,7 +251,8 @@ pub unsafe extern "C" fn siptls_session_close(session: *mut siptls_session) -> s
 /// Tells the session the transport ended (recv returned 0). Without a prior
 /// close_notify the session reports truncation. Ciphertext received before
 /// the end and not yet fed (held back by SIPTLS_BUFFER_FULL) may still be
-/// fed afterwards; the end takes effect once everything has been read.
+/// fed afterwards (all of it, before reading on); the end takes effect once
+/// everything has been read, and feeding is refused from then on.
 ///
 /// # Safety
 /// `session` must be live.

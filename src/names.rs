@@ -35,11 +35,14 @@ pub struct Identities {
 /// Host part of a `sip:` URI with no user part; `None` when the URI does not
 /// count as a SIP domain identity (other scheme, user part present, no host).
 fn sip_uri_host(uri: &str) -> Option<String> {
-    let scheme_len = "sip:".len();
-    if uri.len() < scheme_len || !uri[..scheme_len].eq_ignore_ascii_case("sip:") {
+    // Bytes, not chars: a peer's URI may hold non-ASCII text, and slicing a
+    // str inside a character would panic.
+    let scheme = uri.as_bytes().get(..4)?;
+    if !scheme.eq_ignore_ascii_case(b"sip:") {
         return None;
     }
-    let rest = &uri[scheme_len..];
+    // The first four bytes are ASCII, so byte 4 is a character boundary.
+    let rest = &uri[4..];
     let hostport = rest.split([';', '?']).next().unwrap_or_default();
     if hostport.contains('@') {
         return None;
@@ -118,6 +121,19 @@ impl Identities {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_uris_are_no_sip_identity_and_no_panic() {
+        // Found by feed_ciphertext: a URI whose fourth byte is inside a character.
+        for uri in ["sipƟ:x", "siƟp:host", "Ɵ", "sip:hôst.example", "sip"] {
+            let got = sip_uri_host(uri);
+            assert!(got.is_none() || uri.starts_with("sip:"), "{uri}: {got:?}");
+        }
+        assert_eq!(
+            sip_uri_host("sip:hôst.example").as_deref(),
+            Some("hôst.example")
+        );
+    }
 
     #[test]
     fn sip_uri_hosts() {

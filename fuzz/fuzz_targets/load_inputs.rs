@@ -22,8 +22,9 @@
 //! Asserted: every code is one the call documents (never PANIC); a failed
 //! load leaves the trust list, the CRL list and the configuration
 //! generation unchanged; a successful one changes them exactly as
-//! documented; the list stays sorted, unique and at most 16 long, with at
-//! most one CRL per issuer.
+//! documented; the list stays sorted, unique and at most 16 long. (One CRL
+//! per issuer is by DER name, which the listing does not show: two issuers
+//! may print alike, so that rule is tested in tests/trust_lifecycle.rs.)
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -165,18 +166,7 @@ fn add_crl(ctx: &Ctx, crl: &[u8]) {
             "failed add_crl counted as a change"
         );
     }
-    assert_one_crl_per_issuer(&crls_after);
     assert_eq!(ctx.trust_ids(), before, "add_crl changed the trust list");
-}
-
-/// Whole (unpartitioned) CRLs: one per issuer. Partitions of one issuer
-/// share its name and differ in their distribution point, not listed.
-fn assert_one_crl_per_issuer(crls: &[siptls_crl_info]) {
-    let whole: Vec<&siptls_crl_info> = crls.iter().filter(|c| c.partitioned == 0).collect();
-    let mut issuers: Vec<&[std::ffi::c_char]> = whole.iter().map(|c| &c.issuer[..]).collect();
-    issuers.sort();
-    issuers.dedup();
-    assert_eq!(issuers.len(), whole.len(), "two whole CRLs for one issuer");
 }
 
 fn replace_ca_list(ctx: &Ctx, pem: &[u8], first: u32) {

@@ -257,9 +257,12 @@ impl Context {
             let mut config = self.config.lock();
             let mut next = config.clone();
             let value = edit(&mut next)?;
-            // Whatever changed, CRLs stay consistent with the trust table.
-            next.crls
-                .rebind(&next.trust, &PROVIDER.signature_verification_algorithms);
+            // CRLs stay consistent with the trust table; re-checking them
+            // (signatures) is needed only when the table changed.
+            if !next.trust.same_entries(&config.trust) {
+                next.crls
+                    .rebind(&next.trust, &PROVIDER.signature_verification_algorithms);
+            }
             next.generation += 1;
             let snapshot = Snapshot::build(self.role, &next)?;
             *config = next;

@@ -149,6 +149,16 @@ impl TrustTable {
         &self.entries
     }
 
+    /// Whether both hold the very same entries (a copy not edited since).
+    pub fn same_entries(&self, other: &TrustTable) -> bool {
+        self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

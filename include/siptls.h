@@ -23,6 +23,47 @@
 #define SIPTLS_TLS13 772
 
 /**
+ * TLS 1.3 tickets a server sends after each handshake, by default: a SIP
+ * peer holds one connection at a time and gets a fresh ticket each time
+ * it resumes; every extra ticket costs handshake time.
+ */
+#define SIPTLS_DEFAULT_TLS13_TICKETS 1
+
+#define SIPTLS_MAX_TLS13_TICKETS 8
+
+/**
+ * How long a ticket or cached session resumes, by default (OpenSSL's
+ * session timeout); generated ticket keys rotate at this period too.
+ */
+#define SIPTLS_DEFAULT_TICKET_LIFETIME 7200
+
+/**
+ * RFC 8446 caps ticket lifetimes at seven days.
+ */
+#define SIPTLS_MAX_TICKET_LIFETIME ((7 * 24) * 3600)
+
+#define SIPTLS_MIN_TICKET_LIFETIME 60
+
+#define SIPTLS_MAX_SESSION_CACHE_SIZE 1000000
+
+/**
+ * Default number of peer names kept: a trunk gateway's destinations, or an
+ * access gateway's upstream proxies, with room to spare.
+ */
+#define SIPTLS_DEFAULT_CLIENT_CACHE_SIZE 4096
+
+/**
+ * Bytes of one supplied ticket key (written as twice as many hex digits).
+ */
+#define SIPTLS_TICKET_KEY_LEN 32
+
+/**
+ * Keys one set may hold: the sealing key and enough old ones to cover
+ * any rotation schedule; more is a configuration mistake.
+ */
+#define SIPTLS_MAX_TICKET_KEYS 16
+
+/**
  * The reference gateway's limit, kept so configurations move across unchanged.
  */
 #define SIPTLS_MAX_TRUST_ENTRIES 16
@@ -38,6 +79,12 @@
  * webpki follows at most six intermediates; with the trust entry that is seven CAs.
  */
 #define SIPTLS_MAX_CA_DEPTH_LIMIT 7
+
+/**
+ * The largest value a session store hands back; a longer one is ignored
+ * (the client then gets a full handshake).
+ */
+#define SIPTLS_SESSION_VALUE_MAX 16384
 
 /**
  * `siptls_trust_entry_info.kind`: a CA; chains it issued verify to it.
@@ -169,6 +216,10 @@ enum siptls_result
    * No CRL is loaded for this issuer.
    */
   SIPTLS_ERR_CRL_NOT_FOUND = 233,
+  /**
+   * A ticket key set does not parse: wrong length, not hex, a duplicate, none at all.
+   */
+  SIPTLS_ERR_TICKET_KEY_MALFORMED = 234,
   /**
    * The TLS configuration could not be built from the context's settings.
    */
@@ -341,6 +392,39 @@ enum siptls_close_state
 typedef enum siptls_close_state siptls_close_state;
 #else
 typedef uint32_t siptls_close_state;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * How the handshake went.
+ */
+enum siptls_handshake_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Not finished yet.
+   */
+  SIPTLS_HANDSHAKE_PENDING = 0,
+  /**
+   * A full handshake: the peer's chain was verified.
+   */
+  SIPTLS_HANDSHAKE_FULL = 1,
+  /**
+   * A full TLS 1.3 handshake after a HelloRetryRequest (an extra round trip).
+   */
+  SIPTLS_HANDSHAKE_FULL_WITH_RETRY = 2,
+  /**
+   * A stored session resumed; its chain passed the checks again.
+   */
+  SIPTLS_HANDSHAKE_RESUMED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_handshake_kind siptls_handshake_kind;
+#else
+typedef uint32_t siptls_handshake_kind;
 #endif /* __STDC_VERSION__ >= 202311L */
 #endif /* __cplusplus */
 
@@ -557,6 +641,12 @@ typedef struct siptls_verify_report {
    * The session's pointer from `siptls_session_set_userdata` (NULL when none).
    */
   void *session_userdata;
+  /**
+   * A resumed session: the chain is the one stored with it, which has just
+   * passed every check again; trust ID, depth and identities are its own.
+   * Rejecting fails the session.
+   */
+  bool resumed;
 } siptls_verify_report;
 
 /**
@@ -715,6 +805,15 @@ typedef struct siptls_session_info {
    * The context's configuration generation this session was created with.
    */
   uint64_t generation;
+  /**
+   * Full, full after a HelloRetryRequest, or resumed; PENDING until the handshake ends.
+   */
+  siptls_handshake_kind handshake_kind;
+  /**
+   * IANA named group of the key exchange (e.g. 0x001d X25519, 0x11ec
+   * X25519MLKEM768); 0 before it is known, and for a TLS 1.2 resumption.
+   */
+  uint32_t key_exchange_group;
 } siptls_session_info;
 
 /**
@@ -723,6 +822,45 @@ typedef struct siptls_session_info {
  */
 typedef void (*siptls_keylog_cb)(void *userdata,
                                  const char *line);
+
+/**
+ * The gateway's store for a server's resumable sessions (TLS 1.2 session
+ * IDs; TLS 1.3 too when tickets are off), e.g. one shared by a farm.
+ * Values are sealed with the ticket keys: the store never sees session
+ * secrets, and anything it returns that the keys do not open, or whose
+ * peer would no longer be accepted, only costs a full handshake. Both
+ * callbacks may run on any thread driving a session of the context, at
+ * the same time.
+ */
+typedef struct siptls_session_store {
+  /**
+   * sizeof(siptls_session_store), set by the caller.
+   */
+  uint32_t struct_size;
+  /**
+   * Passed back to both callbacks.
+   */
+  void *userdata;
+  /**
+   * Keep `value` under `key` (replacing any value there); return true if kept.
+   */
+  bool (*put)(void *userdata,
+              const uint8_t *key,
+              size_t key_len,
+              const uint8_t *value,
+              size_t value_len);
+  /**
+   * Copy the value under `key` into `buf` (`buf_len` bytes, always
+   * SIPTLS_SESSION_VALUE_MAX) and return its length; 0 when there is none.
+   * With `take`, remove it from the store as well (it is used once).
+   */
+  size_t (*get)(void *userdata,
+                const uint8_t *key,
+                size_t key_len,
+                bool take,
+                uint8_t *buf,
+                size_t buf_len);
+} siptls_session_store;
 
 /**
  * Every function of the C API, for `siptls_get_api`. Members are named as
@@ -878,6 +1016,23 @@ typedef struct siptls_api {
                                            void*);
   siptls_result (*ctx_use_sslkeylogfile)(struct siptls_ctx*,
                                          bool*);
+  siptls_result (*ctx_set_resumption)(struct siptls_ctx*,
+                                      bool);
+  siptls_result (*ctx_set_session_cache_size)(struct siptls_ctx*,
+                                              uint32_t);
+  siptls_result (*ctx_set_session_store)(struct siptls_ctx*,
+                                         const struct siptls_session_store*);
+  siptls_result (*ctx_set_tls13_tickets)(struct siptls_ctx*,
+                                         uint32_t);
+  siptls_result (*ctx_set_ticket_lifetime)(struct siptls_ctx*,
+                                           uint32_t);
+  siptls_result (*ctx_set_ticket_keys)(struct siptls_ctx*,
+                                       const uint8_t*,
+                                       size_t,
+                                       uint32_t*);
+  siptls_result (*ctx_load_ticket_key_file)(struct siptls_ctx*,
+                                            const char*,
+                                            uint32_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1147,6 +1302,93 @@ uint32_t siptls_version_number(void);
 siptls_result siptls_last_error(char *buf,
                                 size_t cap,
                                 size_t *len_out);
+
+/**
+ * Turns session resumption on (the default) or off, for either role.
+ * Client: sessions are cached per peer name and offered again. Server:
+ * tickets are issued and accepted. Either way a stored session resumes
+ * only while its peer's chain passes every check again.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_resumption(struct siptls_ctx *ctx,
+                                        bool enabled);
+
+/**
+ * Client: how many peer names the session cache holds (default
+ * SIPTLS_DEFAULT_CLIENT_CACHE_SIZE; 0: no cache). Server: the size of an
+ * in-memory session-ID cache (default 0: tickets only), replacing a
+ * session store. At most SIPTLS_MAX_SESSION_CACHE_SIZE.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_session_cache_size(struct siptls_ctx *ctx,
+                                                uint32_t entries);
+
+/**
+ * Server contexts: keeps resumable sessions in the gateway's store (see
+ * `siptls_session_store`; copied, so it may live on the stack); NULL
+ * removes it. Replaces an in-memory session cache.
+ *
+ * # Safety
+ * `ctx` must be a live context; `store` NULL or readable for its
+ * `struct_size`; the callbacks and user data must stay valid while any
+ * session of the context may run.
+ */
+siptls_result siptls_ctx_set_session_store(struct siptls_ctx *ctx,
+                                           const struct siptls_session_store *store);
+
+/**
+ * Server contexts: TLS 1.3 tickets sent after each handshake, 0 to
+ * SIPTLS_MAX_TLS13_TICKETS (default SIPTLS_DEFAULT_TLS13_TICKETS; 0: none,
+ * TLS 1.3 clients cannot resume).
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_tls13_tickets(struct siptls_ctx *ctx,
+                                           uint32_t count);
+
+/**
+ * Server contexts: seconds a ticket or cached session resumes, by the
+ * gateway's clock (SIPTLS_MIN_TICKET_LIFETIME to SIPTLS_MAX_TICKET_LIFETIME,
+ * default SIPTLS_DEFAULT_TICKET_LIFETIME). Generated ticket keys seal for
+ * one lifetime, open for one more, and are then erased.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_ticket_lifetime(struct siptls_ctx *ctx,
+                                             uint32_t seconds);
+
+/**
+ * Server contexts: replaces the ticket keys with the gateway's, from
+ * memory, in the key file format (one key per line, 64 hex digits, as
+ * `openssl rand -hex 32` prints; `#` comments). The first key seals, every
+ * key opens: give every server of a farm the same set. All or nothing;
+ * SIPTLS_ERR_TICKET_KEY_MALFORMED names the bad line. The key count goes
+ * to `count_out`.
+ *
+ * # Safety
+ * `ctx` must be a live context; `keys` readable for `len` bytes; `count_out` writable.
+ */
+siptls_result siptls_ctx_set_ticket_keys(struct siptls_ctx *ctx,
+                                         const uint8_t *keys,
+                                         size_t len,
+                                         uint32_t *count_out);
+
+/**
+ * As `siptls_ctx_set_ticket_keys`, from a file; call again after the file
+ * is rotated (sessions in progress are not disturbed).
+ *
+ * # Safety
+ * `ctx` must be a live context; `path` NUL-terminated; `count_out` writable.
+ */
+siptls_result siptls_ctx_load_ticket_key_file(struct siptls_ctx *ctx,
+                                              const char *path,
+                                              uint32_t *count_out);
 
 /**
  * Creates a session from a context. Client contexts need `peer_name`: the

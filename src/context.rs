@@ -11,9 +11,9 @@ use std::sync::{Arc, LazyLock};
 use std::thread::ThreadId;
 
 use parking_lot::{Mutex, RwLock};
-use rustls::client::Resumption;
+use rustls::client::{Resumption, Tls12Resumption};
 use rustls::crypto::CryptoProvider;
-use rustls::server::NoServerSessionStorage;
+use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 
@@ -24,6 +24,10 @@ use crate::identity;
 use crate::keylog::{KeyLogLine, KeyLogSink};
 use crate::names::NameCheck;
 use crate::pem;
+use crate::resume::{
+    own_digest, Backend, ClientCache, GatewayStore, KeyRing, Sealer, SessionCache, Tickets,
+    SIPTLS_DEFAULT_CLIENT_CACHE_SIZE,
+};
 use crate::trust::{TrustEntry, TrustTable, SIPTLS_MAX_TRUST_ENTRIES};
 use crate::verify::{
     ClientAuth, Policy, PolicySettings, Verifier, VerifyCallback, SIPTLS_MAX_CA_DEPTH_LIMIT,
@@ -66,10 +70,53 @@ struct Config {
     min_version: u16,
     max_version: u16,
     keylog: Option<Arc<KeyLogSink>>,
+    resumption: ResumptionSettings,
 }
 
-impl Default for Config {
-    fn default() -> Self {
+/// TLS 1.3 tickets a server sends after each handshake, by default: a SIP
+/// peer holds one connection at a time and gets a fresh ticket each time
+/// it resumes; every extra ticket costs handshake time.
+pub const SIPTLS_DEFAULT_TLS13_TICKETS: u32 = 1;
+pub const SIPTLS_MAX_TLS13_TICKETS: u32 = 8;
+/// How long a ticket or cached session resumes, by default (OpenSSL's
+/// session timeout); generated ticket keys rotate at this period too.
+pub const SIPTLS_DEFAULT_TICKET_LIFETIME: u32 = 7200;
+/// RFC 8446 caps ticket lifetimes at seven days.
+pub const SIPTLS_MAX_TICKET_LIFETIME: u32 = 7 * 24 * 3600;
+pub const SIPTLS_MIN_TICKET_LIFETIME: u32 = 60;
+pub const SIPTLS_MAX_SESSION_CACHE_SIZE: u32 = 1_000_000;
+
+#[derive(Clone)]
+struct ResumptionSettings {
+    enabled: bool,
+    /// Client: peer names cached. Server: the in-memory session-ID cache.
+    cache_size: u32,
+    tls13_tickets: u32,
+    lifetime: u32,
+    /// Shared by every generation, so reloads keep tickets valid.
+    ring: Arc<KeyRing>,
+    /// The server's stateful store, if any; shared by every generation too.
+    server_store: Option<Backend>,
+}
+
+impl ResumptionSettings {
+    fn new(role: siptls_role) -> Self {
+        Self {
+            enabled: true,
+            cache_size: match role {
+                siptls_role::SIPTLS_ROLE_CLIENT => SIPTLS_DEFAULT_CLIENT_CACHE_SIZE,
+                siptls_role::SIPTLS_ROLE_SERVER => 0,
+            },
+            tls13_tickets: SIPTLS_DEFAULT_TLS13_TICKETS,
+            lifetime: SIPTLS_DEFAULT_TICKET_LIFETIME,
+            ring: Arc::new(KeyRing::generated()),
+            server_store: None,
+        }
+    }
+}
+
+impl Config {
+    fn new(role: siptls_role) -> Self {
         Self {
             identity: None,
             trust: TrustTable::default(),
@@ -79,6 +126,7 @@ impl Default for Config {
             min_version: SIPTLS_TLS12,
             max_version: SIPTLS_TLS13,
             keylog: None,
+            resumption: ResumptionSettings::new(role),
         }
     }
 }
@@ -146,9 +194,16 @@ impl Snapshot {
                     )),
                     None => builder.with_no_client_auth(),
                 };
-                // Every connection is verified in full and reported; a SIP
-                // trunk connects rarely, so resumption buys little.
-                tls.resumption = Resumption::disabled();
+                let resume = &config.resumption;
+                tls.resumption = if resume.enabled && resume.cache_size > 0 {
+                    Resumption::store(Arc::new(ClientCache::new(
+                        policy.clone(),
+                        resume.cache_size,
+                    )))
+                    .tls12_resumption(Tls12Resumption::SessionIdOrTickets)
+                } else {
+                    Resumption::disabled()
+                };
                 if let Some(keylog) = &config.keylog {
                     tls.key_log = keylog.clone();
                 }
@@ -162,8 +217,28 @@ impl Snapshot {
                         .map_err(config_error)?
                         .with_client_cert_verifier(verifier)
                         .with_cert_resolver(Arc::new(SingleCertAndKey::from(identity.clone())));
+                    let resume = &config.resumption;
                     tls.session_storage = Arc::new(NoServerSessionStorage {});
                     tls.send_tls13_tickets = 0;
+                    if resume.enabled {
+                        let sealer = Sealer {
+                            ring: resume.ring.clone(),
+                            policy: policy.clone(),
+                            lifetime: resume.lifetime,
+                            own: own_digest(identity.cert.first().map_or(&[], |c| c.as_ref())),
+                        };
+                        // Tickets, unless the gateway chose a session cache.
+                        match &resume.server_store {
+                            Some(backend) => {
+                                tls.session_storage = Arc::new(SessionCache {
+                                    sealer,
+                                    backend: backend.clone(),
+                                })
+                            }
+                            None => tls.ticketer = Arc::new(Tickets(sealer)),
+                        }
+                        tls.send_tls13_tickets = resume.tls13_tickets as usize;
+                    }
                     if let Some(keylog) = &config.keylog {
                         tls.key_log = keylog.clone();
                     }
@@ -204,7 +279,7 @@ pub struct PemNames<'a> {
 
 impl Context {
     pub fn new(role: siptls_role) -> Self {
-        let config = Config::default();
+        let config = Config::new(role);
         let snapshot =
             Snapshot::build(role, &config).expect("the default configuration always builds");
         Self {
@@ -561,6 +636,115 @@ impl Context {
             c.max_version = max;
             Ok(())
         })
+    }
+
+    /// Turns resumption on or off (both roles; on by default).
+    pub fn set_resumption(&self, enabled: bool) -> Result<()> {
+        self.update(|c| {
+            c.resumption.enabled = enabled;
+            Ok(())
+        })
+    }
+
+    /// Client: how many peer names the session cache holds (0: none).
+    /// Server: the in-memory session-ID cache (0, the default: tickets only);
+    /// replaces a gateway store.
+    pub fn set_session_cache_size(&self, entries: u32) -> Result<()> {
+        let role = self.role;
+        self.update(|c| {
+            if entries > SIPTLS_MAX_SESSION_CACHE_SIZE {
+                return Err(Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    format!("session cache size {entries} above {SIPTLS_MAX_SESSION_CACHE_SIZE}"),
+                ));
+            }
+            c.resumption.cache_size = entries;
+            if role == siptls_role::SIPTLS_ROLE_SERVER {
+                c.resumption.server_store = (entries > 0)
+                    .then(|| Backend::Memory(ServerSessionMemoryCache::new(entries as usize)));
+            }
+            Ok(())
+        })
+    }
+
+    /// Server: keeps resumable sessions in the gateway's store instead of
+    /// memory (`None`: no stateful cache).
+    pub fn set_session_store(&self, store: Option<Arc<dyn GatewayStore>>) -> Result<()> {
+        self.server_only("a session store")?;
+        self.update(|c| {
+            c.resumption.cache_size = 0;
+            c.resumption.server_store = store.map(Backend::Gateway);
+            Ok(())
+        })
+    }
+
+    pub fn set_tls13_tickets(&self, count: u32) -> Result<()> {
+        self.server_only("TLS 1.3 tickets")?;
+        self.update(|c| {
+            if count > SIPTLS_MAX_TLS13_TICKETS {
+                return Err(Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    format!(
+                        "{count} TLS 1.3 tickets per handshake; at most {SIPTLS_MAX_TLS13_TICKETS}"
+                    ),
+                ));
+            }
+            c.resumption.tls13_tickets = count;
+            Ok(())
+        })
+    }
+
+    pub fn set_ticket_lifetime(&self, seconds: u32) -> Result<()> {
+        self.server_only("a ticket lifetime")?;
+        self.update(|c| {
+            if !(SIPTLS_MIN_TICKET_LIFETIME..=SIPTLS_MAX_TICKET_LIFETIME).contains(&seconds) {
+                return Err(Error::new(
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    format!(
+                        "ticket lifetime {seconds} s out of range {SIPTLS_MIN_TICKET_LIFETIME}..={SIPTLS_MAX_TICKET_LIFETIME}"
+                    ),
+                ));
+            }
+            c.resumption.lifetime = seconds;
+            Ok(())
+        })
+    }
+
+    /// Replaces the ticket keys with a supplied set (first seals, all open).
+    pub fn set_ticket_keys(&self, text: &[u8]) -> Result<usize> {
+        let ring = self.record(
+            self.server_only("ticket keys")
+                .and_then(|()| KeyRing::from_text(text)),
+        )?;
+        self.install_ticket_keys(ring)
+    }
+
+    pub fn load_ticket_key_file(&self, path: &Path) -> Result<usize> {
+        let ring = self.record(self.server_only("ticket keys").and_then(|()| {
+            pem::read_file(path)
+                .and_then(|text| KeyRing::from_text(&text))
+                .map_err(|e| e.context(&path.display().to_string()))
+        }))?;
+        self.install_ticket_keys(ring)
+    }
+
+    fn install_ticket_keys(&self, ring: KeyRing) -> Result<usize> {
+        let count = ring.len(0, 0);
+        self.update(|c| {
+            c.resumption.ring = Arc::new(ring);
+            Ok(count)
+        })
+    }
+
+    fn server_only(&self, what: &str) -> Result<()> {
+        if self.role == siptls_role::SIPTLS_ROLE_SERVER {
+            Ok(())
+        } else {
+            self.record(Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                format!("{what}: server contexts only"),
+            )))
+        }
     }
 
     pub fn set_keylog_file(&self, path: Option<&Path>) -> Result<()> {

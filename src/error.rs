@@ -70,6 +70,8 @@ pub enum siptls_result {
     SIPTLS_ERR_CRL_NOT_NEWER = 232,
     /// No CRL is loaded for this issuer.
     SIPTLS_ERR_CRL_NOT_FOUND = 233,
+    /// A ticket key set does not parse: wrong length, not hex, a duplicate, none at all.
+    SIPTLS_ERR_TICKET_KEY_MALFORMED = 234,
     /// The TLS configuration could not be built from the context's settings.
     SIPTLS_ERR_CONFIG = 240,
 
@@ -123,6 +125,7 @@ impl siptls_result {
             }
             SIPTLS_ERR_CRL_NOT_NEWER => c"revocation list not newer than the loaded one",
             SIPTLS_ERR_CRL_NOT_FOUND => c"no revocation list for this issuer",
+            SIPTLS_ERR_TICKET_KEY_MALFORMED => c"malformed ticket key set",
             SIPTLS_ERR_CONFIG => c"TLS configuration could not be built",
             SIPTLS_ERR_TLS => c"TLS protocol error",
             SIPTLS_ERR_CERT_REJECTED => c"peer certificate rejected",
@@ -135,7 +138,7 @@ impl siptls_result {
 }
 
 /// Every result code, for mapping numbers from C back to codes.
-pub(crate) const ALL_RESULTS: [siptls_result; 35] = [
+pub(crate) const ALL_RESULTS: [siptls_result; 36] = [
     SIPTLS_OK,
     SIPTLS_AGAIN,
     SIPTLS_PEER_CLOSED,
@@ -164,6 +167,7 @@ pub(crate) const ALL_RESULTS: [siptls_result; 35] = [
     SIPTLS_ERR_CRL_UNTRUSTED,
     SIPTLS_ERR_CRL_NOT_NEWER,
     SIPTLS_ERR_CRL_NOT_FOUND,
+    SIPTLS_ERR_TICKET_KEY_MALFORMED,
     SIPTLS_ERR_CONFIG,
     SIPTLS_ERR_TLS,
     SIPTLS_ERR_CERT_REJECTED,

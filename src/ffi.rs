@@ -309,6 +309,19 @@ pub unsafe fn on_ctx<T>(
     ctx.recorded(|| body(ctx))
 }
 
+/// The whole body of an export that edits a context and has no output
+/// (most `siptls_ctx_set_*`): the panic boundary, the context pointer, the
+/// edit, and its failure kept as the calling thread's error text.
+///
+/// # Safety
+/// As `on_ctx`.
+pub unsafe fn edit_ctx(
+    ctx: *const siptls_ctx,
+    edit: impl FnOnce(&Context) -> Result<(), Error>,
+) -> siptls_result {
+    call(|| unsafe { on_ctx(ctx, |ctx| edit(ctx).map(|()| SIPTLS_OK)) })
+}
+
 /// Runs `f` with exclusive use of a session, then carries out a free that
 /// was requested meanwhile (by the session's own callback, or another
 /// thread): the session is never freed while a call is inside it.

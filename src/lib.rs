@@ -16,6 +16,7 @@ mod identity;
 mod keylog;
 mod names;
 mod pem;
+mod resume;
 mod session;
 mod trust;
 mod verify;

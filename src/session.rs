@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConnection, Connection, InvalidMessage, ServerConnection};
+use rustls::{ClientConnection, Connection, HandshakeKind, InvalidMessage, ServerConnection};
 
 use crate::context::{siptls_role, Context, TlsConfig};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
 use crate::ffi::UserData;
-use crate::verify::{self, ClientAuth, Outcome, Policy};
+use crate::verify::{self, ClientAuth, Outcome, PeerChain, Policy, Resumable, Stepped};
 
 /// How the TLS session has ended, if it has.
 #[allow(non_camel_case_types)]
@@ -81,6 +81,12 @@ pub struct State {
     policy: Arc<Policy>,
     failure: Option<Error>,
     verify: Option<Outcome>,
+    /// The peer chain accepted so far (full verification or resumption).
+    peer_chain: Option<PeerChain>,
+    /// Stored sessions offered for resumption that passed the checks.
+    resumable: Vec<Resumable>,
+    /// The end of the handshake has been dealt with (resumption reported).
+    handshake_done: bool,
     alert_received: Option<u8>,
     transport_closed: bool,
     /// rustls has been told of the transport's end (it refuses while its
@@ -102,7 +108,36 @@ impl Session {
     /// against the server's certificate). A server session takes none.
     pub fn new(ctx: &Context, peer_name: Option<&str>) -> Result<Self> {
         let snapshot = ctx.snapshot();
-        let conn: Connection = match (&snapshot.tls, peer_name) {
+        // A client looks up its stored sessions here, checking each.
+        let (conn, stepped) = verify::in_scope(UserData::NONE, None, || {
+            Self::connection(&snapshot.tls, peer_name)
+        });
+        let conn = conn?;
+        Ok(Self {
+            owner: AtomicU8::new(IDLE),
+            state: Mutex::new(State {
+                conn,
+                userdata: UserData::NONE,
+                policy: snapshot.policy.clone(),
+                failure: None,
+                verify: None,
+                peer_chain: None,
+                resumable: stepped.resumable,
+                handshake_done: false,
+                alert_received: None,
+                transport_closed: false,
+                eof_delivered: false,
+                pending_plaintext: 0,
+                held_back: false,
+                close_notify_received: false,
+                close_sent: false,
+                detail: String::new(),
+            }),
+        })
+    }
+
+    fn connection(tls: &TlsConfig, peer_name: Option<&str>) -> Result<Connection> {
+        Ok(match (tls, peer_name) {
             (TlsConfig::Client(config), Some(name)) => {
                 let name = ServerName::try_from(name.to_string()).map_err(|_| {
                     Error::new(
@@ -133,24 +168,6 @@ impl Session {
                 SIPTLS_ERR_NO_IDENTITY,
                 "a server context needs its certificate and private key before accepting sessions",
             )),
-        };
-        Ok(Self {
-            owner: AtomicU8::new(IDLE),
-            state: Mutex::new(State {
-                conn,
-                userdata: UserData::NONE,
-                policy: snapshot.policy.clone(),
-                failure: None,
-                verify: None,
-                alert_received: None,
-                transport_closed: false,
-                eof_delivered: false,
-                pending_plaintext: 0,
-                held_back: false,
-                close_notify_received: false,
-                close_sent: false,
-                detail: String::new(),
-            }),
         })
     }
 
@@ -240,6 +257,23 @@ pub struct Info {
     pub failed: bool,
     /// The configuration generation the session was created with.
     pub generation: u64,
+    pub handshake_kind: siptls_handshake_kind,
+    pub key_exchange_group: u16,
+}
+
+/// How the handshake went.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum siptls_handshake_kind {
+    /// Not finished yet.
+    SIPTLS_HANDSHAKE_PENDING = 0,
+    /// A full handshake: the peer's chain was verified.
+    SIPTLS_HANDSHAKE_FULL = 1,
+    /// A full TLS 1.3 handshake after a HelloRetryRequest (an extra round trip).
+    SIPTLS_HANDSHAKE_FULL_WITH_RETRY = 2,
+    /// A stored session resumed; its chain passed the checks again.
+    SIPTLS_HANDSHAKE_RESUMED = 3,
 }
 
 /// Names the usual cause: a peer stuck on SSLv3 / TLS 1.0 / TLS 1.1, whose
@@ -261,6 +295,15 @@ fn incompatibility(why: &rustls::PeerIncompatible) -> String {
     } else {
         format!("no common TLS parameters with the peer: {why:?}")
     }
+}
+
+/// The chain of the stored sessions offered, if they all have the same
+/// one: tickets issued while the handshake resumes one of them carry it.
+fn agreed_chain(offered: &[Resumable]) -> Option<PeerChain> {
+    let (first, rest) = offered.split_first()?;
+    rest.iter()
+        .all(|r| r.chain == first.chain)
+        .then(|| first.chain.clone())
 }
 
 fn is_too_large(e: &rustls::Error) -> bool {
@@ -329,19 +372,68 @@ impl State {
     /// Runs rustls on what has been read so far and collects a verification outcome.
     fn process(&mut self) -> Result<()> {
         let conn = &mut self.conn;
-        let (result, outcome) = verify::in_scope(self.userdata, || conn.process_new_packets());
+        let chain = self
+            .peer_chain
+            .clone()
+            .or_else(|| agreed_chain(&self.resumable));
+        let (result, stepped) =
+            verify::in_scope(self.userdata, chain, || conn.process_new_packets());
+        let Stepped {
+            outcome,
+            chain,
+            resumable,
+        } = stepped;
         if let Some(outcome) = outcome {
             self.verify = Some(outcome);
         }
+        if chain.is_some() {
+            self.peer_chain = chain;
+        }
+        self.resumable.extend(resumable);
         match result {
             Ok(io_state) => {
                 self.close_notify_received |= io_state.peer_has_closed();
                 self.pending_plaintext = io_state.plaintext_bytes_to_read();
+                self.finish_handshake()?;
                 self.note_anonymous_client();
                 Ok(())
             }
             Err(e) => Err(self.fail(e)),
         }
+    }
+
+    /// Once the handshake is over: a resumed session takes its outcome from
+    /// the stored session rustls resumed, and the callback hears of it.
+    fn finish_handshake(&mut self) -> Result<()> {
+        if self.handshake_done || self.conn.is_handshaking() {
+            return Ok(());
+        }
+        self.handshake_done = true;
+        let offered = std::mem::take(&mut self.resumable);
+        if self.conn.handshake_kind() != Some(HandshakeKind::Resumed) {
+            return Ok(());
+        }
+        let resumed_chain = self.conn.peer_certificates().unwrap_or_default();
+        let Some(resumed) = offered.iter().find(|r| *r.chain == *resumed_chain) else {
+            let e = Error::new(
+                SIPTLS_ERR_TLS,
+                "the handshake resumed a stored session that was not checked",
+            );
+            self.failure = Some(e.clone());
+            return Err(e);
+        };
+        self.peer_chain = Some(resumed.chain.clone());
+        if let Some(outcome) = self.policy.report_resumed(resumed, self.userdata) {
+            let accepted = outcome.accepted();
+            let detail = outcome.detail.clone();
+            self.verify = Some(outcome);
+            if !accepted {
+                let e = Error::new(SIPTLS_ERR_CERT_REJECTED, detail);
+                self.failure = Some(e.clone());
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// A server with optional client authentication reports a client that
@@ -592,6 +684,20 @@ impl State {
             alert_received: self.alert_received,
             failed: self.failure.is_some(),
             generation: self.policy.generation(),
+            key_exchange_group: self
+                .conn
+                .negotiated_key_exchange_group()
+                .map_or(0, |g| u16::from(g.name())),
+            handshake_kind: match (self.conn.is_handshaking(), self.conn.handshake_kind()) {
+                (true, _) | (false, None) => siptls_handshake_kind::SIPTLS_HANDSHAKE_PENDING,
+                (false, Some(HandshakeKind::Full)) => siptls_handshake_kind::SIPTLS_HANDSHAKE_FULL,
+                (false, Some(HandshakeKind::FullWithHelloRetryRequest)) => {
+                    siptls_handshake_kind::SIPTLS_HANDSHAKE_FULL_WITH_RETRY
+                }
+                (false, Some(HandshakeKind::Resumed)) => {
+                    siptls_handshake_kind::SIPTLS_HANDSHAKE_RESUMED
+                }
+            },
         }
     }
 

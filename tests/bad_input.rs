@@ -496,6 +496,63 @@ fn null_cases() -> Vec<Case> {
             |_| unsafe { siptls_ctx_set_verify_callback(null_mut(), None, null_mut()) }.into();
         "set_time_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_time_callback(null_mut(), None, null_mut()) }.into();
+        "set_resumption ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_resumption(null_mut(), true) }.into();
+        "set_session_cache_size ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_session_cache_size(null_mut(), 1) }.into();
+        "session cache size over the cap" => SIPTLS_ERR_INVALID_ARGUMENT, ["above 1000000"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_session_cache_size(fx.server.0, u32::MAX) });
+        "set_session_store ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_session_store(null_mut(), null()) }.into();
+        "session store with struct_size 0" => SIPTLS_ERR_INVALID_ARGUMENT, ["store->struct_size is 0"],
+            |fx| {
+                let store: siptls_session_store = unsafe { std::mem::zeroed() };
+                on_ctx(&fx.server, unsafe { siptls_ctx_set_session_store(fx.server.0, &store) })
+            };
+        "session store without callbacks" => SIPTLS_ERR_NULL_ARGUMENT, ["needs both put and get"],
+            |fx| {
+                let mut store: siptls_session_store = unsafe { std::mem::zeroed() };
+                store.struct_size = std::mem::size_of::<siptls_session_store>() as u32;
+                on_ctx(&fx.server, unsafe { siptls_ctx_set_session_store(fx.server.0, &store) })
+            };
+        "set_tls13_tickets ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_tls13_tickets(null_mut(), 1) }.into();
+        "TLS 1.3 tickets over the cap" => SIPTLS_ERR_INVALID_ARGUMENT, ["9 TLS 1.3 tickets", "at most 8"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_tls13_tickets(fx.server.0, 9) });
+        "TLS 1.3 tickets on a client" => SIPTLS_ERR_INVALID_ARGUMENT, ["server contexts only"],
+            |fx| on_ctx(&fx.client, unsafe { siptls_ctx_set_tls13_tickets(fx.client.0, 1) });
+        "set_ticket_lifetime ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_ticket_lifetime(null_mut(), 600) }.into();
+        "ticket lifetime of zero" => SIPTLS_ERR_INVALID_ARGUMENT, ["ticket lifetime 0 s out of range 60..=604800"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_ticket_lifetime(fx.server.0, 0) });
+        "set_ticket_keys ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_ticket_keys(null_mut(), X.as_ptr(), 1, &mut 0) }.into();
+        "set_ticket_keys keys" => SIPTLS_ERR_NULL_ARGUMENT, ["keys is NULL"],
+            |fx| unsafe { siptls_ctx_set_ticket_keys(fx.server.0, null(), 1, &mut 0) }.into();
+        "set_ticket_keys count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
+            |fx| unsafe { siptls_ctx_set_ticket_keys(fx.server.0, X.as_ptr(), 1, null_mut()) }.into();
+        "an empty ticket key set" => SIPTLS_ERR_TICKET_KEY_MALFORMED, ["no ticket key"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_ticket_keys(fx.server.0, X.as_ptr(), 0, &mut 0) });
+        "a ticket key of 31 bytes" => SIPTLS_ERR_TICKET_KEY_MALFORMED, ["line 1: 62 hex digits, a key is 64"],
+            |fx| {
+                let key = "ab".repeat(31);
+                on_ctx(&fx.server, unsafe { siptls_ctx_set_ticket_keys(fx.server.0, key.as_ptr(), key.len(), &mut 0) })
+            };
+        "a ticket key in base64" => SIPTLS_ERR_TICKET_KEY_MALFORMED, ["line 2: not hex digits"],
+            |fx| {
+                let keys = format!("{}\nq83vEjRWeJA=q83vEjRWeJA=q83vEjRWeJA=q83vEjRWeJA=12345678\n", "0f".repeat(32));
+                on_ctx(&fx.server, unsafe { siptls_ctx_set_ticket_keys(fx.server.0, keys.as_ptr(), keys.len(), &mut 0) })
+            };
+        "a ticket key file that is not text" => SIPTLS_ERR_TICKET_KEY_MALFORMED, ["line 1: not text"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_ticket_keys(fx.server.0, [0xff, 0xfe].as_ptr(), 2, &mut 0) });
+        "load_ticket_key_file ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_load_ticket_key_file(null_mut(), c"/".as_ptr(), &mut 0) }.into();
+        "load_ticket_key_file path" => SIPTLS_ERR_NULL_ARGUMENT, ["path is NULL"],
+            |fx| unsafe { siptls_ctx_load_ticket_key_file(fx.server.0, null(), &mut 0) }.into();
+        "load_ticket_key_file count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
+            |fx| unsafe { siptls_ctx_load_ticket_key_file(fx.server.0, c"/".as_ptr(), null_mut()) }.into();
+        "a ticket key file that does not exist" => SIPTLS_ERR_IO, ["/nonexistent/ticket.keys"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_load_ticket_key_file(fx.server.0, c"/nonexistent/ticket.keys".as_ptr(), &mut 0) });
         "set_keylog_file ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_keylog_file(null_mut(), null()) }.into();
         "ctx_last_error ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
@@ -1362,7 +1419,7 @@ fn unknown_numbers_get_static_fallback_text() {
         assert!(!p.is_null());
         unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
     };
-    for number in [4, 99, 108, 209, 234, 306, 1000, u32::MAX] {
+    for number in [4, 99, 108, 209, 235, 306, 1000, u32::MAX] {
         assert_eq!(
             text(siptls_result_str(number)),
             "unknown result code",

@@ -122,6 +122,18 @@ fn exercised() -> BTreeSet<&'static str> {
             siptls_ctx_add_crl_file(ctx, c"/".as_ptr(), &mut n),
             n == 0,
         );
+        let mut count = GARBAGE as u32;
+        check(
+            "siptls_ctx_set_ticket_keys",
+            siptls_ctx_set_ticket_keys(ctx, x.as_ptr(), 1, &mut count),
+            count == 0,
+        );
+        let mut count = GARBAGE as u32;
+        check(
+            "siptls_ctx_load_ticket_key_file",
+            siptls_ctx_load_ticket_key_file(ctx, c"/".as_ptr(), &mut count),
+            count == 0,
+        );
         let mut n = GARBAGE;
         check(
             "siptls_ctx_crl_count",

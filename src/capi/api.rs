@@ -129,6 +129,16 @@ pub struct siptls_api {
     pub ctx_set_keylog_callback:
         unsafe extern "C" fn(*mut siptls_ctx, siptls_keylog_cb, *mut c_void) -> siptls_result,
     pub ctx_use_sslkeylogfile: unsafe extern "C" fn(*mut siptls_ctx, *mut bool) -> siptls_result,
+    pub ctx_set_resumption: unsafe extern "C" fn(*mut siptls_ctx, bool) -> siptls_result,
+    pub ctx_set_session_cache_size: unsafe extern "C" fn(*mut siptls_ctx, u32) -> siptls_result,
+    pub ctx_set_session_store:
+        unsafe extern "C" fn(*mut siptls_ctx, *const siptls_session_store) -> siptls_result,
+    pub ctx_set_tls13_tickets: unsafe extern "C" fn(*mut siptls_ctx, u32) -> siptls_result,
+    pub ctx_set_ticket_lifetime: unsafe extern "C" fn(*mut siptls_ctx, u32) -> siptls_result,
+    pub ctx_set_ticket_keys:
+        unsafe extern "C" fn(*mut siptls_ctx, *const u8, usize, *mut u32) -> siptls_result,
+    pub ctx_load_ticket_key_file:
+        unsafe extern "C" fn(*mut siptls_ctx, *const c_char, *mut u32) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -186,6 +196,13 @@ static API: siptls_api = siptls_api {
     cipher_suite_name: siptls_cipher_suite_name,
     ctx_set_keylog_callback: siptls_ctx_set_keylog_callback,
     ctx_use_sslkeylogfile: siptls_ctx_use_sslkeylogfile,
+    ctx_set_resumption: siptls_ctx_set_resumption,
+    ctx_set_session_cache_size: siptls_ctx_set_session_cache_size,
+    ctx_set_session_store: siptls_ctx_set_session_store,
+    ctx_set_tls13_tickets: siptls_ctx_set_tls13_tickets,
+    ctx_set_ticket_lifetime: siptls_ctx_set_ticket_lifetime,
+    ctx_set_ticket_keys: siptls_ctx_set_ticket_keys,
+    ctx_load_ticket_key_file: siptls_ctx_load_ticket_key_file,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

@@ -96,6 +96,10 @@ pub struct siptls_verify_report {
     pub generation: u64,
     /// The session's pointer from `siptls_session_set_userdata` (NULL when none).
     pub session_userdata: *mut c_void,
+    /// A resumed session: the chain is the one stored with it, which has just
+    /// passed every check again; trust ID, depth and identities are its own.
+    /// Rejecting fails the session.
+    pub resumed: bool,
 }
 
 /// Called once per verification, on the thread driving the session.
@@ -175,14 +179,13 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_pem(
     key_pem: *const u8,
     key_pem_len: usize,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")?;
             let key = ffi::arg_bytes(key_pem, key_pem_len, "key_pem")?;
-            ctx.set_identity_pem(cert, key)?;
-            Ok(SIPTLS_OK)
+            ctx.set_identity_pem(cert, key)
         })
-    })
+    }
 }
 
 /// Sets the identity from a certificate file and a private key file.
@@ -195,14 +198,13 @@ pub unsafe extern "C" fn siptls_ctx_load_identity_files(
     cert_path: *const c_char,
     key_path: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_path(cert_path, "cert_path")?;
             let key = ffi::arg_path(key_path, "key_path")?;
-            ctx.load_identity_files(cert, key)?;
-            Ok(SIPTLS_OK)
+            ctx.load_identity_files(cert, key)
         })
-    })
+    }
 }
 
 /// Loads (or reloads) the three-file layout from `dir` and makes it the
@@ -267,18 +269,17 @@ pub unsafe extern "C" fn siptls_ctx_set_client_auth(
     ctx: *mut siptls_ctx,
     mode: u32,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(ClientAuth::Required),
                 1 => Some(ClientAuth::Optional),
                 2 => Some(ClientAuth::Off),
                 _ => None,
             })?;
-            ctx.set_client_auth(mode)?;
-            Ok(SIPTLS_OK)
+            ctx.set_client_auth(mode)
         })
-    })
+    }
 }
 
 /// Caps the CA certificates in a verified path (the trust entry included):
@@ -291,12 +292,7 @@ pub unsafe extern "C" fn siptls_ctx_set_max_ca_depth(
     ctx: *mut siptls_ctx,
     depth: u32,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
-            ctx.set_max_ca_depth(depth)?;
-            Ok(SIPTLS_OK)
-        })
-    })
+    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_max_ca_depth(depth)) }
 }
 
 /// Bounds the protocol versions: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3).
@@ -310,12 +306,7 @@ pub unsafe extern "C" fn siptls_ctx_set_versions(
     min: u16,
     max: u16,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
-            ctx.set_versions(min, max)?;
-            Ok(SIPTLS_OK)
-        })
-    })
+    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_versions(min, max)) }
 }
 
 /// Chooses how server certificates are matched to the peer name
@@ -328,17 +319,16 @@ pub unsafe extern "C" fn siptls_ctx_set_name_check(
     ctx: *mut siptls_ctx,
     mode: u32,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(NameCheck::Sip),
                 1 => Some(NameCheck::Hostname),
                 _ => None,
             })?;
-            ctx.set_name_check(mode)?;
-            Ok(SIPTLS_OK)
+            ctx.set_name_check(mode)
         })
-    })
+    }
 }
 
 /// Lets the verify callback accept chains that failed verification. Off by
@@ -351,12 +341,7 @@ pub unsafe extern "C" fn siptls_ctx_set_allow_override(
     ctx: *mut siptls_ctx,
     allow: bool,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
-            ctx.set_allow_override(allow)?;
-            Ok(SIPTLS_OK)
-        })
-    })
+    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_allow_override(allow)) }
 }
 
 /// What to do when no current CRL covers a certificate of the peer's path
@@ -371,17 +356,16 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
     ctx: *mut siptls_ctx,
     policy: u32,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(MissingCrl::Allow),
                 1 => Some(MissingCrl::Deny),
                 _ => None,
             })?;
-            ctx.set_missing_crl_policy(policy)?;
-            Ok(SIPTLS_OK)
+            ctx.set_missing_crl_policy(policy)
         })
-    })
+    }
 }
 
 /// What a CRL past its nextUpdate counts as, judged by the context's clock
@@ -396,17 +380,16 @@ pub unsafe extern "C" fn siptls_ctx_set_expired_crl_policy(
     ctx: *mut siptls_ctx,
     policy: u32,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(ExpiredCrl::Use),
                 1 => Some(ExpiredCrl::Missing),
                 _ => None,
             })?;
-            ctx.set_expired_crl_policy(policy)?;
-            Ok(SIPTLS_OK)
+            ctx.set_expired_crl_policy(policy)
         })
-    })
+    }
 }
 
 /// The configuration generation new sessions start from: 0 for a new
@@ -483,6 +466,7 @@ fn verify_callback(
             override_allowed: report.override_allowed,
             generation: report.generation,
             session_userdata: report.session_userdata.0,
+            resumed: report.resumed,
         };
         // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
         unsafe {
@@ -538,17 +522,16 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
     ctx: *mut siptls_ctx,
     path: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let path = if path.is_null() {
                 None
             } else {
                 Some(ffi::arg_path(path, "path")?)
             };
-            ctx.set_keylog_file(path)?;
-            Ok(SIPTLS_OK)
+            ctx.set_keylog_file(path)
         })
-    })
+    }
 }
 
 /// Receives each TLS secret as one NUL-terminated NSS key log line (no

@@ -7,7 +7,7 @@ use super::{siptls_ctx, siptls_session};
 use crate::context::siptls_role;
 use crate::error::{siptls_result, siptls_result::*};
 use crate::ffi;
-use crate::session::{siptls_close_state, Session};
+use crate::session::{siptls_close_state, siptls_handshake_kind, Session};
 use crate::trust::SIPTLS_TRUST_ID_NONE;
 use crate::verify::siptls_verify_status;
 
@@ -45,9 +45,15 @@ pub struct siptls_session_info {
     pub failed: bool,
     /// The context's configuration generation this session was created with.
     pub generation: u64,
+    /// Full, full after a HelloRetryRequest, or resumed; PENDING until the handshake ends.
+    pub handshake_kind: siptls_handshake_kind,
+    /// IANA named group of the key exchange (e.g. 0x001d X25519, 0x11ec
+    /// X25519MLKEM768); 0 before it is known, and for a TLS 1.2 resumption.
+    pub key_exchange_group: u32,
 }
 
-// SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, then a u64: no padding.
+// SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, a u64,
+// then two 4-byte members: no padding.
 unsafe impl ffi::NoPadding for siptls_session_info {}
 
 /// Creates a session from a context. Client contexts need `peer_name`: the
@@ -299,6 +305,8 @@ pub unsafe extern "C" fn siptls_session_get_info(
                     verified: verify.is_some(),
                     failed: info.failed,
                     generation: info.generation,
+                    handshake_kind: info.handshake_kind,
+                    key_exchange_group: u32::from(info.key_exchange_group),
                 };
                 // Inside: a bad struct_size is also this session's last error.
                 ffi::write_sized(info_out, &filled, "info_out")

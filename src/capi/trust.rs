@@ -83,13 +83,12 @@ pub unsafe extern "C" fn siptls_ctx_trust_add(
     cert: *const u8,
     cert_len: usize,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_bytes(cert, cert_len, "cert")?;
-            ctx.trust_add(trust_id, cert)?;
-            Ok(SIPTLS_OK)
+            ctx.trust_add(trust_id, cert)
         })
-    })
+    }
 }
 
 /// Adds every certificate of a PEM CA list as its own entry, trust IDs
@@ -213,12 +212,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_remove(
     ctx: *mut siptls_ctx,
     trust_id: u32,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
-            ctx.trust_remove(trust_id)?;
-            Ok(SIPTLS_OK)
-        })
-    })
+    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.trust_remove(trust_id)) }
 }
 
 /// Lists the trust IDs in ascending order into `ids` (room for `cap`); the
@@ -274,13 +268,12 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
     trust_id: u32,
     domain: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let domain = ffi::arg_opt_str(domain, "domain")?;
-            ctx.trust_set_sip_domain(trust_id, domain)?;
-            Ok(SIPTLS_OK)
+            ctx.trust_set_sip_domain(trust_id, domain)
         })
-    })
+    }
 }
 
 /// Loads certificate revocation lists: PEM (one or more "X509 CRL") or one
@@ -413,13 +406,12 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
     ctx: *mut siptls_ctx,
     issuer: *const c_char,
 ) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
             let issuer = ffi::arg_str(issuer, "issuer")?;
-            ctx.crl_remove(issuer)?;
-            Ok(SIPTLS_OK)
+            ctx.crl_remove(issuer)
         })
-    })
+    }
 }
 
 /// Removes every loaded CRL.
@@ -428,10 +420,5 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
 /// `ctx` must be a live context.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_crl_clear(ctx: *mut siptls_ctx) -> siptls_result {
-    ffi::call(|| unsafe {
-        ffi::on_ctx(ctx, |ctx| {
-            ctx.crl_clear()?;
-            Ok(SIPTLS_OK)
-        })
-    })
+    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.crl_clear()) }
 }

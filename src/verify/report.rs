@@ -2,12 +2,12 @@
 //! the callback's decision (reject, or override when allowed), and the
 //! outcome the session keeps.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use pki_types::{CertificateDer, ServerName};
 
 use super::policy::{ClientAuth, Policy};
+use super::scope::{self, PeerChain};
 use super::status::{siptls_verify_status, siptls_verify_status::*};
 use crate::context::siptls_role;
 use crate::ffi::UserData;
@@ -27,6 +27,8 @@ pub struct Outcome {
     /// The configuration generation that verified the peer.
     pub generation: u64,
     pub detail: String,
+    /// A resumed session: its stored chain was checked again, not a new one.
+    pub resumed: bool,
 }
 
 impl Outcome {
@@ -51,64 +53,23 @@ pub struct Report<'a> {
     pub detail: &'a str,
     /// Accepting this failed chain would override it (the context allows overrides).
     pub override_allowed: bool,
+    /// The chain is a resumed session's, checked again (see `Policy::may_resume`).
+    pub resumed: bool,
 }
 
 /// Returns `true` to accept, `false` to reject.
 pub type VerifyCallback = Arc<dyn Fn(&Report<'_>) -> bool + Send + Sync>;
 
-/// One session's processing step, as the verifier sees it.
-struct Scope {
-    userdata: UserData,
-    outcome: Option<Outcome>,
-}
-
-thread_local! {
-    /// rustls calls the verifier synchronously inside the session's
-    /// processing, on the caller's thread. Each step opens its own scope, so
-    /// an outcome never reaches another session; a stack, because a callback
-    /// may drive another session on the same thread.
-    static SCOPES: RefCell<Vec<Scope>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Closes the scope even if the step unwinds.
-struct ScopeGuard;
-
-impl Drop for ScopeGuard {
-    fn drop(&mut self) {
-        SCOPES.with(|s| s.borrow_mut().pop());
-    }
-}
-
-/// Runs one processing step of a session whose user data is `userdata`,
-/// and returns what it returned with the verification outcome it produced.
-pub fn in_scope<T>(userdata: UserData, step: impl FnOnce() -> T) -> (T, Option<Outcome>) {
-    SCOPES.with(|s| {
-        s.borrow_mut().push(Scope {
-            userdata,
-            outcome: None,
-        })
-    });
-    let guard = ScopeGuard;
-    let value = step();
-    let outcome = SCOPES.with(|s| s.borrow_mut().last_mut().and_then(|top| top.outcome.take()));
-    drop(guard);
-    (value, outcome)
-}
-
-fn scope_userdata() -> UserData {
-    SCOPES.with(|s| s.borrow().last().map_or(UserData::NONE, |top| top.userdata))
-}
-
-fn store_outcome(outcome: Outcome) {
-    SCOPES.with(|s| {
-        if let Some(top) = s.borrow_mut().last_mut() {
-            top.outcome = Some(outcome);
-        }
-    });
+/// The chain as presented, owned, for tickets and cached sessions to carry.
+fn chain_of(leaf: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>]) -> PeerChain {
+    std::iter::once(leaf)
+        .chain(intermediates)
+        .map(|c| c.clone().into_owned())
+        .collect()
 }
 
 impl Policy {
-    fn report(&self, report: &Report<'_>) -> bool {
+    pub(super) fn report(&self, report: &Report<'_>) -> bool {
         self.settings
             .callback
             .as_ref()
@@ -138,12 +99,13 @@ impl Policy {
             trust_id: checked.trust_id,
             depth: checked.depth,
             generation: self.generation,
-            session_userdata: scope_userdata(),
+            session_userdata: scope::userdata(),
             peer_name: &peer_name,
             leaf: leaf.as_ref(),
             identities: &identities,
             detail: &checked.detail,
             override_allowed: checked.status != SIPTLS_VERIFY_OK && self.settings.allow_override,
+            resumed: false,
         });
         let (status, detail) = match (checked.status, accepted) {
             (SIPTLS_VERIFY_OK, true) => (SIPTLS_VERIFY_OK, checked.detail),
@@ -168,9 +130,10 @@ impl Policy {
             depth: checked.depth,
             generation: self.generation,
             detail,
+            resumed: false,
         };
         let accepted = outcome.accepted();
-        store_outcome(outcome);
+        scope::store_outcome(outcome, accepted.then(|| chain_of(leaf, intermediates)));
         if accepted {
             Ok(())
         } else {
@@ -200,6 +163,7 @@ impl Policy {
             identities: "",
             detail,
             override_allowed: false,
+            resumed: false,
         });
         Outcome {
             status: SIPTLS_VERIFY_NO_CERTIFICATE,
@@ -208,6 +172,7 @@ impl Policy {
             depth: 0,
             generation: self.generation,
             detail: detail.into(),
+            resumed: false,
         }
     }
 }

@@ -12,13 +12,16 @@ struct siptls_session;
 typedef char fixed_width_result[sizeof(siptls_result) == 4 ? 1 : -1];
 typedef char fixed_width_status[sizeof(siptls_verify_status) == 4 ? 1 : -1];
 typedef char fixed_width_role[sizeof(siptls_role) == 4 ? 1 : -1];
-typedef char session_info_size[sizeof(siptls_session_info) == 48 ? 1 : -1];
+typedef char session_info_size[sizeof(siptls_session_info) == 56 ? 1 : -1];
 typedef char crl_info_size[sizeof(siptls_crl_info) == 616 ? 1 : -1];
 typedef char trust_entry_size[sizeof(siptls_trust_entry_info) == 544 ? 1 : -1];
 /* Constants C code tests fields against exist, with their values. */
 typedef char trust_kinds[SIPTLS_TRUST_KIND_ANCHOR == 0 && SIPTLS_TRUST_KIND_PIN == 1 ? 1 : -1];
 typedef char trust_limits[SIPTLS_MAX_TRUST_ENTRIES == 16 && SIPTLS_TRUST_ID_NONE == UINT32_MAX ? 1 : -1];
 typedef char abi_version[SIPTLS_ABI_VERSION > 0 ? 1 : -1];
+typedef char session_store_size[sizeof(siptls_session_store) == 32 ? 1 : -1];
+typedef char handshake_kinds[SIPTLS_HANDSHAKE_PENDING == 0 && SIPTLS_HANDSHAKE_RESUMED == 3 ? 1 : -1];
+typedef char ticket_key_len[SIPTLS_TICKET_KEY_LEN == 32 && SIPTLS_SESSION_VALUE_MAX == 16384 ? 1 : -1];
 
 static int on_verify(void *userdata, const siptls_verify_report *report)
 {

@@ -377,6 +377,7 @@ pub struct SeenReport {
     pub generation: u64,
     /// The session's user data, as a number.
     pub session_userdata: usize,
+    pub resumed: bool,
 }
 
 pub struct Recorder {
@@ -408,6 +409,7 @@ unsafe extern "C" fn record_report(
         override_allowed: r.override_allowed,
         generation: r.generation,
         session_userdata: r.session_userdata as usize,
+        resumed: r.resumed,
     });
     recorder.accept_code
 }

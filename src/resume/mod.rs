@@ -1,0 +1,18 @@
+//! Session resumption, both roles, never around the trust configuration:
+//! the server's ticket keys and sealed state, its stateful cache, and the
+//! client's cache. Every stored session carries the peer chain accepted
+//! when it was made and resumes only if that chain passes the current
+//! checks again (`verify::resumed`).
+
+mod client_cache;
+mod keys;
+mod record;
+mod sealer;
+mod server_cache;
+mod tickets;
+
+pub use client_cache::{ClientCache, SIPTLS_DEFAULT_CLIENT_CACHE_SIZE};
+pub use keys::{KeyRing, SIPTLS_MAX_TICKET_KEYS, SIPTLS_TICKET_KEY_LEN};
+pub use sealer::{own_digest, Sealer};
+pub use server_cache::{Backend, GatewayStore, SessionCache};
+pub use tickets::Tickets;

@@ -1,0 +1,63 @@
+//! Sealing a server's session state for later resumption, and opening it
+//! only while the session may still resume (see `verify::resumed`).
+
+use std::sync::Arc;
+
+use super::keys::KeyRing;
+use super::record::{self, OwnDigest};
+use crate::verify::{self, Policy};
+
+/// How far in the future a ticket's issue time may be: the clocks of a
+/// farm's servers differ a little.
+const CLOCK_SKEW_SECS: u64 = 60;
+
+pub struct Sealer {
+    pub ring: Arc<KeyRing>,
+    pub policy: Arc<Policy>,
+    /// Seconds a sealed session stays resumable.
+    pub lifetime: u32,
+    /// The certificate this server presents: a session resumes only on a
+    /// server presenting the one it was made under, so a replaced
+    /// certificate (renewed, or its key compromised) is shown to every
+    /// client in a full handshake.
+    pub own: OwnDigest,
+}
+
+/// The digest a sealed session is bound to.
+pub fn own_digest(certificate: &[u8]) -> OwnDigest {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, certificate);
+    let mut own = [0u8; 32];
+    own.copy_from_slice(digest.as_ref());
+    own
+}
+
+impl Sealer {
+    /// Seals rustls' state with the chain accepted in the current step.
+    /// Nothing is issued outside a session step or without a trustworthy time.
+    pub fn seal(&self, state: &[u8]) -> Option<Vec<u8>> {
+        if !verify::in_step() {
+            return None;
+        }
+        let now = self.policy.now_secs()?;
+        let chain = verify::accepted_chain().unwrap_or_else(|| Arc::new([]));
+        let plain = record::encode(now, &self.own, &chain, state)?;
+        self.ring.seal(now, self.lifetime, &plain)
+    }
+
+    /// Opens sealed state if a key opens it, it is within its lifetime, and
+    /// its chain passes every check of the current policy again.
+    pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        let now = self.policy.now_secs()?;
+        let plain = self.ring.open(now, self.lifetime, sealed)?;
+        let record = record::decode(&plain)?;
+        if record.own != self.own {
+            return None;
+        }
+        let fresh = record.issued_at <= now.saturating_add(CLOCK_SKEW_SECS)
+            && now.saturating_sub(record.issued_at) <= u64::from(self.lifetime);
+        if !fresh || !self.policy.may_resume(&record.chain, None) {
+            return None;
+        }
+        Some(record.state.to_vec())
+    }
+}

@@ -1,0 +1,100 @@
+//! Resumption under the current trust configuration: a stored session
+//! carries the peer chain that was accepted when it was made, and may
+//! resume only if that chain passes every check again now (trust entry
+//! still there, nothing revoked by the CRLs loaded since, still valid by
+//! the gateway's clock, names). Otherwise the stores hand rustls nothing
+//! and a full handshake, with full verification, takes place.
+
+use pki_types::ServerName;
+
+use super::policy::{Checked, ClientAuth, Policy};
+use super::report::{Outcome, Report};
+use super::scope::{self, PeerChain};
+use super::status::siptls_verify_status::*;
+use crate::context::siptls_role;
+use crate::ffi::UserData;
+use crate::names;
+
+/// A stored session that passed the checks and was offered for resumption.
+pub struct Resumable {
+    pub chain: PeerChain,
+    /// `None`: nothing to report (a client that sent no certificate where
+    /// none is required, or a server that does not ask for one).
+    checked: Option<Checked>,
+}
+
+impl Policy {
+    /// Whether a stored session whose accepted chain was `chain` may resume
+    /// now; if so, it is recorded in the current step for `report_resumed`.
+    /// Only chains that pass outright resume: one let in by an override of
+    /// the callback gets a full handshake, and the callback decides again.
+    pub fn may_resume(&self, chain: &PeerChain, expected_name: Option<&ServerName<'_>>) -> bool {
+        let checked = match (chain.split_first(), self.role, self.settings.client_auth) {
+            (_, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => None,
+            (None, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Optional) => None,
+            (None, _, _) => return false,
+            (Some((leaf, intermediates)), _, _) => {
+                let ids = names::identities(leaf);
+                let checked = self.check(leaf, intermediates, expected_name, ids.as_ref());
+                if checked.status != SIPTLS_VERIFY_OK {
+                    return false;
+                }
+                Some(checked)
+            }
+        };
+        scope::offer_resumption(Resumable {
+            chain: chain.clone(),
+            checked,
+        });
+        true
+    }
+
+    /// The handshake resumed `resumable`: tells the callback (as a report
+    /// with `resumed` set) and returns the outcome the session keeps. The
+    /// callback may still reject; the session then fails.
+    pub fn report_resumed(&self, resumable: &Resumable, userdata: UserData) -> Option<Outcome> {
+        let checked = resumable.checked.as_ref()?;
+        let leaf = resumable.chain.first()?;
+        let identities = names::identities(leaf)
+            .map(|i| i.listing.join(", "))
+            .unwrap_or_default();
+        let detail = format!("resumed: {}", checked.detail);
+        let accepted = self.report(&Report {
+            role: self.role,
+            status: SIPTLS_VERIFY_OK,
+            trust_id: checked.trust_id,
+            depth: checked.depth,
+            generation: self.generation,
+            session_userdata: userdata,
+            peer_name: checked.checked_name.as_deref().unwrap_or_default(),
+            leaf: leaf.as_ref(),
+            identities: &identities,
+            detail: &detail,
+            override_allowed: false,
+            resumed: true,
+        });
+        let (status, detail) = if accepted {
+            (SIPTLS_VERIFY_OK, detail)
+        } else {
+            (
+                SIPTLS_VERIFY_REJECTED_BY_CALLBACK,
+                format!("rejected by the verify callback ({detail})"),
+            )
+        };
+        Some(Outcome {
+            status,
+            checked: SIPTLS_VERIFY_OK,
+            trust_id: checked.trust_id,
+            depth: checked.depth,
+            generation: self.generation,
+            detail,
+            resumed: true,
+        })
+    }
+
+    /// The gateway's time in seconds, or `None` while its clock is unset
+    /// (then no ticket is issued or accepted).
+    pub fn now_secs(&self) -> Option<u64> {
+        self.settings.clock.now().map(|t| t.as_secs())
+    }
+}

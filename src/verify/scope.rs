@@ -1,0 +1,124 @@
+//! One processing step of one session, as the verifier and the resumption
+//! stores see it. rustls calls them synchronously inside the step, on the
+//! caller's thread, with no way to say which session is asking; the step
+//! says it through a thread-local scope.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use pki_types::CertificateDer;
+
+use super::report::Outcome;
+use super::resumed::Resumable;
+use crate::ffi::UserData;
+
+/// The peer's certificate chain as it was accepted, end entity first
+/// (empty: the client sent none and none was required).
+pub type PeerChain = Arc<[CertificateDer<'static>]>;
+
+/// What a step found out, handed back to the session.
+#[derive(Default)]
+pub struct Stepped {
+    /// A full verification happened.
+    pub outcome: Option<Outcome>,
+    /// The chain accepted by that verification.
+    pub chain: Option<PeerChain>,
+    /// Stored sessions that passed the resumption checks and were offered
+    /// to rustls (the one it resumes, if any, is among them).
+    pub resumable: Vec<Resumable>,
+}
+
+struct Scope {
+    userdata: UserData,
+    /// The chain accepted earlier in the session (tickets issued after the
+    /// handshake carry it), or during this step.
+    chain: Option<PeerChain>,
+    /// Stored sessions with different chains were offered in this step:
+    /// which one resumes is not known yet, so nothing new is issued.
+    chain_unknown: bool,
+    found: Stepped,
+}
+
+thread_local! {
+    /// A stack, because a callback may drive another session on the same thread.
+    static SCOPES: RefCell<Vec<Scope>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Closes the scope even if the step unwinds.
+struct ScopeGuard;
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        SCOPES.with(|s| s.borrow_mut().pop());
+    }
+}
+
+/// Runs one processing step of a session whose user data is `userdata` and
+/// whose accepted chain so far is `chain`; returns what the step returned
+/// and what it found out.
+pub fn in_scope<T>(
+    userdata: UserData,
+    chain: Option<PeerChain>,
+    step: impl FnOnce() -> T,
+) -> (T, Stepped) {
+    SCOPES.with(|s| {
+        s.borrow_mut().push(Scope {
+            userdata,
+            chain,
+            chain_unknown: false,
+            found: Stepped::default(),
+        })
+    });
+    let guard = ScopeGuard;
+    let value = step();
+    let found = SCOPES.with(|s| {
+        s.borrow_mut()
+            .last_mut()
+            .map(|top| std::mem::take(&mut top.found))
+            .unwrap_or_default()
+    });
+    drop(guard);
+    (value, found)
+}
+
+fn with_top<T>(f: impl FnOnce(&mut Scope) -> T) -> Option<T> {
+    SCOPES.with(|s| s.borrow_mut().last_mut().map(f))
+}
+
+pub(super) fn userdata() -> UserData {
+    with_top(|top| top.userdata).unwrap_or(UserData::NONE)
+}
+
+pub(super) fn store_outcome(outcome: Outcome, accepted_chain: Option<PeerChain>) {
+    with_top(|top| {
+        top.found.outcome = Some(outcome);
+        if let Some(chain) = accepted_chain {
+            top.chain = Some(chain.clone());
+            top.chain_unknown = false;
+            top.found.chain = Some(chain);
+        }
+    });
+}
+
+pub(super) fn offer_resumption(resumable: Resumable) {
+    with_top(|top| {
+        match &top.chain {
+            None => top.chain = Some(resumable.chain.clone()),
+            Some(chain) if **chain != *resumable.chain => top.chain_unknown = true,
+            Some(_) => {}
+        }
+        top.found.resumable.push(resumable);
+    });
+}
+
+/// The chain the session accepted, for a ticket or cached session being
+/// issued now. `None` outside any step, or before any chain was accepted
+/// (an anonymous client).
+pub fn accepted_chain() -> Option<PeerChain> {
+    with_top(|top| top.chain.clone().filter(|_| !top.chain_unknown)).flatten()
+}
+
+/// Whether a session step is running on this thread.
+pub fn in_step() -> bool {
+    with_top(|_| ()).is_some()
+}

@@ -1,0 +1,827 @@
+//! Session resumption through the C ABI, both roles, TLS 1.2 and 1.3: what
+//! resumes, what is reported, and the trust changes after which a stored
+//! session must not resume (trust entry removed or replaced, a CRL revoking
+//! a certificate of the path, a certificate expired by the gateway's clock).
+
+mod common;
+use common::*;
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use siptls_certgen::{Authority, LeafSpec};
+use siptls_handshake_kind::*;
+use time::{Duration, OffsetDateTime};
+
+const VERSIONS: [u16; 2] = [SIPTLS_TLS12, SIPTLS_TLS13];
+
+fn set_version(ctx: &Ctx, version: u16) {
+    assert_eq!(
+        unsafe { siptls_ctx_set_versions(ctx.0, version, version) },
+        SIPTLS_OK
+    );
+}
+
+fn ok(ctx: &Ctx, code: siptls_result) {
+    assert_eq!(code, SIPTLS_OK, "{}", ctx.last_error());
+}
+
+/// Connects, completes the handshake (and lets tickets arrive), exchanges
+/// a message each way, and returns both sessions' info.
+fn connect_as(
+    client: &Ctx,
+    server: &Ctx,
+    name: &str,
+) -> (siptls_session_info, siptls_session_info) {
+    let c = Sess::new(client, Some(name)).expect("client session");
+    let s = Sess::server(server);
+    assert_handshake_ok(&c, &s);
+    assert_eq!(c.write(b"OPTIONS").0, SIPTLS_OK);
+    assert_eq!(s.write(b"SIP/2.0 200 OK").0, SIPTLS_OK);
+    assert_eq!(
+        pump(&c, &s),
+        PumpResult {
+            client: SIPTLS_OK,
+            server: SIPTLS_OK
+        }
+    );
+    assert_eq!(s.read_all().1, b"OPTIONS");
+    assert_eq!(c.read_all().1, b"SIP/2.0 200 OK");
+    (c.info(), s.info())
+}
+
+fn connect(client: &Ctx, server: &Ctx) -> (siptls_session_info, siptls_session_info) {
+    connect_as(client, server, SERVER_NAME)
+}
+
+/// Connects and expects the handshake to fail; returns the failing side's
+/// verification status (client first, then server).
+fn connect_fails(client: &Ctx, server: &Ctx) -> (siptls_session_info, siptls_session_info) {
+    let c = Sess::client(client);
+    let s = Sess::server(server);
+    let result = pump(&c, &s);
+    assert_ne!(
+        result,
+        PumpResult {
+            client: SIPTLS_OK,
+            server: SIPTLS_OK
+        },
+        "connected"
+    );
+    (c.info(), s.info())
+}
+
+fn both_resumed(infos: &(siptls_session_info, siptls_session_info)) -> bool {
+    match (infos.0.handshake_kind, infos.1.handshake_kind) {
+        (SIPTLS_HANDSHAKE_RESUMED, SIPTLS_HANDSHAKE_RESUMED) => true,
+        (SIPTLS_HANDSHAKE_FULL, SIPTLS_HANDSHAKE_FULL) => false,
+        other => panic!("the two ends disagree on the handshake: {other:?}"),
+    }
+}
+
+fn pair(version: u16) -> (Ctx, Ctx) {
+    let (client, server) = (Ctx::client(), Ctx::server());
+    set_version(&client, version);
+    set_version(&server, version);
+    (client, server)
+}
+
+#[test]
+fn both_roles_resume_in_tls12_and_tls13_and_report_it() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        let client_seen = Recorder::attach(&client, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
+        let server_seen = Recorder::attach(&server, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
+        let first = connect(&client, &server);
+        assert!(
+            !both_resumed(&first),
+            "{version:#x}: the first handshake is full"
+        );
+        assert_eq!(first.0.protocol_version, version);
+        for round in 1..=3 {
+            let again = connect(&client, &server);
+            assert!(
+                both_resumed(&again),
+                "{version:#x} round {round}: not resumed"
+            );
+            for (info, seen) in [(&again.0, &client_seen), (&again.1, &server_seen)] {
+                assert!(info.verified);
+                assert_eq!(info.verify_status, siptls_verify_status::SIPTLS_VERIFY_OK);
+                assert_eq!((info.trust_id, info.depth), (1, 1));
+                let last = seen.reports().pop().unwrap();
+                assert!(last.resumed, "{version:#x}: the report says resumed");
+                assert_eq!((last.trust_id, last.depth), (1, 1));
+                assert!(
+                    last.detail.starts_with("resumed: verified to trust ID 1"),
+                    "{}",
+                    last.detail
+                );
+            }
+            assert_eq!(client_seen.reports().pop().unwrap().peer_name, SERVER_NAME);
+            assert!(server_seen
+                .reports()
+                .pop()
+                .unwrap()
+                .identities
+                .contains(CLIENT_NAME));
+        }
+        let full_reports = |seen: &Recorder| seen.reports().iter().filter(|r| !r.resumed).count();
+        assert_eq!(full_reports(&client_seen), 1);
+        assert_eq!(full_reports(&server_seen), 1);
+        assert_eq!(client_seen.reports().len(), 4);
+    }
+}
+
+#[test]
+fn resumption_can_be_turned_off_on_either_side() {
+    for version in VERSIONS {
+        for off_side in ["client", "server"] {
+            let (client, server) = pair(version);
+            let ctx = if off_side == "client" {
+                &client
+            } else {
+                &server
+            };
+            ok(ctx, unsafe { siptls_ctx_set_resumption(ctx.0, false) });
+            connect(&client, &server);
+            assert!(
+                !both_resumed(&connect(&client, &server)),
+                "{version:#x} {off_side} off"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_tls13_tickets_means_no_tls13_resumption_while_tls12_still_resumes() {
+    for (version, resumes) in [(SIPTLS_TLS13, false), (SIPTLS_TLS12, true)] {
+        let (client, server) = pair(version);
+        ok(&server, unsafe {
+            siptls_ctx_set_tls13_tickets(server.0, 0)
+        });
+        connect(&client, &server);
+        assert_eq!(
+            both_resumed(&connect(&client, &server)),
+            resumes,
+            "{version:#x}"
+        );
+    }
+}
+
+#[test]
+fn a_client_never_offers_a_session_to_another_peer_name_or_with_another_identity() {
+    let p = pki();
+    let two_names = p.root.leaf(&LeafSpec {
+        dns_names: vec![SERVER_NAME.into(), "other.example.test".into()],
+        ..LeafSpec::new(SERVER_NAME)
+    });
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        ok(
+            &server,
+            server.set_identity(&two_names.cert_pem, &two_names.key_pem),
+        );
+        connect_as(&client, &server, SERVER_NAME);
+        // The server would resume the session (the control below), so a
+        // full handshake means it was not offered.
+        assert!(!both_resumed(&connect_as(
+            &client,
+            &server,
+            "other.example.test"
+        )));
+        assert!(
+            both_resumed(&connect_as(&client, &server, SERVER_NAME)),
+            "control"
+        );
+        let other_client = p.root.sip_leaf("gw-c.example.test");
+        ok(
+            &client,
+            client.set_identity(&other_client.cert_pem, &other_client.key_pem),
+        );
+        let seen = Recorder::attach(&server, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
+        assert!(
+            !both_resumed(&connect_as(&client, &server, SERVER_NAME)),
+            "{version:#x}"
+        );
+        let report = seen.reports().pop().unwrap();
+        assert!(!report.resumed && report.identities.contains("gw-c.example.test"));
+    }
+}
+
+// --- Trust changes ---------------------------------------------------------
+
+/// Which context a trust change is made on: the side that verifies the
+/// certificate concerned.
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    Client,
+    Server,
+}
+
+fn verifier<'a>(side: Side, client: &'a Ctx, server: &'a Ctx) -> &'a Ctx {
+    match side {
+        Side::Client => client,
+        Side::Server => server,
+    }
+}
+
+/// A new connection gets a full handshake, in which the side that checks
+/// the changed certificate refuses it with `expected`.
+fn assert_refused(side: Side, client: &Ctx, server: &Ctx, expected: siptls_verify_status) {
+    let infos = connect_fails(client, server);
+    let info = match side {
+        Side::Client => &infos.0,
+        Side::Server => &infos.1,
+    };
+    assert_ne!(info.handshake_kind, SIPTLS_HANDSHAKE_RESUMED, "{side:?}");
+    assert_eq!(
+        info.verify_status, expected,
+        "{side:?} {:#x}",
+        info.protocol_version
+    );
+}
+
+#[test]
+fn a_removed_or_replaced_trust_entry_ends_resumption() {
+    let other_root = Authority::root("siptls Other Root CA");
+    for side in [Side::Client, Side::Server] {
+        for version in VERSIONS {
+            // Removed: the entry goes, another CA is trusted instead.
+            let (client, server) = pair(version);
+            connect(&client, &server);
+            let ctx = verifier(side, &client, &server);
+            ok(ctx, unsafe { siptls_ctx_trust_remove(ctx.0, 1) });
+            ok(ctx, ctx.trust(2, other_root.issued().cert_pem.as_bytes()));
+            assert_refused(
+                side,
+                &client,
+                &server,
+                siptls_verify_status::SIPTLS_VERIFY_UNKNOWN_CA,
+            );
+
+            // Replaced under the same trust ID by another CA.
+            let (client, server) = pair(version);
+            connect(&client, &server);
+            let ctx = verifier(side, &client, &server);
+            let pem = other_root.issued().cert_pem.clone();
+            let mut count = 0;
+            ok(ctx, unsafe {
+                siptls_ctx_trust_replace_ca_list(ctx.0, pem.as_ptr(), pem.len(), 1, &mut count)
+            });
+            assert_refused(
+                side,
+                &client,
+                &server,
+                siptls_verify_status::SIPTLS_VERIFY_UNKNOWN_CA,
+            );
+        }
+    }
+}
+
+#[test]
+fn a_session_resumed_after_its_anchor_moved_reports_the_current_trust_id() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        connect(&client, &server);
+        let root = pki().root.issued().cert_pem.clone();
+        let mut count = 0;
+        ok(&server, unsafe {
+            siptls_ctx_trust_replace_ca_list(server.0, root.as_ptr(), root.len(), 7, &mut count)
+        });
+        let infos = connect(&client, &server);
+        assert!(both_resumed(&infos), "{version:#x}");
+        assert_eq!(infos.1.trust_id, 7);
+    }
+}
+
+#[test]
+fn a_crl_loaded_since_that_revokes_the_peer_ends_resumption() {
+    let root = Authority::root("siptls Revoking Root CA");
+    let server_id = root.leaf(&LeafSpec {
+        serial: Some(0x5e),
+        ..LeafSpec::sip(SERVER_NAME)
+    });
+    let client_id = root.leaf(&LeafSpec {
+        serial: Some(0xc1),
+        ..LeafSpec::sip(CLIENT_NAME)
+    });
+    for side in [Side::Client, Side::Server] {
+        for version in VERSIONS {
+            let client = Ctx::with_identity(siptls_role::SIPTLS_ROLE_CLIENT, &client_id, &root);
+            let server = Ctx::with_identity(siptls_role::SIPTLS_ROLE_SERVER, &server_id, &root);
+            set_version(&client, version);
+            set_version(&server, version);
+            let ctx = verifier(side, &client, &server);
+            let nothing_revoked = root.crl(&[], 1);
+            let mut added = 0;
+            ok(ctx, unsafe {
+                siptls_ctx_add_crl(
+                    ctx.0,
+                    nothing_revoked.pem.as_ptr(),
+                    nothing_revoked.pem.len(),
+                    &mut added,
+                )
+            });
+            connect(&client, &server);
+            assert!(
+                both_resumed(&connect(&client, &server)),
+                "control: a CRL revoking nothing"
+            );
+            let revoked = root.crl(&[0x5e, 0xc1], 2);
+            ok(ctx, unsafe {
+                siptls_ctx_add_crl(ctx.0, revoked.pem.as_ptr(), revoked.pem.len(), &mut added)
+            });
+            assert_refused(
+                side,
+                &client,
+                &server,
+                siptls_verify_status::SIPTLS_VERIFY_REVOKED,
+            );
+        }
+    }
+}
+
+/// A clock the test moves: seconds since the epoch behind the user data.
+unsafe extern "C" fn moving_clock(userdata: *mut c_void, seconds_out: *mut u64) -> bool {
+    unsafe { *seconds_out = (*(userdata as *const AtomicU64)).load(Ordering::SeqCst) };
+    true
+}
+
+fn use_clock(ctx: &Ctx, clock: &AtomicU64) {
+    ok(ctx, unsafe {
+        siptls_ctx_set_time_callback(
+            ctx.0,
+            Some(moving_clock),
+            clock as *const AtomicU64 as *mut _,
+        )
+    });
+}
+
+#[test]
+fn a_certificate_expired_by_the_gateway_clock_ends_resumption() {
+    let now = OffsetDateTime::now_utc();
+    let expires = now + Duration::days(2);
+    let short = |name: &str| {
+        pki().root.leaf(&LeafSpec {
+            not_after: expires,
+            ..LeafSpec::sip(name)
+        })
+    };
+    let (server_id, client_id) = (short(SERVER_NAME), short(CLIENT_NAME));
+    for side in [Side::Client, Side::Server] {
+        for version in VERSIONS {
+            let p = pki();
+            let client = Ctx::with_identity(siptls_role::SIPTLS_ROLE_CLIENT, &client_id, &p.root);
+            let server = Ctx::with_identity(siptls_role::SIPTLS_ROLE_SERVER, &server_id, &p.root);
+            set_version(&client, version);
+            set_version(&server, version);
+            // Tickets outlive the certificate, so only its expiry can stop them.
+            ok(&server, unsafe {
+                siptls_ctx_set_ticket_lifetime(server.0, SIPTLS_MAX_TICKET_LIFETIME)
+            });
+            let clock = AtomicU64::new(now.unix_timestamp() as u64);
+            use_clock(verifier(side, &client, &server), &clock);
+            connect(&client, &server);
+            clock.store(
+                (expires - Duration::minutes(1)).unix_timestamp() as u64,
+                Ordering::SeqCst,
+            );
+            assert!(
+                both_resumed(&connect(&client, &server)),
+                "{side:?} {version:#x}: still valid"
+            );
+            clock.store(
+                (expires + Duration::minutes(1)).unix_timestamp() as u64,
+                Ordering::SeqCst,
+            );
+            assert_refused(
+                side,
+                &client,
+                &server,
+                siptls_verify_status::SIPTLS_VERIFY_EXPIRED,
+            );
+        }
+    }
+}
+
+#[test]
+fn a_callback_that_rejects_a_resumed_peer_fails_the_session() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        connect(&client, &server);
+        let _seen = Recorder::attach(&server, siptls_verify_decision::SIPTLS_VERIFY_REJECT);
+        let c = Sess::client(&client);
+        let s = Sess::server(&server);
+        let result = pump(&c, &s);
+        assert_eq!(result.server, SIPTLS_ERR_CERT_REJECTED, "{version:#x}");
+        let info = s.info();
+        assert_eq!(
+            info.verify_status,
+            siptls_verify_status::SIPTLS_VERIFY_REJECTED_BY_CALLBACK
+        );
+        assert!(info.failed);
+    }
+}
+
+// --- Ticket keys -------------------------------------------------------------
+
+const KEY_A: &str = "5d2c3a0e7f1b4c6d8e9fa0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f";
+const KEY_B: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+fn set_keys(ctx: &Ctx, text: &str) -> (siptls_result, u32) {
+    let mut count = 99;
+    let code = unsafe { siptls_ctx_set_ticket_keys(ctx.0, text.as_ptr(), text.len(), &mut count) };
+    (code, count)
+}
+
+#[test]
+fn servers_sharing_ticket_keys_resume_each_others_sessions_and_rotation_keeps_old_keys_opening() {
+    for version in VERSIONS {
+        let client = Ctx::client();
+        set_version(&client, version);
+        let node = |keys: &str| {
+            let server = Ctx::server();
+            set_version(&server, version);
+            assert_eq!(
+                set_keys(&server, keys),
+                (SIPTLS_OK, keys.lines().count() as u32)
+            );
+            server
+        };
+        let (a, b) = (node(KEY_A), node(KEY_A));
+        connect(&client, &a);
+        assert!(
+            both_resumed(&connect(&client, &b)),
+            "{version:#x}: a ticket of node a on node b"
+        );
+        // Rotated: B seals, A still opens. A ticket sealed by A resumes on
+        // a node with the rotated set.
+        let rotated = node(&format!("{KEY_B}\n{KEY_A}"));
+        assert!(
+            both_resumed(&connect(&client, &rotated)),
+            "{version:#x}: during the decrypt window"
+        );
+        // That ticket was sealed with B; a node that only has A cannot open it.
+        assert!(
+            !both_resumed(&connect(&client, &a)),
+            "{version:#x}: a node without key B"
+        );
+        // And once A is gone, tickets sealed with A do not open any more.
+        let after = node(KEY_B);
+        connect(&client, &a);
+        assert!(
+            !both_resumed(&connect(&client, &after)),
+            "{version:#x}: after the window"
+        );
+        // Generated keys are the server's own.
+        let (own1, own2) = (Ctx::server(), Ctx::server());
+        set_version(&own1, version);
+        set_version(&own2, version);
+        connect(&client, &own1);
+        assert!(
+            !both_resumed(&connect(&client, &own2)),
+            "{version:#x}: generated keys differ"
+        );
+    }
+}
+
+#[test]
+fn reloading_certificates_keeps_tickets_valid() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        connect(&client, &server);
+        let p = pki();
+        ok(
+            &server,
+            server.set_identity(&p.server.cert_pem, &p.server.key_pem),
+        );
+        assert!(both_resumed(&connect(&client, &server)), "{version:#x}");
+    }
+}
+
+#[test]
+fn tickets_expire_after_their_lifetime_on_the_gateway_clock() {
+    let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        ok(&server, unsafe {
+            siptls_ctx_set_ticket_lifetime(server.0, 600)
+        });
+        let clock = AtomicU64::new(now);
+        use_clock(&server, &clock);
+        connect(&client, &server);
+        clock.store(now + 599, Ordering::SeqCst);
+        assert!(
+            both_resumed(&connect(&client, &server)),
+            "{version:#x}: within the lifetime"
+        );
+        // The resumed session got a fresh ticket at now + 599.
+        clock.store(now + 599 + 601, Ordering::SeqCst);
+        assert!(
+            !both_resumed(&connect(&client, &server)),
+            "{version:#x}: past the lifetime"
+        );
+    }
+}
+
+#[test]
+fn generated_ticket_keys_rotate_on_the_gateway_clock() {
+    let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let lifetime = 600;
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        ok(&server, unsafe {
+            siptls_ctx_set_ticket_lifetime(server.0, lifetime as u32)
+        });
+        let clock = AtomicU64::new(now);
+        use_clock(&server, &clock);
+        connect(&client, &server);
+        // Late in the first key's sealing window: the ticket it seals now...
+        clock.store(now + lifetime - 10, Ordering::SeqCst);
+        assert!(both_resumed(&connect(&client, &server)));
+        // ...still opens after a new key took over sealing.
+        clock.store(now + lifetime + 300, Ordering::SeqCst);
+        assert!(
+            both_resumed(&connect(&client, &server)),
+            "{version:#x}: decrypt-only window"
+        );
+        // The ticket issued then was sealed by the second key.
+        clock.store(now + lifetime + 300 + 590, Ordering::SeqCst);
+        assert!(
+            both_resumed(&connect(&client, &server)),
+            "{version:#x}: second key"
+        );
+    }
+}
+
+#[test]
+fn malformed_ticket_key_sets_are_refused_and_change_nothing() {
+    let server = Ctx::server();
+    let generation = server.generation();
+    for (text, says) in [
+        ("", "no ticket key"),
+        ("# comment only\n", "no ticket key"),
+        (&KEY_A[..63], "line 1: 63 hex digits"),
+        ("zz", "line 1: not hex"),
+    ] {
+        assert_eq!(
+            set_keys(&server, text),
+            (SIPTLS_ERR_TICKET_KEY_MALFORMED, 0),
+            "{text:?}"
+        );
+        assert!(
+            server.last_error().contains(says),
+            "{text:?}: {}",
+            server.last_error()
+        );
+    }
+    assert_eq!(server.generation(), generation);
+    let client = Ctx::client();
+    assert_eq!(
+        set_keys(&client, KEY_A).0,
+        SIPTLS_ERR_INVALID_ARGUMENT,
+        "server contexts only"
+    );
+    assert_eq!(
+        unsafe { siptls_ctx_set_tls13_tickets(server.0, SIPTLS_MAX_TLS13_TICKETS + 1) },
+        SIPTLS_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { siptls_ctx_set_ticket_lifetime(server.0, SIPTLS_MIN_TICKET_LIFETIME - 1) },
+        SIPTLS_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { siptls_ctx_set_ticket_lifetime(server.0, SIPTLS_MAX_TICKET_LIFETIME + 1) },
+        SIPTLS_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { siptls_ctx_set_session_cache_size(server.0, SIPTLS_MAX_SESSION_CACHE_SIZE + 1) },
+        SIPTLS_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(server.generation(), generation);
+}
+
+#[test]
+fn a_ticket_key_file_loads_and_reloads() {
+    let dir = common::tempdir::TempDir::new("ticket-keys");
+    let path = dir.0.join("ticket.keys");
+    let server = Ctx::server();
+    let load = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        let cpath = cstring(path.to_str().unwrap());
+        let mut count = 99;
+        let code = unsafe { siptls_ctx_load_ticket_key_file(server.0, cpath.as_ptr(), &mut count) };
+        (code, count)
+    };
+    assert_eq!(load(&format!("# node keys\n{KEY_A}\n")), (SIPTLS_OK, 1));
+    assert_eq!(load(&format!("{KEY_B}\n{KEY_A}\n")), (SIPTLS_OK, 2));
+    assert_eq!(
+        load(&format!("{KEY_B}\n{KEY_B}\n")),
+        (SIPTLS_ERR_TICKET_KEY_MALFORMED, 0)
+    );
+    assert!(server.last_error().contains("ticket.keys") && server.last_error().contains("line 2"));
+    let missing = cstring(dir.0.join("absent").to_str().unwrap());
+    let mut count = 99;
+    assert_eq!(
+        unsafe { siptls_ctx_load_ticket_key_file(server.0, missing.as_ptr(), &mut count) },
+        SIPTLS_ERR_IO
+    );
+    assert_eq!(count, 0);
+}
+
+// --- Stateful server caches ----------------------------------------------------
+
+#[test]
+fn a_server_session_cache_resumes_without_tickets() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        ok(&server, unsafe {
+            siptls_ctx_set_session_cache_size(server.0, 64)
+        });
+        connect(&client, &server);
+        assert!(both_resumed(&connect(&client, &server)), "{version:#x}");
+        // The cache is the server's own: another server with the same
+        // (generated) keys has neither the entries nor the keys.
+        let other = Ctx::server();
+        set_version(&other, version);
+        ok(&other, unsafe {
+            siptls_ctx_set_session_cache_size(other.0, 64)
+        });
+        assert!(!both_resumed(&connect(&client, &other)));
+    }
+}
+
+/// A gateway store: a map behind the C callbacks, counting calls, and able
+/// to misbehave.
+#[derive(Default)]
+struct Store {
+    map: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+    puts: AtomicUsize,
+    gets: AtomicUsize,
+    /// 0: behave; 1: return garbage; 2: claim a value longer than the buffer.
+    mischief: AtomicUsize,
+}
+
+unsafe extern "C" fn store_put(
+    ud: *mut c_void,
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+) -> bool {
+    let store = unsafe { &*(ud as *const Store) };
+    store.puts.fetch_add(1, Ordering::SeqCst);
+    let (key, value) = unsafe {
+        (
+            std::slice::from_raw_parts(key, key_len),
+            std::slice::from_raw_parts(value, value_len),
+        )
+    };
+    store
+        .map
+        .lock()
+        .unwrap()
+        .insert(key.to_vec(), value.to_vec());
+    true
+}
+
+unsafe extern "C" fn store_get(
+    ud: *mut c_void,
+    key: *const u8,
+    key_len: usize,
+    take: bool,
+    buf: *mut u8,
+    buf_len: usize,
+) -> usize {
+    let store = unsafe { &*(ud as *const Store) };
+    store.gets.fetch_add(1, Ordering::SeqCst);
+    let key = unsafe { std::slice::from_raw_parts(key, key_len) };
+    let mut map = store.map.lock().unwrap();
+    let Some(value) = (if take {
+        map.remove(key)
+    } else {
+        map.get(key).cloned()
+    }) else {
+        return 0;
+    };
+    let buf = unsafe { std::slice::from_raw_parts_mut(buf, buf_len) };
+    match store.mischief.load(Ordering::SeqCst) {
+        1 => {
+            for (i, b) in buf[..value.len()].iter_mut().enumerate() {
+                *b = (i * 7) as u8;
+            }
+            value.len()
+        }
+        2 => buf_len + 1,
+        _ => {
+            buf[..value.len()].copy_from_slice(&value);
+            value.len()
+        }
+    }
+}
+
+fn attach_store(server: &Ctx, store: &Store) {
+    let c_store = siptls_session_store {
+        struct_size: std::mem::size_of::<siptls_session_store>() as u32,
+        userdata: store as *const Store as *mut _,
+        put: Some(store_put),
+        get: Some(store_get),
+    };
+    ok(server, unsafe {
+        siptls_ctx_set_session_store(server.0, &c_store)
+    });
+}
+
+#[test]
+fn a_gateway_store_shared_by_two_servers_resumes_and_never_sees_secrets() {
+    for version in VERSIONS {
+        let store = Store::default();
+        let client = Ctx::client();
+        set_version(&client, version);
+        let node = || {
+            let server = Ctx::server();
+            set_version(&server, version);
+            assert_eq!(set_keys(&server, KEY_A).0, SIPTLS_OK);
+            attach_store(&server, &store);
+            server
+        };
+        let (a, b) = (node(), node());
+        connect(&client, &a);
+        assert!(
+            store.puts.load(Ordering::SeqCst) >= 1,
+            "{version:#x}: the store was used"
+        );
+        assert!(both_resumed(&connect(&client, &b)), "{version:#x}");
+        assert!(store.gets.load(Ordering::SeqCst) >= 1);
+        // What the store holds is sealed: no certificate in the clear.
+        let leaf = &pki().client.cert_der;
+        for value in store.map.lock().unwrap().values() {
+            assert!(
+                !value.windows(leaf.len()).any(|w| w == &leaf[..]),
+                "a sealed value"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_store_returning_garbage_or_too_much_costs_a_full_handshake() {
+    for version in VERSIONS {
+        for mischief in [1, 2] {
+            let store = Store::default();
+            let (client, server) = pair(version);
+            attach_store(&server, &store);
+            connect(&client, &server);
+            store.mischief.store(mischief, Ordering::SeqCst);
+            let infos = connect(&client, &server);
+            assert!(!both_resumed(&infos), "{version:#x} mischief {mischief}");
+            assert_eq!(
+                infos.1.verify_status,
+                siptls_verify_status::SIPTLS_VERIFY_OK
+            );
+        }
+    }
+}
+
+#[test]
+fn a_session_store_needs_both_callbacks_and_a_server() {
+    let server = Ctx::server();
+    let mut c_store = siptls_session_store {
+        struct_size: std::mem::size_of::<siptls_session_store>() as u32,
+        userdata: null_mut(),
+        put: Some(store_put),
+        get: None,
+    };
+    assert_eq!(
+        unsafe { siptls_ctx_set_session_store(server.0, &c_store) },
+        SIPTLS_ERR_NULL_ARGUMENT
+    );
+    c_store.get = Some(store_get);
+    let client = Ctx::client();
+    assert_eq!(
+        unsafe { siptls_ctx_set_session_store(client.0, &c_store) },
+        SIPTLS_ERR_INVALID_ARGUMENT
+    );
+    ok(&server, unsafe {
+        siptls_ctx_set_session_store(server.0, std::ptr::null())
+    });
+}
+
+#[test]
+fn a_server_with_a_new_certificate_shows_it_in_a_full_handshake() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        connect(&client, &server);
+        let renewed = pki().root.sip_leaf(SERVER_NAME);
+        ok(
+            &server,
+            server.set_identity(&renewed.cert_pem, &renewed.key_pem),
+        );
+        let seen = Recorder::attach(&client, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
+        assert!(!both_resumed(&connect(&client, &server)), "{version:#x}");
+        assert_eq!(seen.reports().pop().unwrap().leaf, renewed.cert_der);
+    }
+}

@@ -14,6 +14,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::rc::Rc;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,10 @@ cases!([tls12 = TLS12, tls13 = TLS13]:
     gnutls_server,
     gnutls_client,
     gnutls_client_without_certificate,
+    openssl_client_resumes,
+    gnutls_client_resumes,
+    openssl_server_resumes,
+    gnutls_server_resumes,
 );
 
 cases!([tls10 = TLS10, tls11 = TLS11]: openssl_client_legacy_version, gnutls_client_legacy_version);
@@ -289,13 +294,36 @@ impl Drop for Peer {
     }
 }
 
-/// Our end of a connection: a siptls session over a TCP socket, pumped as a
-/// gateway does, with the verification reports its context delivered.
-struct Ours {
-    // Fields drop in order: the session may call into `reports` until it is freed.
-    sess: Sess,
-    _ctx: Ctx,
+/// Our context for one role, with the verification reports it delivered;
+/// shared by the connections of a test that reconnects.
+struct Endpoint {
+    ctx: Ctx,
     reports: Box<Recorder>,
+}
+
+impl Endpoint {
+    fn new(ctx: Ctx) -> Rc<Endpoint> {
+        let reports = Recorder::attach(&ctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
+        Rc::new(Endpoint { ctx, reports })
+    }
+
+    fn client() -> Rc<Endpoint> {
+        Endpoint::new(Ctx::client())
+    }
+
+    /// Mutual TLS is required: the context's default.
+    fn server() -> Rc<Endpoint> {
+        Endpoint::new(Ctx::server())
+    }
+}
+
+/// Our end of a connection: a siptls session over a TCP socket, pumped as a
+/// gateway does.
+struct Ours {
+    // Fields drop in order: the session may call into the endpoint's
+    // recorder until it is freed.
+    sess: Sess,
+    endpoint: Rc<Endpoint>,
     sock: TcpStream,
     deadline: Instant,
     /// Plaintext received and not yet taken by the test.
@@ -307,26 +335,28 @@ struct Ours {
 }
 
 impl Ours {
-    fn client(sock: TcpStream, deadline: Instant) -> Ours {
-        Ours::new(Ctx::client(), Some(SERVER_NAME), sock, deadline)
+    fn client(endpoint: &Rc<Endpoint>, sock: TcpStream, deadline: Instant) -> Ours {
+        Ours::new(endpoint, Some(SERVER_NAME), sock, deadline)
     }
 
-    /// Mutual TLS is required: the context's default.
-    fn server(sock: TcpStream, deadline: Instant) -> Ours {
-        Ours::new(Ctx::server(), None, sock, deadline)
+    fn server(endpoint: &Rc<Endpoint>, sock: TcpStream, deadline: Instant) -> Ours {
+        Ours::new(endpoint, None, sock, deadline)
     }
 
-    fn new(ctx: Ctx, peer_name: Option<&str>, sock: TcpStream, deadline: Instant) -> Ours {
-        let reports = Recorder::attach(&ctx, siptls_verify_decision::SIPTLS_VERIFY_ACCEPT);
-        let sess = Sess::new(&ctx, peer_name).expect("session");
+    fn new(
+        endpoint: &Rc<Endpoint>,
+        peer_name: Option<&str>,
+        sock: TcpStream,
+        deadline: Instant,
+    ) -> Ours {
+        let sess = Sess::new(&endpoint.ctx, peer_name).expect("session");
         sock.set_read_timeout(Some(POLL)).unwrap();
         // Never expected to block (the messages are tiny); bounded all the same.
         sock.set_write_timeout(Some(Duration::from_secs(5)))
             .unwrap();
         Ours {
             sess,
-            _ctx: ctx,
-            reports,
+            endpoint: endpoint.clone(),
             sock,
             deadline,
             received: Vec::new(),
@@ -498,7 +528,7 @@ impl Ours {
             (info.verify_status, info.trust_id, info.depth),
             (SIPTLS_VERIFY_OK, 1, 1)
         );
-        let seen = self.reports.reports();
+        let seen = self.endpoint.reports.reports();
         assert_eq!(seen.len(), 1);
         assert_eq!(
             (seen[0].status, seen[0].trust_id, seen[0].depth),
@@ -520,7 +550,7 @@ impl Ours {
         let info = self.sess.info();
         assert!(info.failed && !info.verified);
         assert_eq!(info.protocol_version, 0);
-        assert!(self.reports.reports().is_empty());
+        assert!(self.endpoint.reports.reports().is_empty());
     }
 
     /// Our server refused, at `version`, a client that sent no certificate.
@@ -542,62 +572,82 @@ impl Ours {
             (info.verify_status, info.trust_id),
             (SIPTLS_VERIFY_NO_CERTIFICATE, SIPTLS_TRUST_ID_NONE)
         );
-        let seen = self.reports.reports();
+        let seen = self.endpoint.reports.reports();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].status, SIPTLS_VERIFY_NO_CERTIFICATE);
     }
 }
 
-/// Starts a tool server on a free port (given to `args` to make its
-/// command line) and connects our client to it.
-fn start_server(setup: &Setup, tool: Tool, args: impl FnOnce(u16) -> String) -> (Peer, Ours) {
-    // The port is free once this probe is dropped; the tool binds it next.
-    let port = TcpListener::bind("127.0.0.1:0")
+/// A free port for a tool server: free once this probe is dropped; the tool binds it next.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// Starts a tool server on a free port (given to `args` to make its
+/// command line) and connects our client to it.
+fn start_server(setup: &Setup, tool: Tool, args: impl FnOnce(u16) -> String) -> (Peer, Ours) {
+    let port = free_port();
     let mut server = Peer::spawn(setup, tool, &args(port));
-    let ours = Ours::client(server.connect(port), setup.deadline);
+    let ours = Ours::client(&Endpoint::client(), server.connect(port), setup.deadline);
     (server, ours)
+}
+
+/// Our listening socket for tool clients: non-blocking, so waiting for a
+/// connection can give up when the tool fails.
+fn listen() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
 }
 
 /// Starts a tool client against our listening port (given to `args` to make
 /// its command line) and accepts it into our server.
 fn start_client(setup: &Setup, tool: Tool, args: impl FnOnce(u16) -> String) -> (Peer, Ours) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    // Non-blocking, so waiting for the connection can give up when the tool fails.
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen();
     let mut client = Peer::spawn(setup, tool, &args(port));
-    let ours = Ours::server(client.accept(&listener), setup.deadline);
+    let ours = Ours::server(
+        &Endpoint::server(),
+        client.accept(&listener),
+        setup.deadline,
+    );
     (client, ours)
 }
 
 /// `openssl s_client` at the setup's version, verifying our server as
 /// SERVER_NAME, with `extra` flags.
 fn start_s_client(setup: &Setup, extra: &str) -> (Peer, Ours) {
+    start_client(setup, OPENSSL, |port| s_client_args(setup, port, extra))
+}
+
+fn s_client_args(setup: &Setup, port: u16, extra: &str) -> String {
     // -nocommands: lines from stdin go to the server as they are, even those
     // starting with a command letter.
-    start_client(setup, OPENSSL, |port| {
-        format!(
-            "s_client {} -connect 127.0.0.1:{port} -servername {SERVER_NAME} \
-             -verify_hostname {SERVER_NAME} -CAfile ca.pem -verify_return_error -nocommands {extra}",
-            setup.version.openssl_flag
-        )
-    })
+    format!(
+        "s_client {} -connect 127.0.0.1:{port} -servername {SERVER_NAME} \
+         -verify_hostname {SERVER_NAME} -CAfile ca.pem -verify_return_error -nocommands {extra}",
+        setup.version.openssl_flag
+    )
 }
 
 /// `gnutls-cli` at the setup's version, verifying our server as SERVER_NAME,
 /// with `extra` flags.
 fn start_gnutls_cli(setup: &Setup, extra: &str) -> (Peer, Ours) {
     start_client(setup, GNUTLS_CLI, |port| {
-        format!(
-            "--priority {} --port {port} --x509cafile ca.pem --sni-hostname {SERVER_NAME} \
-             --verify-hostname {SERVER_NAME} {extra} 127.0.0.1",
-            setup.version.gnutls_priority
-        )
+        gnutls_cli_args(setup, port, extra)
     })
+}
+
+fn gnutls_cli_args(setup: &Setup, port: u16, extra: &str) -> String {
+    format!(
+        "--priority {} --port {port} --x509cafile ca.pem --sni-hostname {SERVER_NAME} \
+         --verify-hostname {SERVER_NAME} {extra} 127.0.0.1",
+        setup.version.gnutls_priority
+    )
 }
 
 /// A request typed into the tool client reaches our server, our response
@@ -830,4 +880,132 @@ fn gnutls_client_legacy_version(setup: &Setup) {
         &client.stdout(),
         &["*** Received alert [40]: Handshake failed"],
     );
+}
+
+// --- Resumption ---------------------------------------------------------------
+
+impl Ours {
+    /// The handshake just completed resumed (or not) a session verified to
+    /// trust ID 1 at depth 1, as its report says.
+    fn assert_resumed(&self, resumed: bool) {
+        let info = self.sess.info();
+        let kind = if resumed {
+            siptls_handshake_kind::SIPTLS_HANDSHAKE_RESUMED
+        } else {
+            siptls_handshake_kind::SIPTLS_HANDSHAKE_FULL
+        };
+        assert_eq!(info.handshake_kind, kind);
+        assert_eq!(
+            (info.verify_status, info.trust_id, info.depth),
+            (SIPTLS_VERIFY_OK, 1, 1)
+        );
+        let last = self.endpoint.reports.reports().pop().expect("a report");
+        assert_eq!(last.resumed, resumed);
+        assert_eq!((last.trust_id, last.depth), (1, 1));
+    }
+}
+
+/// `openssl s_client` saves its session (-sess_out) and resumes it with our
+/// server in a second process (-sess_in), which it reports as "Reused".
+fn openssl_client_resumes(setup: &Setup) {
+    let endpoint = Endpoint::server();
+    let (listener, port) = listen();
+    for (resumed, flag, says) in [(false, "-sess_out", "New"), (true, "-sess_in", "Reused")] {
+        let extra = format!("-cert client.pem -key client.key {flag} session.pem");
+        let mut client = Peer::spawn(setup, OPENSSL, &s_client_args(setup, port, &extra));
+        let mut ours = Ours::server(&endpoint, client.accept(&listener), setup.deadline);
+        ours.handshake_ok();
+        ours.assert_resumed(resumed);
+        serve_one_request(&mut client, ours);
+        assert_contains(
+            &client.stdout(),
+            &[&format!(
+                "{says}, {}, Cipher is",
+                setup.version.openssl_name
+            )],
+        );
+    }
+}
+
+/// `gnutls-cli --resume` connects, disconnects, and resumes with our server.
+fn gnutls_client_resumes(setup: &Setup) {
+    let endpoint = Endpoint::server();
+    let (listener, port) = listen();
+    let extra = "--resume --x509certfile client.pem --x509keyfile client.key";
+    let mut client = Peer::spawn(setup, GNUTLS_CLI, &gnutls_cli_args(setup, port, extra));
+    let mut first = Ours::server(&endpoint, client.accept(&listener), setup.deadline);
+    first.handshake_ok();
+    first.assert_resumed(false);
+    first.read_to_end();
+    first.hang_up();
+    let mut second = Ours::server(&endpoint, client.accept(&listener), setup.deadline);
+    second.handshake_ok();
+    second.assert_resumed(true);
+    serve_one_request(&mut client, second);
+    assert_contains(
+        &client.stdout(),
+        &[
+            "- Resume Handshake was completed",
+            "*** This is a resumed session",
+        ],
+    );
+}
+
+/// Our client resumes with `openssl s_server`, whose statistics count the hit.
+fn openssl_server_resumes(setup: &Setup) {
+    let port = free_port();
+    let mut server = Peer::spawn(
+        setup,
+        OPENSSL,
+        &format!(
+            "s_server {} -accept {port} -naccept 2 -cert server.pem -key server.key \
+             -CAfile ca.pem -Verify 1 -verify_return_error -rev",
+            setup.version.openssl_flag
+        ),
+    );
+    let endpoint = Endpoint::client();
+    for resumed in [false, true] {
+        let mut ours = Ours::client(&endpoint, server.connect(port), setup.deadline);
+        ours.handshake_ok();
+        ours.write_all(REQUEST);
+        let reversed = b"0.2/PIS tset.elpmaxe.b-wg:pis SNOITPO\n";
+        assert_eq!(ours.read_exact(reversed.len()), reversed);
+        ours.assert_resumed(resumed);
+        ours.write_all(b"CLOSE\r\n");
+        assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
+        ours.hang_up();
+    }
+    server.wait_for_exit();
+    assert_contains(&server.stdout(), &["   1 session cache hits\n"]);
+    // It verified our certificate once: in the full handshake.
+    let verified = server
+        .stderr()
+        .matches("depth=0 CN = gw-a.example.test")
+        .count();
+    assert_eq!(verified, 1);
+}
+
+/// Our client resumes with `gnutls-serv`, which says so.
+fn gnutls_server_resumes(setup: &Setup) {
+    let port = free_port();
+    let mut server = Peer::spawn(
+        setup,
+        GNUTLS_SERV,
+        &format!(
+            "--priority {} --port {port} --x509certfile server.pem --x509keyfile server.key \
+             --x509cafile ca.pem --require-client-cert --verify-client-cert --echo --crlf",
+            setup.version.gnutls_priority
+        ),
+    );
+    let endpoint = Endpoint::client();
+    for resumed in [false, true] {
+        let mut ours = Ours::client(&endpoint, server.connect(port), setup.deadline);
+        ours.handshake_ok();
+        ours.write_all(REQUEST);
+        assert_eq!(ours.read_exact(REQUEST.len()), REQUEST);
+        ours.assert_resumed(resumed);
+        assert_eq!(ours.sess.close(), SIPTLS_OK);
+        assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
+    }
+    server.wait_for_stdout("*** This is a resumed session");
 }

@@ -2,7 +2,9 @@
  * Example SIP-over-TLS client: connects with its certificate, verifies the
  * server against the trust table and peer name, sends one OPTIONS request,
  * prints the response, closes with close_notify. Exits 0 iff the answer
- * was 200.
+ * was 200. `--then-port` connects again afterwards, to the same or another
+ * server, with the same context: the session resumes when the server
+ * accepts it (a farm sharing ticket keys).
  *
  * The gateway's clock is given to the library through a time callback, as
  * a gateway whose clock comes from SNTP would do: `--clock unsynced` plays
@@ -26,8 +28,10 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: client [--host 127.0.0.1] [--port 5061] [--peer-name gw-b.example.test]\n"
                  "              [--certs certs/client] [--tls12|--tls13]\n"
-                 "              [--clock system|unsynced]\n"
-                 "Sends one SIP OPTIONS request over mutual TLS; exits 0 iff it gets 200.\n");
+                 "              [--clock system|unsynced] [--then-port PORT]...\n"
+                 "Sends one SIP OPTIONS request over mutual TLS; exits 0 iff it gets 200.\n"
+                 "--then-port: afterwards, once more on PORT (repeatable), resuming the\n"
+                 "  session when the server accepts it.\n");
 }
 
 /* The gateway clock: seconds since the epoch, or false while unsynchronized. */
@@ -155,6 +159,9 @@ int main(int argc, char **argv)
     ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0};
     /* static: the library keeps the userdata pointer for the context's life */
     static clock_mode clock_setting = CLOCK_SYSTEM;
+    enum { MAX_PORTS = 8 };
+    uint16_t ports[MAX_PORTS];
+    size_t port_count = 1;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -170,6 +177,12 @@ int main(int argc, char **argv)
         bool has_value = i + 1 < argc;
         if (strcmp(arg, "--peer-name") == 0 && has_value) {
             peer_name = argv[++i];
+        } else if (strcmp(arg, "--then-port") == 0 && has_value) {
+            if (port_count == MAX_PORTS || !ex_parse_port(argv[++i], false, &ports[port_count])) {
+                fprintf(stderr, "error: bad or too many --then-port values\n");
+                return 2;
+            }
+            port_count++;
         } else if (strcmp(arg, "--clock") == 0 && has_value) {
             const char *mode = argv[++i];
             if (strcmp(mode, "system") == 0) {
@@ -201,18 +214,23 @@ int main(int argc, char **argv)
     }
     printf("config: clock=%s\n", clock_setting == CLOCK_SYSTEM ? "system" : "unsynced");
 
-    int fd = ex_connect(opts.host, opts.port);
-    if (fd < 0) {
-        siptls_ctx_free(ctx);
-        return 1;
-    }
-    char where[128];
-    ex_sockaddr_str(fd, true, where, sizeof where);
-    printf("client: connected to %s as %s\n", where, peer_name);
+    ports[0] = opts.port;
+    bool all_ok = true;
+    for (size_t p = 0; p < port_count && all_ok; p++) {
+        int fd = ex_connect(opts.host, ports[p]);
+        if (fd < 0) {
+            all_ok = false;
+            break;
+        }
+        char where[128];
+        ex_sockaddr_str(fd, true, where, sizeof where);
+        printf("client: connected to %s as %s\n", where, peer_name);
 
-    static ex_conn conn; /* ~48 KiB of buffers: static rather than on the stack */
-    int status = ex_conn_open(&conn, fd, ctx, peer_name) ? run(&conn, peer_name) : -1;
-    ex_conn_close(&conn);
+        static ex_conn conn; /* ~48 KiB of buffers: static rather than on the stack */
+        int status = ex_conn_open(&conn, fd, ctx, peer_name) ? run(&conn, peer_name) : -1;
+        ex_conn_close(&conn);
+        all_ok = status == 200;
+    }
     siptls_ctx_free(ctx);
-    return status == 200 ? 0 : 1;
+    return all_ok ? 0 : 1;
 }

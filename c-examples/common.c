@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------------------ */
 /* command line                                                             */
 
-static bool parse_port(const char *text, bool allow_zero, uint16_t *port_out)
+bool ex_parse_port(const char *text, bool allow_zero, uint16_t *port_out)
 {
     char *end = NULL;
     errno = 0;
@@ -46,7 +46,7 @@ ex_opt_result ex_parse_common_option(int argc, char **argv, int *i, bool allow_p
     if (strcmp(arg, "--host") == 0 && has_value) {
         opts->host = argv[++*i];
     } else if (strcmp(arg, "--port") == 0 && has_value) {
-        if (!parse_port(argv[++*i], allow_port_zero, &opts->port)) {
+        if (!ex_parse_port(argv[++*i], allow_port_zero, &opts->port)) {
             fprintf(stderr, "error: bad port '%s'\n", argv[*i]);
             return EX_OPT_BAD;
         }
@@ -106,9 +106,11 @@ static int print_verify_report(void *userdata, const siptls_verify_report *repor
     } else {
         snprintf(trust_id, sizeof trust_id, "%u", (unsigned)report->trust_id);
     }
-    printf("verify: role=%s status=%s trust_id=%s depth=%u peer=%s identities=%s\n",
+    /* A resumed session's stored chain, checked again under today's trust table. */
+    printf("verify: role=%s status=%s trust_id=%s depth=%u peer=%s identities=%s%s\n",
            role_name(report->role), siptls_verify_status_str((uint32_t)report->status),
-           trust_id, (unsigned)report->depth, report->peer_name, report->identities);
+           trust_id, (unsigned)report->depth, report->peer_name, report->identities,
+           report->resumed ? " (resumed)" : "");
     return SIPTLS_VERIFY_ACCEPT;
 }
 
@@ -582,8 +584,9 @@ bool ex_handshake(ex_conn *conn)
     if (!flush_all(conn, deadline)) {
         return false;
     }
-    printf("tls: version=%s suite=%s\n", version_name(info.protocol_version),
-           siptls_cipher_suite_name(info.cipher_suite));
+    printf("tls: version=%s suite=%s handshake=%s\n", version_name(info.protocol_version),
+           siptls_cipher_suite_name(info.cipher_suite),
+           info.handshake_kind == SIPTLS_HANDSHAKE_RESUMED ? "resumed" : "full");
     return true;
 }
 

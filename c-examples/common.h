@@ -55,6 +55,8 @@ typedef enum { EX_OPT_TAKEN, EX_OPT_UNKNOWN, EX_OPT_BAD } ex_opt_result;
 /* Takes argv[*i] (and its value, advancing *i) when it is a shared option. */
 ex_opt_result ex_parse_common_option(int argc, char **argv, int *i, bool allow_port_zero,
                                      ex_options *opts);
+/* A TCP port number (0 only when allowed: "pick one"). */
+bool ex_parse_port(const char *text, bool allow_zero, uint16_t *port_out);
 
 /* --- errors -------------------------------------------------------------- */
 

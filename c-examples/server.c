@@ -16,9 +16,11 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: server [--host 127.0.0.1] [--port 5061] [--certs certs/server]\n"
-                 "              [--tls12|--tls13]\n"
+                 "              [--tls12|--tls13] [--ticket-keys FILE]\n"
                  "Serves one SIP-over-TLS connection (client certificate required),\n"
-                 "answers one request and exits.\n");
+                 "answers one request and exits.\n"
+                 "--ticket-keys: session ticket keys shared by a farm of servers, one\n"
+                 "  per line as `openssl rand -hex 32` prints them; the first seals.\n");
 }
 
 /* Appends "<a><b>\r\n" to out; false when it does not fit. */
@@ -133,6 +135,7 @@ static bool serve(ex_conn *conn)
 int main(int argc, char **argv)
 {
     ex_options opts = {.host = "127.0.0.1", .certs = "certs/server", .port = 5061, .version = 0};
+    const char *ticket_keys = NULL;
 
     /* Line-buffered even into a pipe, so a supervisor sees each line as it happens. */
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -146,7 +149,9 @@ int main(int argc, char **argv)
             return 2;
         }
         const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        if (strcmp(arg, "--ticket-keys") == 0 && i + 1 < argc) {
+            ticket_keys = argv[++i];
+        } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
             return 0;
         } else {
@@ -165,6 +170,18 @@ int main(int argc, char **argv)
         ex_report("requiring client certificates", r, NULL);
         siptls_ctx_free(ctx);
         return 1;
+    }
+    /* Without a key file the library generates and rotates its own keys:
+     * tickets then resume on this process only. */
+    if (ticket_keys != NULL) {
+        uint32_t keys = 0;
+        r = siptls_ctx_load_ticket_key_file(ctx, ticket_keys, &keys);
+        if (r != SIPTLS_OK) {
+            ex_report("loading the ticket keys", r, NULL);
+            siptls_ctx_free(ctx);
+            return 1;
+        }
+        printf("config: ticket keys=%u from %s\n", (unsigned)keys, ticket_keys);
     }
 
     int listener = ex_listen(opts.host, opts.port);

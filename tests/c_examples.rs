@@ -280,13 +280,11 @@ impl Finished {
     }
 }
 
-/// Starts the server, waits until it listens, runs the client against it,
-/// and returns both outcomes. Retries with another port if the one picked
-/// was taken in between.
-fn run_pair(server_args: &[&str], client_args: &[&str]) -> (Finished, Finished) {
-    let setup = setup();
-    let server_certs = setup.certs.join("server");
-    let client_certs = setup.certs.join("client");
+/// Starts the server with `server_args` and waits until it listens;
+/// returns it and its port. Retries with another port if the one picked was
+/// taken in between.
+fn start_server(server_args: &[&str]) -> (Proc, String) {
+    let server_certs = setup().certs.join("server");
     for attempt in 1..=3 {
         let port = free_port().to_string();
         let mut args = vec!["--host", "127.0.0.1", "--port", &port];
@@ -301,15 +299,26 @@ fn run_pair(server_args: &[&str], client_args: &[&str]) -> (Finished, Finished) 
             panic!("the server did not start listening\n{}", out.dump());
         };
         assert_eq!(listening, format!("server: listening on 127.0.0.1:{port}"));
-
-        let mut args = vec!["--host", "127.0.0.1", "--port", &port];
-        args.extend(["--certs", client_certs.to_str().expect("UTF-8 path")]);
-        args.extend(client_args);
-        let client = Proc::spawn("client", &args).finish();
-        let server = server.finish();
-        return (server, client);
+        return (server, port);
     }
     unreachable!("the loop returns or panics")
+}
+
+/// Runs the client against `port`, with `client_args`, to its end.
+fn run_client(port: &str, client_args: &[&str]) -> Finished {
+    let client_certs = setup().certs.join("client");
+    let mut args = vec!["--host", "127.0.0.1", "--port", port];
+    args.extend(["--certs", client_certs.to_str().expect("UTF-8 path")]);
+    args.extend(client_args);
+    Proc::spawn("client", &args).finish()
+}
+
+/// Starts the server, waits until it listens, runs the client against it,
+/// and returns both outcomes.
+fn run_pair(server_args: &[&str], client_args: &[&str]) -> (Finished, Finished) {
+    let (mut server, port) = start_server(server_args);
+    let client = run_client(&port, client_args);
+    (server.finish(), client)
 }
 
 /// One OPTIONS / 200 OK over mutual TLS with `flag` on both ends.
@@ -416,4 +425,91 @@ fn reload_keeps_calls_up_across_sighup_reloads_and_crl_refreshes() {
     // Loaded, callback set, CRL loaded, then one generation per reload; the
     // later CRL refreshes find the same file and change nothing.
     out.line("reload: 30 reloads, 20 calls kept up, configuration generation 33");
+}
+
+/// The handshake kinds an example printed, one per connection ("full", "resumed").
+fn handshakes(run: &Finished) -> Vec<&str> {
+    run.stdout
+        .iter()
+        .filter(|l| l.starts_with("tls: version="))
+        .filter_map(|l| l.rsplit_once(" handshake=").map(|(_, kind)| kind))
+        .collect()
+}
+
+/// A farm: server processes sharing a ticket key file resume each other's
+/// sessions; after the file is rotated (a new sealing key first), tickets
+/// of the old key resume until the old key leaves the file, then not.
+#[test]
+fn servers_sharing_a_ticket_key_file_resume_across_processes_and_key_rotation() {
+    let key = || {
+        let out = Command::new("openssl")
+            .args(["rand", "-hex", "32"])
+            .output()
+            .expect("run openssl (is it installed?)");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).expect("hex")
+    };
+    let (old, new) = (key(), key());
+    for flag in ["--tls12", "--tls13"] {
+        let dir = setup().run.join(format!("farm{flag}"));
+        fs::create_dir_all(&dir).expect("create the farm directory");
+        let file = |name: &str, keys: &str| {
+            let path = dir.join(name);
+            fs::write(&path, keys).expect("write a key file");
+            path.to_str().expect("UTF-8 path").to_string()
+        };
+        let before = file("before.keys", &format!("# the farm's ticket keys\n{old}"));
+        let rotating = file("rotating.keys", &format!("{new}{old}"));
+        let after = file("after.keys", &new);
+        let serve = |keys: &str| start_server(&[flag, "--ticket-keys", keys]);
+
+        // Client X: node 1, node 2 (same keys), node 3 (rotated: the new key
+        // seals, the old one still opens), node 4 (the old key gone).
+        let nodes = [
+            serve(&before),
+            serve(&before),
+            serve(&rotating),
+            serve(&after),
+        ];
+        let ports: Vec<&str> = nodes.iter().map(|(_, port)| port.as_str()).collect();
+        let client = run_client(
+            ports[0],
+            &[
+                flag,
+                "--then-port",
+                ports[1],
+                "--then-port",
+                ports[2],
+                "--then-port",
+                ports[3],
+            ],
+        );
+        client.assert_exit(0);
+        assert_eq!(
+            handshakes(&client),
+            ["full", "resumed", "resumed", "resumed"],
+            "{flag}\n{}",
+            client.dump()
+        );
+        for (mut node, _) in nodes {
+            let node = node.finish();
+            node.assert_exit(0);
+            node.line("config: ticket keys=");
+        }
+
+        // Client Y holds a ticket sealed with the old key only: once the
+        // key is out of the file, that ticket no longer resumes.
+        let nodes = [serve(&before), serve(&after)];
+        let client = run_client(&nodes[0].1, &[flag, "--then-port", &nodes[1].1]);
+        client.assert_exit(0);
+        assert_eq!(
+            handshakes(&client),
+            ["full", "full"],
+            "{flag}\n{}",
+            client.dump()
+        );
+        for (mut node, _) in nodes {
+            node.finish().assert_exit(0);
+        }
+    }
 }

@@ -344,10 +344,14 @@ fn a_crl_loaded_since_that_revokes_the_peer_ends_resumption() {
     }
 }
 
+/// The moving clock's value for "not synchronized".
+const UNSYNCHRONIZED: u64 = 0;
+
 /// A clock the test moves: seconds since the epoch behind the user data.
 unsafe extern "C" fn moving_clock(userdata: *mut c_void, seconds_out: *mut u64) -> bool {
-    unsafe { *seconds_out = (*(userdata as *const AtomicU64)).load(Ordering::SeqCst) };
-    true
+    let now = unsafe { (*(userdata as *const AtomicU64)).load(Ordering::SeqCst) };
+    unsafe { *seconds_out = now };
+    now != UNSYNCHRONIZED
 }
 
 fn use_clock(ctx: &Ctx, clock: &AtomicU64) {
@@ -489,16 +493,65 @@ fn servers_sharing_ticket_keys_resume_each_others_sessions_and_rotation_keeps_ol
 }
 
 #[test]
-fn reloading_certificates_keeps_tickets_valid() {
+fn a_server_reload_keeps_tickets_valid_and_a_client_reload_starts_an_empty_cache() {
     for version in VERSIONS {
         let (client, server) = pair(version);
         connect(&client, &server);
+        // The same identity again, and a CRL that revokes nobody.
         let p = pki();
         ok(
             &server,
             server.set_identity(&p.server.cert_pem, &p.server.key_pem),
         );
+        let crl = p.root.crl(&[0x0bad], 1);
+        let mut added = 0;
+        ok(&server, unsafe {
+            siptls_ctx_add_crl(server.0, crl.pem.as_ptr(), crl.pem.len(), &mut added)
+        });
         assert!(both_resumed(&connect(&client, &server)), "{version:#x}");
+        // Any change to the client's configuration is a new generation.
+        ok(&client, unsafe { siptls_ctx_set_max_ca_depth(client.0, 4) });
+        assert!(!both_resumed(&connect(&client, &server)), "{version:#x}");
+    }
+}
+
+#[test]
+fn the_tls13_ticket_count_is_how_many_sessions_can_resume_at_once() {
+    for (tickets, resumed) in [(None, [true, false]), (Some(2), [true, true])] {
+        let (client, server) = pair(SIPTLS_TLS13);
+        if let Some(count) = tickets {
+            ok(&server, unsafe {
+                siptls_ctx_set_tls13_tickets(server.0, count)
+            });
+        }
+        connect(&client, &server);
+        // Both sessions are created before either handshakes: each takes a
+        // ticket of its own (a ticket is used once), if there is one.
+        let clients = [Sess::client(&client), Sess::client(&client)];
+        for (c, resumed) in clients.iter().zip(resumed) {
+            let s = Sess::server(&server);
+            assert_handshake_ok(c, &s);
+            let kind = c.info().handshake_kind;
+            assert_eq!(kind == SIPTLS_HANDSHAKE_RESUMED, resumed, "{tickets:?}");
+        }
+    }
+}
+
+#[test]
+fn nothing_resumes_while_the_gateway_clock_is_unsynchronized() {
+    let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        let clock = AtomicU64::new(now);
+        use_clock(&server, &clock);
+        connect(&client, &server);
+        clock.store(UNSYNCHRONIZED, Ordering::SeqCst);
+        assert_refused(
+            Side::Server,
+            &client,
+            &server,
+            siptls_verify_status::SIPTLS_VERIFY_CLOCK_UNSET,
+        );
     }
 }
 

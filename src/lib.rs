@@ -23,3 +23,6 @@ mod verify;
 
 pub mod capi;
 mod ffi;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;

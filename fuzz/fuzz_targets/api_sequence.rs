@@ -10,7 +10,9 @@
 //!   0 ctx_new(slot arg&1, role arg>>1&1) · 1 ctx_free(slot)
 //!   2 set_identity_pem(the role's real identity) · 3 trust_add(root, ID arg)
 //!   4 load_pem_dir(good or broken directory, by arg) · 5 trust_replace_ca_list(blob)
-//!   6 add_crl(real, or blob) · 7 a policy (missing/expired CRL, client auth, depth)
+//!   6 add_crl(real, or blob) · 7 a setting (missing/expired CRL, client auth,
+//!     depth, CRL clear; resumption on/off, session cache, TLS 1.3 tickets,
+//!     ticket keys shared by the two contexts, ticket lifetime)
 //!   8 session_new(session slot, context slot) · 9 session_free(slot)
 //!   10 pump two sessions (chunk size from arg) · 11 write(slot, blob)
 //!   12 read(slot, capacity from arg) · 13 close or transport_closed(slot)
@@ -230,13 +232,41 @@ impl World {
                     return;
                 };
                 let value = u32::from(arg >> 3);
+                // Two key sets sharing a key: contexts given either resume
+                // each other's sessions, in one direction.
+                const KEYS: [&str; 2] = [
+                    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+                    "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n\
+                     00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+                ];
                 let code = unsafe {
-                    match (arg >> 1) % 5 {
+                    match (arg >> 1) % 10 {
                         0 => siptls_ctx_set_missing_crl_policy(ctx, value % 3),
                         1 => siptls_ctx_set_expired_crl_policy(ctx, value % 3),
                         2 => siptls_ctx_set_client_auth(ctx, value % 4),
                         3 => siptls_ctx_set_max_ca_depth(ctx, value % 9),
-                        _ => siptls_ctx_crl_clear(ctx),
+                        4 => siptls_ctx_crl_clear(ctx),
+                        5 => siptls_ctx_set_resumption(ctx, value & 1 == 1),
+                        6 => siptls_ctx_set_session_cache_size(ctx, value % 3 * 8),
+                        7 => siptls_ctx_set_tls13_tickets(ctx, value % 10),
+                        8 => {
+                            let keys = KEYS[usize::from(value & 1 == 1)];
+                            let mut count = u32::MAX;
+                            let code = siptls_ctx_set_ticket_keys(
+                                ctx,
+                                keys.as_ptr(),
+                                keys.len(),
+                                &mut count,
+                            );
+                            let expected = if code == SIPTLS_OK {
+                                (value & 1) + 1
+                            } else {
+                                0
+                            };
+                            assert_eq!(count, expected, "set_ticket_keys count");
+                            code
+                        }
+                        _ => siptls_ctx_set_ticket_lifetime(ctx, value * 60),
                     }
                 };
                 checked("a policy setting", code);

@@ -6,7 +6,7 @@
 
 mod client_cache;
 mod keys;
-mod record;
+pub(crate) mod record;
 mod sealer;
 mod server_cache;
 mod tickets;

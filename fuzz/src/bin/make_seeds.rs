@@ -565,6 +565,32 @@ fn api_seeds(root: &Path) -> usize {
     s.count
 }
 
+/// `tickets` input: `[count] ([u16 length] DER)... state`; real chains, so
+/// the checks run on certificates that parse.
+fn ticket_seeds(root: &Path) -> usize {
+    let mut s = seeds_for(root, "tickets");
+    let ca = Authority::root("siptls Fuzz Ticket Root");
+    let leaf = ca.sip_leaf("gw-a.example.test");
+    let chain = |certs: &[&[u8]], state: &[u8]| {
+        let mut input = vec![certs.len() as u8];
+        for der in certs {
+            input.extend_from_slice(&(der.len() as u16).to_be_bytes());
+            input.extend_from_slice(der);
+        }
+        input.extend_from_slice(state);
+        input
+    };
+    let (leaf_der, ca_der) = (&leaf.cert_der[..], &ca.issued().cert_der[..]);
+    s.put(
+        "leaf-and-root",
+        &chain(&[leaf_der, ca_der], b"\x00\x03\x04rustls-state"),
+    );
+    s.put("leaf-only", &chain(&[leaf_der], b"state"));
+    s.put("anonymous", &chain(&[], b"state"));
+    s.put("no-state", &chain(&[leaf_der], b""));
+    s.count
+}
+
 fn main() {
     let dir = std::env::args_os().nth(1).map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
@@ -574,8 +600,9 @@ fn main() {
     let load = load_seeds(&dir);
     let pump = pump_seeds(&dir);
     let api = api_seeds(&dir);
+    let tickets = ticket_seeds(&dir);
     println!(
-        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump}, api_sequence {api})",
+        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump}, api_sequence {api}, tickets {tickets})",
         dir.display()
     );
 }

@@ -1,0 +1,86 @@
+//! Built only for fuzzing (`--cfg fuzzing`, which cargo-fuzz sets): what a
+//! server does with the bytes of a ticket, below the C API, where a fuzzer
+//! can reach it. Through the C API a ticket's contents are out of reach: a
+//! fuzzer cannot forge one that authenticates.
+
+use std::sync::{Arc, LazyLock};
+
+use pki_types::CertificateDer;
+
+use crate::clock::Clock;
+use crate::context::{siptls_role, Context};
+use crate::ffi::UserData;
+use crate::resume::{record, KeyRing, Sealer};
+use crate::verify;
+
+/// The fuzzing server's clock: a fixed time, so issue times can be fresh.
+pub const NOW: u64 = 1_750_000_000;
+const LIFETIME: u32 = 7200;
+const KEYS: &str = "8f6a3c0e1d2b4a5968778695a4b3c2d1e0f0112233445566778899aabbccddee\n\
+                    0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+
+static SEALER: LazyLock<Sealer> = LazyLock::new(|| {
+    let ctx = Context::new(siptls_role::SIPTLS_ROLE_SERVER);
+    ctx.set_clock(Clock::Gateway(Arc::new(|| Some(NOW))))
+        .expect("a clock always applies");
+    Sealer {
+        ring: Arc::new(KeyRing::from_text(KEYS.as_bytes()).expect("valid keys")),
+        policy: ctx.snapshot().policy.clone(),
+        lifetime: LIFETIME,
+        own: [0x5a; 32],
+    }
+});
+
+/// `data` three ways: as a ticket a client sent (it must not open); as the
+/// sealed plaintext (it opens only if it decodes, is fresh, is for this
+/// server, and its chain passes the checks: with no trust entry, only an
+/// empty chain where none is required could, and a server requires one);
+/// and split into a chain and state (`[count][u16 length, DER]... state`)
+/// sealed as a record of now, whose chain runs through every check.
+pub fn ticket(data: &[u8]) {
+    let sealer = &*SEALER;
+    let open = |sealed: &[u8]| verify::in_scope(UserData::NONE, None, || sealer.open(sealed));
+    assert!(open(data).0.is_none(), "unsealed bytes opened");
+
+    let sealed = sealer.ring.seal(NOW, LIFETIME, data).expect("sealing");
+    let (opened, stepped) = open(&sealed);
+    assert!(
+        opened.is_none(),
+        "a record passed the checks of an empty trust table"
+    );
+    assert!(stepped.resumable.is_empty());
+
+    let (chain, state) = split_chain(data);
+    if let Some(plain) = record::encode(NOW, &sealer.own, &chain, state) {
+        match record::decode(&plain) {
+            Some(decoded) => {
+                assert_eq!((decoded.issued_at, decoded.state), (NOW, state));
+                assert_eq!(&decoded.chain[..], &chain[..]);
+            }
+            // A record always holds some rustls state.
+            None => assert!(state.is_empty() || chain.iter().any(|c| c.is_empty())),
+        }
+        let sealed = sealer.ring.seal(NOW, LIFETIME, &plain).expect("sealing");
+        assert!(
+            open(&sealed).0.is_none(),
+            "a chain passed an empty trust table"
+        );
+    }
+}
+
+fn split_chain(data: &[u8]) -> (Vec<CertificateDer<'static>>, &[u8]) {
+    let Some((&count, mut rest)) = data.split_first() else {
+        return (Vec::new(), data);
+    };
+    let mut chain = Vec::new();
+    for _ in 0..count % 12 {
+        let Some((len, after)) = rest.split_first_chunk::<2>() else {
+            break;
+        };
+        let len = usize::from(u16::from_be_bytes(*len)).min(after.len());
+        let (der, after) = after.split_at(len);
+        chain.push(CertificateDer::from(der.to_vec()));
+        rest = after;
+    }
+    (chain, rest)
+}

@@ -16,6 +16,9 @@ echo "== tests"
 mkdir -p target
 cargo test --workspace 2>&1 | tee target/test-output.log
 
+echo "== benchmark smoke (every row moves its bytes and resumes when it should; no timing judged)"
+cargo run -q -p siptls-bench -- --quick
+
 echo "== C examples under sanitizers and valgrind"
 bash scripts/c-checks.sh
 

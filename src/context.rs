@@ -11,6 +11,7 @@ use std::sync::{Arc, LazyLock};
 use std::thread::ThreadId;
 
 use parking_lot::{Mutex, RwLock};
+use pki_types::SignatureVerificationAlgorithm;
 use rustls::client::{Resumption, Tls12Resumption};
 use rustls::crypto::CryptoProvider;
 use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache};
@@ -49,6 +50,10 @@ pub const SIPTLS_TLS13: u16 = 0x0304;
 /// (AES-GCM, ChaCha20-Poly1305), and it has no SSLv3, TLS 1.0/1.1, RC4 or CBC.
 static PROVIDER: LazyLock<Arc<CryptoProvider>> =
     LazyLock::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+
+/// Its chain signature algorithms, remembering what they verified.
+static CHAIN_ALGORITHMS: LazyLock<&'static [&'static dyn SignatureVerificationAlgorithm]> =
+    LazyLock::new(|| crate::verify::remembering(PROVIDER.signature_verification_algorithms.all));
 
 /// Threads whose last error a context keeps (a gateway's worker pool).
 const LAST_ERROR_THREADS: usize = 64;
@@ -178,6 +183,7 @@ impl Snapshot {
             &config.trust,
             config.crls.clone(),
             PROVIDER.signature_verification_algorithms,
+            *CHAIN_ALGORITHMS,
         ));
         let verifier = Arc::new(Verifier(policy.clone()));
         let versions = versions(config.min_version, config.max_version);

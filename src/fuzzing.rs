@@ -14,7 +14,7 @@ use crate::resume::{record, KeyRing, Sealer};
 use crate::verify;
 
 /// The fuzzing server's clock: a fixed time, so issue times can be fresh.
-pub const NOW: u64 = 1_750_000_000;
+const NOW: u64 = 1_750_000_000;
 const LIFETIME: u32 = 7200;
 const KEYS: &str = "8f6a3c0e1d2b4a5968778695a4b3c2d1e0f0112233445566778899aabbccddee\n\
                     0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";

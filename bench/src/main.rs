@@ -1,8 +1,11 @@
-//! Side by side, in one run: the same mutual-TLS 1.3 handshake and the same
-//! bulk transfer through siptls' C API, through raw rustls, and through
-//! OpenSSL, all in memory on one thread, with the ratios between them.
+//! Side by side, in one run: the same mutual-TLS handshakes (full and
+//! resumed, TLS 1.3 and 1.2) and the same bulk transfer through siptls' C
+//! API, through raw rustls, and through OpenSSL, all in memory on one
+//! thread, in interleaved rounds, with the median, the min-max spread and
+//! the ratios of the medians.
 //!
-//! `cargo run --release -p siptls-bench [handshakes] [megabytes]`
+//! `cargo run --release -p siptls-bench [--quick] [handshakes] [megabytes]`
+//! (`--quick`: a smoke run that checks every row works, not a measurement)
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -35,60 +38,155 @@ fn pki() -> Pki {
     }
 }
 
-/// One implementation under test: makes connected pairs and moves bytes.
+/// What a handshake case asks of every stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    Tls12,
+    Tls13,
+}
+
+#[derive(Clone, Copy)]
+struct Case {
+    version: Version,
+    /// Each handshake resumes the session of the one before (tickets on
+    /// both sides); otherwise resumption is off everywhere.
+    resumed: bool,
+}
+
+impl Case {
+    fn name(&self) -> String {
+        format!(
+            "{} TLS 1.{}",
+            if self.resumed { "resumed" } else { "full" },
+            if self.version == Version::Tls13 { 3 } else { 2 }
+        )
+    }
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        version: Version::Tls13,
+        resumed: false,
+    },
+    Case {
+        version: Version::Tls12,
+        resumed: false,
+    },
+    Case {
+        version: Version::Tls13,
+        resumed: true,
+    },
+    Case {
+        version: Version::Tls12,
+        resumed: true,
+    },
+];
+
+/// One implementation under test, configured for one case: makes connected
+/// pairs and moves bytes.
 trait Stack {
     type Pair;
-    fn name(&self) -> &'static str;
-    /// A fresh client/server pair with the handshake completed.
-    fn connect(&self) -> Self::Pair;
+    const NAME: &'static str;
+    fn new(pki: &Pki, case: Case) -> Self;
+    /// A fresh client/server pair with the handshake completed; panics if
+    /// it did not resume when the case says it must, or did when it must not.
+    fn connect(&mut self) -> Self::Pair;
     /// Sends `total` bytes client -> server in CHUNK writes; returns bytes received.
     fn transfer(&self, pair: &mut Self::Pair, total: usize) -> usize;
-    fn suite(&self, pair: &Self::Pair) -> String;
 }
 
-struct Measured {
-    name: &'static str,
-    suite: String,
-    handshakes_per_sec: f64,
-    megabytes_per_sec: f64,
-}
-
-fn measure<S: Stack>(stack: &S, handshakes: usize, megabytes: usize) -> Measured {
+fn handshakes_per_sec<S: Stack>(stack: &mut S, handshakes: usize) -> f64 {
     let start = Instant::now();
-    let mut last = None;
     for _ in 0..handshakes {
-        last = Some(stack.connect());
+        drop(stack.connect());
     }
-    let handshake_time = start.elapsed();
-    let mut pair = last.expect("at least one handshake");
+    handshakes as f64 / secs(start.elapsed())
+}
+
+fn megabytes_per_sec<S: Stack>(stack: &mut S, megabytes: usize) -> f64 {
+    let mut pair = stack.connect();
     let total = megabytes * 1024 * 1024;
     let start = Instant::now();
     let received = stack.transfer(&mut pair, total);
-    let transfer_time = start.elapsed();
-    assert_eq!(received, total, "{}: bytes lost", stack.name());
-    Measured {
-        name: stack.name(),
-        suite: stack.suite(&pair),
-        handshakes_per_sec: handshakes as f64 / secs(handshake_time),
-        megabytes_per_sec: megabytes as f64 / secs(transfer_time),
-    }
-}
-
-const ROUNDS: usize = 5;
-
-/// The median handshake rate and the median throughput of one stack's rounds.
-fn median(mut rounds: Vec<Measured>) -> Measured {
-    let mid = rounds.len() / 2;
-    rounds.sort_by(|a, b| a.megabytes_per_sec.total_cmp(&b.megabytes_per_sec));
-    let megabytes_per_sec = rounds[mid].megabytes_per_sec;
-    rounds.sort_by(|a, b| a.handshakes_per_sec.total_cmp(&b.handshakes_per_sec));
-    let mut result = rounds.swap_remove(mid);
-    result.megabytes_per_sec = megabytes_per_sec;
-    result
+    let elapsed = start.elapsed();
+    assert_eq!(received, total, "{}: bytes lost", S::NAME);
+    megabytes as f64 / secs(elapsed)
 }
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64().max(1e-9)
+}
+
+/// One figure's rounds: the median and the spread.
+struct Figure(Vec<f64>);
+
+impl Figure {
+    fn median(&self) -> f64 {
+        let mut v = self.0.clone();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    fn spread(&self) -> String {
+        let (lo, hi) = self
+            .0
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        format!("{lo:.0}-{hi:.0}")
+    }
+}
+
+/// The three stacks, each configured for one case.
+struct Row {
+    name: String,
+    unit: &'static str,
+    /// siptls, rustls, openssl.
+    figures: [Figure; 3],
+}
+
+fn measure_case(pki: &Pki, case: Case, rounds: usize, handshakes: usize) -> Row {
+    let mut siptls = via_siptls::Siptls::new(pki, case);
+    let mut rustls = via_rustls::Rustls::new(pki, case);
+    let mut openssl = via_openssl::OpenSsl::new(pki, case);
+    let mut figures: [Figure; 3] = [Figure(vec![]), Figure(vec![]), Figure(vec![])];
+    // Rounds interleave the stacks, so a busy moment on the machine hits
+    // all three alike.
+    for _ in 0..rounds {
+        figures[0]
+            .0
+            .push(handshakes_per_sec(&mut siptls, handshakes));
+        figures[1]
+            .0
+            .push(handshakes_per_sec(&mut rustls, handshakes));
+        figures[2]
+            .0
+            .push(handshakes_per_sec(&mut openssl, handshakes));
+    }
+    Row {
+        name: format!("{} handshakes", case.name()),
+        unit: "/s",
+        figures,
+    }
+}
+
+fn measure_bulk(pki: &Pki, rounds: usize, megabytes: usize) -> Row {
+    let case = CASES[0];
+    let mut siptls = via_siptls::Siptls::new(pki, case);
+    let mut rustls = via_rustls::Rustls::new(pki, case);
+    let mut openssl = via_openssl::OpenSsl::new(pki, case);
+    let mut figures: [Figure; 3] = [Figure(vec![]), Figure(vec![]), Figure(vec![])];
+    for _ in 0..rounds {
+        figures[0].0.push(megabytes_per_sec(&mut siptls, megabytes));
+        figures[1].0.push(megabytes_per_sec(&mut rustls, megabytes));
+        figures[2]
+            .0
+            .push(megabytes_per_sec(&mut openssl, megabytes));
+    }
+    Row {
+        name: format!("bulk TLS 1.3, {} KiB writes", CHUNK / 1024),
+        unit: " MiB/s",
+        figures,
+    }
 }
 
 // ---- siptls, through the exported C functions as a gateway calls them ----
@@ -101,6 +199,7 @@ mod via_siptls {
     pub struct Siptls {
         client: *mut siptls_ctx,
         server: *mut siptls_ctx,
+        resumed: bool,
     }
 
     pub struct Pair {
@@ -130,7 +229,16 @@ mod via_siptls {
         assert_eq!(code, SIPTLS_OK, "{what}");
     }
 
-    fn context(role: siptls_role, identity: &Issued, root: &Authority) -> *mut siptls_ctx {
+    fn context(
+        role: siptls_role,
+        identity: &Issued,
+        root: &Authority,
+        case: Case,
+    ) -> *mut siptls_ctx {
+        let version = match case.version {
+            Version::Tls12 => SIPTLS_TLS12,
+            Version::Tls13 => SIPTLS_TLS13,
+        };
         let mut ctx = std::ptr::null_mut();
         unsafe {
             check(siptls_ctx_new(role as u32, &mut ctx), "ctx_new");
@@ -141,21 +249,23 @@ mod via_siptls {
             );
             let ca = &root.issued().cert_pem;
             check(siptls_ctx_trust_add(ctx, 1, ca.as_ptr(), ca.len()), "trust");
-            check(
-                siptls_ctx_set_versions(ctx, SIPTLS_TLS13, SIPTLS_TLS13),
-                "versions",
-            );
+            check(siptls_ctx_set_versions(ctx, version, version), "versions");
+            check(siptls_ctx_set_resumption(ctx, case.resumed), "resumption");
         }
         ctx
     }
 
-    impl Siptls {
-        pub fn new(pki: &Pki) -> Self {
-            Self {
-                client: context(siptls_role::SIPTLS_ROLE_CLIENT, &pki.client, &pki.root),
-                server: context(siptls_role::SIPTLS_ROLE_SERVER, &pki.server, &pki.root),
-            }
-        }
+    /// The handshake kind the client session reports.
+    fn kind(session: *mut siptls_session) -> siptls_handshake_kind {
+        let mut info = std::mem::MaybeUninit::<siptls_session_info>::zeroed();
+        unsafe {
+            (*info.as_mut_ptr()).struct_size = std::mem::size_of::<siptls_session_info>() as u32
+        };
+        check(
+            unsafe { siptls_session_get_info(session, info.as_mut_ptr()) },
+            "info",
+        );
+        unsafe { info.assume_init() }.handshake_kind
     }
 
     /// Moves all pending ciphertext from one session into the other.
@@ -182,12 +292,31 @@ mod via_siptls {
 
     impl Stack for Siptls {
         type Pair = Pair;
+        const NAME: &'static str = "siptls";
 
-        fn name(&self) -> &'static str {
-            "siptls"
+        fn new(pki: &Pki, case: Case) -> Self {
+            let mut stack = Self {
+                client: context(
+                    siptls_role::SIPTLS_ROLE_CLIENT,
+                    &pki.client,
+                    &pki.root,
+                    case,
+                ),
+                server: context(
+                    siptls_role::SIPTLS_ROLE_SERVER,
+                    &pki.server,
+                    &pki.root,
+                    case,
+                ),
+                resumed: false,
+            };
+            // The first handshake of a resumption case makes the session.
+            drop(stack.connect());
+            stack.resumed = case.resumed;
+            stack
         }
 
-        fn connect(&self) -> Pair {
+        fn connect(&mut self) -> Pair {
             let peer = std::ffi::CString::new(SERVER_NAME).unwrap();
             let mut pair = Pair {
                 client: std::ptr::null_mut(),
@@ -207,6 +336,8 @@ mod via_siptls {
             while flow(pair.client, pair.server, &mut buf)
                 | flow(pair.server, pair.client, &mut buf)
             {}
+            let resumed = kind(pair.client) == siptls_handshake_kind::SIPTLS_HANDSHAKE_RESUMED;
+            assert_eq!(resumed, self.resumed, "siptls resumption");
             pair
         }
 
@@ -238,25 +369,10 @@ mod via_siptls {
             }
             received
         }
-
-        fn suite(&self, pair: &Pair) -> String {
-            let mut info = std::mem::MaybeUninit::<siptls_session_info>::zeroed();
-            unsafe {
-                (*info.as_mut_ptr()).struct_size = std::mem::size_of::<siptls_session_info>() as u32
-            };
-            check(
-                unsafe { siptls_session_get_info(pair.client, info.as_mut_ptr()) },
-                "info",
-            );
-            let suite = unsafe { info.assume_init() }.cipher_suite;
-            unsafe { std::ffi::CStr::from_ptr(siptls_cipher_suite_name(suite)) }
-                .to_string_lossy()
-                .into_owned()
-        }
     }
 }
 
-// ---- raw rustls, configured the same way (mutual TLS 1.3, no resumption) ----
+// ---- raw rustls, configured the same way ----
 
 mod via_rustls {
     use super::*;
@@ -267,6 +383,7 @@ mod via_rustls {
     pub struct Rustls {
         client: Arc<rustls::ClientConfig>,
         server: Arc<rustls::ServerConfig>,
+        resumed: bool,
     }
 
     fn identity(issued: &Issued) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
@@ -280,8 +397,12 @@ mod via_rustls {
     }
 
     impl Rustls {
-        pub fn new(pki: &Pki) -> Self {
+        fn configs(pki: &Pki, case: Case) -> Self {
             let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let versions: &[&rustls::SupportedProtocolVersion] = match case.version {
+                Version::Tls12 => &[&rustls::version::TLS12],
+                Version::Tls13 => &[&rustls::version::TLS13],
+            };
             let mut roots = RootCertStore::empty();
             roots
                 .add(CertificateDer::from(pki.root.issued().cert_der.clone()))
@@ -289,12 +410,11 @@ mod via_rustls {
             let roots = Arc::new(roots);
             let (cert, key) = identity(&pki.client);
             let mut client = rustls::ClientConfig::builder_with_provider(provider.clone())
-                .with_protocol_versions(&[&rustls::version::TLS13])
+                .with_protocol_versions(versions)
                 .unwrap()
                 .with_root_certificates(roots.clone())
                 .with_client_auth_cert(cert, key)
                 .unwrap();
-            client.resumption = rustls::client::Resumption::disabled();
             let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
                 roots,
                 provider.clone(),
@@ -303,16 +423,24 @@ mod via_rustls {
             .unwrap();
             let (cert, key) = identity(&pki.server);
             let mut server = rustls::ServerConfig::builder_with_provider(provider)
-                .with_protocol_versions(&[&rustls::version::TLS13])
+                .with_protocol_versions(versions)
                 .unwrap()
                 .with_client_cert_verifier(verifier)
                 .with_single_cert(cert, key)
                 .unwrap();
             server.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
-            server.send_tls13_tickets = 0;
+            if case.resumed {
+                // As siptls: stateless tickets, one TLS 1.3 ticket per handshake.
+                server.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().unwrap();
+                server.send_tls13_tickets = 1;
+            } else {
+                client.resumption = rustls::client::Resumption::disabled();
+                server.send_tls13_tickets = 0;
+            }
             Self {
                 client: Arc::new(client),
                 server: Arc::new(server),
+                resumed: false,
             }
         }
     }
@@ -341,12 +469,16 @@ mod via_rustls {
 
     impl Stack for Rustls {
         type Pair = Pair;
+        const NAME: &'static str = "rustls";
 
-        fn name(&self) -> &'static str {
-            "rustls"
+        fn new(pki: &Pki, case: Case) -> Self {
+            let mut stack = Self::configs(pki, case);
+            drop(stack.connect());
+            stack.resumed = case.resumed;
+            stack
         }
 
-        fn connect(&self) -> Pair {
+        fn connect(&mut self) -> Pair {
             let name = SERVER_NAME.try_into().unwrap();
             let mut pair = Pair {
                 client: ClientConnection::new(self.client.clone(), name)
@@ -359,6 +491,8 @@ mod via_rustls {
                 | flow(&mut pair.server, &mut pair.client, &mut buf)
             {}
             assert!(!pair.client.is_handshaking() && !pair.server.is_handshaking());
+            let resumed = pair.client.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            assert_eq!(resumed, self.resumed, "rustls resumption");
             pair
         }
 
@@ -386,11 +520,6 @@ mod via_rustls {
             }
             received
         }
-
-        fn suite(&self, pair: &Pair) -> String {
-            let suite = pair.client.negotiated_cipher_suite().unwrap().suite();
-            suite.as_str().unwrap_or("?").to_string()
-        }
     }
 }
 
@@ -400,8 +529,8 @@ mod via_openssl {
     use super::*;
     use openssl::pkey::PKey;
     use openssl::ssl::{
-        ErrorCode, Ssl, SslContext, SslMethod, SslSessionCacheMode, SslStream, SslVerifyMode,
-        SslVersion,
+        ErrorCode, Ssl, SslContext, SslMethod, SslSession, SslSessionCacheMode, SslStream,
+        SslVerifyMode, SslVersion,
     };
     use openssl::x509::X509;
 
@@ -437,12 +566,25 @@ mod via_openssl {
     pub struct OpenSsl {
         client: SslContext,
         server: SslContext,
+        /// The client's session to resume next, in a resumption case.
+        session: Option<SslSession>,
+        case: Case,
+        resumed: bool,
     }
 
-    fn context(identity: &Issued, root: &Authority) -> SslContext {
+    fn context(
+        identity: &Issued,
+        root: &Authority,
+        case: Case,
+        cache: SslSessionCacheMode,
+    ) -> SslContext {
+        let version = match case.version {
+            Version::Tls12 => SslVersion::TLS1_2,
+            Version::Tls13 => SslVersion::TLS1_3,
+        };
         let mut b = SslContext::builder(SslMethod::tls()).unwrap();
-        b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
-        b.set_max_proto_version(Some(SslVersion::TLS1_3)).unwrap();
+        b.set_min_proto_version(Some(version)).unwrap();
+        b.set_max_proto_version(Some(version)).unwrap();
         b.set_certificate(&X509::from_pem(identity.cert_pem.as_bytes()).unwrap())
             .unwrap();
         b.set_private_key(&PKey::private_key_from_pem(identity.key_pem.as_bytes()).unwrap())
@@ -451,23 +593,32 @@ mod via_openssl {
             .add_cert(X509::from_pem(root.issued().cert_pem.as_bytes()).unwrap())
             .unwrap();
         b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-        b.set_session_cache_mode(SslSessionCacheMode::OFF);
-        b.set_num_tickets(0).unwrap();
-        b.build()
-    }
-
-    impl OpenSsl {
-        pub fn new(pki: &Pki) -> Self {
-            Self {
-                client: context(&pki.client, &pki.root),
-                server: context(&pki.server, &pki.root),
-            }
+        if case.resumed {
+            // Stateless tickets, one per handshake; the client keeps its
+            // session itself (below), as an application does.
+            b.set_session_cache_mode(cache);
+            b.set_num_tickets(1).unwrap();
+            b.set_session_id_context(b"bench").unwrap();
+        } else {
+            b.set_session_cache_mode(SslSessionCacheMode::OFF);
+            b.set_num_tickets(0).unwrap();
+            b.set_options(openssl::ssl::SslOptions::NO_TICKET);
         }
+        b.build()
     }
 
     pub struct Pair {
         client: SslStream<Pipe>,
         server: SslStream<Pipe>,
+    }
+
+    impl Drop for Pair {
+        /// OpenSSL makes the session of a connection freed without a
+        /// shutdown unresumable: send close_notify (a microsecond beside a
+        /// handshake) so the next handshake can resume.
+        fn drop(&mut self) {
+            let _ = self.client.shutdown();
+        }
     }
 
     fn pending(r: Result<(), openssl::ssl::Error>) -> bool {
@@ -480,15 +631,31 @@ mod via_openssl {
 
     impl Stack for OpenSsl {
         type Pair = Pair;
+        const NAME: &'static str = "openssl";
 
-        fn name(&self) -> &'static str {
-            "openssl"
+        fn new(pki: &Pki, case: Case) -> Self {
+            let mut stack = Self {
+                client: context(&pki.client, &pki.root, case, SslSessionCacheMode::CLIENT),
+                server: context(&pki.server, &pki.root, case, SslSessionCacheMode::SERVER),
+                session: None,
+                case,
+                resumed: false,
+            };
+            drop(stack.connect());
+            stack.resumed = case.resumed;
+            stack
         }
 
-        fn connect(&self) -> Pair {
+        fn connect(&mut self) -> Pair {
             let (a, b): (Queue, Queue) = Default::default();
             let mut client_ssl = Ssl::new(&self.client).unwrap();
             client_ssl.set_hostname(SERVER_NAME).unwrap();
+            // Host name verification on, like the others.
+            client_ssl.param_mut().set_host(SERVER_NAME).unwrap();
+            if let Some(session) = &self.session {
+                // SAFETY: the session comes from this client context.
+                unsafe { client_ssl.set_session(session) }.unwrap();
+            }
             let mut client = SslStream::new(
                 client_ssl,
                 Pipe {
@@ -502,6 +669,20 @@ mod via_openssl {
             let mut busy = true;
             while busy {
                 busy = pending(client.connect()) | pending(server.accept());
+            }
+            assert_eq!(
+                client.ssl().session_reused(),
+                self.resumed,
+                "openssl resumption"
+            );
+            if self.case.resumed {
+                // A TLS 1.3 ticket comes after the handshake: read it.
+                let mut nothing = [0u8; 1];
+                match client.ssl_read(&mut nothing) {
+                    Err(e) if e.code() == ErrorCode::WANT_READ => {}
+                    other => panic!("openssl ticket: {other:?}"),
+                }
+                self.session = client.ssl().session().map(|s| s.to_owned());
             }
             Pair { client, server }
         }
@@ -527,62 +708,56 @@ mod via_openssl {
             }
             received
         }
-
-        fn suite(&self, pair: &Pair) -> String {
-            pair.client
-                .ssl()
-                .current_cipher()
-                .map_or("?".into(), |c| c.standard_name().unwrap_or("?").to_string())
-        }
     }
 }
 
 fn main() {
-    let mut args = std::env::args()
-        .skip(1)
-        .map(|a| a.parse::<usize>().expect("numbers: handshakes megabytes"));
-    let handshakes = args.next().unwrap_or(300);
-    let megabytes = args.next().unwrap_or(128);
+    let mut quick = false;
+    let mut numbers = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            n => numbers.push(
+                n.parse::<usize>()
+                    .expect("usage: [--quick] [handshakes] [megabytes]"),
+            ),
+        }
+    }
+    let (rounds, default_handshakes, default_megabytes) =
+        if quick { (1, 5, 1) } else { (9, 300, 64) };
+    let handshakes = numbers.first().copied().unwrap_or(default_handshakes);
+    let megabytes = numbers.get(1).copied().unwrap_or(default_megabytes);
     let pki = pki();
-    println!("in memory, one thread, TLS 1.3, mutual authentication, ECDSA P-256, no resumption");
+    println!("in memory, one thread, mutual authentication, ECDSA P-256, verified host names");
     println!(
-        "{handshakes} handshakes, then {megabytes} MiB client -> server in {} KiB writes; median of {ROUNDS} interleaved rounds\n",
-        CHUNK / 1024
+        "{rounds} interleaved rounds of {handshakes} handshakes per case, and of {megabytes} MiB client -> server;"
     );
+    println!("each figure: the median, then the min-max of the rounds; ratios of the medians\n");
 
-    // Rounds interleave the stacks, so a busy moment on the machine hits
-    // all three alike.
-    let (siptls, rustls, openssl) = (
-        via_siptls::Siptls::new(&pki),
-        via_rustls::Rustls::new(&pki),
-        via_openssl::OpenSsl::new(&pki),
-    );
-    let mut rounds: [Vec<Measured>; 3] = Default::default();
-    for _ in 0..ROUNDS {
-        rounds[0].push(measure(&siptls, handshakes, megabytes));
-        rounds[1].push(measure(&rustls, handshakes, megabytes));
-        rounds[2].push(measure(&openssl, handshakes, megabytes));
-    }
-    let results = rounds.map(median);
+    let mut rows: Vec<Row> = CASES
+        .iter()
+        .map(|&case| measure_case(&pki, case, rounds, handshakes))
+        .collect();
+    rows.push(measure_bulk(&pki, rounds, megabytes));
 
     println!(
-        "{:<8} {:>14} {:>10}  suite",
-        "stack", "handshakes/s", "MiB/s"
+        "{:<34} {:>18} {:>18} {:>18} {:>9} {:>9}",
+        "", "siptls", "rustls", "openssl", "/rustls", "/openssl"
     );
-    for r in &results {
+    for row in &rows {
+        let cell = |f: &Figure| format!("{:.0} ({})", f.median(), f.spread());
+        let [siptls, rustls, openssl] = &row.figures;
         println!(
-            "{:<8} {:>14.0} {:>10.0}  {}",
-            r.name, r.handshakes_per_sec, r.megabytes_per_sec, r.suite
+            "{:<34} {:>18} {:>18} {:>18} {:>8.2}x {:>8.2}x",
+            format!("{}{}", row.name, row.unit),
+            cell(siptls),
+            cell(rustls),
+            cell(openssl),
+            siptls.median() / rustls.median(),
+            siptls.median() / openssl.median()
         );
     }
-    let [siptls, rustls, openssl] = &results;
-    println!();
-    for other in [rustls, openssl] {
-        println!(
-            "siptls / {:<8} handshakes {:.2}x   throughput {:.2}x",
-            other.name,
-            siptls.handshakes_per_sec / other.handshakes_per_sec,
-            siptls.megabytes_per_sec / other.megabytes_per_sec
-        );
+    if quick {
+        println!("\n--quick: a smoke run; the figures mean nothing");
     }
 }

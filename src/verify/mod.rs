@@ -7,6 +7,7 @@ mod policy;
 mod report;
 mod resumed;
 mod scope;
+mod signatures;
 mod status;
 mod verifier;
 
@@ -16,5 +17,6 @@ pub use policy::{
 pub use report::{Outcome, Report, VerifyCallback};
 pub use resumed::Resumable;
 pub use scope::{accepted_chain, in_scope, in_step, PeerChain, Stepped};
+pub use signatures::remembering;
 pub use status::{siptls_verify_status, status_from_number};
 pub use verifier::Verifier;

@@ -5,7 +5,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use pki_types::{
+    CertificateDer, ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::DistinguishedName;
 use webpki::{
@@ -76,6 +78,8 @@ pub struct Policy {
     crls: CrlSet,
     pub(super) hint_subjects: Vec<DistinguishedName>,
     pub(super) algorithms: WebPkiSupportedAlgorithms,
+    /// For certificate paths: `algorithms.all`, remembering (see `signatures`).
+    chain_algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
 }
 
 impl fmt::Debug for Policy {
@@ -141,6 +145,7 @@ impl Policy {
         trust: &TrustTable,
         crls: CrlSet,
         algorithms: WebPkiSupportedAlgorithms,
+        chain_algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
     ) -> Self {
         let (pins, anchor_entries): (Vec<_>, Vec<_>) = trust
             .entries()
@@ -166,6 +171,7 @@ impl Policy {
             crls,
             hint_subjects,
             algorithms,
+            chain_algorithms,
         }
     }
 
@@ -273,7 +279,7 @@ impl Policy {
         // a path refused for depth never hides, say, a revoked certificate.
         let path = ee
             .verify_for_usage(
-                self.algorithms.all,
+                self.chain_algorithms,
                 &self.anchors,
                 intermediates,
                 now,

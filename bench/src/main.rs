@@ -84,10 +84,20 @@ const CASES: [Case; 4] = [
 
 /// One implementation under test, configured for one case: makes connected
 /// pairs and moves bytes.
-trait Stack {
+trait Stack: Sized {
     type Pair;
     const NAME: &'static str;
+    /// Configured for `case`, with resumption on or off as it says.
     fn new(pki: &Pki, case: Case) -> Self;
+    /// From now on, every handshake must resume (or must not).
+    fn expect_resumed(&mut self, resumed: bool);
+    /// Configured, and in a resumption case holding a session to resume.
+    fn ready(pki: &Pki, case: Case) -> Self {
+        let mut stack = Self::new(pki, case);
+        drop(stack.connect());
+        stack.expect_resumed(case.resumed);
+        stack
+    }
     /// A fresh client/server pair with the handshake completed; panics if
     /// it did not resume when the case says it must, or did when it must not.
     fn connect(&mut self) -> Self::Pair;
@@ -95,22 +105,34 @@ trait Stack {
     fn transfer(&self, pair: &mut Self::Pair, total: usize) -> usize;
 }
 
-fn handshakes_per_sec<S: Stack>(stack: &mut S, handshakes: usize) -> f64 {
-    let start = Instant::now();
-    for _ in 0..handshakes {
-        drop(stack.connect());
-    }
-    handshakes as f64 / secs(start.elapsed())
+/// What one round measures.
+#[derive(Clone, Copy)]
+enum Measure {
+    Handshakes(usize),
+    Megabytes(usize),
 }
 
-fn megabytes_per_sec<S: Stack>(stack: &mut S, megabytes: usize) -> f64 {
-    let mut pair = stack.connect();
-    let total = megabytes * 1024 * 1024;
-    let start = Instant::now();
-    let received = stack.transfer(&mut pair, total);
-    let elapsed = start.elapsed();
-    assert_eq!(received, total, "{}: bytes lost", S::NAME);
-    megabytes as f64 / secs(elapsed)
+impl Measure {
+    fn run<S: Stack>(self, stack: &mut S) -> f64 {
+        match self {
+            Measure::Handshakes(n) => {
+                let start = Instant::now();
+                for _ in 0..n {
+                    drop(stack.connect());
+                }
+                n as f64 / secs(start.elapsed())
+            }
+            Measure::Megabytes(megabytes) => {
+                let mut pair = stack.connect();
+                let total = megabytes * 1024 * 1024;
+                let start = Instant::now();
+                let received = stack.transfer(&mut pair, total);
+                let elapsed = start.elapsed();
+                assert_eq!(received, total, "{}: bytes lost", S::NAME);
+                megabytes as f64 / secs(elapsed)
+            }
+        }
+    }
 }
 
 fn secs(d: Duration) -> f64 {
@@ -144,49 +166,19 @@ struct Row {
     figures: [Figure; 3],
 }
 
-fn measure_case(pki: &Pki, case: Case, rounds: usize, handshakes: usize) -> Row {
-    let mut siptls = via_siptls::Siptls::new(pki, case);
-    let mut rustls = via_rustls::Rustls::new(pki, case);
-    let mut openssl = via_openssl::OpenSsl::new(pki, case);
-    let mut figures: [Figure; 3] = [Figure(vec![]), Figure(vec![]), Figure(vec![])];
-    // Rounds interleave the stacks, so a busy moment on the machine hits
-    // all three alike.
-    for _ in 0..rounds {
-        figures[0]
-            .0
-            .push(handshakes_per_sec(&mut siptls, handshakes));
-        figures[1]
-            .0
-            .push(handshakes_per_sec(&mut rustls, handshakes));
-        figures[2]
-            .0
-            .push(handshakes_per_sec(&mut openssl, handshakes));
-    }
-    Row {
-        name: format!("{} handshakes", case.name()),
-        unit: "/s",
-        figures,
-    }
-}
-
-fn measure_bulk(pki: &Pki, rounds: usize, megabytes: usize) -> Row {
-    let case = CASES[0];
-    let mut siptls = via_siptls::Siptls::new(pki, case);
-    let mut rustls = via_rustls::Rustls::new(pki, case);
-    let mut openssl = via_openssl::OpenSsl::new(pki, case);
+/// `what` for each stack configured for `case`, in rounds that interleave
+/// the stacks, so a busy moment on the machine hits all three alike.
+fn measure(pki: &Pki, case: Case, rounds: usize, what: Measure) -> [Figure; 3] {
+    let mut siptls = via_siptls::Siptls::ready(pki, case);
+    let mut rustls = via_rustls::Rustls::ready(pki, case);
+    let mut openssl = via_openssl::OpenSsl::ready(pki, case);
     let mut figures: [Figure; 3] = [Figure(vec![]), Figure(vec![]), Figure(vec![])];
     for _ in 0..rounds {
-        figures[0].0.push(megabytes_per_sec(&mut siptls, megabytes));
-        figures[1].0.push(megabytes_per_sec(&mut rustls, megabytes));
-        figures[2]
-            .0
-            .push(megabytes_per_sec(&mut openssl, megabytes));
+        figures[0].0.push(what.run(&mut siptls));
+        figures[1].0.push(what.run(&mut rustls));
+        figures[2].0.push(what.run(&mut openssl));
     }
-    Row {
-        name: format!("bulk TLS 1.3, {} KiB writes", CHUNK / 1024),
-        unit: " MiB/s",
-        figures,
-    }
+    figures
 }
 
 // ---- siptls, through the exported C functions as a gateway calls them ----
@@ -295,7 +287,7 @@ mod via_siptls {
         const NAME: &'static str = "siptls";
 
         fn new(pki: &Pki, case: Case) -> Self {
-            let mut stack = Self {
+            Self {
                 client: context(
                     siptls_role::SIPTLS_ROLE_CLIENT,
                     &pki.client,
@@ -309,11 +301,11 @@ mod via_siptls {
                     case,
                 ),
                 resumed: false,
-            };
-            // The first handshake of a resumption case makes the session.
-            drop(stack.connect());
-            stack.resumed = case.resumed;
-            stack
+            }
+        }
+
+        fn expect_resumed(&mut self, resumed: bool) {
+            self.resumed = resumed;
         }
 
         fn connect(&mut self) -> Pair {
@@ -472,10 +464,11 @@ mod via_rustls {
         const NAME: &'static str = "rustls";
 
         fn new(pki: &Pki, case: Case) -> Self {
-            let mut stack = Self::configs(pki, case);
-            drop(stack.connect());
-            stack.resumed = case.resumed;
-            stack
+            Self::configs(pki, case)
+        }
+
+        fn expect_resumed(&mut self, resumed: bool) {
+            self.resumed = resumed;
         }
 
         fn connect(&mut self) -> Pair {
@@ -634,16 +627,17 @@ mod via_openssl {
         const NAME: &'static str = "openssl";
 
         fn new(pki: &Pki, case: Case) -> Self {
-            let mut stack = Self {
+            Self {
                 client: context(&pki.client, &pki.root, case, SslSessionCacheMode::CLIENT),
                 server: context(&pki.server, &pki.root, case, SslSessionCacheMode::SERVER),
                 session: None,
                 case,
                 resumed: false,
-            };
-            drop(stack.connect());
-            stack.resumed = case.resumed;
-            stack
+            }
+        }
+
+        fn expect_resumed(&mut self, resumed: bool) {
+            self.resumed = resumed;
         }
 
         fn connect(&mut self) -> Pair {
@@ -736,9 +730,17 @@ fn main() {
 
     let mut rows: Vec<Row> = CASES
         .iter()
-        .map(|&case| measure_case(&pki, case, rounds, handshakes))
+        .map(|&case| Row {
+            name: format!("{} handshakes", case.name()),
+            unit: "/s",
+            figures: measure(&pki, case, rounds, Measure::Handshakes(handshakes)),
+        })
         .collect();
-    rows.push(measure_bulk(&pki, rounds, megabytes));
+    rows.push(Row {
+        name: format!("bulk TLS 1.3, {} KiB writes", CHUNK / 1024),
+        unit: " MiB/s",
+        figures: measure(&pki, CASES[0], rounds, Measure::Megabytes(megabytes)),
+    });
 
     println!(
         "{:<34} {:>18} {:>18} {:>18} {:>9} {:>9}",

@@ -878,3 +878,196 @@ fn a_server_with_a_new_certificate_shows_it_in_a_full_handshake() {
         assert_eq!(seen.reports().pop().unwrap().leaf, renewed.cert_der);
     }
 }
+
+// --- Tampered tickets on the wire ---------------------------------------------
+
+/// A ClientHello record cut into its parts, to put another ticket in.
+struct Hello {
+    /// Everything from the client version through the compression methods.
+    head: Vec<u8>,
+    extensions: Vec<(u16, Vec<u8>)>,
+}
+
+const SESSION_TICKET: u16 = 35;
+const PRE_SHARED_KEY: u16 = 41;
+
+fn u16_at(b: &[u8], at: usize) -> usize {
+    usize::from(u16::from_be_bytes([b[at], b[at + 1]]))
+}
+
+impl Hello {
+    fn parse(record: &[u8]) -> Hello {
+        assert_eq!((record[0], record[5]), (0x16, 0x01), "a ClientHello record");
+        let body = &record[9..];
+        let mut at = 2 + 32;
+        at += 1 + usize::from(body[at]);
+        at += 2 + u16_at(body, at);
+        at += 1 + usize::from(body[at]);
+        let head = body[..at].to_vec();
+        let end = at + 2 + u16_at(body, at);
+        at += 2;
+        let mut extensions = Vec::new();
+        while at < end {
+            let (kind, len) = (u16_at(body, at) as u16, u16_at(body, at + 2));
+            extensions.push((kind, body[at + 4..at + 4 + len].to_vec()));
+            at += 4 + len;
+        }
+        Hello { head, extensions }
+    }
+
+    fn record(&self) -> Vec<u8> {
+        let mut ext = Vec::new();
+        for (kind, data) in &self.extensions {
+            ext.extend_from_slice(&kind.to_be_bytes());
+            ext.extend_from_slice(&(data.len() as u16).to_be_bytes());
+            ext.extend_from_slice(data);
+        }
+        let mut body = self.head.clone();
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut handshake = vec![0x01];
+        handshake.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        handshake.extend_from_slice(&body);
+        let mut record = vec![0x16, 0x03, 0x01];
+        record.extend_from_slice(&(handshake.len() as u16).to_be_bytes());
+        record.extend_from_slice(&handshake);
+        record
+    }
+
+    fn extension(&mut self, kind: u16) -> &mut Vec<u8> {
+        &mut self
+            .extensions
+            .iter_mut()
+            .find(|(k, _)| *k == kind)
+            .unwrap_or_else(|| panic!("no extension {kind} in the ClientHello"))
+            .1
+    }
+
+    /// The ticket the client offers.
+    fn ticket(&mut self, version: u16) -> Vec<u8> {
+        if version == SIPTLS_TLS12 {
+            return self.extension(SESSION_TICKET).clone();
+        }
+        let psk = self.extension(PRE_SHARED_KEY);
+        let len = u16_at(psk, 2);
+        psk[4..4 + len].to_vec()
+    }
+
+    /// Offers `ticket` instead (TLS 1.3: as the one PSK identity, with the
+    /// old binders: the server checks those only for a ticket it opened).
+    fn set_ticket(&mut self, version: u16, ticket: &[u8]) {
+        if version == SIPTLS_TLS12 {
+            *self.extension(SESSION_TICKET) = ticket.to_vec();
+            return;
+        }
+        let psk = self.extension(PRE_SHARED_KEY);
+        let identities = u16_at(psk, 0);
+        let old_len = u16_at(psk, 2);
+        let age = psk[4 + old_len..8 + old_len].to_vec();
+        let binders = psk[2 + identities..].to_vec();
+        let mut identity = (ticket.len() as u16).to_be_bytes().to_vec();
+        identity.extend_from_slice(ticket);
+        identity.extend_from_slice(&age);
+        let mut data = (identity.len() as u16).to_be_bytes().to_vec();
+        data.extend_from_slice(&identity);
+        data.extend_from_slice(&binders);
+        *psk = data;
+    }
+}
+
+/// Whether the server's first flight resumes: TLS 1.2 sends no Certificate
+/// (its first flight is short and holds no certificate), TLS 1.3 selects a
+/// pre-shared key in its ServerHello.
+fn server_resumes(version: u16, flight: &[u8]) -> bool {
+    if version == SIPTLS_TLS12 {
+        let cert = &pki().server.cert_der;
+        return !flight.windows(cert.len()).any(|w| w == &cert[..]);
+    }
+    let hello = &flight[9..];
+    let mut at = 2 + 32;
+    at += 1 + usize::from(hello[at]);
+    at += 2 + 1;
+    let end = at + 2 + u16_at(hello, at);
+    at += 2;
+    while at < end {
+        if u16_at(hello, at) == usize::from(PRE_SHARED_KEY) {
+            return true;
+        }
+        at += 4 + u16_at(hello, at + 2);
+    }
+    false
+}
+
+#[test]
+fn tampered_truncated_foreign_and_other_peers_tickets_never_resume() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        connect(&client, &server);
+        // Another server's ticket (other keys), and another client's ticket
+        // from this server.
+        let (other_client, other_server) = pair(version);
+        connect(&other_client, &other_server);
+        let other_peer = Ctx::client();
+        set_version(&other_peer, version);
+        let gw_c = pki().root.sip_leaf("gw-c.example.test");
+        ok(
+            &other_peer,
+            other_peer.set_identity(&gw_c.cert_pem, &gw_c.key_pem),
+        );
+        connect(&other_peer, &server);
+        let hello_of = |ctx: &Ctx| Hello::parse(&Sess::client(ctx).take_all());
+        let foreign = hello_of(&other_client).ticket(version);
+        let other_peers = hello_of(&other_peer).ticket(version);
+
+        let mut original = hello_of(&client);
+        let ticket = original.ticket(version);
+        // The untouched ClientHello resumes: the control.
+        let s = Sess::server(&server);
+        assert_eq!(s.feed(&original.record()).0, SIPTLS_OK);
+        assert!(
+            server_resumes(version, &s.take_all()),
+            "{version:#x}: control"
+        );
+
+        let flipped = |at: usize| {
+            let mut t = ticket.clone();
+            t[at] ^= 0x40;
+            t
+        };
+        let mut variants = vec![
+            ("key name changed", flipped(0)),
+            ("nonce changed", flipped(20)),
+            ("ciphertext changed", flipped(ticket.len() / 2)),
+            ("tag changed", flipped(ticket.len() - 1)),
+            ("truncated to half", ticket[..ticket.len() / 2].to_vec()),
+            ("truncated by one byte", ticket[..ticket.len() - 1].to_vec()),
+            ("one byte", ticket[..1].to_vec()),
+            ("extended", [&ticket[..], &[0u8; 100]].concat()),
+            ("reordered halves", {
+                let (a, b) = ticket.split_at(ticket.len() / 2);
+                [b, a].concat()
+            }),
+            ("another server's", foreign.clone()),
+        ];
+        if version == SIPTLS_TLS13 {
+            // It opens, but this client cannot prove it holds its secret.
+            variants.push(("another client's", other_peers.clone()));
+        }
+        for (what, bad) in variants {
+            original.set_ticket(version, &bad);
+            let s = Sess::server(&server);
+            match s.feed(&original.record()).0 {
+                SIPTLS_OK => {
+                    let flight = s.take_all();
+                    assert!(!server_resumes(version, &flight), "{version:#x}: {what}");
+                }
+                // A ticket it opened with a binder that does not match: refused outright.
+                code => {
+                    assert_eq!(code, SIPTLS_ERR_TLS, "{version:#x}: {what}");
+                    assert_eq!(what, "another client's");
+                }
+            }
+            assert_ne!(s.info().handshake_kind, SIPTLS_HANDSHAKE_RESUMED);
+        }
+    }
+}

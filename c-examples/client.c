@@ -27,7 +27,7 @@ typedef enum { CLOCK_SYSTEM, CLOCK_UNSYNCED } clock_mode;
 static void usage(FILE *out)
 {
     fprintf(out, "usage: client [--host 127.0.0.1] [--port 5061] [--peer-name gw-b.example.test]\n"
-                 "              [--certs certs/client] [--tls12|--tls13]\n"
+                 "              [--certs certs/client] [--tls12|--tls13] [--profile default|128bit|post-quantum]\n"
                  "              [--clock system|unsynced] [--then-port PORT]...\n"
                  "Sends one SIP OPTIONS request over mutual TLS; exits 0 iff it gets 200.\n"
                  "--then-port: afterwards, once more on PORT (repeatable), resuming the\n"
@@ -156,7 +156,8 @@ static int run(ex_conn *conn, const char *peer_name)
 int main(int argc, char **argv)
 {
     const char *peer_name = "gw-b.example.test";
-    ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0};
+    ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0,
+                       .profile = SIPTLS_PROFILE_DEFAULT};
     /* static: the library keeps the userdata pointer for the context's life */
     static clock_mode clock_setting = CLOCK_SYSTEM;
     enum { MAX_PORTS = 8 };
@@ -202,7 +203,7 @@ int main(int argc, char **argv)
         }
     }
 
-    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_CLIENT, opts.certs, opts.version);
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_CLIENT, &opts);
     if (ctx == NULL) {
         return 1;
     }

@@ -56,6 +56,19 @@ ex_opt_result ex_parse_common_option(int argc, char **argv, int *i, bool allow_p
         opts->version = SIPTLS_TLS12;
     } else if (strcmp(arg, "--tls13") == 0) {
         opts->version = SIPTLS_TLS13;
+    } else if (strcmp(arg, "--profile") == 0 && has_value) {
+        const char *name = argv[++*i];
+        if (strcmp(name, "default") == 0) {
+            opts->profile = SIPTLS_PROFILE_DEFAULT;
+        } else if (strcmp(name, "128bit") == 0) {
+            opts->profile = SIPTLS_PROFILE_128BIT;
+        } else if (strcmp(name, "post-quantum") == 0) {
+            opts->profile = SIPTLS_PROFILE_POST_QUANTUM;
+        } else {
+            fprintf(stderr, "error: --profile takes default, 128bit or post-quantum, not '%s'\n",
+                    name);
+            return EX_OPT_BAD;
+        }
     } else {
         return EX_OPT_UNKNOWN;
     }
@@ -114,8 +127,21 @@ static int print_verify_report(void *userdata, const siptls_verify_report *repor
     return SIPTLS_VERIFY_ACCEPT;
 }
 
-siptls_ctx *ex_ctx_new(siptls_role role, const char *certs_dir, uint16_t tls_version)
+static const char *profile_name(siptls_profile profile)
 {
+    switch (profile) {
+    case SIPTLS_PROFILE_128BIT:
+        return "128bit";
+    case SIPTLS_PROFILE_POST_QUANTUM:
+        return "post-quantum";
+    default:
+        return "default";
+    }
+}
+
+siptls_ctx *ex_ctx_new(siptls_role role, const ex_options *opts)
+{
+    const char *certs_dir = opts->certs;
     siptls_ctx *ctx = NULL;
     siptls_result r = siptls_ctx_new((uint32_t)role, &ctx);
     if (r != SIPTLS_OK) {
@@ -131,8 +157,14 @@ siptls_ctx *ex_ctx_new(siptls_role role, const char *certs_dir, uint16_t tls_ver
         goto fail;
     }
     printf("config: role=%s certs=%s trust_entries=%zu\n", role_name(role), certs_dir, added);
-    if (tls_version != 0) {
-        r = siptls_ctx_set_versions(ctx, tls_version, tls_version);
+    r = siptls_ctx_set_profile(ctx, (uint32_t)opts->profile);
+    if (r != SIPTLS_OK) {
+        ex_report("setting the profile", r, NULL);
+        goto fail;
+    }
+    printf("config: profile=%s\n", profile_name(opts->profile));
+    if (opts->version != 0) {
+        r = siptls_ctx_set_versions(ctx, opts->version, opts->version);
         if (r != SIPTLS_OK) {
             ex_report("setting the TLS version", r, NULL);
             goto fail;

@@ -48,6 +48,7 @@ typedef struct {
     const char *certs;
     uint16_t port;
     uint16_t version; /* 0: TLS 1.2 and 1.3; else SIPTLS_TLS12 or SIPTLS_TLS13 only */
+    siptls_profile profile; /* cipher suites and groups: --profile default|128bit|post-quantum */
 } ex_options;
 
 typedef enum { EX_OPT_TAKEN, EX_OPT_UNKNOWN, EX_OPT_BAD } ex_opt_result;
@@ -69,7 +70,9 @@ void ex_report(const char *what, siptls_result code, const siptls_session *sessi
 /* Creates a context for `role`, loads the three-file layout from `certs_dir`
  * (trust IDs from 1), limits it to `tls_version` (0: TLS 1.2 and 1.3) and
  * registers the report-printing verify callback. NULL on failure (reported). */
-siptls_ctx *ex_ctx_new(siptls_role role, const char *certs_dir, uint16_t tls_version);
+/* A context for `role` from opts->certs (the three-file layout), with the
+ * version and profile of `opts` and a verify callback that prints reports. */
+siptls_ctx *ex_ctx_new(siptls_role role, const ex_options *opts);
 
 /* --- sockets ------------------------------------------------------------- */
 

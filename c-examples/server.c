@@ -16,7 +16,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: server [--host 127.0.0.1] [--port 5061] [--certs certs/server]\n"
-                 "              [--tls12|--tls13] [--ticket-keys FILE]\n"
+                 "              [--tls12|--tls13] [--profile default|128bit|post-quantum] [--ticket-keys FILE]\n"
                  "Serves one SIP-over-TLS connection (client certificate required),\n"
                  "answers one request and exits.\n"
                  "--ticket-keys: session ticket keys shared by a farm of servers, one\n"
@@ -134,7 +134,8 @@ static bool serve(ex_conn *conn)
 
 int main(int argc, char **argv)
 {
-    ex_options opts = {.host = "127.0.0.1", .certs = "certs/server", .port = 5061, .version = 0};
+    ex_options opts = {.host = "127.0.0.1", .certs = "certs/server", .port = 5061, .version = 0,
+                       .profile = SIPTLS_PROFILE_DEFAULT};
     const char *ticket_keys = NULL;
 
     /* Line-buffered even into a pipe, so a supervisor sees each line as it happens. */
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
         }
     }
 
-    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_SERVER, opts.certs, opts.version);
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_SERVER, &opts);
     if (ctx == NULL) {
         return 1;
     }

@@ -555,6 +555,39 @@ typedef uint32_t siptls_verify_decision;
 #endif /* __cplusplus */
 
 /**
+ * Named suite and group selections (`siptls_ctx_set_profile`).
+ */
+enum siptls_profile
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Every suite siptls offers, AES-256-GCM first; X25519, P-256, P-384,
+   * then the X25519MLKEM768 hybrid for peers that prefer it.
+   */
+  SIPTLS_PROFILE_DEFAULT = 0,
+  /**
+   * "128-bit encryption only": AES-128-GCM suites (TLS 1.3
+   * TLS_AES_128_GCM_SHA256; TLS 1.2 ECDHE-ECDSA/RSA-AES128-GCM-SHA256)
+   * and 128-bit-security groups (X25519, P-256).
+   */
+  SIPTLS_PROFILE_128BIT = 1,
+  /**
+   * The default suites with the X25519MLKEM768 hybrid preferred (TLS 1.3
+   * only; X25519 and the NIST curves follow for other peers).
+   */
+  SIPTLS_PROFILE_POST_QUANTUM = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_profile siptls_profile;
+#else
+typedef uint32_t siptls_profile;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * A TLS configuration for one role, shared by many sessions and threads.
  * Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
  */
@@ -1033,6 +1066,14 @@ typedef struct siptls_api {
   siptls_result (*ctx_load_ticket_key_file)(struct siptls_ctx*,
                                             const char*,
                                             uint32_t*);
+  siptls_result (*ctx_set_profile)(struct siptls_ctx*,
+                                   uint32_t);
+  siptls_result (*ctx_set_cipher_suites)(struct siptls_ctx*,
+                                         const uint16_t*,
+                                         size_t);
+  siptls_result (*ctx_set_kx_groups)(struct siptls_ctx*,
+                                     const uint16_t*,
+                                     size_t);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1548,6 +1589,44 @@ siptls_result siptls_session_last_error(const struct siptls_session *session,
  * "unknown" for suites siptls does not offer.
  */
 const char *siptls_cipher_suite_name(uint16_t suite);
+
+/**
+ * Selects the cipher suites and key-exchange groups of a profile
+ * (`profile` is a `siptls_profile`; the README has the table). Replaces
+ * explicit lists set before.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_profile(struct siptls_ctx *ctx,
+                                     uint32_t profile);
+
+/**
+ * Sets the cipher suites, in preference order, by IANA number (e.g.
+ * 0x1301 TLS_AES_128_GCM_SHA256, 0xc02b ECDHE-ECDSA-AES128-GCM-SHA256).
+ * A number that is unknown, not an AEAD suite of TLS 1.2 or 1.3, or listed
+ * twice, an empty list, and a list that leaves no usable suite for the
+ * configured versions are refused with SIPTLS_ERR_INVALID_ARGUMENT, the
+ * detail naming the number; nothing changes then.
+ *
+ * # Safety
+ * `ctx` must be a live context; `suites` readable for `count` values.
+ */
+siptls_result siptls_ctx_set_cipher_suites(struct siptls_ctx *ctx,
+                                           const uint16_t *suites,
+                                           size_t count);
+
+/**
+ * Sets the key-exchange groups, in preference order, by IANA number
+ * (0x001d X25519, 0x0017 secp256r1, 0x0018 secp384r1, 0x11ec
+ * X25519MLKEM768, ...). Refused as `siptls_ctx_set_cipher_suites` refuses.
+ *
+ * # Safety
+ * `ctx` must be a live context; `groups` readable for `count` values.
+ */
+siptls_result siptls_ctx_set_kx_groups(struct siptls_ctx *ctx,
+                                       const uint16_t *groups,
+                                       size_t count);
 
 /**
  * Adds one trust entry: a single certificate, PEM or DER. A CA certificate

@@ -2,6 +2,7 @@
 # Runs the C example server and client against each other once:
 #   run-pair.sh BUILD_DIR CERTS_DIR PORT [WRAPPER...]
 # WRAPPER (e.g. valgrind and its options) is put in front of both programs.
+# SIPTLS_PAIR_ARGS (e.g. "--profile 128bit") is given to both programs.
 # Prints both outputs tagged [server] / [client]; exits non-zero if either failed.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ build="$1" certs="$2" port="$3"
 shift 3
 wrapper=("$@")
 host=127.0.0.1
+read -r -a pair_args <<<"${SIPTLS_PAIR_ARGS:-}"
 
 logs="$(mktemp -d)"
 server_pid=""
@@ -26,7 +28,7 @@ show() { # show NAME: the program's output, each line tagged with its name
 }
 
 "${wrapper[@]}" "$build/server" --host "$host" --port "$port" --certs "$certs/server" \
-    >"$logs/server.log" 2>&1 &
+    "${pair_args[@]}" >"$logs/server.log" 2>&1 &
 server_pid=$!
 
 # The server prints its "listening" line once listen() succeeded. Probing
@@ -45,7 +47,7 @@ fi
 
 client_rc=0
 "${wrapper[@]}" "$build/client" --host "$host" --port "$port" --certs "$certs/client" \
-    --peer-name gw-b.example.test >"$logs/client.log" 2>&1 || client_rc=$?
+    --peer-name gw-b.example.test "${pair_args[@]}" >"$logs/client.log" 2>&1 || client_rc=$?
 
 # The server is done once the client is, unless something went wrong:
 # give it a bounded time, then stop it.

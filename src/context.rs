@@ -29,6 +29,7 @@ use crate::resume::{
     own_digest, Backend, ClientCache, GatewayStore, KeyRing, Sealer, SessionCache, Tickets,
     SIPTLS_DEFAULT_CLIENT_CACHE_SIZE,
 };
+use crate::suites::{self, siptls_profile, Selection};
 use crate::trust::{TrustEntry, TrustTable, SIPTLS_MAX_TRUST_ENTRIES};
 use crate::verify::{
     ClientAuth, Policy, PolicySettings, Verifier, VerifyCallback, SIPTLS_MAX_CA_DEPTH_LIMIT,
@@ -74,6 +75,7 @@ struct Config {
     generation: u64,
     min_version: u16,
     max_version: u16,
+    selection: Selection,
     keylog: Option<Arc<KeyLogSink>>,
     resumption: ResumptionSettings,
 }
@@ -130,6 +132,7 @@ impl Config {
             generation: 0,
             min_version: SIPTLS_TLS12,
             max_version: SIPTLS_TLS13,
+            selection: Selection::profile(siptls_profile::SIPTLS_PROFILE_DEFAULT),
             keylog: None,
             resumption: ResumptionSettings::new(role),
         }
@@ -187,9 +190,17 @@ impl Snapshot {
         ));
         let verifier = Arc::new(Verifier(policy.clone()));
         let versions = versions(config.min_version, config.max_version);
+        config
+            .selection
+            .check_usable(config.min_version, config.max_version)?;
+        let provider = Arc::new(CryptoProvider {
+            cipher_suites: config.selection.suites.clone(),
+            kx_groups: config.selection.groups.clone(),
+            ..(**PROVIDER).clone()
+        });
         let tls = match role {
             siptls_role::SIPTLS_ROLE_CLIENT => {
-                let builder = ClientConfig::builder_with_provider(PROVIDER.clone())
+                let builder = ClientConfig::builder_with_provider(provider)
                     .with_protocol_versions(&versions)
                     .map_err(config_error)?
                     .dangerous()
@@ -218,7 +229,7 @@ impl Snapshot {
             siptls_role::SIPTLS_ROLE_SERVER => match &config.identity {
                 None => TlsConfig::ServerWithoutIdentity,
                 Some(identity) => {
-                    let mut tls = ServerConfig::builder_with_provider(PROVIDER.clone())
+                    let mut tls = ServerConfig::builder_with_provider(provider)
                         .with_protocol_versions(&versions)
                         .map_err(config_error)?
                         .with_client_cert_verifier(verifier)
@@ -640,6 +651,32 @@ impl Context {
             }
             c.min_version = min;
             c.max_version = max;
+            Ok(())
+        })
+    }
+
+    /// Selects a named profile's cipher suites and key-exchange groups.
+    pub fn set_profile(&self, profile: siptls_profile) -> Result<()> {
+        self.update(|c| {
+            c.selection = Selection::profile(profile);
+            Ok(())
+        })
+    }
+
+    /// Cipher suites by IANA number, in preference order (the groups stay).
+    pub fn set_cipher_suites(&self, numbers: &[u16]) -> Result<()> {
+        let list = self.record(suites::suites(numbers))?;
+        self.update(|c| {
+            c.selection.suites = list;
+            Ok(())
+        })
+    }
+
+    /// Key-exchange groups by IANA number, in preference order (the suites stay).
+    pub fn set_kx_groups(&self, numbers: &[u16]) -> Result<()> {
+        let list = self.record(suites::groups(numbers))?;
+        self.update(|c| {
+            c.selection.groups = list;
             Ok(())
         })
     }

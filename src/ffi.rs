@@ -94,11 +94,30 @@ fn check_len(len: usize, name: &str) -> Result<(), Error> {
 /// # Safety
 /// `ptr` is NULL or valid for reads of `len` bytes for `'a`.
 pub unsafe fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], Error> {
+    unsafe { arg_slice(ptr, len, name) }
+}
+
+/// A caller array of `count` integers (`T` is u8, u16, u32...); NULL is
+/// refused even with a count of 0.
+///
+/// # Safety
+/// `ptr` is NULL or valid, and aligned, for reads of `count` values for `'a`.
+pub unsafe fn arg_slice<'a, T: Copy>(
+    ptr: *const T,
+    count: usize,
+    name: &str,
+) -> Result<&'a [T], Error> {
     if ptr.is_null() {
         return Err(null(name));
     }
-    check_len(len, name)?;
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+    if !ptr.is_aligned() {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name} is not aligned for its element type"),
+        ));
+    }
+    check_len(count.saturating_mul(std::mem::size_of::<T>()), name)?;
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
 }
 
 /// A caller's output buffer, written through its raw pointer only.

@@ -18,6 +18,7 @@ mod names;
 mod pem;
 mod resume;
 mod session;
+mod suites;
 mod trust;
 mod verify;
 

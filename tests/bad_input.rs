@@ -496,6 +496,28 @@ fn null_cases() -> Vec<Case> {
             |_| unsafe { siptls_ctx_set_verify_callback(null_mut(), None, null_mut()) }.into();
         "set_time_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_time_callback(null_mut(), None, null_mut()) }.into();
+        "set_profile ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_profile(null_mut(), 1) }.into();
+        "an unknown profile" => SIPTLS_ERR_INVALID_ARGUMENT, ["profile"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_profile(fx.server.0, 3) });
+        "set_cipher_suites ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_cipher_suites(null_mut(), [0x1301u16].as_ptr(), 1) }.into();
+        "set_cipher_suites suites" => SIPTLS_ERR_NULL_ARGUMENT, ["suites is NULL"],
+            |fx| unsafe { siptls_ctx_set_cipher_suites(fx.server.0, null(), 1) }.into();
+        "an RC4 suite" => SIPTLS_ERR_INVALID_ARGUMENT, ["cipher suite 0x0005: TLS_RSA_WITH_RC4_128_SHA is not offered"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_cipher_suites(fx.server.0, [0x1301u16, 0x0005].as_ptr(), 2) });
+        "a misaligned suite list" => SIPTLS_ERR_INVALID_ARGUMENT, ["suites is not aligned"],
+            |fx| {
+                let raw = [0u8; 8];
+                let odd = raw[1..].as_ptr().cast::<u16>();
+                on_ctx(&fx.server, unsafe { siptls_ctx_set_cipher_suites(fx.server.0, odd, 1) })
+            };
+        "set_kx_groups ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_kx_groups(null_mut(), [0x001du16].as_ptr(), 1) }.into();
+        "set_kx_groups groups" => SIPTLS_ERR_NULL_ARGUMENT, ["groups is NULL"],
+            |fx| unsafe { siptls_ctx_set_kx_groups(fx.server.0, null(), 1) }.into();
+        "an empty group list" => SIPTLS_ERR_INVALID_ARGUMENT, ["an empty list of key exchange groups"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_kx_groups(fx.server.0, [0x001du16].as_ptr(), 0) });
         "set_resumption ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_resumption(null_mut(), true) }.into();
         "set_session_cache_size ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],

@@ -513,3 +513,24 @@ fn servers_sharing_a_ticket_key_file_resume_across_processes_and_key_rotation() 
         }
     }
 }
+
+/// `--profile 128bit` on the server: a default client ends up with AES-128-GCM.
+#[test]
+fn the_128_bit_profile_flag_makes_the_examples_negotiate_aes_128() {
+    for (flag, version, suite) in [
+        ("--tls13", "TLSv1.3", "TLS13_AES_128_GCM_SHA256"),
+        (
+            "--tls12",
+            "TLSv1.2",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        ),
+    ] {
+        let (server, client) = run_pair(&[flag, "--profile", "128bit"], &[flag]);
+        server.assert_exit(0);
+        client.assert_exit(0);
+        server.line("config: profile=128bit");
+        client.line("config: profile=default");
+        let tls = format!("tls: version={version} suite={suite} ");
+        assert_eq!(server.line(&tls), client.line(&tls));
+    }
+}

@@ -58,6 +58,8 @@ cases!([tls12 = TLS12, tls13 = TLS13]:
     gnutls_client_resumes,
     openssl_server_resumes,
     gnutls_server_resumes,
+    openssl_client_under_the_128_bit_profile,
+    gnutls_client_under_the_128_bit_profile,
 );
 
 cases!([tls10 = TLS10, tls11 = TLS11]: openssl_client_legacy_version, gnutls_client_legacy_version);
@@ -618,6 +620,19 @@ fn start_client(setup: &Setup, tool: Tool, args: impl FnOnce(u16) -> String) -> 
     (client, ours)
 }
 
+/// Runs a tool client to its connection with our `endpoint` on `listener`.
+fn accept_client(
+    setup: &Setup,
+    endpoint: &Rc<Endpoint>,
+    listener: &TcpListener,
+    tool: Tool,
+    args: &str,
+) -> (Peer, Ours) {
+    let mut client = Peer::spawn(setup, tool, args);
+    let ours = Ours::server(endpoint, client.accept(listener), setup.deadline);
+    (client, ours)
+}
+
 /// `openssl s_client` at the setup's version, verifying our server as
 /// SERVER_NAME, with `extra` flags.
 fn start_s_client(setup: &Setup, extra: &str) -> (Peer, Ours) {
@@ -643,10 +658,13 @@ fn start_gnutls_cli(setup: &Setup, extra: &str) -> (Peer, Ours) {
 }
 
 fn gnutls_cli_args(setup: &Setup, port: u16, extra: &str) -> String {
+    gnutls_cli_priority_args(setup.version.gnutls_priority, port, extra)
+}
+
+fn gnutls_cli_priority_args(priority: &str, port: u16, extra: &str) -> String {
     format!(
-        "--priority {} --port {port} --x509cafile ca.pem --sni-hostname {SERVER_NAME} \
-         --verify-hostname {SERVER_NAME} {extra} 127.0.0.1",
-        setup.version.gnutls_priority
+        "--priority {priority} --port {port} --x509cafile ca.pem --sni-hostname {SERVER_NAME} \
+         --verify-hostname {SERVER_NAME} {extra} 127.0.0.1"
     )
 }
 
@@ -1008,4 +1026,101 @@ fn gnutls_server_resumes(setup: &Setup) {
         assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
     }
     server.wait_for_stdout("*** This is a resumed session");
+}
+
+// --- The 128-bit profile ---------------------------------------------------------
+
+/// Our server with the 128-bit profile refuses a tool client limited to
+/// AES-256 (`refusal` in its output) and serves one offering AES-128
+/// (`served`). `args(choice, port)` makes the tool's command line for the
+/// suite `choice` (`aes256`, then `aes128`).
+fn assert_128_bit_profile(
+    setup: &Setup,
+    tool: Tool,
+    args: impl Fn(&str, u16) -> String,
+    (aes256, aes128): (&str, &str),
+    refusal: &str,
+    served: &str,
+) {
+    let ctx = Ctx::server();
+    let code =
+        unsafe { siptls_ctx_set_profile(ctx.0, siptls_profile::SIPTLS_PROFILE_128BIT as u32) };
+    assert_eq!(code, SIPTLS_OK);
+    let endpoint = Endpoint::new(ctx);
+    let (listener, port) = listen();
+
+    let (mut client, mut ours) =
+        accept_client(setup, &endpoint, &listener, tool, &args(aes256, port));
+    let result = ours.handshake();
+    assert_eq!(
+        result,
+        Err(SIPTLS_ERR_NO_COMMON_PARAMETERS),
+        "{}",
+        ours.sess.last_error()
+    );
+    drop(ours);
+    client.wait_for_exit();
+    assert_contains(&(client.stdout() + &client.stderr()), &[refusal]);
+
+    let (mut client, mut ours) =
+        accept_client(setup, &endpoint, &listener, tool, &args(aes128, port));
+    ours.handshake_ok();
+    let suite = ours.sess.info().cipher_suite;
+    let expected = if setup.version.code == SIPTLS_TLS13 {
+        0x1301
+    } else {
+        0xc02b
+    };
+    assert_eq!(suite, expected);
+    serve_one_request(&mut client, ours);
+    assert_contains(&client.stdout(), &[served]);
+}
+
+fn openssl_client_under_the_128_bit_profile(setup: &Setup) {
+    let (flag, suites, name) = if setup.version.code == SIPTLS_TLS13 {
+        let suites = ("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256");
+        ("-ciphersuites", suites, suites.1)
+    } else {
+        let suites = (
+            "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+        );
+        ("-cipher", suites, suites.1)
+    };
+    let args = |suite: &str, port| {
+        s_client_args(
+            setup,
+            port,
+            &format!("-cert client.pem -key client.key {flag} {suite}"),
+        )
+    };
+    let served = format!("Cipher is {name}");
+    assert_128_bit_profile(
+        setup,
+        OPENSSL,
+        args,
+        suites,
+        "alert handshake failure",
+        &served,
+    );
+}
+
+fn gnutls_client_under_the_128_bit_profile(setup: &Setup) {
+    let args = |cipher: &str, port| {
+        let priority = format!("{}:-CIPHER-ALL:+{cipher}", setup.version.gnutls_priority);
+        gnutls_cli_priority_args(
+            &priority,
+            port,
+            "--x509certfile client.pem --x509keyfile client.key",
+        )
+    };
+    let suites = ("AES-256-GCM", "AES-128-GCM");
+    assert_128_bit_profile(
+        setup,
+        GNUTLS_CLI,
+        args,
+        suites,
+        "Received alert [40]",
+        "-(AES-128-GCM)",
+    );
 }

@@ -282,6 +282,20 @@ mod via_siptls {
         }
     }
 
+    impl Siptls {
+        /// Both contexts with `profile` (a `siptls_profile`) instead of the default.
+        pub fn with_profile(pki: &Pki, case: Case, profile: siptls_profile) -> Self {
+            let stack = Self::ready(pki, case);
+            for ctx in [stack.client, stack.server] {
+                check(
+                    unsafe { siptls_ctx_set_profile(ctx, profile as u32) },
+                    "profile",
+                );
+            }
+            stack
+        }
+    }
+
     impl Stack for Siptls {
         type Pair = Pair;
         const NAME: &'static str = "siptls";
@@ -759,6 +773,27 @@ fn main() {
             siptls.median() / openssl.median()
         );
     }
+    // The default key exchange, decided with this: X25519 against the
+    // X25519MLKEM768 hybrid (siptls both ends, full TLS 1.3 handshakes).
+    let mut kx: [Figure; 2] = [Figure(vec![]), Figure(vec![])];
+    let profiles = [
+        siptls::capi::siptls_profile::SIPTLS_PROFILE_DEFAULT,
+        siptls::capi::siptls_profile::SIPTLS_PROFILE_POST_QUANTUM,
+    ];
+    let mut stacks = profiles.map(|p| via_siptls::Siptls::with_profile(&pki, CASES[0], p));
+    for _ in 0..rounds {
+        for (figure, stack) in kx.iter_mut().zip(stacks.iter_mut()) {
+            figure.0.push(Measure::Handshakes(handshakes).run(stack));
+        }
+    }
+    println!(
+        "\nkey exchange, siptls both ends, full TLS 1.3: X25519 {:.0}/s ({}), X25519MLKEM768 {:.0}/s ({}): {:.2}x",
+        kx[0].median(),
+        kx[0].spread(),
+        kx[1].median(),
+        kx[1].spread(),
+        kx[1].median() / kx[0].median()
+    );
     if quick {
         println!("\n--quick: a smoke run; the figures mean nothing");
     }

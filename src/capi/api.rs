@@ -139,6 +139,11 @@ pub struct siptls_api {
         unsafe extern "C" fn(*mut siptls_ctx, *const u8, usize, *mut u32) -> siptls_result,
     pub ctx_load_ticket_key_file:
         unsafe extern "C" fn(*mut siptls_ctx, *const c_char, *mut u32) -> siptls_result,
+    pub ctx_set_profile: unsafe extern "C" fn(*mut siptls_ctx, u32) -> siptls_result,
+    pub ctx_set_cipher_suites:
+        unsafe extern "C" fn(*mut siptls_ctx, *const u16, usize) -> siptls_result,
+    pub ctx_set_kx_groups:
+        unsafe extern "C" fn(*mut siptls_ctx, *const u16, usize) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -203,6 +208,9 @@ static API: siptls_api = siptls_api {
     ctx_set_ticket_lifetime: siptls_ctx_set_ticket_lifetime,
     ctx_set_ticket_keys: siptls_ctx_set_ticket_keys,
     ctx_load_ticket_key_file: siptls_ctx_load_ticket_key_file,
+    ctx_set_profile: siptls_ctx_set_profile,
+    ctx_set_cipher_suites: siptls_ctx_set_cipher_suites,
+    ctx_set_kx_groups: siptls_ctx_set_kx_groups,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

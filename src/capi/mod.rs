@@ -7,6 +7,7 @@ pub mod context;
 pub mod error;
 pub mod resume;
 pub mod session;
+pub mod suites;
 pub mod trust;
 
 pub use api::*;
@@ -14,11 +15,13 @@ pub use context::*;
 pub use error::*;
 pub use resume::*;
 pub use session::*;
+pub use suites::*;
 pub use trust::*;
 
 pub use crate::context::{siptls_role, SIPTLS_TLS12, SIPTLS_TLS13};
 pub use crate::error::siptls_result;
 pub use crate::session::{siptls_close_state, siptls_handshake_kind};
+pub use crate::suites::siptls_profile;
 pub use crate::trust::{SIPTLS_MAX_TRUST_ENTRIES, SIPTLS_TRUST_ID_NONE};
 pub use crate::verify::{
     siptls_verify_status, SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_MAX_CA_DEPTH_LIMIT,

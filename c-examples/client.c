@@ -232,6 +232,7 @@ int main(int argc, char **argv)
         ex_conn_close(&conn);
         all_ok = status == 200;
     }
+    ex_print_counters(ctx);
     siptls_ctx_free(ctx);
     return all_ok ? 0 : 1;
 }

@@ -181,6 +181,34 @@ fail:
     return NULL;
 }
 
+/* Prints the context's counters, one "counters: " line per Prometheus
+ * sample (the # HELP / # TYPE lines left out), as a scrape would see them. */
+void ex_print_counters(const siptls_ctx *ctx)
+{
+    size_t len = 0;
+    siptls_result r = siptls_ctx_counters_prometheus(ctx, NULL, 0, &len);
+    if (r != SIPTLS_ERR_BUFFER_TOO_SMALL) {
+        ex_report("reading the counters", r, NULL);
+        return;
+    }
+    char *text = malloc(len + 1);
+    if (text == NULL) {
+        fprintf(stderr, "error: out of memory for the counters\n");
+        return;
+    }
+    r = siptls_ctx_counters_prometheus(ctx, text, len + 1, &len);
+    if (r != SIPTLS_OK) {
+        ex_report("reading the counters", r, NULL);
+    } else {
+        for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+            if (line[0] != '#') {
+                printf("counters: %s\n", line);
+            }
+        }
+    }
+    free(text);
+}
+
 /* ------------------------------------------------------------------------ */
 /* sockets                                                                  */
 

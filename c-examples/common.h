@@ -74,6 +74,9 @@ void ex_report(const char *what, siptls_result code, const siptls_session *sessi
  * version and profile of `opts` and a verify callback that prints reports. */
 siptls_ctx *ex_ctx_new(siptls_role role, const ex_options *opts);
 
+/* Prints the context's counters ("counters: siptls_..." lines). */
+void ex_print_counters(const siptls_ctx *ctx);
+
 /* --- sockets ------------------------------------------------------------- */
 
 /* "127.0.0.1:5061" or "[::1]:5061" for a socket's local or peer address. */

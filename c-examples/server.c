@@ -211,6 +211,7 @@ int main(int argc, char **argv)
     static ex_conn conn; /* ~48 KiB of buffers: static rather than on the stack */
     bool ok = ex_conn_open(&conn, fd, ctx, NULL) && ex_set_nonblocking(fd) && serve(&conn);
     ex_conn_close(&conn);
+    ex_print_counters(ctx);
     siptls_ctx_free(ctx);
     return ok ? 0 : 1;
 }

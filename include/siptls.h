@@ -47,6 +47,21 @@
 #define SIPTLS_MAX_SESSION_CACHE_SIZE 1000000
 
 /**
+ * Slots per status array (verification statuses are numbered below this).
+ */
+#define SIPTLS_COUNTER_STATUSES 32
+
+/**
+ * Slots per result array: error codes 100 to 355, at index code - 100.
+ */
+#define SIPTLS_COUNTER_RESULTS 256
+
+/**
+ * Slots per alert array: one per TLS AlertDescription.
+ */
+#define SIPTLS_COUNTER_ALERTS 256
+
+/**
  * Default number of peer names kept: a trunk gateway's destinations, or an
  * access gateway's upstream proxies, with room to spare.
  */
@@ -896,6 +911,64 @@ typedef struct siptls_session_store {
 } siptls_session_store;
 
 /**
+ * A context's counters, filled by `siptls_ctx_get_counters`. Set
+ * `struct_size` to `sizeof(siptls_counters)` first. Each counter is exact;
+ * counters changing while they are read are not read at one instant.
+ */
+typedef struct siptls_counters {
+  /**
+   * Set by the caller; the library writes at most this many bytes and
+   * stores how many it wrote.
+   */
+  uint32_t struct_size;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved;
+  uint64_t sessions_created;
+  uint64_t sessions_freed;
+  /**
+   * Created and not yet freed (not reset by `siptls_ctx_reset_counters`).
+   */
+  uint64_t sessions_live;
+  /**
+   * Handshakes completed in full (with a verification) and resumed.
+   */
+  uint64_t handshakes_full;
+  uint64_t handshakes_resumed;
+  /**
+   * Sessions that failed before their handshake completed.
+   */
+  uint64_t handshakes_failed;
+  /**
+   * Failed verifications, by `siptls_verify_status` number.
+   */
+  uint64_t verify_failed[SIPTLS_COUNTER_STATUSES];
+  /**
+   * Session failures, by result code: index = code - 100.
+   */
+  uint64_t failed_by_result[SIPTLS_COUNTER_RESULTS];
+  /**
+   * Alerts by TLS AlertDescription number: sent (close_notify, and the
+   * fatal alert of each failure) and received.
+   */
+  uint64_t alerts_sent[SIPTLS_COUNTER_ALERTS];
+  uint64_t alerts_received[SIPTLS_COUNTER_ALERTS];
+  /**
+   * Bytes fed, taken, read and written.
+   */
+  uint64_t ciphertext_in;
+  uint64_t ciphertext_out;
+  uint64_t plaintext_in;
+  uint64_t plaintext_out;
+  /**
+   * Configuration changes (loads, reloads, settings) applied and refused.
+   */
+  uint64_t config_applied;
+  uint64_t config_refused;
+} siptls_counters;
+
+/**
  * Every function of the C API, for `siptls_get_api`. Members are named as
  * the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
  * versions may only add members at the end, so `struct_size` tells what a
@@ -1074,6 +1147,13 @@ typedef struct siptls_api {
   siptls_result (*ctx_set_kx_groups)(struct siptls_ctx*,
                                      const uint16_t*,
                                      size_t);
+  siptls_result (*ctx_get_counters)(const struct siptls_ctx*,
+                                    struct siptls_counters*);
+  siptls_result (*ctx_reset_counters)(const struct siptls_ctx*);
+  siptls_result (*ctx_counters_prometheus)(const struct siptls_ctx*,
+                                           char*,
+                                           size_t,
+                                           size_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1311,6 +1391,37 @@ siptls_result siptls_ctx_last_error(const struct siptls_ctx *ctx,
                                     char *buf,
                                     size_t cap,
                                     size_t *len_out);
+
+/**
+ * Fills `counters_out` (set its `struct_size` first).
+ *
+ * # Safety
+ * `ctx` must be a live context; `counters_out` writable for its `struct_size`.
+ */
+siptls_result siptls_ctx_get_counters(const struct siptls_ctx *ctx,
+                                      struct siptls_counters *counters_out);
+
+/**
+ * Zeroes the counters (`sessions_live` stays: it is a level).
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_reset_counters(const struct siptls_ctx *ctx);
+
+/**
+ * The counters in the Prometheus text exposition format (`siptls_*`
+ * families; `result`, `status` and `alert` labels), NUL-terminated, for a
+ * scrape endpoint. Text conventions as `siptls_last_error`: `len_out` gets
+ * the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
+ *
+ * # Safety
+ * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
+ */
+siptls_result siptls_ctx_counters_prometheus(const struct siptls_ctx *ctx,
+                                             char *buf,
+                                             size_t cap,
+                                             size_t *len_out);
 
 /**
  * The static, NUL-terminated description of a result code (never NULL;

@@ -19,6 +19,7 @@ use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 
 use crate::clock::Clock;
+use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{siptls_result::*, Error, Result};
 use crate::identity;
@@ -160,6 +161,8 @@ pub struct Context {
     /// The detail of each thread's last failed call on this context, so one
     /// thread never reads another's; the least recent beyond a bound go.
     last_errors: Mutex<Vec<(ThreadId, String)>>,
+    /// Shared with every session made from the context.
+    counters: Arc<Counters>,
 }
 
 fn config_error(e: rustls::Error) -> Error {
@@ -304,6 +307,7 @@ impl Context {
             config: Mutex::new(config),
             snapshot: RwLock::new(Arc::new(snapshot)),
             last_errors: Mutex::new(Vec::new()),
+            counters: Arc::new(Counters::default()),
         }
     }
 
@@ -361,11 +365,26 @@ impl Context {
             *self.snapshot.write() = Arc::new(snapshot);
             Ok(value)
         })();
+        if result.is_ok() {
+            self.counters.count(Event::ConfigApplied);
+        }
+        self.refuse(result)
+    }
+
+    /// `record`, for a configuration change: a failure counts as refused.
+    fn refuse<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            self.counters.count(Event::ConfigRefused);
+        }
         self.record(result)
     }
 
+    pub fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+
     pub fn set_identity_pem(&self, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-        let identity = self.record(identity::from_pem(
+        let identity = self.refuse(identity::from_pem(
             cert_pem,
             "certificate",
             key_pem,
@@ -378,7 +397,7 @@ impl Context {
     }
 
     pub fn load_identity_files(&self, cert_path: &Path, key_path: &Path) -> Result<()> {
-        let identity = self.record(read_identity(cert_path, key_path))?;
+        let identity = self.refuse(read_identity(cert_path, key_path))?;
         self.update(|c| {
             c.identity = Some(identity);
             Ok(())
@@ -413,7 +432,7 @@ impl Context {
                 .transpose()?;
             Ok((identity, trust, crls))
         })();
-        let (identity, trust, crls) = self.record(loaded)?;
+        let (identity, trust, crls) = self.refuse(loaded)?;
         self.update(|c| {
             let count = trust.len();
             c.identity = Some(identity);
@@ -456,14 +475,14 @@ impl Context {
             };
             TrustEntry::new(trust_id, der)
         })();
-        let entry = self.record(entry)?;
+        let entry = self.refuse(entry)?;
         self.update(|c| c.trust.add_all(vec![entry]))
     }
 
     /// Adds every certificate of a CA list as its own entry, IDs counting up
     /// from `first_trust_id` in file order. All or nothing.
     pub fn trust_load_ca_list(&self, pem_text: &[u8], first_trust_id: u32) -> Result<usize> {
-        let entries = self.record(ca_list_entries(pem_text, first_trust_id))?;
+        let entries = self.refuse(ca_list_entries(pem_text, first_trust_id))?;
         self.update(|c| {
             let count = entries.len();
             c.trust.add_all(entries)?;
@@ -472,7 +491,7 @@ impl Context {
     }
 
     pub fn trust_load_ca_file(&self, path: &Path, first_trust_id: u32) -> Result<usize> {
-        let entries = self.record(pem::read_file(path).and_then(|text| {
+        let entries = self.refuse(pem::read_file(path).and_then(|text| {
             ca_list_entries(&text, first_trust_id)
                 .map_err(|e| e.context(&path.display().to_string()))
         }))?;
@@ -527,20 +546,20 @@ impl Context {
                     })
             })
             .transpose();
-        let domain = self.record(domain)?;
+        let domain = self.refuse(domain)?;
         self.update(|c| c.trust.set_sip_domain(trust_id, domain))
     }
 
     /// Loads CRLs (PEM, one or more; or one DER). Each replaces the CRL of
     /// its issuer when newer; an older or equal one is refused. All or nothing.
     pub fn add_crls(&self, input: &[u8]) -> Result<usize> {
-        let ders = self.record(pem::crls(input).map_err(|e| e.context("CRL")))?;
+        let ders = self.refuse(pem::crls(input).map_err(|e| e.context("CRL")))?;
         self.add_crl_ders(&ders, "CRL")
     }
 
     pub fn add_crl_file(&self, path: &Path) -> Result<usize> {
         let place = path.display().to_string();
-        let ders = self.record(
+        let ders = self.refuse(
             pem::read_file(path).and_then(|b| pem::crls(&b).map_err(|e| e.context(&place))),
         )?;
         self.add_crl_ders(&ders, &place)
@@ -665,7 +684,7 @@ impl Context {
 
     /// Cipher suites by IANA number, in preference order (the groups stay).
     pub fn set_cipher_suites(&self, numbers: &[u16]) -> Result<()> {
-        let list = self.record(suites::suites(numbers))?;
+        let list = self.refuse(suites::suites(numbers))?;
         self.update(|c| {
             c.selection.suites = list;
             Ok(())
@@ -674,7 +693,7 @@ impl Context {
 
     /// Key-exchange groups by IANA number, in preference order (the suites stay).
     pub fn set_kx_groups(&self, numbers: &[u16]) -> Result<()> {
-        let list = self.record(suites::groups(numbers))?;
+        let list = self.refuse(suites::groups(numbers))?;
         self.update(|c| {
             c.selection.groups = list;
             Ok(())
@@ -713,7 +732,7 @@ impl Context {
     /// Server: keeps resumable sessions in the gateway's store instead of
     /// memory (`None`: no stateful cache).
     pub fn set_session_store(&self, store: Option<Arc<dyn GatewayStore>>) -> Result<()> {
-        self.server_only("a session store")?;
+        self.refuse(self.server_only("a session store"))?;
         self.update(|c| {
             c.resumption.cache_size = 0;
             c.resumption.server_store = store.map(Backend::Gateway);
@@ -722,7 +741,7 @@ impl Context {
     }
 
     pub fn set_tls13_tickets(&self, count: u32) -> Result<()> {
-        self.server_only("TLS 1.3 tickets")?;
+        self.refuse(self.server_only("TLS 1.3 tickets"))?;
         self.update(|c| {
             if count > SIPTLS_MAX_TLS13_TICKETS {
                 return Err(Error::new(
@@ -738,7 +757,7 @@ impl Context {
     }
 
     pub fn set_ticket_lifetime(&self, seconds: u32) -> Result<()> {
-        self.server_only("a ticket lifetime")?;
+        self.refuse(self.server_only("a ticket lifetime"))?;
         self.update(|c| {
             if !(SIPTLS_MIN_TICKET_LIFETIME..=SIPTLS_MAX_TICKET_LIFETIME).contains(&seconds) {
                 return Err(Error::new(
@@ -755,7 +774,7 @@ impl Context {
 
     /// Replaces the ticket keys with a supplied set (first seals, all open).
     pub fn set_ticket_keys(&self, text: &[u8]) -> Result<usize> {
-        let ring = self.record(
+        let ring = self.refuse(
             self.server_only("ticket keys")
                 .and_then(|()| KeyRing::from_text(text)),
         )?;
@@ -763,7 +782,7 @@ impl Context {
     }
 
     pub fn load_ticket_key_file(&self, path: &Path) -> Result<usize> {
-        let ring = self.record(self.server_only("ticket keys").and_then(|()| {
+        let ring = self.refuse(self.server_only("ticket keys").and_then(|()| {
             pem::read_file(path)
                 .and_then(|text| KeyRing::from_text(&text))
                 .map_err(|e| e.context(&path.display().to_string()))
@@ -783,15 +802,15 @@ impl Context {
         if self.role == siptls_role::SIPTLS_ROLE_SERVER {
             Ok(())
         } else {
-            self.record(Err(Error::new(
+            Err(Error::new(
                 SIPTLS_ERR_INVALID_ARGUMENT,
                 format!("{what}: server contexts only"),
-            )))
+            ))
         }
     }
 
     pub fn set_keylog_file(&self, path: Option<&Path>) -> Result<()> {
-        let keylog = self.record(path.map(KeyLogSink::open).transpose())?;
+        let keylog = self.refuse(path.map(KeyLogSink::open).transpose())?;
         self.set_keylog(keylog)
     }
 
@@ -801,7 +820,7 @@ impl Context {
 
     /// Logs to the file `SSLKEYLOGFILE` names, if set; returns whether it is.
     pub fn use_sslkeylogfile(&self) -> Result<bool> {
-        let keylog = self.record(KeyLogSink::from_env())?;
+        let keylog = self.refuse(KeyLogSink::from_env())?;
         let on = keylog.is_some();
         self.set_keylog(keylog)?;
         Ok(on)

@@ -9,6 +9,7 @@
 
 mod clock;
 mod context;
+mod counters;
 mod crl;
 mod der;
 mod error;

@@ -12,12 +12,17 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConnection, Connection, HandshakeKind, InvalidMessage, ServerConnection};
+use rustls::{
+    AlertDescription, ClientConnection, Connection, HandshakeKind, InvalidMessage, ServerConnection,
+};
 
 use crate::context::{siptls_role, Context, TlsConfig};
+use crate::counters::{Counters, Event};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
 use crate::ffi::UserData;
-use crate::verify::{self, ClientAuth, Outcome, PeerChain, Policy, Resumable, Stepped};
+use crate::verify::{
+    self, siptls_verify_status, ClientAuth, Outcome, PeerChain, Policy, Resumable, Stepped,
+};
 
 /// How the TLS session has ended, if it has.
 #[allow(non_camel_case_types)]
@@ -77,6 +82,7 @@ pub struct Session {
 
 pub struct State {
     conn: Connection,
+    counters: Arc<Counters>,
     userdata: UserData,
     policy: Arc<Policy>,
     failure: Option<Error>,
@@ -117,6 +123,10 @@ impl Session {
             owner: AtomicU8::new(IDLE),
             state: Mutex::new(State {
                 conn,
+                counters: {
+                    ctx.counters().count(Event::SessionCreated);
+                    ctx.counters().clone()
+                },
                 userdata: UserData::NONE,
                 policy: snapshot.policy.clone(),
                 failure: None,
@@ -188,7 +198,7 @@ impl Session {
             let mut state = self.state.lock();
             let result = catch_unwind(AssertUnwindSafe(|| f(&mut state))).unwrap_or_else(|_| {
                 let e = Error::new(SIPTLS_ERR_PANIC, "internal panic; the session is unusable");
-                state.failure = Some(e.clone());
+                state.set_failure(e.clone());
                 Err(e)
             });
             if let Err(e) = &result {
@@ -318,7 +328,42 @@ fn is_too_large(e: &rustls::Error) -> bool {
     )
 }
 
+impl Drop for State {
+    fn drop(&mut self) {
+        self.counters.count(Event::SessionFreed);
+    }
+}
+
+/// The alert rustls sends for a failure of this class (its choice, by the
+/// error it reports), if it sends one.
+fn alert_sent(e: &rustls::Error) -> Option<AlertDescription> {
+    use rustls::Error as E;
+    Some(match e {
+        E::InvalidCertificate(c) => AlertDescription::from(c.clone()),
+        // siptls' statuses choose the certificate error, hence the alert.
+        E::NoCertificatesPresented => AlertDescription::CertificateRequired,
+        E::InvalidMessage(m) => AlertDescription::from(*m),
+        E::PeerIncompatible(_) => AlertDescription::HandshakeFailure,
+        E::PeerSentOversizedRecord => AlertDescription::RecordOverflow,
+        E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            AlertDescription::UnexpectedMessage
+        }
+        E::DecryptError => AlertDescription::BadRecordMac,
+        E::PeerMisbehaved(_) => AlertDescription::IllegalParameter,
+        _ => return None,
+    })
+}
+
 impl State {
+    /// Marks the session failed; the first failure is counted.
+    fn set_failure(&mut self, e: Error) {
+        if self.failure.is_none() {
+            self.counters
+                .count(Event::Failed(e.code, self.conn.is_handshaking()));
+        }
+        self.failure = Some(e);
+    }
+
     fn usable(&self) -> Result<()> {
         match &self.failure {
             Some(e) => Err(Error::new(
@@ -335,6 +380,7 @@ impl State {
         let (code, detail) = match &e {
             rustls::Error::InvalidCertificate(_) => match &self.verify {
                 Some(outcome) if !outcome.accepted() => {
+                    self.counters.count(Event::VerifyFailed(outcome.status));
                     (SIPTLS_ERR_CERT_REJECTED, outcome.detail.clone())
                 }
                 // The chain was accepted; what failed is the peer's proof that it
@@ -348,11 +394,13 @@ impl State {
             rustls::Error::NoCertificatesPresented => {
                 let outcome = self.policy.report_no_certificate(self.userdata);
                 let detail = outcome.detail.clone();
+                self.counters.count(Event::VerifyFailed(outcome.status));
                 self.verify = Some(outcome);
                 (SIPTLS_ERR_CERT_REJECTED, detail)
             }
             rustls::Error::AlertReceived(alert) => {
                 self.alert_received = Some(u8::from(*alert));
+                self.counters.count(Event::AlertReceived(*alert));
                 (
                     SIPTLS_ERR_ALERT_RECEIVED,
                     format!("the peer sent a fatal alert: {alert:?}"),
@@ -365,7 +413,10 @@ impl State {
             e => (SIPTLS_ERR_TLS, e.to_string()),
         };
         let error = Error::new(code, detail);
-        self.failure = Some(error.clone());
+        if let Some(alert) = alert_sent(&e) {
+            self.counters.count(Event::AlertSent(alert));
+        }
+        self.set_failure(error.clone());
         error
     }
 
@@ -392,7 +443,11 @@ impl State {
         self.resumable.extend(resumable);
         match result {
             Ok(io_state) => {
-                self.close_notify_received |= io_state.peer_has_closed();
+                if io_state.peer_has_closed() && !self.close_notify_received {
+                    self.close_notify_received = true;
+                    self.counters
+                        .count(Event::AlertReceived(AlertDescription::CloseNotify));
+                }
                 self.pending_plaintext = io_state.plaintext_bytes_to_read();
                 self.finish_handshake()?;
                 self.note_anonymous_client();
@@ -411,6 +466,7 @@ impl State {
         self.handshake_done = true;
         let offered = std::mem::take(&mut self.resumable);
         if self.conn.handshake_kind() != Some(HandshakeKind::Resumed) {
+            self.counters.count(Event::HandshakeFull);
             return Ok(());
         }
         let resumed_chain = self.conn.peer_certificates().unwrap_or_default();
@@ -419,7 +475,7 @@ impl State {
                 SIPTLS_ERR_TLS,
                 "the handshake resumed a stored session that was not checked",
             );
-            self.failure = Some(e.clone());
+            self.set_failure(e.clone());
             return Err(e);
         };
         self.peer_chain = Some(resumed.chain.clone());
@@ -429,10 +485,14 @@ impl State {
             self.verify = Some(outcome);
             if !accepted {
                 let e = Error::new(SIPTLS_ERR_CERT_REJECTED, detail);
-                self.failure = Some(e.clone());
+                self.counters.count(Event::VerifyFailed(
+                    siptls_verify_status::SIPTLS_VERIFY_REJECTED_BY_CALLBACK,
+                ));
+                self.set_failure(e.clone());
                 return Err(e);
             }
         }
+        self.counters.count(Event::HandshakeResumed);
         Ok(())
     }
 
@@ -493,7 +553,7 @@ impl State {
                         SIPTLS_ERR_PEER_TOO_LARGE,
                         format!("the peer's handshake messages exceed the 64 KiB limit ({e})"),
                     );
-                    self.failure = Some(e.clone());
+                    self.set_failure(e.clone());
                     return Err(e);
                 }
             }
@@ -505,7 +565,9 @@ impl State {
         };
         // After close_notify the rest means nothing; otherwise it is still owed.
         self.held_back = !rest.is_empty() && !self.close_notify_received;
-        Ok((code, data.len() - rest.len()))
+        let consumed = data.len() - rest.len();
+        self.counters.count(Event::CiphertextIn(consumed));
+        Ok((code, consumed))
     }
 
     /// Moves pending ciphertext into `out`. AGAIN when there is nothing to send.
@@ -525,6 +587,7 @@ impl State {
                 Err(e) => return Err(Error::new(SIPTLS_ERR_TLS, format!("record layer: {e}"))),
             }
         }
+        self.counters.count(Event::CiphertextOut(written));
         Ok((
             if written == 0 {
                 SIPTLS_AGAIN
@@ -559,7 +622,10 @@ impl State {
         }
         match self.conn.writer().write(data) {
             Ok(0) => Ok((SIPTLS_AGAIN, 0)),
-            Ok(n) => Ok((SIPTLS_OK, n)),
+            Ok(n) => {
+                self.counters.count(Event::PlaintextOut(n));
+                Ok((SIPTLS_OK, n))
+            }
             Err(e) => Err(Error::new(SIPTLS_ERR_TLS, e.to_string())),
         }
     }
@@ -592,6 +658,7 @@ impl State {
             }
         };
         self.pending_plaintext = self.pending_plaintext.saturating_sub(copied);
+        self.counters.count(Event::PlaintextIn(copied));
         if copied > 0 {
             return Ok((SIPTLS_OK, copied));
         }
@@ -629,12 +696,10 @@ impl State {
             // Its receive buffer is full: again once plaintext has been read.
             Err(e) if e.kind() == io::ErrorKind::Other => {}
             // The stream ended inside a handshake message too large to finish.
-            Err(e) => {
-                self.failure = Some(Error::new(
-                    SIPTLS_ERR_PEER_TOO_LARGE,
-                    format!("the transport ended inside an oversized handshake message ({e})"),
-                ));
-            }
+            Err(e) => self.set_failure(Error::new(
+                SIPTLS_ERR_PEER_TOO_LARGE,
+                format!("the transport ended inside an oversized handshake message ({e})"),
+            )),
         }
         self.eof_delivered
     }
@@ -646,6 +711,8 @@ impl State {
         if !self.close_sent {
             self.conn.send_close_notify();
             self.close_sent = true;
+            self.counters
+                .count(Event::AlertSent(AlertDescription::CloseNotify));
         }
         Ok(())
     }

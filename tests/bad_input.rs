@@ -518,6 +518,25 @@ fn null_cases() -> Vec<Case> {
             |fx| unsafe { siptls_ctx_set_kx_groups(fx.server.0, null(), 1) }.into();
         "an empty group list" => SIPTLS_ERR_INVALID_ARGUMENT, ["an empty list of key exchange groups"],
             |fx| on_ctx(&fx.server, unsafe { siptls_ctx_set_kx_groups(fx.server.0, [0x001du16].as_ptr(), 0) });
+        "get_counters ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| {
+                let mut c: siptls_counters = unsafe { std::mem::zeroed() };
+                c.struct_size = std::mem::size_of::<siptls_counters>() as u32;
+                unsafe { siptls_ctx_get_counters(null(), &mut c) }.into()
+            };
+        "get_counters counters_out" => SIPTLS_ERR_NULL_ARGUMENT, ["counters_out is NULL"],
+            |fx| unsafe { siptls_ctx_get_counters(fx.server.0, null_mut()) }.into();
+        "counters with struct_size 0" => SIPTLS_ERR_INVALID_ARGUMENT, ["counters_out->struct_size is 0"],
+            |fx| {
+                let mut c: siptls_counters = unsafe { std::mem::zeroed() };
+                on_ctx(&fx.server, unsafe { siptls_ctx_get_counters(fx.server.0, &mut c) })
+            };
+        "reset_counters ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_reset_counters(null()) }.into();
+        "counters_prometheus ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_counters_prometheus(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
+        "counters_prometheus len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
+            |fx| unsafe { siptls_ctx_counters_prometheus(fx.server.0, text_buf().as_mut_ptr(), 8, null_mut()) }.into();
         "set_resumption ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_resumption(null_mut(), true) }.into();
         "set_session_cache_size ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],

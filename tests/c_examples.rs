@@ -351,6 +351,13 @@ fn options_exchange(flag: &str, version: &str, suite_prefix: &str) {
     client.line("sip: received SIP/2.0 200 OK");
     server.line("tls: peer closed cleanly");
     client.line("tls: peer closed cleanly");
+
+    // Each prints its counters at exit.
+    for run in [&server, &client] {
+        run.line("counters: siptls_handshakes_total{kind=\"full\"} 1");
+        run.line("counters: siptls_sessions_live 0");
+    }
+    client.line("counters: siptls_alerts_sent_total{alert=\"close_notify\"} 1");
 }
 
 #[test]

@@ -160,6 +160,19 @@ fn exercised() -> BTreeSet<&'static str> {
         assert_zero_after_size(&info, "siptls_session_get_info");
         check("siptls_session_get_info", code, true);
 
+        let mut counters: siptls_counters = garbage_sized();
+        let code = siptls_ctx_get_counters(ctx, &mut counters);
+        assert_zero_after_size(&counters, "siptls_ctx_get_counters");
+        check("siptls_ctx_get_counters", code, true);
+        let mut text = TextOut::new();
+        let code = siptls_ctx_counters_prometheus(
+            ctx,
+            text.buf.as_mut_ptr(),
+            text.buf.len(),
+            &mut text.len,
+        );
+        text.assert_empty("siptls_ctx_counters_prometheus");
+        check("siptls_ctx_counters_prometheus", code, true);
         let mut text = TextOut::new();
         let code = siptls_ctx_last_error(ctx, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
         text.assert_empty("siptls_ctx_last_error");

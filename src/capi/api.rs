@@ -144,6 +144,11 @@ pub struct siptls_api {
         unsafe extern "C" fn(*mut siptls_ctx, *const u16, usize) -> siptls_result,
     pub ctx_set_kx_groups:
         unsafe extern "C" fn(*mut siptls_ctx, *const u16, usize) -> siptls_result,
+    pub ctx_get_counters:
+        unsafe extern "C" fn(*const siptls_ctx, *mut siptls_counters) -> siptls_result,
+    pub ctx_reset_counters: unsafe extern "C" fn(*const siptls_ctx) -> siptls_result,
+    pub ctx_counters_prometheus:
+        unsafe extern "C" fn(*const siptls_ctx, *mut c_char, usize, *mut usize) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -211,6 +216,9 @@ static API: siptls_api = siptls_api {
     ctx_set_profile: siptls_ctx_set_profile,
     ctx_set_cipher_suites: siptls_ctx_set_cipher_suites,
     ctx_set_kx_groups: siptls_ctx_set_kx_groups,
+    ctx_get_counters: siptls_ctx_get_counters,
+    ctx_reset_counters: siptls_ctx_reset_counters,
+    ctx_counters_prometheus: siptls_ctx_counters_prometheus,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod context;
+pub mod counters;
 pub mod error;
 pub mod resume;
 pub mod session;
@@ -12,6 +13,7 @@ pub mod trust;
 
 pub use api::*;
 pub use context::*;
+pub use counters::*;
 pub use error::*;
 pub use resume::*;
 pub use session::*;
@@ -19,6 +21,7 @@ pub use suites::*;
 pub use trust::*;
 
 pub use crate::context::{siptls_role, SIPTLS_TLS12, SIPTLS_TLS13};
+pub use crate::counters::{SIPTLS_COUNTER_ALERTS, SIPTLS_COUNTER_RESULTS, SIPTLS_COUNTER_STATUSES};
 pub use crate::error::siptls_result;
 pub use crate::session::{siptls_close_state, siptls_handshake_kind};
 pub use crate::suites::siptls_profile;

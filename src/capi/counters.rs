@@ -1,0 +1,127 @@
+//! The context's counters: one call into a size-prefixed struct, a reset,
+//! and the Prometheus text format.
+
+use std::ffi::c_char;
+
+use super::siptls_ctx;
+use crate::counters::{SIPTLS_COUNTER_ALERTS, SIPTLS_COUNTER_RESULTS, SIPTLS_COUNTER_STATUSES};
+use crate::error::{siptls_result, siptls_result::*};
+use crate::ffi;
+
+/// A context's counters, filled by `siptls_ctx_get_counters`. Set
+/// `struct_size` to `sizeof(siptls_counters)` first. Each counter is exact;
+/// counters changing while they are read are not read at one instant.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_counters {
+    /// Set by the caller; the library writes at most this many bytes and
+    /// stores how many it wrote.
+    pub struct_size: u32,
+    /// Always 0.
+    pub reserved: u32,
+    pub sessions_created: u64,
+    pub sessions_freed: u64,
+    /// Created and not yet freed (not reset by `siptls_ctx_reset_counters`).
+    pub sessions_live: u64,
+    /// Handshakes completed in full (with a verification) and resumed.
+    pub handshakes_full: u64,
+    pub handshakes_resumed: u64,
+    /// Sessions that failed before their handshake completed.
+    pub handshakes_failed: u64,
+    /// Failed verifications, by `siptls_verify_status` number.
+    pub verify_failed: [u64; SIPTLS_COUNTER_STATUSES],
+    /// Session failures, by result code: index = code - 100.
+    pub failed_by_result: [u64; SIPTLS_COUNTER_RESULTS],
+    /// Alerts by TLS AlertDescription number: sent (close_notify, and the
+    /// fatal alert of each failure) and received.
+    pub alerts_sent: [u64; SIPTLS_COUNTER_ALERTS],
+    pub alerts_received: [u64; SIPTLS_COUNTER_ALERTS],
+    /// Bytes fed, taken, read and written.
+    pub ciphertext_in: u64,
+    pub ciphertext_out: u64,
+    pub plaintext_in: u64,
+    pub plaintext_out: u64,
+    /// Configuration changes (loads, reloads, settings) applied and refused.
+    pub config_applied: u64,
+    pub config_refused: u64,
+}
+
+// SAFETY: repr(C); two u32 then u64 and u64 arrays only: no padding.
+unsafe impl ffi::NoPadding for siptls_counters {}
+
+/// Fills `counters_out` (set its `struct_size` first).
+///
+/// # Safety
+/// `ctx` must be a live context; `counters_out` writable for its `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_get_counters(
+    ctx: *const siptls_ctx,
+    counters_out: *mut siptls_counters,
+) -> siptls_result {
+    ffi::call(|| {
+        unsafe { ffi::clear_sized(counters_out) };
+        unsafe {
+            ffi::on_ctx(ctx, |ctx| {
+                let c = ctx.counters().snapshot();
+                let filled = siptls_counters {
+                    struct_size: std::mem::size_of::<siptls_counters>() as u32,
+                    reserved: 0,
+                    sessions_created: c.sessions_created,
+                    sessions_freed: c.sessions_freed,
+                    sessions_live: c.sessions_live,
+                    handshakes_full: c.handshakes_full,
+                    handshakes_resumed: c.handshakes_resumed,
+                    handshakes_failed: c.handshakes_failed,
+                    verify_failed: c.verify_failed,
+                    failed_by_result: c.failed_by_result,
+                    alerts_sent: c.alerts_sent,
+                    alerts_received: c.alerts_received,
+                    ciphertext_in: c.ciphertext_in,
+                    ciphertext_out: c.ciphertext_out,
+                    plaintext_in: c.plaintext_in,
+                    plaintext_out: c.plaintext_out,
+                    config_applied: c.config_applied,
+                    config_refused: c.config_refused,
+                };
+                ffi::write_sized(counters_out, &filled, "counters_out")
+            })
+        }?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Zeroes the counters (`sessions_live` stays: it is a level).
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_reset_counters(ctx: *const siptls_ctx) -> siptls_result {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
+            ctx.counters().reset();
+            Ok(())
+        })
+    }
+}
+
+/// The counters in the Prometheus text exposition format (`siptls_*`
+/// families; `result`, `status` and `alert` labels), NUL-terminated, for a
+/// scrape endpoint. Text conventions as `siptls_last_error`: `len_out` gets
+/// the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
+///
+/// # Safety
+/// `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_counters_prometheus(
+    ctx: *const siptls_ctx,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        unsafe { ffi::clear_text(buf, cap, len_out) };
+        let ctx = unsafe { ffi::arg_ref(ctx, "ctx")? };
+        let text = ctx.0.counters().snapshot().prometheus();
+        unsafe { ffi::copy_text(&text, buf, cap, len_out) }
+    })
+}

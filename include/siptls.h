@@ -444,6 +444,72 @@ typedef uint32_t siptls_handshake_kind;
 #endif /* __cplusplus */
 
 /**
+ * How much a log callback wants (`siptls_ctx_set_log_callback`).
+ */
+enum siptls_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  SIPTLS_LOG_ERROR = 1,
+  SIPTLS_LOG_WARN = 2,
+  SIPTLS_LOG_INFO = 3,
+  SIPTLS_LOG_DEBUG = 4,
+  SIPTLS_LOG_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_log_level siptls_log_level;
+#else
+typedef uint32_t siptls_log_level;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * What a log record is about.
+ */
+enum siptls_log_event
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * A record of the TLS engine (rustls) itself.
+   */
+  SIPTLS_LOG_TLS_ENGINE = 0,
+  /**
+   * A handshake completed: version, suite, kind, the peer's trust ID.
+   */
+  SIPTLS_LOG_HANDSHAKE_DONE = 1,
+  /**
+   * A peer verification: its status and detail.
+   */
+  SIPTLS_LOG_VERIFICATION = 2,
+  SIPTLS_LOG_ALERT_SENT = 3,
+  SIPTLS_LOG_ALERT_RECEIVED = 4,
+  /**
+   * A session failed: the result code and detail.
+   */
+  SIPTLS_LOG_SESSION_FAILED = 5,
+  /**
+   * A configuration change was applied (its generation) or refused (why).
+   */
+  SIPTLS_LOG_CONFIG_APPLIED = 6,
+  SIPTLS_LOG_CONFIG_REFUSED = 7,
+  /**
+   * A stored session was not resumed: why.
+   */
+  SIPTLS_LOG_RESUMPTION_REFUSED = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_log_event siptls_log_event;
+#else
+typedef uint32_t siptls_log_event;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * Server-side client certificate policy (`siptls_ctx_set_client_auth`).
  */
 enum siptls_client_auth
@@ -969,6 +1035,42 @@ typedef struct siptls_counters {
 } siptls_counters;
 
 /**
+ * One log record, valid only during the callback.
+ */
+typedef struct siptls_log_record {
+  /**
+   * sizeof the record as this library fills it: read a field only when
+   * its offset is below this (fields are only ever added at the end).
+   */
+  uint32_t struct_size;
+  siptls_log_level level;
+  siptls_log_event event;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved;
+  /**
+   * The session's pointer from `siptls_session_set_userdata`; NULL for
+   * context events (configuration changes) and before it is set.
+   */
+  void *session_userdata;
+  /**
+   * The message, NUL-terminated, control characters escaped.
+   */
+  const char *message;
+} siptls_log_record;
+
+/**
+ * Called for each record at or above the chosen level, on the thread
+ * driving the session (or changing the configuration). A session's
+ * records come while the session is in use: calling into that session
+ * from the callback gets SIPTLS_ERR_BUSY; other sessions and the context
+ * may be used.
+ */
+typedef void (*siptls_log_cb)(void *userdata,
+                              const struct siptls_log_record *record);
+
+/**
  * Every function of the C API, for `siptls_get_api`. Members are named as
  * the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
  * versions may only add members at the end, so `struct_size` tells what a
@@ -1154,6 +1256,10 @@ typedef struct siptls_api {
                                            char*,
                                            size_t,
                                            size_t*);
+  siptls_result (*ctx_set_log_callback)(struct siptls_ctx*,
+                                        siptls_log_cb,
+                                        uint32_t,
+                                        void*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1454,6 +1560,21 @@ uint32_t siptls_version_number(void);
 siptls_result siptls_last_error(char *buf,
                                 size_t cap,
                                 size_t *len_out);
+
+/**
+ * Sets the context's log callback: records at `level` (a
+ * `siptls_log_level`: ERROR 1 to TRACE 5) and more severe, siptls' events
+ * and the TLS engine's; NULL turns logging off (the default, at no cost).
+ * Sessions created afterwards log to it.
+ *
+ * # Safety
+ * `ctx` must be a live context; `callback` and `userdata` must stay valid
+ * while any session of the context may run.
+ */
+siptls_result siptls_ctx_set_log_callback(struct siptls_ctx *ctx,
+                                          siptls_log_cb callback,
+                                          uint32_t level,
+                                          void *userdata);
 
 /**
  * Turns session resumption on (the default) or off, for either role.

@@ -22,8 +22,10 @@ use crate::clock::Clock;
 use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{siptls_result::*, Error, Result};
+use crate::ffi::UserData;
 use crate::identity;
 use crate::keylog::{KeyLogLine, KeyLogSink};
+use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::names::NameCheck;
 use crate::pem;
 use crate::resume::{
@@ -78,6 +80,7 @@ struct Config {
     max_version: u16,
     selection: Selection,
     keylog: Option<Arc<KeyLogSink>>,
+    log: Option<Arc<LogSink>>,
     resumption: ResumptionSettings,
 }
 
@@ -135,6 +138,7 @@ impl Config {
             max_version: SIPTLS_TLS13,
             selection: Selection::profile(siptls_profile::SIPTLS_PROFILE_DEFAULT),
             keylog: None,
+            log: None,
             resumption: ResumptionSettings::new(role),
         }
     }
@@ -152,6 +156,7 @@ pub enum TlsConfig {
 pub struct Snapshot {
     pub tls: TlsConfig,
     pub policy: Arc<Policy>,
+    pub log: Option<Arc<LogSink>>,
 }
 
 pub struct Context {
@@ -266,7 +271,11 @@ impl Snapshot {
                 }
             },
         };
-        Ok(Self { tls, policy })
+        Ok(Self {
+            tls,
+            policy,
+            log: config.log.clone(),
+        })
     }
 }
 
@@ -367,16 +376,52 @@ impl Context {
         })();
         if result.is_ok() {
             self.counters.count(Event::ConfigApplied);
+            // The lock is released: the callback may call into the context.
+            let snapshot = self.snapshot();
+            if let Some(log) = &snapshot.log {
+                log.log(
+                    siptls_log_level::SIPTLS_LOG_INFO,
+                    siptls_log_event::SIPTLS_LOG_CONFIG_APPLIED,
+                    UserData::NONE,
+                    || {
+                        format!(
+                            "configuration generation {} applied",
+                            snapshot.policy.generation()
+                        )
+                    },
+                );
+            }
         }
         self.refuse(result)
     }
 
     /// `record`, for a configuration change: a failure counts as refused.
     fn refuse<T>(&self, result: Result<T>) -> Result<T> {
-        if result.is_err() {
+        if let Err(e) = &result {
             self.counters.count(Event::ConfigRefused);
+            if let Some(log) = &self.snapshot().log {
+                log.log(
+                    siptls_log_level::SIPTLS_LOG_WARN,
+                    siptls_log_event::SIPTLS_LOG_CONFIG_REFUSED,
+                    UserData::NONE,
+                    || {
+                        format!(
+                            "configuration change refused ({}): {}",
+                            e.code as u32, e.detail
+                        )
+                    },
+                );
+            }
         }
         self.record(result)
+    }
+
+    /// Sets (or with `None` removes) the log callback and its threshold.
+    pub fn set_log_callback(&self, sink: Option<Arc<LogSink>>) -> Result<()> {
+        self.update(|c| {
+            c.log = sink;
+            Ok(())
+        })
     }
 
     pub fn counters(&self) -> &Arc<Counters> {

@@ -39,7 +39,7 @@ static SEALER: LazyLock<Sealer> = LazyLock::new(|| {
 /// sealed as a record of now, whose chain runs through every check.
 pub fn ticket(data: &[u8]) {
     let sealer = &*SEALER;
-    let open = |sealed: &[u8]| verify::in_scope(UserData::NONE, None, || sealer.open(sealed));
+    let open = |sealed: &[u8]| verify::in_scope(UserData::NONE, None, None, || sealer.open(sealed));
     assert!(open(data).0.is_none(), "unsealed bytes opened");
 
     let sealed = sealer.ring.seal(NOW, LIFETIME, data).expect("sealing");

@@ -15,6 +15,7 @@ mod der;
 mod error;
 mod identity;
 mod keylog;
+mod logging;
 mod names;
 mod pem;
 mod resume;

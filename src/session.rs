@@ -20,6 +20,7 @@ use crate::context::{siptls_role, Context, TlsConfig};
 use crate::counters::{Counters, Event};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
 use crate::ffi::UserData;
+use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::verify::{
     self, siptls_verify_status, ClientAuth, Outcome, PeerChain, Policy, Resumable, Stepped,
 };
@@ -83,6 +84,7 @@ pub struct Session {
 pub struct State {
     conn: Connection,
     counters: Arc<Counters>,
+    log: Option<Arc<LogSink>>,
     userdata: UserData,
     policy: Arc<Policy>,
     failure: Option<Error>,
@@ -115,7 +117,7 @@ impl Session {
     pub fn new(ctx: &Context, peer_name: Option<&str>) -> Result<Self> {
         let snapshot = ctx.snapshot();
         // A client looks up its stored sessions here, checking each.
-        let (conn, stepped) = verify::in_scope(UserData::NONE, None, || {
+        let (conn, stepped) = verify::in_scope(UserData::NONE, snapshot.log.clone(), None, || {
             Self::connection(&snapshot.tls, peer_name)
         });
         let conn = conn?;
@@ -127,6 +129,7 @@ impl Session {
                     ctx.counters().count(Event::SessionCreated);
                     ctx.counters().clone()
                 },
+                log: snapshot.log.clone(),
                 userdata: UserData::NONE,
                 policy: snapshot.policy.clone(),
                 failure: None,
@@ -360,8 +363,24 @@ impl State {
         if self.failure.is_none() {
             self.counters
                 .count(Event::Failed(e.code, self.conn.is_handshaking()));
+            self.log(
+                siptls_log_level::SIPTLS_LOG_WARN,
+                siptls_log_event::SIPTLS_LOG_SESSION_FAILED,
+                || format!("session failed ({}): {}", e.code as u32, e.detail),
+            );
         }
         self.failure = Some(e);
+    }
+
+    fn log(
+        &self,
+        level: siptls_log_level,
+        event: siptls_log_event,
+        message: impl FnOnce() -> String,
+    ) {
+        if let Some(log) = &self.log {
+            log.log(level, event, self.userdata, message);
+        }
     }
 
     fn usable(&self) -> Result<()> {
@@ -401,6 +420,9 @@ impl State {
             rustls::Error::AlertReceived(alert) => {
                 self.alert_received = Some(u8::from(*alert));
                 self.counters.count(Event::AlertReceived(*alert));
+                self.log(siptls_log_level::SIPTLS_LOG_WARN, siptls_log_event::SIPTLS_LOG_ALERT_RECEIVED, || {
+                    format!("fatal alert received: {alert:?}")
+                });
                 (
                     SIPTLS_ERR_ALERT_RECEIVED,
                     format!("the peer sent a fatal alert: {alert:?}"),
@@ -415,6 +437,11 @@ impl State {
         let error = Error::new(code, detail);
         if let Some(alert) = alert_sent(&e) {
             self.counters.count(Event::AlertSent(alert));
+            self.log(
+                siptls_log_level::SIPTLS_LOG_WARN,
+                siptls_log_event::SIPTLS_LOG_ALERT_SENT,
+                || format!("fatal alert sent: {alert:?}"),
+            );
         }
         self.set_failure(error.clone());
         error
@@ -427,14 +454,23 @@ impl State {
             .peer_chain
             .clone()
             .or_else(|| agreed_chain(&self.resumable));
-        let (result, stepped) =
-            verify::in_scope(self.userdata, chain, || conn.process_new_packets());
+        let (result, stepped) = verify::in_scope(self.userdata, self.log.clone(), chain, || {
+            conn.process_new_packets()
+        });
         let Stepped {
             outcome,
             chain,
             resumable,
         } = stepped;
         if let Some(outcome) = outcome {
+            let level = if outcome.accepted() {
+                siptls_log_level::SIPTLS_LOG_INFO
+            } else {
+                siptls_log_level::SIPTLS_LOG_WARN
+            };
+            self.log(level, siptls_log_event::SIPTLS_LOG_VERIFICATION, || {
+                format!("verification {:?}: {}", outcome.status, outcome.detail)
+            });
             self.verify = Some(outcome);
         }
         if chain.is_some() {
@@ -447,6 +483,11 @@ impl State {
                     self.close_notify_received = true;
                     self.counters
                         .count(Event::AlertReceived(AlertDescription::CloseNotify));
+                    self.log(
+                        siptls_log_level::SIPTLS_LOG_DEBUG,
+                        siptls_log_event::SIPTLS_LOG_ALERT_RECEIVED,
+                        || "close_notify received".into(),
+                    );
                 }
                 self.pending_plaintext = io_state.plaintext_bytes_to_read();
                 self.finish_handshake()?;
@@ -467,6 +508,7 @@ impl State {
         let offered = std::mem::take(&mut self.resumable);
         if self.conn.handshake_kind() != Some(HandshakeKind::Resumed) {
             self.counters.count(Event::HandshakeFull);
+            self.log_handshake_done("full");
             return Ok(());
         }
         let resumed_chain = self.conn.peer_certificates().unwrap_or_default();
@@ -493,7 +535,30 @@ impl State {
             }
         }
         self.counters.count(Event::HandshakeResumed);
+        self.log_handshake_done("resumed");
         Ok(())
+    }
+
+    fn log_handshake_done(&self, kind: &str) {
+        self.log(
+            siptls_log_level::SIPTLS_LOG_INFO,
+            siptls_log_event::SIPTLS_LOG_HANDSHAKE_DONE,
+            || {
+                let version = self
+                    .conn
+                    .protocol_version()
+                    .map_or("?".into(), |v| format!("{v:?}"));
+                let suite = self
+                    .conn
+                    .negotiated_cipher_suite()
+                    .map_or("?".into(), |s| format!("{:?}", s.suite()));
+                let peer = self.verify.as_ref().map_or_else(
+                    || "no peer certificate".to_string(),
+                    |v| format!("peer trust ID {} depth {}", v.trust_id, v.depth),
+                );
+                format!("handshake done: {version} {suite}, {kind}, {peer}")
+            },
+        );
     }
 
     /// A server with optional client authentication reports a client that
@@ -713,6 +778,11 @@ impl State {
             self.close_sent = true;
             self.counters
                 .count(Event::AlertSent(AlertDescription::CloseNotify));
+            self.log(
+                siptls_log_level::SIPTLS_LOG_DEBUG,
+                siptls_log_event::SIPTLS_LOG_ALERT_SENT,
+                || "close_notify queued".into(),
+            );
         }
         Ok(())
     }

@@ -537,6 +537,13 @@ fn null_cases() -> Vec<Case> {
             |_| unsafe { siptls_ctx_counters_prometheus(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
         "counters_prometheus len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
             |fx| unsafe { siptls_ctx_counters_prometheus(fx.server.0, text_buf().as_mut_ptr(), 8, null_mut()) }.into();
+        "set_log_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_log_callback(null_mut(), None, 0, null_mut()) }.into();
+        "a log level of 9" => SIPTLS_ERR_INVALID_ARGUMENT, ["level"],
+            |fx| {
+                unsafe extern "C" fn ignore(_: *mut std::ffi::c_void, _: *const siptls_log_record) {}
+                on_ctx(&fx.server, unsafe { siptls_ctx_set_log_callback(fx.server.0, Some(ignore), 9, null_mut()) })
+            };
         "set_resumption ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_resumption(null_mut(), true) }.into();
         "set_session_cache_size ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],

@@ -149,6 +149,8 @@ pub struct siptls_api {
     pub ctx_reset_counters: unsafe extern "C" fn(*const siptls_ctx) -> siptls_result,
     pub ctx_counters_prometheus:
         unsafe extern "C" fn(*const siptls_ctx, *mut c_char, usize, *mut usize) -> siptls_result,
+    pub ctx_set_log_callback:
+        unsafe extern "C" fn(*mut siptls_ctx, siptls_log_cb, u32, *mut c_void) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -219,6 +221,7 @@ static API: siptls_api = siptls_api {
     ctx_get_counters: siptls_ctx_get_counters,
     ctx_reset_counters: siptls_ctx_reset_counters,
     ctx_counters_prometheus: siptls_ctx_counters_prometheus,
+    ctx_set_log_callback: siptls_ctx_set_log_callback,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

@@ -51,11 +51,23 @@ impl Sealer {
         let plain = self.ring.open(now, self.lifetime, sealed)?;
         let record = record::decode(&plain)?;
         if record.own != self.own {
+            verify::resumption_refused(|| {
+                "the ticket was issued under another server certificate".into()
+            });
             return None;
         }
         let fresh = record.issued_at <= now.saturating_add(CLOCK_SKEW_SECS)
             && now.saturating_sub(record.issued_at) <= u64::from(self.lifetime);
-        if !fresh || !self.policy.may_resume(&record.chain, None) {
+        if !fresh {
+            verify::resumption_refused(|| {
+                format!(
+                    "the ticket was issued at {} (now {now}), outside its {} s lifetime",
+                    record.issued_at, self.lifetime
+                )
+            });
+            return None;
+        }
+        if !self.policy.may_resume(&record.chain, None) {
             return None;
         }
         Some(record.state.to_vec())

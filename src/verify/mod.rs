@@ -16,7 +16,9 @@ pub use policy::{
 };
 pub use report::{Outcome, Report, VerifyCallback};
 pub use resumed::Resumable;
-pub use scope::{accepted_chain, in_scope, in_step, PeerChain, Stepped};
+pub use scope::{
+    accepted_chain, in_scope, in_step, resumption_refused, step_log, PeerChain, Stepped,
+};
 pub use signatures::remembering;
 pub use status::{siptls_verify_status, status_from_number};
 pub use verifier::Verifier;

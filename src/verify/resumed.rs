@@ -32,11 +32,20 @@ impl Policy {
         let checked = match (chain.split_first(), self.role, self.settings.client_auth) {
             (_, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => None,
             (None, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Optional) => None,
-            (None, _, _) => return false,
+            (None, _, _) => {
+                scope::resumption_refused(|| "the stored session has no peer certificate".into());
+                return false;
+            }
             (Some((leaf, intermediates)), _, _) => {
                 let ids = names::identities(leaf);
                 let checked = self.check(leaf, intermediates, expected_name, ids.as_ref());
                 if checked.status != SIPTLS_VERIFY_OK {
+                    scope::resumption_refused(|| {
+                        format!(
+                            "the stored peer chain fails now: {:?}: {}",
+                            checked.status, checked.detail
+                        )
+                    });
                     return false;
                 }
                 Some(checked)

@@ -11,6 +11,7 @@ use pki_types::CertificateDer;
 use super::report::Outcome;
 use super::resumed::Resumable;
 use crate::ffi::UserData;
+use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 
 /// The peer's certificate chain as it was accepted, end entity first
 /// (empty: the client sent none and none was required).
@@ -30,6 +31,7 @@ pub struct Stepped {
 
 struct Scope {
     userdata: UserData,
+    log: Option<Arc<LogSink>>,
     /// The chain accepted earlier in the session (tickets issued after the
     /// handshake carry it), or during this step.
     chain: Option<PeerChain>,
@@ -58,12 +60,14 @@ impl Drop for ScopeGuard {
 /// and what it found out.
 pub fn in_scope<T>(
     userdata: UserData,
+    log: Option<Arc<LogSink>>,
     chain: Option<PeerChain>,
     step: impl FnOnce() -> T,
 ) -> (T, Stepped) {
     SCOPES.with(|s| {
         s.borrow_mut().push(Scope {
             userdata,
+            log,
             chain,
             chain_unknown: false,
             found: Stepped::default(),
@@ -116,6 +120,23 @@ pub(super) fn offer_resumption(resumable: Resumable) {
 /// (an anonymous client).
 pub fn accepted_chain() -> Option<PeerChain> {
     with_top(|top| top.chain.clone().filter(|_| !top.chain_unknown)).flatten()
+}
+
+/// The log sink and user data of the session step running on this thread.
+pub fn step_log() -> Option<(Arc<LogSink>, UserData)> {
+    with_top(|top| top.log.clone().map(|log| (log, top.userdata))).flatten()
+}
+
+/// Logs why a stored session was not resumed, in the current step.
+pub fn resumption_refused(why: impl FnOnce() -> String) {
+    if let Some((log, userdata)) = step_log() {
+        log.log(
+            siptls_log_level::SIPTLS_LOG_INFO,
+            siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED,
+            userdata,
+            why,
+        );
+    }
 }
 
 /// Whether a session step is running on this thread.

@@ -62,6 +62,16 @@
 #define SIPTLS_COUNTER_ALERTS 256
 
 /**
+ * The identity the single-identity calls set, and the fallback.
+ */
+#define SIPTLS_IDENTITY_DEFAULT 0
+
+/**
+ * Identities one context may hold.
+ */
+#define SIPTLS_MAX_IDENTITIES 64
+
+/**
  * Default number of peer names kept: a trunk gateway's destinations, or an
  * access gateway's upstream proxies, with room to spare.
  */
@@ -928,6 +938,16 @@ typedef struct siptls_session_info {
    * X25519MLKEM768); 0 before it is known, and for a TLS 1.2 resumption.
    */
   uint32_t key_exchange_group;
+  /**
+   * A client: the identity it presents. A server: the one that served
+   * (chosen by SNI), once the ClientHello has arrived.
+   */
+  uint32_t identity_id;
+  /**
+   * A server: the length of the SNI the client sent (0: none); read it
+   * with `siptls_session_sni`.
+   */
+  uint32_t sni_len;
 } siptls_session_info;
 
 /**
@@ -1069,6 +1089,31 @@ typedef struct siptls_log_record {
  */
 typedef void (*siptls_log_cb)(void *userdata,
                               const struct siptls_log_record *record);
+
+/**
+ * How `siptls_session_new_with` makes a session. Set `struct_size` to
+ * `sizeof(siptls_session_options)`; fields past a smaller size count as
+ * NULL / 0.
+ */
+typedef struct siptls_session_options {
+  uint32_t struct_size;
+  /**
+   * A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
+   * the single-identity calls set). A server: 0 (it picks by SNI).
+   */
+  uint32_t identity_id;
+  /**
+   * A client: the SIP domain, host name or IP literal to reach (its
+   * certificate is checked against it). A server: NULL.
+   */
+  const char *peer_name;
+  /**
+   * A client: the SNI to send instead of `peer_name` (e.g. a domain
+   * when dialling an IP literal; an IP literal here sends none); NULL
+   * sends `peer_name`.
+   */
+  const char *sni;
+} siptls_session_options;
 
 /**
  * Every function of the C API, for `siptls_get_api`. Members are named as
@@ -1260,6 +1305,29 @@ typedef struct siptls_api {
                                         siptls_log_cb,
                                         uint32_t,
                                         void*);
+  siptls_result (*ctx_add_identity_pem)(struct siptls_ctx*,
+                                        uint32_t,
+                                        const uint8_t*,
+                                        size_t,
+                                        const uint8_t*,
+                                        size_t);
+  siptls_result (*ctx_add_identity_files)(struct siptls_ctx*,
+                                          uint32_t,
+                                          const char*,
+                                          const char*);
+  siptls_result (*ctx_remove_identity)(struct siptls_ctx*,
+                                       uint32_t);
+  siptls_result (*ctx_set_identity_names)(struct siptls_ctx*,
+                                          uint32_t,
+                                          const char*const *,
+                                          size_t);
+  siptls_result (*session_new_with)(const struct siptls_ctx*,
+                                    const struct siptls_session_options*,
+                                    struct siptls_session**);
+  siptls_result (*session_sni)(const struct siptls_session*,
+                               char*,
+                               size_t,
+                               size_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1560,6 +1628,82 @@ uint32_t siptls_version_number(void);
 siptls_result siptls_last_error(char *buf,
                                 size_t cap,
                                 size_t *len_out);
+
+/**
+ * Adds identity `identity_id` from PEM in memory (certificate chain, leaf
+ * first; key). ID 0 is the default identity; an ID in use is refused
+ * (remove it first). Servers choose among identities by the client's SNI:
+ * a name set with `siptls_ctx_set_identity_names`, or a SIP domain or
+ * dNSName of the certificate; the default serves the rest.
+ *
+ * # Safety
+ * `ctx` must be a live context; `cert_pem`/`key_pem` readable for their lengths.
+ */
+siptls_result siptls_ctx_add_identity_pem(struct siptls_ctx *ctx,
+                                          uint32_t identity_id,
+                                          const uint8_t *cert_pem,
+                                          size_t cert_pem_len,
+                                          const uint8_t *key_pem,
+                                          size_t key_pem_len);
+
+/**
+ * As `siptls_ctx_add_identity_pem`, from files.
+ *
+ * # Safety
+ * `ctx` must be a live context; both paths NUL-terminated.
+ */
+siptls_result siptls_ctx_add_identity_files(struct siptls_ctx *ctx,
+                                            uint32_t identity_id,
+                                            const char *cert_path,
+                                            const char *key_path);
+
+/**
+ * Removes identity `identity_id` (SIPTLS_ERR_INVALID_ARGUMENT if none).
+ * Sessions using it keep it.
+ *
+ * # Safety
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_remove_identity(struct siptls_ctx *ctx,
+                                         uint32_t identity_id);
+
+/**
+ * Sets the exact SNI names identity `identity_id` serves besides its
+ * certificate's own (virtual hosts); `count` 0 clears them. Each must be a
+ * valid DNS name (not an IP literal: clients send none for those).
+ *
+ * # Safety
+ * `ctx` must be a live context; `names` readable for `count`
+ * NUL-terminated strings (NULL allowed with `count` 0).
+ */
+siptls_result siptls_ctx_set_identity_names(struct siptls_ctx *ctx,
+                                            uint32_t identity_id,
+                                            const char *const *names,
+                                            size_t count);
+
+/**
+ * Creates a session as `siptls_session_new` does, with options: the
+ * identity a client presents and the SNI it sends.
+ *
+ * # Safety
+ * `ctx` must be a live context; `options` readable for its `struct_size`,
+ * its strings NULL or NUL-terminated; `session_out` writable.
+ */
+siptls_result siptls_session_new_with(const struct siptls_ctx *ctx,
+                                      const struct siptls_session_options *options,
+                                      struct siptls_session **session_out);
+
+/**
+ * A server session: the SNI the client sent ("" when none), NUL-terminated;
+ * text conventions as `siptls_last_error`.
+ *
+ * # Safety
+ * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+ */
+siptls_result siptls_session_sni(const struct siptls_session *session,
+                                 char *buf,
+                                 size_t cap,
+                                 size_t *len_out);
 
 /**
  * Sets the context's log callback: records at `level` (a

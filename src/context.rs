@@ -15,7 +15,7 @@ use pki_types::SignatureVerificationAlgorithm;
 use rustls::client::{Resumption, Tls12Resumption};
 use rustls::crypto::CryptoProvider;
 use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache};
-use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 
 use crate::clock::Clock;
@@ -23,13 +23,16 @@ use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{siptls_result::*, Error, Result};
 use crate::ffi::UserData;
+use crate::identities::{
+    ClientIdentities, Identity, IdentitySet, ServerIdentities, SIPTLS_IDENTITY_DEFAULT,
+};
 use crate::identity;
 use crate::keylog::{KeyLogLine, KeyLogSink};
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::names::NameCheck;
 use crate::pem;
 use crate::resume::{
-    own_digest, Backend, ClientCache, GatewayStore, KeyRing, Sealer, SessionCache, Tickets,
+    Backend, ClientCache, GatewayStore, KeyRing, Sealer, SessionCache, Tickets,
     SIPTLS_DEFAULT_CLIENT_CACHE_SIZE,
 };
 use crate::suites::{self, siptls_profile, Selection};
@@ -70,7 +73,7 @@ pub(crate) const DEFAULT_CA_FILE: &str = "CAList.pem";
 /// What a context is configured with.
 #[derive(Clone)]
 struct Config {
-    identity: Option<Arc<CertifiedKey>>,
+    identities: IdentitySet,
     trust: TrustTable,
     crls: CrlSet,
     policy: PolicySettings,
@@ -129,7 +132,7 @@ impl ResumptionSettings {
 impl Config {
     fn new(role: siptls_role) -> Self {
         Self {
-            identity: None,
+            identities: IdentitySet::default(),
             trust: TrustTable::default(),
             crls: CrlSet::default(),
             policy: PolicySettings::default(),
@@ -157,6 +160,7 @@ pub struct Snapshot {
     pub tls: TlsConfig,
     pub policy: Arc<Policy>,
     pub log: Option<Arc<LogSink>>,
+    pub identity_ids: Vec<u32>,
 }
 
 pub struct Context {
@@ -213,11 +217,12 @@ impl Snapshot {
                     .map_err(config_error)?
                     .dangerous()
                     .with_custom_certificate_verifier(verifier);
-                let mut tls = match &config.identity {
-                    Some(identity) => builder.with_client_cert_resolver(Arc::new(
-                        SingleCertAndKey::from(identity.clone()),
-                    )),
-                    None => builder.with_no_client_auth(),
+                let mut tls = if config.identities.is_empty() {
+                    builder.with_no_client_auth()
+                } else {
+                    builder.with_client_cert_resolver(Arc::new(ClientIdentities(
+                        config.identities.clone(),
+                    )))
                 };
                 let resume = &config.resumption;
                 tls.resumption = if resume.enabled && resume.cache_size > 0 {
@@ -234,47 +239,47 @@ impl Snapshot {
                 }
                 TlsConfig::Client(Arc::new(tls))
             }
-            siptls_role::SIPTLS_ROLE_SERVER => match &config.identity {
-                None => TlsConfig::ServerWithoutIdentity,
-                Some(identity) => {
-                    let mut tls = ServerConfig::builder_with_provider(provider)
-                        .with_protocol_versions(&versions)
-                        .map_err(config_error)?
-                        .with_client_cert_verifier(verifier)
-                        .with_cert_resolver(Arc::new(SingleCertAndKey::from(identity.clone())));
-                    let resume = &config.resumption;
-                    tls.session_storage = Arc::new(NoServerSessionStorage {});
-                    tls.send_tls13_tickets = 0;
-                    if resume.enabled {
-                        let sealer = Sealer {
-                            ring: resume.ring.clone(),
-                            policy: policy.clone(),
-                            lifetime: resume.lifetime,
-                            own: own_digest(identity.cert.first().map_or(&[], |c| c.as_ref())),
-                        };
-                        // Tickets, unless the gateway chose a session cache.
-                        match &resume.server_store {
-                            Some(backend) => {
-                                tls.session_storage = Arc::new(SessionCache {
-                                    sealer,
-                                    backend: backend.clone(),
-                                })
-                            }
-                            None => tls.ticketer = Arc::new(Tickets(sealer)),
+            siptls_role::SIPTLS_ROLE_SERVER if config.identities.is_empty() => {
+                TlsConfig::ServerWithoutIdentity
+            }
+            siptls_role::SIPTLS_ROLE_SERVER => {
+                let mut tls = ServerConfig::builder_with_provider(provider)
+                    .with_protocol_versions(&versions)
+                    .map_err(config_error)?
+                    .with_client_cert_verifier(verifier)
+                    .with_cert_resolver(Arc::new(ServerIdentities(config.identities.clone())));
+                let resume = &config.resumption;
+                tls.session_storage = Arc::new(NoServerSessionStorage {});
+                tls.send_tls13_tickets = 0;
+                if resume.enabled {
+                    let sealer = Sealer {
+                        ring: resume.ring.clone(),
+                        policy: policy.clone(),
+                        lifetime: resume.lifetime,
+                    };
+                    // Tickets, unless the gateway chose a session cache.
+                    match &resume.server_store {
+                        Some(backend) => {
+                            tls.session_storage = Arc::new(SessionCache {
+                                sealer,
+                                backend: backend.clone(),
+                            })
                         }
-                        tls.send_tls13_tickets = resume.tls13_tickets as usize;
+                        None => tls.ticketer = Arc::new(Tickets(sealer)),
                     }
-                    if let Some(keylog) = &config.keylog {
-                        tls.key_log = keylog.clone();
-                    }
-                    TlsConfig::Server(Arc::new(tls))
+                    tls.send_tls13_tickets = resume.tls13_tickets as usize;
                 }
-            },
+                if let Some(keylog) = &config.keylog {
+                    tls.key_log = keylog.clone();
+                }
+                TlsConfig::Server(Arc::new(tls))
+            }
         };
         Ok(Self {
             tls,
             policy,
             log: config.log.clone(),
+            identity_ids: config.identities.ids(),
         })
     }
 }
@@ -436,17 +441,42 @@ impl Context {
             "private key",
         ))?;
         self.update(|c| {
-            c.identity = Some(identity);
-            Ok(())
+            c.identities
+                .put(Identity::new(SIPTLS_IDENTITY_DEFAULT, identity), true)
         })
     }
 
     pub fn load_identity_files(&self, cert_path: &Path, key_path: &Path) -> Result<()> {
         let identity = self.refuse(read_identity(cert_path, key_path))?;
         self.update(|c| {
-            c.identity = Some(identity);
-            Ok(())
+            c.identities
+                .put(Identity::new(SIPTLS_IDENTITY_DEFAULT, identity), true)
         })
+    }
+
+    /// Adds identity `id` (an ID in use is refused: remove it first).
+    pub fn add_identity_pem(&self, id: u32, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
+        let key = self.refuse(identity::from_pem(
+            cert_pem,
+            "certificate",
+            key_pem,
+            "private key",
+        ))?;
+        self.update(|c| c.identities.put(Identity::new(id, key), false))
+    }
+
+    pub fn add_identity_files(&self, id: u32, cert_path: &Path, key_path: &Path) -> Result<()> {
+        let key = self.refuse(read_identity(cert_path, key_path))?;
+        self.update(|c| c.identities.put(Identity::new(id, key), false))
+    }
+
+    pub fn remove_identity(&self, id: u32) -> Result<()> {
+        self.update(|c| c.identities.remove(id))
+    }
+
+    /// The exact SNI names identity `id` serves besides its certificate's.
+    pub fn set_identity_names(&self, id: u32, names: &[&str]) -> Result<()> {
+        self.update(|c| c.identities.set_names(id, names))
     }
 
     /// Loads `privateKey.pem`, `publickey.pem` and `CAList.pem` (or the given
@@ -480,7 +510,8 @@ impl Context {
         let (identity, trust, crls) = self.refuse(loaded)?;
         self.update(|c| {
             let count = trust.len();
-            c.identity = Some(identity);
+            c.identities
+                .put(Identity::new(SIPTLS_IDENTITY_DEFAULT, identity), true)?;
             c.trust = trust;
             if let Some(crls) = crls {
                 c.crls = crls;

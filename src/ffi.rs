@@ -460,6 +460,12 @@ pub struct UserData(pub *mut std::ffi::c_void);
 impl UserData {
     pub const NONE: UserData = UserData(std::ptr::null_mut());
 }
+
+impl Default for UserData {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
 // SAFETY: the pointer is never dereferenced here, only passed back to the
 // caller's own callback; the README states callbacks run on session threads.
 unsafe impl Send for UserData {}

@@ -9,13 +9,14 @@ use pki_types::CertificateDer;
 
 use crate::clock::Clock;
 use crate::context::{siptls_role, Context};
-use crate::ffi::UserData;
 use crate::resume::{record, KeyRing, Sealer};
 use crate::verify;
 
 /// The fuzzing server's clock: a fixed time, so issue times can be fresh.
 const NOW: u64 = 1_750_000_000;
 const LIFETIME: u32 = 7200;
+/// The certificate digest of the identity the fuzzing server presents.
+const OWN: [u8; 32] = [0x5a; 32];
 const KEYS: &str = "8f6a3c0e1d2b4a5968778695a4b3c2d1e0f0112233445566778899aabbccddee\n\
                     0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
 
@@ -27,7 +28,6 @@ static SEALER: LazyLock<Sealer> = LazyLock::new(|| {
         ring: Arc::new(KeyRing::from_text(KEYS.as_bytes()).expect("valid keys")),
         policy: ctx.snapshot().policy.clone(),
         lifetime: LIFETIME,
-        own: [0x5a; 32],
     }
 });
 
@@ -39,7 +39,11 @@ static SEALER: LazyLock<Sealer> = LazyLock::new(|| {
 /// sealed as a record of now, whose chain runs through every check.
 pub fn ticket(data: &[u8]) {
     let sealer = &*SEALER;
-    let open = |sealed: &[u8]| verify::in_scope(UserData::NONE, None, None, || sealer.open(sealed));
+    let step = verify::Step {
+        served_digest: Some(OWN),
+        ..verify::Step::default()
+    };
+    let open = |sealed: &[u8]| verify::in_scope(step.clone(), || sealer.open(sealed));
     assert!(open(data).0.is_none(), "unsealed bytes opened");
 
     let sealed = sealer.ring.seal(NOW, LIFETIME, data).expect("sealing");
@@ -51,7 +55,7 @@ pub fn ticket(data: &[u8]) {
     assert!(stepped.resumable.is_empty());
 
     let (chain, state) = split_chain(data);
-    if let Some(plain) = record::encode(NOW, &sealer.own, &chain, state) {
+    if let Some(plain) = record::encode(NOW, &OWN, &chain, state) {
         match record::decode(&plain) {
             Some(decoded) => {
                 assert_eq!((decoded.issued_at, decoded.state), (NOW, state));

@@ -21,8 +21,9 @@ use crate::counters::{Counters, Event};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
 use crate::ffi::UserData;
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
+use crate::resume::OwnDigest;
 use crate::verify::{
-    self, siptls_verify_status, ClientAuth, Outcome, PeerChain, Policy, Resumable, Stepped,
+    self, siptls_verify_status, ClientAuth, Outcome, PeerChain, Policy, Resumable, Step, Stepped,
 };
 
 /// How the TLS session has ended, if it has.
@@ -108,6 +109,25 @@ pub struct State {
     close_notify_received: bool,
     close_sent: bool,
     detail: String,
+    /// A client: the identity it presents. A server: the one that serves.
+    identity: u32,
+    /// A server: the certificate digest of the identity serving.
+    served_digest: Option<OwnDigest>,
+    /// A server: the SNI the client sent.
+    sni: Option<String>,
+    /// A client sending another SNI: the name the certificate must carry.
+    peer_name: Option<Arc<str>>,
+}
+
+/// How a session is made (`siptls_session_options`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options<'a> {
+    pub peer_name: Option<&'a str>,
+    /// A client: the SNI to send instead of the peer name (an IP literal
+    /// sends none); the certificate is still checked against the peer name.
+    pub sni: Option<&'a str>,
+    /// A client: the identity to present.
+    pub identity: u32,
 }
 
 impl Session {
@@ -115,10 +135,46 @@ impl Session {
     /// literal it means to reach (sent as SNI when it is a name, and checked
     /// against the server's certificate). A server session takes none.
     pub fn new(ctx: &Context, peer_name: Option<&str>) -> Result<Self> {
+        Self::new_with(
+            ctx,
+            Options {
+                peer_name,
+                ..Options::default()
+            },
+        )
+    }
+
+    pub fn new_with(ctx: &Context, options: Options<'_>) -> Result<Self> {
         let snapshot = ctx.snapshot();
+        let peer_name: Option<Arc<str>> = options
+            .sni
+            .and(options.peer_name)
+            .map(|name| name.to_ascii_lowercase().into());
+        let client = matches!(snapshot.tls, TlsConfig::Client(_));
+        if !client && (options.sni.is_some() || options.identity != 0) {
+            return Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                "an SNI or identity choice is for client sessions (a server picks by SNI)",
+            ));
+        }
+        if client
+            && !snapshot.identity_ids.is_empty()
+            && !snapshot.identity_ids.contains(&options.identity)
+        {
+            return Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                format!("no identity has identity ID {}", options.identity),
+            ));
+        }
+        let step = Step {
+            log: snapshot.log.clone(),
+            identity: options.identity,
+            peer_name: peer_name.clone(),
+            ..Step::default()
+        };
         // A client looks up its stored sessions here, checking each.
-        let (conn, stepped) = verify::in_scope(UserData::NONE, snapshot.log.clone(), None, || {
-            Self::connection(&snapshot.tls, peer_name)
+        let (conn, stepped) = verify::in_scope(step, || {
+            Self::connection(&snapshot.tls, options.sni.or(options.peer_name))
         });
         let conn = conn?;
         Ok(Self {
@@ -145,6 +201,10 @@ impl Session {
                 close_notify_received: false,
                 close_sent: false,
                 detail: String::new(),
+                identity: options.identity,
+                served_digest: None,
+                sni: None,
+                peer_name,
             }),
         })
     }
@@ -272,6 +332,8 @@ pub struct Info {
     pub generation: u64,
     pub handshake_kind: siptls_handshake_kind,
     pub key_exchange_group: u16,
+    pub identity: u32,
+    pub sni_len: usize,
 }
 
 /// How the handshake went.
@@ -454,14 +516,24 @@ impl State {
             .peer_chain
             .clone()
             .or_else(|| agreed_chain(&self.resumable));
-        let (result, stepped) = verify::in_scope(self.userdata, self.log.clone(), chain, || {
-            conn.process_new_packets()
-        });
+        let step = Step {
+            userdata: self.userdata,
+            log: self.log.clone(),
+            chain,
+            identity: self.identity,
+            served_digest: self.served_digest,
+            peer_name: self.peer_name.clone(),
+        };
+        let (result, stepped) = verify::in_scope(step, || conn.process_new_packets());
         let Stepped {
             outcome,
             chain,
             resumable,
+            served,
         } = stepped;
+        if let Some((id, digest, sni)) = served {
+            (self.identity, self.served_digest, self.sni) = (id, Some(digest), sni);
+        }
         if let Some(outcome) = outcome {
             let level = if outcome.accepted() {
                 siptls_log_level::SIPTLS_LOG_INFO
@@ -821,6 +893,8 @@ impl State {
             alert_received: self.alert_received,
             failed: self.failure.is_some(),
             generation: self.policy.generation(),
+            identity: self.identity,
+            sni_len: self.sni.as_ref().map_or(0, String::len),
             key_exchange_group: self
                 .conn
                 .negotiated_key_exchange_group()
@@ -836,6 +910,11 @@ impl State {
                 }
             },
         }
+    }
+
+    /// A server: the SNI the client sent, if any.
+    pub fn sni(&self) -> Option<&str> {
+        self.sni.as_deref()
     }
 
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {

@@ -151,6 +151,30 @@ pub struct siptls_api {
         unsafe extern "C" fn(*const siptls_ctx, *mut c_char, usize, *mut usize) -> siptls_result,
     pub ctx_set_log_callback:
         unsafe extern "C" fn(*mut siptls_ctx, siptls_log_cb, u32, *mut c_void) -> siptls_result,
+    pub ctx_add_identity_pem: unsafe extern "C" fn(
+        *mut siptls_ctx,
+        u32,
+        *const u8,
+        usize,
+        *const u8,
+        usize,
+    ) -> siptls_result,
+    pub ctx_add_identity_files:
+        unsafe extern "C" fn(*mut siptls_ctx, u32, *const c_char, *const c_char) -> siptls_result,
+    pub ctx_remove_identity: unsafe extern "C" fn(*mut siptls_ctx, u32) -> siptls_result,
+    pub ctx_set_identity_names:
+        unsafe extern "C" fn(*mut siptls_ctx, u32, *const *const c_char, usize) -> siptls_result,
+    pub session_new_with: unsafe extern "C" fn(
+        *const siptls_ctx,
+        *const siptls_session_options,
+        *mut *mut siptls_session,
+    ) -> siptls_result,
+    pub session_sni: unsafe extern "C" fn(
+        *const siptls_session,
+        *mut c_char,
+        usize,
+        *mut usize,
+    ) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -222,6 +246,12 @@ static API: siptls_api = siptls_api {
     ctx_reset_counters: siptls_ctx_reset_counters,
     ctx_counters_prometheus: siptls_ctx_counters_prometheus,
     ctx_set_log_callback: siptls_ctx_set_log_callback,
+    ctx_add_identity_pem: siptls_ctx_add_identity_pem,
+    ctx_add_identity_files: siptls_ctx_add_identity_files,
+    ctx_remove_identity: siptls_ctx_remove_identity,
+    ctx_set_identity_names: siptls_ctx_set_identity_names,
+    session_new_with: siptls_session_new_with,
+    session_sni: siptls_session_sni,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

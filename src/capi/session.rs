@@ -50,10 +50,16 @@ pub struct siptls_session_info {
     /// IANA named group of the key exchange (e.g. 0x001d X25519, 0x11ec
     /// X25519MLKEM768); 0 before it is known, and for a TLS 1.2 resumption.
     pub key_exchange_group: u32,
+    /// A client: the identity it presents. A server: the one that served
+    /// (chosen by SNI), once the ClientHello has arrived.
+    pub identity_id: u32,
+    /// A server: the length of the SNI the client sent (0: none); read it
+    /// with `siptls_session_sni`.
+    pub sni_len: u32,
 }
 
 // SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, a u64,
-// then two 4-byte members: no padding.
+// then four 4-byte members: no padding.
 unsafe impl ffi::NoPadding for siptls_session_info {}
 
 /// Creates a session from a context. Client contexts need `peer_name`: the
@@ -307,6 +313,8 @@ pub unsafe extern "C" fn siptls_session_get_info(
                     generation: info.generation,
                     handshake_kind: info.handshake_kind,
                     key_exchange_group: u32::from(info.key_exchange_group),
+                    identity_id: info.identity,
+                    sni_len: info.sni_len as u32,
                 };
                 // Inside: a bad struct_size is also this session's last error.
                 ffi::write_sized(info_out, &filled, "info_out")

@@ -1,8 +1,9 @@
 //! The client's session cache: what each server gave it to resume with
 //! (TLS 1.3 tickets, TLS 1.2 session IDs or tickets), bounded, shared by
 //! the sessions of one configuration generation (a new generation starts
-//! empty, so a session is only offered under the trust configuration,
-//! identity and settings that made it). Keyed by peer name; each entry
+//! empty, so a session is only offered under the trust configuration and
+//! settings that made it). Keyed by peer name and the identity presented
+//! (a session is never offered with another identity); each entry
 //! keeps the server chain accepted when it was made, checked again before
 //! it is offered.
 
@@ -30,11 +31,32 @@ struct Peer {
     tls13: VecDeque<(Tls13ClientSessionValue, PeerChain)>,
 }
 
+/// A peer name (the SNI sent) and the identity presented to it: a session
+/// made with one identity is never offered with another.
+type Key = (u32, ServerName<'static>);
+
 #[derive(Default)]
 struct Peers {
-    by_name: HashMap<ServerName<'static>, Peer>,
+    by_name: HashMap<Key, Peer>,
     /// Insertion order, oldest first, for eviction.
-    order: VecDeque<ServerName<'static>>,
+    order: VecDeque<Key>,
+}
+
+fn key(name: &ServerName<'_>) -> Key {
+    (verify::step_identity(), name.to_owned())
+}
+
+/// What a stored chain is checked against: the name the session must
+/// reach, which is the SNI unless the session sends another.
+fn expected<'a>(
+    sni: &'a ServerName<'a>,
+    peer: &'a Option<ServerName<'static>>,
+) -> &'a ServerName<'a> {
+    peer.as_ref().unwrap_or(sni)
+}
+
+fn peer_name() -> Option<ServerName<'static>> {
+    verify::step_peer_name().and_then(|n| ServerName::try_from(n.to_string()).ok())
 }
 
 pub struct ClientCache {
@@ -60,17 +82,18 @@ impl ClientCache {
         }
     }
 
-    fn with_peer<T>(&self, name: ServerName<'static>, f: impl FnOnce(&mut Peer) -> T) -> T {
+    fn with_peer<T>(&self, name: &ServerName<'_>, f: impl FnOnce(&mut Peer) -> T) -> T {
+        let key = key(name);
         let mut peers = self.peers.lock();
-        if !peers.by_name.contains_key(&name) {
+        if !peers.by_name.contains_key(&key) {
             if peers.by_name.len() >= self.capacity {
                 if let Some(oldest) = peers.order.pop_front() {
                     peers.by_name.remove(&oldest);
                 }
             }
-            peers.order.push_back(name.clone());
+            peers.order.push_back(key.clone());
         }
-        f(peers.by_name.entry(name).or_default())
+        f(peers.by_name.entry(key).or_default())
     }
 
     /// The chain accepted in the session step storing a value; without one
@@ -82,22 +105,27 @@ impl ClientCache {
 
 impl ClientSessionStore for ClientCache {
     fn set_kx_hint(&self, name: ServerName<'static>, group: NamedGroup) {
-        self.with_peer(name, |peer| peer.kx_hint = Some(group));
+        self.with_peer(&name, |peer| peer.kx_hint = Some(group));
     }
 
     fn kx_hint(&self, name: &ServerName<'_>) -> Option<NamedGroup> {
-        self.peers.lock().by_name.get(name).and_then(|p| p.kx_hint)
+        self.peers
+            .lock()
+            .by_name
+            .get(&key(name))
+            .and_then(|p| p.kx_hint)
     }
 
     fn set_tls12_session(&self, name: ServerName<'static>, value: Tls12ClientSessionValue) {
         if let Some(chain) = Self::chain() {
-            self.with_peer(name, |peer| peer.tls12 = Some((value, chain)));
+            self.with_peer(&name, |peer| peer.tls12 = Some((value, chain)));
         }
     }
 
     fn tls12_session(&self, name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
-        let (value, chain) = self.peers.lock().by_name.get(name)?.tls12.clone()?;
-        if self.policy.may_resume(&chain, Some(name)) {
+        let (value, chain) = self.peers.lock().by_name.get(&key(name))?.tls12.clone()?;
+        let peer = peer_name();
+        if self.policy.may_resume(&chain, Some(expected(name, &peer))) {
             Some(value)
         } else {
             self.remove_tls12_session(&name.to_owned());
@@ -106,14 +134,14 @@ impl ClientSessionStore for ClientCache {
     }
 
     fn remove_tls12_session(&self, name: &ServerName<'static>) {
-        if let Some(peer) = self.peers.lock().by_name.get_mut(name) {
+        if let Some(peer) = self.peers.lock().by_name.get_mut(&key(name)) {
             peer.tls12 = None;
         }
     }
 
     fn insert_tls13_ticket(&self, name: ServerName<'static>, value: Tls13ClientSessionValue) {
         if let Some(chain) = Self::chain() {
-            self.with_peer(name, |peer| {
+            self.with_peer(&name, |peer| {
                 if peer.tls13.len() == TICKETS_PER_PEER {
                     peer.tls13.pop_front();
                 }
@@ -123,11 +151,18 @@ impl ClientSessionStore for ClientCache {
     }
 
     fn take_tls13_ticket(&self, name: &ServerName<'static>) -> Option<Tls13ClientSessionValue> {
+        let peer = peer_name();
         loop {
             // Newest first; a ticket is used once. One that fails the
             // checks is dropped, and the next older one is tried.
-            let (value, chain) = self.peers.lock().by_name.get_mut(name)?.tls13.pop_back()?;
-            if self.policy.may_resume(&chain, Some(name)) {
+            let (value, chain) = self
+                .peers
+                .lock()
+                .by_name
+                .get_mut(&key(name))?
+                .tls13
+                .pop_back()?;
+            if self.policy.may_resume(&chain, Some(expected(name, &peer))) {
                 return Some(value);
             }
         }

@@ -13,6 +13,7 @@ mod tickets;
 
 pub use client_cache::{ClientCache, SIPTLS_DEFAULT_CLIENT_CACHE_SIZE};
 pub use keys::{KeyRing, SIPTLS_MAX_TICKET_KEYS, SIPTLS_TICKET_KEY_LEN};
+pub use record::OwnDigest;
 pub use sealer::{own_digest, Sealer};
 pub use server_cache::{Backend, GatewayStore, SessionCache};
 pub use tickets::Tickets;

@@ -16,11 +16,6 @@ pub struct Sealer {
     pub policy: Arc<Policy>,
     /// Seconds a sealed session stays resumable.
     pub lifetime: u32,
-    /// The certificate this server presents: a session resumes only on a
-    /// server presenting the one it was made under, so a replaced
-    /// certificate (renewed, or its key compromised) is shown to every
-    /// client in a full handshake.
-    pub own: OwnDigest,
 }
 
 /// The digest a sealed session is bound to.
@@ -34,13 +29,14 @@ pub fn own_digest(certificate: &[u8]) -> OwnDigest {
 impl Sealer {
     /// Seals rustls' state with the chain accepted in the current step.
     /// Nothing is issued outside a session step or without a trustworthy time.
+    /// It is bound to the certificate the server presented: a session
+    /// resumes only where that one is presented, so a replaced certificate
+    /// (renewed, its key compromised) is shown in a full handshake.
     pub fn seal(&self, state: &[u8]) -> Option<Vec<u8>> {
-        if !verify::in_step() {
-            return None;
-        }
+        let own = verify::served_digest()?;
         let now = self.policy.now_secs()?;
         let chain = verify::accepted_chain().unwrap_or_else(|| Arc::new([]));
-        let plain = record::encode(now, &self.own, &chain, state)?;
+        let plain = record::encode(now, &own, &chain, state)?;
         self.ring.seal(now, self.lifetime, &plain)
     }
 
@@ -50,7 +46,7 @@ impl Sealer {
         let now = self.policy.now_secs()?;
         let plain = self.ring.open(now, self.lifetime, sealed)?;
         let record = record::decode(&plain)?;
-        if record.own != self.own {
+        if Some(record.own) != verify::served_digest() {
             verify::resumption_refused(|| {
                 "the ticket was issued under another server certificate".into()
             });

@@ -12,6 +12,7 @@ use super::report::Outcome;
 use super::resumed::Resumable;
 use crate::ffi::UserData;
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
+use crate::resume::OwnDigest;
 
 /// The peer's certificate chain as it was accepted, end entity first
 /// (empty: the client sent none and none was required).
@@ -27,14 +28,30 @@ pub struct Stepped {
     /// Stored sessions that passed the resumption checks and were offered
     /// to rustls (the one it resumes, if any, is among them).
     pub resumable: Vec<Resumable>,
+    /// A server chose the identity that serves: its ID, its certificate's
+    /// digest, and the SNI the client sent.
+    pub served: Option<(u32, OwnDigest, Option<String>)>,
+}
+
+/// What the session tells the step about itself.
+#[derive(Clone, Default)]
+pub struct Step {
+    pub userdata: UserData,
+    pub log: Option<Arc<LogSink>>,
+    /// The chain accepted earlier in the session (tickets issued after the
+    /// handshake carry it).
+    pub chain: Option<PeerChain>,
+    /// A client: the identity to present. A server: the one serving.
+    pub identity: u32,
+    /// A server: the certificate digest of the identity serving.
+    pub served_digest: Option<OwnDigest>,
+    /// A client: the name the server's certificate must carry, when the
+    /// SNI sent is another.
+    pub peer_name: Option<Arc<str>>,
 }
 
 struct Scope {
-    userdata: UserData,
-    log: Option<Arc<LogSink>>,
-    /// The chain accepted earlier in the session (tickets issued after the
-    /// handshake carry it), or during this step.
-    chain: Option<PeerChain>,
+    step: Step,
     /// Stored sessions with different chains were offered in this step:
     /// which one resumes is not known yet, so nothing new is issued.
     chain_unknown: bool,
@@ -58,23 +75,16 @@ impl Drop for ScopeGuard {
 /// Runs one processing step of a session whose user data is `userdata` and
 /// whose accepted chain so far is `chain`; returns what the step returned
 /// and what it found out.
-pub fn in_scope<T>(
-    userdata: UserData,
-    log: Option<Arc<LogSink>>,
-    chain: Option<PeerChain>,
-    step: impl FnOnce() -> T,
-) -> (T, Stepped) {
+pub fn in_scope<T>(step: Step, f: impl FnOnce() -> T) -> (T, Stepped) {
     SCOPES.with(|s| {
         s.borrow_mut().push(Scope {
-            userdata,
-            log,
-            chain,
+            step,
             chain_unknown: false,
             found: Stepped::default(),
         })
     });
     let guard = ScopeGuard;
-    let value = step();
+    let value = f();
     let found = SCOPES.with(|s| {
         s.borrow_mut()
             .last_mut()
@@ -90,14 +100,14 @@ fn with_top<T>(f: impl FnOnce(&mut Scope) -> T) -> Option<T> {
 }
 
 pub(super) fn userdata() -> UserData {
-    with_top(|top| top.userdata).unwrap_or(UserData::NONE)
+    with_top(|top| top.step.userdata).unwrap_or(UserData::NONE)
 }
 
 pub(super) fn store_outcome(outcome: Outcome, accepted_chain: Option<PeerChain>) {
     with_top(|top| {
         top.found.outcome = Some(outcome);
         if let Some(chain) = accepted_chain {
-            top.chain = Some(chain.clone());
+            top.step.chain = Some(chain.clone());
             top.chain_unknown = false;
             top.found.chain = Some(chain);
         }
@@ -106,8 +116,8 @@ pub(super) fn store_outcome(outcome: Outcome, accepted_chain: Option<PeerChain>)
 
 pub(super) fn offer_resumption(resumable: Resumable) {
     with_top(|top| {
-        match &top.chain {
-            None => top.chain = Some(resumable.chain.clone()),
+        match &top.step.chain {
+            None => top.step.chain = Some(resumable.chain.clone()),
             Some(chain) if **chain != *resumable.chain => top.chain_unknown = true,
             Some(_) => {}
         }
@@ -119,12 +129,12 @@ pub(super) fn offer_resumption(resumable: Resumable) {
 /// issued now. `None` outside any step, or before any chain was accepted
 /// (an anonymous client).
 pub fn accepted_chain() -> Option<PeerChain> {
-    with_top(|top| top.chain.clone().filter(|_| !top.chain_unknown)).flatten()
+    with_top(|top| top.step.chain.clone().filter(|_| !top.chain_unknown)).flatten()
 }
 
 /// The log sink and user data of the session step running on this thread.
 pub fn step_log() -> Option<(Arc<LogSink>, UserData)> {
-    with_top(|top| top.log.clone().map(|log| (log, top.userdata))).flatten()
+    with_top(|top| top.step.log.clone().map(|log| (log, top.step.userdata))).flatten()
 }
 
 /// Logs why a stored session was not resumed, in the current step.
@@ -139,7 +149,28 @@ pub fn resumption_refused(why: impl FnOnce() -> String) {
     }
 }
 
-/// Whether a session step is running on this thread.
-pub fn in_step() -> bool {
-    with_top(|_| ()).is_some()
+/// A server resolved which identity serves this session.
+pub fn served(id: u32, digest: OwnDigest, sni: Option<String>) {
+    with_top(|top| {
+        top.step.identity = id;
+        top.step.served_digest = Some(digest);
+        top.found.served = Some((id, digest, sni));
+    });
+}
+
+/// The certificate digest of the identity serving the current step, if
+/// it is known (outside a server step it is not: nothing is sealed then).
+pub fn served_digest() -> Option<OwnDigest> {
+    with_top(|top| top.step.served_digest).flatten()
+}
+
+/// The identity the current client step presents (the default outside one).
+pub fn step_identity() -> u32 {
+    with_top(|top| top.step.identity).unwrap_or(crate::identities::SIPTLS_IDENTITY_DEFAULT)
+}
+
+/// The name a client step checks the server's certificate against, when
+/// it is not the one rustls was given (the SNI).
+pub fn step_peer_name() -> Option<Arc<str>> {
+    with_top(|top| top.step.peer_name.clone()).flatten()
 }

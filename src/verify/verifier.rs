@@ -43,8 +43,14 @@ impl ServerCertVerifier for Verifier {
         _ocsp_response: &[u8],
         _rustls_now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        // The session may send another SNI than the name it must reach.
+        let peer_name = super::step_peer_name();
+        let expected = peer_name
+            .as_deref()
+            .and_then(|name| ServerName::try_from(name).ok())
+            .unwrap_or_else(|| server_name.to_owned());
         self.0
-            .verify(end_entity, intermediates, Some(server_name))
+            .verify(end_entity, intermediates, Some(&expected))
             .map(|()| ServerCertVerified::assertion())
     }
 

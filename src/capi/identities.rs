@@ -1,0 +1,182 @@
+//! Several identities per context: added, removed and named for SNI; a
+//! client session choosing the one it presents and the SNI it sends.
+
+use std::ffi::c_char;
+
+use super::{siptls_ctx, siptls_session};
+use crate::error::{siptls_result, siptls_result::*};
+use crate::ffi;
+use crate::session::{Options, Session};
+
+pub use crate::identities::{SIPTLS_IDENTITY_DEFAULT, SIPTLS_MAX_IDENTITIES};
+
+/// How `siptls_session_new_with` makes a session. Set `struct_size` to
+/// `sizeof(siptls_session_options)`; fields past a smaller size count as
+/// NULL / 0.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct siptls_session_options {
+    pub struct_size: u32,
+    /// A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
+    /// the single-identity calls set). A server: 0 (it picks by SNI).
+    pub identity_id: u32,
+    /// A client: the SIP domain, host name or IP literal to reach (its
+    /// certificate is checked against it). A server: NULL.
+    pub peer_name: *const c_char,
+    /// A client: the SNI to send instead of `peer_name` (e.g. a domain
+    /// when dialling an IP literal; an IP literal here sends none); NULL
+    /// sends `peer_name`.
+    pub sni: *const c_char,
+}
+
+// SAFETY: repr(C): two u32, then two pointers; any bits are valid values.
+unsafe impl ffi::PlainData for siptls_session_options {}
+
+/// Adds identity `identity_id` from PEM in memory (certificate chain, leaf
+/// first; key). ID 0 is the default identity; an ID in use is refused
+/// (remove it first). Servers choose among identities by the client's SNI:
+/// a name set with `siptls_ctx_set_identity_names`, or a SIP domain or
+/// dNSName of the certificate; the default serves the rest.
+///
+/// # Safety
+/// `ctx` must be a live context; `cert_pem`/`key_pem` readable for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_add_identity_pem(
+    ctx: *mut siptls_ctx,
+    identity_id: u32,
+    cert_pem: *const u8,
+    cert_pem_len: usize,
+    key_pem: *const u8,
+    key_pem_len: usize,
+) -> siptls_result {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
+            let cert = ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")?;
+            let key = ffi::arg_bytes(key_pem, key_pem_len, "key_pem")?;
+            ctx.add_identity_pem(identity_id, cert, key)
+        })
+    }
+}
+
+/// As `siptls_ctx_add_identity_pem`, from files.
+///
+/// # Safety
+/// `ctx` must be a live context; both paths NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_add_identity_files(
+    ctx: *mut siptls_ctx,
+    identity_id: u32,
+    cert_path: *const c_char,
+    key_path: *const c_char,
+) -> siptls_result {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
+            let cert = ffi::arg_path(cert_path, "cert_path")?;
+            let key = ffi::arg_path(key_path, "key_path")?;
+            ctx.add_identity_files(identity_id, cert, key)
+        })
+    }
+}
+
+/// Removes identity `identity_id` (SIPTLS_ERR_INVALID_ARGUMENT if none).
+/// Sessions using it keep it.
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_remove_identity(
+    ctx: *mut siptls_ctx,
+    identity_id: u32,
+) -> siptls_result {
+    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.remove_identity(identity_id)) }
+}
+
+/// Sets the exact SNI names identity `identity_id` serves besides its
+/// certificate's own (virtual hosts); `count` 0 clears them. Each must be a
+/// valid DNS name (not an IP literal: clients send none for those).
+///
+/// # Safety
+/// `ctx` must be a live context; `names` readable for `count`
+/// NUL-terminated strings (NULL allowed with `count` 0).
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_identity_names(
+    ctx: *mut siptls_ctx,
+    identity_id: u32,
+    names: *const *const c_char,
+    count: usize,
+) -> siptls_result {
+    unsafe {
+        ffi::edit_ctx(ctx, |ctx| {
+            let pointers = if count == 0 {
+                &[][..]
+            } else {
+                ffi::arg_slice(names, count, "names")?
+            };
+            let names = pointers
+                .iter()
+                .map(|&p| ffi::arg_str(p, "names[i]"))
+                .collect::<Result<Vec<_>, _>>()?;
+            ctx.set_identity_names(identity_id, &names)
+        })
+    }
+}
+
+/// Creates a session as `siptls_session_new` does, with options: the
+/// identity a client presents and the SNI it sends.
+///
+/// # Safety
+/// `ctx` must be a live context; `options` readable for its `struct_size`,
+/// its strings NULL or NUL-terminated; `session_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_new_with(
+    ctx: *const siptls_ctx,
+    options: *const siptls_session_options,
+    session_out: *mut *mut siptls_session,
+) -> siptls_result {
+    ffi::call(|| {
+        let session_out =
+            unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
+        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        ctx.recorded(|| {
+            let absent = siptls_session_options {
+                struct_size: 0,
+                identity_id: 0,
+                peer_name: std::ptr::null(),
+                sni: std::ptr::null(),
+            };
+            let o = unsafe { ffi::read_sized(options, absent, "options")? };
+            let options = Options {
+                peer_name: unsafe { ffi::arg_opt_str(o.peer_name, "options->peer_name")? },
+                sni: unsafe { ffi::arg_opt_str(o.sni, "options->sni")? },
+                identity: o.identity_id,
+            };
+            let session = Session::new_with(ctx, options)?;
+            *session_out = ffi::to_c(super::siptls_session(session));
+            Ok(SIPTLS_OK)
+        })
+    })
+}
+
+/// A server session: the SNI the client sent ("" when none), NUL-terminated;
+/// text conventions as `siptls_last_error`.
+///
+/// # Safety
+/// `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_sni(
+    session: *const siptls_session,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        unsafe { ffi::clear_text(buf, cap, len_out) };
+        unsafe {
+            ffi::with_session(session, |s| {
+                let sni = s.sni().unwrap_or_default().to_string();
+                ffi::copy_text(&sni, buf, cap, len_out)
+            })
+        }
+    })
+}

@@ -544,6 +544,29 @@ fn null_cases() -> Vec<Case> {
                 unsafe extern "C" fn ignore(_: *mut std::ffi::c_void, _: *const siptls_log_record) {}
                 on_ctx(&fx.server, unsafe { siptls_ctx_set_log_callback(fx.server.0, Some(ignore), 9, null_mut()) })
             };
+        "add_identity_pem ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_add_identity_pem(null_mut(), 1, X.as_ptr(), 1, X.as_ptr(), 1) }.into();
+        "add_identity_pem cert_pem" => SIPTLS_ERR_NULL_ARGUMENT, ["cert_pem is NULL"],
+            |fx| unsafe { siptls_ctx_add_identity_pem(fx.server.0, 1, null(), 1, X.as_ptr(), 1) }.into();
+        "an identity from garbage" => SIPTLS_ERR_PEM_EMPTY, ["certificate"],
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_add_identity_pem(fx.server.0, 1, X.as_ptr(), 1, X.as_ptr(), 1) });
+        "add_identity_files key_path" => SIPTLS_ERR_NULL_ARGUMENT, ["key_path is NULL"],
+            |fx| unsafe { siptls_ctx_add_identity_files(fx.server.0, 1, c"/".as_ptr(), null()) }.into();
+        "remove_identity ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_remove_identity(null_mut(), 1) }.into();
+        "set_identity_names names" => SIPTLS_ERR_NULL_ARGUMENT, ["names is NULL"],
+            |fx| unsafe { siptls_ctx_set_identity_names(fx.server.0, 0, null(), 1) }.into();
+        "an SNI name that is not a DNS name" => SIPTLS_ERR_INVALID_ARGUMENT, ["is not a valid DNS name for SNI"],
+            |fx| {
+                let name = [c"bad name!".as_ptr()];
+                on_ctx(&fx.server, unsafe { siptls_ctx_set_identity_names(fx.server.0, 0, name.as_ptr(), 1) })
+            };
+        "session_new_with options" => SIPTLS_ERR_NULL_ARGUMENT, ["options is NULL"],
+            |fx| unsafe { siptls_session_new_with(fx.client.0, null(), &mut null_mut()) }.into();
+        "session_new_with session_out" => SIPTLS_ERR_NULL_ARGUMENT, ["session_out is NULL"],
+            |fx| unsafe { siptls_session_new_with(fx.client.0, null(), null_mut()) }.into();
+        "session_sni session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_sni(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
         "set_resumption ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_resumption(null_mut(), true) }.into();
         "set_session_cache_size ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],

@@ -60,6 +60,8 @@ cases!([tls12 = TLS12, tls13 = TLS13]:
     gnutls_server_resumes,
     openssl_client_under_the_128_bit_profile,
     gnutls_client_under_the_128_bit_profile,
+    openssl_client_sni_picks_the_identity,
+    gnutls_client_sni_picks_the_identity,
 );
 
 cases!([tls10 = TLS10, tls11 = TLS11]: openssl_client_legacy_version, gnutls_client_legacy_version);
@@ -1122,5 +1124,70 @@ fn gnutls_client_under_the_128_bit_profile(setup: &Setup) {
         suites,
         "Received alert [40]",
         "-(AES-128-GCM)",
+    );
+}
+
+// --- SNI picks the identity ------------------------------------------------------
+
+const VOICE: &str = "sip.voice.example";
+
+/// Our server with the default identity and identity 1 for VOICE: a tool
+/// client asking for VOICE by SNI (and verifying that name) gets it, one
+/// asking for SERVER_NAME the default; `args(name, port)` makes its command line.
+fn assert_sni_picks_the_identity(
+    setup: &Setup,
+    tool: Tool,
+    args: impl Fn(&str, u16) -> String,
+    verified: &str,
+) {
+    let ctx = Ctx::server();
+    let voice = pki().root.sip_leaf(VOICE);
+    let (c, k) = (&voice.cert_pem, &voice.key_pem);
+    let code =
+        unsafe { siptls_ctx_add_identity_pem(ctx.0, 1, c.as_ptr(), c.len(), k.as_ptr(), k.len()) };
+    assert_eq!(code, SIPTLS_OK);
+    let endpoint = Endpoint::new(ctx);
+    let (listener, port) = listen();
+    for (name, identity) in [(VOICE, 1), (SERVER_NAME, 0)] {
+        let (mut client, mut ours) =
+            accept_client(setup, &endpoint, &listener, tool, &args(name, port));
+        ours.handshake_ok();
+        let info = ours.sess.info();
+        assert_eq!(
+            (info.identity_id, info.sni_len as usize),
+            (identity, name.len()),
+            "{name}"
+        );
+        let sni = text(|b, cap, l| unsafe { siptls_session_sni(ours.sess.0, b, cap, l) });
+        assert_eq!(sni, name);
+        serve_one_request(&mut client, ours);
+        assert_contains(&client.stdout(), &[verified]);
+    }
+}
+
+fn openssl_client_sni_picks_the_identity(setup: &Setup) {
+    let args = |name: &str, port: u16| {
+        format!(
+            "s_client {} -connect 127.0.0.1:{port} -servername {name} -verify_hostname {name} \
+             -CAfile ca.pem -verify_return_error -nocommands -cert client.pem -key client.key",
+            setup.version.openssl_flag
+        )
+    };
+    assert_sni_picks_the_identity(setup, OPENSSL, args, "Verify return code: 0 (ok)");
+}
+
+fn gnutls_client_sni_picks_the_identity(setup: &Setup) {
+    let args = |name: &str, port: u16| {
+        format!(
+            "--priority {} --port {port} --x509cafile ca.pem --sni-hostname {name} \
+             --verify-hostname {name} --x509certfile client.pem --x509keyfile client.key 127.0.0.1",
+            setup.version.gnutls_priority
+        )
+    };
+    assert_sni_picks_the_identity(
+        setup,
+        GNUTLS_CLI,
+        args,
+        "- Status: The certificate is trusted.",
     );
 }

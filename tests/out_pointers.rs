@@ -160,6 +160,16 @@ fn exercised() -> BTreeSet<&'static str> {
         assert_zero_after_size(&info, "siptls_session_get_info");
         check("siptls_session_get_info", code, true);
 
+        let mut out = dangling_mut::<siptls_session>();
+        check(
+            "siptls_session_new_with",
+            siptls_session_new_with(ctx, null(), &mut out),
+            out.is_null(),
+        );
+        let mut text = TextOut::new();
+        let code = siptls_session_sni(sess, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
+        text.assert_empty("siptls_session_sni");
+        check("siptls_session_sni", code, true);
         let mut counters: siptls_counters = garbage_sized();
         let code = siptls_ctx_get_counters(ctx, &mut counters);
         assert_zero_after_size(&counters, "siptls_ctx_get_counters");

@@ -62,6 +62,7 @@ cases!([tls12 = TLS12, tls13 = TLS13]:
     gnutls_client_under_the_128_bit_profile,
     openssl_client_sni_picks_the_identity,
     gnutls_client_sni_picks_the_identity,
+    post_quantum_client_against_an_openssl_server_without_the_hybrid,
 );
 
 cases!([tls10 = TLS10, tls11 = TLS11]: openssl_client_legacy_version, gnutls_client_legacy_version);
@@ -1190,4 +1191,37 @@ fn gnutls_client_sni_picks_the_identity(setup: &Setup) {
         args,
         "- Status: The certificate is trusted.",
     );
+}
+
+/// Our client with the post-quantum profile against `openssl s_server`
+/// offering only X25519 and P-256 (as OpenSSL before 3.5 does): X25519 is
+/// agreed in one round trip, no HelloRetryRequest.
+fn post_quantum_client_against_an_openssl_server_without_the_hybrid(setup: &Setup) {
+    let port = free_port();
+    let mut server = Peer::spawn(
+        setup,
+        OPENSSL,
+        &format!(
+            "s_server {} -accept {port} -naccept 1 -cert server.pem -key server.key \
+             -CAfile ca.pem -Verify 1 -verify_return_error -rev -groups X25519:P-256",
+            setup.version.openssl_flag
+        ),
+    );
+    let ctx = Ctx::client();
+    let code = unsafe {
+        siptls_ctx_set_profile(ctx.0, siptls_profile::SIPTLS_PROFILE_POST_QUANTUM as u32)
+    };
+    assert_eq!(code, SIPTLS_OK);
+    let mut ours = Ours::client(&Endpoint::new(ctx), server.connect(port), setup.deadline);
+    ours.handshake_ok();
+    let info = ours.sess.info();
+    assert_eq!(
+        info.handshake_kind,
+        siptls_handshake_kind::SIPTLS_HANDSHAKE_FULL
+    );
+    assert_eq!(info.key_exchange_group, 0x001d, "X25519");
+    ours.write_all(b"CLOSE\r\n");
+    assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
+    ours.hang_up();
+    server.wait_for_exit();
 }

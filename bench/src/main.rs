@@ -296,6 +296,24 @@ mod via_siptls {
         }
     }
 
+    unsafe extern "C" fn discard(_: *mut std::ffi::c_void, _: *const siptls_log_record) {}
+
+    impl Siptls {
+        /// Both contexts logging at `level` (0: no callback) into a callback
+        /// that discards each record.
+        pub fn with_log(pki: &Pki, case: Case, level: u32) -> Self {
+            let stack = Self::ready(pki, case);
+            let callback = if level == 0 { None } else { Some(discard as _) };
+            for ctx in [stack.client, stack.server] {
+                let code = unsafe {
+                    siptls_ctx_set_log_callback(ctx, callback, level, std::ptr::null_mut())
+                };
+                check(code, "log callback");
+            }
+            stack
+        }
+    }
+
     impl Stack for Siptls {
         type Pair = Pair;
         const NAME: &'static str = "siptls";
@@ -794,6 +812,32 @@ fn main() {
         kx[1].spread(),
         kx[1].median() / kx[0].median()
     );
+    // What the log callback costs: off (the default), on at ERROR (a good
+    // handshake logs nothing), INFO (a few records a handshake), TRACE
+    // (rustls' records too); full TLS 1.3 handshakes.
+    let levels = [0, 1, 3, 5];
+    let mut logged = levels.map(|l| {
+        (
+            Figure(vec![]),
+            via_siptls::Siptls::with_log(&pki, CASES[0], l),
+        )
+    });
+    for _ in 0..rounds {
+        for (figure, stack) in logged.iter_mut() {
+            figure.0.push(Measure::Handshakes(handshakes).run(stack));
+        }
+    }
+    let off = logged[0].0.median();
+    print!("\nlog callback, full TLS 1.3 handshakes/s:");
+    for (name, (figure, _)) in ["off", "ERROR", "INFO", "TRACE"].iter().zip(&logged) {
+        print!(
+            "  {name} {:.0} ({}) {:.2}x",
+            figure.median(),
+            figure.spread(),
+            figure.median() / off
+        );
+    }
+    println!();
     if quick {
         println!("\n--quick: a smoke run; the figures mean nothing");
     }

@@ -88,6 +88,12 @@
  */
 #define SIPTLS_MAX_TICKET_KEYS 16
 
+#define SIPTLS_SIP_DEFAULT_HEADER_MAX (16 * 1024)
+
+#define SIPTLS_SIP_DEFAULT_BODY_MAX (64 * 1024)
+
+#define SIPTLS_SIP_DEFAULT_BUFFERED_MAX (128 * 1024)
+
 /**
  * The reference gateway's limit, kept so configurations move across unchanged.
  */
@@ -273,6 +279,28 @@ enum siptls_result
    * The peer's handshake messages or certificate chain exceed the size limits.
    */
   SIPTLS_ERR_PEER_TOO_LARGE = 305,
+  /**
+   * SIP framing: the stream is not SIP (a bad first line, a header without
+   * a colon, a bare LF, stray bytes between messages). Close the connection.
+   */
+  SIPTLS_ERR_SIP_MALFORMED = 400,
+  /**
+   * SIP framing: a header block over the framer's limit, or never ending.
+   */
+  SIPTLS_ERR_SIP_HEADER_TOO_LARGE = 401,
+  /**
+   * SIP framing: a body over the framer's limit.
+   */
+  SIPTLS_ERR_SIP_BODY_TOO_LARGE = 402,
+  /**
+   * SIP framing: a message without Content-Length (required over a stream).
+   */
+  SIPTLS_ERR_SIP_NO_CONTENT_LENGTH = 403,
+  /**
+   * SIP framing: a Content-Length that is not a plain decimal number, too
+   * large, or given twice.
+   */
+  SIPTLS_ERR_SIP_BAD_CONTENT_LENGTH = 404,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -520,6 +548,36 @@ typedef uint32_t siptls_log_event;
 #endif /* __cplusplus */
 
 /**
+ * What `siptls_framer_next` found.
+ */
+enum siptls_sip_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Nothing (what an event holds after a call that found none).
+   */
+  SIPTLS_SIP_NONE = 0,
+  SIPTLS_SIP_MESSAGE = 1,
+  /**
+   * A keep-alive ping (CRLF CRLF) from the peer.
+   */
+  SIPTLS_SIP_PING = 2,
+  /**
+   * The pong (CRLF) to one of our pings.
+   */
+  SIPTLS_SIP_PONG = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_sip_event_kind siptls_sip_event_kind;
+#else
+typedef uint32_t siptls_sip_event_kind;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * Server-side client certificate policy (`siptls_ctx_set_client_auth`).
  */
 enum siptls_client_auth
@@ -679,10 +737,46 @@ typedef uint32_t siptls_profile;
 #endif /* __cplusplus */
 
 /**
+ * Which keep-alives a framer reads (RFC 5626 section 4.4.1).
+ */
+enum siptls_keepalive
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Server side: a CRLF CRLF between messages is a ping, answered with a
+   * CRLF pong (`siptls_framer_take_pongs`). The default.
+   */
+  SIPTLS_KEEPALIVE_ANSWER_PINGS = 0,
+  /**
+   * Server side: pings are reported, no pong is queued.
+   */
+  SIPTLS_KEEPALIVE_REPORT_PINGS = 1,
+  /**
+   * Client side: each CRLF between messages is the pong to one of ours.
+   */
+  SIPTLS_KEEPALIVE_CLIENT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_keepalive siptls_keepalive;
+#else
+typedef uint32_t siptls_keepalive;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * A TLS configuration for one role, shared by many sessions and threads.
  * Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
  */
 typedef struct siptls_ctx siptls_ctx;
+
+/**
+ * Frames one connection's SIP stream. Create with `siptls_framer_new`,
+ * free with `siptls_framer_free`; one thread at a time.
+ */
+typedef struct siptls_framer siptls_framer;
 
 /**
  * One TLS connection. Create with `siptls_session_new`, free with
@@ -1116,6 +1210,52 @@ typedef struct siptls_session_options {
 } siptls_session_options;
 
 /**
+ * A framer's limits and keep-alive role (`siptls_framer_new`). Set
+ * `struct_size`; a field past it, or 0, takes its default.
+ */
+typedef struct siptls_framer_limits {
+  uint32_t struct_size;
+  /**
+   * A `siptls_keepalive`.
+   */
+  uint32_t keepalive;
+  /**
+   * Start line and headers, blank line included (default SIPTLS_SIP_DEFAULT_HEADER_MAX).
+   */
+  size_t header_max;
+  /**
+   * Body bytes (default SIPTLS_SIP_DEFAULT_BODY_MAX).
+   */
+  size_t body_max;
+  /**
+   * Bytes held at once (default SIPTLS_SIP_DEFAULT_BUFFERED_MAX).
+   */
+  size_t buffered_max;
+} siptls_framer_limits;
+
+/**
+ * One message or keep-alive. `message` points into the framer and stays
+ * valid until the framer's next push, next or free.
+ */
+typedef struct siptls_sip_event {
+  /**
+   * Set by the caller; the library writes at most this many bytes.
+   */
+  uint32_t struct_size;
+  siptls_sip_event_kind kind;
+  /**
+   * The whole message (headers, then body); NULL for keep-alives.
+   */
+  const uint8_t *message;
+  size_t message_len;
+  /**
+   * The start line and headers with the blank line; the body follows.
+   */
+  size_t header_len;
+  size_t body_len;
+} siptls_sip_event;
+
+/**
  * Every function of the C API, for `siptls_get_api`. Members are named as
  * the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
  * versions may only add members at the end, so `struct_size` tells what a
@@ -1328,6 +1468,17 @@ typedef struct siptls_api {
                                char*,
                                size_t,
                                size_t*);
+  siptls_result (*framer_new)(const struct siptls_framer_limits*,
+                              struct siptls_framer**);
+  void (*framer_free)(struct siptls_framer*);
+  siptls_result (*framer_push)(const struct siptls_framer*,
+                               const uint8_t*,
+                               size_t,
+                               size_t*);
+  siptls_result (*framer_next)(const struct siptls_framer*,
+                               struct siptls_sip_event*);
+  siptls_result (*framer_take_pongs)(const struct siptls_framer*,
+                                     size_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1965,6 +2116,58 @@ siptls_result siptls_session_last_error(const struct siptls_session *session,
  * "unknown" for suites siptls does not offer.
  */
 const char *siptls_cipher_suite_name(uint16_t suite);
+
+/**
+ * Creates a framer (`limits` NULL: every default).
+ *
+ * # Safety
+ * `limits` NULL or readable for its `struct_size`; `framer_out` writable.
+ */
+siptls_result siptls_framer_new(const struct siptls_framer_limits *limits,
+                                struct siptls_framer **framer_out);
+
+/**
+ * Frees a framer; NULL is a no-op.
+ *
+ * # Safety
+ * `framer` NULL or from `siptls_framer_new`, not used afterwards.
+ */
+void siptls_framer_free(struct siptls_framer *framer);
+
+/**
+ * Hands the framer stream bytes (decrypted plaintext, or plain TCP).
+ * `consumed_out` says how many it took: less than `len` (and
+ * SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
+ * messages out with `siptls_framer_next`, then push the rest.
+ *
+ * # Safety
+ * `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
+ */
+siptls_result siptls_framer_push(const struct siptls_framer *framer,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 size_t *consumed_out);
+
+/**
+ * The next whole message or keep-alive into `event_out` (set its
+ * `struct_size` first): SIPTLS_OK, or SIPTLS_AGAIN until one is complete.
+ * A framing error (SIPTLS_ERR_SIP_*) is final: close the connection.
+ *
+ * # Safety
+ * `framer` live; `event_out` writable for its `struct_size`.
+ */
+siptls_result siptls_framer_next(const struct siptls_framer *framer,
+                                 struct siptls_sip_event *event_out);
+
+/**
+ * How many pongs (one CRLF each) to send for the pings found so far;
+ * the count restarts at 0. Write "\r\n" that many times.
+ *
+ * # Safety
+ * `framer` live; `count_out` writable.
+ */
+siptls_result siptls_framer_take_pongs(const struct siptls_framer *framer,
+                                       size_t *count_out);
 
 /**
  * Selects the cipher suites and key-exchange groups of a profile

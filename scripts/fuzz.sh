@@ -62,7 +62,7 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all_targets=(feed_ciphertext load_inputs pump_roundtrip api_sequence tickets)
+all_targets=(feed_ciphertext load_inputs pump_roundtrip api_sequence tickets sip_framer)
 if [ ${#targets[@]} -eq 0 ]; then
     targets=("${all_targets[@]}")
 fi

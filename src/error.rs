@@ -87,6 +87,19 @@ pub enum siptls_result {
     SIPTLS_ERR_NO_COMMON_PARAMETERS = 304,
     /// The peer's handshake messages or certificate chain exceed the size limits.
     SIPTLS_ERR_PEER_TOO_LARGE = 305,
+
+    /// SIP framing: the stream is not SIP (a bad first line, a header without
+    /// a colon, a bare LF, stray bytes between messages). Close the connection.
+    SIPTLS_ERR_SIP_MALFORMED = 400,
+    /// SIP framing: a header block over the framer's limit, or never ending.
+    SIPTLS_ERR_SIP_HEADER_TOO_LARGE = 401,
+    /// SIP framing: a body over the framer's limit.
+    SIPTLS_ERR_SIP_BODY_TOO_LARGE = 402,
+    /// SIP framing: a message without Content-Length (required over a stream).
+    SIPTLS_ERR_SIP_NO_CONTENT_LENGTH = 403,
+    /// SIP framing: a Content-Length that is not a plain decimal number, too
+    /// large, or given twice.
+    SIPTLS_ERR_SIP_BAD_CONTENT_LENGTH = 404,
 }
 
 use siptls_result::*;
@@ -133,12 +146,17 @@ impl siptls_result {
             SIPTLS_ERR_TRUNCATED => c"transport closed without close_notify (possible truncation)",
             SIPTLS_ERR_NO_COMMON_PARAMETERS => c"no common protocol version or cipher suite",
             SIPTLS_ERR_PEER_TOO_LARGE => c"peer message or certificate chain too large",
+            SIPTLS_ERR_SIP_MALFORMED => c"malformed SIP stream",
+            SIPTLS_ERR_SIP_HEADER_TOO_LARGE => c"SIP header block too large",
+            SIPTLS_ERR_SIP_BODY_TOO_LARGE => c"SIP body too large",
+            SIPTLS_ERR_SIP_NO_CONTENT_LENGTH => c"SIP message without Content-Length",
+            SIPTLS_ERR_SIP_BAD_CONTENT_LENGTH => c"bad SIP Content-Length",
         }
     }
 }
 
 /// Every result code, for mapping numbers from C back to codes.
-pub(crate) const ALL_RESULTS: [siptls_result; 36] = [
+pub(crate) const ALL_RESULTS: [siptls_result; 41] = [
     SIPTLS_OK,
     SIPTLS_AGAIN,
     SIPTLS_PEER_CLOSED,
@@ -175,6 +193,11 @@ pub(crate) const ALL_RESULTS: [siptls_result; 36] = [
     SIPTLS_ERR_TRUNCATED,
     SIPTLS_ERR_NO_COMMON_PARAMETERS,
     SIPTLS_ERR_PEER_TOO_LARGE,
+    SIPTLS_ERR_SIP_MALFORMED,
+    SIPTLS_ERR_SIP_HEADER_TOO_LARGE,
+    SIPTLS_ERR_SIP_BODY_TOO_LARGE,
+    SIPTLS_ERR_SIP_NO_CONTENT_LENGTH,
+    SIPTLS_ERR_SIP_BAD_CONTENT_LENGTH,
 ];
 
 /// The code with this number, if any.

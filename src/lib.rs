@@ -21,6 +21,7 @@ mod names;
 mod pem;
 mod resume;
 mod session;
+mod sip;
 mod suites;
 mod trust;
 mod verify;

@@ -170,6 +170,35 @@ fn exercised() -> BTreeSet<&'static str> {
         let code = siptls_session_sni(sess, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
         text.assert_empty("siptls_session_sni");
         check("siptls_session_sni", code, true);
+        let mut framer = dangling_mut::<siptls_framer>();
+        let bad_limits = siptls_framer_limits {
+            struct_size: 0,
+            keepalive: 0,
+            header_max: 0,
+            body_max: 0,
+            buffered_max: 0,
+        };
+        check(
+            "siptls_framer_new",
+            siptls_framer_new(&bad_limits, &mut framer),
+            framer.is_null(),
+        );
+        let mut n = GARBAGE;
+        check(
+            "siptls_framer_push",
+            siptls_framer_push(null(), x.as_ptr(), 1, &mut n),
+            n == 0,
+        );
+        let mut event: siptls_sip_event = garbage_sized();
+        let code = siptls_framer_next(null(), &mut event);
+        assert_zero_after_size(&event, "siptls_framer_next");
+        check("siptls_framer_next", code, true);
+        let mut n = GARBAGE;
+        check(
+            "siptls_framer_take_pongs",
+            siptls_framer_take_pongs(null(), &mut n),
+            n == 0,
+        );
         let mut counters: siptls_counters = garbage_sized();
         let code = siptls_ctx_get_counters(ctx, &mut counters);
         assert_zero_after_size(&counters, "siptls_ctx_get_counters");

@@ -175,6 +175,14 @@ pub struct siptls_api {
         usize,
         *mut usize,
     ) -> siptls_result,
+    pub framer_new:
+        unsafe extern "C" fn(*const siptls_framer_limits, *mut *mut siptls_framer) -> siptls_result,
+    pub framer_free: unsafe extern "C" fn(*mut siptls_framer),
+    pub framer_push:
+        unsafe extern "C" fn(*const siptls_framer, *const u8, usize, *mut usize) -> siptls_result,
+    pub framer_next:
+        unsafe extern "C" fn(*const siptls_framer, *mut siptls_sip_event) -> siptls_result,
+    pub framer_take_pongs: unsafe extern "C" fn(*const siptls_framer, *mut usize) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -252,6 +260,11 @@ static API: siptls_api = siptls_api {
     ctx_set_identity_names: siptls_ctx_set_identity_names,
     session_new_with: siptls_session_new_with,
     session_sni: siptls_session_sni,
+    framer_new: siptls_framer_new,
+    framer_free: siptls_framer_free,
+    framer_push: siptls_framer_push,
+    framer_next: siptls_framer_next,
+    framer_take_pongs: siptls_framer_take_pongs,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

@@ -10,6 +10,7 @@ pub mod identities;
 pub mod log;
 pub mod resume;
 pub mod session;
+pub mod sip;
 pub mod suites;
 pub mod trust;
 
@@ -21,6 +22,7 @@ pub use identities::*;
 pub use log::*;
 pub use resume::*;
 pub use session::*;
+pub use sip::*;
 pub use suites::*;
 pub use trust::*;
 

@@ -591,6 +591,30 @@ fn ticket_seeds(root: &Path) -> usize {
     s.count
 }
 
+/// `sip_framer` input: `[mode][limits]` then the stream.
+fn sip_seeds(root: &Path) -> usize {
+    let mut s = seeds_for(root, "sip_framer");
+    let options = b"OPTIONS sip:gw-b.example.test SIP/2.0\r\nVia: SIP/2.0/TLS a.example.test;branch=z9hG4bK1\r\nl: 0\r\n\r\n";
+    let invite = b"INVITE sip:b@gw SIP/2.0\r\nContent-Type: application/sdp\r\nContent-Length: 13\r\n\r\nv=0\r\ns=-\r\nt=0";
+    let folded = b"SIP/2.0 200 OK\r\nSubject: a\r\n  folded\r\ncontent-length :\t2\r\n\r\nok";
+    let stream = [&options[..], b"\r\n\r\n", invite, b"\r\n", folded].concat();
+    for (name, mode, limits, bytes) in [
+        ("stream-whole", 0u8, 0u8, &stream[..]),
+        ("stream-chunk-7", 7 << 2, 0, &stream[..]),
+        ("stream-small-limits", 1 << 2, 1, &stream[..]),
+        ("client-pongs", 2 | 3 << 2, 0, b"\r\n\r\n"),
+        (
+            "two-lengths",
+            0,
+            0,
+            b"SIP/2.0 200 OK\r\nl: 1\r\nContent-Length: 1\r\n\r\nx",
+        ),
+    ] {
+        s.put(name, &concat(&[&[mode, limits], bytes]));
+    }
+    s.count
+}
+
 fn main() {
     let dir = std::env::args_os().nth(1).map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
@@ -601,8 +625,9 @@ fn main() {
     let pump = pump_seeds(&dir);
     let api = api_seeds(&dir);
     let tickets = ticket_seeds(&dir);
+    let sip = sip_seeds(&dir);
     println!(
-        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump}, api_sequence {api}, tickets {tickets})",
+        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump}, api_sequence {api}, tickets {tickets}, sip_framer {sip})",
         dir.display()
     );
 }

@@ -1,0 +1,254 @@
+//! The SIP framer: a byte stream in, whole messages and keep-alives out.
+
+use parking_lot::Mutex;
+
+use crate::error::{siptls_result, siptls_result::*, Error};
+use crate::ffi;
+use crate::sip::{Event, Framer, KeepAlive, Limits};
+
+pub use crate::sip::{
+    SIPTLS_SIP_DEFAULT_BODY_MAX, SIPTLS_SIP_DEFAULT_BUFFERED_MAX, SIPTLS_SIP_DEFAULT_HEADER_MAX,
+};
+
+/// Frames one connection's SIP stream. Create with `siptls_framer_new`,
+/// free with `siptls_framer_free`; one thread at a time.
+#[allow(non_camel_case_types)]
+pub struct siptls_framer(Mutex<Framer>);
+
+/// Which keep-alives a framer reads (RFC 5626 section 4.4.1).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+pub enum siptls_keepalive {
+    /// Server side: a CRLF CRLF between messages is a ping, answered with a
+    /// CRLF pong (`siptls_framer_take_pongs`). The default.
+    SIPTLS_KEEPALIVE_ANSWER_PINGS = 0,
+    /// Server side: pings are reported, no pong is queued.
+    SIPTLS_KEEPALIVE_REPORT_PINGS = 1,
+    /// Client side: each CRLF between messages is the pong to one of ours.
+    SIPTLS_KEEPALIVE_CLIENT = 2,
+}
+
+/// A framer's limits and keep-alive role (`siptls_framer_new`). Set
+/// `struct_size`; a field past it, or 0, takes its default.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct siptls_framer_limits {
+    pub struct_size: u32,
+    /// A `siptls_keepalive`.
+    pub keepalive: u32,
+    /// Start line and headers, blank line included (default SIPTLS_SIP_DEFAULT_HEADER_MAX).
+    pub header_max: usize,
+    /// Body bytes (default SIPTLS_SIP_DEFAULT_BODY_MAX).
+    pub body_max: usize,
+    /// Bytes held at once (default SIPTLS_SIP_DEFAULT_BUFFERED_MAX).
+    pub buffered_max: usize,
+}
+
+// SAFETY: repr(C) integers only.
+unsafe impl ffi::PlainData for siptls_framer_limits {}
+
+/// What `siptls_framer_next` found.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy)]
+pub enum siptls_sip_event_kind {
+    /// Nothing (what an event holds after a call that found none).
+    SIPTLS_SIP_NONE = 0,
+    SIPTLS_SIP_MESSAGE = 1,
+    /// A keep-alive ping (CRLF CRLF) from the peer.
+    SIPTLS_SIP_PING = 2,
+    /// The pong (CRLF) to one of our pings.
+    SIPTLS_SIP_PONG = 3,
+}
+
+/// One message or keep-alive. `message` points into the framer and stays
+/// valid until the framer's next push, next or free.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_sip_event {
+    /// Set by the caller; the library writes at most this many bytes.
+    pub struct_size: u32,
+    pub kind: siptls_sip_event_kind,
+    /// The whole message (headers, then body); NULL for keep-alives.
+    pub message: *const u8,
+    pub message_len: usize,
+    /// The start line and headers with the blank line; the body follows.
+    pub header_len: usize,
+    pub body_len: usize,
+}
+
+// SAFETY: repr(C): two 4-byte members, a pointer, three usize: no padding.
+unsafe impl ffi::NoPadding for siptls_sip_event {}
+
+/// Creates a framer (`limits` NULL: every default).
+///
+/// # Safety
+/// `limits` NULL or readable for its `struct_size`; `framer_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_framer_new(
+    limits: *const siptls_framer_limits,
+    framer_out: *mut *mut siptls_framer,
+) -> siptls_result {
+    ffi::call(|| {
+        let framer_out = unsafe { ffi::arg_out(framer_out, "framer_out", std::ptr::null_mut())? };
+        let defaults = Limits::default();
+        let given = if limits.is_null() {
+            None
+        } else {
+            let absent = siptls_framer_limits {
+                struct_size: 0,
+                keepalive: 0,
+                header_max: 0,
+                body_max: 0,
+                buffered_max: 0,
+            };
+            Some(unsafe { ffi::read_sized(limits, absent, "limits")? })
+        };
+        let pick = |value: usize, default: usize| if value == 0 { default } else { value };
+        let (keepalive, limits) = match given {
+            None => (0, defaults),
+            Some(l) => (
+                l.keepalive,
+                Limits {
+                    header_max: pick(l.header_max, defaults.header_max),
+                    body_max: pick(l.body_max, defaults.body_max),
+                    buffered_max: pick(l.buffered_max, defaults.buffered_max),
+                },
+            ),
+        };
+        let keepalive = ffi::arg_enum(keepalive, "limits->keepalive", |k| match k {
+            0 => Some(KeepAlive::Server { pong: true }),
+            1 => Some(KeepAlive::Server { pong: false }),
+            2 => Some(KeepAlive::Client),
+            _ => None,
+        })?;
+        let framer = Framer::new(limits, keepalive)?;
+        *framer_out = ffi::to_c(siptls_framer(Mutex::new(framer)));
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// Frees a framer; NULL is a no-op.
+///
+/// # Safety
+/// `framer` NULL or from `siptls_framer_new`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_framer_free(framer: *mut siptls_framer) {
+    ffi::call_value((), || unsafe { ffi::free_from_c(framer) })
+}
+
+/// Runs `f` on the framer, or BUSY when another thread is in it.
+unsafe fn with_framer<T>(
+    framer: *const siptls_framer,
+    f: impl FnOnce(&mut Framer) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let framer = unsafe { ffi::arg_ref(framer, "framer")? };
+    let mut guard = framer
+        .0
+        .try_lock()
+        .ok_or_else(|| Error::new(SIPTLS_ERR_BUSY, "the framer is in use by another thread"))?;
+    f(&mut guard)
+}
+
+/// Hands the framer stream bytes (decrypted plaintext, or plain TCP).
+/// `consumed_out` says how many it took: less than `len` (and
+/// SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
+/// messages out with `siptls_framer_next`, then push the rest.
+///
+/// # Safety
+/// `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_framer_push(
+    framer: *const siptls_framer,
+    data: *const u8,
+    len: usize,
+    consumed_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out", 0)? };
+        let data = unsafe { ffi::arg_bytes(data, len, "data")? };
+        let n = unsafe { with_framer(framer, |f| f.push(data))? };
+        *consumed_out = n;
+        Ok(if n == 0 && !data.is_empty() {
+            SIPTLS_BUFFER_FULL
+        } else {
+            SIPTLS_OK
+        })
+    })
+}
+
+/// The next whole message or keep-alive into `event_out` (set its
+/// `struct_size` first): SIPTLS_OK, or SIPTLS_AGAIN until one is complete.
+/// A framing error (SIPTLS_ERR_SIP_*) is final: close the connection.
+///
+/// # Safety
+/// `framer` live; `event_out` writable for its `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_framer_next(
+    framer: *const siptls_framer,
+    event_out: *mut siptls_sip_event,
+) -> siptls_result {
+    ffi::call(|| {
+        unsafe { ffi::clear_sized(event_out) };
+        unsafe {
+            with_framer(framer, |f| {
+                let Some(event) = f.next()? else {
+                    return Ok(SIPTLS_AGAIN);
+                };
+                let (kind, message, message_len, header_len, body_len) = match event {
+                    Event::Message {
+                        offset,
+                        header_len,
+                        body_len,
+                    } => {
+                        let bytes = f.bytes(offset, header_len + body_len);
+                        let kind = siptls_sip_event_kind::SIPTLS_SIP_MESSAGE;
+                        (kind, bytes.as_ptr(), bytes.len(), header_len, body_len)
+                    }
+                    Event::Ping => (
+                        siptls_sip_event_kind::SIPTLS_SIP_PING,
+                        std::ptr::null(),
+                        0,
+                        0,
+                        0,
+                    ),
+                    Event::Pong => (
+                        siptls_sip_event_kind::SIPTLS_SIP_PONG,
+                        std::ptr::null(),
+                        0,
+                        0,
+                        0,
+                    ),
+                };
+                let filled = siptls_sip_event {
+                    struct_size: std::mem::size_of::<siptls_sip_event>() as u32,
+                    kind,
+                    message,
+                    message_len,
+                    header_len,
+                    body_len,
+                };
+                ffi::write_sized(event_out, &filled, "event_out")?;
+                Ok(SIPTLS_OK)
+            })
+        }
+    })
+}
+
+/// How many pongs (one CRLF each) to send for the pings found so far;
+/// the count restarts at 0. Write "\r\n" that many times.
+///
+/// # Safety
+/// `framer` live; `count_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_framer_take_pongs(
+    framer: *const siptls_framer,
+    count_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
+        *count_out = unsafe { with_framer(framer, |f| Ok(f.take_pongs()))? };
+        Ok(SIPTLS_OK)
+    })
+}

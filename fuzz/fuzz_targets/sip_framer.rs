@@ -23,6 +23,13 @@ enum Got {
     Pong,
 }
 
+fn take_pongs(framer: *mut siptls_framer) -> usize {
+    let mut taken = usize::MAX;
+    let code = unsafe { siptls_framer_take_pongs(framer, &mut taken) };
+    expect_code("take_pongs", code, &[SIPTLS_OK]);
+    taken
+}
+
 fn run(
     role: u32,
     small: bool,
@@ -92,26 +99,14 @@ fn run(
                 }
             }
         }
-        let mut taken = 0;
-        expect_code(
-            "take_pongs",
-            unsafe { siptls_framer_take_pongs(framer, &mut taken) },
-            &[SIPTLS_OK],
-        );
-        pongs += taken;
+        pongs += take_pongs(framer);
         if n == 0 {
             // Full, and nothing came out: the held bytes are one unfinished message.
             break;
         }
     }
     // Pings found before a failure still have their pongs queued.
-    let mut taken = 0;
-    expect_code(
-        "take_pongs",
-        unsafe { siptls_framer_take_pongs(framer, &mut taken) },
-        &[SIPTLS_OK],
-    );
-    pongs += taken;
+    pongs += take_pongs(framer);
     unsafe { siptls_framer_free(framer) };
     (events, failure, pongs)
 }

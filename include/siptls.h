@@ -72,6 +72,13 @@
 #define SIPTLS_MAX_IDENTITIES 64
 
 /**
+ * Poll events to wait for (`siptls_session_pump_fd`'s `wants_out`).
+ */
+#define SIPTLS_WANT_READ 1
+
+#define SIPTLS_WANT_WRITE 2
+
+/**
  * Default number of peer names kept: a trunk gateway's destinations, or an
  * access gateway's upstream proxies, with room to spare.
  */
@@ -110,6 +117,11 @@
  * webpki follows at most six intermediates; with the trust entry that is seven CAs.
  */
 #define SIPTLS_MAX_CA_DEPTH_LIMIT 7
+
+/**
+ * A transport callback's "would block" (`siptls_io`).
+ */
+#define SIPTLS_IO_WOULD_BLOCK -1
 
 /**
  * The largest value a session store hands back; a longer one is ignored
@@ -1256,6 +1268,23 @@ typedef struct siptls_sip_event {
 } siptls_sip_event;
 
 /**
+ * The gateway's own I/O layer for `siptls_session_pump_io`. Each callback
+ * returns the bytes it moved (1 to `len`), 0 when the peer ended the
+ * stream, SIPTLS_IO_WOULD_BLOCK when nothing can move now, or any other
+ * negative number for an error (the call then returns SIPTLS_ERR_IO).
+ */
+typedef struct siptls_io {
+  uint32_t struct_size;
+  void *userdata;
+  int64_t (*recv)(void *userdata,
+                  uint8_t *buf,
+                  size_t len);
+  int64_t (*send)(void *userdata,
+                  const uint8_t *buf,
+                  size_t len);
+} siptls_io;
+
+/**
  * Every function of the C API, for `siptls_get_api`. Members are named as
  * the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
  * versions may only add members at the end, so `struct_size` tells what a
@@ -1479,6 +1508,12 @@ typedef struct siptls_api {
                                struct siptls_sip_event*);
   siptls_result (*framer_take_pongs)(const struct siptls_framer*,
                                      size_t*);
+  siptls_result (*session_pump_fd)(struct siptls_session*,
+                                   int,
+                                   uint32_t*);
+  siptls_result (*session_pump_io)(struct siptls_session*,
+                                   const struct siptls_io*,
+                                   uint32_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1870,6 +1905,35 @@ siptls_result siptls_ctx_set_log_callback(struct siptls_ctx *ctx,
                                           siptls_log_cb callback,
                                           uint32_t level,
                                           void *userdata);
+
+/**
+ * For a session on a non-blocking socket, after poll/epoll said it is
+ * readable or writable (or after writing plaintext): receives and feeds
+ * what is there, sends what is pending (partial sends and EAGAIN are kept
+ * for the next call, EINTR is retried, SIGPIPE is not raised), reports the
+ * peer's end of the stream as `siptls_session_transport_closed`, and
+ * stores in `wants_out` the events to wait for (SIPTLS_WANT_READ,
+ * SIPTLS_WANT_WRITE; 0: nothing until the application reads plaintext or
+ * writes, or the session has ended). Read plaintext with
+ * `siptls_session_read` afterwards, then call again. A session failure is
+ * returned after its alert was sent; a socket error is SIPTLS_ERR_IO.
+ *
+ * # Safety
+ * `session` must be live; `fd` a socket this thread may use; `wants_out` writable.
+ */
+siptls_result siptls_session_pump_fd(struct siptls_session *session,
+                                     int fd,
+                                     uint32_t *wants_out);
+
+/**
+ * As `siptls_session_pump_fd`, through the gateway's callbacks.
+ *
+ * # Safety
+ * `session` must be live; `io` readable for its `struct_size`; `wants_out` writable.
+ */
+siptls_result siptls_session_pump_io(struct siptls_session *session,
+                                     const struct siptls_io *io,
+                                     uint32_t *wants_out);
 
 /**
  * Turns session resumption on (the default) or off, for either role.

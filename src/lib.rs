@@ -19,6 +19,7 @@ mod keylog;
 mod logging;
 mod names;
 mod pem;
+mod pump;
 mod resume;
 mod session;
 mod sip;

@@ -117,6 +117,8 @@ pub struct State {
     sni: Option<String>,
     /// A client sending another SNI: the name the certificate must carry.
     peer_name: Option<Arc<str>>,
+    /// The socket helper's waiting bytes, made on its first use.
+    buffers: Option<Box<crate::pump::Buffers>>,
 }
 
 /// How a session is made (`siptls_session_options`).
@@ -205,6 +207,7 @@ impl Session {
                 served_digest: None,
                 sni: None,
                 peer_name,
+                buffers: None,
             }),
         })
     }
@@ -910,6 +913,24 @@ impl State {
                 }
             },
         }
+    }
+
+    /// Whether ciphertext may still be fed: not failed, not ended, and the
+    /// receive window not full.
+    pub fn receiving(&self) -> bool {
+        self.failure.is_none()
+            && !self.close_notify_received
+            && !self.eof_delivered
+            && !self.transport_closed
+            && self.pending_plaintext < RECEIVE_WINDOW
+    }
+
+    pub fn take_buffers(&mut self) -> Box<crate::pump::Buffers> {
+        self.buffers.take().unwrap_or_default()
+    }
+
+    pub fn put_buffers(&mut self, buffers: Box<crate::pump::Buffers>) {
+        self.buffers = Some(buffers);
     }
 
     /// A server: the SNI the client sent, if any.

@@ -199,6 +199,18 @@ fn exercised() -> BTreeSet<&'static str> {
             siptls_framer_take_pongs(null(), &mut n),
             n == 0,
         );
+        let mut wants = GARBAGE as u32;
+        check(
+            "siptls_session_pump_fd",
+            siptls_session_pump_fd(sess, 0, &mut wants),
+            wants == 0,
+        );
+        let mut wants = GARBAGE as u32;
+        check(
+            "siptls_session_pump_io",
+            siptls_session_pump_io(sess, null(), &mut wants),
+            wants == 0,
+        );
         let mut counters: siptls_counters = garbage_sized();
         let code = siptls_ctx_get_counters(ctx, &mut counters);
         assert_zero_after_size(&counters, "siptls_ctx_get_counters");

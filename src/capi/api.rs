@@ -2,7 +2,7 @@
 //! so a program that loads the library with `dlopen` looks up one name and
 //! gets the functions of exactly the ABI version it was built for.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_int, c_void};
 
 use super::*;
 use crate::error::{siptls_result, siptls_result::*, Error};
@@ -183,6 +183,10 @@ pub struct siptls_api {
     pub framer_next:
         unsafe extern "C" fn(*const siptls_framer, *mut siptls_sip_event) -> siptls_result,
     pub framer_take_pongs: unsafe extern "C" fn(*const siptls_framer, *mut usize) -> siptls_result,
+    pub session_pump_fd:
+        unsafe extern "C" fn(*mut siptls_session, c_int, *mut u32) -> siptls_result,
+    pub session_pump_io:
+        unsafe extern "C" fn(*mut siptls_session, *const siptls_io, *mut u32) -> siptls_result,
 }
 
 static API: siptls_api = siptls_api {
@@ -265,6 +269,8 @@ static API: siptls_api = siptls_api {
     framer_push: siptls_framer_push,
     framer_next: siptls_framer_next,
     framer_take_pongs: siptls_framer_take_pongs,
+    session_pump_fd: siptls_session_pump_fd,
+    session_pump_io: siptls_session_pump_io,
 };
 
 /// The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

@@ -124,6 +124,12 @@ size_t ex_sip_first_line(const char *msg, size_t len);
 
 /* The value of the `index`-th header called `name` (or its compact form,
  * NULL when none) in the header block of `msg`, trimmed. */
+/* Builds a response to the request `req`: the status line, then Via (all,
+ * in order), From, To (tagged when the request's was not), Call-ID and
+ * CSeq copied as RFC 3261 8.2.6.2 asks, and an empty body. */
+bool ex_sip_response(const char *req, size_t req_len, const char *status, char *out,
+                     size_t cap, size_t *out_len);
+
 bool ex_sip_header(const char *msg, size_t len, const char *name, const char *compact,
                    size_t index, const char **value_out, size_t *value_len_out);
 

@@ -23,81 +23,6 @@ static void usage(FILE *out)
                  "  per line as `openssl rand -hex 32` prints them; the first seals.\n");
 }
 
-/* Appends "<a><b>\r\n" to out; false when it does not fit. */
-static bool append_line(char *out, size_t cap, size_t *len, const char *a, const char *b,
-                        size_t b_len)
-{
-    int n = snprintf(out + *len, cap - *len, "%s%.*s\r\n", a, (int)b_len, b);
-    if (n < 0 || (size_t)n >= cap - *len) {
-        return false;
-    }
-    *len += (size_t)n;
-    return true;
-}
-
-/* Whether a To header value carries a tag parameter. */
-static bool has_tag(const char *value, size_t len)
-{
-    for (size_t i = 0; i + 5 <= len; i++) {
-        if (strncasecmp(value + i, ";tag=", 5) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Builds a response to `req`: the status line, then Via (all, in order),
- * From, To, Call-ID and CSeq copied from the request as RFC 3261 8.2.6.2
- * asks, and an empty body. */
-static bool build_response(const char *req, size_t req_len, const char *status, char *out,
-                           size_t cap, size_t *out_len)
-{
-    static const struct {
-        const char *prefix, *name, *compact;
-        bool all;
-    } copied[] = {
-        {"Via: ", "Via", "v", true},
-        {"From: ", "From", "f", false},
-        {"To: ", "To", "t", false},
-        {"Call-ID: ", "Call-ID", "i", false},
-        {"CSeq: ", "CSeq", NULL, false},
-    };
-    size_t len = 0;
-    if (!append_line(out, cap, &len, status, "", 0)) {
-        return false;
-    }
-    for (size_t h = 0; h < sizeof copied / sizeof copied[0]; h++) {
-        const char *value = NULL;
-        size_t value_len = 0;
-        size_t found = 0;
-        while ((found == 0 || copied[h].all) &&
-               ex_sip_header(req, req_len, copied[h].name, copied[h].compact, found, &value,
-                             &value_len)) {
-            if (!append_line(out, cap, &len, copied[h].prefix, value, value_len)) {
-                return false;
-            }
-            /* The UAS tags the To header when the request had no tag. */
-            if (strcmp(copied[h].name, "To") == 0 && !has_tag(value, value_len)) {
-                len -= 2; /* reopen the line: drop its CRLF */
-                if (!append_line(out, cap, &len, ";tag=gw-b-1", "", 0)) {
-                    return false;
-                }
-            }
-            found++;
-        }
-        if (found == 0) {
-            fprintf(stderr, "error: the SIP request has no %s header\n", copied[h].name);
-            return false;
-        }
-    }
-    if (!append_line(out, cap, &len, "Content-Length: 0", "", 0) ||
-        !append_line(out, cap, &len, "", "", 0)) {
-        return false;
-    }
-    *out_len = len;
-    return true;
-}
-
 /* Reads one request, answers it, and closes the TLS session. */
 static bool serve(ex_conn *conn)
 {
@@ -117,7 +42,7 @@ static bool serve(ex_conn *conn)
     const char *status = options ? "SIP/2.0 200 OK" : "SIP/2.0 501 Not Implemented";
     static char response[EX_BUF_SIZE];
     size_t response_len = 0;
-    if (!build_response(conn->plain, req_len, status, response, sizeof response,
+    if (!ex_sip_response(conn->plain, req_len, status, response, sizeof response,
                         &response_len)) {
         fprintf(stderr, "error: cannot build a response to the request\n");
         return false;

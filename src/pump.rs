@@ -2,10 +2,11 @@
 //! gateway's transport (a non-blocking file descriptor, or its own I/O
 //! through callbacks) and says which poll events to wait for next.
 //!
-//! Bytes received but not yet taken by the session (its receive window is
-//! full until the gateway reads plaintext), and ciphertext taken but not
-//! yet accepted by the transport (a partial send, EAGAIN), wait in two
-//! buffers of the session, made on first use; nothing is ever dropped.
+//! Bytes move through a stack buffer. Only bytes received but not yet
+//! taken by the session (its receive window is full until the gateway
+//! reads plaintext), and ciphertext the transport did not accept (a partial
+//! send, EAGAIN), wait in two buffers of the session, freed once empty;
+//! nothing is ever dropped.
 
 use std::io;
 
@@ -42,17 +43,30 @@ pub struct Buffers {
     ended: bool,
 }
 
-struct VecSink<'a>(&'a mut Vec<u8>, usize);
+/// The stack buffer ciphertext is taken into.
+struct SliceSink<'a>(&'a mut [u8], usize);
 
-impl Sink for VecSink<'_> {
+impl Sink for SliceSink<'_> {
     fn room(&self) -> usize {
-        self.1.saturating_sub(self.0.len())
+        self.0.len() - self.1
     }
 
     fn put(&mut self, bytes: &[u8]) -> usize {
         let n = bytes.len().min(self.room());
-        self.0.extend_from_slice(&bytes[..n]);
+        self.0[self.1..self.1 + n].copy_from_slice(&bytes[..n]);
+        self.1 += n;
         n
+    }
+}
+
+/// Sends what the transport takes now: the bytes sent (all of them once
+/// the peer is gone: nothing more can reach it).
+fn send(transport: &mut dyn Transport, bytes: &[u8]) -> Result<usize> {
+    match transport.send(bytes) {
+        Ok(Moved::Bytes(n)) => Ok(n),
+        Ok(Moved::Blocked) => Ok(0),
+        Ok(Moved::Ended) => Ok(bytes.len()),
+        Err(e) => Err(io_error("sending", e)),
     }
 }
 
@@ -72,64 +86,76 @@ pub fn pump(state: &mut State, transport: &mut dyn Transport) -> Result<u32> {
 
 fn pump_with(state: &mut State, b: &mut Buffers, transport: &mut dyn Transport) -> Result<u32> {
     let mut failure = None;
-    // Receive while the session takes what arrives.
+    let mut chunk = [0u8; CHUNK];
+    // Receive while the session takes what arrives. Bytes go from the
+    // stack buffer straight into the session; only what it cannot take yet
+    // waits in `inbound`.
     loop {
         if !b.inbound.is_empty() {
             match state.feed(&b.inbound) {
                 Ok((_, used)) => {
                     b.inbound.drain(..used);
-                    if !b.inbound.is_empty() {
-                        break; // its window is full: the gateway reads plaintext first
-                    }
                 }
                 Err(e) => {
                     failure = Some(e);
                     b.inbound.clear();
-                    break;
                 }
+            }
+            if !b.inbound.is_empty() || failure.is_some() {
+                break; // its window is full: the gateway reads plaintext first
             }
         }
         if b.ended || !state.receiving() {
             break;
         }
-        b.inbound.resize(CHUNK, 0);
-        match transport.recv(&mut b.inbound) {
-            Ok(Moved::Bytes(n)) => b.inbound.truncate(n),
-            Ok(Moved::Blocked) => {
-                b.inbound.clear();
-                break;
-            }
-            Ok(Moved::Ended) => {
-                b.inbound.clear();
-                b.ended = true;
-            }
-            Err(e) => {
-                b.inbound.clear();
-                return Err(io_error("receiving", e));
-            }
+        match transport.recv(&mut chunk) {
+            Ok(Moved::Bytes(n)) => match state.feed(&chunk[..n]) {
+                Ok((_, used)) if used < n => {
+                    b.inbound.extend_from_slice(&chunk[used..n]);
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            },
+            Ok(Moved::Blocked) => break,
+            Ok(Moved::Ended) => b.ended = true,
+            Err(e) => return Err(io_error("receiving", e)),
         }
     }
     if b.ended && b.inbound.is_empty() && failure.is_none() && state.receiving() {
         state.transport_closed()?;
     }
-    // Send what is pending: what the transport left last time, then more.
+    // Send what the transport left last time, then more, from the stack
+    // buffer; only what it does not accept waits in `outbound`.
     loop {
-        if b.outbound.is_empty() {
-            if let Ok((SIPTLS_OK, _)) = state.take(&mut VecSink(&mut b.outbound, CHUNK)) {
-            } else {
-                break;
+        if !b.outbound.is_empty() {
+            match send(transport, &b.outbound)? {
+                n if n == b.outbound.len() => b.outbound.clear(),
+                n => {
+                    b.outbound.drain(..n);
+                    break;
+                }
             }
+            continue;
         }
-        match transport.send(&b.outbound) {
-            Ok(Moved::Bytes(n)) => {
-                b.outbound.drain(..n);
-            }
-            Ok(Moved::Blocked) => break,
-            Ok(Moved::Ended) => {
-                b.outbound.clear();
-                break;
-            }
-            Err(e) => return Err(io_error("sending", e)),
+        let mut out = SliceSink(&mut chunk, 0);
+        let n = match state.take(&mut out) {
+            Ok((SIPTLS_OK, n)) => n,
+            _ => break,
+        };
+        let sent = send(transport, &chunk[..n])?;
+        if sent < n {
+            b.outbound.extend_from_slice(&chunk[sent..n]);
+            break;
+        }
+    }
+    // An idle connection holds no buffer memory.
+    for buffer in [&mut b.inbound, &mut b.outbound] {
+        if buffer.is_empty() && buffer.capacity() > 0 {
+            *buffer = Vec::new();
         }
     }
     if let Some(e) = failure {

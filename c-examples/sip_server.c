@@ -1,0 +1,315 @@
+/*
+ * Event-driven SIP-over-TLS server: many mutually authenticated
+ * connections in one epoll loop, each driven by siptls_session_pump_fd,
+ * its plaintext cut into messages by a siptls_framer. It answers OPTIONS
+ * with 200 OK (other requests with 501), keep-alive pings with pongs, and
+ * drops connections that do not finish their handshake in time.
+ *
+ *   SIGHUP   reload the certificate directory (atomic; live calls keep theirs)
+ *   SIGUSR1  print the counters
+ *   SIGTERM  close_notify to every peer, then exit
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sip_server [--host 127.0.0.1] [--port 5061] [--certs certs/server]\n"
+            "                  [--tls12|--tls13] [--profile default|128bit|post-quantum]\n"
+            "                  [--handshake-timeout SECONDS] [--max-connections N]\n"
+            "Serves SIP over mutual TLS to many clients at once: OPTIONS gets 200 OK,\n"
+            "other requests 501, keep-alive pings a pong. SIGHUP reloads --certs,\n"
+            "SIGUSR1 prints the counters, SIGTERM closes every connection and exits.\n"
+            "Defaults: handshake timeout 5 s, at most 10000 connections.\n");
+}
+
+typedef struct {
+    int fd;
+    siptls_session *session;
+    siptls_framer *framer;
+    int64_t handshake_deadline; /* ms; 0 once the handshake is done */
+    uint32_t watching;          /* the epoll events registered */
+    bool over;                  /* to be dropped in the next sweep */
+} conn;
+
+/* Every connection: for the sweeps (ended, handshake timed out) and SIGTERM. */
+typedef struct {
+    conn **items;
+    size_t len, cap;
+} conn_list;
+
+static bool append(conn_list *list, conn *c)
+{
+    if (list->len == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        conn **items = realloc(list->items, cap * sizeof *items);
+        if (items == NULL) {
+            return false;
+        }
+        list->items = items;
+        list->cap = cap;
+    }
+    list->items[list->len++] = c;
+    return true;
+}
+
+static volatile sig_atomic_t reload_requested, counters_requested, stop_requested;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        reload_requested = 1;
+    } else if (sig == SIGUSR1) {
+        counters_requested = 1;
+    } else {
+        stop_requested = 1;
+    }
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void drop_conn(int ep, conn *c)
+{
+    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    siptls_framer_free(c->framer);
+    siptls_session_free(c->session);
+    free(c);
+}
+
+/* Answers one request; responses and other traffic need nothing here. */
+static bool answer(conn *c, const uint8_t *msg, size_t len)
+{
+    const char *text = (const char *)msg;
+    if (strncmp(text, "SIP/2.0 ", 8) == 0) {
+        return true;
+    }
+    bool options = len > 8 && strncmp(text, "OPTIONS ", 8) == 0;
+    static char response[4096];
+    size_t response_len = 0;
+    if (!ex_sip_response(text, len, options ? "SIP/2.0 200 OK" : "SIP/2.0 501 Not Implemented",
+                         response, sizeof response, &response_len)) {
+        return false;
+    }
+    size_t used = 0;
+    return siptls_session_write(c->session, (const uint8_t *)response, response_len, &used) ==
+               SIPTLS_OK &&
+           used == response_len;
+}
+
+/* Moves the connection's bytes; false when it is over (the caller drops it). */
+static bool serve(int ep, conn *c)
+{
+    uint32_t wants = 0;
+    siptls_result r = siptls_session_pump_fd(c->session, c->fd, &wants);
+    siptls_session_info info = {.struct_size = sizeof info};
+    siptls_session_get_info(c->session, &info);
+    if (c->handshake_deadline != 0 && !info.handshaking) {
+        c->handshake_deadline = 0;
+    }
+    bool ended = r != SIPTLS_OK;
+    uint8_t plain[16384];
+    size_t n = 0;
+    siptls_result rr = SIPTLS_AGAIN;
+    while (!ended && (rr = siptls_session_read(c->session, plain, sizeof plain, &n)) == SIPTLS_OK) {
+        size_t off = 0;
+        while (!ended && off < n) {
+            size_t used = 0;
+            siptls_framer_push(c->framer, plain + off, n - off, &used);
+            off += used;
+            siptls_sip_event ev = {.struct_size = sizeof ev};
+            siptls_result fr;
+            while ((fr = siptls_framer_next(c->framer, &ev)) == SIPTLS_OK) {
+                if (ev.kind == SIPTLS_SIP_MESSAGE && !answer(c, ev.message, ev.message_len)) {
+                    ended = true;
+                }
+            }
+            if (fr != SIPTLS_AGAIN) {
+                ex_report("framing the SIP stream", fr, NULL);
+                siptls_session_close(c->session); /* framing is lost: close */
+                ended = true;
+            }
+        }
+        size_t pongs = 0;
+        siptls_framer_take_pongs(c->framer, &pongs);
+        for (size_t i = 0; i < pongs; i++) {
+            size_t used = 0;
+            siptls_session_write(c->session, (const uint8_t *)"\r\n", 2, &used);
+        }
+    }
+    if (!ended && rr == SIPTLS_PEER_CLOSED) {
+        siptls_session_close(c->session); /* answer close_notify with ours */
+        ended = true;
+    } else if (!ended && rr != SIPTLS_AGAIN) {
+        ended = true; /* truncated, or failed */
+    }
+    /* Send what the answers, pongs or close_notify produced. */
+    siptls_session_pump_fd(c->session, c->fd, &wants);
+    if (ended) {
+        return false;
+    }
+    uint32_t events = (wants & SIPTLS_WANT_READ ? (uint32_t)EPOLLIN : 0) |
+                      (wants & SIPTLS_WANT_WRITE ? (uint32_t)EPOLLOUT : 0);
+    if (events != c->watching) {
+        struct epoll_event ee = {.events = events, .data.ptr = c};
+        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ee);
+        c->watching = events;
+    }
+    return true;
+}
+
+static void accept_all(int ep, int listener, siptls_ctx *ctx, conn_list *all, size_t max,
+                       int64_t timeout_ms)
+{
+    for (;;) {
+        int fd = accept(listener, NULL, NULL);
+        if (fd < 0) {
+            return; /* EAGAIN: all taken (or an error worth no more than a retry) */
+        }
+        conn *c = calloc(1, sizeof *c);
+        if (all->len >= max || c == NULL || !ex_set_nonblocking(fd) ||
+            siptls_session_new(ctx, NULL, &c->session) != SIPTLS_OK ||
+            siptls_framer_new(NULL, &c->framer) != SIPTLS_OK) {
+            if (c != NULL) {
+                siptls_session_free(c->session);
+                free(c);
+            }
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->handshake_deadline = now_ms() + timeout_ms;
+        c->watching = EPOLLIN;
+        struct epoll_event ee = {.events = EPOLLIN, .data.ptr = c};
+        if (!append(all, c) || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee) != 0) {
+            c->over = true;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    ex_options opts = {.host = "127.0.0.1", .certs = "certs/server", .port = 5061, .version = 0,
+                       .profile = SIPTLS_PROFILE_DEFAULT};
+    long timeout_s = 5, max_conns = 10000;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 1; i < argc; i++) {
+        ex_opt_result shared = ex_parse_common_option(argc, argv, &i, true, &opts);
+        if (shared == EX_OPT_TAKEN) {
+            continue;
+        }
+        if (shared == EX_OPT_BAD) {
+            return 2;
+        }
+        if (strcmp(argv[i], "--handshake-timeout") == 0 && i + 1 < argc) {
+            timeout_s = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--max-connections") == 0 && i + 1 < argc) {
+            max_conns = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (timeout_s <= 0 || max_conns <= 0) {
+        fprintf(stderr, "error: the timeout and the connection limit must be positive\n");
+        return 2;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_SERVER, &opts);
+    if (ctx == NULL) {
+        return 1;
+    }
+    /* A verify report per handshake would flood the output at scale. */
+    siptls_ctx_set_verify_callback(ctx, NULL, NULL);
+    int listener = ex_listen(opts.host, opts.port);
+    int ep = epoll_create1(0);
+    if (listener < 0 || ep < 0 || !ex_set_nonblocking(listener)) {
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+    char where[128];
+    ex_sockaddr_str(listener, false, where, sizeof where);
+    printf("sip_server: listening on %s\n", where);
+    struct epoll_event lee = {.events = EPOLLIN, .data.ptr = NULL};
+    epoll_ctl(ep, EPOLL_CTL_ADD, listener, &lee);
+
+    conn_list all = {0};
+    struct epoll_event events[256];
+    while (!stop_requested) {
+        int n = epoll_wait(ep, events, 256, 200);
+        if (n < 0 && errno != EINTR) {
+            perror("error: epoll_wait");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            conn *c = events[i].data.ptr;
+            if (c == NULL) {
+                accept_all(ep, listener, ctx, &all, (size_t)max_conns, timeout_s * 1000);
+            } else if (!c->over && !serve(ep, c)) {
+                c->over = true;
+            }
+        }
+        /* The sweep: drop the ended connections and those whose handshake
+         * ran out of time, keeping the others in order. */
+        int64_t now = now_ms();
+        size_t kept = 0;
+        for (size_t i = 0; i < all.len; i++) {
+            conn *c = all.items[i];
+            if (c->over || (c->handshake_deadline != 0 && now > c->handshake_deadline)) {
+                drop_conn(ep, c);
+            } else {
+                all.items[kept++] = c;
+            }
+        }
+        all.len = kept;
+        if (reload_requested) {
+            reload_requested = 0;
+            size_t added = 0;
+            siptls_result r = siptls_ctx_load_pem_dir(ctx, opts.certs, NULL, 1, &added);
+            printf("sip_server: reload %s\n", siptls_result_str((uint32_t)r));
+        }
+        if (counters_requested) {
+            counters_requested = 0;
+            ex_print_counters(ctx);
+        }
+    }
+    printf("sip_server: closing %zu connections\n", all.len);
+    for (size_t i = 0; i < all.len; i++) {
+        uint32_t wants = 0;
+        siptls_session_close(all.items[i]->session);
+        siptls_session_pump_fd(all.items[i]->session, all.items[i]->fd, &wants);
+        drop_conn(ep, all.items[i]);
+    }
+    free(all.items);
+    ex_print_counters(ctx);
+    close(listener);
+    close(ep);
+    siptls_ctx_free(ctx);
+    return 0;
+}

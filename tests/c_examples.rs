@@ -642,19 +642,15 @@ mod load {
                 let mut info: siptls_session_info = unsafe { std::mem::zeroed() };
                 info.struct_size = std::mem::size_of::<siptls_session_info>() as u32;
                 unsafe { siptls_session_get_info(c.sess, &mut info) };
-                let mut end = SIPTLS_AGAIN;
-                loop {
+                let end = loop {
                     let mut got = 0;
                     match unsafe {
                         siptls_session_read(c.sess, buf.as_mut_ptr(), buf.len(), &mut got)
                     } {
                         SIPTLS_OK => c.plain.extend_from_slice(&buf[..got]),
-                        other => {
-                            end = other;
-                            break;
-                        }
+                        other => break other,
                     }
-                }
+                };
                 if c.step == 0 && !info.handshaking {
                     assert_eq!(info.verify_status, siptls_verify_status::SIPTLS_VERIFY_OK);
                     handshaken += 1;
@@ -711,6 +707,25 @@ mod load {
     }
 }
 
+/// Starts the event-driven server on a free port with the server
+/// certificates and `extra` options; returns it, listening, and its port.
+fn start_sip_server(extra: &[&str]) -> (Proc, String) {
+    let port = free_port().to_string();
+    let certs = setup().certs.join("server");
+    let mut args = vec![
+        "--port",
+        &port,
+        "--certs",
+        certs.to_str().expect("UTF-8 path"),
+    ];
+    args.extend(extra);
+    let mut server = Proc::spawn("sip_server", &args);
+    server
+        .wait_for_line("sip_server: listening on ", CHILD_TIMEOUT)
+        .expect("listening");
+    (server, port)
+}
+
 /// Resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -731,7 +746,7 @@ fn raise_fd_limit(want: u64) -> u64 {
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
     lim.rlim_cur = lim.rlim_max.min(want as libc::rlim_t);
     unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
-    lim.rlim_cur as u64
+    lim.rlim_cur
 }
 
 /// The event-driven server with 2,000 concurrent mutual-TLS connections
@@ -751,25 +766,10 @@ fn sip_server_holds_thousands_of_connections_in_one_loop() {
         "the open-file limit {limit} is too low for {n} connections"
     );
     let setup = setup();
-    let port = free_port().to_string();
-    let certs = setup.certs.join("server");
-    let mut server = Proc::spawn(
-        "sip_server",
-        &[
-            "--port",
-            &port,
-            "--certs",
-            certs.to_str().unwrap(),
-            "--max-connections",
-            &(n + 10).to_string(),
-            // All connect at once: the last handshakes wait for the first.
-            "--handshake-timeout",
-            "120",
-        ],
-    );
-    server
-        .wait_for_line("sip_server: listening on ", CHILD_TIMEOUT)
-        .expect("listening");
+    let max = (n + 10).to_string();
+    // All connect at once: the last handshakes wait for the first.
+    let (mut server, port) =
+        start_sip_server(&["--max-connections", &max, "--handshake-timeout", "120"]);
     let pid = server.child.id();
     let idle = rss_kib(pid);
     let mut peak = 0;
@@ -810,22 +810,7 @@ fn sip_server_holds_thousands_of_connections_in_one_loop() {
 #[test]
 fn sip_server_drops_silent_peers_after_the_handshake_timeout() {
     let setup = setup();
-    let port = free_port().to_string();
-    let certs = setup.certs.join("server");
-    let mut server = Proc::spawn(
-        "sip_server",
-        &[
-            "--port",
-            &port,
-            "--certs",
-            certs.to_str().unwrap(),
-            "--handshake-timeout",
-            "1",
-        ],
-    );
-    server
-        .wait_for_line("sip_server: listening on ", CHILD_TIMEOUT)
-        .expect("listening");
+    let (mut server, port) = start_sip_server(&["--handshake-timeout", "1"]);
     let mut silent =
         std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
     silent

@@ -113,55 +113,73 @@ static bool answer(conn *c, const uint8_t *msg, size_t len)
 }
 
 /* Moves the connection's bytes; false when it is over (the caller drops it). */
+/* Hands one chunk of plaintext to the framer and acts on what it finds;
+ * false when the connection must end. */
+static bool on_plaintext(conn *c, const uint8_t *plain, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        size_t used = 0;
+        siptls_framer_push(c->framer, plain + off, n - off, &used);
+        off += used;
+        siptls_sip_event ev = {.struct_size = sizeof ev};
+        siptls_result fr;
+        while ((fr = siptls_framer_next(c->framer, &ev)) == SIPTLS_OK) {
+            if (ev.kind == SIPTLS_SIP_MESSAGE && !answer(c, ev.message, ev.message_len)) {
+                return false;
+            }
+        }
+        if (fr != SIPTLS_AGAIN) {
+            ex_report("framing the SIP stream", fr, NULL);
+            siptls_session_close(c->session); /* framing is lost: close */
+            return false;
+        }
+    }
+    size_t pongs = 0;
+    siptls_framer_take_pongs(c->framer, &pongs);
+    for (size_t i = 0; i < pongs; i++) {
+        size_t used = 0;
+        siptls_session_write(c->session, (const uint8_t *)"\r\n", 2, &used);
+    }
+    return true;
+}
+
+/* Moves the connection's bytes; false when it is over (the caller drops it).
+ * Every pump may bring in plaintext (its send step receives too), so pump
+ * and read until a round reads nothing. */
 static bool serve(int ep, conn *c)
 {
     uint32_t wants = 0;
-    siptls_result r = siptls_session_pump_fd(c->session, c->fd, &wants);
-    siptls_session_info info = {.struct_size = sizeof info};
-    siptls_session_get_info(c->session, &info);
-    if (c->handshake_deadline != 0 && !info.handshaking) {
-        c->handshake_deadline = 0;
-    }
-    bool ended = r != SIPTLS_OK;
-    uint8_t plain[16384];
-    size_t n = 0;
-    siptls_result rr = SIPTLS_AGAIN;
-    while (!ended && (rr = siptls_session_read(c->session, plain, sizeof plain, &n)) == SIPTLS_OK) {
-        size_t off = 0;
-        while (!ended && off < n) {
-            size_t used = 0;
-            siptls_framer_push(c->framer, plain + off, n - off, &used);
-            off += used;
-            siptls_sip_event ev = {.struct_size = sizeof ev};
-            siptls_result fr;
-            while ((fr = siptls_framer_next(c->framer, &ev)) == SIPTLS_OK) {
-                if (ev.kind == SIPTLS_SIP_MESSAGE && !answer(c, ev.message, ev.message_len)) {
-                    ended = true;
-                }
-            }
-            if (fr != SIPTLS_AGAIN) {
-                ex_report("framing the SIP stream", fr, NULL);
-                siptls_session_close(c->session); /* framing is lost: close */
-                ended = true;
+    for (;;) {
+        if (siptls_session_pump_fd(c->session, c->fd, &wants) != SIPTLS_OK) {
+            return false; /* the alert went out; or the socket failed */
+        }
+        siptls_session_info info = {.struct_size = sizeof info};
+        siptls_session_get_info(c->session, &info);
+        if (!info.handshaking) {
+            c->handshake_deadline = 0;
+        }
+        uint8_t plain[16384];
+        size_t n = 0, got = 0;
+        siptls_result r;
+        while ((r = siptls_session_read(c->session, plain, sizeof plain, &n)) == SIPTLS_OK) {
+            got += n;
+            if (!on_plaintext(c, plain, n)) {
+                siptls_session_pump_fd(c->session, c->fd, &wants); /* send the close */
+                return false;
             }
         }
-        size_t pongs = 0;
-        siptls_framer_take_pongs(c->framer, &pongs);
-        for (size_t i = 0; i < pongs; i++) {
-            size_t used = 0;
-            siptls_session_write(c->session, (const uint8_t *)"\r\n", 2, &used);
+        if (r == SIPTLS_PEER_CLOSED) {
+            siptls_session_close(c->session); /* answer close_notify with ours */
+            siptls_session_pump_fd(c->session, c->fd, &wants);
+            return false;
         }
-    }
-    if (!ended && rr == SIPTLS_PEER_CLOSED) {
-        siptls_session_close(c->session); /* answer close_notify with ours */
-        ended = true;
-    } else if (!ended && rr != SIPTLS_AGAIN) {
-        ended = true; /* truncated, or failed */
-    }
-    /* Send what the answers, pongs or close_notify produced. */
-    siptls_session_pump_fd(c->session, c->fd, &wants);
-    if (ended) {
-        return false;
+        if (r != SIPTLS_AGAIN) {
+            return false; /* truncated, or failed */
+        }
+        if (got == 0) {
+            break;
+        }
     }
     uint32_t events = (wants & SIPTLS_WANT_READ ? (uint32_t)EPOLLIN : 0) |
                       (wants & SIPTLS_WANT_WRITE ? (uint32_t)EPOLLOUT : 0);

@@ -2,7 +2,8 @@
 # The C side under scrutiny: the C examples built with AddressSanitizer and
 # UndefinedBehaviorSanitizer and run end to end (server + client over
 # loopback, dlopen, and reload: SIGHUP reloads and CRL refreshes with live
-# calls, and a session freed from its own verify callback), then the plain
+# calls, and a session freed from its own verify callback, and the
+# event-driven sip_server with clients and signals), then the plain
 # builds run under valgrind with zero errors and zero bytes definitely or
 # indirectly lost. valgrind sees every access, the library's own included,
 # so a session used after it was freed fails the run.
@@ -20,13 +21,43 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# The event-driven server: three clients, SIGHUP, SIGUSR1, SIGTERM; exits 0.
+#   sip_server_run BUILD_DIR [WRAPPER...]
+sip_server_run() {
+    local build="$1"
+    shift
+    local port log pid
+    port="$(free_port)"
+    log="$work/sip_server.log"
+    # valgrind is slow: a generous handshake timeout.
+    "$@" "$build/sip_server" --port "$port" --certs "$work/certs/server" --handshake-timeout 60 \
+        >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 300); do
+        grep -q '^sip_server: listening on ' "$log" && break
+        sleep 0.1
+    done
+    for _ in 1 2 3; do
+        "$build/client" --port "$port" --certs "$work/certs/client" >/dev/null
+    done
+    kill -HUP "$pid"
+    kill -USR1 "$pid"
+    sleep 1
+    kill -TERM "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    grep -q '^sip_server: reload success' "$log" && grep -q '^counters: siptls_handshakes_total{kind="full"} 3' "$log" || rc=1
+    [ "$rc" -eq 0 ] || { cat "$log"; echo "sip_server under ${*:-no wrapper}: exit $rc" >&2; return 1; }
+    echo "sip_server: 3 clients, SIGHUP, SIGUSR1, SIGTERM: ok"
+}
+
 echo "== ASan + UBSan build"
 sanitize="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 make -s -C c-examples LIBDIR="$lib" BUILD="$work/asan" \
     EXTRA_CFLAGS="$sanitize" EXTRA_LDFLAGS="-fsanitize=address,undefined"
 
 # Proof that the sanitizer runtimes are really linked in.
-for program in server client dlopen reload; do
+for program in server client dlopen reload sip_server; do
     runtimes=$(ldd "$work/asan/$program")
     grep -q 'libasan' <<<"$runtimes" || { echo "$program: libasan not linked" >&2; exit 1; }
     grep -q 'libubsan' <<<"$runtimes" || { echo "$program: libubsan not linked" >&2; exit 1; }
@@ -38,6 +69,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 bash scripts/run-pair.sh "$work/asan" "$work/certs" "$(free_port)"
 "$work/asan/dlopen" "$work/certs" "$lib/libsiptls.so"
 "$work/asan/reload" "$work/certs" 50
+sip_server_run "$work/asan"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== valgrind"
@@ -51,4 +83,5 @@ grind=(valgrind -q --error-exitcode=99 --leak-check=full
 bash scripts/run-pair.sh "$work/plain" "$work/certs" "$(free_port)" "${grind[@]}"
 "${grind[@]}" "$work/plain/dlopen" "$work/certs" "$lib/libsiptls.so"
 "${grind[@]}" "$work/plain/reload" "$work/certs" 20
+sip_server_run "$work/plain" "${grind[@]}"
 echo "c-checks: ok"

@@ -322,13 +322,14 @@ fn busy() -> Error {
 
 /// A snapshot of a session's state for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Info {
+pub struct Info<'a> {
     pub handshaking: bool,
     pub wants_send: bool,
     pub protocol_version: u16,
     pub cipher_suite: u16,
     pub close_state: siptls_close_state,
-    pub verify: Option<Outcome>,
+    /// Borrowed: a state query copies nothing (no allocation).
+    pub verify: Option<&'a Outcome>,
     pub alert_received: Option<u8>,
     pub failed: bool,
     /// The configuration generation the session was created with.
@@ -882,7 +883,7 @@ impl State {
         }
     }
 
-    pub fn info(&self) -> Info {
+    pub fn info(&self) -> Info<'_> {
         Info {
             handshaking: self.conn.is_handshaking(),
             wants_send: self.conn.wants_write(),
@@ -892,7 +893,7 @@ impl State {
                 .negotiated_cipher_suite()
                 .map_or(0, |s| u16::from(s.suite())),
             close_state: self.close_state(),
-            verify: self.verify.clone(),
+            verify: self.verify.as_ref(),
             alert_received: self.alert_received,
             failed: self.failure.is_some(),
             generation: self.policy.generation(),

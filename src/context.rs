@@ -161,6 +161,8 @@ pub struct Snapshot {
     pub policy: Arc<Policy>,
     pub log: Option<Arc<LogSink>>,
     pub identity_ids: Vec<u32>,
+    /// Resumption is on: sessions keep the accepted peer chain to store it.
+    pub resumption: bool,
 }
 
 pub struct Context {
@@ -280,6 +282,7 @@ impl Snapshot {
             policy,
             log: config.log.clone(),
             identity_ids: config.identities.ids(),
+            resumption: config.resumption.enabled,
         })
     }
 }

@@ -119,6 +119,8 @@ pub struct State {
     peer_name: Option<Arc<str>>,
     /// The socket helper's waiting bytes, made on its first use.
     buffers: Option<Box<crate::pump::Buffers>>,
+    /// Resumption is on: accepted chains are kept for stored sessions.
+    keep_chain: bool,
 }
 
 /// How a session is made (`siptls_session_options`).
@@ -172,6 +174,7 @@ impl Session {
             log: snapshot.log.clone(),
             identity: options.identity,
             peer_name: peer_name.clone(),
+            keep_chain: snapshot.resumption,
             ..Step::default()
         };
         // A client looks up its stored sessions here, checking each.
@@ -208,6 +211,7 @@ impl Session {
                 sni: None,
                 peer_name,
                 buffers: None,
+                keep_chain: snapshot.resumption,
             }),
         })
     }
@@ -527,6 +531,7 @@ impl State {
             identity: self.identity,
             served_digest: self.served_digest,
             peer_name: self.peer_name.clone(),
+            keep_chain: self.keep_chain,
         };
         let (result, stepped) = verify::in_scope(step, || conn.process_new_packets());
         let Stepped {
@@ -580,6 +585,17 @@ impl State {
         if self.handshake_done || self.conn.is_handshaking() {
             return Ok(());
         }
+        let result = self.complete_handshake();
+        // A server issues its tickets in the step that completes the
+        // handshake, never later: its copy of the peer chain can go. (A
+        // client keeps it for tickets the server may send later.)
+        if matches!(self.conn, Connection::Server(_)) {
+            self.peer_chain = None;
+        }
+        result
+    }
+
+    fn complete_handshake(&mut self) -> Result<()> {
         self.handshake_done = true;
         let offered = std::mem::take(&mut self.resumable);
         if self.conn.handshake_kind() != Some(HandshakeKind::Resumed) {

@@ -133,7 +133,9 @@ impl Policy {
             resumed: false,
         };
         let accepted = outcome.accepted();
-        scope::store_outcome(outcome, accepted.then(|| chain_of(leaf, intermediates)));
+        // The chain is copied only where a stored session will carry it.
+        let keep = accepted && scope::keeps_chain();
+        scope::store_outcome(outcome, keep.then(|| chain_of(leaf, intermediates)));
         if accepted {
             Ok(())
         } else {

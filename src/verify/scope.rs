@@ -48,6 +48,8 @@ pub struct Step {
     /// A client: the name the server's certificate must carry, when the
     /// SNI sent is another.
     pub peer_name: Option<Arc<str>>,
+    /// Sessions may be stored (resumption is on): keep the accepted chain.
+    pub keep_chain: bool,
 }
 
 struct Scope {
@@ -147,6 +149,11 @@ pub fn resumption_refused(why: impl FnOnce() -> String) {
             why,
         );
     }
+}
+
+/// Whether the current step keeps accepted chains (resumption is on).
+pub(super) fn keeps_chain() -> bool {
+    with_top(|top| top.step.keep_chain).unwrap_or(false)
 }
 
 /// A server resolved which identity serves this session.

@@ -52,15 +52,19 @@ impl Identity {
         }
     }
 
-    fn serves(&self, sni: &str) -> bool {
-        let covers = |name: &String| {
-            name == sni
-                || name.strip_prefix("*.").is_some_and(|base| {
-                    sni.split_once('.')
-                        .is_some_and(|(label, rest)| !label.is_empty() && rest == base)
-                })
-        };
-        self.names.iter().any(|n| n == sni) || self.cert_names.iter().any(covers)
+    /// Names it serves exactly: configured, or in its certificate.
+    fn serves_exactly(&self, sni: &str) -> bool {
+        self.names.iter().chain(&self.cert_names).any(|n| n == sni)
+    }
+
+    /// A wildcard dNSName of its certificate covering `sni` (one label).
+    fn serves_by_wildcard(&self, sni: &str) -> bool {
+        self.cert_names.iter().any(|name| {
+            name.strip_prefix("*.").is_some_and(|base| {
+                sni.split_once('.')
+                    .is_some_and(|(label, rest)| !label.is_empty() && rest == base)
+            })
+        })
     }
 }
 
@@ -155,8 +159,14 @@ impl IdentitySet {
     /// The identity serving `sni` (or the default).
     pub fn for_sni(&self, sni: Option<&str>) -> Option<&Arc<Identity>> {
         let sni = sni.map(str::to_ascii_lowercase);
+        // An exact name wins over a wildcard, whatever the identity IDs.
         sni.as_deref()
-            .and_then(|name| self.entries.iter().find(|i| i.serves(name)))
+            .and_then(|name| {
+                self.entries
+                    .iter()
+                    .find(|i| i.serves_exactly(name))
+                    .or_else(|| self.entries.iter().find(|i| i.serves_by_wildcard(name)))
+            })
             .or_else(|| self.get(SIPTLS_IDENTITY_DEFAULT))
     }
 }
@@ -224,6 +234,8 @@ mod tests {
 
     #[test]
     fn a_wildcard_covers_one_label() {
+        let serves =
+            |id: &Identity, sni: &str| id.serves_exactly(sni) || id.serves_by_wildcard(sni);
         let id = Identity {
             id: 1,
             key: Arc::new(CertifiedKey::new(vec![], Arc::new(NoKey))),
@@ -231,12 +243,31 @@ mod tests {
             names: vec!["virtual.example.org".into()],
             digest: [0; 32],
         };
-        assert!(id.serves("a.example.test"));
-        assert!(!id.serves("a.b.example.test"));
-        assert!(!id.serves("example.test"));
-        assert!(id.serves("sip.example.test"));
-        assert!(id.serves("virtual.example.org"));
-        assert!(!id.serves("other.example.org"));
+        assert!(serves(&id, "a.example.test"));
+        assert!(!serves(&id, "a.b.example.test"));
+        assert!(!serves(&id, "example.test"));
+        assert!(serves(&id, "sip.example.test"));
+        assert!(serves(&id, "virtual.example.org"));
+        assert!(!serves(&id, "other.example.org"));
+    }
+
+    #[test]
+    fn an_exact_name_wins_over_a_wildcard_of_a_lower_id() {
+        let make = |id, cert_names: Vec<String>| Identity {
+            id,
+            key: Arc::new(CertifiedKey::new(vec![], Arc::new(NoKey))),
+            cert_names,
+            names: vec![],
+            digest: [id as u8; 32],
+        };
+        let set = IdentitySet {
+            entries: vec![
+                Arc::new(make(1, vec!["*.example.test".into()])),
+                Arc::new(make(2, vec!["sip.example.test".into()])),
+            ],
+        };
+        assert_eq!(set.for_sni(Some("sip.example.test")).unwrap().id, 2);
+        assert_eq!(set.for_sni(Some("a.example.test")).unwrap().id, 1);
     }
 
     #[derive(Debug)]

@@ -93,6 +93,7 @@ fn pump_with(state: &mut State, b: &mut Buffers, transport: &mut dyn Transport) 
     loop {
         if !b.inbound.is_empty() {
             match state.feed(&b.inbound) {
+                Ok((SIPTLS_PEER_CLOSED, _)) => b.inbound.clear(),
                 Ok((_, used)) => {
                     b.inbound.drain(..used);
                 }
@@ -110,6 +111,8 @@ fn pump_with(state: &mut State, b: &mut Buffers, transport: &mut dyn Transport) 
         }
         match transport.recv(&mut chunk) {
             Ok(Moved::Bytes(n)) => match state.feed(&chunk[..n]) {
+                // After close_notify the rest means nothing.
+                Ok((SIPTLS_PEER_CLOSED, _)) => break,
                 Ok((_, used)) if used < n => {
                     b.inbound.extend_from_slice(&chunk[used..n]);
                     break;
@@ -146,7 +149,14 @@ fn pump_with(state: &mut State, b: &mut Buffers, transport: &mut dyn Transport) 
             Ok((SIPTLS_OK, n)) => n,
             _ => break,
         };
-        let sent = send(transport, &chunk[..n])?;
+        // Taken from the session: kept whatever the transport does.
+        let sent = match send(transport, &chunk[..n]) {
+            Ok(sent) => sent,
+            Err(e) => {
+                b.outbound.extend_from_slice(&chunk[..n]);
+                return Err(e);
+            }
+        };
         if sent < n {
             b.outbound.extend_from_slice(&chunk[sent..n]);
             break;

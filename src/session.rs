@@ -558,6 +558,14 @@ impl State {
             self.peer_chain = chain;
         }
         self.resumable.extend(resumable);
+        // Once rustls has chosen a full handshake, no offered session is
+        // being resumed: their chains must not reach new tickets.
+        if matches!(
+            self.conn.handshake_kind(),
+            Some(HandshakeKind::Full | HandshakeKind::FullWithHelloRetryRequest)
+        ) {
+            self.resumable.clear();
+        }
         match result {
             Ok(io_state) => {
                 if io_state.peer_has_closed() && !self.close_notify_received {

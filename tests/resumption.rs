@@ -1071,3 +1071,17 @@ fn tampered_truncated_foreign_and_other_peers_tickets_never_resume() {
         }
     }
 }
+
+#[test]
+fn a_session_with_a_client_certificate_does_not_resume_once_client_auth_is_off() {
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        connect(&client, &server);
+        ok(&server, unsafe {
+            siptls_ctx_set_client_auth(server.0, siptls_client_auth::SIPTLS_CLIENT_AUTH_OFF as u32)
+        });
+        // The stored chain would be shown with nothing checking it.
+        let infos = connect(&client, &server);
+        assert!(!both_resumed(&infos), "{version:#x}");
+    }
+}

@@ -194,7 +194,8 @@ impl Framer {
         let from = self.scanned.saturating_sub(3);
         let Some(header_len) = find(&rest[from..], b"\r\n\r\n").map(|at| from + at + 4) else {
             self.scanned = rest.len();
-            if rest.len() > self.limits.header_max {
+            // A header block is at most header_max bytes, its end included.
+            if rest.len() >= self.limits.header_max {
                 return Err(framing_error(
                     SIPTLS_ERR_SIP_HEADER_TOO_LARGE,
                     format!(

@@ -30,7 +30,15 @@ impl Policy {
     /// the callback gets a full handshake, and the callback decides again.
     pub fn may_resume(&self, chain: &PeerChain, expected_name: Option<&ServerName<'_>>) -> bool {
         let checked = match (chain.split_first(), self.role, self.settings.client_auth) {
-            (_, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => None,
+            // Not asking now: a session that carries a chain would show one
+            // that nothing checks; it gets a full handshake instead.
+            (None, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => None,
+            (Some(_), siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => {
+                scope::resumption_refused(|| {
+                    "the stored session has a client certificate, and client authentication is off now".into()
+                });
+                return false;
+            }
             (None, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Optional) => None,
             (None, _, _) => {
                 scope::resumption_refused(|| "the stored session has no peer certificate".into());

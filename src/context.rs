@@ -436,41 +436,35 @@ impl Context {
         &self.counters
     }
 
+    /// Sets the default identity (ID 0), replacing it.
     pub fn set_identity_pem(&self, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-        let identity = self.refuse(identity::from_pem(
-            cert_pem,
-            "certificate",
-            key_pem,
-            "private key",
-        ))?;
-        self.update(|c| {
-            c.identities
-                .put(Identity::new(SIPTLS_IDENTITY_DEFAULT, identity), true)
-        })
+        self.put_identity(
+            SIPTLS_IDENTITY_DEFAULT,
+            true,
+            pem_identity(cert_pem, key_pem),
+        )
     }
 
     pub fn load_identity_files(&self, cert_path: &Path, key_path: &Path) -> Result<()> {
-        let identity = self.refuse(read_identity(cert_path, key_path))?;
-        self.update(|c| {
-            c.identities
-                .put(Identity::new(SIPTLS_IDENTITY_DEFAULT, identity), true)
-        })
+        self.put_identity(
+            SIPTLS_IDENTITY_DEFAULT,
+            true,
+            read_identity(cert_path, key_path),
+        )
     }
 
     /// Adds identity `id` (an ID in use is refused: remove it first).
     pub fn add_identity_pem(&self, id: u32, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-        let key = self.refuse(identity::from_pem(
-            cert_pem,
-            "certificate",
-            key_pem,
-            "private key",
-        ))?;
-        self.update(|c| c.identities.put(Identity::new(id, key), false))
+        self.put_identity(id, false, pem_identity(cert_pem, key_pem))
     }
 
     pub fn add_identity_files(&self, id: u32, cert_path: &Path, key_path: &Path) -> Result<()> {
-        let key = self.refuse(read_identity(cert_path, key_path))?;
-        self.update(|c| c.identities.put(Identity::new(id, key), false))
+        self.put_identity(id, false, read_identity(cert_path, key_path))
+    }
+
+    fn put_identity(&self, id: u32, replace: bool, key: Result<Arc<CertifiedKey>>) -> Result<()> {
+        let key = self.refuse(key)?;
+        self.update(|c| c.identities.put(Identity::new(id, key), replace))
     }
 
     pub fn remove_identity(&self, id: u32) -> Result<()> {
@@ -870,7 +864,7 @@ impl Context {
     }
 
     fn install_ticket_keys(&self, ring: KeyRing) -> Result<usize> {
-        let count = ring.len(0, 0);
+        let count = ring.key_count();
         self.update(|c| {
             c.resumption.ring = Arc::new(ring);
             Ok(count)
@@ -911,6 +905,10 @@ impl Context {
             Ok(())
         })
     }
+}
+
+fn pem_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<CertifiedKey>> {
+    identity::from_pem(cert_pem, "certificate", key_pem, "private key")
 }
 
 fn read_identity(cert_path: &Path, key_path: &Path) -> Result<Arc<CertifiedKey>> {

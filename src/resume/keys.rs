@@ -176,14 +176,9 @@ impl KeyRing {
         matches!(self.source, Source::Generated)
     }
 
-    /// How many keys open tickets now (generated keys past both windows are
-    /// not counted even before they are erased).
-    pub fn len(&self, now: u64, lifetime: u32) -> usize {
-        self.keys
-            .read()
-            .iter()
-            .filter(|k| self.opens(k, now, lifetime))
-            .count()
+    /// Keys held: the sealing one first, then those that still open.
+    pub fn key_count(&self) -> usize {
+        self.keys.read().len()
     }
 
     fn opens(&self, key: &Key, now: u64, lifetime: u32) -> bool {
@@ -286,18 +281,21 @@ mod tests {
     fn generated_keys_seal_for_one_lifetime_and_open_for_two() {
         let ring = KeyRing::generated();
         let first = ring.seal(1000, 100, b"x").unwrap();
-        assert_eq!(ring.len(1000, 100), 1);
+        assert_eq!(ring.key_count(), 1);
         let same_key = ring.seal(1099, 100, b"x").unwrap();
         assert_eq!(first[..NAME_LEN], same_key[..NAME_LEN]);
         let rotated = ring.seal(1100, 100, b"x").unwrap();
         assert_ne!(first[..NAME_LEN], rotated[..NAME_LEN]);
-        assert_eq!(ring.len(1100, 100), 2);
+        assert_eq!(ring.key_count(), 2, "the first key still opens");
         assert!(
             ring.open(1199, 100, &first).is_some(),
             "decrypt-only window"
         );
         assert!(ring.open(1200, 100, &first).is_none(), "past both windows");
         assert!(ring.open(1200, 100, &rotated).is_some());
+        // The next rotation erases every key past both windows.
+        ring.seal(1300, 100, b"x").unwrap();
+        assert_eq!(ring.key_count(), 1, "keys past both windows are erased");
     }
 
     #[test]

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -373,6 +374,17 @@ bool ex_set_nonblocking(int fd)
         return false;
     }
     return true;
+}
+
+void ex_epoll_watch(int ep, int fd, void *data, uint32_t wants, uint32_t *watching)
+{
+    uint32_t events = (wants & SIPTLS_WANT_READ ? (uint32_t)EPOLLIN : 0) |
+                      (wants & SIPTLS_WANT_WRITE ? (uint32_t)EPOLLOUT : 0);
+    if (events != *watching) {
+        struct epoll_event ee = {.events = events, .data.ptr = data};
+        epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ee);
+        *watching = events;
+    }
 }
 
 /* Monotonic milliseconds, for deadlines that wall-clock steps cannot move. */

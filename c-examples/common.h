@@ -91,6 +91,10 @@ int ex_connect(const char *host, uint16_t port);
 /* Makes `fd` non-blocking; false on failure (reported). */
 bool ex_set_nonblocking(int fd);
 
+/* Changes fd's epoll registration (`data` its pointer) to the events the
+ * SIPTLS_WANT_* bits of `wants` ask for, when they differ from *watching. */
+void ex_epoll_watch(int ep, int fd, void *data, uint32_t wants, uint32_t *watching);
+
 /* --- the TLS connection -------------------------------------------------- */
 
 /* Sets up `conn` for `fd` and a new session; false on failure (reported).

@@ -181,13 +181,7 @@ static bool serve(int ep, conn *c)
             break;
         }
     }
-    uint32_t events = (wants & SIPTLS_WANT_READ ? (uint32_t)EPOLLIN : 0) |
-                      (wants & SIPTLS_WANT_WRITE ? (uint32_t)EPOLLOUT : 0);
-    if (events != c->watching) {
-        struct epoll_event ee = {.events = events, .data.ptr = c};
-        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ee);
-        c->watching = events;
-    }
+    ex_epoll_watch(ep, c->fd, c, wants, &c->watching);
     return true;
 }
 

@@ -19,6 +19,9 @@ cargo test --workspace 2>&1 | tee target/test-output.log
 echo "== benchmark smoke (every row moves its bytes and resumes when it should; no timing judged)"
 cargo run -q -p siptls-bench -- --quick
 
+echo "== load benchmark smoke (the example server and an OpenSSL server under the load generator)"
+bash scripts/load-bench.sh --quick
+
 echo "== C examples under sanitizers and valgrind"
 bash scripts/c-checks.sh
 

@@ -58,6 +58,7 @@ const ALWAYS_THERE: &[&str] = &[
     "continue",
     ":",
     "time",
+    "ulimit",
     "type",
     "getopts",
     "pushd",

@@ -1,0 +1,398 @@
+/*
+ * Load generator for a SIP-over-TLS server: opens N mutually authenticated
+ * connections, all driven by one epoll loop through siptls_session_pump_fd.
+ * It runs in three phases, each started on every connection at once:
+ *
+ *   1. the handshakes (then, with --server-pid, the server's memory with
+ *      every connection open and idle);
+ *   2. --requests OPTIONS per connection, one after another, each waiting
+ *      for its 200 OK (the latency is measured per request);
+ *   3. a keep-alive ping, then close_notify once its pong is back.
+ *
+ * Prints handshakes/s, requests/s, the p50 and p99 latency and the
+ * server's resident memory per connection. Exits 0 only when every request
+ * got its 200 OK, every ping its pong and every connection closed cleanly.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sip_load [--host 127.0.0.1] [--port 5061] [--peer-name gw-b.example.test]\n"
+            "                [--certs certs/client] [--tls12|--tls13]\n"
+            "                [--profile default|128bit|post-quantum]\n"
+            "                [--connections 100] [--requests 10] [--server-pid PID]\n"
+            "                [--timeout 120]\n"
+            "Opens --connections mutual-TLS connections at once; on each sends --requests\n"
+            "OPTIONS one after another, then a keep-alive ping, then close_notify.\n"
+            "--server-pid: also report the server's resident memory per connection.\n"
+            "Exits 0 iff every request got 200 OK, every ping a pong and every\n"
+            "connection closed cleanly within --timeout seconds.\n");
+}
+
+typedef enum { STEP_HANDSHAKE, STEP_READY, STEP_REQUEST, STEP_PING, STEP_CLOSING, STEP_DONE,
+               STEP_FAILED } step;
+
+typedef struct {
+    int fd;
+    siptls_session *session;
+    siptls_framer *framer;
+    size_t index;
+    step step;
+    unsigned answered; /* OPTIONS answered so far */
+    int64_t sent_us;   /* when the request in flight went out */
+    uint32_t watching; /* the epoll events registered */
+} load_conn;
+
+/* What the phases count, and the latency of every request. */
+typedef struct {
+    size_t ready, failed, done;
+    unsigned requests;
+    int64_t *latency_us;
+    size_t latencies;
+} load_run;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* VmRSS of a process in KiB; 0 when it cannot be read. */
+static long rss_kib(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[256];
+    long kib = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+static void fail(load_conn *c, load_run *run, const char *what, siptls_result code)
+{
+    /* The first few failures say why; the summary counts them all. */
+    if (run->failed < 5) {
+        char where[64];
+        snprintf(where, sizeof where, "connection %zu: %s", c->index, what);
+        ex_report(where, code, c->session);
+    }
+    if (c->step == STEP_READY) {
+        run->ready--;
+    }
+    c->step = STEP_FAILED;
+    run->failed++;
+}
+
+static bool send_text(load_conn *c, const char *text, size_t len)
+{
+    size_t used = 0;
+    return siptls_session_write(c->session, (const uint8_t *)text, len, &used) == SIPTLS_OK &&
+           used == len;
+}
+
+static bool send_options(load_conn *c, const char *peer_name)
+{
+    char req[512];
+    int len = snprintf(req, sizeof req,
+                       "OPTIONS sip:%s SIP/2.0\r\n"
+                       "Via: SIP/2.0/TLS load.invalid;branch=z9hG4bK-%zu-%u\r\n"
+                       "Max-Forwards: 70\r\n"
+                       "From: <sip:load@load.invalid>;tag=%zu\r\n"
+                       "To: <sip:%s>\r\n"
+                       "Call-ID: load-%zu@load.invalid\r\n"
+                       "CSeq: %u OPTIONS\r\n"
+                       "Content-Length: 0\r\n\r\n",
+                       peer_name, c->index, c->answered, c->index, peer_name, c->index,
+                       c->answered + 1);
+    c->sent_us = now_us();
+    return len > 0 && (size_t)len < sizeof req && send_text(c, req, (size_t)len);
+}
+
+/* Acts on one message or keep-alive from the server. */
+static void on_event(load_conn *c, load_run *run, const siptls_sip_event *ev,
+                     const char *peer_name)
+{
+    if (ev->kind == SIPTLS_SIP_MESSAGE && c->step == STEP_REQUEST &&
+        ev->message_len > 12 && memcmp(ev->message, "SIP/2.0 200 ", 12) == 0) {
+        run->latency_us[run->latencies++] = now_us() - c->sent_us;
+        if (++c->answered < run->requests) {
+            if (!send_options(c, peer_name)) {
+                fail(c, run, "sending OPTIONS", SIPTLS_ERR_WRONG_STATE);
+            }
+        } else if (send_text(c, "\r\n\r\n", 4)) {
+            c->step = STEP_PING;
+        } else {
+            fail(c, run, "sending the ping", SIPTLS_ERR_WRONG_STATE);
+        }
+    } else if (ev->kind == SIPTLS_SIP_PONG && c->step == STEP_PING) {
+        siptls_session_close(c->session);
+        c->step = STEP_CLOSING;
+    } else {
+        fprintf(stderr, "error: connection %zu: unexpected %s in step %d\n", c->index,
+                ev->kind == SIPTLS_SIP_MESSAGE ? "message" : "keep-alive", (int)c->step);
+        fail(c, run, "reading the server's answer", SIPTLS_ERR_WRONG_STATE);
+    }
+}
+
+/* Moves the connection's bytes and acts on what arrived. Every pump may
+ * bring in plaintext (its send step receives too), so pump and read until
+ * a round reads nothing. */
+static void drive_once(int ep, load_conn *c, load_run *run, const char *peer_name)
+{
+    uint32_t wants = 0;
+    for (;;) {
+        siptls_result r = siptls_session_pump_fd(c->session, c->fd, &wants);
+        if (r != SIPTLS_OK) {
+            fail(c, run, "moving bytes", r);
+            return;
+        }
+        if (c->step == STEP_HANDSHAKE) {
+            siptls_session_info info = {.struct_size = sizeof info};
+            siptls_session_get_info(c->session, &info);
+            if (!info.handshaking) {
+                c->step = STEP_READY;
+                run->ready++;
+            }
+        }
+        uint8_t plain[4096];
+        size_t n = 0, got = 0;
+        while ((r = siptls_session_read(c->session, plain, sizeof plain, &n)) == SIPTLS_OK) {
+            got += n;
+            for (size_t off = 0, used = 0; off < n; off += used) {
+                siptls_framer_push(c->framer, plain + off, n - off, &used);
+                siptls_sip_event ev = {.struct_size = sizeof ev};
+                siptls_result fr;
+                while ((fr = siptls_framer_next(c->framer, &ev)) == SIPTLS_OK &&
+                       c->step != STEP_FAILED) {
+                    on_event(c, run, &ev, peer_name);
+                }
+                if (c->step == STEP_FAILED) {
+                    return;
+                }
+                if (fr != SIPTLS_AGAIN) {
+                    fail(c, run, "framing the server's answers", fr);
+                    return;
+                }
+            }
+        }
+        if (r == SIPTLS_PEER_CLOSED && c->step == STEP_CLOSING) {
+            c->step = STEP_DONE;
+            run->done++;
+            return;
+        }
+        if (r != SIPTLS_AGAIN) {
+            fail(c, run, "reading", r);
+            return;
+        }
+        if (got == 0) {
+            break;
+        }
+    }
+    ex_epoll_watch(ep, c->fd, c, wants, &c->watching);
+}
+
+/* drive_once, then stops watching a connection that is over. */
+static void drive(int ep, load_conn *c, load_run *run, const char *peer_name)
+{
+    drive_once(ep, c, run, peer_name);
+    if (c->step == STEP_DONE || c->step == STEP_FAILED) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    }
+}
+
+/* Drives every connection until `until` says the phase is over or the
+ * deadline passes; false on the deadline (or a signal). */
+static bool run_phase(int ep, load_run *run, const char *peer_name, int64_t deadline_us,
+                      bool (*until)(const load_run *, size_t), size_t n)
+{
+    struct epoll_event events[256];
+    while (!until(run, n)) {
+        if (stop_requested || now_us() > deadline_us) {
+            return false;
+        }
+        int k = epoll_wait(ep, events, 256, 100);
+        if (k < 0 && errno != EINTR) {
+            perror("error: epoll_wait");
+            return false;
+        }
+        for (int i = 0; i < k; i++) {
+            load_conn *c = events[i].data.ptr;
+            if (c->step != STEP_FAILED && c->step != STEP_DONE) {
+                drive(ep, c, run, peer_name);
+            }
+        }
+    }
+    return true;
+}
+
+static bool all_ready(const load_run *run, size_t n) { return run->ready + run->failed == n; }
+
+static bool all_over(const load_run *run, size_t n) { return run->done + run->failed == n; }
+
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0,
+                       .profile = SIPTLS_PROFILE_DEFAULT};
+    const char *peer_name = "gw-b.example.test";
+    long connections = 100, requests = 10, server_pid = 0, timeout_s = 120;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 1; i < argc; i++) {
+        ex_opt_result shared = ex_parse_common_option(argc, argv, &i, false, &opts);
+        if (shared == EX_OPT_TAKEN) {
+            continue;
+        }
+        if (shared == EX_OPT_BAD) {
+            return 2;
+        }
+        bool has_value = i + 1 < argc;
+        if (strcmp(argv[i], "--peer-name") == 0 && has_value) {
+            peer_name = argv[++i];
+        } else if (strcmp(argv[i], "--connections") == 0 && has_value) {
+            connections = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--requests") == 0 && has_value) {
+            requests = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--server-pid") == 0 && has_value) {
+            server_pid = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--timeout") == 0 && has_value) {
+            timeout_s = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (connections <= 0 || requests <= 0 || requests > 1000000 || timeout_s <= 0 ||
+        server_pid < 0) {
+        fprintf(stderr, "error: --connections, --requests and --timeout must be positive\n");
+        return 2;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    size_t n = (size_t)connections;
+    load_run run = {.requests = (unsigned)requests,
+                    .latency_us = calloc(n * (size_t)requests, sizeof(int64_t))};
+    load_conn *conns = calloc(n, sizeof *conns);
+    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_CLIENT, &opts);
+    int ep = epoll_create1(0);
+    if (run.latency_us == NULL || conns == NULL || ctx == NULL || ep < 0) {
+        fprintf(stderr, "error: setting up %zu connections failed\n", n);
+        return 1;
+    }
+    /* A report line per handshake would flood the output. */
+    siptls_ctx_set_verify_callback(ctx, NULL, NULL);
+    long idle_kib = server_pid ? rss_kib(server_pid) : 0;
+    int64_t deadline = now_us() + (int64_t)timeout_s * 1000000;
+
+    /* Phase 1: connect every socket, then all handshakes at once. */
+    size_t opened = 0;
+    for (; opened < n; opened++) {
+        load_conn *c = &conns[opened];
+        c->index = opened;
+        c->fd = ex_connect(opts.host, opts.port);
+        if (c->fd < 0 || siptls_session_new(ctx, peer_name, &c->session) != SIPTLS_OK ||
+            siptls_framer_new(&(siptls_framer_limits){.struct_size = sizeof(siptls_framer_limits),
+                                                      .keepalive = SIPTLS_KEEPALIVE_CLIENT},
+                              &c->framer) != SIPTLS_OK) {
+            fprintf(stderr, "error: opening connection %zu failed\n", opened);
+            if (c->fd >= 0) {
+                close(c->fd);
+            }
+            siptls_session_free(c->session);
+            break;
+        }
+        c->watching = EPOLLIN | EPOLLOUT;
+        struct epoll_event ee = {.events = c->watching, .data.ptr = c};
+        epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ee);
+    }
+    int64_t hs_start = now_us();
+    bool ok = opened == n && run_phase(ep, &run, peer_name, deadline, all_ready, n);
+    double hs_s = (double)(now_us() - hs_start) / 1e6;
+    printf("sip_load: %zu connections to %s:%u\n", n, opts.host, (unsigned)opts.port);
+    printf("sip_load: handshakes: %zu of %zu in %.2f s: %.0f handshakes/s\n", run.ready, n,
+           hs_s, (double)run.ready / hs_s);
+    if (server_pid) {
+        long peak_kib = rss_kib(server_pid);
+        long grown = peak_kib > idle_kib ? peak_kib - idle_kib : 0;
+        printf("sip_load: server memory: %ld KiB idle, %ld KiB with %zu connections: "
+               "%ld bytes per connection\n",
+               idle_kib, peak_kib, run.ready, run.ready ? grown * 1024 / (long)run.ready : 0);
+    }
+
+    /* Phase 2 and 3: requests, ping, close, on every connection at once. */
+    int64_t req_start = now_us();
+    for (size_t i = 0; ok && i < opened; i++) {
+        load_conn *c = &conns[i];
+        if (c->step == STEP_READY) {
+            c->step = STEP_REQUEST;
+            run.ready--;
+            if (send_options(c, peer_name)) {
+                drive(ep, c, &run, peer_name);
+            } else {
+                fail(c, &run, "sending OPTIONS", SIPTLS_ERR_WRONG_STATE);
+            }
+        }
+    }
+    ok = ok && run_phase(ep, &run, peer_name, deadline, all_over, n);
+    double req_s = (double)(now_us() - req_start) / 1e6;
+    qsort(run.latency_us, run.latencies, sizeof(int64_t), compare_i64);
+    double p50 = run.latencies ? (double)run.latency_us[run.latencies / 2] / 1000.0 : 0;
+    double p99 = run.latencies ? (double)run.latency_us[run.latencies * 99 / 100] / 1000.0 : 0;
+    printf("sip_load: requests: %zu of %zu answered 200 OK in %.2f s: %.0f requests/s; "
+           "latency p50 %.2f ms, p99 %.2f ms\n",
+           run.latencies, n * (size_t)requests, req_s, (double)run.latencies / req_s, p50, p99);
+    printf("sip_load: closed cleanly: %zu of %zu (%zu failed)\n", run.done, n, run.failed);
+    if (!ok) {
+        fprintf(stderr, "error: %s\n", stop_requested ? "stopped" : "the timeout passed");
+    }
+
+    for (size_t i = 0; i < opened; i++) {
+        close(conns[i].fd);
+        siptls_framer_free(conns[i].framer);
+        siptls_session_free(conns[i].session);
+    }
+    free(conns);
+    free(run.latency_us);
+    close(ep);
+    siptls_ctx_free(ctx);
+    return ok && run.done == n ? 0 : 1;
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Concurrent-connection benchmark: c-examples/sip_load opens N mutual-TLS
+# connections at once against each of two servers on 127.0.0.1, in
+# interleaved rounds, and this prints the median and min-max of every
+# figure and the ratios of the medians:
+#
+#   siptls   c-examples/sip_server (siptls, epoll, the SIP framer)
+#   openssl  bench/c/openssl_sip_server (OpenSSL 3 on the same job)
+#
+#   scripts/load-bench.sh [--connections N] [--rounds R] [--requests K] [--quick]
+#
+#   --connections N  concurrent connections per round (default 10000; the
+#                    open-file limit is raised to N + 256 when it can be)
+#   --rounds R       rounds per server, interleaved (default 3)
+#   --requests K     OPTIONS per connection, one after another (default 10)
+#   --quick          a smoke run: 200 connections, 1 round, 2 requests
+#
+# Both servers load the same certificates (ECDSA P-256, the demo's
+# generator) and offer the 128-bit profile (TLS 1.3 AES-128-GCM, X25519);
+# the client side is the same siptls load generator for both. Client and
+# server share the machine's cores, so the rates are those of the pair.
+# Memory per connection is the server's resident memory with every
+# connection open and idle, less its resident memory before the first
+# connection, divided by N. Release builds. Exits non-zero when a round
+# did not complete every request and close every connection cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
+connections=10000
+rounds=3
+requests=10
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --connections) connections="${2:?--connections needs a number}"; shift 2 ;;
+        --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
+        --requests) requests="${2:?--requests needs a number}"; shift 2 ;;
+        --quick) connections=200; rounds=1; requests=2; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "load-bench.sh: unexpected argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+for v in "$connections" "$rounds" "$requests"; do
+    [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "load-bench.sh: '$v' is not a positive number" >&2; exit 2; }
+done
+
+work=target/load-bench
+mkdir -p "$work"
+echo "load-bench: building (release)"
+cargo build --quiet --release -p siptls
+make --quiet -C c-examples BUILD="$PWD/$work/c-examples" LIBDIR="$PWD/target/release" >/dev/null
+cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror -O2 \
+    -o "$work/openssl_sip_server" bench/c/openssl_sip_server.c -lssl -lcrypto
+[ -f "$work/certs/server/CAList.pem" ] ||
+    cargo run --quiet --release -p siptls-certgen -- --out "$work/certs" >/dev/null
+
+# Each process holds N sockets (the server one more per listener).
+ulimit -Sn "$(( connections + 256 ))" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $(( connections + 64 )) ]; then
+    echo "load-bench.sh: the open-file limit ($(ulimit -n)) is too low for $connections connections" >&2
+    exit 1
+fi
+
+port=$(( 20000 + RANDOM % 20000 ))
+results="$work/results"
+: > "$results"
+
+# run_round SERVER ROUND: one server, one load; appends
+# "server handshakes/s requests/s p50_ms p99_ms bytes_per_connection" to $results.
+run_round() {
+    local name="$1" round="$2" log="$work/$1.log" out="$work/load-$1.out"
+    port=$(( port + 1 ))
+    case "$name" in
+        siptls) "$work/c-examples/sip_server" --port "$port" --certs "$work/certs/server" \
+                    --profile 128bit --max-connections $(( connections + 16 )) \
+                    --handshake-timeout 600 > "$log" 2>&1 & ;;
+        openssl) "$work/openssl_sip_server" --port "$port" --certs "$work/certs/server" \
+                    --128bit > "$log" 2>&1 & ;;
+    esac
+    local pid=$!
+    for _ in $(seq 100); do
+        grep -q "listening on" "$log" && break
+        sleep 0.1
+    done
+    local rc=0
+    "$work/c-examples/sip_load" --port "$port" --certs "$work/certs/client" --profile 128bit \
+        --connections "$connections" --requests "$requests" --server-pid "$pid" \
+        --timeout 600 > "$out" 2>&1 || rc=$?
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    if [ "$rc" -ne 0 ]; then
+        cat "$out" "$log" >&2
+        echo "load-bench.sh: round $round against $name failed" >&2
+        exit 1
+    fi
+    local hs rq p50 p99 mem
+    hs=$(sed -n 's/^sip_load: handshakes: .*: \([0-9]*\) handshakes\/s$/\1/p' "$out")
+    rq=$(sed -n 's/^sip_load: requests: .*: \([0-9]*\) requests\/s;.*/\1/p' "$out")
+    p50=$(sed -n 's/.*latency p50 \([0-9.]*\) ms.*/\1/p' "$out")
+    p99=$(sed -n 's/.*p99 \([0-9.]*\) ms$/\1/p' "$out")
+    mem=$(sed -n 's/.*: \([0-9]*\) bytes per connection$/\1/p' "$out")
+    printf 'round %d %-8s %6s handshakes/s %7s requests/s  p50 %7s ms  p99 %7s ms  %6s B/conn\n' \
+        "$round" "$name" "$hs" "$rq" "$p50" "$p99" "$mem"
+    echo "$name $hs $rq $p50 $p99 $mem" >> "$results"
+}
+
+echo "load-bench: $connections connections, $requests OPTIONS each, $rounds rounds, $(nproc) cores"
+for round in $(seq "$rounds"); do
+    # Alternate which server goes first, so neither always runs on a
+    # machine warmed (or tired) by the other.
+    if [ $(( round % 2 )) -eq 1 ]; then order="siptls openssl"; else order="openssl siptls"; fi
+    for server in $order; do
+        run_round "$server" "$round"
+    done
+done
+
+# Median and min-max of column $2 for server $1; the ratio of medians.
+summary() {
+    awk -v col="$1" -v what="$2" -v better="$3" '
+        { v[$1, ++n[$1]] = $col }
+        function median(s,   i, j, t, a, k) {
+            k = n[s]
+            for (i = 1; i <= k; i++) a[i] = v[s, i]
+            for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            lo[s] = a[1]; hi[s] = a[k]
+            return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+        }
+        END {
+            ms = median("siptls"); mo = median("openssl")
+            printf "%-24s siptls %9.6g (%g-%g)  openssl %9.6g (%g-%g)  siptls/openssl %.2fx (%s)\n",
+                what, ms, lo["siptls"], hi["siptls"], mo, lo["openssl"], hi["openssl"],
+                mo ? ms / mo : 0, better
+        }' "$results"
+}
+echo
+echo "medians (min-max) over $rounds rounds:"
+summary 2 "handshakes/s" "higher is better"
+summary 3 "requests/s" "higher is better"
+summary 4 "latency p50 (ms)" "lower is better"
+summary 5 "latency p99 (ms)" "lower is better"
+summary 6 "server bytes/connection" "lower is better"

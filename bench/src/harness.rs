@@ -1,0 +1,182 @@
+//! What every stack is asked to do, and how a figure is measured: cases,
+//! the `Stack` trait, rounds, medians and spreads, heap in use.
+
+use std::time::{Duration, Instant};
+
+use crate::pki::{Key, Pki};
+
+/// The size of a socket read or write in the pump loops: every stack moves
+/// ciphertext through a buffer of this size, like a gateway's socket loop.
+pub const CHUNK: usize = 16 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Version {
+    Tls12,
+    Tls13,
+}
+
+/// One handshake case: what every stack is configured for.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    pub version: Version,
+    pub key: Key,
+    /// Each handshake resumes the session of the one before (tickets on
+    /// both sides); otherwise resumption is off everywhere.
+    pub resumed: bool,
+}
+
+impl Case {
+    pub fn name(&self) -> String {
+        format!(
+            "{} TLS 1.{} {}",
+            if self.resumed { "resumed" } else { "full" },
+            if self.version == Version::Tls13 { 3 } else { 2 },
+            self.key.name()
+        )
+    }
+}
+
+/// One implementation under test, configured for one case: makes connected
+/// pairs and moves bytes. `Sync`: the thread-scaling run shares one
+/// configuration between threads, as a gateway shares one context.
+pub trait Stack: Sized + Sync {
+    type Pair;
+    const NAME: &'static str;
+    /// Configured for `case`, with resumption on or off as it says.
+    fn new(pki: &Pki, case: Case) -> Self;
+    /// From now on, every handshake must resume (or must not).
+    fn expect_resumed(&mut self, resumed: bool);
+    /// Configured, and in a resumption case holding a session to resume.
+    fn ready(pki: &Pki, case: Case) -> Self {
+        let mut stack = Self::new(pki, case);
+        drop(stack.connect());
+        stack.expect_resumed(case.resumed);
+        stack
+    }
+    /// A fresh client/server pair with the handshake completed; panics if
+    /// it did not resume when the case says it must, or did when it must not.
+    fn connect(&self) -> Self::Pair;
+    /// The client writes plaintext; returns how much was taken.
+    fn send(&self, pair: &mut Self::Pair, data: &[u8]) -> usize;
+    /// Moves the ciphertext waiting on the client into the server, through
+    /// the pump buffer `buf`.
+    fn deliver(&self, pair: &mut Self::Pair, buf: &mut [u8]);
+    /// The server reads plaintext into `sink`; 0 when none is waiting.
+    fn receive(&self, pair: &mut Self::Pair, sink: &mut [u8]) -> usize;
+}
+
+/// Sends `total` bytes client -> server in writes of `write` bytes, the
+/// server reading after each; returns the bytes the server read.
+fn transfer<S: Stack>(stack: &S, pair: &mut S::Pair, total: usize, write: usize) -> usize {
+    let data = vec![0x5au8; write];
+    let (mut buf, mut sink) = (vec![0u8; 2 * CHUNK], vec![0u8; CHUNK]);
+    let (mut sent, mut received) = (0, 0);
+    while received < total {
+        if sent < total {
+            sent += stack.send(pair, &data[..write.min(total - sent)]);
+        }
+        stack.deliver(pair, &mut buf);
+        loop {
+            match stack.receive(pair, &mut sink) {
+                0 => break,
+                n => received += n,
+            }
+        }
+    }
+    received
+}
+
+/// What one round measures.
+#[derive(Clone, Copy)]
+pub enum Measure {
+    Handshakes(usize),
+    /// Megabytes client -> server, in writes of this many bytes.
+    Bulk {
+        megabytes: usize,
+        write: usize,
+    },
+}
+
+impl Measure {
+    pub fn run<S: Stack>(self, stack: &S) -> f64 {
+        match self {
+            Measure::Handshakes(n) => {
+                let start = Instant::now();
+                for _ in 0..n {
+                    drop(stack.connect());
+                }
+                n as f64 / secs(start.elapsed())
+            }
+            Measure::Bulk { megabytes, write } => {
+                let mut pair = stack.connect();
+                let total = megabytes * 1024 * 1024;
+                let start = Instant::now();
+                let received = transfer(stack, &mut pair, total, write);
+                let elapsed = start.elapsed();
+                assert_eq!(received, total, "{}: bytes lost", S::NAME);
+                megabytes as f64 / secs(elapsed)
+            }
+        }
+    }
+}
+
+pub fn secs(d: Duration) -> f64 {
+    d.as_secs_f64().max(1e-9)
+}
+
+/// One figure's rounds: the median and the spread.
+#[derive(Clone, Default)]
+pub struct Figure(pub Vec<f64>);
+
+impl Figure {
+    pub fn median(&self) -> f64 {
+        let mut v = self.0.clone();
+        v.sort_by(f64::total_cmp);
+        match v.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => v[n / 2],
+            n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        }
+    }
+
+    pub fn min(&self) -> f64 {
+        self.0.iter().copied().fold(f64::MAX, f64::min)
+    }
+
+    pub fn max(&self) -> f64 {
+        self.0.iter().copied().fold(f64::MIN, f64::max)
+    }
+}
+
+/// Heap bytes in use (glibc's count: Rust, aws-lc and OpenSSL all allocate
+/// through malloc).
+pub fn heap_in_use() -> usize {
+    // SAFETY: a plain query of the allocator's statistics.
+    unsafe { libc::mallinfo2() }.uordblks
+}
+
+/// Heap per established, idle session: `pairs` handshakes kept alive,
+/// both ends counted.
+pub fn idle_bytes_per_session<S: Stack>(stack: &S, pairs: usize) -> f64 {
+    let before = heap_in_use();
+    let held: Vec<S::Pair> = (0..pairs).map(|_| stack.connect()).collect();
+    let after = heap_in_use();
+    drop(held);
+    after.saturating_sub(before) as f64 / (2 * pairs) as f64
+}
+
+/// Full handshakes per second on `threads` threads at once, all making
+/// sessions from the one shared configuration.
+pub fn handshakes_on_threads<S: Stack>(stack: &S, threads: usize, per_thread: usize) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..per_thread {
+                    drop(stack.connect());
+                }
+            });
+        }
+    });
+    (threads * per_thread) as f64 / secs(start.elapsed())
+}

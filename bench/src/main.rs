@@ -8,7 +8,8 @@
 //!
 //! `cargo run --release -p siptls-bench -- [--quick] [--json] [handshakes] [megabytes]`
 //! (`--quick`: a smoke run that checks every row works, not a measurement;
-//! `--json`: the same figures as one JSON document on stdout)
+//! `--json`: the same figures as one JSON document on stdout; `--only TEXT`:
+//! only the rows whose name contains TEXT, nothing else, e.g. to profile one)
 
 // Linked for its C functions, which stacks/rustls_ffi.rs declares and calls.
 extern crate rustls_ffi;
@@ -95,18 +96,19 @@ fn thread_scaling(pki: &Pki, rounds: usize, per_thread: usize) -> [(Figure, Figu
 }
 
 fn main() {
-    let (mut quick, mut json) = (false, false);
+    let (mut quick, mut json, mut only) = (false, false, None);
     let mut numbers = Vec::new();
-    for arg in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    const USAGE: &str = "usage: [--quick] [--json] [--only TEXT] [handshakes] [megabytes]";
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--json" => json = true,
-            n => numbers.push(
-                n.parse::<usize>()
-                    .expect("usage: [--quick] [--json] [handshakes] [megabytes]"),
-            ),
+            "--only" => only = Some(args.next().expect(USAGE)),
+            n => numbers.push(n.parse::<usize>().expect(USAGE)),
         }
     }
+    let wanted = |name: &str| only.as_deref().is_none_or(|text| name.contains(text));
     let (rounds, default_handshakes, default_megabytes) =
         if quick { (1, 5, 1) } else { (9, 300, 64) };
     let handshakes = numbers.first().copied().unwrap_or(default_handshakes);
@@ -123,27 +125,29 @@ fn main() {
     report.intro();
 
     for case in &HANDSHAKE_CASES {
-        let figures = measure(
-            pki_for(case),
-            *case,
-            rounds,
-            Measure::Handshakes(handshakes),
-        );
-        report.row(Row::new(
-            format!("{} handshakes", case.name()),
-            "/s",
-            figures,
-        ));
+        let name = format!("{} handshakes", case.name());
+        if wanted(&name) {
+            let figures = measure(
+                pki_for(case),
+                *case,
+                rounds,
+                Measure::Handshakes(handshakes),
+            );
+            report.row(Row::new(name, "/s", figures));
+        }
     }
     for write in [1024, 16 * 1024] {
-        let what = Measure::Bulk { megabytes, write };
-        report.row(Row::new(
-            format!("bulk TLS 1.3, {} KiB writes", write / 1024),
-            " MiB/s",
-            measure(&p256, BULK_CASE, rounds, what),
-        ));
+        let name = format!("bulk TLS 1.3, {} KiB writes", write / 1024);
+        if wanted(&name) {
+            let what = Measure::Bulk { megabytes, write };
+            let figures = measure(&p256, BULK_CASE, rounds, what);
+            report.row(Row::new(name, " MiB/s", figures));
+        }
     }
     report.table();
+    if only.is_some() {
+        return report.finish();
+    }
 
     let (few, many) = if quick { (10, 100) } else { (1000, 10_000) };
     report.idle_memory(few, idle_memory(&p256, few), many, idle_memory(&p256, many));

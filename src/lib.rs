@@ -13,6 +13,7 @@ mod counters;
 mod crl;
 mod der;
 mod error;
+mod exclusive;
 mod identities;
 mod identity;
 mod keylog;

@@ -7,10 +7,8 @@
 
 use std::io::{self, BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use pki_types::{CertificateDer, ServerName};
 use rustls::{
     AlertDescription, ClientConnection, Connection, HandshakeKind, InvalidMessage, ServerConnection,
@@ -19,6 +17,7 @@ use rustls::{
 use crate::context::{siptls_role, Context, TlsConfig};
 use crate::counters::{Counters, Event};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
+use crate::exclusive::{AfterCall, Exclusive};
 use crate::ffi::UserData;
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::resume::OwnDigest;
@@ -69,17 +68,8 @@ impl Write for SinkWriter<'_> {
     }
 }
 
-/// Who holds a session: nobody, one call in progress, one call in progress
-/// with a free requested meanwhile (from its callback or another thread),
-/// or nobody ever again (being freed).
-const IDLE: u8 = 0;
-const IN_CALL: u8 = 1;
-const IN_CALL_FREE_PENDING: u8 = 2;
-const FREED: u8 = 3;
-
 pub struct Session {
-    owner: AtomicU8,
-    state: Mutex<State>,
+    state: Exclusive<State>,
 }
 
 pub struct State {
@@ -183,8 +173,7 @@ impl Session {
         });
         let conn = conn?;
         Ok(Self {
-            owner: AtomicU8::new(IDLE),
-            state: Mutex::new(State {
+            state: Exclusive::new(State {
                 conn,
                 counters: {
                     ctx.counters().count(Event::SessionCreated);
@@ -257,16 +246,8 @@ impl Session {
     /// The flag is true when a free was requested during the call: the
     /// caller must free the session now.
     pub fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> (Result<T>, bool) {
-        if self
-            .owner
-            .compare_exchange(IDLE, IN_CALL, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            return (Err(busy()), false);
-        }
-        let result = {
-            let mut state = self.state.lock();
-            let result = catch_unwind(AssertUnwindSafe(|| f(&mut state))).unwrap_or_else(|_| {
+        let entered = self.state.with(|state| {
+            let result = catch_unwind(AssertUnwindSafe(|| f(state))).unwrap_or_else(|_| {
                 let e = Error::new(SIPTLS_ERR_PANIC, "internal panic; the session is unusable");
                 state.set_failure(e.clone());
                 Err(e)
@@ -275,45 +256,18 @@ impl Session {
                 state.detail.clone_from(&e.detail);
             }
             result
-        };
-        let released = self
-            .owner
-            .compare_exchange(IN_CALL, IDLE, Ordering::Release, Ordering::Relaxed)
-            .is_ok();
-        if !released {
-            // A free is pending: nobody may enter again.
-            self.owner.store(FREED, Ordering::Release);
+        });
+        match entered {
+            Some((result, after)) => (result, after == AfterCall::Free),
+            None => (Err(busy()), false),
         }
-        (result, !released)
     }
 
     /// Asks to free the session. True: it is idle and the caller frees it
     /// now. False: a call is in progress and frees it when it returns (or a
     /// free is already under way).
     pub fn request_free(&self) -> bool {
-        loop {
-            match self
-                .owner
-                .compare_exchange(IDLE, FREED, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return true,
-                Err(IN_CALL) => {
-                    if self
-                        .owner
-                        .compare_exchange(
-                            IN_CALL,
-                            IN_CALL_FREE_PENDING,
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                        )
-                        .is_ok()
-                    {
-                        return false;
-                    }
-                }
-                Err(_) => return false,
-            }
-        }
+        self.state.request_free()
     }
 }
 
@@ -517,8 +471,9 @@ impl State {
         error
     }
 
-    /// Runs rustls on what has been read so far and collects a verification outcome.
-    fn process(&mut self) -> Result<()> {
+    /// `process_new_packets` inside a step (see `verify::scope`), taking
+    /// in what the step found.
+    fn process_in_step(&mut self) -> std::result::Result<rustls::IoState, rustls::Error> {
         let conn = &mut self.conn;
         let chain = self
             .peer_chain
@@ -566,6 +521,21 @@ impl State {
         ) {
             self.resumable.clear();
         }
+        result
+    }
+
+    /// Runs rustls on what has been read so far and collects a verification outcome.
+    fn process(&mut self) -> Result<()> {
+        // A server past its handshake makes no more verifier, resolver or
+        // ticket calls, and with logging off nothing else reads the step:
+        // the data path skips setting one up.
+        let stepless =
+            self.handshake_done && matches!(self.conn, Connection::Server(_)) && self.log.is_none();
+        let result = if stepless {
+            self.conn.process_new_packets()
+        } else {
+            self.process_in_step()
+        };
         match result {
             Ok(io_state) => {
                 if io_state.peer_has_closed() && !self.close_notify_received {

@@ -61,7 +61,8 @@ pub trait Stack: Sized + Sync {
     /// Moves the ciphertext waiting on the client into the server, through
     /// the pump buffer `buf`.
     fn deliver(&self, pair: &mut Self::Pair, buf: &mut [u8]);
-    /// The server reads plaintext into `sink`; 0 when none is waiting.
+    /// The server reads all the plaintext waiting, through `sink`, with as
+    /// few calls as its API allows; returns how much (0: none was waiting).
     fn receive(&self, pair: &mut Self::Pair, sink: &mut [u8]) -> usize;
 }
 
@@ -76,12 +77,7 @@ fn transfer<S: Stack>(stack: &S, pair: &mut S::Pair, total: usize, write: usize)
             sent += stack.send(pair, &data[..write.min(total - sent)]);
         }
         stack.deliver(pair, &mut buf);
-        loop {
-            match stack.receive(pair, &mut sink) {
-                0 => break,
-                n => received += n,
-            }
-        }
+        received += stack.receive(pair, &mut sink);
     }
     received
 }

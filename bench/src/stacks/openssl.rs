@@ -190,10 +190,13 @@ impl Stack for OpenSsl {
     fn deliver(&self, _: &mut Pair, _: &mut [u8]) {}
 
     fn receive(&self, pair: &mut Pair, sink: &mut [u8]) -> usize {
-        match pair.server.ssl_read(sink) {
-            Ok(n) => n,
-            Err(e) if e.code() == ErrorCode::WANT_READ => 0,
-            Err(e) => panic!("openssl read: {e}"),
+        let mut total = 0;
+        loop {
+            match pair.server.ssl_read(sink) {
+                Ok(n) => total += n,
+                Err(e) if e.code() == ErrorCode::WANT_READ => return total,
+                Err(e) => panic!("openssl read: {e}"),
+            }
         }
     }
 }

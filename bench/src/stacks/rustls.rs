@@ -136,10 +136,14 @@ impl Stack for Rustls {
     }
 
     fn receive(&self, pair: &mut Pair, sink: &mut [u8]) -> usize {
-        match pair.server.reader().read(sink) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
-            Err(e) => panic!("rustls read: {e}"),
+        let mut total = 0;
+        loop {
+            match pair.server.reader().read(sink) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
+                Err(e) => panic!("rustls read: {e}"),
+            }
         }
     }
 }

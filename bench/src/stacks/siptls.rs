@@ -96,6 +96,10 @@ fn flow(from: *mut siptls_session, to: *mut siptls_session, buf: &mut [u8]) -> b
             check(code, "feed");
             offset += used;
         }
+        // A take that did not fill the buffer took everything there was.
+        if n < buf.len() {
+            return true;
+        }
     }
 }
 
@@ -191,11 +195,19 @@ impl Stack for Siptls {
     }
 
     fn receive(&self, pair: &mut Pair, sink: &mut [u8]) -> usize {
-        let mut n = 0;
-        match unsafe { siptls_session_read(pair.server, sink.as_mut_ptr(), sink.len(), &mut n) } {
-            SIPTLS_OK => n,
-            SIPTLS_AGAIN => 0,
-            code => panic!("siptls read: {code:?}"),
+        let mut total = 0;
+        loop {
+            let mut n = 0;
+            match unsafe { siptls_session_read(pair.server, sink.as_mut_ptr(), sink.len(), &mut n) }
+            {
+                SIPTLS_OK => total += n,
+                SIPTLS_AGAIN => return total,
+                code => panic!("siptls read: {code:?}"),
+            }
+            // A read that did not fill the buffer read everything there was.
+            if n < sink.len() {
+                return total;
+            }
         }
     }
 }

@@ -168,3 +168,44 @@ fn a_protocol_error_after_our_close_notify_fails_the_session_cleanly() {
     assert_eq!(code, SIPTLS_ERR_TLS, "{}", server.last_error());
     assert!(server.info().failed);
 }
+
+/// The README's shortcut: a take or read that returns less than its buffer
+/// holds emptied the session for now (the next one is AGAIN); one that
+/// fills its buffer may have left more (the next one is OK).
+#[test]
+fn a_short_take_or_read_has_emptied_the_session() {
+    let (cctx, sctx) = (Ctx::client(), Ctx::server());
+    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    assert_handshake_ok(&client, &server);
+    // Three records of 1,000 bytes: 3,066 bytes of ciphertext or so.
+    for _ in 0..3 {
+        assert_eq!(client.write(&[7u8; 1000]), (SIPTLS_OK, 1000));
+    }
+    let mut small = [0u8; 1500];
+    let (code, n) = client.take(&mut small);
+    assert_eq!((code, n), (SIPTLS_OK, small.len()), "a full take");
+    let mut wire = small[..n].to_vec();
+    let mut big = [0u8; 16384];
+    let (code, n) = client.take(&mut big);
+    assert!(code == SIPTLS_OK && n > 0 && n < big.len(), "{code:?} {n}");
+    wire.extend_from_slice(&big[..n]);
+    assert_eq!(
+        client.take(&mut big).0,
+        SIPTLS_AGAIN,
+        "more after a short take"
+    );
+    assert_eq!(server.feed(&wire), (SIPTLS_OK, wire.len()));
+    let mut small = [0u8; 1200];
+    assert_eq!(
+        server.read(&mut small),
+        (SIPTLS_OK, small.len()),
+        "a full read"
+    );
+    let (code, n) = server.read(&mut big);
+    assert_eq!((code, n), (SIPTLS_OK, 3000 - small.len()));
+    assert_eq!(
+        server.read(&mut big).0,
+        SIPTLS_AGAIN,
+        "more after a short read"
+    );
+}

@@ -4,8 +4,10 @@
 # interleaved rounds, and this prints the median and min-max of every
 # figure and the ratios of the medians:
 #
-#   siptls   c-examples/sip_server (siptls, epoll, the SIP framer)
-#   openssl  bench/c/openssl_sip_server (OpenSSL 3 on the same job)
+#   siptls         c-examples/sip_server (siptls, epoll, the SIP framer)
+#   openssl        bench/c/openssl_sip_server (OpenSSL 3 on the same job,
+#                  its defaults)
+#   openssl-tuned  the same with read-ahead and SSL_MODE_RELEASE_BUFFERS
 #
 #   scripts/load-bench.sh [--connections N] [--rounds R] [--requests K] [--quick]
 #
@@ -77,6 +79,8 @@ run_round() {
                     --handshake-timeout 600 > "$log" 2>&1 & ;;
         openssl) "$work/openssl_sip_server" --port "$port" --certs "$work/certs/server" \
                     --128bit > "$log" 2>&1 & ;;
+        openssl-tuned) "$work/openssl_sip_server" --port "$port" --certs "$work/certs/server" \
+                    --128bit --tuned > "$log" 2>&1 & ;;
     esac
     local pid=$!
     for _ in $(seq 100); do
@@ -100,25 +104,30 @@ run_round() {
     p50=$(sed -n 's/.*latency p50 \([0-9.]*\) ms.*/\1/p' "$out")
     p99=$(sed -n 's/.*p99 \([0-9.]*\) ms$/\1/p' "$out")
     mem=$(sed -n 's/.*: \([0-9]*\) bytes per connection$/\1/p' "$out")
-    printf 'round %d %-8s %6s handshakes/s %7s requests/s  p50 %7s ms  p99 %7s ms  %6s B/conn\n' \
+    printf 'round %d %-13s %6s handshakes/s %7s requests/s  p50 %7s ms  p99 %7s ms  %6s B/conn\n' \
         "$round" "$name" "$hs" "$rq" "$p50" "$p99" "$mem"
     echo "$name $hs $rq $p50 $p99 $mem" >> "$results"
 }
 
 echo "load-bench: $connections connections, $requests OPTIONS each, $rounds rounds, $(nproc) cores"
 for round in $(seq "$rounds"); do
-    # Alternate which server goes first, so neither always runs on a
-    # machine warmed (or tired) by the other.
-    if [ $(( round % 2 )) -eq 1 ]; then order="siptls openssl"; else order="openssl siptls"; fi
+    # Rotate which server goes first, so none always runs on a machine
+    # warmed (or tired) by another.
+    case $(( round % 3 )) in
+        1) order="siptls openssl openssl-tuned" ;;
+        2) order="openssl openssl-tuned siptls" ;;
+        0) order="openssl-tuned siptls openssl" ;;
+    esac
     for server in $order; do
         run_round "$server" "$round"
     done
 done
 
-# Median and min-max of column $2 for server $1; the ratio of medians.
+# summary COLUMN WHAT BETTER: per server the median and min-max of the
+# column, then siptls' median over each other's.
 summary() {
     awk -v col="$1" -v what="$2" -v better="$3" '
-        { v[$1, ++n[$1]] = $col }
+        { if (!($1 in n)) order[++servers] = $1; v[$1, ++n[$1]] = $col }
         function median(s,   i, j, t, a, k) {
             k = n[s]
             for (i = 1; i <= k; i++) a[i] = v[s, i]
@@ -127,10 +136,14 @@ summary() {
             return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
         }
         END {
-            ms = median("siptls"); mo = median("openssl")
-            printf "%-24s siptls %9.6g (%g-%g)  openssl %9.6g (%g-%g)  siptls/openssl %.2fx (%s)\n",
-                what, ms, lo["siptls"], hi["siptls"], mo, lo["openssl"], hi["openssl"],
-                mo ? ms / mo : 0, better
+            for (i = 1; i <= servers; i++) m[order[i]] = median(order[i])
+            line = sprintf("%-24s", what)
+            for (i = 1; i <= servers; i++)
+                line = line sprintf(" %s %g (%g-%g)", order[i], m[order[i]], lo[order[i]], hi[order[i]])
+            for (i = 1; i <= servers; i++)
+                if (order[i] != "siptls" && m[order[i]])
+                    line = line sprintf("  siptls/%s %.2fx", order[i], m["siptls"] / m[order[i]])
+            print line " (" better ")"
         }' "$results"
 }
 echo

@@ -7,10 +7,13 @@
  * siptls server; OPTIONS gets 200 OK, a CRLF CRLF ping a CRLF pong, a
  * close_notify ours. SIGTERM or SIGINT ends it.
  *
- *   openssl_sip_server [--host 127.0.0.1] --port PORT --certs DIR [--128bit]
+ *   openssl_sip_server [--host 127.0.0.1] --port PORT --certs DIR [--128bit] [--tuned]
  *
  * --128bit offers what siptls' SIPTLS_PROFILE_128BIT does: AES-128-GCM
- * suites, groups X25519 and P-256.
+ * suites, groups X25519 and P-256. --tuned sets what a careful integrator
+ * would: read-ahead (one recv per burst of records instead of one per
+ * record header and one per body) and SSL_MODE_RELEASE_BUFFERS (an idle
+ * connection gives its buffers back).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -218,7 +221,7 @@ watch:;
     return true;
 }
 
-static SSL_CTX *context(const char *dir, bool only_128bit)
+static SSL_CTX *context(const char *dir, bool only_128bit, bool tuned)
 {
     char key[4096], cert[4096], cas[4096];
     snprintf(key, sizeof key, "%s/privateKey.pem", dir);
@@ -240,6 +243,10 @@ static SSL_CTX *context(const char *dir, bool only_128bit)
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     SSL_CTX_set_verify_depth(ctx, 4);
+    if (tuned) {
+        SSL_CTX_set_read_ahead(ctx, 1);
+        SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    }
     return ctx;
 }
 
@@ -247,7 +254,7 @@ int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *certs = NULL;
     int port = -1;
-    bool only_128bit = false;
+    bool only_128bit = false, tuned = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
             host = argv[++i];
@@ -257,9 +264,11 @@ int main(int argc, char **argv)
             certs = argv[++i];
         } else if (strcmp(argv[i], "--128bit") == 0) {
             only_128bit = true;
+        } else if (strcmp(argv[i], "--tuned") == 0) {
+            tuned = true;
         } else {
             fprintf(stderr, "usage: openssl_sip_server [--host 127.0.0.1] --port PORT "
-                            "--certs DIR [--128bit]\n");
+                            "--certs DIR [--128bit] [--tuned]\n");
             return 2;
         }
     }
@@ -274,7 +283,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    SSL_CTX *ctx = context(certs, only_128bit);
+    SSL_CTX *ctx = context(certs, only_128bit, tuned);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
     int ep = epoll_create1(0);

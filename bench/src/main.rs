@@ -9,7 +9,9 @@
 //! `cargo run --release -p siptls-bench -- [--quick] [--json] [handshakes] [megabytes]`
 //! (`--quick`: a smoke run that checks every row works, not a measurement;
 //! `--json`: the same figures as one JSON document on stdout; `--only TEXT`:
-//! only the rows whose name contains TEXT, nothing else, e.g. to profile one)
+//! only the rows and sections whose name contains TEXT, e.g. to profile
+//! one; the sections are "idle memory", "threads", "key exchange" and
+//! "log callback")
 
 // Linked for its C functions, which stacks/rustls_ffi.rs declares and calls.
 extern crate rustls_ffi;
@@ -145,19 +147,29 @@ fn main() {
         }
     }
     report.table();
-    if only.is_some() {
-        return report.finish();
+
+    if wanted("idle memory") {
+        let (few, many) = if quick { (10, 100) } else { (1000, 10_000) };
+        report.idle_memory(few, idle_memory(&p256, few), many, idle_memory(&p256, many));
     }
+    if wanted("threads") {
+        report.threads(handshakes, thread_scaling(&p256, rounds, handshakes));
+    }
+    if wanted("key exchange") {
+        key_exchange(&p256, rounds, handshakes, &mut report);
+    }
+    if wanted("log callback") {
+        log_callback(&p256, rounds, handshakes, &mut report);
+    }
+    report.finish();
+}
 
-    let (few, many) = if quick { (10, 100) } else { (1000, 10_000) };
-    report.idle_memory(few, idle_memory(&p256, few), many, idle_memory(&p256, many));
-    report.threads(handshakes, thread_scaling(&p256, rounds, handshakes));
-
-    // The default key exchange, decided with this: X25519 against the
-    // X25519MLKEM768 hybrid (siptls both ends, full TLS 1.3 handshakes).
+/// The default key exchange, decided with this: X25519 against the
+/// X25519MLKEM768 hybrid (siptls both ends, full TLS 1.3 handshakes).
+fn key_exchange(p256: &Pki, rounds: usize, handshakes: usize, report: &mut Report) {
     use siptls::capi::siptls_profile::*;
     let profiles = [SIPTLS_PROFILE_DEFAULT, SIPTLS_PROFILE_POST_QUANTUM];
-    let stacks = profiles.map(|p| Siptls::with_profile(&p256, BULK_CASE, p));
+    let stacks = profiles.map(|p| Siptls::with_profile(p256, BULK_CASE, p));
     let mut kx: [Figure; 2] = Default::default();
     for _ in 0..rounds {
         for (figure, stack) in kx.iter_mut().zip(&stacks) {
@@ -165,12 +177,14 @@ fn main() {
         }
     }
     report.key_exchange(kx);
+}
 
-    // What the log callback costs: off (the default), on at ERROR (a good
-    // handshake logs nothing), INFO (a few records a handshake), TRACE
-    // (rustls' records too); full TLS 1.3 handshakes.
+/// What the log callback costs: off (the default), on at ERROR (a good
+/// handshake logs nothing), INFO (a few records a handshake), TRACE
+/// (rustls' records too); full TLS 1.3 handshakes.
+fn log_callback(p256: &Pki, rounds: usize, handshakes: usize, report: &mut Report) {
     let levels = [0, 1, 3, 5];
-    let stacks = levels.map(|l| Siptls::with_log(&p256, BULK_CASE, l));
+    let stacks = levels.map(|l| Siptls::with_log(p256, BULK_CASE, l));
     let mut logged: [Figure; 4] = Default::default();
     for _ in 0..rounds {
         for (figure, stack) in logged.iter_mut().zip(&stacks) {
@@ -178,5 +192,4 @@ fn main() {
         }
     }
     report.log_levels(logged);
-    report.finish();
 }

@@ -133,6 +133,9 @@ impl Report {
     }
 
     pub fn table(&self) {
+        if self.rows.is_empty() {
+            return;
+        }
         let mut header = format!("{:<40}", "");
         for name in STACKS {
             header += &format!(" {name:>20}");

@@ -40,8 +40,9 @@ impl Identity {
         let ids = names::identities(leaf).unwrap_or_default();
         let cert_names = ids
             .sip_hosts
-            .into_iter()
-            .chain(ids.dns_names.into_iter().map(|n| n.to_ascii_lowercase()))
+            .iter()
+            .cloned()
+            .chain(ids.dns_names.iter().map(|n| n.to_ascii_lowercase()))
             .collect();
         Self {
             id,

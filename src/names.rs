@@ -1,8 +1,12 @@
 //! Peer identity checks: SIP domain matching per RFC 5922 section 7, and the
 //! plain host-name mode (RFC 6125, wildcards allowed) for non-SIP peers.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, LazyLock};
 
+use aws_lc_rs::digest::{digest, SHA256};
+use parking_lot::Mutex;
 use pki_types::ServerName;
 
 use crate::error::printable;
@@ -62,8 +66,34 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
     }
 }
 
+/// Certificates parsed at most (their names: about 0.5 MB when full); when
+/// full, the memory starts over.
+const PARSED_MAX: usize = 1024;
+
+/// The names of certificates seen recently, by SHA-256 of their DER. The
+/// same certificates come back again and again (a resumed session's stored
+/// chain, checked and reported on both sides; the phones of a PBX), and
+/// parsing one is a quarter of a resumed handshake.
+static PARSED: LazyLock<Mutex<HashMap<[u8; 32], Arc<Identities>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
 /// Reads the names out of a DER certificate; `None` if it does not parse.
-pub fn identities(der: &[u8]) -> Option<Identities> {
+pub fn identities(der: &[u8]) -> Option<Arc<Identities>> {
+    let mut key = [0u8; 32];
+    key.copy_from_slice(digest(&SHA256, der).as_ref());
+    if let Some(ids) = PARSED.lock().get(&key) {
+        return Some(ids.clone());
+    }
+    let ids = Arc::new(parse_identities(der)?);
+    let mut parsed = PARSED.lock();
+    if parsed.len() >= PARSED_MAX {
+        parsed.clear();
+    }
+    parsed.insert(key, ids.clone());
+    Some(ids)
+}
+
+fn parse_identities(der: &[u8]) -> Option<Identities> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
     let mut ids = Identities::default();
     if let Ok(Some(san)) = cert.subject_alternative_name() {
@@ -121,6 +151,31 @@ impl Identities {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_is_parsed_once_and_the_memory_is_bounded() {
+        let root = siptls_certgen::Authority::root("names test root");
+        let (a, b) = (
+            root.sip_leaf("a.example.test"),
+            root.sip_leaf("b.example.test"),
+        );
+        let first = identities(&a.cert_der).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &identities(&a.cert_der).unwrap()),
+            "parsed again"
+        );
+        let other = identities(&b.cert_der).unwrap();
+        assert_eq!(other.sip_hosts, ["b.example.test"]);
+        assert_eq!(first.sip_hosts, ["a.example.test"]);
+        assert!(identities(b"not a certificate").is_none());
+        // Filling the memory starts it over rather than growing it.
+        for n in 0..PARSED_MAX + 1 {
+            let mut der = a.cert_der.clone();
+            der.extend_from_slice(&n.to_be_bytes());
+            let _ = identities(&der);
+        }
+        assert!(PARSED.lock().len() <= PARSED_MAX);
+    }
 
     #[test]
     fn non_ascii_uris_are_no_sip_identity_and_no_panic() {

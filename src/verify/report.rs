@@ -85,7 +85,7 @@ impl Policy {
         expected_name: Option<&ServerName<'_>>,
     ) -> Result<(), rustls::Error> {
         let ids = names::identities(leaf);
-        let checked = self.check(leaf, intermediates, expected_name, ids.as_ref());
+        let checked = self.check(leaf, intermediates, expected_name, ids.as_deref());
         let identities = ids.map(|i| i.listing.join(", ")).unwrap_or_default();
         // Before the chain is known, only a client's own peer name applies.
         let peer_name = checked

@@ -46,7 +46,7 @@ impl Policy {
             }
             (Some((leaf, intermediates)), _, _) => {
                 let ids = names::identities(leaf);
-                let checked = self.check(leaf, intermediates, expected_name, ids.as_ref());
+                let checked = self.check(leaf, intermediates, expected_name, ids.as_deref());
                 if checked.status != SIPTLS_VERIFY_OK {
                     scope::resumption_refused(|| {
                         format!(

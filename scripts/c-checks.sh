@@ -44,7 +44,8 @@ sip_server_run() {
     done
     "$@" "$build/sip_load" --port "$port" --certs "$work/certs/client" --connections 20 \
         --requests 2 --timeout 300 >"$work/sip_load.log" 2>&1 ||
-        { cat "$work/sip_load.log"; echo "sip_load under ${*:-no wrapper} failed" >&2; return 1; }
+        { cat "$work/sip_load.log"; echo "sip_load under ${*:-no wrapper} failed" >&2
+          kill -TERM "$pid"; wait "$pid" || true; return 1; }
     kill -HUP "$pid"
     kill -USR1 "$pid"
     sleep 1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Concurrent-connection benchmark: c-examples/sip_load opens N mutual-TLS
-# connections at once against each of two servers on 127.0.0.1, in
+# connections at once against each of three servers on 127.0.0.1, in
 # interleaved rounds, and this prints the median and min-max of every
 # figure and the ratios of the medians:
 #
@@ -17,9 +17,11 @@
 #   --requests K     OPTIONS per connection, one after another (default 10)
 #   --quick          a smoke run: 200 connections, 1 round, 2 requests
 #
-# Both servers load the same certificates (ECDSA P-256, the demo's
+# All servers load the same certificates (ECDSA P-256, the demo's
 # generator) and offer the 128-bit profile (TLS 1.3 AES-128-GCM, X25519);
-# the client side is the same siptls load generator for both. Client and
+# the client side is the same siptls load generator for all, and every
+# connection presents the same client certificate (siptls remembers a
+# verified signature; OpenSSL checks it each time). Client and
 # server share the machine's cores, so the rates are those of the pair.
 # Memory per connection is the server's resident memory with every
 # connection open and idle, less its resident memory before the first
@@ -83,6 +85,8 @@ run_round() {
                     --128bit --tuned > "$log" 2>&1 & ;;
     esac
     local pid=$!
+    # Ctrl-C or a failed round must not leave the server behind.
+    trap 'kill -TERM '"$pid"' 2>/dev/null || true' EXIT
     for _ in $(seq 100); do
         grep -q "listening on" "$log" && break
         sleep 0.1
@@ -93,6 +97,7 @@ run_round() {
         --timeout 600 > "$out" 2>&1 || rc=$?
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    trap - EXIT
     if [ "$rc" -ne 0 ]; then
         cat "$out" "$log" >&2
         echo "load-bench.sh: round $round against $name failed" >&2

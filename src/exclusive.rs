@@ -54,9 +54,11 @@ impl<T> Exclusive<T> {
         self.owner
             .compare_exchange(IDLE, IN_CALL, Ordering::Acquire, Ordering::Relaxed)
             .ok()?;
+        let unwinding = Unwinding(&self.owner);
         // SAFETY: the exchange above made this call the only holder (see
         // the Sync impl); the reference does not outlive `f`.
         let result = f(unsafe { &mut *self.value.get() });
+        std::mem::forget(unwinding);
         let released = self
             .owner
             .compare_exchange(IN_CALL, IDLE, Ordering::Release, Ordering::Relaxed)
@@ -96,6 +98,19 @@ impl<T> Exclusive<T> {
     }
 }
 
+/// Gives the value back if `f` unwinds, so a panic cannot leave it held for
+/// good. A free requested meanwhile is then not carried out: the value
+/// leaks rather than being freed under a caller that is unwinding.
+struct Unwinding<'a>(&'a AtomicU8);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .compare_exchange(IN_CALL, IDLE, Ordering::Release, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +137,20 @@ mod tests {
         assert_eq!(after, AfterCall::Free);
         assert!(cell.with(|_| ()).is_none(), "entered after the free");
         assert!(!cell.request_free(), "freed twice");
+    }
+
+    #[test]
+    fn a_panic_inside_gives_the_value_back() {
+        let cell = Exclusive::new(5);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cell.with(|_| panic!("inside"));
+        }));
+        assert!(caught.is_err());
+        assert_eq!(
+            cell.with(|v| *v).unwrap().0,
+            5,
+            "still held after the panic"
+        );
     }
 
     #[test]

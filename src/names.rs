@@ -66,31 +66,47 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
     }
 }
 
-/// Certificates parsed at most (their names: about 0.5 MB when full); when
-/// full, the memory starts over.
-const PARSED_MAX: usize = 1024;
+/// Certificates remembered at most, and the largest remembered: about 1 MB
+/// of names when full of certificates that large; when full, the memory
+/// starts over.
+const REMEMBERED_MAX: usize = 1024;
+const REMEMBERED_DER_MAX: usize = 4096;
 
-/// The names of certificates seen recently, by SHA-256 of their DER. The
-/// same certificates come back again and again (a resumed session's stored
-/// chain, checked and reported on both sides; the phones of a PBX), and
-/// parsing one is a quarter of a resumed handshake.
-static PARSED: LazyLock<Mutex<HashMap<[u8; 32], Arc<Identities>>>> =
+/// The names of certificates accepted recently, by SHA-256 of their DER.
+/// The same certificates come back again and again (a resumed session's
+/// stored chain, checked and reported on both sides; the phones of a PBX),
+/// and parsing one was a quarter of siptls' time in a resumed handshake.
+/// Only accepted certificates are kept: what any peer sends is parsed, not
+/// remembered.
+static REMEMBERED: LazyLock<Mutex<HashMap<[u8; 32], Arc<Identities>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// Reads the names out of a DER certificate; `None` if it does not parse.
-pub fn identities(der: &[u8]) -> Option<Arc<Identities>> {
+fn der_key(der: &[u8]) -> [u8; 32] {
     let mut key = [0u8; 32];
     key.copy_from_slice(digest(&SHA256, der).as_ref());
-    if let Some(ids) = PARSED.lock().get(&key) {
+    key
+}
+
+/// Reads the names out of a DER certificate (or recalls them, if it was
+/// accepted before); `None` if it does not parse.
+pub fn identities(der: &[u8]) -> Option<Arc<Identities>> {
+    if let Some(ids) = REMEMBERED.lock().get(&der_key(der)) {
         return Some(ids.clone());
     }
-    let ids = Arc::new(parse_identities(der)?);
-    let mut parsed = PARSED.lock();
-    if parsed.len() >= PARSED_MAX {
-        parsed.clear();
+    parse_identities(der).map(Arc::new)
+}
+
+/// Keeps the names of a certificate that was just accepted.
+pub fn remember_identities(der: &[u8], ids: &Arc<Identities>) {
+    if der.len() > REMEMBERED_DER_MAX {
+        return;
     }
-    parsed.insert(key, ids.clone());
-    Some(ids)
+    let key = der_key(der);
+    let mut remembered = REMEMBERED.lock();
+    if remembered.len() >= REMEMBERED_MAX {
+        remembered.clear();
+    }
+    remembered.insert(key, ids.clone());
 }
 
 fn parse_identities(der: &[u8]) -> Option<Identities> {
@@ -153,13 +169,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_certificate_is_parsed_once_and_the_memory_is_bounded() {
+    fn accepted_certificates_are_parsed_once_and_the_memory_is_bounded() {
         let root = siptls_certgen::Authority::root("names test root");
         let (a, b) = (
             root.sip_leaf("a.example.test"),
             root.sip_leaf("b.example.test"),
         );
+        // Not accepted: parsed each time, never kept.
         let first = identities(&a.cert_der).unwrap();
+        assert!(!Arc::ptr_eq(&first, &identities(&a.cert_der).unwrap()));
+        remember_identities(&a.cert_der, &first);
         assert!(
             Arc::ptr_eq(&first, &identities(&a.cert_der).unwrap()),
             "parsed again"
@@ -168,13 +187,18 @@ mod tests {
         assert_eq!(other.sip_hosts, ["b.example.test"]);
         assert_eq!(first.sip_hosts, ["a.example.test"]);
         assert!(identities(b"not a certificate").is_none());
+        // Too large to keep.
+        let mut large = a.cert_der.clone();
+        large.resize(REMEMBERED_DER_MAX + 1, 0);
+        remember_identities(&large, &first);
+        assert!(!REMEMBERED.lock().contains_key(&der_key(&large)));
         // Filling the memory starts it over rather than growing it.
-        for n in 0..PARSED_MAX + 1 {
+        for n in 0..REMEMBERED_MAX + 1 {
             let mut der = a.cert_der.clone();
             der.extend_from_slice(&n.to_be_bytes());
-            let _ = identities(&der);
+            remember_identities(&der, &first);
         }
-        assert!(PARSED.lock().len() <= PARSED_MAX);
+        assert!(REMEMBERED.lock().len() <= REMEMBERED_MAX);
     }
 
     #[test]

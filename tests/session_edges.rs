@@ -208,4 +208,12 @@ fn a_short_take_or_read_has_emptied_the_session() {
         SIPTLS_AGAIN,
         "more after a short read"
     );
+    // Once the peer's close_notify came, the call after a short read
+    // reports the end instead.
+    assert_eq!(client.write(&[8u8; 10]), (SIPTLS_OK, 10));
+    assert_eq!(client.close(), SIPTLS_OK);
+    let wire = client.take_all();
+    assert_eq!(server.feed(&wire), (SIPTLS_PEER_CLOSED, wire.len()));
+    assert_eq!(server.read(&mut big), (SIPTLS_OK, 10));
+    assert_eq!(server.read(&mut big).0, SIPTLS_PEER_CLOSED);
 }

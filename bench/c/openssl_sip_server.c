@@ -243,6 +243,11 @@ static SSL_CTX *context(const char *dir, bool only_128bit, bool tuned)
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     SSL_CTX_set_verify_depth(ctx, 4);
+    /* Resuming with client certificates needs a session ID context; the
+     * write buffer grows (realloc) between a WANT_WRITE and its retry. */
+    static const unsigned char sid_ctx[] = "sip";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
     if (tuned) {
         SSL_CTX_set_read_ahead(ctx, 1);
         SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);

@@ -91,6 +91,9 @@ pub enum Measure {
         megabytes: usize,
         write: usize,
     },
+    /// Reads on an established connection with nothing waiting, per
+    /// second: what one call into the stack costs on its own.
+    EmptyReads(usize),
 }
 
 impl Measure {
@@ -111,6 +114,15 @@ impl Measure {
                 let elapsed = start.elapsed();
                 assert_eq!(received, total, "{}: bytes lost", S::NAME);
                 megabytes as f64 / secs(elapsed)
+            }
+            Measure::EmptyReads(n) => {
+                let mut pair = stack.connect();
+                let mut sink = vec![0u8; CHUNK];
+                let start = Instant::now();
+                for _ in 0..n {
+                    assert_eq!(stack.receive(&mut pair, &mut sink), 0, "{}", S::NAME);
+                }
+                n as f64 / secs(start.elapsed())
             }
         }
     }

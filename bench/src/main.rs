@@ -57,11 +57,17 @@ fn measure(pki: &Pki, case: Case, rounds: usize, what: Measure) -> [Figure; 4] {
     let ffi = RustlsFfi::ready(pki, case);
     let openssl = OpenSsl::ready(pki, case);
     let mut figures: [Figure; 4] = Default::default();
-    for _ in 0..rounds {
-        figures[0].0.push(what.run(&siptls));
-        figures[1].0.push(what.run(&rustls));
-        figures[2].0.push(what.run(&ffi));
-        figures[3].0.push(what.run(&openssl));
+    for round in 0..rounds {
+        // Each round starts with another stack, so none always runs first.
+        for i in (0..4).map(|k| (k + round) % 4) {
+            let figure = match i {
+                0 => what.run(&siptls),
+                1 => what.run(&rustls),
+                2 => what.run(&ffi),
+                _ => what.run(&openssl),
+            };
+            figures[i].0.push(figure);
+        }
     }
     figures
 }
@@ -145,6 +151,12 @@ fn main() {
             let figures = measure(&p256, BULK_CASE, rounds, what);
             report.row(Row::new(name, " MiB/s", figures));
         }
+    }
+    let name = "read with nothing waiting (one call)".to_string();
+    if wanted(&name) {
+        let what = Measure::EmptyReads(if quick { 1000 } else { 1_000_000 });
+        let figures = measure(&p256, BULK_CASE, rounds, what);
+        report.row(Row::new(name, " calls/s", figures));
     }
     report.table();
 

@@ -86,6 +86,9 @@ impl Policy {
     ) -> Result<(), rustls::Error> {
         let ids = names::identities(leaf);
         let checked = self.check(leaf, intermediates, expected_name, ids.as_deref());
+        if let (SIPTLS_VERIFY_OK, Some(ids)) = (checked.status, &ids) {
+            names::remember_identities(leaf, ids);
+        }
         let identities = ids.map(|i| i.listing.join(", ")).unwrap_or_default();
         // Before the chain is known, only a client's own peer name applies.
         let peer_name = checked

@@ -56,6 +56,9 @@ impl Policy {
                     });
                     return false;
                 }
+                if let Some(ids) = &ids {
+                    names::remember_identities(leaf, ids);
+                }
                 Some(checked)
             }
         };

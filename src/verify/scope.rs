@@ -97,6 +97,12 @@ pub fn in_scope<T>(step: Step, f: impl FnOnce() -> T) -> (T, Stepped) {
     (value, found)
 }
 
+/// No step is running on this thread (nor one of a session driven from an
+/// outer session's callback).
+pub fn none_running() -> bool {
+    SCOPES.with(|s| s.borrow().is_empty())
+}
+
 fn with_top<T>(f: impl FnOnce(&mut Scope) -> T) -> Option<T> {
     SCOPES.with(|s| s.borrow_mut().last_mut().map(f))
 }

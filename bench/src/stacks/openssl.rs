@@ -94,14 +94,17 @@ fn context(
 pub struct Pair {
     client: SslStream<Pipe>,
     server: SslStream<Pipe>,
+    resumable: bool,
 }
 
 impl Drop for Pair {
     /// OpenSSL makes the session of a connection freed without a
-    /// shutdown unresumable: send close_notify (a microsecond beside a
-    /// handshake) so the next handshake can resume.
+    /// shutdown unresumable: in a resumption case, send close_notify so
+    /// the next handshake can resume (the others skip it, as they do).
     fn drop(&mut self) {
-        let _ = self.client.shutdown();
+        if self.resumable {
+            let _ = self.client.shutdown();
+        }
     }
 }
 
@@ -179,7 +182,17 @@ impl Stack for OpenSsl {
             }
             *self.session.lock().unwrap() = client.ssl().session().map(|s| s.to_owned());
         }
-        Pair { client, server }
+        // The pipes are empty now: give their memory back, as a socket
+        // would not hold it (the idle-memory figure is OpenSSL's own).
+        for pipe in [client.get_mut(), server.get_mut()] {
+            pipe.rx.borrow_mut().shrink_to_fit();
+            pipe.tx.borrow_mut().shrink_to_fit();
+        }
+        Pair {
+            client,
+            server,
+            resumable: self.case.resumed,
+        }
     }
 
     fn send(&self, pair: &mut Pair, data: &[u8]) -> usize {

@@ -140,6 +140,8 @@ impl Stack for Rustls {
         loop {
             match pair.server.reader().read(sink) {
                 Ok(0) => return total,
+                // Short: everything waiting was read (as with siptls).
+                Ok(n) if n < sink.len() => return total + n,
                 Ok(n) => total += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
                 Err(e) => panic!("rustls read: {e}"),

@@ -87,10 +87,12 @@ run_round() {
     local pid=$!
     # Ctrl-C or a failed round must not leave the server behind.
     trap 'kill -TERM '"$pid"' 2>/dev/null || true' EXIT
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         grep -q "listening on" "$log" && break
         sleep 0.1
     done
+    grep -q "listening on" "$log" ||
+        { cat "$log" >&2; echo "load-bench.sh: $name did not start listening" >&2; exit 1; }
     local rc=0
     "$work/c-examples/sip_load" --port "$port" --certs "$work/certs/client" --profile 128bit \
         --connections "$connections" --requests "$requests" --server-pid "$pid" \

@@ -31,9 +31,12 @@ sip_server_run() {
     local port log pid
     port="$(free_port)"
     log="$work/sip_server.log"
+    # Emptied here, not only by the redirection: that happens in the
+    # background child, and the check below could read the last run's line.
+    : >"$log"
     # valgrind is slow: a generous handshake timeout.
     "$@" "$build/sip_server" --port "$port" --certs "$work/certs/server" --handshake-timeout 60 \
-        >"$log" 2>&1 &
+        >>"$log" 2>&1 &
     pid=$!
     for _ in $(seq 1 300); do
         grep -q '^sip_server: listening on ' "$log" && break

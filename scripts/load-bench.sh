@@ -75,14 +75,18 @@ results="$work/results"
 run_round() {
     local name="$1" round="$2" log="$work/$1.log" out="$work/load-$1.out"
     port=$(( port + 1 ))
+    # Emptied here, not by the redirection below: that one happens in the
+    # background child, and a check racing it would read the last round's
+    # "listening on".
+    : > "$log"
     case "$name" in
         siptls) "$work/c-examples/sip_server" --port "$port" --certs "$work/certs/server" \
                     --profile 128bit --max-connections $(( connections + 16 )) \
-                    --handshake-timeout 600 > "$log" 2>&1 & ;;
+                    --handshake-timeout 600 >> "$log" 2>&1 & ;;
         openssl) "$work/openssl_sip_server" --port "$port" --certs "$work/certs/server" \
-                    --128bit > "$log" 2>&1 & ;;
+                    --128bit >> "$log" 2>&1 & ;;
         openssl-tuned) "$work/openssl_sip_server" --port "$port" --certs "$work/certs/server" \
-                    --128bit --tuned > "$log" 2>&1 & ;;
+                    --128bit --tuned >> "$log" 2>&1 & ;;
     esac
     local pid=$!
     # Ctrl-C or a failed round must not leave the server behind.
@@ -91,8 +95,12 @@ run_round() {
         grep -q "listening on" "$log" && break
         sleep 0.1
     done
-    grep -q "listening on" "$log" ||
-        { cat "$log" >&2; echo "load-bench.sh: $name did not start listening" >&2; exit 1; }
+    if ! grep -q "listening on" "$log"; then
+        cat "$log" >&2
+        ps -o pid,stat,wchan:32,etime,cmd -p "$pid" >&2 || true
+        echo "load-bench.sh: $name is not listening after 30 s" >&2
+        exit 1
+    fi
     local rc=0
     "$work/c-examples/sip_load" --port "$port" --certs "$work/certs/client" --profile 128bit \
         --connections "$connections" --requests "$requests" --server-pid "$pid" \

@@ -97,7 +97,9 @@ run_round() {
     done
     if ! grep -q "listening on" "$log"; then
         cat "$log" >&2
-        ps -o pid,stat,wchan:32,etime,cmd -p "$pid" >&2 || true
+        # Its state and where it waits, from /proc (procps may not be installed).
+        grep -E '^(State|Threads):' "/proc/$pid/status" >&2 2>/dev/null || echo "(not running)" >&2
+        echo "wchan: $(cat "/proc/$pid/wchan" 2>/dev/null)" >&2
         echo "load-bench.sh: $name is not listening after 30 s" >&2
         exit 1
     fi

@@ -128,7 +128,6 @@ const ALWAYS_THERE: &[&str] = &[
     "dpkg",
     "apt-get",
     "sudo",
-    "ps",
     "kill",
     "cmp",
     "diff",

@@ -176,15 +176,27 @@ pub fn idle_bytes_per_session<S: Stack>(stack: &S, pairs: usize) -> f64 {
 /// Full handshakes per second on `threads` threads at once, all making
 /// sessions from the one shared configuration.
 pub fn handshakes_on_threads<S: Stack>(stack: &S, threads: usize, per_thread: usize) -> f64 {
-    let start = Instant::now();
+    // Timed from when every thread is ready: a new thread's first
+    // handshake also seeds its random generator, which is not what is
+    // measured here.
+    let ready = std::sync::Barrier::new(threads + 1);
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                for _ in 0..per_thread {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
                     drop(stack.connect());
-                }
-            });
+                    ready.wait();
+                    for _ in 0..per_thread {
+                        drop(stack.connect());
+                    }
+                })
+            })
+            .collect();
+        ready.wait();
+        let start = Instant::now();
+        for worker in workers {
+            worker.join().expect("a handshake thread panicked");
         }
-    });
-    (threads * per_thread) as f64 / secs(start.elapsed())
+        (threads * per_thread) as f64 / secs(start.elapsed())
+    })
 }

@@ -3,7 +3,7 @@
 # one after another, and prints per target the libFuzzer final stats.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [--runs N] [--fork N] [--sanitizer S]
-#                   [--target NAME]...
+#                   [--no-trace-compares] [--target NAME]...
 #
 #   SECONDS_PER_TARGET  time budget per target (default 60), -max_total_time
 #   --runs N            stop each target after N executions instead (-runs=N);
@@ -14,6 +14,11 @@
 #                       for long runs (the Rust code is memory-safe without
 #                       it, and aws-lc's C is not instrumented either way);
 #                       built in fuzz/target/sanitizer-none/
+#   --no-trace-compares build without comparison tracing: faster, with less
+#                       guidance toward magic values; for targets whose input
+#                       no check compares against such values (pump_roundtrip:
+#                       sizes, flags, opaque plaintext); built in its own
+#                       directory (fuzz/target/<dir>-notc/)
 #   --target NAME       run only this target (repeatable); default: all
 #
 # Environment: FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS="-max_len=8192");
@@ -30,6 +35,7 @@ seconds=60
 runs=""
 fork=""
 sanitizer=address
+trace_compares=yes
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,6 +45,7 @@ while [ $# -gt 0 ]; do
         --fork=*) fork="${1#--fork=}"; shift ;;
         --sanitizer) sanitizer="${2:?--sanitizer needs a name}"; shift 2 ;;
         --sanitizer=*) sanitizer="${1#--sanitizer=}"; shift ;;
+        --no-trace-compares) trace_compares=no; shift ;;
         --target) targets+=("${2:?--target needs a name}"); shift 2 ;;
         --target=*) targets+=("${1#--target=}"); shift ;;
         -h|--help) usage; exit 0 ;;
@@ -101,7 +108,13 @@ fi
 # rebuild everything (aws-lc included) each time.
 target_dir="$root/fuzz/target"
 [ "$sanitizer" = address ] || target_dir="$target_dir/sanitizer-$sanitizer"
-build_flags=(-s "$sanitizer" --target-dir "$target_dir")
+build_flags=(-s "$sanitizer")
+if [ "$trace_compares" = no ]; then
+    [ "$sanitizer" = address ] && target_dir="$target_dir/address"
+    target_dir="$target_dir-notc"
+    build_flags+=(--no-trace-compares)
+fi
+build_flags+=(--target-dir "$target_dir")
 echo "fuzz.sh: building the fuzz targets (cargo ${tc[*]:-} fuzz build ${build_flags[*]})"
 if [ "$sanitizer" = address ]; then
     cargo "${tc[@]}" fuzz build "${build_flags[@]}"
@@ -137,6 +150,7 @@ if [ -n "$fork" ]; then
     budget="$budget, $fork processes"
 fi
 [ "$sanitizer" = address ] || budget="$budget, sanitizer $sanitizer"
+[ "$trace_compares" = yes ] || budget="$budget, no comparison tracing"
 
 crashed=0
 summary=()

@@ -609,8 +609,8 @@ impl Context {
     pub fn trust_set_sip_domain(&self, trust_id: u32, domain: Option<&str>) -> Result<()> {
         let domain = domain
             .map(|d| {
-                pki_types::DnsName::try_from(d)
-                    .map(|_| d.to_ascii_lowercase())
+                pki_types::DnsName::try_from(d.to_ascii_lowercase())
+                    .map(pki_types::ServerName::DnsName)
                     .map_err(|_| {
                         Error::new(
                             SIPTLS_ERR_INVALID_ARGUMENT,

@@ -106,7 +106,7 @@ pub struct State {
     /// A server: the SNI the client sent.
     sni: Option<String>,
     /// A client sending another SNI: the name the certificate must carry.
-    peer_name: Option<Arc<str>>,
+    peer_name: Option<Arc<ServerName<'static>>>,
     /// The socket helper's waiting bytes, made on its first use.
     buffers: Option<Box<crate::pump::Buffers>>,
     /// Resumption is on: accepted chains are kept for stored sessions.
@@ -140,10 +140,12 @@ impl Session {
 
     pub fn new_with(ctx: &Context, options: Options<'_>) -> Result<Self> {
         let snapshot = ctx.snapshot();
-        let peer_name: Option<Arc<str>> = options
-            .sni
-            .and(options.peer_name)
-            .map(|name| name.to_ascii_lowercase().into());
+        // With another SNI, the peer name is checked here: one that does not
+        // parse must refuse the session, not leave the SNI to be verified.
+        let peer_name = match options.sni.and(options.peer_name) {
+            Some(name) => Some(Arc::new(server_name(&name.to_ascii_lowercase())?)),
+            None => None,
+        };
         let client = matches!(snapshot.tls, TlsConfig::Client(_));
         if !client && (options.sni.is_some() || options.identity != 0) {
             return Err(Error::new(
@@ -208,13 +210,7 @@ impl Session {
     fn connection(tls: &TlsConfig, peer_name: Option<&str>) -> Result<Connection> {
         Ok(match (tls, peer_name) {
             (TlsConfig::Client(config), Some(name)) => {
-                let name = ServerName::try_from(name.to_string()).map_err(|_| {
-                    Error::new(
-                        SIPTLS_ERR_INVALID_ARGUMENT,
-                        format!("'{name}' is neither a valid domain name nor an IP address"),
-                    )
-                })?;
-                ClientConnection::new(config.clone(), name)
+                ClientConnection::new(config.clone(), server_name(name)?)
                     .map_err(|e| Error::new(SIPTLS_ERR_CONFIG, e.to_string()))?
                     .into()
             }
@@ -269,6 +265,16 @@ impl Session {
     pub fn request_free(&self) -> bool {
         self.state.request_free()
     }
+}
+
+/// A peer name or SNI as rustls takes it: a DNS name or an IP literal.
+fn server_name(name: &str) -> Result<ServerName<'static>> {
+    ServerName::try_from(name.to_string()).map_err(|_| {
+        Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("'{name}' is neither a valid domain name nor an IP address"),
+        )
+    })
 }
 
 fn busy() -> Error {

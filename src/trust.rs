@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, TrustAnchor};
+use pki_types::{CertificateDer, ServerName, TrustAnchor};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{siptls_result::*, Error, Result};
@@ -44,7 +44,7 @@ pub struct TrustEntry {
     pub anchor: Option<TrustAnchor<'static>>,
     pub kind: EntryKind,
     /// The SIP domain a peer chaining to this entry must prove (RFC 5922), if any.
-    pub sip_domain: Option<String>,
+    pub sip_domain: Option<ServerName<'static>>,
     /// Subject in text form, for messages and listings.
     pub subject: String,
     /// DER subject, for matching CRL issuers.
@@ -206,7 +206,7 @@ impl TrustTable {
         Ok(())
     }
 
-    pub fn set_sip_domain(&mut self, id: u32, domain: Option<String>) -> Result<()> {
+    pub fn set_sip_domain(&mut self, id: u32, domain: Option<ServerName<'static>>) -> Result<()> {
         let at = self.position(id).map_err(|_| not_found(id))?;
         let mut entry = TrustEntry::clone(&self.entries[at]);
         entry.sip_domain = domain;

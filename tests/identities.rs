@@ -209,3 +209,36 @@ fn a_renewed_certificate_keeps_its_names_and_bad_inputs_change_nothing() {
         SIPTLS_ERR_INVALID_ARGUMENT
     );
 }
+
+#[test]
+fn a_peer_name_that_does_not_parse_is_refused_even_with_another_sni() {
+    // Were it accepted, the certificate would be checked against the SNI
+    // instead: a weaker check than the one asked for.
+    let client = Ctx::client();
+    for bad in [
+        "gw.example.test:5061",
+        "sip:gw.example.test",
+        "",
+        "a b.example",
+    ] {
+        for sni in ["127.0.0.1", VIRTUAL] {
+            assert_eq!(
+                session(&client, bad, Some(sni), 0).err(),
+                Some(SIPTLS_ERR_INVALID_ARGUMENT),
+                "peer name {bad:?}, SNI {sni}"
+            );
+            assert!(
+                last_error().contains("neither a valid domain name nor an IP address"),
+                "{}",
+                last_error()
+            );
+        }
+    }
+    // The reverse, a good peer name with an SNI that does not parse, too.
+    assert_eq!(
+        session(&client, VOICE, Some("gw.example.test:5061"), 0).err(),
+        Some(SIPTLS_ERR_INVALID_ARGUMENT)
+    );
+    // And both good: accepted.
+    assert!(session(&client, VOICE, Some("127.0.0.1"), 0).is_ok());
+}

@@ -586,3 +586,61 @@ fn with_overrides_enabled_the_callback_can_accept_a_failed_chain() {
     assert!(report.override_allowed);
     assert_eq!(report.status, SIPTLS_VERIFY_UNKNOWN_CA);
 }
+
+#[test]
+fn a_trust_anchor_outside_its_validity_anchors_nothing() {
+    // OpenSSL and GnuTLS check the trusted root's dates too; a CA list
+    // left with an expired root must not keep vouching for its chains.
+    let now = OffsetDateTime::now_utc();
+    let root_between = |from: Duration, to: Duration| {
+        Authority::root_with("Dated Root", KeyAlg::EcdsaP256, now + from, now + to)
+    };
+    let expired = root_between(Duration::days(-30), Duration::days(-1));
+    let future = root_between(Duration::days(10), Duration::days(20));
+    for (root, status) in [
+        (&expired, SIPTLS_VERIFY_EXPIRED),
+        (&future, SIPTLS_VERIFY_NOT_YET_VALID),
+    ] {
+        // The leaf itself is current: only the trust entry is not.
+        let leaf = root.sip_leaf(SERVER_NAME);
+        let v = connect(
+            &leaf.cert_pem,
+            &leaf.key_pem,
+            SERVER_NAME,
+            trust_root(root, 4),
+        );
+        assert_refused(&v, status, CERTIFICATE_EXPIRED);
+        assert!(
+            v.detail.contains("trust ID 4") && v.detail.contains("outside its validity period"),
+            "{}",
+            v.detail
+        );
+    }
+
+    // The gateway's clock decides here too: inside the future root's
+    // period (and the leaf's), it anchors.
+    let leaf = future.sip_leaf(SERVER_NAME);
+    let inside = (now + Duration::days(15)).unix_timestamp();
+    let v = connect(&leaf.cert_pem, &leaf.key_pem, SERVER_NAME, |ctx| {
+        gateway_clock(&inside)(ctx);
+        trust_root(&future, 4)(ctx);
+    });
+    assert_ok(&v, 4, 1);
+
+    // A mix: the intermediate is cross-signed by the expired root (trust ID
+    // 1, presented and tried first) and issued by a current one (ID 2).
+    // The path through the current root is found and used.
+    let current = Authority::root("Current Root");
+    let intermediate = current.intermediate("Cross Intermediate");
+    let cross = intermediate.cross_signed_by(&expired);
+    let leaf = intermediate.sip_leaf(SERVER_NAME);
+    let chain = chain_pem(&[&leaf, &cross, intermediate.issued()]);
+    let v = connect(&chain, &leaf.key_pem, SERVER_NAME, |ctx| {
+        trust_root(&expired, 1)(ctx);
+        trust_root(&current, 2)(ctx);
+    });
+    assert_ok(&v, 2, 2);
+    // Without the current root, the expired one is the only way: refused.
+    let v = connect(&chain, &leaf.key_pem, SERVER_NAME, trust_root(&expired, 1));
+    assert_refused(&v, SIPTLS_VERIFY_EXPIRED, CERTIFICATE_EXPIRED);
+}

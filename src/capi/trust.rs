@@ -193,7 +193,13 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
                     not_before: entry.not_before,
                     not_after: entry.not_after,
                     subject: ffi::fixed_text(&entry.subject),
-                    sip_domain: ffi::fixed_text(entry.sip_domain.as_deref().unwrap_or("")),
+                    sip_domain: ffi::fixed_text(
+                        entry
+                            .sip_domain
+                            .as_ref()
+                            .map_or("".into(), |d| d.to_str())
+                            .as_ref(),
+                    ),
                 };
                 ffi::write_sized(info_out, &info, "info_out")?;
                 Ok(SIPTLS_OK)

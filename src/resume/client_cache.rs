@@ -50,13 +50,9 @@ fn key(name: &ServerName<'_>) -> Key {
 /// reach, which is the SNI unless the session sends another.
 fn expected<'a>(
     sni: &'a ServerName<'a>,
-    peer: &'a Option<ServerName<'static>>,
+    peer: &'a Option<Arc<ServerName<'static>>>,
 ) -> &'a ServerName<'a> {
-    peer.as_ref().unwrap_or(sni)
-}
-
-fn peer_name() -> Option<ServerName<'static>> {
-    verify::step_peer_name().and_then(|n| ServerName::try_from(n.to_string()).ok())
+    peer.as_deref().unwrap_or(sni)
 }
 
 pub struct ClientCache {
@@ -124,7 +120,7 @@ impl ClientSessionStore for ClientCache {
 
     fn tls12_session(&self, name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
         let (value, chain) = self.peers.lock().by_name.get(&key(name))?.tls12.clone()?;
-        let peer = peer_name();
+        let peer = verify::step_peer_name();
         if self.policy.may_resume(&chain, Some(expected(name, &peer))) {
             Some(value)
         } else {
@@ -151,7 +147,7 @@ impl ClientSessionStore for ClientCache {
     }
 
     fn take_tls13_ticket(&self, name: &ServerName<'static>) -> Option<Tls13ClientSessionValue> {
-        let peer = peer_name();
+        let peer = verify::step_peer_name();
         loop {
             // Newest first; a ticket is used once. One that fails the
             // checks is dropped, and the next older one is tried.

@@ -2,8 +2,10 @@
 //! with one generation of the trust table and CRLs, and the chain checks
 //! (pins, path building with the CA depth cap, validity, revocation, names).
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use pki_types::{
     CertificateDer, ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
@@ -118,6 +120,34 @@ impl Checked {
 }
 
 /// Our words for the webpki errors whose own text says too little.
+/// A trust entry's validity at `now`, as webpki reports a certificate's.
+fn validity_error(entry: &TrustEntry, now: UnixTime) -> Option<webpki::Error> {
+    let at = |secs: i64| UnixTime::since_unix_epoch(Duration::from_secs(secs.max(0) as u64));
+    let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    if secs < entry.not_before {
+        Some(webpki::Error::CertNotValidYet {
+            time: now,
+            not_before: at(entry.not_before),
+        })
+    } else if secs > entry.not_after {
+        Some(webpki::Error::CertExpired {
+            time: now,
+            not_after: at(entry.not_after),
+        })
+    } else {
+        None
+    }
+}
+
+fn outside_validity(entry: &TrustEntry, now: UnixTime) -> String {
+    format!(
+        "outside its validity period ({} to {}, now {})",
+        entry.not_before,
+        entry.not_after,
+        now.as_secs()
+    )
+}
+
 fn describe(error: &webpki::Error, cap: u32) -> String {
     use webpki::Error as E;
     match error {
@@ -197,24 +227,14 @@ impl Policy {
         pin: &Arc<TrustEntry>,
         now: UnixTime,
     ) -> Result<(Arc<TrustEntry>, u32), Checked> {
-        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         let fail = |status, why: String| {
             Err(Checked::failed(
                 status,
                 format!("pinned trust ID {} ({}): {why}", pin.id, pin.subject),
             ))
         };
-        if now < pin.not_before {
-            return fail(
-                SIPTLS_VERIFY_NOT_YET_VALID,
-                format!("not valid before {} (now {now})", pin.not_before),
-            );
-        }
-        if now > pin.not_after {
-            return fail(
-                SIPTLS_VERIFY_EXPIRED,
-                format!("expired at {} (now {now})", pin.not_after),
-            );
+        if let Some(e) = validity_error(pin, now) {
+            return fail(status_of(&e), outside_validity(pin, now));
         }
         let (allowed, purpose) = match self.role {
             siptls_role::SIPTLS_ROLE_CLIENT => (pin.purposes.server, "serverAuth"),
@@ -267,13 +287,21 @@ impl Policy {
                     .build()
             });
         let cap = self.settings.max_ca_depth;
-        let within_cap = |path: &webpki::VerifiedPath<'_>| {
+        // webpki keeps only an anchor's subject and key: its validity, part
+        // of the path as for OpenSSL and GnuTLS, is checked here, so that
+        // another path through a current entry is still tried.
+        let stale_anchor = Cell::new(None);
+        let acceptable = |path: &webpki::VerifiedPath<'_>| {
             let cas = path.intermediate_certificates().count() as u32 + 1;
             if cas > cap {
-                Err(webpki::Error::MaximumPathDepthExceeded)
-            } else {
-                Ok(())
+                return Err(webpki::Error::MaximumPathDepthExceeded);
             }
+            let entry = &self.anchor_entries[self.anchor_index(path.anchor())];
+            let stale = validity_error(entry, now);
+            if stale.is_some() {
+                stale_anchor.set(Some(entry));
+            }
+            stale.map_or(Ok(()), Err)
         };
         // webpki tries every path and returns the most specific failure, so
         // a path refused for depth never hides, say, a revoked certificate.
@@ -285,22 +313,37 @@ impl Policy {
                 now,
                 self.usage(),
                 revocation,
-                Some(&within_cap),
+                Some(&acceptable),
             )
-            .map_err(|e| Checked::failed(status_of(&e), describe(&e, cap)))?;
+            .map_err(|e| {
+                use webpki::Error as E;
+                let detail = match (&e, stale_anchor.get()) {
+                    (E::CertExpired { .. } | E::CertNotValidYet { .. }, Some(entry)) => format!(
+                        "trust ID {} ({}): {}",
+                        entry.id,
+                        entry.subject,
+                        outside_validity(entry, now)
+                    ),
+                    _ => describe(&e, cap),
+                };
+                Checked::failed(status_of(&e), detail)
+            })?;
         if crls.is_empty() && self.settings.missing_crl == MissingCrl::Deny {
             return Err(Checked::failed(
                 SIPTLS_VERIFY_REVOCATION_UNKNOWN,
                 "no CRL is loaded, and the missing-CRL policy denies".into(),
             ));
         }
-        let index = self
-            .anchors
-            .iter()
-            .position(|a| std::ptr::eq(a, path.anchor()))
-            .expect("webpki returns one of the anchors it was given");
+        let index = self.anchor_index(path.anchor());
         let depth = path.intermediate_certificates().count() as u32 + 1;
         Ok((self.anchor_entries[index].clone(), depth))
+    }
+
+    fn anchor_index(&self, anchor: &TrustAnchor<'_>) -> usize {
+        self.anchors
+            .iter()
+            .position(|a| std::ptr::eq(a, anchor))
+            .expect("webpki returns one of the anchors it was given")
     }
 
     /// All checks, without the callback.
@@ -321,13 +364,9 @@ impl Policy {
             Ok(found) => found,
             Err(failed) => return failed,
         };
-        let domain_name;
         let expected = match (expected_name, &entry.sip_domain) {
             (Some(name), _) => Some((name, self.settings.name_check)),
-            (None, Some(domain)) => {
-                domain_name = ServerName::try_from(domain.as_str()).ok();
-                domain_name.as_ref().map(|n| (n, NameCheck::Sip))
-            }
+            (None, Some(domain)) => Some((domain, NameCheck::Sip)),
             (None, None) => None,
         };
         let name_ok = match expected {

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use pki_types::CertificateDer;
+use pki_types::{CertificateDer, ServerName};
 
 use super::report::Outcome;
 use super::resumed::Resumable;
@@ -47,7 +47,7 @@ pub struct Step {
     pub served_digest: Option<OwnDigest>,
     /// A client: the name the server's certificate must carry, when the
     /// SNI sent is another.
-    pub peer_name: Option<Arc<str>>,
+    pub peer_name: Option<Arc<ServerName<'static>>>,
     /// Sessions may be stored (resumption is on): keep the accepted chain.
     pub keep_chain: bool,
 }
@@ -184,6 +184,6 @@ pub fn step_identity() -> u32 {
 
 /// The name a client step checks the server's certificate against, when
 /// it is not the one rustls was given (the SNI).
-pub fn step_peer_name() -> Option<Arc<str>> {
+pub fn step_peer_name() -> Option<Arc<ServerName<'static>>> {
     with_top(|top| top.step.peer_name.clone()).flatten()
 }

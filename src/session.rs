@@ -465,7 +465,10 @@ impl State {
             e => (SIPTLS_ERR_TLS, e.to_string()),
         };
         let error = Error::new(code, detail);
-        if let Some(alert) = alert_sent(&e) {
+        // rustls reports no alert it sends: the table names the one its
+        // error maps to, and only output rustls has queued means one went
+        // (a handshake message over 64 KiB, say, fails with none).
+        if let Some(alert) = alert_sent(&e).filter(|_| self.conn.wants_write()) {
             self.counters.count(Event::AlertSent(alert));
             self.log(
                 siptls_log_level::SIPTLS_LOG_WARN,

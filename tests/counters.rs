@@ -7,14 +7,6 @@ use common::*;
 
 use siptls_certgen::Authority;
 
-fn counters(ctx: &Ctx) -> siptls_counters {
-    // SAFETY: integers only; all zero is a valid value.
-    let mut c: siptls_counters = unsafe { std::mem::zeroed() };
-    c.struct_size = std::mem::size_of::<siptls_counters>() as u32;
-    assert_eq!(unsafe { siptls_ctx_get_counters(ctx.0, &mut c) }, SIPTLS_OK);
-    c
-}
-
 fn prometheus(ctx: &Ctx) -> String {
     text(|b, c, l| unsafe { siptls_ctx_counters_prometheus(ctx.0, b, c, l) })
 }
@@ -44,7 +36,7 @@ fn a_scripted_day_is_counted_exactly_and_the_reset_keeps_the_live_level() {
     let (client, server) = (Ctx::client(), Ctx::server());
     let message = b"OPTIONS sip:gw-b.example.test SIP/2.0\r\n\r\n";
     // Setup: an identity and a trust entry each.
-    let c0 = counters(&server);
+    let c0 = server.counters();
     assert_eq!((c0.config_applied, c0.config_refused), (2, 0));
     assert_eq!(
         unsafe { siptls_ctx_set_max_ca_depth(server.0, 99) },
@@ -54,7 +46,7 @@ fn a_scripted_day_is_counted_exactly_and_the_reset_keeps_the_live_level() {
     let (a, b) = call(&client, &server, message);
     let resumed = call(&client, &server, message);
     // Every byte one side took, the other was fed.
-    let (c, s) = (counters(&client), counters(&server));
+    let (c, s) = (client.counters(), server.counters());
     assert_eq!(
         (c.ciphertext_out, c.ciphertext_in),
         (s.ciphertext_in, s.ciphertext_out)
@@ -70,7 +62,7 @@ fn a_scripted_day_is_counted_exactly_and_the_reset_keeps_the_live_level() {
     let (bc, bs) = (Sess::client(&bad), Sess::server(&server));
     assert_eq!(pump(&bc, &bs).server, SIPTLS_ERR_CERT_REJECTED);
 
-    let s = counters(&server);
+    let s = server.counters();
     assert_eq!(
         (s.sessions_created, s.sessions_freed, s.sessions_live),
         (3, 0, 3)
@@ -99,7 +91,7 @@ fn a_scripted_day_is_counted_exactly_and_the_reset_keeps_the_live_level() {
     );
     assert_eq!((s.config_applied, s.config_refused), (2, 1));
 
-    let b_counts = counters(&bad);
+    let b_counts = bad.counters();
     assert_eq!(b_counts.alerts_received[UNKNOWN_CA], 1);
     assert_eq!(
         b_counts.failed_by_result[result_slot(SIPTLS_ERR_ALERT_RECEIVED)],
@@ -112,7 +104,7 @@ fn a_scripted_day_is_counted_exactly_and_the_reset_keeps_the_live_level() {
         (1, 0)
     );
 
-    let c = counters(&client);
+    let c = client.counters();
     assert_eq!((c.handshakes_full, c.handshakes_resumed), (1, 1));
     assert_eq!(c.alerts_sent[CLOSE_NOTIFY], 2);
     let text = prometheus(&server);
@@ -131,11 +123,11 @@ fn a_scripted_day_is_counted_exactly_and_the_reset_keeps_the_live_level() {
     }
 
     drop((a, b, resumed, bc, bs));
-    let s = counters(&server);
+    let s = server.counters();
     assert_eq!((s.sessions_freed, s.sessions_live), (3, 0));
     let live = Sess::server(&server);
     assert_eq!(unsafe { siptls_ctx_reset_counters(server.0) }, SIPTLS_OK);
-    let s = counters(&server);
+    let s = server.counters();
     assert_eq!(
         (s.sessions_created, s.sessions_live, s.handshakes_full),
         (0, 1, 0)
@@ -145,7 +137,7 @@ fn a_scripted_day_is_counted_exactly_and_the_reset_keeps_the_live_level() {
         0
     );
     drop(live);
-    assert_eq!(counters(&server).sessions_live, 0);
+    assert_eq!(server.counters().sessions_live, 0);
 }
 
 #[test]
@@ -168,7 +160,7 @@ fn counts_are_exact_under_four_threads() {
         }
     });
     for ctx in [&client, &server] {
-        let c = counters(ctx);
+        let c = ctx.counters();
         assert_eq!(
             (c.sessions_created, c.sessions_freed, c.sessions_live),
             (100, 100, 0)
@@ -179,7 +171,7 @@ fn counts_are_exact_under_four_threads() {
         );
         assert_eq!((c.plaintext_in, c.plaintext_out), (800, 800));
     }
-    let (c, s) = (counters(&client), counters(&server));
+    let (c, s) = (client.counters(), server.counters());
     assert_eq!(
         (c.alerts_sent[CLOSE_NOTIFY], s.alerts_received[CLOSE_NOTIFY]),
         (100, 100)

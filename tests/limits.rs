@@ -285,7 +285,8 @@ fn an_own_certificate_over_64k_is_refused_at_load() {
 /// A handshake message larger than the 64 KiB limit fails the session at once.
 #[test]
 fn a_handshake_message_announcing_more_than_64k_is_refused() {
-    let server = Sess::server(&Ctx::server());
+    let sctx = Ctx::server();
+    let server = Sess::server(&sctx);
     // A ClientHello whose header announces 0x010000 bytes.
     let (code, _) = server.feed(&[0x16, 0x03, 0x03, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00]);
     assert_eq!(code, SIPTLS_ERR_PEER_TOO_LARGE, "{}", server.last_error());
@@ -295,15 +296,20 @@ fn a_handshake_message_announcing_more_than_64k_is_refused() {
         server.last_error()
     );
     assert!(server.info().failed);
-    // rustls queues no alert for this refusal; the caller just closes the socket.
+    // rustls queues no alert for this refusal; the caller just closes the
+    // socket, and no alert is counted as sent.
     let mut alert = [0u8; 64];
     assert_eq!(server.take(&mut alert), (SIPTLS_AGAIN, 0));
     assert_eq!(server.feed(b"\x16").0, SIPTLS_ERR_SESSION_FAILED);
+    let counters = sctx.counters();
+    assert_eq!(counters.alerts_sent.iter().sum::<u64>(), 0);
+    assert_eq!(counters.handshakes_failed, 1);
 }
 
 #[test]
 fn a_record_header_announcing_an_oversized_record_is_refused() {
-    let server = Sess::server(&Ctx::server());
+    let sctx = Ctx::server();
+    let server = Sess::server(&sctx);
     let mut record = vec![0x16, 0x03, 0x03, 0xff, 0xff];
     record.extend(std::iter::repeat_n(0x42, 1000));
     let (code, _) = server.feed(&record);
@@ -319,11 +325,15 @@ fn a_record_header_announcing_an_oversized_record_is_refused() {
     let (code, n) = server.take(&mut alert);
     assert_eq!(code, SIPTLS_OK);
     assert_eq!(
-        alert[..6],
-        [0x15, 0x03, 0x03, 0x00, 0x02, 0x02],
+        alert[..n],
+        [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 50],
         "{:02x?}",
         &alert[..n]
     );
+    // The alert counted is the one sent.
+    let counters = sctx.counters();
+    assert_eq!(counters.alerts_sent[50], 1);
+    assert_eq!(counters.alerts_sent.iter().sum::<u64>(), 1);
 
     // The same after the handshake, for application data.
     let (cctx, sctx) = (Ctx::client(), Ctx::server());

@@ -295,10 +295,11 @@ fn a_thousand_reloads_under_load_never_mix_configurations_nor_grow_the_heap() {
         per_config[0],
         per_config[1]
     );
-    // Detail strings and the like may vary by a few bytes; a leak of even
-    // one small allocation per reload would show as 600 of them.
+    // The samples under load are printed only: sessions in flight move them
+    // by tens of KiB. Quiet, the heap is exactly flat here; under 512 bytes
+    // over 600 reloads, a leak of even one byte per reload fails.
     assert!(
-        growth.abs() < 16 * 1024,
+        growth.abs() < 512,
         "heap grew by {growth} bytes over 600 reloads"
     );
 }

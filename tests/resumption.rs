@@ -685,6 +685,44 @@ fn a_ticket_key_file_loads_and_reloads() {
     assert_eq!(count, 0);
 }
 
+#[test]
+fn a_reloaded_ticket_key_file_replaces_the_keys_in_charge() {
+    let dir = common::tempdir::TempDir::new("ticket-key-reload");
+    let path = dir.0.join("ticket.keys");
+    for version in VERSIONS {
+        let (client, server) = pair(version);
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let cpath = cstring(path.to_str().unwrap());
+            let mut count = 0;
+            let code =
+                unsafe { siptls_ctx_load_ticket_key_file(server.0, cpath.as_ptr(), &mut count) };
+            assert_eq!(code, SIPTLS_OK, "{}", server.last_error());
+            count
+        };
+        assert_eq!(load(KEY_A), 1);
+        connect(&client, &server); // its ticket is sealed with A
+        assert_eq!(load(KEY_B), 1);
+        assert!(
+            !both_resumed(&connect(&client, &server)),
+            "{version:#x}: key A was replaced, its ticket must not open"
+        );
+        // That full handshake's ticket is sealed with B; loading the same
+        // file again changes nothing.
+        assert_eq!(load(KEY_B), 1);
+        assert!(
+            both_resumed(&connect(&client, &server)),
+            "{version:#x}: sealed with B"
+        );
+        // Back to A alone: B's tickets stop opening at once.
+        assert_eq!(load(KEY_A), 1);
+        assert!(
+            !both_resumed(&connect(&client, &server)),
+            "{version:#x}: key B was replaced"
+        );
+    }
+}
+
 // --- Stateful server caches ----------------------------------------------------
 
 #[test]

@@ -102,6 +102,17 @@ impl Ctx {
         text(|b, c, l| unsafe { siptls_ctx_last_error(self.0, b, c, l) })
     }
 
+    pub fn counters(&self) -> siptls_counters {
+        // SAFETY: integers only; all zero is a valid value.
+        let mut c: siptls_counters = unsafe { std::mem::zeroed() };
+        c.struct_size = std::mem::size_of::<siptls_counters>() as u32;
+        assert_eq!(
+            unsafe { siptls_ctx_get_counters(self.0, &mut c) },
+            SIPTLS_OK
+        );
+        c
+    }
+
     /// The configuration generation new sessions start from.
     pub fn generation(&self) -> u64 {
         let mut generation = u64::MAX;

@@ -315,3 +315,42 @@ fn a_context_keeps_each_threads_own_last_error() {
     // A thread that never failed on this context sees nothing.
     assert_eq!(ctx.last_error(), "");
 }
+
+#[test]
+fn a_context_keeps_the_last_errors_of_64_threads_and_forgets_the_oldest() {
+    // 65 threads fail in turn, each with its own trust ID in the detail;
+    // all still alive, each then reads its own. The first one's is gone.
+    const KEPT: usize = 64;
+    let ctx = Ctx::client();
+    let all_failed = std::sync::Barrier::new(KEPT + 1);
+    let (turn_tx, turn_rx) = channel::<()>();
+    let seen: Vec<(siptls_result, String)> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..=KEPT as u32)
+            .map(|i| {
+                let (ctx, all_failed, turn_tx) = (&ctx, &all_failed, turn_tx.clone());
+                let thread = s.spawn(move || {
+                    let code = unsafe { siptls_ctx_trust_remove(ctx.0, 1000 + i) };
+                    turn_tx.send(()).unwrap();
+                    all_failed.wait();
+                    // Checked after the join: a panic here would leave the
+                    // others waiting at the barrier.
+                    (code, ctx.last_error())
+                });
+                // The next thread fails only after this one has.
+                turn_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+                thread
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert!(seen
+        .iter()
+        .all(|(code, _)| *code == SIPTLS_ERR_TRUST_NOT_FOUND));
+    assert_eq!(seen[0].1, "", "the oldest of 65 is forgotten");
+    for (i, (_, detail)) in seen.iter().enumerate().skip(1) {
+        assert!(
+            detail.contains(&format!("no trust entry has trust ID {}", 1000 + i)),
+            "thread {i}: {detail}"
+        );
+    }
+}

@@ -242,3 +242,24 @@ fn a_peer_name_that_does_not_parse_is_refused_even_with_another_sni() {
     // And both good: accepted.
     assert!(session(&client, VOICE, Some("127.0.0.1"), 0).is_ok());
 }
+
+#[test]
+fn a_context_holds_64_identities_and_refuses_a_65th() {
+    let server = Ctx::new(siptls_role::SIPTLS_ROLE_SERVER);
+    let who = &pki().server;
+    for id in 0..SIPTLS_MAX_IDENTITIES as u32 {
+        ok(&server, add(&server, id, who));
+    }
+    let generation = server.generation();
+    assert_eq!(add(&server, 64, who), SIPTLS_ERR_INVALID_ARGUMENT);
+    assert!(
+        server.last_error().contains("at most 64 identities"),
+        "{}",
+        server.last_error()
+    );
+    assert_eq!(server.generation(), generation, "nothing changed");
+    // Removing one makes room for exactly one.
+    ok(&server, unsafe { siptls_ctx_remove_identity(server.0, 7) });
+    ok(&server, add(&server, 64, who));
+    assert_eq!(add(&server, 65, who), SIPTLS_ERR_INVALID_ARGUMENT);
+}

@@ -558,26 +558,34 @@ fn nothing_resumes_while_the_gateway_clock_is_unsynchronized() {
 #[test]
 fn tickets_expire_after_their_lifetime_on_the_gateway_clock() {
     let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
-    for version in VERSIONS {
-        let (client, server) = pair(version);
-        ok(&server, unsafe {
-            siptls_ctx_set_ticket_lifetime(server.0, 600)
-        });
-        let clock = AtomicU64::new(now);
-        use_clock(&server, &clock);
-        connect(&client, &server);
-        clock.store(now + 599, Ordering::SeqCst);
-        assert!(
-            both_resumed(&connect(&client, &server)),
-            "{version:#x}: within the lifetime"
-        );
-        // The resumed session got a fresh ticket at now + 599.
-        clock.store(now + 599 + 601, Ordering::SeqCst);
-        assert!(
-            !both_resumed(&connect(&client, &server)),
-            "{version:#x}: past the lifetime"
-        );
+    // A lifetime set, and the default (SIPTLS_DEFAULT_TICKET_LIFETIME).
+    for (set, lifetime) in [(Some(600), 600), (None, 7200)] {
+        for version in VERSIONS {
+            let (client, server) = pair(version);
+            // Supplied keys do not rotate: only the lifetime ends a ticket.
+            assert_eq!(set_keys(&server, KEY_A), (SIPTLS_OK, 1));
+            if let Some(seconds) = set {
+                ok(&server, unsafe {
+                    siptls_ctx_set_ticket_lifetime(server.0, seconds)
+                });
+            }
+            let clock = AtomicU64::new(now);
+            use_clock(&server, &clock);
+            connect(&client, &server);
+            clock.store(now + lifetime - 1, Ordering::SeqCst);
+            assert!(
+                both_resumed(&connect(&client, &server)),
+                "{version:#x}: within the lifetime of {lifetime} s"
+            );
+            // The resumed session got a fresh ticket then.
+            clock.store(now + 2 * lifetime, Ordering::SeqCst);
+            assert!(
+                !both_resumed(&connect(&client, &server)),
+                "{version:#x}: past the lifetime of {lifetime} s"
+            );
+        }
     }
+    assert_eq!(SIPTLS_DEFAULT_TICKET_LIFETIME, 7200);
 }
 
 #[test]

@@ -377,6 +377,65 @@ fn the_buffer_is_bounded_and_limits_are_checked() {
     unsafe { siptls_framer_free(null_mut()) };
 }
 
+/// A request whose header block (its end included) is `header_len` bytes,
+/// with a body of `body_len`.
+fn sized_request(header_len: usize, body_len: usize) -> Vec<u8> {
+    let head = "OPTIONS sip:gw.example.test SIP/2.0\r\nX-Pad: ";
+    let tail = format!("\r\nContent-Length: {body_len}\r\n\r\n");
+    let pad = "p".repeat(header_len - head.len() - tail.len());
+    let mut text = format!("{head}{pad}{tail}").into_bytes();
+    assert_eq!(text.len(), header_len);
+    text.resize(header_len + body_len, b'b');
+    text
+}
+
+#[test]
+fn the_default_limits_are_16k_of_header_64k_of_body_and_128k_held() {
+    let one = |text: &[u8]| Framer::server().feed(text);
+    // Each limit reached exactly, then passed by one byte.
+    let at_limits = sized_request(SIPTLS_SIP_DEFAULT_HEADER_MAX, SIPTLS_SIP_DEFAULT_BODY_MAX);
+    let (events, error) = one(&at_limits);
+    assert_eq!(error, None);
+    assert_eq!(events, [message(&at_limits, SIPTLS_SIP_DEFAULT_BODY_MAX)]);
+    let header_over = sized_request(SIPTLS_SIP_DEFAULT_HEADER_MAX + 1, 0);
+    assert_eq!(
+        one(&header_over),
+        (vec![], Some(SIPTLS_ERR_SIP_HEADER_TOO_LARGE))
+    );
+    let body_over = sized_request(200, SIPTLS_SIP_DEFAULT_BODY_MAX + 1);
+    assert_eq!(
+        one(&body_over),
+        (vec![], Some(SIPTLS_ERR_SIP_BODY_TOO_LARGE))
+    );
+    // Held: of 200 KiB of whole messages nobody takes out, 128 KiB are
+    // taken, then nothing until messages are.
+    let small = sized_request(1000, 24);
+    let stream = small.repeat(200);
+    let f = Framer::server();
+    assert_eq!(
+        f.push(&stream),
+        (SIPTLS_OK, SIPTLS_SIP_DEFAULT_BUFFERED_MAX)
+    );
+    assert_eq!(
+        f.push(&stream[SIPTLS_SIP_DEFAULT_BUFFERED_MAX..]),
+        (SIPTLS_BUFFER_FULL, 0)
+    );
+    assert_eq!(f.next(), Ok(Some(message(&small, 24))));
+    assert_eq!(
+        f.push(&stream[SIPTLS_SIP_DEFAULT_BUFFERED_MAX..]),
+        (SIPTLS_OK, small.len())
+    );
+    assert_eq!(
+        (
+            SIPTLS_SIP_DEFAULT_HEADER_MAX,
+            SIPTLS_SIP_DEFAULT_BODY_MAX,
+            SIPTLS_SIP_DEFAULT_BUFFERED_MAX
+        ),
+        (16 * 1024, 64 * 1024, 128 * 1024),
+        "the README's numbers"
+    );
+}
+
 #[test]
 fn the_framer_frames_a_sessions_plaintext() {
     let (client, server) = (Ctx::client(), Ctx::server());

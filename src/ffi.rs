@@ -223,13 +223,17 @@ pub unsafe fn copy_text(
 ) -> Result<siptls_result, Error> {
     unsafe { clear_text(buf, cap, len_out) };
     let len_out = unsafe { arg_out(len_out, "len_out", 0)? };
+    // (NULL, 0) asks for the length only, as with snprintf. A bad buffer
+    // fails the call before the length is set: outputs stay 0 on failure.
+    let out = match cap {
+        0 => None,
+        _ => Some(unsafe { CallerBuf::new(buf.cast::<u8>(), cap, "buf")? }),
+    };
     *len_out = text.len();
-    // (NULL, 0) asks for the length only, as with snprintf.
-    let Some(room) = cap.checked_sub(1) else {
+    let Some(mut out) = out else {
         return Ok(SIPTLS_ERR_BUFFER_TOO_SMALL);
     };
-    let mut out = unsafe { CallerBuf::new(buf.cast::<u8>(), cap, "buf")? };
-    let n = text.len().min(room);
+    let n = text.len().min(cap - 1);
     out.put(&text.as_bytes()[..n]);
     out.put(&[0]);
     Ok(if n < text.len() {
@@ -372,14 +376,12 @@ pub unsafe fn free_session(session: *mut siptls_session) {
     }
 }
 
-/// Size-prefixed output structs: the caller sets the first field,
-/// `uint32_t struct_size`, to `sizeof` its struct; siptls writes at most that
-/// many bytes, so a caller built against an older, smaller struct keeps
-/// working with a newer library. `value.struct_size` must hold the full size.
+/// How many bytes of a size-prefixed output struct may be written, or why
+/// none: a call that consumes something checks this before it does.
 ///
 /// # Safety
-/// `out` is NULL or writable for the `struct_size` bytes it declares.
-pub unsafe fn write_sized<T: NoPadding>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
+/// As `write_sized`.
+pub unsafe fn sized_room<T>(out: *mut T, name: &str) -> Result<usize, Error> {
     if out.is_null() {
         return Err(null(name));
     }
@@ -391,7 +393,18 @@ pub unsafe fn write_sized<T: NoPadding>(out: *mut T, value: &T, name: &str) -> R
             format!("{name}->struct_size is {declared}: set it to sizeof the struct"),
         ));
     }
-    let n = declared.min(std::mem::size_of::<T>());
+    Ok(declared.min(std::mem::size_of::<T>()))
+}
+
+/// Size-prefixed output structs: the caller sets the first field,
+/// `uint32_t struct_size`, to `sizeof` its struct; siptls writes at most that
+/// many bytes, so a caller built against an older, smaller struct keeps
+/// working with a newer library. `value.struct_size` must hold the full size.
+///
+/// # Safety
+/// `out` is NULL or writable for the `struct_size` bytes it declares.
+pub unsafe fn write_sized<T: NoPadding>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
+    let n = unsafe { sized_room(out, name)? };
     // SAFETY: the caller declared `declared` writable bytes; we write fewer or
     // as many, from a fully initialised value without padding.
     unsafe {

@@ -360,3 +360,65 @@ fn every_output_is_set_on_failure() {
         "exports with outputs not walked here: {missing:?}"
     );
 }
+
+/// A text buffer or ID array that cannot be written (NULL with room
+/// declared, or more room than an object can have) fails the call before
+/// any length is set: the length stays 0, as on every failure.
+#[test]
+fn a_bad_output_buffer_fails_before_a_length_is_set() {
+    let (cctx, sctx) = (Ctx::client(), Ctx::server());
+    let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
+    assert_handshake_ok(&client, &server);
+    // Something to report in every text: a failure on each object.
+    assert_ne!(cctx.set_identity("x", "y"), SIPTLS_OK);
+    // A record that does not decrypt fails the client session.
+    assert_ne!(client.feed(b"\x17\x03\x03\x00\x05hello").0, SIPTLS_OK);
+    type TextExport<'a> = Box<dyn Fn(*mut c_char, usize, *mut usize) -> siptls_result + 'a>;
+    let exports: [(&str, TextExport); 5] = [
+        (
+            "siptls_last_error",
+            Box::new(|b, c, l| unsafe { siptls_last_error(b, c, l) }),
+        ),
+        (
+            "siptls_ctx_last_error",
+            Box::new(|b, c, l| unsafe { siptls_ctx_last_error(cctx.0, b, c, l) }),
+        ),
+        (
+            "siptls_ctx_counters_prometheus",
+            Box::new(|b, c, l| unsafe { siptls_ctx_counters_prometheus(cctx.0, b, c, l) }),
+        ),
+        (
+            "siptls_session_sni",
+            Box::new(|b, c, l| unsafe { siptls_session_sni(server.0, b, c, l) }),
+        ),
+        (
+            "siptls_session_last_error",
+            Box::new(|b, c, l| unsafe { siptls_session_last_error(client.0, b, c, l) }),
+        ),
+    ];
+    for (export, call) in &exports {
+        // Each has text to give: the length alone says how much.
+        let mut len = 0;
+        assert_eq!(
+            call(null_mut(), 0, &mut len),
+            SIPTLS_ERR_BUFFER_TOO_SMALL,
+            "{export}"
+        );
+        assert!(len > 0, "{export}: no text to report");
+        for (buf, cap) in [(null_mut(), 16), (dangling_mut(), isize::MAX as usize + 1)] {
+            let mut len = GARBAGE;
+            let code = call(buf, cap, &mut len);
+            assert!(
+                matches!(code, SIPTLS_ERR_NULL_ARGUMENT | SIPTLS_ERR_INVALID_ARGUMENT),
+                "{export}: {code:?}"
+            );
+            assert_eq!(len, 0, "{export}, capacity {cap}: length set on failure");
+        }
+    }
+    let mut count = GARBAGE;
+    assert_eq!(
+        unsafe { siptls_ctx_trust_list(cctx.0, null_mut(), 4, &mut count) },
+        SIPTLS_ERR_NULL_ARGUMENT
+    );
+    assert_eq!(count, 0, "siptls_ctx_trust_list: count set on failure");
+}

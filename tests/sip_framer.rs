@@ -437,6 +437,28 @@ fn the_default_limits_are_16k_of_header_64k_of_body_and_128k_held() {
 }
 
 #[test]
+fn a_huge_content_length_never_wraps_into_a_short_message() {
+    // Limits as large as size_t goes: header + body would overflow.
+    for length in [u64::MAX, u64::MAX - 30] {
+        let f = Framer::new(SIPTLS_KEEPALIVE_ANSWER_PINGS, 1024, usize::MAX, usize::MAX);
+        let text =
+            format!("OPTIONS sip:gw.example.test SIP/2.0\r\nContent-Length: {length}\r\n\r\n");
+        assert_eq!(
+            f.feed(text.as_bytes()),
+            (vec![], Some(SIPTLS_ERR_SIP_BODY_TOO_LARGE)),
+            "Content-Length {length}"
+        );
+        assert!(last_error().contains("more than the"), "{}", last_error());
+    }
+    // Just below the wrap, the message fits the limits: its body is awaited.
+    let f = Framer::new(SIPTLS_KEEPALIVE_ANSWER_PINGS, 1024, usize::MAX, usize::MAX);
+    let length = usize::MAX - 100;
+    let text = format!("OPTIONS sip:gw.example.test SIP/2.0\r\nContent-Length: {length}\r\n\r\n");
+    assert_eq!(f.feed(text.as_bytes()), (vec![], None));
+    assert_eq!(f.next(), Ok(None));
+}
+
+#[test]
 fn the_framer_frames_a_sessions_plaintext() {
     let (client, server) = (Ctx::client(), Ctx::server());
     let (c, s) = (Sess::client(&client), Sess::server(&server));
@@ -453,4 +475,27 @@ fn the_framer_frames_a_sessions_plaintext() {
         f.feed(&plain).0,
         [message(&invite, SDP.len()), Got::Ping, message(COMPACT, 5)]
     );
+}
+
+#[test]
+fn an_unwritable_event_struct_loses_no_message() {
+    let f = Framer::server();
+    let invite = invite();
+    assert_eq!(f.push(&invite), (SIPTLS_OK, invite.len()));
+    let mut small: siptls_sip_event = unsafe { std::mem::zeroed() };
+    for size in [0u32, 4, 7] {
+        small.struct_size = size;
+        assert_eq!(
+            unsafe { siptls_framer_next(f.0, &mut small) },
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            "struct_size {size}"
+        );
+    }
+    assert_eq!(
+        unsafe { siptls_framer_next(f.0, std::ptr::null_mut()) },
+        SIPTLS_ERR_NULL_ARGUMENT
+    );
+    // Refused before anything was taken out: the message is still there.
+    assert_eq!(f.next(), Ok(Some(message(&invite, SDP.len()))));
+    assert_eq!(f.next(), Ok(None));
 }

@@ -191,6 +191,9 @@ pub unsafe extern "C" fn siptls_framer_next(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_sized(event_out) };
+        // Before an event is taken out: an unwritable event_out must not
+        // lose it.
+        unsafe { ffi::sized_room(event_out, "event_out")? };
         unsafe {
             with_framer(framer, |f| {
                 let Some(event) = f.next()? else {

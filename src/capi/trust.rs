@@ -240,19 +240,28 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
                 let count_out = ffi::arg_out(count_out, "count_out", 0)?;
+                // A bad array fails the call before the count is set.
+                let out = match cap {
+                    0 => None,
+                    _ => Some(ffi::CallerBuf::new(
+                        ids.cast::<u8>(),
+                        cap.saturating_mul(4),
+                        "ids",
+                    )?),
+                };
                 let all = ctx.trust_ids();
                 *count_out = all.len();
-                if cap == 0 {
+                let Some(mut out) = out else {
                     return Ok(if all.is_empty() {
                         SIPTLS_OK
                     } else {
                         SIPTLS_ERR_BUFFER_TOO_SMALL
                     });
-                }
+                };
                 let n = all.len().min(cap);
                 // Byte-wise through the raw pointer: the array may be uninitialised.
                 let bytes: Vec<u8> = all[..n].iter().flat_map(|id| id.to_ne_bytes()).collect();
-                ffi::CallerBuf::new(ids.cast::<u8>(), cap.saturating_mul(4), "ids")?.put(&bytes);
+                out.put(&bytes);
                 Ok(if n < all.len() {
                     SIPTLS_ERR_BUFFER_TOO_SMALL
                 } else {

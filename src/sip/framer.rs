@@ -225,22 +225,27 @@ impl Framer {
                 ),
             ));
         }
-        let body_len = body_len as usize;
-        if header_len + body_len > self.limits.buffered_max {
+        // Checked: with limits near SIZE_MAX, a huge Content-Length must
+        // not wrap into a short message.
+        let Some((body_len, message_len)) = usize::try_from(body_len)
+            .ok()
+            .and_then(|body| Some((body, header_len.checked_add(body)?)))
+            .filter(|&(_, total)| total <= self.limits.buffered_max)
+        else {
             return Err(framing_error(
                 SIPTLS_ERR_SIP_BODY_TOO_LARGE,
                 format!(
                     "a message of {} bytes, more than the {} the framer holds",
-                    header_len + body_len,
+                    (header_len as u64).saturating_add(body_len),
                     self.limits.buffered_max
                 ),
             ));
-        }
-        if rest.len() < header_len + body_len {
+        };
+        if rest.len() < message_len {
             return Ok(None);
         }
         let offset = self.start;
-        self.start += header_len + body_len;
+        self.start += message_len;
         self.scanned = 0;
         Ok(Some(Event::Message {
             offset,

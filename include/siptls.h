@@ -188,7 +188,8 @@ enum siptls_result
    */
   SIPTLS_ERR_WRONG_STATE = 105,
   /**
-   * The session failed earlier; it can only be freed (its alert may still be taken and sent).
+   * The session failed earlier; it can only be freed (plaintext authenticated before the
+   * failure is read first, and its alert may still be taken and sent).
    */
   SIPTLS_ERR_SESSION_FAILED = 106,
   /**
@@ -1028,7 +1029,8 @@ typedef struct siptls_session_info {
    */
   bool verified;
   /**
-   * The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
+   * The session failed: plaintext authenticated before the failure can still be read,
+   * its alert taken and sent; then only free remains.
    */
   bool failed;
   /**

@@ -33,7 +33,8 @@ pub enum siptls_result {
     SIPTLS_ERR_BUSY = 104,
     /// The call is not allowed in the session's current state.
     SIPTLS_ERR_WRONG_STATE = 105,
-    /// The session failed earlier; it can only be freed (its alert may still be taken and sent).
+    /// The session failed earlier; it can only be freed (plaintext authenticated before the
+    /// failure is read first, and its alert may still be taken and sent).
     SIPTLS_ERR_SESSION_FAILED = 106,
     /// `siptls_get_api` was asked for an ABI version this library does not provide.
     SIPTLS_ERR_ABI_VERSION = 107,

@@ -41,7 +41,8 @@ pub struct siptls_session_info {
     pub wants_send: bool,
     /// Whether a peer certificate verification has happened (the verify fields are set).
     pub verified: bool,
-    /// The session failed; only `siptls_session_take` (to send the alert) and free remain useful.
+    /// The session failed: plaintext authenticated before the failure can still be read,
+    /// its alert taken and sent; then only free remains.
     pub failed: bool,
     /// The context's configuration generation this session was created with.
     pub generation: u64,

@@ -252,7 +252,10 @@ int main(int argc, char **argv)
             refresh_crl(server_ctx, crl_path);
         }
         uint64_t generation = 0;
-        siptls_ctx_generation(server_ctx, &generation);
+        r = siptls_ctx_generation(server_ctx, &generation);
+        if (r != SIPTLS_OK) {
+            fail("reading the configuration generation", r);
+        }
 
         /* A new call verifies against the configuration just loaded. */
         call fresh = { .id = 1000u + (unsigned)i };
@@ -299,7 +302,10 @@ int main(int argc, char **argv)
         siptls_session_free(clients[i]);
     }
     uint64_t generation = 0;
-    siptls_ctx_generation(server_ctx, &generation);
+    r = siptls_ctx_generation(server_ctx, &generation);
+    if (r != SIPTLS_OK) {
+        fail("reading the configuration generation", r);
+    }
     printf("reload: %d reloads, %u calls kept up, configuration generation %llu\n", reloads,
            (unsigned)LIVE_CALLS, (unsigned long long)generation);
     siptls_ctx_free(client_ctx);

@@ -163,8 +163,12 @@ static void on_event(load_conn *c, load_run *run, const siptls_sip_event *ev,
             fail(c, run, "sending the ping", SIPTLS_ERR_WRONG_STATE);
         }
     } else if (ev->kind == SIPTLS_SIP_PONG && c->step == STEP_PING) {
-        siptls_session_close(c->session);
-        c->step = STEP_CLOSING;
+        siptls_result r = siptls_session_close(c->session);
+        if (r == SIPTLS_OK) {
+            c->step = STEP_CLOSING;
+        } else {
+            fail(c, run, "closing", r);
+        }
     } else {
         fprintf(stderr, "error: connection %zu: unexpected %s in step %d\n", c->index,
                 ev->kind == SIPTLS_SIP_MESSAGE ? "message" : "keep-alive", (int)c->step);
@@ -186,7 +190,11 @@ static void drive_once(int ep, load_conn *c, load_run *run, const char *peer_nam
         }
         if (c->step == STEP_HANDSHAKE) {
             siptls_session_info info = {.struct_size = sizeof info};
-            siptls_session_get_info(c->session, &info);
+            r = siptls_session_get_info(c->session, &info);
+            if (r != SIPTLS_OK) {
+                fail(c, run, "reading the session's state", r);
+                return;
+            }
             if (!info.handshaking) {
                 /* The server may still be checking our certificate: the
                  * answer to one request says it is done. */
@@ -204,7 +212,12 @@ static void drive_once(int ep, load_conn *c, load_run *run, const char *peer_nam
         while ((r = siptls_session_read(c->session, plain, sizeof plain, &n)) == SIPTLS_OK) {
             got += n;
             for (size_t off = 0, used = 0; off < n; off += used) {
-                siptls_framer_push(c->framer, plain + off, n - off, &used);
+                /* BUFFER_FULL: take the answers out below, then push the rest. */
+                siptls_result pr = siptls_framer_push(c->framer, plain + off, n - off, &used);
+                if (pr != SIPTLS_OK && pr != SIPTLS_BUFFER_FULL) {
+                    fail(c, run, "framing the server's answers", pr);
+                    return;
+                }
                 siptls_sip_event ev = {.struct_size = sizeof ev};
                 siptls_result fr;
                 while ((fr = siptls_framer_next(c->framer, &ev)) == SIPTLS_OK &&
@@ -336,7 +349,9 @@ int main(int argc, char **argv)
         return 1;
     }
     /* A report line per handshake would flood the output. */
-    siptls_ctx_set_verify_callback(ctx, NULL, NULL);
+    if (siptls_ctx_set_verify_callback(ctx, NULL, NULL) != SIPTLS_OK) {
+        return 1;
+    }
     long idle_kib = server_pid ? rss_kib(server_pid) : 0;
     int64_t deadline = now_us() + (int64_t)timeout_s * 1000000;
 

@@ -38,6 +38,7 @@ typedef struct {
     siptls_session *session;
     siptls_framer *framer;
     int64_t handshake_deadline; /* ms; 0 once the handshake is done */
+    size_t pong_bytes_owed;     /* CRLF pongs not yet accepted by the session */
     uint32_t watching;          /* the epoll events registered */
     bool over;                  /* to be dropped in the next sweep */
 } conn;
@@ -112,7 +113,6 @@ static bool answer(conn *c, const uint8_t *msg, size_t len)
            used == response_len;
 }
 
-/* Moves the connection's bytes; false when it is over (the caller drops it). */
 /* Hands one chunk of plaintext to the framer and acts on what it finds;
  * false when the connection must end. */
 static bool on_plaintext(conn *c, const uint8_t *plain, size_t n)
@@ -120,7 +120,12 @@ static bool on_plaintext(conn *c, const uint8_t *plain, size_t n)
     size_t off = 0;
     while (off < n) {
         size_t used = 0;
-        siptls_framer_push(c->framer, plain + off, n - off, &used);
+        /* BUFFER_FULL: take the messages out below, then push the rest. */
+        siptls_result pr = siptls_framer_push(c->framer, plain + off, n - off, &used);
+        if (pr != SIPTLS_OK && pr != SIPTLS_BUFFER_FULL) {
+            ex_report("framer_push", pr, NULL);
+            return false;
+        }
         off += used;
         siptls_sip_event ev = {.struct_size = sizeof ev};
         siptls_result fr;
@@ -136,10 +141,35 @@ static bool on_plaintext(conn *c, const uint8_t *plain, size_t n)
         }
     }
     size_t pongs = 0;
-    siptls_framer_take_pongs(c->framer, &pongs);
-    for (size_t i = 0; i < pongs; i++) {
+    siptls_result pr = siptls_framer_take_pongs(c->framer, &pongs);
+    if (pr != SIPTLS_OK) {
+        ex_report("framer_take_pongs", pr, NULL);
+        return false;
+    }
+    c->pong_bytes_owed += 2 * pongs; /* sent by send_pongs */
+    return true;
+}
+
+/* Writes the pongs owed, as far as the session takes them: with its send
+ * buffer full (SIPTLS_AGAIN), the rest waits for the next pump. */
+static bool send_pongs(conn *c)
+{
+    static const char crlfs[] = "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n";
+    while (c->pong_bytes_owed > 0) {
+        /* An odd count owes the LF of a CRLF partly taken. */
+        size_t start = c->pong_bytes_owed % 2;
+        size_t room = sizeof crlfs - 1 - start;
+        size_t len = c->pong_bytes_owed < room ? c->pong_bytes_owed : room;
         size_t used = 0;
-        siptls_session_write(c->session, (const uint8_t *)"\r\n", 2, &used);
+        siptls_result r =
+            siptls_session_write(c->session, (const uint8_t *)crlfs + start, len, &used);
+        if (r == SIPTLS_AGAIN || (r == SIPTLS_OK && used == 0)) {
+            return true;
+        }
+        if (r != SIPTLS_OK) {
+            return false;
+        }
+        c->pong_bytes_owed -= used;
     }
     return true;
 }
@@ -155,7 +185,9 @@ static bool serve(int ep, conn *c)
             return false; /* the alert went out; or the socket failed */
         }
         siptls_session_info info = {.struct_size = sizeof info};
-        siptls_session_get_info(c->session, &info);
+        if (siptls_session_get_info(c->session, &info) != SIPTLS_OK) {
+            return false;
+        }
         if (!info.handshaking) {
             c->handshake_deadline = 0;
         }
@@ -177,7 +209,12 @@ static bool serve(int ep, conn *c)
         if (r != SIPTLS_AGAIN) {
             return false; /* truncated, or failed */
         }
-        if (got == 0) {
+        /* Pongs written now go out with the next pump. */
+        size_t owed = c->pong_bytes_owed;
+        if (!send_pongs(c)) {
+            return false;
+        }
+        if (got == 0 && c->pong_bytes_owed == owed) {
             break;
         }
     }
@@ -258,7 +295,10 @@ int main(int argc, char **argv)
         return 1;
     }
     /* A verify report per handshake would flood the output at scale. */
-    siptls_ctx_set_verify_callback(ctx, NULL, NULL);
+    if (siptls_ctx_set_verify_callback(ctx, NULL, NULL) != SIPTLS_OK) {
+        siptls_ctx_free(ctx);
+        return 1;
+    }
     int listener = ex_listen(opts.host, opts.port);
     int ep = epoll_create1(0);
     if (listener < 0 || ep < 0 || !ex_set_nonblocking(listener)) {

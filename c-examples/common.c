@@ -111,7 +111,7 @@ static const char *role_name(siptls_role role)
 
 /* Prints each verification; the library's verdict stands (the callback could
  * veto a chain that passed, but these examples only report). */
-static int print_verify_report(void *userdata, const siptls_verify_report *report)
+static uint32_t print_verify_report(void *userdata, const siptls_verify_report *report)
 {
     (void)userdata;
     char trust_id[16];

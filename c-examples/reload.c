@@ -82,7 +82,7 @@ static void fail(const char *what, siptls_result r)
 }
 
 /* The server's verify callback: every report names the call it is about. */
-static int on_verify(void *userdata, const siptls_verify_report *report)
+static uint32_t on_verify(void *userdata, const siptls_verify_report *report)
 {
     (void)userdata;
     call *c = report->session_userdata;

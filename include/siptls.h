@@ -10,12 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #define SIPTLS_VERSION_MAJOR 0
-#define SIPTLS_VERSION_MINOR 2
+#define SIPTLS_VERSION_MINOR 3
 #define SIPTLS_VERSION_PATCH 0
 /* (major << 16) | (minor << 8) | patch, as siptls_version_number() returns it */
-#define SIPTLS_VERSION_NUMBER 0x000200
+#define SIPTLS_VERSION_NUMBER 0x000300
 /* The ABI of this header, for siptls_get_api(); it changes with the soname. */
-#define SIPTLS_ABI_VERSION 2
+#define SIPTLS_ABI_VERSION 3
 
 
 #define SIPTLS_TLS12 771
@@ -882,12 +882,13 @@ typedef struct siptls_verify_report {
 
 /**
  * Called once per verification, on the thread driving the session.
- * Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT. Rejecting a chain that
- * passed fails the handshake (access_denied); accepting one that failed
- * changes nothing unless overrides are enabled.
+ * Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT (a siptls_verify_decision;
+ * any other number rejects). Rejecting a chain that passed fails the
+ * handshake (access_denied); accepting one that failed changes nothing
+ * unless overrides are enabled.
  */
-typedef int (*siptls_verify_cb)(void *userdata,
-                                const struct siptls_verify_report *report);
+typedef uint32_t (*siptls_verify_cb)(void *userdata,
+                                     const struct siptls_verify_report *report);
 
 /**
  * The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
@@ -1467,7 +1468,7 @@ typedef struct siptls_api {
                                      size_t);
   siptls_result (*ctx_get_counters)(const struct siptls_ctx*,
                                     struct siptls_counters*);
-  siptls_result (*ctx_reset_counters)(const struct siptls_ctx*);
+  siptls_result (*ctx_reset_counters)(struct siptls_ctx*);
   siptls_result (*ctx_counters_prometheus)(const struct siptls_ctx*,
                                            char*,
                                            size_t,
@@ -1502,13 +1503,13 @@ typedef struct siptls_api {
   siptls_result (*framer_new)(const struct siptls_framer_limits*,
                               struct siptls_framer**);
   void (*framer_free)(struct siptls_framer*);
-  siptls_result (*framer_push)(const struct siptls_framer*,
+  siptls_result (*framer_push)(struct siptls_framer*,
                                const uint8_t*,
                                size_t,
                                size_t*);
-  siptls_result (*framer_next)(const struct siptls_framer*,
+  siptls_result (*framer_next)(struct siptls_framer*,
                                struct siptls_sip_event*);
-  siptls_result (*framer_take_pongs)(const struct siptls_framer*,
+  siptls_result (*framer_take_pongs)(struct siptls_framer*,
                                      size_t*);
   siptls_result (*session_pump_fd)(struct siptls_session*,
                                    int,
@@ -1769,7 +1770,7 @@ siptls_result siptls_ctx_get_counters(const struct siptls_ctx *ctx,
  * # Safety
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_reset_counters(const struct siptls_ctx *ctx);
+siptls_result siptls_ctx_reset_counters(struct siptls_ctx *ctx);
 
 /**
  * The counters in the Prometheus text exposition format (`siptls_*`
@@ -2209,7 +2210,7 @@ void siptls_framer_free(struct siptls_framer *framer);
  * # Safety
  * `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
  */
-siptls_result siptls_framer_push(const struct siptls_framer *framer,
+siptls_result siptls_framer_push(struct siptls_framer *framer,
                                  const uint8_t *data,
                                  size_t len,
                                  size_t *consumed_out);
@@ -2222,7 +2223,7 @@ siptls_result siptls_framer_push(const struct siptls_framer *framer,
  * # Safety
  * `framer` live; `event_out` writable for its `struct_size`.
  */
-siptls_result siptls_framer_next(const struct siptls_framer *framer,
+siptls_result siptls_framer_next(struct siptls_framer *framer,
                                  struct siptls_sip_event *event_out);
 
 /**
@@ -2232,7 +2233,7 @@ siptls_result siptls_framer_next(const struct siptls_framer *framer,
  * # Safety
  * `framer` live; `count_out` writable.
  */
-siptls_result siptls_framer_take_pongs(const struct siptls_framer *framer,
+siptls_result siptls_framer_take_pongs(struct siptls_framer *framer,
                                        size_t *count_out);
 
 /**

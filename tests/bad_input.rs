@@ -532,7 +532,7 @@ fn null_cases() -> Vec<Case> {
                 on_ctx(&fx.server, unsafe { siptls_ctx_get_counters(fx.server.0, &mut c) })
             };
         "reset_counters ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_reset_counters(null()) }.into();
+            |_| unsafe { siptls_ctx_reset_counters(null_mut()) }.into();
         "counters_prometheus ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_counters_prometheus(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
         "counters_prometheus len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],

@@ -151,7 +151,7 @@ struct Gate {
 unsafe extern "C" fn blocking_verify(
     userdata: *mut c_void,
     _report: *const siptls_verify_report,
-) -> i32 {
+) -> u32 {
     let gate = unsafe { &*(userdata as *const Gate) };
     let _ = gate.entered.lock().unwrap().send(());
     // Never hang the test: after the timeout the main thread's assertions tell what went wrong.
@@ -160,7 +160,7 @@ unsafe extern "C" fn blocking_verify(
         .lock()
         .unwrap()
         .recv_timeout(Duration::from_secs(10));
-    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as i32
+    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32
 }
 
 /// A session pointer handed to a second thread on purpose: the point is

@@ -186,17 +186,17 @@ fn exercised() -> BTreeSet<&'static str> {
         let mut n = GARBAGE;
         check(
             "siptls_framer_push",
-            siptls_framer_push(null(), x.as_ptr(), 1, &mut n),
+            siptls_framer_push(null_mut(), x.as_ptr(), 1, &mut n),
             n == 0,
         );
         let mut event: siptls_sip_event = garbage_sized();
-        let code = siptls_framer_next(null(), &mut event);
+        let code = siptls_framer_next(null_mut(), &mut event);
         assert_zero_after_size(&event, "siptls_framer_next");
         check("siptls_framer_next", code, true);
         let mut n = GARBAGE;
         check(
             "siptls_framer_take_pongs",
-            siptls_framer_take_pongs(null(), &mut n),
+            siptls_framer_take_pongs(null_mut(), &mut n),
             n == 0,
         );
         let mut wants = GARBAGE as u32;

@@ -370,7 +370,7 @@ fn the_buffer_is_bounded_and_limits_are_checked() {
     );
     let mut n = 7;
     assert_eq!(
-        unsafe { siptls_framer_push(null(), b"x".as_ptr(), 1, &mut n) },
+        unsafe { siptls_framer_push(null_mut(), b"x".as_ptr(), 1, &mut n) },
         SIPTLS_ERR_NULL_ARGUMENT
     );
     assert_eq!(n, 0);

@@ -794,11 +794,11 @@ fn reports_carry_the_session_user_data() {
 unsafe extern "C" fn free_own_session(
     _userdata: *mut c_void,
     report: *const siptls_verify_report,
-) -> i32 {
+) -> u32 {
     let session = unsafe { (*report).session_userdata } as *mut siptls_session;
     unsafe { siptls_session_free(session) };
     // The session is still usable until the feed that called us returns.
-    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as i32
+    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32
 }
 
 #[test]
@@ -810,7 +810,7 @@ fn freeing_a_session_from_its_own_callback_is_deferred_until_the_call_returns() 
 /// (which frees it) in one feed; that feed must complete normally, and the
 /// free must have happened when it returned.
 fn verify_a_client_that_gets_freed(
-    callback: unsafe extern "C" fn(*mut c_void, *const siptls_verify_report) -> i32,
+    callback: unsafe extern "C" fn(*mut c_void, *const siptls_verify_report) -> u32,
     userdata: *mut c_void,
 ) {
     let cctx = Ctx::client();
@@ -850,12 +850,12 @@ fn verify_a_client_that_gets_freed(
 unsafe extern "C" fn nested_handshake(
     userdata: *mut c_void,
     _report: *const siptls_verify_report,
-) -> i32 {
+) -> u32 {
     let nested = unsafe { &*(userdata as *const Nested) };
     let (c, s) = (Sess::client(&nested.cctx), Sess::server(&nested.sctx));
     pump(&c, &s);
     nested.statuses.lock().unwrap().push(c.info().verify_status);
-    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as i32
+    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32
 }
 
 struct Nested {
@@ -1108,12 +1108,12 @@ fn an_openssl_directory_reloads_under_the_same_ids() {
 unsafe extern "C" fn freed_by_another_thread(
     userdata: *mut c_void,
     report: *const siptls_verify_report,
-) -> i32 {
+) -> u32 {
     let (to_freer, freed) = unsafe { &*(userdata as *const FreeHandoff) };
     let session = unsafe { (*report).session_userdata } as usize;
     to_freer.lock().unwrap().send(session).unwrap();
     freed.lock().unwrap().recv().unwrap();
-    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as i32
+    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32
 }
 
 type FreeHandoff = (

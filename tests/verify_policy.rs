@@ -536,18 +536,24 @@ fn decide(ctx: &Ctx, decision: siptls_verify_decision) -> Box<Recorder> {
 
 #[test]
 fn the_callback_can_reject_a_chain_that_passed() {
+    // REJECT, and any number that is not ACCEPT: a callback returning
+    // garbage fails closed.
     let p = pki();
-    let mut recorder = None;
-    let v = connect(&p.server.cert_pem, &p.server.key_pem, SERVER_NAME, |ctx| {
-        trust_root(&p.root, 1)(ctx);
-        recorder = Some(decide(ctx, siptls_verify_decision::SIPTLS_VERIFY_REJECT));
-    });
-    assert_eq!(
-        (v.status, v.checked),
-        (SIPTLS_VERIFY_REJECTED_BY_CALLBACK, SIPTLS_VERIFY_OK)
-    );
-    assert_eq!(v.alert_at_server, ACCESS_DENIED);
-    assert_eq!(recorder.unwrap().reports()[0].status, SIPTLS_VERIFY_OK);
+    let reject = siptls_verify_decision::SIPTLS_VERIFY_REJECT as u32;
+    for code in [reject, 2, 0x8000_0000, u32::MAX] {
+        let mut recorder = None;
+        let v = connect(&p.server.cert_pem, &p.server.key_pem, SERVER_NAME, |ctx| {
+            trust_root(&p.root, 1)(ctx);
+            recorder = Some(Recorder::attach_returning(ctx, code));
+        });
+        assert_eq!(
+            (v.status, v.checked),
+            (SIPTLS_VERIFY_REJECTED_BY_CALLBACK, SIPTLS_VERIFY_OK),
+            "callback returning {code:#x}"
+        );
+        assert_eq!(v.alert_at_server, ACCESS_DENIED);
+        assert_eq!(recorder.unwrap().reports()[0].status, SIPTLS_VERIFY_OK);
+    }
 }
 
 #[test]

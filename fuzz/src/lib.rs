@@ -363,7 +363,7 @@ pub fn known_status(status: siptls_verify_status) -> bool {
 unsafe extern "C" fn accept_all(
     _userdata: *mut c_void,
     report: *const siptls_verify_report,
-) -> i32 {
+) -> u32 {
     let r = unsafe { report.as_ref() }.expect("report is not NULL");
     for (name, p) in [
         ("peer_name", r.peer_name),
@@ -395,7 +395,7 @@ unsafe extern "C" fn accept_all(
     if r.status == SIPTLS_VERIFY_OK {
         assert_ne!(r.trust_id, SIPTLS_TRUST_ID_NONE, "OK without a trust entry");
     }
-    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as i32
+    siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32
 }
 
 fn build_ctx(kind: CtxKind) -> Ctx {

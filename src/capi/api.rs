@@ -146,7 +146,7 @@ pub struct siptls_api {
         unsafe extern "C" fn(*mut siptls_ctx, *const u16, usize) -> siptls_result,
     pub ctx_get_counters:
         unsafe extern "C" fn(*const siptls_ctx, *mut siptls_counters) -> siptls_result,
-    pub ctx_reset_counters: unsafe extern "C" fn(*const siptls_ctx) -> siptls_result,
+    pub ctx_reset_counters: unsafe extern "C" fn(*mut siptls_ctx) -> siptls_result,
     pub ctx_counters_prometheus:
         unsafe extern "C" fn(*const siptls_ctx, *mut c_char, usize, *mut usize) -> siptls_result,
     pub ctx_set_log_callback:
@@ -179,10 +179,10 @@ pub struct siptls_api {
         unsafe extern "C" fn(*const siptls_framer_limits, *mut *mut siptls_framer) -> siptls_result,
     pub framer_free: unsafe extern "C" fn(*mut siptls_framer),
     pub framer_push:
-        unsafe extern "C" fn(*const siptls_framer, *const u8, usize, *mut usize) -> siptls_result,
+        unsafe extern "C" fn(*mut siptls_framer, *const u8, usize, *mut usize) -> siptls_result,
     pub framer_next:
-        unsafe extern "C" fn(*const siptls_framer, *mut siptls_sip_event) -> siptls_result,
-    pub framer_take_pongs: unsafe extern "C" fn(*const siptls_framer, *mut usize) -> siptls_result,
+        unsafe extern "C" fn(*mut siptls_framer, *mut siptls_sip_event) -> siptls_result,
+    pub framer_take_pongs: unsafe extern "C" fn(*mut siptls_framer, *mut usize) -> siptls_result,
     pub session_pump_fd:
         unsafe extern "C" fn(*mut siptls_session, c_int, *mut u32) -> siptls_result,
     pub session_pump_io:

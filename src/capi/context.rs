@@ -1,6 +1,6 @@
 //! Contexts: creation, identity, policy settings and callbacks.
 
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
 use super::siptls_ctx;
@@ -103,13 +103,13 @@ pub struct siptls_verify_report {
 }
 
 /// Called once per verification, on the thread driving the session.
-/// Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT. Rejecting a chain that
-/// passed fails the handshake (access_denied); accepting one that failed
-/// changes nothing unless overrides are enabled.
+/// Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT (a siptls_verify_decision;
+/// any other number rejects). Rejecting a chain that passed fails the
+/// handshake (access_denied); accepting one that failed changes nothing
+/// unless overrides are enabled.
 #[allow(non_camel_case_types)]
-pub type siptls_verify_cb = Option<
-    unsafe extern "C" fn(userdata: *mut c_void, report: *const siptls_verify_report) -> c_int,
->;
+pub type siptls_verify_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, report: *const siptls_verify_report) -> u32>;
 
 /// The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
 /// and return true, or return false while the clock is not synchronized.
@@ -437,7 +437,7 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
 /// The C verify callback as the core calls it: the report in C form, with
 /// NUL-terminated copies of its texts, for the callback's duration.
 fn verify_callback(
-    cb: unsafe extern "C" fn(*mut c_void, *const siptls_verify_report) -> c_int,
+    cb: unsafe extern "C" fn(*mut c_void, *const siptls_verify_report) -> u32,
     userdata: UserData,
 ) -> crate::verify::VerifyCallback {
     Arc::new(move |report: &Report<'_>| {
@@ -469,9 +469,7 @@ fn verify_callback(
             resumed: report.resumed,
         };
         // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
-        unsafe {
-            cb(userdata.0, &c_report) == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as c_int
-        }
+        unsafe { cb(userdata.0, &c_report) == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32 }
     })
 }
 

@@ -95,7 +95,7 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
 /// # Safety
 /// `ctx` must be a live context.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_reset_counters(ctx: *const siptls_ctx) -> siptls_result {
+pub unsafe extern "C" fn siptls_ctx_reset_counters(ctx: *mut siptls_ctx) -> siptls_result {
     unsafe {
         ffi::edit_ctx(ctx, |ctx| {
             ctx.counters().reset();

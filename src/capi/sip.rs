@@ -140,7 +140,7 @@ pub unsafe extern "C" fn siptls_framer_free(framer: *mut siptls_framer) {
 
 /// Runs `f` on the framer, or BUSY when another thread is in it.
 unsafe fn with_framer<T>(
-    framer: *const siptls_framer,
+    framer: *mut siptls_framer,
     f: impl FnOnce(&mut Framer) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let framer = unsafe { ffi::arg_ref(framer, "framer")? };
@@ -160,7 +160,7 @@ unsafe fn with_framer<T>(
 /// `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_framer_push(
-    framer: *const siptls_framer,
+    framer: *mut siptls_framer,
     data: *const u8,
     len: usize,
     consumed_out: *mut usize,
@@ -186,7 +186,7 @@ pub unsafe extern "C" fn siptls_framer_push(
 /// `framer` live; `event_out` writable for its `struct_size`.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_framer_next(
-    framer: *const siptls_framer,
+    framer: *mut siptls_framer,
     event_out: *mut siptls_sip_event,
 ) -> siptls_result {
     ffi::call(|| {
@@ -246,7 +246,7 @@ pub unsafe extern "C" fn siptls_framer_next(
 /// `framer` live; `count_out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_framer_take_pongs(
-    framer: *const siptls_framer,
+    framer: *mut siptls_framer,
     count_out: *mut usize,
 ) -> siptls_result {
     ffi::call(|| {

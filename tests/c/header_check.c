@@ -27,7 +27,7 @@ typedef char profiles[SIPTLS_PROFILE_128BIT == 1 && SIPTLS_IDENTITY_DEFAULT == 0
 typedef char handshake_kinds[SIPTLS_HANDSHAKE_PENDING == 0 && SIPTLS_HANDSHAKE_RESUMED == 3 ? 1 : -1];
 typedef char ticket_key_len[SIPTLS_TICKET_KEY_LEN == 32 && SIPTLS_SESSION_VALUE_MAX == 16384 ? 1 : -1];
 
-static int on_verify(void *userdata, const siptls_verify_report *report)
+static uint32_t on_verify(void *userdata, const siptls_verify_report *report)
 {
     (void)userdata;
     return report->status == SIPTLS_VERIFY_OK ? SIPTLS_VERIFY_ACCEPT : SIPTLS_VERIFY_REJECT;

@@ -393,13 +393,13 @@ pub struct SeenReport {
 
 pub struct Recorder {
     pub reports: std::sync::Mutex<Vec<SeenReport>>,
-    pub accept_code: i32,
+    pub accept_code: u32,
 }
 
 unsafe extern "C" fn record_report(
     userdata: *mut std::ffi::c_void,
     report: *const siptls_verify_report,
-) -> i32 {
+) -> u32 {
     let recorder = unsafe { &*(userdata as *const Recorder) };
     let r = unsafe { &*report };
     let s = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
@@ -428,9 +428,14 @@ unsafe extern "C" fn record_report(
 impl Recorder {
     /// Registers a recorder on `ctx`; keep the returned box alive as long as the context.
     pub fn attach(ctx: &Ctx, decision: siptls_verify_decision) -> Box<Recorder> {
+        Self::attach_returning(ctx, decision as u32)
+    }
+
+    /// A recorder whose callback returns `code`, a decision or any number.
+    pub fn attach_returning(ctx: &Ctx, code: u32) -> Box<Recorder> {
         let recorder = Box::new(Recorder {
             reports: Default::default(),
-            accept_code: decision as i32,
+            accept_code: code,
         });
         let code = unsafe {
             siptls_ctx_set_verify_callback(

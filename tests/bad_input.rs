@@ -12,7 +12,7 @@ use common::*;
 use std::ffi::{c_char, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::ptr::{null, null_mut};
+use std::ptr::{dangling_mut, null, null_mut};
 use std::sync::OnceLock;
 
 /// The ABI version of the library under test.
@@ -1422,6 +1422,97 @@ fn session_cases() -> Vec<Case> {
     }
 }
 
+/// `call` on a framer with the default limits, freed afterwards.
+fn on_framer(call: impl FnOnce(*mut siptls_framer) -> siptls_result) -> Got {
+    let mut framer = null_mut();
+    assert_eq!(unsafe { siptls_framer_new(null(), &mut framer) }, SIPTLS_OK);
+    let code = call(framer);
+    unsafe { siptls_framer_free(framer) };
+    code.into()
+}
+
+fn framer_limits(keepalive: u32, header_max: usize, body_max: usize, buffered_max: usize) -> Got {
+    let limits = siptls_framer_limits {
+        struct_size: std::mem::size_of::<siptls_framer_limits>() as u32,
+        keepalive,
+        header_max,
+        body_max,
+        buffered_max,
+    };
+    let mut framer = dangling_mut();
+    let code = unsafe { siptls_framer_new(&limits, &mut framer) };
+    assert!(framer.is_null(), "framer_out set on failure");
+    code.into()
+}
+
+fn framer_and_pump_cases() -> Vec<Case> {
+    cases! {
+        "framer_new framer_out" => SIPTLS_ERR_NULL_ARGUMENT, ["framer_out is NULL"],
+            |_| unsafe { siptls_framer_new(null(), null_mut()) }.into();
+        "framer_new header_max under 16" => SIPTLS_ERR_INVALID_ARGUMENT, ["header_max 15 (at least 16)"],
+            |_| framer_limits(0, 15, 0, 0);
+        "framer_new body_max over buffered_max" => SIPTLS_ERR_INVALID_ARGUMENT, ["body_max 4096", "buffered_max 2048"],
+            |_| framer_limits(0, 1024, 4096, 2048);
+        "framer_new buffered_max under header_max" => SIPTLS_ERR_INVALID_ARGUMENT, ["buffered_max 512"],
+            |_| framer_limits(0, 1024, 256, 512);
+        "framer_new unknown keep-alive role" => SIPTLS_ERR_INVALID_ARGUMENT, ["limits->keepalive"],
+            |_| framer_limits(9, 0, 0, 0);
+        "framer_push framer" => SIPTLS_ERR_NULL_ARGUMENT, ["framer is NULL"],
+            |_| unsafe { siptls_framer_push(null_mut(), X.as_ptr(), 1, &mut 0) }.into();
+        "framer_push data" => SIPTLS_ERR_NULL_ARGUMENT, ["data is NULL"],
+            |_| on_framer(|f| unsafe { siptls_framer_push(f, null(), 1, &mut 0) });
+        "framer_push consumed_out" => SIPTLS_ERR_NULL_ARGUMENT, ["consumed_out is NULL"],
+            |_| on_framer(|f| unsafe { siptls_framer_push(f, X.as_ptr(), 1, null_mut()) });
+        "framer_next event_out" => SIPTLS_ERR_NULL_ARGUMENT, ["event_out is NULL"],
+            |_| on_framer(|f| unsafe { siptls_framer_next(f, null_mut()) });
+        "framer_next event struct_size 4" => SIPTLS_ERR_INVALID_ARGUMENT, ["event_out->struct_size is 4"],
+            |_| on_framer(|f| {
+                let mut event: siptls_sip_event = unsafe { std::mem::zeroed() };
+                event.struct_size = 4;
+                unsafe { siptls_framer_next(f, &mut event) }
+            });
+        "framer_take_pongs count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
+            |_| on_framer(|f| unsafe { siptls_framer_take_pongs(f, null_mut()) });
+        "framer_push after a framing error" => SIPTLS_ERR_WRONG_STATE, ["framing"],
+            |_| on_framer(|f| unsafe {
+                let junk = b"NOT SIP\r\n\r\n";
+                assert_eq!(siptls_framer_push(f, junk.as_ptr(), junk.len(), &mut 0), SIPTLS_OK);
+                let mut event: siptls_sip_event = std::mem::zeroed();
+                event.struct_size = std::mem::size_of::<siptls_sip_event>() as u32;
+                assert_eq!(siptls_framer_next(f, &mut event), SIPTLS_ERR_SIP_MALFORMED);
+                siptls_framer_push(f, X.as_ptr(), 1, &mut 0)
+            });
+        "pump_fd negative fd" => SIPTLS_ERR_INVALID_ARGUMENT, ["fd -1 is not a descriptor"],
+            |fx| {
+                let s = fx.session();
+                unsafe { siptls_session_pump_fd(s.0, -1, &mut 0) }.into()
+            };
+        "pump_fd wants_out" => SIPTLS_ERR_NULL_ARGUMENT, ["wants_out is NULL"],
+            |fx| {
+                let s = fx.session();
+                unsafe { siptls_session_pump_fd(s.0, 0, null_mut()) }.into()
+            };
+        "pump_fd session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_pump_fd(null_mut(), 0, &mut 0) }.into();
+        "pump_io io" => SIPTLS_ERR_NULL_ARGUMENT, ["io is NULL"],
+            |fx| {
+                let s = fx.session();
+                unsafe { siptls_session_pump_io(s.0, null(), &mut 0) }.into()
+            };
+        "pump_io without callbacks" => SIPTLS_ERR_NULL_ARGUMENT, ["io needs both recv and send"],
+            |fx| {
+                let s = fx.session();
+                let io = siptls_io {
+                    struct_size: std::mem::size_of::<siptls_io>() as u32,
+                    userdata: null_mut(),
+                    recv: None,
+                    send: None,
+                };
+                unsafe { siptls_session_pump_io(s.0, &io, &mut 0) }.into()
+            };
+    }
+}
+
 fn catalogue() -> Vec<Case> {
     [
         null_cases(),
@@ -1431,6 +1522,7 @@ fn catalogue() -> Vec<Case> {
         trust_cases(),
         crl_cases(),
         session_cases(),
+        framer_and_pump_cases(),
     ]
     .into_iter()
     .flatten()
@@ -1442,7 +1534,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 265, "the README counts the catalogue");
+    assert_eq!(cases.len(), 282, "the README counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);
@@ -1481,6 +1573,7 @@ fn freeing_null_is_a_no_op() {
     unsafe {
         siptls_ctx_free(null_mut());
         siptls_session_free(null_mut());
+        siptls_framer_free(null_mut());
     }
 }
 

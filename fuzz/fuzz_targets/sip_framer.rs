@@ -1,8 +1,9 @@
 //! Arbitrary bytes as the SIP stream a framer cuts up, pushed whole and in
 //! fuzzer-chosen chunks: byte 0 bits 0-1 pick the keep-alive role (answer
 //! pings, report pings, client), bits 2-7 the chunk size (0: whole); byte 1
-//! picks small limits (so the limits are reached) when odd; the rest is the
-//! stream.
+//! picks the limits: small (so they are reached) when odd, as large as
+//! `size_t` goes when 2 (so size arithmetic meets huge Content-Lengths),
+//! else the defaults; the rest is the stream.
 //!
 //! Asserted: only documented codes, never PANIC; every message is a piece
 //! of the input that ends its header block with CRLF CRLF and has
@@ -15,6 +16,13 @@ use std::ptr::null_mut;
 
 use libfuzzer_sys::fuzz_target;
 use siptls_fuzz::*;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sizes {
+    Default,
+    Small,
+    Huge,
+}
 
 #[derive(Debug, PartialEq, Eq)]
 enum Got {
@@ -32,16 +40,21 @@ fn take_pongs(framer: *mut siptls_framer) -> usize {
 
 fn run(
     role: u32,
-    small: bool,
+    sizes: Sizes,
     stream: &[u8],
     chunk: usize,
 ) -> (Vec<Got>, Option<siptls_result>, usize) {
+    let (header_max, body_max, buffered_max) = match sizes {
+        Sizes::Default => (0, 0, 0),
+        Sizes::Small => (64, 32, 128),
+        Sizes::Huge => (1024, usize::MAX, usize::MAX),
+    };
     let limits = siptls_framer_limits {
         struct_size: std::mem::size_of::<siptls_framer_limits>() as u32,
         keepalive: role,
-        header_max: if small { 64 } else { 0 },
-        body_max: if small { 32 } else { 0 },
-        buffered_max: if small { 128 } else { 0 },
+        header_max,
+        body_max,
+        buffered_max,
     };
     let mut framer = null_mut();
     expect_code(
@@ -116,8 +129,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let role = u32::from(mode & 3) % 3;
-    let small = limits & 1 == 1;
-    let whole = run(role, small, stream, usize::MAX);
+    let sizes = match limits & 3 {
+        1 | 3 => Sizes::Small,
+        2 => Sizes::Huge,
+        _ => Sizes::Default,
+    };
+    let whole = run(role, sizes, stream, usize::MAX);
     let pings = whole.0.iter().filter(|e| **e == Got::Ping).count();
     assert_eq!(
         whole.2,
@@ -127,8 +144,9 @@ fuzz_target!(|data: &[u8]| {
     let chunk = usize::from(mode >> 2);
     if chunk > 0 {
         // Pushing whole stops where the buffer filled; compare only then.
-        let chunked = run(role, small, stream, chunk);
-        if whole.1.is_some() || chunked.1.is_some() || stream.len() <= 128 || !small {
+        let chunked = run(role, sizes, stream, chunk);
+        if whole.1.is_some() || chunked.1.is_some() || stream.len() <= 128 || sizes != Sizes::Small
+        {
             assert_eq!(chunked.0, whole.0, "chunks of {chunk}");
             assert_eq!(chunked.1, whole.1, "chunks of {chunk}");
         }

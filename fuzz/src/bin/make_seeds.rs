@@ -609,6 +609,12 @@ fn sip_seeds(root: &Path) -> usize {
             0,
             b"SIP/2.0 200 OK\r\nl: 1\r\nContent-Length: 1\r\n\r\nx",
         ),
+        (
+            "huge-limits-wrapping-length",
+            0,
+            2,
+            b"OPTIONS sip:gw SIP/2.0\r\nContent-Length: 18446744073709551615\r\n\r\n",
+        ),
     ] {
         s.put(name, &concat(&[&[mode, limits], bytes]));
     }

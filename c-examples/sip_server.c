@@ -38,7 +38,6 @@ typedef struct {
     siptls_session *session;
     siptls_framer *framer;
     int64_t handshake_deadline; /* ms; 0 once the handshake is done */
-    size_t pong_bytes_owed;     /* CRLF pongs not yet accepted by the session */
     uint32_t watching;          /* the epoll events registered */
     bool over;                  /* to be dropped in the next sweep */
 } conn;
@@ -93,6 +92,16 @@ static void drop_conn(int ep, conn *c)
     free(c);
 }
 
+/* Queues all of `text`, or returns false to end the connection: with 64 KiB
+ * already waiting in the session's send buffer, the peer is not reading. A
+ * response or pong is never left half written, so none can split another. */
+static bool write_whole(conn *c, const char *text, size_t len)
+{
+    size_t used = 0;
+    return siptls_session_write(c->session, (const uint8_t *)text, len, &used) == SIPTLS_OK &&
+           used == len;
+}
+
 /* Answers one request; responses and other traffic need nothing here. */
 static bool answer(conn *c, const uint8_t *msg, size_t len)
 {
@@ -107,10 +116,7 @@ static bool answer(conn *c, const uint8_t *msg, size_t len)
                          response, sizeof response, &response_len)) {
         return false;
     }
-    size_t used = 0;
-    return siptls_session_write(c->session, (const uint8_t *)response, response_len, &used) ==
-               SIPTLS_OK &&
-           used == response_len;
+    return write_whole(c, response, response_len);
 }
 
 /* Hands one chunk of plaintext to the framer and acts on what it finds;
@@ -146,30 +152,10 @@ static bool on_plaintext(conn *c, const uint8_t *plain, size_t n)
         ex_report("framer_take_pongs", pr, NULL);
         return false;
     }
-    c->pong_bytes_owed += 2 * pongs; /* sent by send_pongs */
-    return true;
-}
-
-/* Writes the pongs owed, as far as the session takes them: with its send
- * buffer full (SIPTLS_AGAIN), the rest waits for the next pump. */
-static bool send_pongs(conn *c)
-{
-    static const char crlfs[] = "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n";
-    while (c->pong_bytes_owed > 0) {
-        /* An odd count owes the LF of a CRLF partly taken. */
-        size_t start = c->pong_bytes_owed % 2;
-        size_t room = sizeof crlfs - 1 - start;
-        size_t len = c->pong_bytes_owed < room ? c->pong_bytes_owed : room;
-        size_t used = 0;
-        siptls_result r =
-            siptls_session_write(c->session, (const uint8_t *)crlfs + start, len, &used);
-        if (r == SIPTLS_AGAIN || (r == SIPTLS_OK && used == 0)) {
-            return true;
-        }
-        if (r != SIPTLS_OK) {
+    for (size_t i = 0; i < pongs; i++) {
+        if (!write_whole(c, "\r\n", 2)) {
             return false;
         }
-        c->pong_bytes_owed -= used;
     }
     return true;
 }
@@ -209,12 +195,7 @@ static bool serve(int ep, conn *c)
         if (r != SIPTLS_AGAIN) {
             return false; /* truncated, or failed */
         }
-        /* Pongs written now go out with the next pump. */
-        size_t owed = c->pong_bytes_owed;
-        if (!send_pongs(c)) {
-            return false;
-        }
-        if (got == 0 && c->pong_bytes_owed == owed) {
+        if (got == 0) {
             break;
         }
     }

@@ -143,6 +143,32 @@ impl CallerBuf {
         check_len(cap, name)?;
         Ok(Self { ptr, cap, len: 0 })
     }
+
+    /// As `new`, for outputs where no room (`cap` 0) asks only for a
+    /// length: `None` then, and `ptr` may be NULL. Checked before any
+    /// length is set, so a bad buffer leaves the outputs at 0.
+    ///
+    /// # Safety
+    /// As `new`.
+    pub unsafe fn optional(ptr: *mut u8, cap: usize, name: &str) -> Result<Option<Self>, Error> {
+        match cap {
+            0 => Ok(None),
+            _ => unsafe { Self::new(ptr, cap, name) }.map(Some),
+        }
+    }
+
+    /// As `optional`, for an array of `count` `uint32_t`.
+    ///
+    /// # Safety
+    /// `ptr` is NULL or valid for writes of `count` `uint32_t`.
+    pub unsafe fn optional_u32s(
+        ptr: *mut u32,
+        count: usize,
+        name: &str,
+    ) -> Result<Option<Self>, Error> {
+        let bytes = count.saturating_mul(std::mem::size_of::<u32>());
+        unsafe { Self::optional(ptr.cast(), bytes, name) }
+    }
 }
 
 impl Sink for CallerBuf {
@@ -225,10 +251,7 @@ pub unsafe fn copy_text(
     let len_out = unsafe { arg_out(len_out, "len_out", 0)? };
     // (NULL, 0) asks for the length only, as with snprintf. A bad buffer
     // fails the call before the length is set: outputs stay 0 on failure.
-    let out = match cap {
-        0 => None,
-        _ => Some(unsafe { CallerBuf::new(buf.cast::<u8>(), cap, "buf")? }),
-    };
+    let out = unsafe { CallerBuf::optional(buf.cast::<u8>(), cap, "buf")? };
     *len_out = text.len();
     let Some(mut out) = out else {
         return Ok(SIPTLS_ERR_BUFFER_TOO_SMALL);

@@ -369,9 +369,19 @@ impl Drop for State {
 
 /// The alert rustls sends for a failure of this class (its choice, by the
 /// error it reports), if it sends one.
+/// The alert rustls sends for the error that failed the session. rustls
+/// reports no alert it sends, so this follows what rustls 0.23 does (its
+/// `conn.rs`): the errors its record layer fails on without an alert count
+/// none; `tests/limits.rs` and `tests/counters.rs` pin both kinds.
 fn alert_sent(e: &rustls::Error) -> Option<AlertDescription> {
-    use rustls::Error as E;
+    use rustls::{Error as E, InvalidMessage, PeerMisbehaved as P};
     Some(match e {
+        E::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge)
+        | E::PeerMisbehaved(
+            P::MessageInterleavedWithHandshakeMessage
+            | P::TooManyEmptyFragments
+            | P::RejectedEarlyDataInterleavedWithHandshakeMessage,
+        ) => return None,
         E::InvalidCertificate(c) => AlertDescription::from(c.clone()),
         // siptls' statuses choose the certificate error, hence the alert.
         E::NoCertificatesPresented => AlertDescription::CertificateRequired,
@@ -465,10 +475,7 @@ impl State {
             e => (SIPTLS_ERR_TLS, e.to_string()),
         };
         let error = Error::new(code, detail);
-        // rustls reports no alert it sends: the table names the one its
-        // error maps to, and only output rustls has queued means one went
-        // (a handshake message over 64 KiB, say, fails with none).
-        if let Some(alert) = alert_sent(&e).filter(|_| self.conn.wants_write()) {
+        if let Some(alert) = alert_sent(&e) {
             self.counters.count(Event::AlertSent(alert));
             self.log(
                 siptls_log_level::SIPTLS_LOG_WARN,

@@ -204,3 +204,27 @@ fn a_short_buffer_gets_the_length_and_an_older_struct_gets_its_part() {
         "nothing written past it"
     );
 }
+
+#[test]
+fn a_failure_rustls_sends_no_alert_for_counts_none() {
+    // A ClientHello cut short, then a ChangeCipherSpec record in the middle
+    // of it: rustls fails without an alert (records interleaved with a
+    // handshake message), so none is counted.
+    let server = Ctx::server();
+    let s = Sess::server(&server);
+    let partial = [0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x01, 0x00];
+    assert_eq!(s.feed(&partial), (SIPTLS_OK, partial.len()));
+    let (code, _) = s.feed(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
+    assert_eq!(code, SIPTLS_ERR_TLS, "{}", s.last_error());
+    assert!(
+        s.last_error()
+            .contains("MessageInterleavedWithHandshakeMessage"),
+        "{}",
+        s.last_error()
+    );
+    let mut out = [0u8; 64];
+    assert_eq!(s.take(&mut out), (SIPTLS_AGAIN, 0), "no alert queued");
+    let c = server.counters();
+    assert_eq!(c.alerts_sent.iter().sum::<u64>(), 0);
+    assert_eq!(c.handshakes_failed, 1);
+}

@@ -649,4 +649,15 @@ fn a_trust_anchor_outside_its_validity_anchors_nothing() {
     // Without the current root, the expired one is the only way: refused.
     let v = connect(&chain, &leaf.key_pem, SERVER_NAME, trust_root(&expired, 1));
     assert_refused(&v, SIPTLS_VERIFY_EXPIRED, CERTIFICATE_EXPIRED);
+    // The current root revokes the intermediate: the path through the
+    // expired root does not hide that; the verdict is the revocation.
+    let v = connect(&chain, &leaf.key_pem, SERVER_NAME, |ctx| {
+        trust_root(&expired, 1)(ctx);
+        trust_root(&current, 2)(ctx);
+        assert_eq!(
+            add_crl(ctx, &current.crl_revoking(&[&intermediate], 1)),
+            SIPTLS_OK
+        );
+    });
+    assert_refused(&v, SIPTLS_VERIFY_REVOKED, CERTIFICATE_REVOKED);
 }

@@ -241,14 +241,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
             ffi::on_ctx(ctx, |ctx| {
                 let count_out = ffi::arg_out(count_out, "count_out", 0)?;
                 // A bad array fails the call before the count is set.
-                let out = match cap {
-                    0 => None,
-                    _ => Some(ffi::CallerBuf::new(
-                        ids.cast::<u8>(),
-                        cap.saturating_mul(4),
-                        "ids",
-                    )?),
-                };
+                let out = ffi::CallerBuf::optional_u32s(ids, cap, "ids")?;
                 let all = ctx.trust_ids();
                 *count_out = all.len();
                 let Some(mut out) = out else {

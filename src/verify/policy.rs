@@ -119,7 +119,6 @@ impl Checked {
     }
 }
 
-/// Our words for the webpki errors whose own text says too little.
 /// A trust entry's validity at `now`, as webpki reports a certificate's.
 fn validity_error(entry: &TrustEntry, now: UnixTime) -> Option<webpki::Error> {
     let at = |secs: i64| UnixTime::since_unix_epoch(Duration::from_secs(secs.max(0) as u64));
@@ -148,6 +147,7 @@ fn outside_validity(entry: &TrustEntry, now: UnixTime) -> String {
     )
 }
 
+/// Our words for the webpki errors whose own text says too little.
 fn describe(error: &webpki::Error, cap: u32) -> String {
     use webpki::Error as E;
     match error {
@@ -289,7 +289,9 @@ impl Policy {
         let cap = self.settings.max_ca_depth;
         // webpki keeps only an anchor's subject and key: its validity, part
         // of the path as for OpenSSL and GnuTLS, is checked here, so that
-        // another path through a current entry is still tried.
+        // another path through a current entry is still tried. A stale
+        // anchor counts as no anchor (UnknownIssuer, webpki's least specific
+        // error), so another path's real failure, a revocation say, wins.
         let stale_anchor = Cell::new(None);
         let acceptable = |path: &webpki::VerifiedPath<'_>| {
             let cas = path.intermediate_certificates().count() as u32 + 1;
@@ -297,11 +299,13 @@ impl Policy {
                 return Err(webpki::Error::MaximumPathDepthExceeded);
             }
             let entry = &self.anchor_entries[self.anchor_index(path.anchor())];
-            let stale = validity_error(entry, now);
-            if stale.is_some() {
-                stale_anchor.set(Some(entry));
+            match validity_error(entry, now) {
+                None => Ok(()),
+                Some(stale) => {
+                    stale_anchor.set(Some((entry, stale)));
+                    Err(webpki::Error::UnknownIssuer)
+                }
             }
-            stale.map_or(Ok(()), Err)
         };
         // webpki tries every path and returns the most specific failure, so
         // a path refused for depth never hides, say, a revoked certificate.
@@ -315,18 +319,18 @@ impl Policy {
                 revocation,
                 Some(&acceptable),
             )
-            .map_err(|e| {
-                use webpki::Error as E;
-                let detail = match (&e, stale_anchor.get()) {
-                    (E::CertExpired { .. } | E::CertNotValidYet { .. }, Some(entry)) => format!(
+            .map_err(|e| match (e, stale_anchor.take()) {
+                // Nothing but a stale anchor stood in the way.
+                (webpki::Error::UnknownIssuer, Some((entry, stale))) => Checked::failed(
+                    status_of(&stale),
+                    format!(
                         "trust ID {} ({}): {}",
                         entry.id,
                         entry.subject,
                         outside_validity(entry, now)
                     ),
-                    _ => describe(&e, cap),
-                };
-                Checked::failed(status_of(&e), detail)
+                ),
+                (e, _) => Checked::failed(status_of(&e), describe(&e, cap)),
             })?;
         if crls.is_empty() && self.settings.missing_crl == MissingCrl::Deny {
             return Err(Checked::failed(

@@ -695,18 +695,19 @@ typedef uint32_t siptls_expired_crl;
 #endif /* __cplusplus */
 
 /**
- * The callback's answer: accept or reject the peer.
+ * The callback's answer: accept or reject the peer. Rejecting is 0, so a
+ * callback returning a zeroed or default value fails closed.
  */
 enum siptls_verify_decision
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
-  SIPTLS_VERIFY_ACCEPT = 0,
   /**
    * Any value other than SIPTLS_VERIFY_ACCEPT rejects.
    */
-  SIPTLS_VERIFY_REJECT = 1,
+  SIPTLS_VERIFY_REJECT = 0,
+  SIPTLS_VERIFY_ACCEPT = 1,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -540,6 +540,7 @@ fn the_callback_can_reject_a_chain_that_passed() {
     // garbage fails closed.
     let p = pki();
     let reject = siptls_verify_decision::SIPTLS_VERIFY_REJECT as u32;
+    assert_eq!(reject, 0, "a zeroed answer rejects");
     for code in [reject, 2, 0x8000_0000, u32::MAX] {
         let mut recorder = None;
         let v = connect(&p.server.cert_pem, &p.server.key_pem, SERVER_NAME, |ctx| {

@@ -54,13 +54,14 @@ pub enum siptls_expired_crl {
     SIPTLS_EXPIRED_CRL_MISSING = 1,
 }
 
-/// The callback's answer: accept or reject the peer.
+/// The callback's answer: accept or reject the peer. Rejecting is 0, so a
+/// callback returning a zeroed or default value fails closed.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
 pub enum siptls_verify_decision {
-    SIPTLS_VERIFY_ACCEPT = 0,
     /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.
-    SIPTLS_VERIFY_REJECT = 1,
+    SIPTLS_VERIFY_REJECT = 0,
+    SIPTLS_VERIFY_ACCEPT = 1,
 }
 
 /// One verification of a peer certificate chain, shown to the verify

@@ -57,7 +57,7 @@ typedef struct {
 
 /* What the phases count, and the latency of every request. */
 typedef struct {
-    size_t handshaken, ready, failed, done;
+    size_t ready, failed, done;
     int64_t last_ready_us, last_answer_us;
     unsigned requests;
     int64_t *latency_us;
@@ -198,7 +198,6 @@ static void drive_once(int ep, load_conn *c, load_run *run, const char *peer_nam
             if (!info.handshaking) {
                 /* The server may still be checking our certificate: the
                  * answer to one request says it is done. */
-                run->handshaken++;
                 c->step = STEP_WARMUP;
                 if (!send_options(c, peer_name)) {
                     fail(c, run, "sending OPTIONS", SIPTLS_ERR_WRONG_STATE);

@@ -428,8 +428,8 @@ pub unsafe fn sized_room<T>(out: *mut T, name: &str) -> Result<usize, Error> {
 /// `out` is NULL or writable for the `struct_size` bytes it declares.
 pub unsafe fn write_sized<T: NoPadding>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
     let n = unsafe { sized_room(out, name)? };
-    // SAFETY: the caller declared `declared` writable bytes; we write fewer or
-    // as many, from a fully initialised value without padding.
+    // SAFETY: the caller declared at least `n` writable bytes; we write `n`,
+    // from a fully initialised value without padding.
     unsafe {
         std::ptr::copy_nonoverlapping((value as *const T).cast::<u8>(), out.cast::<u8>(), n);
         // The caller learns how much was written.

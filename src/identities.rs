@@ -37,7 +37,7 @@ pub struct Identity {
 impl Identity {
     pub fn new(id: u32, key: Arc<CertifiedKey>) -> Self {
         let leaf = key.cert.first().map_or(&[][..], |c| c.as_ref());
-        let ids = names::identities(leaf).unwrap_or_default();
+        let ids = names::identities(leaf).map(|l| l.ids).unwrap_or_default();
         let cert_names = ids
             .sip_hosts
             .iter()

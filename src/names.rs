@@ -87,26 +87,41 @@ fn der_key(der: &[u8]) -> [u8; 32] {
     key
 }
 
-/// Reads the names out of a DER certificate (or recalls them, if it was
-/// accepted before); `None` if it does not parse.
-pub fn identities(der: &[u8]) -> Option<Arc<Identities>> {
-    if let Some(ids) = REMEMBERED.lock().get(&der_key(der)) {
-        return Some(ids.clone());
-    }
-    parse_identities(der).map(Arc::new)
+/// A certificate's names, and whether accepting it should remember them.
+pub struct Looked {
+    pub ids: Arc<Identities>,
+    /// The key to remember them under: parsed now, and small enough.
+    unremembered: Option<[u8; 32]>,
 }
 
-/// Keeps the names of a certificate that was just accepted.
-pub fn remember_identities(der: &[u8], ids: &Arc<Identities>) {
-    if der.len() > REMEMBERED_DER_MAX {
-        return;
+impl Looked {
+    /// The certificate was just accepted: keep its names (once).
+    pub fn accepted(&self) {
+        let Some(key) = self.unremembered else {
+            return;
+        };
+        let mut remembered = REMEMBERED.lock();
+        if remembered.len() >= REMEMBERED_MAX {
+            remembered.clear();
+        }
+        remembered.insert(key, self.ids.clone());
     }
+}
+
+/// Reads the names out of a DER certificate (or recalls them, if it was
+/// accepted before); `None` if it does not parse. The DER is hashed once.
+pub fn identities(der: &[u8]) -> Option<Looked> {
     let key = der_key(der);
-    let mut remembered = REMEMBERED.lock();
-    if remembered.len() >= REMEMBERED_MAX {
-        remembered.clear();
+    if let Some(ids) = REMEMBERED.lock().get(&key) {
+        return Some(Looked {
+            ids: ids.clone(),
+            unremembered: None,
+        });
     }
-    remembered.insert(key, ids.clone());
+    Some(Looked {
+        ids: Arc::new(parse_identities(der)?),
+        unremembered: (der.len() <= REMEMBERED_DER_MAX).then_some(key),
+    })
 }
 
 fn parse_identities(der: &[u8]) -> Option<Identities> {
@@ -176,27 +191,30 @@ mod tests {
             root.sip_leaf("b.example.test"),
         );
         // Not accepted: parsed each time, never kept.
-        let first = identities(&a.cert_der).unwrap();
-        assert!(!Arc::ptr_eq(&first, &identities(&a.cert_der).unwrap()));
-        remember_identities(&a.cert_der, &first);
+        let looked = identities(&a.cert_der).unwrap();
+        let first = looked.ids.clone();
+        assert!(!Arc::ptr_eq(&first, &identities(&a.cert_der).unwrap().ids));
+        looked.accepted();
+        let again = identities(&a.cert_der).unwrap();
+        assert!(Arc::ptr_eq(&first, &again.ids), "parsed again");
         assert!(
-            Arc::ptr_eq(&first, &identities(&a.cert_der).unwrap()),
-            "parsed again"
+            again.unremembered.is_none(),
+            "recalled, not remembered again"
         );
-        let other = identities(&b.cert_der).unwrap();
+        let other = identities(&b.cert_der).unwrap().ids;
         assert_eq!(other.sip_hosts, ["b.example.test"]);
         assert_eq!(first.sip_hosts, ["a.example.test"]);
         assert!(identities(b"not a certificate").is_none());
         // Too large to keep.
         let mut large = a.cert_der.clone();
         large.resize(REMEMBERED_DER_MAX + 1, 0);
-        remember_identities(&large, &first);
+        identities(&large).unwrap().accepted();
         assert!(!REMEMBERED.lock().contains_key(&der_key(&large)));
         // Filling the memory starts it over rather than growing it.
         for n in 0..REMEMBERED_MAX + 1 {
             let mut der = a.cert_der.clone();
             der.extend_from_slice(&n.to_be_bytes());
-            remember_identities(&der, &first);
+            identities(&der).unwrap().accepted();
         }
         assert!(REMEMBERED.lock().len() <= REMEMBERED_MAX);
     }

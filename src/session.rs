@@ -367,8 +367,6 @@ impl Drop for State {
     }
 }
 
-/// The alert rustls sends for a failure of this class (its choice, by the
-/// error it reports), if it sends one.
 /// The alert rustls sends for the error that failed the session. rustls
 /// reports no alert it sends, so this follows what rustls 0.23 does (its
 /// `conn.rs`): the errors its record layer fails on without an alert count

@@ -194,11 +194,11 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
                     not_after: entry.not_after,
                     subject: ffi::fixed_text(&entry.subject),
                     sip_domain: ffi::fixed_text(
-                        entry
+                        &entry
                             .sip_domain
                             .as_ref()
-                            .map_or("".into(), |d| d.to_str())
-                            .as_ref(),
+                            .map(|d| d.to_str())
+                            .unwrap_or_default(),
                     ),
                 };
                 ffi::write_sized(info_out, &info, "info_out")?;

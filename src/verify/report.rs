@@ -84,10 +84,11 @@ impl Policy {
         intermediates: &[CertificateDer<'_>],
         expected_name: Option<&ServerName<'_>>,
     ) -> Result<(), rustls::Error> {
-        let ids = names::identities(leaf);
-        let checked = self.check(leaf, intermediates, expected_name, ids.as_deref());
-        if let (SIPTLS_VERIFY_OK, Some(ids)) = (checked.status, &ids) {
-            names::remember_identities(leaf, ids);
+        let looked = names::identities(leaf);
+        let ids = looked.as_ref().map(|l| &*l.ids);
+        let checked = self.check(leaf, intermediates, expected_name, ids);
+        if let (SIPTLS_VERIFY_OK, Some(looked)) = (checked.status, &looked) {
+            looked.accepted();
         }
         let identities = ids.map(|i| i.listing.join(", ")).unwrap_or_default();
         // Before the chain is known, only a client's own peer name applies.

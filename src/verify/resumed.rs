@@ -45,8 +45,9 @@ impl Policy {
                 return false;
             }
             (Some((leaf, intermediates)), _, _) => {
-                let ids = names::identities(leaf);
-                let checked = self.check(leaf, intermediates, expected_name, ids.as_deref());
+                let looked = names::identities(leaf);
+                let ids = looked.as_ref().map(|l| &*l.ids);
+                let checked = self.check(leaf, intermediates, expected_name, ids);
                 if checked.status != SIPTLS_VERIFY_OK {
                     scope::resumption_refused(|| {
                         format!(
@@ -56,8 +57,8 @@ impl Policy {
                     });
                     return false;
                 }
-                if let Some(ids) = &ids {
-                    names::remember_identities(leaf, ids);
+                if let Some(looked) = &looked {
+                    looked.accepted();
                 }
                 Some(checked)
             }
@@ -76,7 +77,7 @@ impl Policy {
         let checked = resumable.checked.as_ref()?;
         let leaf = resumable.chain.first()?;
         let identities = names::identities(leaf)
-            .map(|i| i.listing.join(", "))
+            .map(|l| l.ids.listing.join(", "))
             .unwrap_or_default();
         let detail = format!("resumed: {}", checked.detail);
         let accepted = self.report(&Report {

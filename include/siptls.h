@@ -551,6 +551,10 @@ enum siptls_log_event
    * A stored session was not resumed: why.
    */
   SIPTLS_LOG_RESUMPTION_REFUSED = 8,
+  /**
+   * A client's stored sessions were dropped by a configuration change: why.
+   */
+  SIPTLS_LOG_STORED_SESSIONS_DROPPED = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1162,6 +1166,16 @@ typedef struct siptls_counters {
    */
   uint64_t config_applied;
   uint64_t config_refused;
+  /**
+   * Stored sessions offered for resumption and refused by a check under
+   * the policy in force (the log says why).
+   */
+  uint64_t resumption_refused;
+  /**
+   * Configuration changes that dropped a client's stored sessions (the
+   * log says why).
+   */
+  uint64_t stored_sessions_dropped;
 } siptls_counters;
 
 /**

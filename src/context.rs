@@ -1,10 +1,13 @@
 //! A context: one role's configuration, shared by many sessions on many threads.
 //!
-//! Edits go to a mutable `Config` under a lock; each successful edit builds a
-//! new immutable `Snapshot` (rustls config plus verification policy) and swaps
-//! it in. Sessions hold the snapshot they started with, so reloading
-//! certificates or trust never disturbs a call in progress, and the byte pump
-//! never touches a context lock. An edit that fails changes nothing.
+//! Edits go to a mutable `Config` under a lock; each edit that changes
+//! something builds a new immutable `Snapshot` (rustls config plus
+//! verification policy) and swaps it in, and makes its policy the one in
+//! force. A server session binds the snapshot current when its ClientHello
+//! arrives; every certificate verification and every decision to resume
+//! reads the policy in force at that moment. A call in progress is never
+//! disturbed, and the byte pump never touches a context lock. An edit that
+//! fails, or that sets what is already set, changes nothing.
 
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
@@ -38,7 +41,8 @@ use crate::resume::{
 use crate::suites::{self, siptls_profile, Selection};
 use crate::trust::{TrustEntry, TrustTable, SIPTLS_MAX_TRUST_ENTRIES};
 use crate::verify::{
-    ClientAuth, Policy, PolicySettings, Verifier, VerifyCallback, SIPTLS_MAX_CA_DEPTH_LIMIT,
+    ClientAuth, CurrentPolicy, Policy, PolicySettings, Verifier, VerifyCallback,
+    SIPTLS_MAX_CA_DEPTH_LIMIT,
 };
 
 /// Which end of the TLS connection a context serves.
@@ -85,6 +89,38 @@ struct Config {
     keylog: Option<Arc<KeyLogSink>>,
     log: Option<Arc<LogSink>>,
     resumption: ResumptionSettings,
+    origins: Origins,
+    /// A client's; `None` for a server.
+    client_parts: Option<ClientParts>,
+}
+
+/// What identifies a registered callback: its C function's address and
+/// its user data. The same pair registered again is no change.
+pub type CallbackOrigin = (usize, usize);
+
+/// The origin of each callback in the configuration; `None` for one set
+/// without an origin (from Rust), which is a change every time.
+#[derive(Clone, Copy, Default)]
+struct Origins {
+    log: Option<CallbackOrigin>,
+    verify: Option<CallbackOrigin>,
+    clock: Option<CallbackOrigin>,
+    keylog: Option<CallbackOrigin>,
+}
+
+/// Two callback slots hold the same registration: both empty, or both set
+/// from the same known origin.
+fn same_callback<T>(
+    a: Option<&T>,
+    a_origin: Option<CallbackOrigin>,
+    b: Option<&T>,
+    b_origin: Option<CallbackOrigin>,
+) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(_), Some(_)) => a_origin.is_some() && a_origin == b_origin,
+        _ => false,
+    }
 }
 
 /// TLS 1.3 tickets a server sends after each handshake, by default: a SIP
@@ -113,6 +149,17 @@ struct ResumptionSettings {
     server_store: Option<Backend>,
 }
 
+/// What a client's stored sessions are tied to, shared by every generation
+/// until a change makes them unfit (`Config::unfit_for_stored_sessions`):
+/// rustls resumes a session only with the verifier and certificate
+/// resolver that made it.
+#[derive(Clone)]
+struct ClientParts {
+    verifier: Arc<Verifier>,
+    identities: Arc<ClientIdentities>,
+    cache: Option<Arc<ClientCache>>,
+}
+
 impl ResumptionSettings {
     fn new(role: siptls_role) -> Self {
         Self {
@@ -126,6 +173,23 @@ impl ResumptionSettings {
             ring: Arc::new(KeyRing::generated()),
             server_store: None,
         }
+    }
+
+    fn same_as(&self, other: &Self) -> bool {
+        let same_store = match (&self.server_store, &other.server_store) {
+            (None, None) => true,
+            (Some(Backend::Memory(_)), Some(Backend::Memory(_))) => {
+                self.cache_size == other.cache_size
+            }
+            (Some(Backend::Gateway(a)), Some(Backend::Gateway(b))) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        self.enabled == other.enabled
+            && self.cache_size == other.cache_size
+            && self.tls13_tickets == other.tls13_tickets
+            && self.lifetime == other.lifetime
+            && Arc::ptr_eq(&self.ring, &other.ring)
+            && same_store
     }
 }
 
@@ -143,6 +207,81 @@ impl Config {
             keylog: None,
             log: None,
             resumption: ResumptionSettings::new(role),
+            origins: Origins::default(),
+            client_parts: None,
+        }
+    }
+
+    /// Whether `next` configures exactly what `self` does: setting a value
+    /// that is already set is no change (no new generation).
+    fn same_as(&self, next: &Self) -> bool {
+        let (a, b) = (&self.policy, &next.policy);
+        let same_policy = a.max_ca_depth == b.max_ca_depth
+            && a.name_check == b.name_check
+            && a.allow_override == b.allow_override
+            && a.client_auth == b.client_auth
+            && a.missing_crl == b.missing_crl
+            && a.expired_crl == b.expired_crl
+            && same_callback(
+                a.callback.as_ref(),
+                self.origins.verify,
+                b.callback.as_ref(),
+                next.origins.verify,
+            )
+            && match (&a.clock, &b.clock) {
+                (Clock::System, Clock::System) => true,
+                (Clock::Gateway(x), Clock::Gateway(y)) => {
+                    same_callback(Some(x), self.origins.clock, Some(y), next.origins.clock)
+                }
+                _ => false,
+            };
+        let same_log = same_callback(
+            self.log.as_ref(),
+            self.origins.log,
+            next.log.as_ref(),
+            next.origins.log,
+        ) && self.log.as_ref().map(|l| l.level())
+            == next.log.as_ref().map(|l| l.level());
+        same_policy
+            && same_log
+            && self.identities.same_content(&next.identities)
+            && self.trust.same_content(&next.trust)
+            && self
+                .crls
+                .iter()
+                .map(|c| &c.der)
+                .eq(next.crls.iter().map(|c| &c.der))
+            && self.min_version == next.min_version
+            && self.max_version == next.max_version
+            && self.selection.same_as(&next.selection)
+            && same_callback(
+                self.keylog.as_ref(),
+                self.origins.keylog,
+                next.keylog.as_ref(),
+                next.origins.keylog,
+            )
+            && self.resumption.same_as(&next.resumption)
+    }
+
+    /// Why a client's stored sessions may not outlive the change to
+    /// `next`, if they may not. A stored session resumes the identity,
+    /// protocol version and cipher suite it was made with, so a change to
+    /// those drops them. Trust, CRLs, name rules, the CA depth and the
+    /// clock do not: every stored chain is checked again under the policy
+    /// in force before it is offered.
+    fn unfit_for_stored_sessions(&self, next: &Self) -> Option<&'static str> {
+        if !self.identities.same_content(&next.identities) {
+            Some("the client identities changed, and a stored session resumes the identity it was made with")
+        } else if (self.min_version, self.max_version) != (next.min_version, next.max_version) {
+            Some("the protocol versions changed, and a stored session resumes the version it was made with")
+        } else if !self.selection.same_as(&next.selection) {
+            Some("the cipher suites or key-exchange groups changed, and a stored session resumes the suite it was made with")
+        } else if self.resumption.enabled != next.resumption.enabled
+            || self.resumption.cache_size != next.resumption.cache_size
+        {
+            Some("resumption was turned off or the session cache was resized")
+        } else {
+            None
         }
     }
 }
@@ -158,17 +297,26 @@ pub enum TlsConfig {
 /// Everything a new session needs, frozen.
 pub struct Snapshot {
     pub tls: TlsConfig,
+    /// The policy this snapshot was built with: what a server's ClientHello
+    /// bound (whether a client certificate is asked for).
     pub policy: Arc<Policy>,
+    /// The policy in force now, shared by every generation.
+    pub current: Arc<CurrentPolicy>,
     pub log: Option<Arc<LogSink>>,
     pub identity_ids: Vec<u32>,
     /// Resumption is on: sessions keep the accepted peer chain to store it.
     pub resumption: bool,
 }
 
+/// The snapshot new sessions start from, shared with server sessions that
+/// bind it at their ClientHello.
+pub type SnapshotCell = Arc<RwLock<Arc<Snapshot>>>;
+
 pub struct Context {
     role: siptls_role,
     config: Mutex<Config>,
-    snapshot: RwLock<Arc<Snapshot>>,
+    snapshot: SnapshotCell,
+    current: Arc<CurrentPolicy>,
     /// The detail of each thread's last failed call on this context, so one
     /// thread never reads another's; the least recent beyond a bound go.
     last_errors: Mutex<Vec<(ThreadId, String)>>,
@@ -191,18 +339,23 @@ fn versions(min: u16, max: u16) -> Vec<&'static SupportedProtocolVersion> {
     .collect()
 }
 
+fn build_policy(role: siptls_role, config: &Config) -> Arc<Policy> {
+    Arc::new(Policy::new(
+        role,
+        config.policy.clone(),
+        config.generation,
+        &config.trust,
+        config.crls.clone(),
+        PROVIDER.signature_verification_algorithms,
+        *CHAIN_ALGORITHMS,
+    ))
+}
+
 impl Snapshot {
-    fn build(role: siptls_role, config: &Config) -> Result<Self> {
-        let policy = Arc::new(Policy::new(
-            role,
-            config.policy.clone(),
-            config.generation,
-            &config.trust,
-            config.crls.clone(),
-            PROVIDER.signature_verification_algorithms,
-            *CHAIN_ALGORITHMS,
-        ));
-        let verifier = Arc::new(Verifier(policy.clone()));
+    /// Builds the snapshot of `config`; its policy is not in force until
+    /// the caller makes it so.
+    fn build(role: siptls_role, config: &Config, current: &Arc<CurrentPolicy>) -> Result<Self> {
+        let policy = build_policy(role, config);
         let versions = versions(config.min_version, config.max_version);
         config
             .selection
@@ -214,27 +367,20 @@ impl Snapshot {
         });
         let tls = match role {
             siptls_role::SIPTLS_ROLE_CLIENT => {
-                let builder = ClientConfig::builder_with_provider(provider)
+                let parts = config
+                    .client_parts
+                    .as_ref()
+                    .expect("a client context always has its client parts");
+                let mut tls = ClientConfig::builder_with_provider(provider)
                     .with_protocol_versions(&versions)
                     .map_err(config_error)?
                     .dangerous()
-                    .with_custom_certificate_verifier(verifier);
-                let mut tls = if config.identities.is_empty() {
-                    builder.with_no_client_auth()
-                } else {
-                    builder.with_client_cert_resolver(Arc::new(ClientIdentities(
-                        config.identities.clone(),
-                    )))
-                };
-                let resume = &config.resumption;
-                tls.resumption = if resume.enabled && resume.cache_size > 0 {
-                    Resumption::store(Arc::new(ClientCache::new(
-                        policy.clone(),
-                        resume.cache_size,
-                    )))
-                    .tls12_resumption(Tls12Resumption::SessionIdOrTickets)
-                } else {
-                    Resumption::disabled()
+                    .with_custom_certificate_verifier(parts.verifier.clone())
+                    .with_client_cert_resolver(parts.identities.clone());
+                tls.resumption = match &parts.cache {
+                    Some(cache) => Resumption::store(cache.clone())
+                        .tls12_resumption(Tls12Resumption::SessionIdOrTickets),
+                    None => Resumption::disabled(),
                 };
                 if let Some(keylog) = &config.keylog {
                     tls.key_log = keylog.clone();
@@ -245,6 +391,10 @@ impl Snapshot {
                 TlsConfig::ServerWithoutIdentity
             }
             siptls_role::SIPTLS_ROLE_SERVER => {
+                let verifier = Arc::new(Verifier {
+                    at_hello: policy.clone(),
+                    current: current.clone(),
+                });
                 let mut tls = ServerConfig::builder_with_provider(provider)
                     .with_protocol_versions(&versions)
                     .map_err(config_error)?
@@ -256,7 +406,7 @@ impl Snapshot {
                 if resume.enabled {
                     let sealer = Sealer {
                         ring: resume.ring.clone(),
-                        policy: policy.clone(),
+                        policy: current.clone(),
                         lifetime: resume.lifetime,
                     };
                     // Tickets, unless the gateway chose a session cache.
@@ -280,6 +430,7 @@ impl Snapshot {
         Ok(Self {
             tls,
             policy,
+            current: current.clone(),
             log: config.log.clone(),
             identity_ids: config.identities.ids(),
             resumption: config.resumption.enabled,
@@ -316,13 +467,16 @@ pub struct PemNames<'a> {
 
 impl Context {
     pub fn new(role: siptls_role) -> Self {
-        let config = Config::new(role);
-        let snapshot =
-            Snapshot::build(role, &config).expect("the default configuration always builds");
+        let mut config = Config::new(role);
+        let current = Arc::new(CurrentPolicy::new(build_policy(role, &config)));
+        config.client_parts = client_parts(role, &config, &current);
+        let snapshot = Snapshot::build(role, &config, &current)
+            .expect("the default configuration always builds");
         Self {
             role,
             config: Mutex::new(config),
-            snapshot: RwLock::new(Arc::new(snapshot)),
+            snapshot: Arc::new(RwLock::new(Arc::new(snapshot))),
+            current,
             last_errors: Mutex::new(Vec::new()),
             counters: Arc::new(Counters::default()),
         }
@@ -331,6 +485,12 @@ impl Context {
     /// The configuration new sessions start from.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.read().clone()
+    }
+
+    /// Where the current snapshot is published, for a server session to
+    /// bind it when its ClientHello arrives.
+    pub fn snapshot_cell(&self) -> SnapshotCell {
+        self.snapshot.clone()
     }
 
     /// Detail text of this thread's most recent failed call on this context.
@@ -364,43 +524,75 @@ impl Context {
     }
 
     /// Applies an edit to a copy of the configuration; only if the edit and
-    /// the new snapshot both succeed do they replace the current ones.
+    /// the new snapshot both succeed do they replace the current ones. An
+    /// edit that leaves the configuration as it was changes nothing: no new
+    /// generation, and the client's stored sessions stay.
     fn update<T>(&self, edit: impl FnOnce(&mut Config) -> Result<T>) -> Result<T> {
         let result = (|| {
             let mut config = self.config.lock();
             let mut next = config.clone();
             let value = edit(&mut next)?;
+            if config.same_as(&next) {
+                return Ok((value, None));
+            }
             // CRLs stay consistent with the trust table; re-checking them
             // (signatures) is needed only when the table changed.
             if !next.trust.same_entries(&config.trust) {
                 next.crls
                     .rebind(&next.trust, &PROVIDER.signature_verification_algorithms);
             }
+            let dropped = match config.unfit_for_stored_sessions(&next) {
+                Some(why) if self.role == siptls_role::SIPTLS_ROLE_CLIENT => {
+                    let held = config.client_parts.as_ref().and_then(|p| p.cache.as_ref());
+                    let dropped = held.is_some_and(|cache| !cache.is_empty());
+                    next.client_parts = client_parts(self.role, &next, &self.current);
+                    dropped.then_some(why)
+                }
+                _ => None,
+            };
             next.generation += 1;
-            let snapshot = Snapshot::build(self.role, &next)?;
+            let snapshot = Snapshot::build(self.role, &next, &self.current)?;
             *config = next;
+            self.current.replace(snapshot.policy.clone());
             *self.snapshot.write() = Arc::new(snapshot);
-            Ok(value)
+            Ok((value, Some(dropped)))
         })();
-        if result.is_ok() {
-            self.counters.count(Event::ConfigApplied);
-            // The lock is released: the callback may call into the context.
-            let snapshot = self.snapshot();
-            if let Some(log) = &snapshot.log {
-                log.log(
-                    siptls_log_level::SIPTLS_LOG_INFO,
-                    siptls_log_event::SIPTLS_LOG_CONFIG_APPLIED,
-                    UserData::NONE,
-                    || {
-                        format!(
-                            "configuration generation {} applied",
-                            snapshot.policy.generation()
-                        )
-                    },
-                );
+        let result = result.map(|(value, applied)| {
+            if let Some(dropped) = applied {
+                // The lock is released: the callback may call into the context.
+                self.counters.count(Event::ConfigApplied);
+                if dropped.is_some() {
+                    self.counters.count(Event::StoredSessionsDropped);
+                }
+                self.log_applied(dropped);
             }
-        }
+            value
+        });
         self.refuse(result)
+    }
+
+    fn log_applied(&self, dropped: Option<&str>) {
+        let snapshot = self.snapshot();
+        let Some(log) = &snapshot.log else { return };
+        let generation = snapshot.policy.generation();
+        log.log(
+            siptls_log_level::SIPTLS_LOG_INFO,
+            siptls_log_event::SIPTLS_LOG_CONFIG_APPLIED,
+            UserData::NONE,
+            || format!("Configuration generation {generation} is in force."),
+        );
+        if let Some(why) = dropped {
+            log.log(
+                siptls_log_level::SIPTLS_LOG_INFO,
+                siptls_log_event::SIPTLS_LOG_STORED_SESSIONS_DROPPED,
+                UserData::NONE,
+                || {
+                    format!(
+                        "The stored sessions for resumption were dropped at generation {generation}: {why}; the next connection to each server makes a full handshake."
+                    )
+                },
+            );
+        }
     }
 
     /// `record`, for a configuration change: a failure counts as refused.
@@ -425,9 +617,14 @@ impl Context {
     }
 
     /// Sets (or with `None` removes) the log callback and its threshold.
-    pub fn set_log_callback(&self, sink: Option<Arc<LogSink>>) -> Result<()> {
+    pub fn set_log_callback(
+        &self,
+        sink: Option<Arc<LogSink>>,
+        origin: Option<CallbackOrigin>,
+    ) -> Result<()> {
         self.update(|c| {
             c.log = sink;
+            c.origins.log = origin;
             Ok(())
         })
     }
@@ -701,16 +898,22 @@ impl Context {
         })
     }
 
-    pub fn set_clock(&self, clock: Clock) -> Result<()> {
+    pub fn set_clock(&self, clock: Clock, origin: Option<CallbackOrigin>) -> Result<()> {
         self.update(|c| {
             c.policy.clock = clock;
+            c.origins.clock = origin;
             Ok(())
         })
     }
 
-    pub fn set_verify_callback(&self, callback: Option<VerifyCallback>) -> Result<()> {
+    pub fn set_verify_callback(
+        &self,
+        callback: Option<VerifyCallback>,
+        origin: Option<CallbackOrigin>,
+    ) -> Result<()> {
         self.update(|c| {
             c.policy.callback = callback;
+            c.origins.verify = origin;
             Ok(())
         })
     }
@@ -882,29 +1085,54 @@ impl Context {
         }
     }
 
+    /// Opening a file is a change every time (it may be another file now).
     pub fn set_keylog_file(&self, path: Option<&Path>) -> Result<()> {
         let keylog = self.refuse(path.map(KeyLogSink::open).transpose())?;
-        self.set_keylog(keylog)
+        self.set_keylog(keylog, None)
     }
 
-    pub fn set_keylog_callback(&self, callback: Option<KeyLogLine>) -> Result<()> {
-        self.set_keylog(callback.map(KeyLogSink::Callback))
+    pub fn set_keylog_callback(
+        &self,
+        callback: Option<KeyLogLine>,
+        origin: Option<CallbackOrigin>,
+    ) -> Result<()> {
+        self.set_keylog(callback.map(KeyLogSink::Callback), origin)
     }
 
     /// Logs to the file `SSLKEYLOGFILE` names, if set; returns whether it is.
     pub fn use_sslkeylogfile(&self) -> Result<bool> {
         let keylog = self.refuse(KeyLogSink::from_env())?;
         let on = keylog.is_some();
-        self.set_keylog(keylog)?;
+        self.set_keylog(keylog, None)?;
         Ok(on)
     }
 
-    fn set_keylog(&self, keylog: Option<KeyLogSink>) -> Result<()> {
+    fn set_keylog(&self, keylog: Option<KeyLogSink>, origin: Option<CallbackOrigin>) -> Result<()> {
         self.update(|c| {
             c.keylog = keylog.map(Arc::new);
+            c.origins.keylog = origin;
             Ok(())
         })
     }
+}
+
+/// A client's verifier, certificate resolver and session store, new: what
+/// was stored under the old ones is never resumed.
+fn client_parts(
+    role: siptls_role,
+    config: &Config,
+    current: &Arc<CurrentPolicy>,
+) -> Option<ClientParts> {
+    let resumption = &config.resumption;
+    (role == siptls_role::SIPTLS_ROLE_CLIENT).then(|| ClientParts {
+        verifier: Arc::new(Verifier {
+            at_hello: build_policy(role, config),
+            current: current.clone(),
+        }),
+        identities: Arc::new(ClientIdentities(config.identities.clone())),
+        cache: (resumption.enabled && resumption.cache_size > 0)
+            .then(|| Arc::new(ClientCache::new(current.clone(), resumption.cache_size))),
+    })
 }
 
 fn pem_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<CertifiedKey>> {

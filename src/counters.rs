@@ -60,6 +60,8 @@ pub struct Snapshot {
     pub plaintext_out: u64,
     pub config_applied: u64,
     pub config_refused: u64,
+    pub resumption_refused: u64,
+    pub stored_sessions_dropped: u64,
 }
 
 pub struct Counters {
@@ -80,6 +82,10 @@ pub struct Counters {
     plaintext_out: Counter,
     config_applied: Counter,
     config_refused: Counter,
+    /// Stored sessions offered for resumption and refused by a check.
+    resumption_refused: Counter,
+    /// Changes that dropped a client's stored sessions.
+    stored_sessions_dropped: Counter,
 }
 
 fn counters<const N: usize>() -> [Counter; N] {
@@ -109,6 +115,8 @@ impl Default for Counters {
             plaintext_out: Counter::default(),
             config_applied: Counter::default(),
             config_refused: Counter::default(),
+            resumption_refused: Counter::default(),
+            stored_sessions_dropped: Counter::default(),
         }
     }
 }
@@ -131,6 +139,8 @@ pub enum Event {
     PlaintextOut(usize),
     ConfigApplied,
     ConfigRefused,
+    ResumptionRefused,
+    StoredSessionsDropped,
 }
 
 impl Counters {
@@ -171,6 +181,8 @@ impl Counters {
             PlaintextOut(n) => self.plaintext_out.add(n as u64),
             ConfigApplied => self.config_applied.add(1),
             ConfigRefused => self.config_refused.add(1),
+            ResumptionRefused => self.resumption_refused.add(1),
+            StoredSessionsDropped => self.stored_sessions_dropped.add(1),
         }
     }
 
@@ -192,6 +204,8 @@ impl Counters {
             plaintext_out: self.plaintext_out.get(),
             config_applied: self.config_applied.get(),
             config_refused: self.config_refused.get(),
+            resumption_refused: self.resumption_refused.get(),
+            stored_sessions_dropped: self.stored_sessions_dropped.get(),
         }
     }
 
@@ -209,6 +223,8 @@ impl Counters {
             &self.plaintext_out,
             &self.config_applied,
             &self.config_refused,
+            &self.resumption_refused,
+            &self.stored_sessions_dropped,
         ] {
             c.reset();
         }
@@ -362,6 +378,18 @@ impl Snapshot {
                 ("{outcome=\"applied\"}".into(), self.config_applied),
                 ("{outcome=\"refused\"}".into(), self.config_refused),
             ],
+        );
+        family(
+            "resumptions_refused_total",
+            "counter",
+            "Stored sessions offered for resumption and refused by a check under the policy in force.",
+            &plain(self.resumption_refused),
+        );
+        family(
+            "stored_sessions_dropped_total",
+            "counter",
+            "Configuration changes that dropped a client's stored sessions.",
+            &plain(self.stored_sessions_dropped),
         );
         out
     }

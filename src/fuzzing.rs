@@ -22,11 +22,11 @@ const KEYS: &str = "8f6a3c0e1d2b4a5968778695a4b3c2d1e0f0112233445566778899aabbcc
 
 static SEALER: LazyLock<Sealer> = LazyLock::new(|| {
     let ctx = Context::new(siptls_role::SIPTLS_ROLE_SERVER);
-    ctx.set_clock(Clock::Gateway(Arc::new(|| Some(NOW))))
+    ctx.set_clock(Clock::Gateway(Arc::new(|| Some(NOW))), None)
         .expect("a clock always applies");
     Sealer {
         ring: Arc::new(KeyRing::from_text(KEYS.as_bytes()).expect("valid keys")),
-        policy: ctx.snapshot().policy.clone(),
+        policy: ctx.snapshot().current.clone(),
         lifetime: LIFETIME,
     }
 });

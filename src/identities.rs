@@ -84,6 +84,17 @@ impl IdentitySet {
         self.entries.is_empty()
     }
 
+    /// The same IDs presenting the same chains under the same names. A
+    /// certificate fixes its key pair, so the keys are the same too.
+    pub fn same_content(&self, other: &IdentitySet) -> bool {
+        self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(a, b)| a.id == b.id && a.key.cert == b.key.cert && a.names == b.names)
+    }
+
     pub fn ids(&self) -> Vec<u32> {
         self.entries.iter().map(|i| i.id).collect()
     }

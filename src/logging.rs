@@ -47,6 +47,8 @@ pub enum siptls_log_event {
     SIPTLS_LOG_CONFIG_REFUSED = 7,
     /// A stored session was not resumed: why.
     SIPTLS_LOG_RESUMPTION_REFUSED = 8,
+    /// A client's stored sessions were dropped by a configuration change: why.
+    SIPTLS_LOG_STORED_SESSIONS_DROPPED = 9,
 }
 
 /// One record, borrowed for the callback's duration.
@@ -83,6 +85,10 @@ impl LogSink {
         WANTED[level as usize].fetch_add(1, Ordering::Relaxed);
         update_max_level();
         Arc::new(Self { callback, level })
+    }
+
+    pub fn level(&self) -> siptls_log_level {
+        self.level
     }
 
     pub fn enabled(&self, level: siptls_log_level) -> bool {

@@ -14,7 +14,7 @@ use rustls::{
     AlertDescription, ClientConnection, Connection, HandshakeKind, InvalidMessage, ServerConnection,
 };
 
-use crate::context::{siptls_role, Context, TlsConfig};
+use crate::context::{siptls_role, Context, SnapshotCell, TlsConfig};
 use crate::counters::{Counters, Event};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
 use crate::exclusive::{AfterCall, Exclusive};
@@ -22,7 +22,8 @@ use crate::ffi::UserData;
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::resume::OwnDigest;
 use crate::verify::{
-    self, siptls_verify_status, ClientAuth, Outcome, PeerChain, Policy, Resumable, Step, Stepped,
+    self, siptls_verify_status, ClientAuth, CurrentPolicy, Outcome, PeerChain, Policy, Resumable,
+    Step, Stepped,
 };
 
 /// How the TLS session has ended, if it has.
@@ -77,7 +78,17 @@ pub struct State {
     counters: Arc<Counters>,
     log: Option<Arc<LogSink>>,
     userdata: UserData,
+    /// The policy of the configuration the session bound: a client's at
+    /// its creation (its ClientHello), a server's at the peer's ClientHello.
     policy: Arc<Policy>,
+    /// The policy in force now, which every verification reads.
+    current: Arc<CurrentPolicy>,
+    /// A server that has not been fed its ClientHello yet: where to take
+    /// the configuration from when it arrives.
+    bind_at_hello: Option<SnapshotCell>,
+    /// The handshake completed with the peer accepted (checks and
+    /// callback): only then does received plaintext reach the caller.
+    peer_accepted: bool,
     failure: Option<Error>,
     verify: Option<Outcome>,
     /// The peer chain accepted so far (full verification or resumption).
@@ -164,6 +175,7 @@ impl Session {
         }
         let step = Step {
             log: snapshot.log.clone(),
+            counters: Some(ctx.counters().clone()),
             identity: options.identity,
             peer_name: peer_name.clone(),
             keep_chain: snapshot.resumption,
@@ -184,6 +196,9 @@ impl Session {
                 log: snapshot.log.clone(),
                 userdata: UserData::NONE,
                 policy: snapshot.policy.clone(),
+                current: snapshot.current.clone(),
+                bind_at_hello: (!client).then(|| ctx.snapshot_cell()),
+                peer_accepted: false,
                 failure: None,
                 verify: None,
                 peer_chain: None,
@@ -296,7 +311,8 @@ pub struct Info<'a> {
     pub verify: Option<&'a Outcome>,
     pub alert_received: Option<u8>,
     pub failed: bool,
-    /// The configuration generation the session was created with.
+    /// The configuration generation that decided: the verification's, or
+    /// before one, the generation the session bound.
     pub generation: u64,
     pub handshake_kind: siptls_handshake_kind,
     pub key_exchange_group: u16,
@@ -449,7 +465,7 @@ impl State {
                 None => (SIPTLS_ERR_CERT_REJECTED, e.to_string()),
             },
             rustls::Error::NoCertificatesPresented => {
-                let outcome = self.policy.report_no_certificate(self.userdata);
+                let outcome = self.current.get().report_no_certificate(true, self.userdata);
                 let detail = outcome.detail.clone();
                 self.counters.count(Event::VerifyFailed(outcome.status));
                 self.verify = Some(outcome);
@@ -496,6 +512,7 @@ impl State {
         let step = Step {
             userdata: self.userdata,
             log: self.log.clone(),
+            counters: Some(self.counters.clone()),
             chain,
             identity: self.identity,
             served_digest: self.served_digest,
@@ -571,7 +588,20 @@ impl State {
                 self.note_anonymous_client();
                 Ok(())
             }
-            Err(e) => Err(self.fail(e)),
+            Err(e) => {
+                // rustls completes a full handshake only after the verifier
+                // accepted the peer: what followed it in the failing step
+                // is authenticated. A resumption is accepted only by
+                // `complete_handshake`, which did not run.
+                let full = matches!(
+                    self.conn.handshake_kind(),
+                    Some(HandshakeKind::Full | HandshakeKind::FullWithHelloRetryRequest)
+                );
+                if full && !self.conn.is_handshaking() {
+                    self.peer_accepted = true;
+                }
+                Err(self.fail(e))
+            }
         }
     }
 
@@ -595,6 +625,9 @@ impl State {
         self.handshake_done = true;
         let offered = std::mem::take(&mut self.resumable);
         if self.conn.handshake_kind() != Some(HandshakeKind::Resumed) {
+            // rustls completes a full handshake only once the verifier
+            // accepted the peer (or none was asked for).
+            self.peer_accepted = true;
             self.counters.count(Event::HandshakeFull);
             self.log_handshake_done("full");
             return Ok(());
@@ -609,7 +642,7 @@ impl State {
             return Err(e);
         };
         self.peer_chain = Some(resumed.chain.clone());
-        if let Some(outcome) = self.policy.report_resumed(resumed, self.userdata) {
+        if let Some(outcome) = self.current.get().report_resumed(resumed, self.userdata) {
             let accepted = outcome.accepted();
             let detail = outcome.detail.clone();
             self.verify = Some(outcome);
@@ -622,6 +655,7 @@ impl State {
                 return Err(e);
             }
         }
+        self.peer_accepted = true;
         self.counters.count(Event::HandshakeResumed);
         self.log_handshake_done("resumed");
         Ok(())
@@ -658,7 +692,11 @@ impl State {
             && !self.conn.is_handshaking()
             && self.conn.peer_certificates().is_none();
         if anonymous {
-            self.verify = Some(self.policy.report_no_certificate(self.userdata));
+            self.verify = Some(
+                self.current
+                    .get()
+                    .report_no_certificate(false, self.userdata),
+            );
         }
     }
 
@@ -682,6 +720,7 @@ impl State {
                 "the connection has ended; no more ciphertext can be fed",
             ));
         }
+        self.bind_configuration()?;
         let mut rest = data;
         while !rest.is_empty() {
             if self.pending_plaintext >= RECEIVE_WINDOW {
@@ -721,6 +760,28 @@ impl State {
         let consumed = data.len() - rest.len();
         self.counters.count(Event::CiphertextIn(consumed));
         Ok((code, consumed))
+    }
+
+    /// A server binds the configuration in force when the first bytes of
+    /// its ClientHello arrive, not the one in force when the session was
+    /// made: a CRL loaded, a trust entry removed or client authentication
+    /// required while the connection waited applies to it.
+    fn bind_configuration(&mut self) -> Result<()> {
+        let Some(cell) = self.bind_at_hello.take() else {
+            return Ok(());
+        };
+        let snapshot = cell.read().clone();
+        if Arc::ptr_eq(&snapshot.policy, &self.policy) {
+            return Ok(());
+        }
+        let conn = Session::connection(&snapshot.tls, None).inspect_err(|e| {
+            self.set_failure(e.clone());
+        })?;
+        self.conn = conn;
+        self.policy = snapshot.policy.clone();
+        self.log = snapshot.log.clone();
+        self.keep_chain = snapshot.resumption;
+        Ok(())
     }
 
     /// Moves pending ciphertext into `out`. AGAIN when there is nothing to send.
@@ -785,8 +846,11 @@ impl State {
 
     /// Reads received plaintext into `out`. AGAIN when none is there yet,
     /// PEER_CLOSED after close_notify, TRUNCATED when the transport ended
-    /// without it. Plaintext authenticated before a failure is delivered
-    /// first; the failure comes after it.
+    /// without it. Nothing is delivered before the handshake completed
+    /// with the peer accepted (checks and callback); what arrived before
+    /// that is dropped if the peer is refused or the session fails first.
+    /// What arrived after the peer was accepted is delivered before a
+    /// later failure is reported.
     pub fn read(&mut self, out: &mut dyn Sink) -> Result<(siptls_result, usize)> {
         if out.room() == 0 {
             return Err(Error::new(
@@ -799,6 +863,7 @@ impl State {
         let end = loop {
             match reader.fill_buf() {
                 Ok([]) => break Ok(()),
+                Ok(_) if !self.peer_accepted => break Err(io::ErrorKind::WouldBlock.into()),
                 Ok(chunk) => {
                     let n = out.put(chunk);
                     reader.consume(n);
@@ -861,6 +926,8 @@ impl State {
     /// peer's close_notify (PEER_CLOSED) or the transport ends.
     pub fn close(&mut self) -> Result<()> {
         self.usable()?;
+        // Closing a server before its ClientHello keeps the connection it has.
+        self.bind_at_hello = None;
         if !self.close_sent {
             self.conn.send_close_notify();
             self.close_sent = true;
@@ -908,7 +975,10 @@ impl State {
             verify: self.verify.as_ref(),
             alert_received: self.alert_received,
             failed: self.failure.is_some(),
-            generation: self.policy.generation(),
+            generation: self
+                .verify
+                .as_ref()
+                .map_or(self.policy.generation(), |v| v.generation),
             identity: self.identity,
             sni_len: self.sni.as_ref().map_or(0, String::len),
             key_exchange_group: self

@@ -34,6 +34,13 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// The same suites and groups in the same order.
+    pub fn same_as(&self, other: &Selection) -> bool {
+        let suites = |s: &Selection| s.suites.iter().map(|x| x.suite()).collect::<Vec<_>>();
+        let groups = |s: &Selection| s.groups.iter().map(|g| g.name()).collect::<Vec<_>>();
+        suites(self) == suites(other) && groups(self) == groups(other)
+    }
+
     pub fn profile(profile: siptls_profile) -> Self {
         use siptls_profile::*;
         let default_suites = vec![

@@ -150,6 +150,17 @@ impl TrustTable {
     }
 
     /// Whether both hold the very same entries (a copy not edited since).
+    /// The same trust IDs with the same certificates and SIP domains: a
+    /// CA list loaded again is no change.
+    pub fn same_content(&self, other: &TrustTable) -> bool {
+        self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(a, b)| a.id == b.id && a.cert == b.cert && a.sip_domain == b.sip_domain)
+    }
+
     pub fn same_entries(&self, other: &TrustTable) -> bool {
         self.entries.len() == other.entries.len()
             && self

@@ -425,10 +425,11 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
     userdata: *mut c_void,
 ) -> siptls_result {
     ffi::call(|| {
+        let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let callback = callback.map(|cb| verify_callback(cb, UserData(userdata)));
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
-                ctx.set_verify_callback(callback)?;
+                ctx.set_verify_callback(callback, origin)?;
                 Ok(SIPTLS_OK)
             })
         }
@@ -499,10 +500,11 @@ pub unsafe extern "C" fn siptls_ctx_set_time_callback(
     userdata: *mut c_void,
 ) -> siptls_result {
     ffi::call(|| {
+        let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let clock = callback.map_or(Clock::System, |cb| gateway_clock(cb, UserData(userdata)));
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
-                ctx.set_clock(clock)?;
+                ctx.set_clock(clock, origin)?;
                 Ok(SIPTLS_OK)
             })
         }
@@ -552,10 +554,11 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_callback(
     userdata: *mut c_void,
 ) -> siptls_result {
     ffi::call(|| {
+        let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let callback = callback.map(|cb| keylog_callback(cb, UserData(userdata)));
         unsafe {
             ffi::on_ctx(ctx, |ctx| {
-                ctx.set_keylog_callback(callback)?;
+                ctx.set_keylog_callback(callback, origin)?;
                 Ok(SIPTLS_OK)
             })
         }

@@ -44,6 +44,12 @@ pub struct siptls_counters {
     /// Configuration changes (loads, reloads, settings) applied and refused.
     pub config_applied: u64,
     pub config_refused: u64,
+    /// Stored sessions offered for resumption and refused by a check under
+    /// the policy in force (the log says why).
+    pub resumption_refused: u64,
+    /// Configuration changes that dropped a client's stored sessions (the
+    /// log says why).
+    pub stored_sessions_dropped: u64,
 }
 
 // SAFETY: repr(C); two u32 then u64 and u64 arrays only: no padding.
@@ -82,6 +88,8 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
                     plaintext_out: c.plaintext_out,
                     config_applied: c.config_applied,
                     config_refused: c.config_refused,
+                    resumption_refused: c.resumption_refused,
+                    stored_sessions_dropped: c.stored_sessions_dropped,
                 };
                 ffi::write_sized(counters_out, &filled, "counters_out")
             })

@@ -67,7 +67,7 @@ pub unsafe extern "C" fn siptls_ctx_set_log_callback(
                     Some(LogSink::new(log_callback(cb, UserData(userdata)), level))
                 }
             };
-            ctx.set_log_callback(sink)
+            ctx.set_log_callback(sink, callback.map(|cb| (cb as usize, userdata as usize)))
         })
     }
 }

@@ -1,11 +1,11 @@
 //! The client's session cache: what each server gave it to resume with
 //! (TLS 1.3 tickets, TLS 1.2 session IDs or tickets), bounded, shared by
-//! the sessions of one configuration generation (a new generation starts
-//! empty, so a session is only offered under the trust configuration and
-//! settings that made it). Keyed by peer name and the identity presented
-//! (a session is never offered with another identity); each entry
-//! keeps the server chain accepted when it was made, checked again before
-//! it is offered.
+//! every configuration generation until a change makes stored sessions
+//! unfit (the identities, versions or suites they were made with; see
+//! `context`). Keyed by peer name and the identity presented (a session is
+//! never offered with another identity); each entry keeps the server chain
+//! accepted when it was made, checked again under the policy in force
+//! before it is offered.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -16,7 +16,7 @@ use pki_types::ServerName;
 use rustls::client::{ClientSessionStore, Tls12ClientSessionValue, Tls13ClientSessionValue};
 use rustls::NamedGroup;
 
-use crate::verify::{self, PeerChain, Policy};
+use crate::verify::{self, CurrentPolicy, PeerChain};
 
 /// Default number of peer names kept: a trunk gateway's destinations, or an
 /// access gateway's upstream proxies, with room to spare.
@@ -56,7 +56,7 @@ fn expected<'a>(
 }
 
 pub struct ClientCache {
-    policy: Arc<Policy>,
+    policy: Arc<CurrentPolicy>,
     capacity: usize,
     peers: Mutex<Peers>,
 }
@@ -70,12 +70,17 @@ impl fmt::Debug for ClientCache {
 }
 
 impl ClientCache {
-    pub fn new(policy: Arc<Policy>, capacity: u32) -> Self {
+    pub fn new(policy: Arc<CurrentPolicy>, capacity: u32) -> Self {
         Self {
             policy,
             capacity: capacity.max(1) as usize,
             peers: Mutex::new(Peers::default()),
         }
+    }
+
+    /// Nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.peers.lock().by_name.is_empty()
     }
 
     fn with_peer<T>(&self, name: &ServerName<'_>, f: impl FnOnce(&mut Peer) -> T) -> T {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::keys::KeyRing;
 use super::record::{self, OwnDigest};
-use crate::verify::{self, Policy};
+use crate::verify::{self, CurrentPolicy};
 
 /// How far in the future a ticket's issue time may be: the clocks of a
 /// farm's servers differ a little.
@@ -13,7 +13,8 @@ const CLOCK_SKEW_SECS: u64 = 60;
 
 pub struct Sealer {
     pub ring: Arc<KeyRing>,
-    pub policy: Arc<Policy>,
+    /// Read at each seal and open: the policy in force then decides.
+    pub policy: Arc<CurrentPolicy>,
     /// Seconds a sealed session stays resumable.
     pub lifetime: u32,
 }

@@ -3,6 +3,7 @@
 //! resumed session's chain, and the rustls verifier that connects them to
 //! the handshake.
 
+mod current;
 mod policy;
 mod report;
 mod resumed;
@@ -11,6 +12,7 @@ mod signatures;
 mod status;
 mod verifier;
 
+pub use current::CurrentPolicy;
 pub use policy::{
     ClientAuth, Policy, PolicySettings, SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_MAX_CA_DEPTH_LIMIT,
 };

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pki_types::{CertificateDer, ServerName};
 
-use super::policy::{ClientAuth, Policy};
+use super::policy::Policy;
 use super::scope::{self, PeerChain};
 use super::status::{siptls_verify_status, siptls_verify_status::*};
 use crate::context::siptls_role;
@@ -152,10 +152,13 @@ impl Policy {
     /// The peer sent no certificate: reported like any other outcome, but no
     /// decision can change it (required: the handshake already failed;
     /// optional: the anonymous client is let in and the session says so).
-    pub fn report_no_certificate(&self, session_userdata: UserData) -> Outcome {
-        let detail = match self.settings.client_auth {
-            ClientAuth::Required => "the client sent no certificate, and one is required",
-            _ => "the client sent no certificate (optional client authentication)",
+    /// `required`: client authentication was required when the ClientHello
+    /// arrived (what the handshake asked of the client).
+    pub fn report_no_certificate(&self, required: bool, session_userdata: UserData) -> Outcome {
+        let detail = if required {
+            "The client sent no certificate, and client authentication is required (siptls_ctx_set_client_auth)."
+        } else {
+            "The client sent no certificate, which optional client authentication allows."
         };
         self.report(&Report {
             role: self.role,

@@ -10,6 +10,7 @@ use pki_types::{CertificateDer, ServerName};
 
 use super::report::Outcome;
 use super::resumed::Resumable;
+use crate::counters::{Counters, Event};
 use crate::ffi::UserData;
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::resume::OwnDigest;
@@ -38,6 +39,8 @@ pub struct Stepped {
 pub struct Step {
     pub userdata: UserData,
     pub log: Option<Arc<LogSink>>,
+    /// The context's counters: refused resumptions are counted.
+    pub counters: Option<Arc<Counters>>,
     /// The chain accepted earlier in the session (tickets issued after the
     /// handshake carry it).
     pub chain: Option<PeerChain>,
@@ -145,8 +148,12 @@ pub fn step_log() -> Option<(Arc<LogSink>, UserData)> {
     with_top(|top| top.step.log.clone().map(|log| (log, top.step.userdata))).flatten()
 }
 
-/// Logs why a stored session was not resumed, in the current step.
+/// Counts a stored session that was not resumed and logs why, in the
+/// current step.
 pub fn resumption_refused(why: impl FnOnce() -> String) {
+    if let Some(Some(counters)) = with_top(|top| top.step.counters.clone()) {
+        counters.count(Event::ResumptionRefused);
+    }
     if let Some((log, userdata)) = step_log() {
         log.log(
             siptls_log_level::SIPTLS_LOG_INFO,

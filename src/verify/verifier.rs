@@ -1,5 +1,6 @@
 //! The rustls-facing verifier for both roles: certificate chains go to the
-//! policy; handshake signatures are checked with the provider's algorithms.
+//! policy in force when they arrive; handshake signatures are checked with
+//! the provider's algorithms.
 
 use std::sync::Arc;
 
@@ -8,11 +9,19 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
+use super::current::CurrentPolicy;
 use super::policy::{ClientAuth, Policy};
 
 /// The rustls-facing verifier for both roles.
 #[derive(Debug)]
-pub struct Verifier(pub Arc<Policy>);
+pub struct Verifier {
+    /// Whether and how a server asks for a client certificate is sent in
+    /// its first flight: that part binds with the configuration the
+    /// ClientHello met.
+    pub at_hello: Arc<Policy>,
+    /// Chains are checked under the policy in force when they arrive.
+    pub current: Arc<CurrentPolicy>,
+}
 
 impl Verifier {
     fn tls12(
@@ -21,7 +30,7 @@ impl Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.algorithms)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.at_hello.algorithms)
     }
 
     fn tls13(
@@ -30,7 +39,7 @@ impl Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.algorithms)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.at_hello.algorithms)
     }
 }
 
@@ -46,7 +55,8 @@ impl ServerCertVerifier for Verifier {
         // The session may send another SNI than the name it must reach.
         let peer_name = super::step_peer_name();
         let expected = peer_name.as_deref().unwrap_or(server_name);
-        self.0
+        self.current
+            .get()
             .verify(end_entity, intermediates, Some(expected))
             .map(|()| ServerCertVerified::assertion())
     }
@@ -70,21 +80,21 @@ impl ServerCertVerifier for Verifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.algorithms.supported_schemes()
+        self.at_hello.algorithms.supported_schemes()
     }
 }
 
 impl ClientCertVerifier for Verifier {
     fn offer_client_auth(&self) -> bool {
-        self.0.settings.client_auth != ClientAuth::Off
+        self.at_hello.settings.client_auth != ClientAuth::Off
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        self.0.settings.client_auth == ClientAuth::Required
+        self.at_hello.settings.client_auth == ClientAuth::Required
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &self.0.hint_subjects
+        &self.at_hello.hint_subjects
     }
 
     fn verify_client_cert(
@@ -93,7 +103,8 @@ impl ClientCertVerifier for Verifier {
         intermediates: &[CertificateDer<'_>],
         _rustls_now: UnixTime,
     ) -> std::result::Result<ClientCertVerified, rustls::Error> {
-        self.0
+        self.current
+            .get()
             .verify(end_entity, intermediates, None)
             .map(|()| ClientCertVerified::assertion())
     }
@@ -117,6 +128,6 @@ impl ClientCertVerifier for Verifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.algorithms.supported_schemes()
+        self.at_hello.algorithms.supported_schemes()
     }
 }

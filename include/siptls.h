@@ -1062,6 +1062,13 @@ typedef struct siptls_session_info {
    * with `siptls_session_sni`.
    */
   uint32_t sni_len;
+  /**
+   * The generation of the configuration the session bound: a client's
+   * when it was made, a server's when the ClientHello arrived (identity,
+   * suites, versions, client authentication). `generation` is the one
+   * the peer was verified under, which may be later.
+   */
+  uint64_t hello_generation;
 } siptls_session_info;
 
 /**

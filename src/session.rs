@@ -314,6 +314,8 @@ pub struct Info<'a> {
     /// The configuration generation that decided: the verification's, or
     /// before one, the generation the session bound.
     pub generation: u64,
+    /// The generation the session bound at its ClientHello.
+    pub hello_generation: u64,
     pub handshake_kind: siptls_handshake_kind,
     pub key_exchange_group: u16,
     pub identity: u32,
@@ -979,6 +981,7 @@ impl State {
                 .verify
                 .as_ref()
                 .map_or(self.policy.generation(), |v| v.generation),
+            hello_generation: self.policy.generation(),
             identity: self.identity,
             sni_len: self.sni.as_ref().map_or(0, String::len),
             key_exchange_group: self

@@ -74,7 +74,7 @@ fn events_arrive_with_their_session_and_level() {
     let applied = Log::of(&log.take(), SIPTLS_LOG_CONFIG_APPLIED);
     assert_eq!(applied.len(), 1, "setting the callback is itself a change");
     assert!(
-        applied[0].message.starts_with("configuration generation "),
+        applied[0].message.starts_with("Configuration generation "),
         "{applied:?}"
     );
 

@@ -87,6 +87,9 @@ fn reload(ctx: &Ctx, dir: &CString) -> siptls_result {
 struct Seen {
     /// Which configuration the client belonged to (0: A, 1: B).
     client_of: usize,
+    /// The generation the server's ClientHello bound (its identity).
+    server_hello_generation: u64,
+    /// The generation the server verified the client under (its trust).
     server_generation: u64,
     server_status: siptls_verify_status,
     /// The trust ID under which the client verified the server (1: A's
@@ -100,6 +103,7 @@ fn handshake(client_ctx: &Ctx, client_of: usize, server_ctx: &Ctx) -> Seen {
     let (ci, si) = (c.info(), s.info());
     Seen {
         client_of,
+        server_hello_generation: si.hello_generation,
         server_generation: si.generation,
         server_status: si.verify_status,
         server_identity_under: (ci.verified && ci.verify_status == SIPTLS_VERIFY_OK)
@@ -244,7 +248,7 @@ fn a_thousand_reloads_under_load_never_mix_configurations_nor_grow_the_heap() {
     for (c, s) in &live {
         exchange(c, s);
     }
-    // Every handshake ran against exactly one configuration.
+    // Each decision of every handshake came from exactly one configuration.
     let generations = generations.lock().unwrap();
     let mut per_config = [0usize; 2];
     for hs in &seen {
@@ -255,13 +259,23 @@ fn a_thousand_reloads_under_load_never_mix_configurations_nor_grow_the_heap() {
             )
         });
         per_config[config] += 1;
-        // The server presented the identity of that configuration...
+        // The server presented the identity of the configuration its
+        // ClientHello met...
+        let at_hello = *generations
+            .get(&hs.server_hello_generation)
+            .unwrap_or_else(|| {
+                panic!(
+                    "generation {} was never a good configuration",
+                    hs.server_hello_generation
+                )
+            });
         assert_eq!(
             hs.server_identity_under,
-            Some(config as u32 + 1),
+            Some(at_hello as u32 + 1),
             "identity from another configuration"
         );
-        // ...and trusted exactly that configuration's root.
+        // ...and verified the client under the configuration in force
+        // when its certificate arrived.
         let expected = if hs.client_of == config {
             SIPTLS_VERIFY_OK
         } else {

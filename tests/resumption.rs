@@ -493,7 +493,7 @@ fn servers_sharing_ticket_keys_resume_each_others_sessions_and_rotation_keeps_ol
 }
 
 #[test]
-fn a_server_reload_keeps_tickets_valid_and_a_client_reload_starts_an_empty_cache() {
+fn a_server_reload_keeps_tickets_valid_and_a_client_identity_change_empties_its_cache() {
     for version in VERSIONS {
         let (client, server) = pair(version);
         connect(&client, &server);
@@ -509,8 +509,15 @@ fn a_server_reload_keeps_tickets_valid_and_a_client_reload_starts_an_empty_cache
             siptls_ctx_add_crl(server.0, crl.pem.as_ptr(), crl.pem.len(), &mut added)
         });
         assert!(both_resumed(&connect(&client, &server)), "{version:#x}");
-        // Any change to the client's configuration is a new generation.
-        ok(&client, unsafe { siptls_ctx_set_max_ca_depth(client.0, 4) });
+        // A client change its stored sessions are checked against keeps them.
+        ok(&client, unsafe { siptls_ctx_set_max_ca_depth(client.0, 3) });
+        assert!(both_resumed(&connect(&client, &server)), "{version:#x}");
+        // A new client identity drops them: they resume the old one.
+        let renewed = p.root.sip_leaf(CLIENT_NAME);
+        ok(
+            &client,
+            client.set_identity(&renewed.cert_pem, &renewed.key_pem),
+        );
         assert!(!both_resumed(&connect(&client, &server)), "{version:#x}");
     }
 }

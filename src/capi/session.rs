@@ -57,10 +57,15 @@ pub struct siptls_session_info {
     /// A server: the length of the SNI the client sent (0: none); read it
     /// with `siptls_session_sni`.
     pub sni_len: u32,
+    /// The generation of the configuration the session bound: a client's
+    /// when it was made, a server's when the ClientHello arrived (identity,
+    /// suites, versions, client authentication). `generation` is the one
+    /// the peer was verified under, which may be later.
+    pub hello_generation: u64,
 }
 
 // SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, a u64,
-// then four 4-byte members: no padding.
+// four 4-byte members, then a u64 at offset 64: no padding.
 unsafe impl ffi::NoPadding for siptls_session_info {}
 
 /// Creates a session from a context. Client contexts need `peer_name`: the
@@ -316,6 +321,7 @@ pub unsafe extern "C" fn siptls_session_get_info(
                     key_exchange_group: u32::from(info.key_exchange_group),
                     identity_id: info.identity,
                     sni_len: info.sni_len as u32,
+                    hello_generation: info.hello_generation,
                 };
                 // Inside: a bad struct_size is also this session's last error.
                 ffi::write_sized(info_out, &filled, "info_out")

@@ -18,6 +18,8 @@ use crate::names;
 /// A stored session that passed the checks and was offered for resumption.
 pub struct Resumable {
     pub chain: PeerChain,
+    /// The generation of the policy whose checks it passed.
+    generation: u64,
     /// `None`: nothing to report (a client that sent no certificate where
     /// none is required, or a server that does not ask for one).
     checked: Option<Checked>,
@@ -65,6 +67,7 @@ impl Policy {
         };
         scope::offer_resumption(Resumable {
             chain: chain.clone(),
+            generation: self.generation,
             checked,
         });
         true
@@ -72,7 +75,8 @@ impl Policy {
 
     /// The handshake resumed `resumable`: tells the callback (as a report
     /// with `resumed` set) and returns the outcome the session keeps. The
-    /// callback may still reject; the session then fails.
+    /// callback may still reject; the session then fails. The generation
+    /// reported is the one whose checks the stored chain passed.
     pub fn report_resumed(&self, resumable: &Resumable, userdata: UserData) -> Option<Outcome> {
         let checked = resumable.checked.as_ref()?;
         let leaf = resumable.chain.first()?;
@@ -85,7 +89,7 @@ impl Policy {
             status: SIPTLS_VERIFY_OK,
             trust_id: checked.trust_id,
             depth: checked.depth,
-            generation: self.generation,
+            generation: resumable.generation,
             session_userdata: userdata,
             peer_name: checked.checked_name.as_deref().unwrap_or_default(),
             leaf: leaf.as_ref(),
@@ -107,7 +111,7 @@ impl Policy {
             checked: SIPTLS_VERIFY_OK,
             trust_id: checked.trust_id,
             depth: checked.depth,
-            generation: self.generation,
+            generation: resumable.generation,
             detail,
             resumed: true,
         })

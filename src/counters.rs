@@ -237,7 +237,7 @@ impl Counters {
 }
 
 /// An alert's RFC 8446 name: rustls' `BadCertificate` is `bad_certificate`.
-fn alert_name(slot: usize) -> String {
+pub(crate) fn alert_name(slot: usize) -> String {
     let alert = AlertDescription::from(slot as u8);
     match alert.as_str() {
         Some(camel) => {
@@ -332,7 +332,11 @@ impl Snapshot {
             "counter",
             "Peer verifications that failed, by status.",
             &labelled("status", &self.verify_failed, &|i| {
-                status_from_number(i as u32).map_or_else(|| format!("{i}"), |s| format!("{s:?}"))
+                // The spelling of siptls_verify_status_str and the log records.
+                status_from_number(i as u32).map_or_else(
+                    || format!("{i}"),
+                    |s| s.name().to_string_lossy().into_owned(),
+                )
             }),
         );
         family(

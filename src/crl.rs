@@ -76,8 +76,12 @@ impl Crl {
     ) -> Result<Self> {
         let malformed =
             |why: String| Error::new(SIPTLS_ERR_CRL_MALFORMED, format!("CRL #{position}: {why}"));
-        let (_, parsed) = CertificateRevocationList::from_der(der_crl)
-            .map_err(|e| malformed(format!("not an X.509 CRL ({e})")))?;
+        let (_, parsed) = CertificateRevocationList::from_der(der_crl).map_err(|_| {
+            malformed(
+                "the bytes are not a DER-encoded X.509 CRL; check it with `openssl crl -text`"
+                    .into(),
+            )
+        })?;
         let issuer_text = crate::error::printable(&parsed.issuer().to_string());
         if parsed.extensions().is_empty() {
             return Err(malformed(format!(

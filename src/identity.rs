@@ -34,9 +34,9 @@ pub fn from_pem(
             ))
         }
         // rustls words this as a peer problem; here it is our own certificate.
-        Err(rustls::Error::InvalidCertificate(why)) => Err(Error::new(
+        Err(rustls::Error::InvalidCertificate(_)) => Err(Error::new(
             SIPTLS_ERR_CERT_MALFORMED,
-            format!("{cert_label}: our certificate cannot be used ({why:?})"),
+            format!("{cert_label}: the certificate cannot serve as this side's own, because its public key cannot be read or is of a kind TLS does not use; check it with `openssl x509 -text`"),
         )),
         Err(e) => Err(Error::new(
             SIPTLS_ERR_CERT_MALFORMED,

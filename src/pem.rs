@@ -32,9 +32,11 @@ fn describe_labels(labels: &[String]) -> String {
 fn pem_error(e: pem::Error, what: &str) -> Error {
     match e {
         pem::Error::NoItemsFound => Error::new(SIPTLS_ERR_PEM_EMPTY, format!("no {what} found")),
-        pem::Error::Base64Decode(msg) => {
-            Error::new(SIPTLS_ERR_PEM_MALFORMED, format!("bad base64 ({msg})"))
-        }
+        // The decoder's message names its enum value (InvalidCharacter(42)).
+        pem::Error::Base64Decode(_) => Error::new(
+            SIPTLS_ERR_PEM_MALFORMED,
+            format!("bad base64 in the {what}: a character outside the base64 alphabet, or a block cut short"),
+        ),
         pem::Error::MissingSectionEnd { end_marker } => Error::new(
             SIPTLS_ERR_PEM_MALFORMED,
             format!(
@@ -42,7 +44,10 @@ fn pem_error(e: pem::Error, what: &str) -> Error {
                 String::from_utf8_lossy(&end_marker)
             ),
         ),
-        other => Error::new(SIPTLS_ERR_PEM_MALFORMED, other.to_string()),
+        _ => Error::new(
+            SIPTLS_ERR_PEM_MALFORMED,
+            format!("the {what} is not well-formed PEM: check its BEGIN and END lines"),
+        ),
     }
 }
 
@@ -55,9 +60,10 @@ pub fn check_certificate(der: &[u8], position: usize) -> Result<()> {
             SIPTLS_ERR_CERT_MALFORMED,
             format!("certificate #{position}: trailing bytes after the certificate"),
         )),
-        Err(e) => Err(Error::new(
+        // x509-parser's errors print as nested enum values: say it in words.
+        Err(_) => Err(Error::new(
             SIPTLS_ERR_CERT_MALFORMED,
-            format!("certificate #{position}: not valid X.509 DER ({e})"),
+            format!("certificate #{position}: not valid X.509 DER: the bytes inside the PEM block do not parse as a certificate; check it with `openssl x509 -text`"),
         )),
     }
 }

@@ -15,7 +15,7 @@ use rustls::{
 };
 
 use crate::context::{siptls_role, Context, SnapshotCell, TlsConfig};
-use crate::counters::{Counters, Event};
+use crate::counters::{alert_name, Counters, Event};
 use crate::error::{siptls_result, siptls_result::*, Error, Result};
 use crate::exclusive::{AfterCall, Exclusive};
 use crate::ffi::UserData;
@@ -350,12 +350,17 @@ fn incompatibility(why: &rustls::PeerIncompatible) -> String {
             | P::SupportedVersionsExtensionRequired
     );
     if version_hint {
-        format!(
-            "the peer offers no protocol version siptls accepts (TLS 1.2 or 1.3); SSLv3, TLS 1.0 and 1.1 are refused ({why:?})"
-        )
-    } else {
-        format!("no common TLS parameters with the peer: {why:?}")
+        return "The peer offers no protocol version siptls accepts: only TLS 1.2 and 1.3 are, and SSLv3, TLS 1.0 and 1.1 are refused on purpose. The peer must be upgraded.".into();
     }
+    let missing = match why {
+        P::NoCipherSuitesInCommon => "no cipher suite",
+        P::NoKxGroupsInCommon => "no key-exchange group",
+        P::NoSignatureSchemesInCommon => "no signature scheme",
+        _ => "no set of TLS parameters",
+    };
+    format!(
+        "The peer and this context have {missing} in common; compare the peer's settings with this context's profile (siptls_ctx_set_profile) and versions (siptls_ctx_set_versions)."
+    )
 }
 
 /// The chain of the stored sessions offered, if they all have the same
@@ -365,6 +370,28 @@ fn agreed_chain(offered: &[Resumable]) -> Option<PeerChain> {
     rest.iter()
         .all(|r| r.chain == first.chain)
         .then(|| first.chain.clone())
+}
+
+/// A TLS failure in words. rustls' own texts name its enum values
+/// ("received corrupt message of type MissingData(..)").
+fn tls_failure(e: &rustls::Error) -> String {
+    use rustls::Error as E;
+    match e {
+        E::DecryptError => "A record from the peer did not decrypt: it was altered in transit, or the peer is not the party that made the handshake.".into(),
+        E::InvalidMessage(_) => "The peer sent data that is not a well-formed TLS message: a client that is not speaking TLS reached the TLS port, or the stream was corrupted.".into(),
+        E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "The peer sent a TLS message that is not allowed at this point of the protocol.".into()
+        }
+        E::PeerMisbehaved(rustls::PeerMisbehaved::MessageInterleavedWithHandshakeMessage) => {
+            "The peer interleaved another record type inside a handshake message, which TLS forbids.".into()
+        }
+        E::PeerMisbehaved(_) => "The peer broke a rule of the TLS protocol, so the connection cannot be trusted.".into(),
+        E::NoCertificatesPresented => "The peer sent no certificate.".into(),
+        E::InvalidCertificate(_) => "The peer's certificate was refused.".into(),
+        E::EncryptError => "A record could not be encrypted for the peer.".into(),
+        E::HandshakeNotComplete => "The handshake is not complete.".into(),
+        other => format!("The TLS engine failed: {other}."),
+    }
 }
 
 fn is_too_large(e: &rustls::Error) -> bool {
@@ -422,7 +449,12 @@ impl State {
             self.log(
                 siptls_log_level::SIPTLS_LOG_WARN,
                 siptls_log_event::SIPTLS_LOG_SESSION_FAILED,
-                || format!("session failed ({}): {}", e.code as u32, e.detail),
+                || {
+                    format!(
+                        "The session failed (result {}, {}): {}",
+                        e.code as u32, e.code, e.detail
+                    )
+                },
             );
         }
         self.failure = Some(e);
@@ -441,10 +473,8 @@ impl State {
 
     fn usable(&self) -> Result<()> {
         match &self.failure {
-            Some(e) => Err(Error::new(
-                SIPTLS_ERR_SESSION_FAILED,
-                format!("the session failed earlier ({}): {}", e.code, e.detail),
-            )),
+            // The failure's own detail, said once.
+            Some(e) => Err(Error::new(SIPTLS_ERR_SESSION_FAILED, e.detail.clone())),
             None => Ok(()),
         }
     }
@@ -462,9 +492,9 @@ impl State {
                 // holds the certificate's key (a replayed or forged handshake).
                 Some(_) => (
                     SIPTLS_ERR_TLS,
-                    format!("the peer's handshake signature does not verify with its certificate's key ({e})"),
+                    "The peer's handshake signature does not verify with its certificate's key: the handshake was replayed or forged, or the peer's key and certificate do not match.".into(),
                 ),
-                None => (SIPTLS_ERR_CERT_REJECTED, e.to_string()),
+                None => (SIPTLS_ERR_CERT_REJECTED, tls_failure(&e)),
             },
             rustls::Error::NoCertificatesPresented => {
                 let outcome = self.current.get().report_no_certificate(true, self.userdata);
@@ -476,19 +506,25 @@ impl State {
             rustls::Error::AlertReceived(alert) => {
                 self.alert_received = Some(u8::from(*alert));
                 self.counters.count(Event::AlertReceived(*alert));
-                self.log(siptls_log_level::SIPTLS_LOG_WARN, siptls_log_event::SIPTLS_LOG_ALERT_RECEIVED, || {
-                    format!("fatal alert received: {alert:?}")
-                });
-                (
-                    SIPTLS_ERR_ALERT_RECEIVED,
-                    format!("the peer sent a fatal alert: {alert:?}"),
-                )
+                let name = alert_name(usize::from(u8::from(*alert)));
+                let detail = format!("The peer ended the connection with the fatal alert {name}: it refused something this side sent (its own log says what).");
+                self.log(siptls_log_level::SIPTLS_LOG_WARN, siptls_log_event::SIPTLS_LOG_ALERT_RECEIVED, || detail.clone());
+                (SIPTLS_ERR_ALERT_RECEIVED, detail)
             }
             rustls::Error::PeerIncompatible(why) => {
                 (SIPTLS_ERR_NO_COMMON_PARAMETERS, incompatibility(why))
             }
-            e if is_too_large(e) => (SIPTLS_ERR_PEER_TOO_LARGE, e.to_string()),
-            e => (SIPTLS_ERR_TLS, e.to_string()),
+            rustls::Error::InvalidMessage(
+                InvalidMessage::HandshakePayloadTooLarge | InvalidMessage::CertificatePayloadTooLarge,
+            ) => (
+                SIPTLS_ERR_PEER_TOO_LARGE,
+                "The peer announced a handshake message larger than the 64 KiB siptls accepts.".into(),
+            ),
+            e if is_too_large(e) => (
+                SIPTLS_ERR_PEER_TOO_LARGE,
+                "The peer sent a TLS record larger than TLS allows (16 KiB of data plus its overhead).".into(),
+            ),
+            e => (SIPTLS_ERR_TLS, tls_failure(e)),
         };
         let error = Error::new(code, detail);
         if let Some(alert) = alert_sent(&e) {
@@ -496,7 +532,12 @@ impl State {
             self.log(
                 siptls_log_level::SIPTLS_LOG_WARN,
                 siptls_log_event::SIPTLS_LOG_ALERT_SENT,
-                || format!("fatal alert sent: {alert:?}"),
+                || {
+                    format!(
+                        "The fatal alert {} was sent to the peer.",
+                        alert_name(usize::from(u8::from(alert)))
+                    )
+                },
             );
         }
         self.set_failure(error.clone());
@@ -538,7 +579,11 @@ impl State {
                 siptls_log_level::SIPTLS_LOG_WARN
             };
             self.log(level, siptls_log_event::SIPTLS_LOG_VERIFICATION, || {
-                format!("verification {:?}: {}", outcome.status, outcome.detail)
+                format!(
+                    "Verification {}: {}",
+                    outcome.status.name().to_string_lossy(),
+                    outcome.detail
+                )
             });
             self.verify = Some(outcome);
         }
@@ -668,19 +713,25 @@ impl State {
             siptls_log_level::SIPTLS_LOG_INFO,
             siptls_log_event::SIPTLS_LOG_HANDSHAKE_DONE,
             || {
-                let version = self
-                    .conn
-                    .protocol_version()
-                    .map_or("?".into(), |v| format!("{v:?}"));
+                let version = match self.conn.protocol_version() {
+                    Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
+                    _ => "TLS 1.2",
+                };
                 let suite = self
                     .conn
                     .negotiated_cipher_suite()
-                    .map_or("?".into(), |s| format!("{:?}", s.suite()));
+                    .and_then(|s| s.suite().as_str())
+                    .unwrap_or("an unnamed suite");
                 let peer = self.verify.as_ref().map_or_else(
-                    || "no peer certificate".to_string(),
-                    |v| format!("peer trust ID {} depth {}", v.trust_id, v.depth),
+                    || "no peer certificate was asked for".to_string(),
+                    |v| {
+                        format!(
+                            "the peer verified to trust ID {} at depth {}",
+                            v.trust_id, v.depth
+                        )
+                    },
                 );
-                format!("handshake done: {version} {suite}, {kind}, {peer}")
+                format!("Handshake done ({kind}): {version}, {suite}; {peer}.")
             },
         );
     }
@@ -745,7 +796,7 @@ impl State {
                 Err(e) => {
                     let e = Error::new(
                         SIPTLS_ERR_PEER_TOO_LARGE,
-                        format!("the peer's handshake messages exceed the 64 KiB limit ({e})"),
+                        format!("The peer's handshake messages exceed the 64 KiB limit ({e})."),
                     );
                     self.set_failure(e.clone());
                     return Err(e);

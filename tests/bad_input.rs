@@ -1407,13 +1407,13 @@ fn session_cases() -> Vec<Case> {
                 let s = fx.session();
                 on_sess(&s, unsafe { siptls_session_peer_cert(s.0, 0, &mut null(), &mut 0) })
             };
-        "plain SIP on the TLS port" => SIPTLS_ERR_TLS, ["InvalidContentType"],
+        "plain SIP on the TLS port" => SIPTLS_ERR_TLS, ["not a well-formed TLS message"],
             |fx| {
                 let s = fx.session();
                 on_sess(&s, s.feed(b"OPTIONS sip:gw-b.example.test SIP/2.0\r\n\r\n").0)
             };
         "feeding a failed session" => SIPTLS_ERR_SESSION_FAILED,
-            ["failed earlier", "InvalidContentType"],
+            ["not a well-formed TLS message"],
             |fx| {
                 let s = fx.session();
                 assert_eq!(s.feed(b"GET / HTTP/1.1\r\n\r\n").0, SIPTLS_ERR_TLS);
@@ -1878,7 +1878,7 @@ fn take_alert_of_failed(sess: &Sess, what: &str) -> Vec<u8> {
         "{what}: read"
     );
     assert!(
-        last_error().contains("failed earlier"),
+        !last_error().is_empty() && !last_error().contains("failed earlier"),
         "{what}: {}",
         last_error()
     );
@@ -1902,7 +1902,9 @@ fn garbage_from_a_client_fails_a_fresh_server_with_an_alert() {
         server.feed(b"OPTIONS sip:gw-b.example.test SIP/2.0\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(code, SIPTLS_ERR_TLS, "{}", server.last_error());
     assert!(
-        server.last_error().contains("InvalidContentType"),
+        server
+            .last_error()
+            .contains("not a well-formed TLS message"),
         "{}",
         server.last_error()
     );

@@ -276,7 +276,7 @@ fn an_own_certificate_over_64k_is_refused_at_load() {
         ctx.last_error()
     );
     assert!(
-        ctx.last_error().contains("BadEncoding"),
+        ctx.last_error().contains("cannot serve as this side's own"),
         "{}",
         ctx.last_error()
     );
@@ -291,7 +291,9 @@ fn a_handshake_message_announcing_more_than_64k_is_refused() {
     let (code, _) = server.feed(&[0x16, 0x03, 0x03, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00]);
     assert_eq!(code, SIPTLS_ERR_PEER_TOO_LARGE, "{}", server.last_error());
     assert!(
-        server.last_error().contains("HandshakePayloadTooLarge"),
+        server
+            .last_error()
+            .contains("handshake message larger than the 64 KiB"),
         "{}",
         server.last_error()
     );
@@ -315,7 +317,9 @@ fn a_record_header_announcing_an_oversized_record_is_refused() {
     let (code, _) = server.feed(&record);
     assert_eq!(code, SIPTLS_ERR_PEER_TOO_LARGE, "{}", server.last_error());
     assert!(
-        server.last_error().contains("MessageTooLarge"),
+        server
+            .last_error()
+            .contains("TLS record larger than TLS allows"),
         "{}",
         server.last_error()
     );

@@ -26,6 +26,11 @@ struct Log(Mutex<Vec<Seen>>);
 unsafe extern "C" fn keep(userdata: *mut c_void, record: *const siptls_log_record) {
     let log = unsafe { &*(userdata as *const Log) };
     let r = unsafe { &*record };
+    let message = unsafe { CStr::from_ptr(r.message) }.to_string_lossy();
+    // siptls' own records are sentences; the TLS engine's are its own words.
+    if r.event != SIPTLS_LOG_TLS_ENGINE {
+        assert_sentence(&message);
+    }
     log.0.lock().unwrap().push(Seen {
         level: r.level,
         event: r.event,
@@ -90,12 +95,15 @@ fn events_arrive_with_their_session_and_level() {
     );
     assert!(verification[0]
         .message
-        .starts_with("verification SIPTLS_VERIFY_OK: verified to trust ID 1"));
+        .starts_with("Verification OK: The peer's certificate verified to trust ID 1"));
     let done = Log::of(&seen, SIPTLS_LOG_HANDSHAKE_DONE);
     assert_eq!(done.len(), 1);
     assert!(
-        done[0].message.contains("TLSv1_3")
-            && done[0].message.contains("full, peer trust ID 1 depth 1"),
+        done[0].message.contains("TLS 1.3")
+            && done[0].message.contains("(full)")
+            && done[0]
+                .message
+                .contains("the peer verified to trust ID 1 at depth 1"),
         "{done:?}"
     );
     assert!(
@@ -128,9 +136,14 @@ fn events_arrive_with_their_session_and_level() {
             (SIPTLS_LOG_SESSION_FAILED, SIPTLS_LOG_WARN, 0x6262),
         ]
     );
-    assert!(seen[0].message.contains("SIPTLS_VERIFY_UNKNOWN_CA"));
-    assert_eq!(seen[1].message, "fatal alert sent: UnknownCA");
-    assert!(seen[2].message.starts_with("session failed (301): "));
+    assert!(seen[0].message.starts_with("Verification UNKNOWN_CA: "));
+    assert_eq!(
+        seen[1].message,
+        "The fatal alert unknown_ca was sent to the peer."
+    );
+    assert!(seen[2]
+        .message
+        .starts_with("The session failed (result 301, "));
 
     // A refused change, its detail escaped: no line break reaches the log.
     let path = cstring("/nonexistent/dir\nforged: line");
@@ -194,7 +207,7 @@ fn a_refused_resumption_says_why() {
     assert!(
         refused[0]
             .message
-            .contains("the stored peer chain fails now: SIPTLS_VERIFY_UNKNOWN_CA"),
+            .contains("its peer chain fails under the configuration in force (UNKNOWN_CA)"),
         "{refused:?}"
     );
 }

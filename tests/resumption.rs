@@ -115,7 +115,9 @@ fn both_roles_resume_in_tls12_and_tls13_and_report_it() {
                 assert!(last.resumed, "{version:#x}: the report says resumed");
                 assert_eq!((last.trust_id, last.depth), (1, 1));
                 assert!(
-                    last.detail.starts_with("resumed: verified to trust ID 1"),
+                    last.detail.starts_with(
+                        "The stored session resumed: The peer's certificate verified to trust ID 1"
+                    ),
                     "{}",
                     last.detail
                 );

@@ -618,7 +618,7 @@ fn a_trust_anchor_outside_its_validity_anchors_nothing() {
         );
         assert_refused(&v, status, CERTIFICATE_EXPIRED);
         assert!(
-            v.detail.contains("trust ID 4") && v.detail.contains("outside its validity period"),
+            v.detail.contains("trust ID 4") && v.detail.contains("is valid from"),
             "{}",
             v.detail
         );

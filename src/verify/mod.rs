@@ -4,6 +4,7 @@
 //! the handshake.
 
 mod current;
+mod explain;
 mod policy;
 mod report;
 mod resumed;

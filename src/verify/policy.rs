@@ -16,6 +16,7 @@ use webpki::{
     EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy,
 };
 
+use super::explain::when;
 use super::report::VerifyCallback;
 use super::status::{siptls_verify_status, siptls_verify_status::*, status_of};
 use crate::clock::Clock;
@@ -77,7 +78,7 @@ pub struct Policy {
     anchor_entries: Vec<Arc<TrustEntry>>,
     anchors: Vec<TrustAnchor<'static>>,
     pins: Vec<Arc<TrustEntry>>,
-    crls: CrlSet,
+    pub(super) crls: CrlSet,
     pub(super) hint_subjects: Vec<DistinguishedName>,
     pub(super) algorithms: WebPkiSupportedAlgorithms,
     /// For certificate paths: `algorithms.all`, remembering (see `signatures`).
@@ -140,31 +141,11 @@ fn validity_error(entry: &TrustEntry, now: UnixTime) -> Option<webpki::Error> {
 
 fn outside_validity(entry: &TrustEntry, now: UnixTime) -> String {
     format!(
-        "outside its validity period ({} to {}, now {})",
-        entry.not_before,
-        entry.not_after,
-        now.as_secs()
+        "is valid from {} to {}, and the gateway clock reads {}",
+        when(entry.not_before),
+        when(entry.not_after),
+        when(i64::try_from(now.as_secs()).unwrap_or(i64::MAX))
     )
-}
-
-/// Our words for the webpki errors whose own text says too little.
-fn describe(error: &webpki::Error, cap: u32) -> String {
-    use webpki::Error as E;
-    match error {
-        E::MaximumPathDepthExceeded => {
-            format!("every path to a trust entry holds more than {cap} CA certificates")
-        }
-        E::UnknownRevocationStatus => "no current CRL covers a certificate of the path (the end entity and every intermediate need one), and the missing-CRL policy denies".into(),
-        E::CertRevoked => "a certificate of the path is revoked by its issuer's CRL".into(),
-        E::CrlExpired { .. } => "the CRL for a certificate of the path is past its nextUpdate, which counts as missing, and the missing-CRL policy denies".into(),
-        E::InvalidCrlSignatureForPublicKey => {
-            "the CRL for a certificate of the path does not verify with its issuer's key".into()
-        }
-        E::IssuerNotCrlSigner => {
-            "the CRL for a certificate of the path comes from an issuer whose keyUsage does not allow cRLSign".into()
-        }
-        other => other.to_string(),
-    }
 }
 
 impl Policy {
@@ -213,6 +194,11 @@ impl Policy {
         self.generation
     }
 
+    /// Anchors and pins together: what the operator loaded.
+    pub(super) fn trust_entry_count(&self) -> usize {
+        self.anchor_entries.len() + self.pins.len()
+    }
+
     fn usage(&self) -> KeyUsage {
         match self.role {
             siptls_role::SIPTLS_ROLE_CLIENT => KeyUsage::server_auth(),
@@ -230,20 +216,26 @@ impl Policy {
         let fail = |status, why: String| {
             Err(Checked::failed(
                 status,
-                format!("pinned trust ID {} ({}): {why}", pin.id, pin.subject),
+                format!(
+                    "The peer's certificate is pinned as trust ID {} ({}), and {why}.",
+                    pin.id, pin.subject
+                ),
             ))
         };
         if let Some(e) = validity_error(pin, now) {
             return fail(status_of(&e), outside_validity(pin, now));
         }
-        let (allowed, purpose) = match self.role {
-            siptls_role::SIPTLS_ROLE_CLIENT => (pin.purposes.server, "serverAuth"),
-            siptls_role::SIPTLS_ROLE_SERVER => (pin.purposes.client, "clientAuth"),
+        let allowed = match self.role {
+            siptls_role::SIPTLS_ROLE_CLIENT => pin.purposes.server,
+            siptls_role::SIPTLS_ROLE_SERVER => pin.purposes.client,
         };
         if !allowed {
             return fail(
                 SIPTLS_VERIFY_WRONG_KEY_USAGE,
-                format!("its extended key usage lacks {purpose}"),
+                format!(
+                    "its extended key usage does not allow {}",
+                    self.required_purpose()
+                ),
             );
         }
         Ok((pin.clone(), 0))
@@ -259,12 +251,8 @@ impl Policy {
         if let Some(pin) = self.pins.iter().find(|p| p.cert.as_ref() == leaf.as_ref()) {
             return self.check_pin(pin, now);
         }
-        let ee = EndEntityCert::try_from(leaf).map_err(|e| {
-            Checked::failed(
-                status_of(&e),
-                format!("peer certificate does not parse: {e}"),
-            )
-        })?;
+        let ee = EndEntityCert::try_from(leaf)
+            .map_err(|e| Checked::failed(status_of(&e), self.explain(&e, leaf, intermediates)))?;
         let crls = self.crls.lists();
         // A stale CRL's revocations always count; only under "expired is
         // missing" with "deny" does it stop vouching for the rest.
@@ -324,18 +312,18 @@ impl Policy {
                 (webpki::Error::UnknownIssuer, Some((entry, stale))) => Checked::failed(
                     status_of(&stale),
                     format!(
-                        "trust ID {} ({}): {}",
+                        "The peer's path leads to trust ID {} ({}), which {}: a trust entry outside its validity anchors nothing. Replace the CA certificate in the trust table.",
                         entry.id,
                         entry.subject,
                         outside_validity(entry, now)
                     ),
                 ),
-                (e, _) => Checked::failed(status_of(&e), describe(&e, cap)),
+                (e, _) => Checked::failed(status_of(&e), self.explain(&e, leaf, intermediates)),
             })?;
         if crls.is_empty() && self.settings.missing_crl == MissingCrl::Deny {
             return Err(Checked::failed(
                 SIPTLS_VERIFY_REVOCATION_UNKNOWN,
-                "no CRL is loaded, and the missing-CRL policy denies".into(),
+                "No CRL is loaded, and the missing-CRL policy denies every certificate without one (siptls_ctx_set_missing_crl_policy). Load the CAs' CRLs (siptls_ctx_add_crl).".into(),
             ));
         }
         let index = self.anchor_index(path.anchor());
@@ -361,7 +349,7 @@ impl Policy {
         let Some(now) = self.settings.clock.now() else {
             return Checked::failed(
                 SIPTLS_VERIFY_CLOCK_UNSET,
-                "the gateway clock is not synchronized: validity cannot be checked".into(),
+                "The gateway clock is not synchronized (its time callback reports no time), so no certificate's validity can be checked; every peer is refused until it is.".into(),
             );
         };
         let (entry, depth) = match self.check_chain(leaf, intermediates, now) {
@@ -385,20 +373,33 @@ impl Policy {
             depth,
             checked_name: expected.map(|(name, _)| name.to_str().into_owned()),
             detail: format!(
-                "verified to trust ID {} ({}) at depth {depth}",
+                "The peer's certificate verified to trust ID {} ({}) through {depth} CA certificate(s).",
                 entry.id, entry.subject
             ),
         };
         if let (false, Some((name, mode))) = (name_ok, expected) {
             checked.status = SIPTLS_VERIFY_NAME_MISMATCH;
-            checked.detail = format!(
-                "certificate does not name {} ({} rules); it names: {}",
-                name.to_str(),
-                match mode {
-                    NameCheck::Sip => "RFC 5922 SIP",
-                    NameCheck::Hostname => "host name",
+            let rules = match mode {
+                NameCheck::Sip => "the RFC 5922 SIP rules",
+                NameCheck::Hostname => "the host-name rules",
+            };
+            let listing = ids.map_or_else(
+                || "nothing readable".into(),
+                |i| match i.listing.is_empty() {
+                    true => "no name".into(),
+                    false => i.listing.join(", "),
                 },
-                ids.map_or_else(|| "nothing readable".into(), |i| i.listing.join(", "))
+            );
+            let unseen_dns = mode == NameCheck::Sip
+                && ids.is_some_and(|i| !i.sip_hosts.is_empty() && !i.dns_names.is_empty());
+            let note = if unseen_dns {
+                " Its dNSNames were not considered because it carries a SIP URI (RFC 5922 section 7.1)."
+            } else {
+                ""
+            };
+            checked.detail = format!(
+                "The peer's certificate does not name {} under {rules}; it names {listing}.{note} siptls_ctx_set_name_check chooses the rules.",
+                name.to_str(),
             );
         }
         checked

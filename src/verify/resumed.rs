@@ -53,8 +53,9 @@ impl Policy {
                 if checked.status != SIPTLS_VERIFY_OK {
                     scope::resumption_refused(|| {
                         format!(
-                            "the stored peer chain fails now: {:?}: {}",
-                            checked.status, checked.detail
+                            "A stored session was not resumed: its peer chain fails under the configuration in force ({}). {}",
+                            checked.status.name().to_string_lossy(),
+                            checked.detail
                         )
                     });
                     return false;
@@ -83,7 +84,7 @@ impl Policy {
         let identities = names::identities(leaf)
             .map(|l| l.ids.listing.join(", "))
             .unwrap_or_default();
-        let detail = format!("resumed: {}", checked.detail);
+        let detail = format!("The stored session resumed: {}", checked.detail);
         let accepted = self.report(&Report {
             role: self.role,
             status: SIPTLS_VERIFY_OK,

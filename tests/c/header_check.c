@@ -12,7 +12,7 @@ struct siptls_session;
 typedef char fixed_width_result[sizeof(siptls_result) == 4 ? 1 : -1];
 typedef char fixed_width_status[sizeof(siptls_verify_status) == 4 ? 1 : -1];
 typedef char fixed_width_role[sizeof(siptls_role) == 4 ? 1 : -1];
-typedef char session_info_size[sizeof(siptls_session_info) == 64 ? 1 : -1];
+typedef char session_info_size[sizeof(siptls_session_info) == 72 ? 1 : -1];
 typedef char crl_info_size[sizeof(siptls_crl_info) == 616 ? 1 : -1];
 typedef char trust_entry_size[sizeof(siptls_trust_entry_info) == 544 ? 1 : -1];
 /* Constants C code tests fields against exist, with their values. */
@@ -22,7 +22,7 @@ typedef char abi_version[SIPTLS_ABI_VERSION > 0 ? 1 : -1];
 typedef char session_store_size[sizeof(siptls_session_store) == 32 ? 1 : -1];
 typedef char session_options_size[sizeof(siptls_session_options) == 24 ? 1 : -1];
 typedef char log_record_size[sizeof(siptls_log_record) == 32 ? 1 : -1];
-typedef char counters_size[sizeof(siptls_counters) == 8 + 8 * (6 + 32 + 256 + 256 + 256 + 6) ? 1 : -1];
+typedef char counters_size[sizeof(siptls_counters) == 8 + 8 * (6 + 32 + 256 + 256 + 256 + 8) ? 1 : -1];
 typedef char profiles[SIPTLS_PROFILE_128BIT == 1 && SIPTLS_IDENTITY_DEFAULT == 0 ? 1 : -1];
 typedef char handshake_kinds[SIPTLS_HANDSHAKE_PENDING == 0 && SIPTLS_HANDSHAKE_RESUMED == 3 ? 1 : -1];
 typedef char ticket_key_len[SIPTLS_TICKET_KEY_LEN == 32 && SIPTLS_SESSION_VALUE_MAX == 16384 ? 1 : -1];

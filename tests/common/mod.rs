@@ -46,9 +46,66 @@ pub fn text(f: impl FnOnce(*mut c_char, usize, *mut usize) -> siptls_result) -> 
     let mut len = 0usize;
     let code = f(buf.as_mut_ptr(), buf.len(), &mut len);
     assert!(matches!(code, SIPTLS_OK), "text query failed: {code:?}");
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
+    let text = unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_string_lossy()
-        .into_owned()
+        .into_owned();
+    assert_sentence(&text);
+    text
+}
+
+/// What a Rust debug dump or an internal enum name looks like in a text
+/// meant for an operator.
+const DUMP_MARKS: &[&str] = &[
+    "Context {",
+    "Context(",
+    "KeyPurposeId(",
+    "Some(",
+    "None)",
+    "[1.3.6.",
+    "UnknownIssuer",
+    "CertRevoked",
+    "CertExpired",
+    "CertNotValidYet",
+    "BadDer",
+    "RequiredEku",
+    "UnsupportedSignatureAlgorithm",
+    "InvalidSignatureForPublicKey",
+    "UnknownRevocationStatus",
+    "MaximumPathDepthExceeded",
+    "TLSv1_",
+    "SIPTLS_VERIFY_",
+    "PeerIncompatible",
+];
+
+/// Every detail text and verification report the suites see is checked
+/// here: a debug dump, an internal enum name, or a CamelCase word opening a
+/// parenthesis or brace (`Foo(`, `Bar {`) fails the test that produced it.
+pub fn assert_sentence(text: &str) {
+    for mark in DUMP_MARKS {
+        assert!(
+            !text.contains(mark),
+            "a detail reads like a debug dump ({mark:?}): {text}"
+        );
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        let camel = word.len() > 2
+            && word.starts_with(|c: char| c.is_ascii_uppercase())
+            && word.chars().skip(1).any(|c| c.is_ascii_lowercase())
+            && word.chars().skip(1).any(|c| c.is_ascii_uppercase())
+            && !word.contains('_');
+        let opens = c == '(' || (c == ' ' && chars.get(i + 1) == Some(&'{'));
+        assert!(
+            !(camel && opens),
+            "a detail reads like a debug dump ({word}): {text}"
+        );
+        word.clear();
+    }
 }
 
 /// The detail of the last failed call on this thread.
@@ -408,6 +465,7 @@ unsafe extern "C" fn record_report(
     } else {
         unsafe { std::slice::from_raw_parts(r.leaf_der, r.leaf_der_len) }.to_vec()
     };
+    assert_sentence(&s(r.detail));
     recorder.reports.lock().unwrap().push(SeenReport {
         role: r.role,
         status: r.status,

@@ -1,0 +1,215 @@
+//! Verification failures in sentences an operator can act on at night: which
+//! certificate, what was checked, what was found, and the setting or tool
+//! that changes it. webpki's own error texts are enum names; none of them
+//! reaches a detail text.
+
+use pki_types::{CertificateDer, UnixTime};
+use x509_parser::extensions::ExtendedKeyUsage;
+use x509_parser::prelude::X509Certificate;
+use x509_parser::time::ASN1Time;
+
+use super::policy::Policy;
+use crate::context::siptls_role;
+use crate::error::printable;
+
+/// What a detail names of one certificate.
+pub(super) struct Described {
+    pub subject: String,
+    pub issuer: String,
+    /// Colon-separated hex, as `openssl x509 -serial` prints it without colons.
+    pub serial: String,
+    issuer_der: Vec<u8>,
+    serial_bytes: Vec<u8>,
+    /// The purposes its extended key usage allows; `None`: no such extension.
+    purposes: Option<Vec<String>>,
+}
+
+fn quoted(name: &str) -> String {
+    if name.is_empty() {
+        "(an empty name)".into()
+    } else {
+        format!("\"{}\"", printable(name))
+    }
+}
+
+pub(super) fn describe_cert(der: &[u8]) -> Option<Described> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(Described {
+        subject: quoted(&cert.subject().to_string()),
+        issuer: quoted(&cert.issuer().to_string()),
+        serial: cert
+            .raw_serial_as_string()
+            .replace(':', "")
+            .to_ascii_uppercase(),
+        issuer_der: cert.issuer().as_raw().to_vec(),
+        serial_bytes: cert.raw_serial().to_vec(),
+        purposes: purposes(&cert),
+    })
+}
+
+fn purposes(cert: &X509Certificate<'_>) -> Option<Vec<String>> {
+    let eku: &ExtendedKeyUsage<'_> = cert.extended_key_usage().ok()??.value;
+    let known = [
+        (eku.any, "anyExtendedKeyUsage"),
+        (eku.server_auth, "serverAuth"),
+        (eku.client_auth, "clientAuth"),
+        (eku.code_signing, "codeSigning"),
+        (eku.email_protection, "emailProtection"),
+        (eku.time_stamping, "timeStamping"),
+        (eku.ocsp_signing, "OCSPSigning"),
+    ];
+    let mut names: Vec<String> = known
+        .iter()
+        .filter(|(present, _)| *present)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    names.extend(eku.other.iter().map(|oid| oid.to_id_string()));
+    Some(names)
+}
+
+/// A time as operators read it in logs: RFC 2822, UTC.
+pub(super) fn when(secs: i64) -> String {
+    ASN1Time::from_timestamp(secs)
+        .ok()
+        .and_then(|t| t.to_rfc2822().ok())
+        .unwrap_or_else(|| format!("{secs} seconds after 1970"))
+}
+
+fn secs(t: UnixTime) -> i64 {
+    i64::try_from(t.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl Policy {
+    /// The purpose the peer's certificate must allow in this role.
+    pub(super) fn required_purpose(&self) -> &'static str {
+        match self.role {
+            siptls_role::SIPTLS_ROLE_CLIENT => "serverAuth (a TLS server)",
+            siptls_role::SIPTLS_ROLE_SERVER => "clientAuth (a TLS client)",
+        }
+    }
+
+    /// A sentence for a webpki failure of the peer's chain.
+    pub(super) fn explain(
+        &self,
+        error: &webpki::Error,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> String {
+        use webpki::Error as E;
+        let peer = describe_cert(leaf);
+        let subject = peer
+            .as_ref()
+            .map_or_else(|| "that cannot be read".into(), |d| d.subject.clone());
+        let cap = self.settings.max_ca_depth;
+        match error {
+            E::UnknownIssuer => {
+                let issuer = peer
+                    .as_ref()
+                    .map_or_else(|| "an issuer that cannot be read".into(), |d| d.issuer.clone());
+                let table = match self.trust_entry_count() {
+                    0 => "the trust table is empty".to_string(),
+                    1 => "it is not the trust table's one entry".to_string(),
+                    n => format!("it is none of the trust table's {n} entries"),
+                };
+                format!(
+                    "The peer's certificate {subject} was issued by {issuer}: {table}, and none of the {} intermediate certificates the peer sent leads to a trust entry. Add that CA to the trust table (siptls_ctx_trust_add, or the CA list file), or have the peer send its intermediate certificates.",
+                    intermediates.len()
+                )
+            }
+            E::CertRevoked => self.explain_revocation(leaf, intermediates),
+            E::CertExpired { time, not_after } => format!(
+                "The certificate {subject} or a CA certificate of its path expired on {}; the gateway clock reads {}. The peer needs a renewed certificate (or the gateway's clock is wrong: siptls_ctx_set_time_callback).",
+                when(secs(*not_after)),
+                when(secs(*time))
+            ),
+            E::CertNotValidYet { time, not_before } => format!(
+                "The certificate {subject} or a CA certificate of its path is valid only from {}; the gateway clock reads {}. Check the gateway's clock (siptls_ctx_set_time_callback) or the peer's certificate dates.",
+                when(secs(*not_before)),
+                when(secs(*time))
+            ),
+            E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
+                let listed = peer
+                    .as_ref()
+                    .and_then(|d| d.purposes.clone())
+                    .map_or_else(|| "no purpose".into(), |p| {
+                        if p.is_empty() { "no purpose".into() } else { p.join(", ") }
+                    });
+                format!(
+                    "The certificate {subject} may not be used by this peer: its extended key usage allows {listed}, and the peer must be allowed {}.",
+                    self.required_purpose()
+                )
+            }
+            E::MaximumPathDepthExceeded => format!(
+                "Every path from the certificate {subject} to a trust entry holds more than {cap} CA certificates, the CA depth limit (siptls_ctx_set_max_ca_depth)."
+            ),
+            E::UnknownRevocationStatus => format!(
+                "No current CRL covers the certificate {subject} or a CA certificate of its path (the end entity and every intermediate need one), and the missing-CRL policy denies (siptls_ctx_set_missing_crl_policy). Load the issuer's CRL (siptls_ctx_add_crl)."
+            ),
+            E::CrlExpired { time, next_update } => format!(
+                "The CRL for the certificate {subject} or its path was due for renewal on {} (the gateway clock reads {}); a stale CRL counts as missing under the expired-CRL policy, and the missing-CRL policy denies. Load the issuer's current CRL (siptls_ctx_add_crl).",
+                when(secs(*next_update)),
+                when(secs(*time))
+            ),
+            E::InvalidCrlSignatureForPublicKey => "The CRL for a certificate of the path does not verify with its issuer's key: it was altered, or it comes from another CA of the same name. Load the CRL the issuing CA signed.".into(),
+            E::IssuerNotCrlSigner => "The CRL for a certificate of the path comes from an issuer whose keyUsage does not allow cRLSign; X.509 forbids using it.".into(),
+            E::InvalidSignatureForPublicKey | E::SignatureAlgorithmMismatch => format!(
+                "A signature in the path of the certificate {subject} does not verify with its issuer's key: a certificate was altered, or was issued by another key of the same CA name."
+            ),
+            E::UnsupportedSignatureAlgorithmContext(_)
+            | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => format!(
+                "The path of the certificate {subject} is signed with an algorithm siptls does not accept; ECDSA (P-256, P-384), RSA (PKCS#1 v1.5 or PSS with SHA-2, 2048 bits or more) and Ed25519 are."
+            ),
+            E::CaUsedAsEndEntity => format!(
+                "The peer presented the CA certificate {subject} as its own; a peer must present an end-entity certificate."
+            ),
+            E::EndEntityUsedAsCa => "A certificate of the peer's path issues another but is not a CA (its basicConstraints say so).".into(),
+            E::PathLenConstraintViolated => format!(
+                "A CA of the path of the certificate {subject} allows fewer CAs below it than the path holds (its pathLenConstraint)."
+            ),
+            E::NameConstraintViolation | E::InvalidNetworkMaskConstraint | E::MalformedNameConstraint => format!(
+                "The certificate {subject} names a host its CA's name constraints exclude."
+            ),
+            E::UnsupportedCriticalExtension => format!(
+                "The certificate {subject} or a CA certificate of its path has a critical extension siptls does not understand, and X.509 requires such a certificate to be refused."
+            ),
+            E::CertDistrusted => format!("The certificate {subject} is distrusted."),
+            E::MaximumSignatureChecksExceeded
+            | E::MaximumPathBuildCallsExceeded
+            | E::MaximumNameConstraintComparisonsExceeded => format!(
+                "Checking the path of the certificate {subject} took more work than siptls allows a peer: the peer sent too many or too tangled certificates."
+            ),
+            _ => format!(
+                "The certificate {subject} or a certificate of its path is malformed: it is not valid DER-encoded X.509 (or uses a form siptls does not read). Check it with `openssl x509 -text`."
+            ),
+        }
+    }
+
+    /// Which certificate of the path is revoked, by which CRL.
+    fn explain_revocation(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> String {
+        for cert in std::iter::once(leaf).chain(intermediates) {
+            let Some(d) = describe_cert(cert) else {
+                continue;
+            };
+            for crl in self.crls.iter().filter(|c| c.issuer == d.issuer_der) {
+                if matches!(crl.list.find_serial(&d.serial_bytes), Ok(Some(_))) {
+                    let number = crl
+                        .number
+                        .as_ref()
+                        .map_or_else(|| "without a number".into(), |n| format!("number {n}"));
+                    let entry = crl
+                        .checked_by
+                        .map_or_else(String::new, |id| format!(" (trust ID {id})"));
+                    return format!(
+                        "The certificate {} with serial {} is revoked by the CRL of {}{entry}, CRL {number}.",
+                        d.subject, d.serial, d.issuer
+                    );
+                }
+            }
+        }
+        "A certificate of the peer's path is revoked by its issuer's CRL.".into()
+    }
+}

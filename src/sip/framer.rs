@@ -150,6 +150,13 @@ impl Framer {
         Ok(n)
     }
 
+    /// Where the buffer lives, its spare room included: a push moves it
+    /// and may reallocate it, so pushed bytes must come from elsewhere.
+    pub fn memory(&self) -> std::ops::Range<*const u8> {
+        let start = self.buf.as_ptr();
+        start..start.wrapping_add(self.buf.capacity())
+    }
+
     /// The bytes of a message `next` returned.
     pub fn bytes(&self, offset: usize, len: usize) -> &[u8] {
         &self.buf[offset..offset + len]

@@ -2229,6 +2229,12 @@ void siptls_framer_free(struct siptls_framer *framer);
  * SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
  * messages out with `siptls_framer_next`, then push the rest.
  *
+ * `data` must not overlap the framer's own buffer, where the `message` of
+ * its events points: a push moves that buffer while reading `data`. To
+ * push a message back (to frame it again), copy it into memory of your
+ * own first. Overlapping `data` is refused with
+ * SIPTLS_ERR_INVALID_ARGUMENT, and nothing is taken.
+ *
  * # Safety
  * `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
  */

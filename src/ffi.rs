@@ -97,6 +97,27 @@ pub unsafe fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'
     unsafe { arg_slice(ptr, len, name) }
 }
 
+/// Refuses caller input that overlaps `own`, memory the call moves or
+/// frees while reading the input (`own_name` says whose): a C caller
+/// passing back a pointer it was handed would read bytes as they move.
+pub fn arg_apart(
+    bytes: &[u8],
+    name: &str,
+    own: std::ops::Range<*const u8>,
+    own_name: &str,
+) -> Result<(), Error> {
+    let input = bytes.as_ptr_range();
+    if input.start.max(own.start) < input.end.min(own.end) {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!(
+                "{name} overlaps {own_name}, which this call moves while reading {name}: copy the bytes into memory of your own first and pass the copy"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A caller array of `count` integers (`T` is u8, u16, u32...); NULL is
 /// refused even with a count of 0.
 ///
@@ -656,5 +677,26 @@ mod tests {
         let byte = 0u8;
         let err = unsafe { arg_bytes(&byte, usize::MAX, "data") }.unwrap_err();
         assert_eq!(err.code, SIPTLS_ERR_INVALID_ARGUMENT);
+    }
+
+    #[test]
+    fn input_overlapping_the_callees_own_memory_by_a_byte_is_refused() {
+        // Bytes 8..24 stand for the callee's own memory.
+        let memory = [0u8; 32];
+        let own = memory[8..24].as_ptr_range();
+        let apart = |from: usize, to: usize| {
+            arg_apart(&memory[from..to], "data", own.clone(), "the buffer").map_err(|e| e.code)
+        };
+        for (from, to) in [(8, 24), (0, 32), (7, 9), (23, 25), (12, 13)] {
+            assert_eq!(
+                apart(from, to),
+                Err(SIPTLS_ERR_INVALID_ARGUMENT),
+                "{from}..{to}"
+            );
+        }
+        // Adjacent on either side, or empty: no byte is shared.
+        for (from, to) in [(0, 8), (24, 32), (12, 12), (8, 8)] {
+            assert_eq!(apart(from, to), Ok(()), "{from}..{to}");
+        }
     }
 }

@@ -1431,6 +1431,30 @@ fn on_framer(call: impl FnOnce(*mut siptls_framer) -> siptls_result) -> Got {
     code.into()
 }
 
+/// `siptls_framer_next` into a fresh event struct.
+unsafe fn framer_next(framer: *mut siptls_framer) -> (siptls_result, siptls_sip_event) {
+    let mut event: siptls_sip_event = unsafe { std::mem::zeroed() };
+    event.struct_size = std::mem::size_of::<siptls_sip_event>() as u32;
+    (unsafe { siptls_framer_next(framer, &mut event) }, event)
+}
+
+/// `push` on a framer holding two messages, the first taken out: its
+/// event's message (`first`, `len` bytes) starts the framer's buffer.
+fn on_framer_after_a_message(
+    push: impl FnOnce(*mut siptls_framer, *const u8, usize) -> siptls_result,
+) -> Got {
+    on_framer(|f| unsafe {
+        let two = b"SIP/2.0 200 OK\r\nl: 0\r\n\r\n".repeat(2);
+        assert_eq!(
+            siptls_framer_push(f, two.as_ptr(), two.len(), &mut 0),
+            SIPTLS_OK
+        );
+        let (code, event) = framer_next(f);
+        assert_eq!(code, SIPTLS_OK);
+        push(f, event.message, event.message_len)
+    })
+}
+
 fn framer_limits(keepalive: u32, header_max: usize, body_max: usize, buffered_max: usize) -> Got {
     let limits = siptls_framer_limits {
         struct_size: std::mem::size_of::<siptls_framer_limits>() as u32,
@@ -1477,10 +1501,24 @@ fn framer_and_pump_cases() -> Vec<Case> {
             |_| on_framer(|f| unsafe {
                 let junk = b"NOT SIP\r\n\r\n";
                 assert_eq!(siptls_framer_push(f, junk.as_ptr(), junk.len(), &mut 0), SIPTLS_OK);
-                let mut event: siptls_sip_event = std::mem::zeroed();
-                event.struct_size = std::mem::size_of::<siptls_sip_event>() as u32;
-                assert_eq!(siptls_framer_next(f, &mut event), SIPTLS_ERR_SIP_MALFORMED);
+                assert_eq!(framer_next(f).0, SIPTLS_ERR_SIP_MALFORMED);
                 siptls_framer_push(f, X.as_ptr(), 1, &mut 0)
+            });
+        // Pushing moves the framer's buffer: bytes of it would move while read.
+        "framer_push its own event's message" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["data overlaps the framer's own buffer", "copy the bytes into memory of your own first"],
+            |_| on_framer_after_a_message(|f, first, len| unsafe {
+                siptls_framer_push(f, first, len, &mut 0)
+            });
+        "framer_push from before its buffer into it" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["data overlaps the framer's own buffer", "copy the bytes"],
+            |_| on_framer_after_a_message(|f, first, _| unsafe {
+                siptls_framer_push(f, first.wrapping_sub(4), 8, &mut 0)
+            });
+        "framer_push from its buffer past the bytes held" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["data overlaps the framer's own buffer", "copy the bytes"],
+            |_| on_framer_after_a_message(|f, first, len| unsafe {
+                siptls_framer_push(f, first.wrapping_add(2 * len - 4), 8, &mut 0)
             });
         "pump_fd negative fd" => SIPTLS_ERR_INVALID_ARGUMENT, ["fd -1 is not a descriptor"],
             |fx| {
@@ -1534,7 +1572,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 282, "the README counts the catalogue");
+    assert_eq!(cases.len(), 285, "the README counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);

@@ -64,10 +64,17 @@ impl Framer {
         (code, n)
     }
 
-    fn next(&self) -> Result<Option<Got>, siptls_result> {
+    /// `siptls_framer_next`'s code and event as C sees them.
+    fn next_raw(&self) -> (siptls_result, siptls_sip_event) {
         let mut e: siptls_sip_event = unsafe { std::mem::zeroed() };
         e.struct_size = std::mem::size_of::<siptls_sip_event>() as u32;
-        match unsafe { siptls_framer_next(self.0, &mut e) } {
+        let code = unsafe { siptls_framer_next(self.0, &mut e) };
+        (code, e)
+    }
+
+    fn next(&self) -> Result<Option<Got>, siptls_result> {
+        let (code, e) = self.next_raw();
+        match code {
             SIPTLS_AGAIN => Ok(None),
             SIPTLS_OK => Ok(Some(match e.kind {
                 SIPTLS_SIP_MESSAGE => Got::Message {
@@ -498,4 +505,57 @@ fn an_unwritable_event_struct_loses_no_message() {
     // Refused before anything was taken out: the message is still there.
     assert_eq!(f.next(), Ok(Some(message(&invite, SDP.len()))));
     assert_eq!(f.next(), Ok(None));
+}
+
+#[test]
+fn bytes_of_the_framers_own_buffer_are_refused_and_a_copy_is_taken() {
+    let f = Framer::server();
+    let invite = invite();
+    let stream = [&invite[..], COMPACT].concat();
+    assert_eq!(f.push(&stream), (SIPTLS_OK, stream.len()));
+    // Both messages are held; the first, taken out, starts the buffer.
+    let (code, event) = f.next_raw();
+    assert_eq!(code, SIPTLS_OK);
+    let (first, len) = (event.message, event.message_len);
+    let held_end = first.wrapping_add(stream.len());
+    // Refused before any byte is read: the bytes outside the buffer are
+    // never touched.
+    let overlapping = [
+        ("the message itself", first, len),
+        (
+            "from before the buffer into its start",
+            first.wrapping_sub(8),
+            16,
+        ),
+        (
+            "from the held bytes' end past it",
+            held_end.wrapping_sub(8),
+            16,
+        ),
+        ("the last byte held", held_end.wrapping_sub(1), 1),
+    ];
+    for (what, data, len) in overlapping {
+        let mut consumed = 99;
+        let code = unsafe { siptls_framer_push(f.0, data, len, &mut consumed) };
+        assert_eq!((code, consumed), (SIPTLS_ERR_INVALID_ARGUMENT, 0), "{what}");
+        assert!(
+            last_error().contains("data overlaps the framer's own buffer")
+                && last_error().contains("copy the bytes into memory of your own first"),
+            "{what}: {}",
+            last_error()
+        );
+    }
+    // A copy is what the detail asks for. Empty, the message shares no byte.
+    let copy = unsafe { std::slice::from_raw_parts(first, len) }.to_vec();
+    assert_eq!(copy, invite, "the refusals moved nothing");
+    assert_eq!(
+        unsafe { siptls_framer_push(f.0, first, 0, &mut 99) },
+        SIPTLS_OK
+    );
+    assert_eq!(f.push(&copy), (SIPTLS_OK, len));
+    // Nothing refused was taken: the second message, then the copy.
+    assert_eq!(
+        f.feed(b"").0,
+        [message(COMPACT, 5), message(&invite, SDP.len())]
+    );
 }

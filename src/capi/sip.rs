@@ -156,6 +156,12 @@ unsafe fn with_framer<T>(
 /// SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
 /// messages out with `siptls_framer_next`, then push the rest.
 ///
+/// `data` must not overlap the framer's own buffer, where the `message` of
+/// its events points: a push moves that buffer while reading `data`. To
+/// push a message back (to frame it again), copy it into memory of your
+/// own first. Overlapping `data` is refused with
+/// SIPTLS_ERR_INVALID_ARGUMENT, and nothing is taken.
+///
 /// # Safety
 /// `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
 #[no_mangle]
@@ -168,7 +174,17 @@ pub unsafe extern "C" fn siptls_framer_push(
     ffi::call(|| {
         let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out", 0)? };
         let data = unsafe { ffi::arg_bytes(data, len, "data")? };
-        let n = unsafe { with_framer(framer, |f| f.push(data))? };
+        let n = unsafe {
+            with_framer(framer, |f| {
+                ffi::arg_apart(
+                    data,
+                    "data",
+                    f.memory(),
+                    "the framer's own buffer (where its events' messages point)",
+                )?;
+                f.push(data)
+            })?
+        };
         *consumed_out = n;
         Ok(if n == 0 && !data.is_empty() {
             SIPTLS_BUFFER_FULL

@@ -62,18 +62,29 @@ pub enum Event {
     Pong,
 }
 
+/// What is known of the message at `start`, kept until it is taken out,
+/// so that each call looks only at the bytes that arrived since the last.
+enum Progress {
+    /// No header end within this many bytes past `start`.
+    Searched(usize),
+    /// The header block is whole and valid; the body may still be arriving.
+    Framed { header_len: usize, body_len: usize },
+}
+
 pub struct Framer {
     limits: Limits,
     keepalive: KeepAlive,
     buf: Vec<u8>,
     /// Where the next message starts: bytes before it are done with.
     start: usize,
-    /// How far past `start` the header end was already searched for, so a
-    /// header arriving a byte at a time is scanned once, not once a byte.
-    scanned: usize,
+    progress: Progress,
     /// Pongs to send (one CRLF each).
     pongs: usize,
     failure: Option<Error>,
+    /// Bytes the header search and the header parse looked at, for the
+    /// tests that bound the work per byte pushed.
+    #[cfg(test)]
+    bytes_scanned: usize,
 }
 
 fn framing_error(code: crate::error::siptls_result, detail: String) -> Error {
@@ -99,9 +110,11 @@ impl Framer {
             keepalive,
             buf: Vec::new(),
             start: 0,
-            scanned: 0,
+            progress: Progress::Searched(0),
             pongs: 0,
             failure: None,
+            #[cfg(test)]
+            bytes_scanned: 0,
         })
     }
 
@@ -135,6 +148,13 @@ impl Framer {
         let n = room.min(data.len());
         self.buf.extend_from_slice(&data[..n]);
         Ok(n)
+    }
+
+    /// Where the buffer lives, its spare room included: a push moves it
+    /// and may reallocate it, so pushed bytes must come from elsewhere.
+    pub fn memory(&self) -> std::ops::Range<*const u8> {
+        let start = self.buf.as_ptr();
+        start..start.wrapping_add(self.buf.capacity())
     }
 
     /// The bytes of a message `next` returned.
@@ -172,7 +192,7 @@ impl Framer {
                 }
                 (KeepAlive::Server { .. }, [b'\r', b'\n', ..]) => {
                     self.start += 2;
-                    self.scanned = 0;
+                    self.progress = Progress::Searched(0);
                 }
                 (KeepAlive::Client, [b'\r', b'\n', ..]) => {
                     self.start += 2;
@@ -189,11 +209,44 @@ impl Framer {
                 _ => break,
             }
         }
+        let Some((header_len, body_len)) = self.framed()? else {
+            return Ok(None);
+        };
+        let message_len = header_len + body_len;
+        if self.buf.len() - self.start < message_len {
+            return Ok(None);
+        }
+        let offset = self.start;
+        self.start += message_len;
+        self.progress = Progress::Searched(0);
+        Ok(Some(Event::Message {
+            offset,
+            header_len,
+            body_len,
+        }))
+    }
+
+    /// The header and body lengths of the message at `start` once its
+    /// header block is whole, within the limits (so their sum cannot
+    /// overflow). The block is searched and parsed once, then remembered.
+    fn framed(&mut self) -> Result<Option<(usize, usize)>> {
+        let searched = match self.progress {
+            Progress::Framed {
+                header_len,
+                body_len,
+            } => return Ok(Some((header_len, body_len))),
+            Progress::Searched(searched) => searched,
+        };
         let rest = &self.buf[self.start..];
-        // The end may straddle what was scanned: step back three bytes.
-        let from = self.scanned.saturating_sub(3);
-        let Some(header_len) = find(&rest[from..], b"\r\n\r\n").map(|at| from + at + 4) else {
-            self.scanned = rest.len();
+        // The end may straddle what was searched: step back three bytes.
+        let from = searched.saturating_sub(3);
+        let end = find(&rest[from..], b"\r\n\r\n").map(|at| from + at + 4);
+        #[cfg(test)]
+        {
+            self.bytes_scanned += end.unwrap_or(rest.len()) - from;
+        }
+        let Some(header_len) = end else {
+            self.progress = Progress::Searched(rest.len());
             // A header block is at most header_max bytes, its end included.
             if rest.len() >= self.limits.header_max {
                 return Err(framing_error(
@@ -215,6 +268,10 @@ impl Framer {
                 ),
             ));
         }
+        #[cfg(test)]
+        {
+            self.bytes_scanned += header_len - 2;
+        }
         let body_len = content_length(&rest[..header_len - 2])?;
         if body_len > self.limits.body_max as u64 {
             return Err(framing_error(
@@ -227,11 +284,11 @@ impl Framer {
         }
         // Checked: with limits near SIZE_MAX, a huge Content-Length must
         // not wrap into a short message.
-        let Some((body_len, message_len)) = usize::try_from(body_len)
-            .ok()
-            .and_then(|body| Some((body, header_len.checked_add(body)?)))
-            .filter(|&(_, total)| total <= self.limits.buffered_max)
-        else {
+        let Some(body_len) = usize::try_from(body_len).ok().filter(|&body| {
+            header_len
+                .checked_add(body)
+                .is_some_and(|total| total <= self.limits.buffered_max)
+        }) else {
             return Err(framing_error(
                 SIPTLS_ERR_SIP_BODY_TOO_LARGE,
                 format!(
@@ -241,17 +298,11 @@ impl Framer {
                 ),
             ));
         };
-        if rest.len() < message_len {
-            return Ok(None);
-        }
-        let offset = self.start;
-        self.start += message_len;
-        self.scanned = 0;
-        Ok(Some(Event::Message {
-            offset,
+        self.progress = Progress::Framed {
             header_len,
             body_len,
-        }))
+        };
+        Ok(Some((header_len, body_len)))
     }
 }
 
@@ -355,5 +406,94 @@ mod tests {
             );
             assert_eq!(f.take_pongs(), 1);
         }
+    }
+
+    /// A request whose header block (its end included) is `header_len`
+    /// bytes, with a body of `body_len`.
+    fn request(header_len: usize, body_len: usize) -> Vec<u8> {
+        let mut text =
+            format!("OPTIONS sip:gw.example.test SIP/2.0\r\nContent-Length: {body_len}\r\nX-Pad: ")
+                .into_bytes();
+        text.resize(header_len - 4, b'p');
+        text.extend_from_slice(b"\r\n\r\n");
+        text.resize(header_len + body_len, b'b');
+        text
+    }
+
+    /// Each byte is searched for the header end at most four times (an end
+    /// may straddle pushes, so a search starts three bytes back) and parsed
+    /// once; body bytes are not looked at.
+    const LOOKS_PER_BYTE: usize = 5;
+
+    /// Pushes the pieces one by one, taking the events after each, and
+    /// checks after each that the framer looked at no more than
+    /// LOOKS_PER_BYTE times the bytes pushed so far. Returns each
+    /// message's header and body lengths.
+    fn framed_with_bounded_work<'a>(
+        pieces: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Vec<(usize, usize)> {
+        let mut f = server();
+        let (mut pushed, mut messages) = (0, Vec::new());
+        for piece in pieces {
+            assert_eq!(f.push(piece).unwrap(), piece.len());
+            pushed += piece.len();
+            while let Some(event) = f.next().unwrap() {
+                let Event::Message {
+                    header_len,
+                    body_len,
+                    ..
+                } = event
+                else {
+                    panic!("not a message: {event:?}");
+                };
+                messages.push((header_len, body_len));
+            }
+            assert!(
+                f.bytes_scanned <= LOOKS_PER_BYTE * pushed,
+                "{} bytes looked at for {pushed} pushed",
+                f.bytes_scanned
+            );
+        }
+        messages
+    }
+
+    #[test]
+    fn a_body_arriving_a_byte_at_a_time_does_not_reparse_the_header() {
+        let big = request(SIPTLS_SIP_DEFAULT_HEADER_MAX, 65000);
+        assert_eq!(
+            framed_with_bounded_work(big.chunks(1)),
+            [(SIPTLS_SIP_DEFAULT_HEADER_MAX, 65000)]
+        );
+    }
+
+    #[test]
+    fn the_work_per_byte_stays_bounded_at_the_edges() {
+        let empty_body = request(SIPTLS_SIP_DEFAULT_HEADER_MAX, 0);
+        assert_eq!(
+            framed_with_bounded_work(empty_body.chunks(1)),
+            [(SIPTLS_SIP_DEFAULT_HEADER_MAX, 0)],
+            "a zero-length body"
+        );
+        let whole_body = request(4000, 30000);
+        let pieces = whole_body[..4000].chunks(1).chain([&whole_body[4000..]]);
+        assert_eq!(
+            framed_with_bounded_work(pieces),
+            [(4000, 30000)],
+            "a body in one push"
+        );
+        // The push that completes the first body brings the second's whole
+        // header block: what was kept of the first must not frame the second.
+        let (first, second) = (request(3000, 20000), request(500, 7));
+        let stream = [&first[..], &second].concat();
+        let (first_half, into_second_body) = (first.len() - 10000, first.len() + 503);
+        let pieces = stream[..first_half]
+            .chunks(1)
+            .chain([&stream[first_half..into_second_body]])
+            .chain(stream[into_second_body..].chunks(1));
+        assert_eq!(
+            framed_with_bounded_work(pieces),
+            [(3000, 20000), (500, 7)],
+            "back to back"
+        );
     }
 }

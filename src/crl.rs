@@ -236,6 +236,11 @@ impl Crl {
         }
     }
 
+    /// "CRL number 5 with key ID 0A:1B", for messages.
+    pub fn description(&self) -> String {
+        format!("{}{}", self.version_text(), self.key_text())
+    }
+
     /// Same issuer name, key and partition: one replaces the other.
     fn same_slot(&self, other: &Crl) -> bool {
         self.issuer == other.issuer && self.scope == other.scope && self.same_key(other)
@@ -272,6 +277,19 @@ pub struct CrlSet {
     crls: Vec<Arc<Crl>>,
 }
 
+/// The loaded CRLs that speak for a certificate, by the key that issued it.
+pub enum IssuerCrls<'a> {
+    /// Signed by that very key.
+    Own(Vec<&'a Crl>),
+    /// None is; these carry its issuer's name, and no trust entry's key
+    /// has verified them. They are used, so that they fail the
+    /// verification: a wrong CRL must not pass for a missing one.
+    Unattributed(Vec<&'a Crl>),
+    /// None is; these (perhaps none) carry its issuer's name and are other
+    /// keys'.
+    OtherKeys(Vec<&'a Crl>),
+}
+
 impl CrlSet {
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Crl>> {
         self.crls.iter()
@@ -279,6 +297,10 @@ impl CrlSet {
 
     pub fn len(&self) -> usize {
         self.crls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.crls.is_empty()
     }
 
     /// Adds `crl`, replacing the one for the same issuer key (and
@@ -359,9 +381,39 @@ impl CrlSet {
         }
     }
 
-    /// Every CRL, for verification.
-    pub fn lists(&self) -> Vec<&CertRevocationList<'static>> {
-        self.crls.iter().map(|c| c.list.as_ref()).collect()
+    /// The CRLs for certificates issued under the name `issuer` (DER
+    /// contents, as webpki gives it) by the key `spki` (SubjectPublicKeyInfo
+    /// contents).
+    pub fn for_issuer(
+        &self,
+        issuer: &[u8],
+        spki: &[u8],
+        algorithms: Algorithms<'_>,
+    ) -> IssuerCrls<'_> {
+        let named: Vec<&Crl> = self
+            .crls
+            .iter()
+            .map(Arc::as_ref)
+            .filter(|c| c.list.issuer() == issuer)
+            .collect();
+        let own: Vec<&Crl> = named
+            .iter()
+            .copied()
+            .filter(|c| match &c.signer {
+                Some(key) => key.spki == spki,
+                None => c.verifies_with(spki, algorithms),
+            })
+            .collect();
+        if !own.is_empty() {
+            return IssuerCrls::Own(own);
+        }
+        let (unknown, others): (Vec<&Crl>, Vec<&Crl>) =
+            named.into_iter().partition(|c| c.signer.is_none());
+        if unknown.is_empty() {
+            IssuerCrls::OtherKeys(others)
+        } else {
+            IssuerCrls::Unattributed(unknown)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 mod policy;
 mod report;
 mod resumed;
+mod revocation;
 mod scope;
 mod signatures;
 mod status;

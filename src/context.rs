@@ -539,7 +539,7 @@ impl Context {
             // (signatures) is needed only when the table changed.
             if !next.trust.same_entries(&config.trust) {
                 next.crls
-                    .rebind(&next.trust, &PROVIDER.signature_verification_algorithms);
+                    .rebind(&next.trust, PROVIDER.signature_verification_algorithms.all);
             }
             let dropped = match config.unfit_for_stored_sessions(&next) {
                 Some(why) if self.role == siptls_role::SIPTLS_ROLE_CLIENT => {
@@ -821,7 +821,8 @@ impl Context {
     }
 
     /// Loads CRLs (PEM, one or more; or one DER). Each replaces the CRL of
-    /// its issuer when newer; an older or equal one is refused. All or nothing.
+    /// its issuer key when newer; an older or equal one is refused. All or
+    /// nothing.
     pub fn add_crls(&self, input: &[u8]) -> Result<usize> {
         let ders = self.refuse(pem::crls(input).map_err(|e| e.context("CRL")))?;
         self.add_crl_ders(&ders, "CRL")
@@ -853,6 +854,7 @@ impl Context {
         self.config.lock().crls.iter().cloned().collect()
     }
 
+    /// Removes every CRL of the issuer name `issuer`, whatever its key.
     pub fn crl_remove(&self, issuer: &str) -> Result<()> {
         self.update(|c| c.crls.remove_issuer(issuer))
     }
@@ -1166,16 +1168,12 @@ fn insert_crls(
     trust: &TrustTable,
     mut set: CrlSet,
 ) -> Result<(CrlSet, usize)> {
+    let algorithms = PROVIDER.signature_verification_algorithms.all;
     let mut applied = 0;
     let mut first_unchanged = None;
     for (i, der) in ders.iter().enumerate() {
-        let crl = Crl::load(
-            der,
-            i + 1,
-            trust,
-            &PROVIDER.signature_verification_algorithms,
-        )?;
-        match set.insert(crl.clone(), i + 1)? {
+        let crl = Crl::load(der, i + 1, trust, algorithms)?;
+        match set.insert(crl.clone(), i + 1, algorithms)? {
             Inserted::Applied => applied += 1,
             Inserted::Unchanged => {
                 first_unchanged.get_or_insert((crl, i + 1));

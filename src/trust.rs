@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
+use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY};
 use pki_types::{CertificateDer, ServerName, TrustAnchor};
-use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 
 use crate::error::{siptls_result::*, Error, Result};
 
@@ -49,12 +50,37 @@ pub struct TrustEntry {
     pub subject: String,
     /// DER subject, for matching CRL issuers.
     pub subject_der: Vec<u8>,
+    /// Which key of its subject this is, as CRLs name it (see `key_identifier`).
+    pub key_id: Vec<u8>,
     /// The name a client certificate's chain leads to, sent as a CA hint:
     /// the subject of an anchor, the issuer of a pin.
     pub hint_der: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
     pub purposes: Purposes,
+}
+
+/// A certificate's subject key identifier, or when it has none, the SHA-1
+/// of its public key (RFC 5280 section 4.2.1.2, method 1, which OpenSSL
+/// uses): what the authority key identifier of a CRL it signed holds.
+pub fn key_identifier(cert: &X509Certificate<'_>) -> Vec<u8> {
+    cert.iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            let key = &cert.public_key().subject_public_key.data;
+            digest(&SHA1_FOR_LEGACY_USE_ONLY, key).as_ref().to_vec()
+        })
+}
+
+/// A key identifier as OpenSSL prints one: "0A:1B:2C".
+pub fn key_id_text(id: &[u8]) -> String {
+    id.iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Why a certificate is not a CA, or `None` when it is one.
@@ -118,6 +144,7 @@ impl TrustEntry {
             sip_domain: None,
             subject: crate::error::printable(&parsed.subject().to_string()),
             subject_der: parsed.subject().as_raw().to_vec(),
+            key_id: key_identifier(&parsed),
             hint_der: match kind {
                 EntryKind::Anchor => parsed.subject().as_raw().to_vec(),
                 EntryKind::Pin => parsed.issuer().as_raw().to_vec(),

@@ -146,7 +146,7 @@ fn deny_without_any_crl_loaded_refuses_every_chain() {
         deny_missing(ctx);
     });
     assert_refused(&v, SIPTLS_VERIFY_REVOCATION_UNKNOWN, UNKNOWN_CA);
-    assert!(v.detail.contains("No CRL is loaded"), "{}", v.detail);
+    assert!(v.detail.contains("no CRL is loaded"), "{}", v.detail);
     // The same chain with the default policy: CRLs are not required.
     let v = connect(
         &p.server.cert_pem,
@@ -1111,6 +1111,252 @@ fn an_openssl_directory_reloads_under_the_same_ids() {
         );
         assert_eq!(ctx.trust_ids(), [1, 2]);
     }
+}
+
+// ---------------------------------------------------------------------------
+// CA key rollover: two CAs with one name and two keys, both trust entries,
+// made by the openssl command line.
+
+const ROLLOVER_CA: &str = "CN=OpenSSL Rollover CA";
+
+struct RolloverLeaf {
+    path: std::path::PathBuf,
+    cert: String,
+    key: String,
+}
+
+/// The outgoing CA (trust ID 1, CRLs numbered from 5) and the incoming one
+/// (trust ID 2, same name, a new key, CRLs numbered from 1), each with a
+/// server leaf. Both leaves have serial 0x1000: only the key that issued
+/// them tells their CRLs apart.
+struct Rollover {
+    _dir: TempDir,
+    old: OpensslCa,
+    new: OpensslCa,
+    old_leaf: RolloverLeaf,
+    new_leaf: RolloverLeaf,
+}
+
+fn rollover(crls: CrlExtensions) -> Rollover {
+    let dir = TempDir::new("rollover");
+    let cn = ROLLOVER_CA.trim_start_matches("CN=");
+    let mut old = OpensslCa::root(&dir.0.join("old"), cn);
+    let mut new = OpensslCa::root(&dir.0.join("new"), cn);
+    old.crl_extensions(crls, 5);
+    new.crl_extensions(crls, 1);
+    let leaf = |ca: &OpensslCa| {
+        let (path, cert, key) = ca.leaf(SERVER_NAME);
+        RolloverLeaf { path, cert, key }
+    };
+    Rollover {
+        old_leaf: leaf(&old),
+        new_leaf: leaf(&new),
+        _dir: dir,
+        old,
+        new,
+    }
+}
+
+impl Rollover {
+    fn trust_both(&self, ctx: &Ctx) {
+        for (id, ca) in [(1, &self.old), (2, &self.new)] {
+            let cert = ca.cert_pem.as_bytes();
+            assert_eq!(ctx.trust(id, cert), SIPTLS_OK, "{}", ctx.last_error());
+        }
+    }
+
+    /// A client context trusting both CAs.
+    fn context(&self) -> Ctx {
+        let ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
+        self.trust_both(&ctx);
+        ctx
+    }
+
+    /// Two CRLs of each CA: the old one's numbers 5 and 6, the new one's 1
+    /// and 2.
+    fn two_crls_each(&self) -> [String; 4] {
+        [
+            self.old.gencrl(),
+            self.old.gencrl(),
+            self.new.gencrl(),
+            self.new.gencrl(),
+        ]
+    }
+
+    fn connect(&self, leaf: &RolloverLeaf, setup: impl FnOnce(&Ctx)) -> Verdict {
+        connect(&leaf.cert, &leaf.key, SERVER_NAME, |ctx| {
+            self.trust_both(ctx);
+            setup(ctx)
+        })
+    }
+
+    /// The old and the new leaf verified under deny, with each CA's next
+    /// CRL loaded (the old one's number 5, the new one's 1).
+    fn verdicts_with_both_crls(&self) -> (Verdict, Verdict) {
+        let (old_crl, new_crl) = (self.old.gencrl(), self.new.gencrl());
+        let load_both = |ctx: &Ctx| {
+            must_add_crl(ctx, &old_crl);
+            must_add_crl(ctx, &new_crl);
+            deny_missing(ctx);
+            assert_eq!(crl_numbers(ctx), [("5".into(), 1), ("1".into(), 2)]);
+        };
+        (
+            self.connect(&self.old_leaf, load_both),
+            self.connect(&self.new_leaf, load_both),
+        )
+    }
+}
+
+/// (CRL number, checked_by_trust_id) of each loaded CRL, in load order.
+fn crl_numbers(ctx: &Ctx) -> Vec<(String, u32)> {
+    crls(ctx)
+        .iter()
+        .map(|c| (chars(&c.crl_number), c.checked_by_trust_id))
+        .collect()
+}
+
+fn assert_mentions(detail: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(detail.contains(part), "'{part}' missing from: {detail}");
+    }
+}
+
+#[test]
+fn rollover_each_population_verifies_under_its_own_keys_crl() {
+    // Under deny, OK means each leaf found a CRL of its own CA's key.
+    let (old, new) = rollover(CrlExtensions::Numbered).verdicts_with_both_crls();
+    assert_ok(&old, 1, 1);
+    assert_ok(&new, 2, 1);
+}
+
+/// The new CA revokes its leaf; the old CA's leaf, same serial, passes.
+fn the_new_keys_revocation_only(r: &Rollover) {
+    r.new.revoke(&r.new_leaf.path);
+    let (old, new) = r.verdicts_with_both_crls();
+    assert_refused(&new, SIPTLS_VERIFY_REVOKED, CERTIFICATE_REVOKED);
+    assert_ok(&old, 1, 1);
+}
+
+#[test]
+fn rollover_a_leaf_the_new_key_revokes_is_refused_and_the_old_population_passes() {
+    the_new_keys_revocation_only(&rollover(CrlExtensions::Numbered));
+}
+
+#[test]
+fn rollover_the_new_keys_first_crl_is_accepted_after_the_old_keys_fifth() {
+    let r = rollover(CrlExtensions::Numbered);
+    let [old_5, old_6, new_1, new_2] = r.two_crls_each();
+    let ctx = r.context();
+    must_add_crl(&ctx, &old_5);
+    must_add_crl(&ctx, &new_1);
+    assert_eq!(crl_numbers(&ctx), [("5".into(), 1), ("1".into(), 2)]);
+    // Each refresh replaces its own key's CRL, not the other's.
+    must_add_crl(&ctx, &old_6);
+    assert_eq!(crl_numbers(&ctx), [("6".into(), 1), ("1".into(), 2)]);
+    must_add_crl(&ctx, &new_2);
+    assert_eq!(crl_numbers(&ctx), [("6".into(), 1), ("2".into(), 2)]);
+}
+
+#[test]
+fn rollover_a_stale_crl_is_still_refused_within_its_keys_slot() {
+    let r = rollover(CrlExtensions::Numbered);
+    let [old_5, old_6, new_1, new_2] = r.two_crls_each();
+    let ctx = r.context();
+    must_add_crl(&ctx, &old_6);
+    must_add_crl(&ctx, &new_2);
+    for (stale, ca, number, loaded) in [
+        (&old_5, &r.old, "CRL number 5", "(CRL number 6)"),
+        (&new_1, &r.new, "CRL number 1", "(CRL number 2)"),
+    ] {
+        assert_eq!(add_crl_text(&ctx, stale), SIPTLS_ERR_CRL_NOT_NEWER);
+        let key = format!("key ID {}", ca.key_id());
+        assert_mentions(
+            &ctx.last_error(),
+            &[ROLLOVER_CA, &key, number, loaded, "higher CRL number"],
+        );
+    }
+    assert_eq!(crl_numbers(&ctx), [("6".into(), 1), ("2".into(), 2)]);
+}
+
+#[test]
+fn rollover_under_deny_the_key_without_a_crl_fails_closed() {
+    let r = rollover(CrlExtensions::Numbered);
+    let old_crl = r.old.gencrl();
+    let only_old = |ctx: &Ctx| {
+        must_add_crl(ctx, &old_crl);
+        deny_missing(ctx);
+    };
+    assert_ok(&r.connect(&r.old_leaf, only_old), 1, 1);
+    let v = r.connect(&r.new_leaf, only_old);
+    assert_refused(&v, SIPTLS_VERIFY_REVOCATION_UNKNOWN, UNKNOWN_CA);
+    let key = format!("key ID {}", r.new.key_id());
+    assert_mentions(
+        &v.detail,
+        &[
+            ROLLOVER_CA,
+            &key,
+            "CRL number 5",
+            "another key's",
+            "siptls_ctx_set_missing_crl_policy",
+        ],
+    );
+    // Under the default policy a missing CRL is allowed, as before: the
+    // old key's CRL is not the new CA's, so it neither vouches nor fails.
+    let v = r.connect(&r.new_leaf, |ctx| must_add_crl(ctx, &old_crl));
+    assert_ok(&v, 2, 1);
+}
+
+#[test]
+fn rollover_removing_the_name_removes_the_crls_of_both_keys() {
+    let r = rollover(CrlExtensions::Numbered);
+    let ctx = r.context();
+    must_add_crl(&ctx, &r.old.gencrl());
+    must_add_crl(&ctx, &r.new.gencrl());
+    assert_eq!(crls(&ctx).len(), 2);
+    let name = cstring(ROLLOVER_CA);
+    assert_eq!(
+        unsafe { siptls_ctx_crl_remove(ctx.0, name.as_ptr()) },
+        SIPTLS_OK
+    );
+    assert!(crls(&ctx).is_empty());
+    assert_eq!(
+        unsafe { siptls_ctx_crl_remove(ctx.0, name.as_ptr()) },
+        SIPTLS_ERR_CRL_NOT_FOUND
+    );
+}
+
+#[test]
+fn rollover_crls_without_an_authority_key_identifier_go_by_signature() {
+    let r = rollover(CrlExtensions::NumberedWithoutKeyId);
+    the_new_keys_revocation_only(&r);
+    let last_crl = ["crl", "-in", "crl.pem", "-noout", "-text"];
+    let text = common::openssl_ca::openssl(&r.new.dir, &last_crl, &[]);
+    assert!(
+        text.contains("CRL Number") && !text.contains("Authority Key Identifier"),
+        "{text}"
+    );
+}
+
+#[test]
+fn rollover_of_an_intermediate_ca_checks_each_leaf_against_its_own_keys_crl() {
+    // Two issuing CAs under the root, one name, two keys; neither is a
+    // trust entry, so their CRLs are told apart at each use.
+    let serial = 0x1010;
+    let (old, new) = (Chained::new(serial), Chained::new(serial));
+    let old_crl = old.intermediate.crl(&[], 7);
+    let new_crl = new.intermediate.crl(&[serial], 1);
+    let load_both = |ctx: &Ctx| {
+        assert_eq!(add_crl(ctx, &pki().root.crl(&[], 1)), SIPTLS_OK);
+        assert_eq!(add_crl(ctx, &old_crl), SIPTLS_OK, "{}", ctx.last_error());
+        assert_eq!(add_crl(ctx, &new_crl), SIPTLS_OK, "{}", ctx.last_error());
+        deny_missing(ctx);
+    };
+    assert_ok(&old.connect(load_both), 1, 2);
+    assert_refused(
+        &new.connect(load_both),
+        SIPTLS_VERIFY_REVOKED,
+        CERTIFICATE_REVOKED,
+    );
 }
 
 /// Hands the session being verified to another thread, which frees it while

@@ -49,7 +49,8 @@ pub struct siptls_crl_info {
     /// The trust entry whose key verified the CRL at load, or
     /// SIPTLS_TRUST_ID_NONE when its issuer is not a trust entry (an
     /// intermediate CA): then it is verified against the issuer in the
-    /// peer's path at every use.
+    /// peer's path at every use. During a CA key rollover it tells apart
+    /// the CRLs of the two CAs that share a name.
     pub checked_by_trust_id: u32,
     /// thisUpdate and nextUpdate, seconds since the Unix epoch.
     pub this_update: i64,
@@ -288,10 +289,12 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
 /// DER CRL, issued by any CA: a trust entry (then its signature is checked
 /// now, SIPTLS_ERR_CRL_UNTRUSTED when it does not verify) or an
 /// intermediate (checked against the issuer in the peer's path at each use).
-/// One CRL per issuer (and partition): a newer one (higher CRL number;
-/// without numbers, later thisUpdate) replaces the loaded one; the very CRL
-/// loaded is skipped; any other that is not newer is refused with
-/// SIPTLS_ERR_CRL_NOT_NEWER, as is an input with nothing new. A daily
+/// One CRL per issuer key (and partition): an issuer is a name and the key
+/// that signs its CRLs, so during a CA key rollover the two CAs of one name
+/// keep a CRL, and a CRL numbering, each. A newer one (higher CRL number;
+/// without numbers, later thisUpdate) replaces the loaded one of its key;
+/// the very CRL loaded is skipped; any other that is not newer is refused
+/// with SIPTLS_ERR_CRL_NOT_NEWER, as is an input with nothing new. A daily
 /// refresh is just loading the new file. All or nothing; the number of CRLs
 /// that changed the configuration goes to `added_out`.
 ///
@@ -341,7 +344,7 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
 // SAFETY: repr(C); two u32, three 8-byte members, two u32, then char arrays: no padding.
 unsafe impl ffi::NoPadding for siptls_crl_info {}
 
-/// How many CRLs are loaded (at most one per issuer).
+/// How many CRLs are loaded (at most one per issuer key and partition).
 ///
 /// # Safety
 /// `ctx` must be a live context; `count_out` writable.
@@ -403,9 +406,10 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
     })
 }
 
-/// Removes the CRLs (every partition) of `issuer`, given exactly as
-/// `siptls_crl_info.issuer` lists it. SIPTLS_ERR_CRL_NOT_FOUND when none is
-/// loaded for it.
+/// Removes the CRLs of `issuer`, given exactly as `siptls_crl_info.issuer`
+/// lists it: every partition, and the CRLs of every key of that name (both
+/// CAs of a key rollover). SIPTLS_ERR_CRL_NOT_FOUND when none is loaded
+/// for it.
 ///
 /// # Safety
 /// `ctx` must be a live context; `issuer` NUL-terminated.

@@ -8,6 +8,7 @@ mod explain;
 mod policy;
 mod report;
 mod resumed;
+mod revocation;
 mod scope;
 mod signatures;
 mod status;

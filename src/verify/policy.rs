@@ -12,9 +12,7 @@ use pki_types::{
 };
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::DistinguishedName;
-use webpki::{
-    EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy,
-};
+use webpki::{EndEntityCert, KeyUsage};
 
 use super::explain::when;
 use super::report::VerifyCallback;
@@ -75,14 +73,15 @@ pub struct Policy {
     /// The context's configuration generation this policy was built from.
     pub(super) generation: u64,
     /// Anchor entries in trust ID order, parallel to `anchors`.
-    anchor_entries: Vec<Arc<TrustEntry>>,
+    pub(super) anchor_entries: Vec<Arc<TrustEntry>>,
     anchors: Vec<TrustAnchor<'static>>,
     pins: Vec<Arc<TrustEntry>>,
     pub(super) crls: CrlSet,
     pub(super) hint_subjects: Vec<DistinguishedName>,
     pub(super) algorithms: WebPkiSupportedAlgorithms,
-    /// For certificate paths: `algorithms.all`, remembering (see `signatures`).
-    chain_algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
+    /// For certificate paths and CRLs: `algorithms.all`, remembering (see
+    /// `signatures`).
+    pub(super) chain_algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
 }
 
 impl fmt::Debug for Policy {
@@ -199,7 +198,7 @@ impl Policy {
         self.anchor_entries.len() + self.pins.len()
     }
 
-    fn usage(&self) -> KeyUsage {
+    pub(super) fn usage(&self) -> KeyUsage {
         match self.role {
             siptls_role::SIPTLS_ROLE_CLIENT => KeyUsage::server_auth(),
             siptls_role::SIPTLS_ROLE_SERVER => KeyUsage::client_auth(),
@@ -253,27 +252,6 @@ impl Policy {
         }
         let ee = EndEntityCert::try_from(leaf)
             .map_err(|e| Checked::failed(status_of(&e), self.explain(&e, leaf, intermediates)))?;
-        let crls = self.crls.lists();
-        // A stale CRL's revocations always count; only under "expired is
-        // missing" with "deny" does it stop vouching for the rest.
-        let expiration = match (self.settings.expired_crl, self.settings.missing_crl) {
-            (ExpiredCrl::Missing, MissingCrl::Deny) => ExpirationPolicy::Enforce,
-            _ => ExpirationPolicy::Ignore,
-        };
-        // webpki cannot check against an empty CRL list; with none loaded,
-        // "deny" is applied below once a path is found.
-        let revocation = webpki::RevocationOptionsBuilder::new(&crls)
-            .ok()
-            .map(|builder| {
-                builder
-                    .with_depth(RevocationCheckDepth::Chain)
-                    .with_status_policy(match self.settings.missing_crl {
-                        MissingCrl::Allow => UnknownStatusPolicy::Allow,
-                        MissingCrl::Deny => UnknownStatusPolicy::Deny,
-                    })
-                    .with_expiration_policy(expiration)
-                    .build()
-            });
         let cap = self.settings.max_ca_depth;
         // webpki keeps only an anchor's subject and key: its validity, part
         // of the path as for OpenSSL and GnuTLS, is checked here, so that
@@ -281,7 +259,16 @@ impl Policy {
         // anchor counts as no anchor (UnknownIssuer, webpki's least specific
         // error), so another path's real failure, a revocation say, wins.
         let stale_anchor = Cell::new(None);
+        let revocation_detail = Cell::new(None);
+        // Revocation first: a revoked certificate is reported as such even
+        // on a path too deep or under a stale anchor.
         let acceptable = |path: &webpki::VerifiedPath<'_>| {
+            self.check_revocation(path, now).map_err(|refused| {
+                if let Some(detail) = refused.detail {
+                    revocation_detail.set(Some((refused.error.clone(), detail)));
+                }
+                refused.error
+            })?;
             let cas = path.intermediate_certificates().count() as u32 + 1;
             if cas > cap {
                 return Err(webpki::Error::MaximumPathDepthExceeded);
@@ -304,7 +291,7 @@ impl Policy {
                 intermediates,
                 now,
                 self.usage(),
-                revocation,
+                None,
                 Some(&acceptable),
             )
             .map_err(|e| match (e, stale_anchor.take()) {
@@ -318,20 +305,20 @@ impl Policy {
                         outside_validity(entry, now)
                     ),
                 ),
-                (e, _) => Checked::failed(status_of(&e), self.explain(&e, leaf, intermediates)),
+                (e, _) => {
+                    let detail = match revocation_detail.take() {
+                        Some((noted, detail)) if noted == e => detail,
+                        _ => self.explain(&e, leaf, intermediates),
+                    };
+                    Checked::failed(status_of(&e), detail)
+                }
             })?;
-        if crls.is_empty() && self.settings.missing_crl == MissingCrl::Deny {
-            return Err(Checked::failed(
-                SIPTLS_VERIFY_REVOCATION_UNKNOWN,
-                "No CRL is loaded, and the missing-CRL policy denies every certificate without one (siptls_ctx_set_missing_crl_policy). Load the CAs' CRLs (siptls_ctx_add_crl).".into(),
-            ));
-        }
         let index = self.anchor_index(path.anchor());
         let depth = path.intermediate_certificates().count() as u32 + 1;
         Ok((self.anchor_entries[index].clone(), depth))
     }
 
-    fn anchor_index(&self, anchor: &TrustAnchor<'_>) -> usize {
+    pub(super) fn anchor_index(&self, anchor: &TrustAnchor<'_>) -> usize {
         self.anchors
             .iter()
             .position(|a| std::ptr::eq(a, anchor))

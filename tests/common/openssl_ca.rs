@@ -22,10 +22,14 @@ pub enum CrlExtensions {
     KeyIdOnly,
     /// Both: what RFC 5280 requires.
     Numbered,
+    /// A crlnumber file, no crl_extensions: numbered, no authority key
+    /// identifier.
+    NumberedWithoutKeyId,
 }
 
-/// Runs `openssl` with `args` in `dir`; panics with its stderr on failure.
-pub fn openssl(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+/// Runs `openssl` with `args` in `dir` and returns its output; panics with
+/// its stderr on failure.
+pub fn openssl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -40,6 +44,7 @@ pub fn openssl(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
         args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn read(path: &Path) -> String {
@@ -60,6 +65,7 @@ impl OpensslCa {
             CrlExtensions::None => "",
             CrlExtensions::KeyIdOnly => "crl_extensions = crl_ext\n",
             CrlExtensions::Numbered => "crlnumber = $dir/crlnumber\ncrl_extensions = crl_ext\n",
+            CrlExtensions::NumberedWithoutKeyId => "crlnumber = $dir/crlnumber\n",
         };
         let config = format!(
             "[ req ]
@@ -198,15 +204,42 @@ authorityKeyIdentifier = keyid:always
         );
     }
 
-    /// Chooses what later CRLs carry; `Numbered` starts a crlnumber file at
-    /// `first` (as the OpenSSL documentation sets one up) unless there is one.
+    /// Chooses what later CRLs carry; a numbered kind starts a crlnumber
+    /// file at `first` (as the OpenSSL documentation sets one up) unless
+    /// there is one.
     pub fn crl_extensions(&mut self, extensions: CrlExtensions, first: u32) {
         let numbers = self.dir.join("crlnumber");
-        if extensions == CrlExtensions::Numbered && !numbers.exists() {
+        let numbered = matches!(
+            extensions,
+            CrlExtensions::Numbered | CrlExtensions::NumberedWithoutKeyId
+        );
+        if numbered && !numbers.exists() {
             std::fs::write(numbers, format!("{first:04X}\n")).unwrap();
         }
         self.crl_extensions = extensions;
         self.write_config();
+    }
+
+    /// The CA certificate's subject key identifier as `openssl x509` prints
+    /// it ("0A:1B:...").
+    pub fn key_id(&self) -> String {
+        let out = openssl(
+            &self.dir,
+            &[
+                "x509",
+                "-in",
+                "ca.pem",
+                "-noout",
+                "-ext",
+                "subjectKeyIdentifier",
+            ],
+            &[],
+        );
+        out.lines()
+            .nth(1)
+            .unwrap_or_else(|| panic!("no subject key identifier in: {out}"))
+            .trim()
+            .to_string()
     }
 
     /// `openssl ca -gencrl`: the CRL as PEM.

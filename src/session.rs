@@ -22,7 +22,8 @@ use crate::ffi::UserData;
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::resume::OwnDigest;
 use crate::verify::{
-    self, siptls_verify_status, ClientAuth, Outcome, PeerChain, Policy, Resumable, Step, Stepped,
+    self, siptls_verify_status, ClientAuth, Offered, Outcome, PeerChain, Policy, Resumable, Step,
+    Stepped,
 };
 
 /// How the TLS session has ended, if it has.
@@ -340,15 +341,6 @@ fn incompatibility(why: &rustls::PeerIncompatible) -> String {
     }
 }
 
-/// The chain of the stored sessions offered, if they all have the same
-/// one: tickets issued while the handshake resumes one of them carry it.
-fn agreed_chain(offered: &[Resumable]) -> Option<PeerChain> {
-    let (first, rest) = offered.split_first()?;
-    rest.iter()
-        .all(|r| r.chain == first.chain)
-        .then(|| first.chain.clone())
-}
-
 fn is_too_large(e: &rustls::Error) -> bool {
     matches!(
         e,
@@ -489,14 +481,11 @@ impl State {
     /// in what the step found.
     fn process_in_step(&mut self) -> std::result::Result<rustls::IoState, rustls::Error> {
         let conn = &mut self.conn;
-        let chain = self
-            .peer_chain
-            .clone()
-            .or_else(|| agreed_chain(&self.resumable));
         let step = Step {
             userdata: self.userdata,
             log: self.log.clone(),
-            chain,
+            chain: self.peer_chain.clone(),
+            offered: Offered::of(&self.resumable),
             identity: self.identity,
             served_digest: self.served_digest,
             peer_name: self.peer_name.clone(),

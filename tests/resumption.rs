@@ -577,7 +577,7 @@ fn tickets_expire_after_their_lifetime_on_the_gateway_clock() {
                 both_resumed(&connect(&client, &server)),
                 "{version:#x}: within the lifetime of {lifetime} s"
             );
-            // The resumed session got a fresh ticket then.
+            // The resumption's new ticket keeps the first one's issue time.
             clock.store(now + 2 * lifetime, Ordering::SeqCst);
             assert!(
                 !both_resumed(&connect(&client, &server)),
@@ -586,6 +586,53 @@ fn tickets_expire_after_their_lifetime_on_the_gateway_clock() {
         }
     }
     assert_eq!(SIPTLS_DEFAULT_TICKET_LIFETIME, 7200);
+}
+
+#[test]
+fn a_session_resumes_for_one_lifetime_after_its_full_handshake_however_often_it_resumes() {
+    let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let lifetime = 600;
+    // Tickets, and a server session cache (TLS 1.2 keeps the entry it
+    // resumes, TLS 1.3 replaces it with a new one at each resumption).
+    for cache in [false, true] {
+        for version in VERSIONS {
+            let what = format!("{version:#x}, session cache {cache}");
+            let (client, server) = pair(version);
+            // Supplied keys do not rotate: only the lifetime ends a session.
+            assert_eq!(set_keys(&server, KEY_A), (SIPTLS_OK, 1));
+            ok(&server, unsafe {
+                siptls_ctx_set_ticket_lifetime(server.0, lifetime as u32)
+            });
+            if cache {
+                ok(&server, unsafe {
+                    siptls_ctx_set_session_cache_size(server.0, 64)
+                });
+            }
+            let clock = AtomicU64::new(now);
+            use_clock(&server, &clock);
+            connect(&client, &server);
+            // Each resumption hands out a new ticket or entry for the same
+            // session, the last one a second before its lifetime ends.
+            for at in [lifetime / 2, lifetime - 60, lifetime - 1] {
+                clock.store(now + at, Ordering::SeqCst);
+                assert!(
+                    both_resumed(&connect(&client, &server)),
+                    "{what}: {at} s after the full handshake"
+                );
+            }
+            clock.store(now + lifetime + 1, Ordering::SeqCst);
+            assert!(
+                !both_resumed(&connect(&client, &server)),
+                "{what}: one lifetime after the full handshake"
+            );
+            // That full handshake starts the next lifetime.
+            clock.store(now + 2 * lifetime, Ordering::SeqCst);
+            assert!(
+                both_resumed(&connect(&client, &server)),
+                "{what}: within the new session's lifetime"
+            );
+        }
+    }
 }
 
 #[test]
@@ -600,19 +647,22 @@ fn generated_ticket_keys_rotate_on_the_gateway_clock() {
         let clock = AtomicU64::new(now);
         use_clock(&server, &clock);
         connect(&client, &server);
-        // Late in the first key's sealing window: the ticket it seals now...
+        // Late in the first key's sealing window: the ticket another
+        // client's full handshake gets now...
         clock.store(now + lifetime - 10, Ordering::SeqCst);
-        assert!(both_resumed(&connect(&client, &server)));
+        let late = Ctx::client();
+        set_version(&late, version);
+        assert!(!both_resumed(&connect(&late, &server)));
         // ...still opens after a new key took over sealing.
         clock.store(now + lifetime + 300, Ordering::SeqCst);
         assert!(
-            both_resumed(&connect(&client, &server)),
+            both_resumed(&connect(&late, &server)),
             "{version:#x}: decrypt-only window"
         );
         // The ticket issued then was sealed by the second key.
-        clock.store(now + lifetime + 300 + 590, Ordering::SeqCst);
+        clock.store(now + 2 * lifetime - 20, Ordering::SeqCst);
         assert!(
-            both_resumed(&connect(&client, &server)),
+            both_resumed(&connect(&late, &server)),
             "{version:#x}: second key"
         );
     }

@@ -31,12 +31,16 @@ impl Sealer {
     /// Nothing is issued outside a session step or without a trustworthy time.
     /// It is bound to the certificate the server presented: a session
     /// resumes only where that one is presented, so a replaced certificate
-    /// (renewed, its key compromised) is shown in a full handshake.
+    /// (renewed, its key compromised) is shown in a full handshake. Issued
+    /// while a stored session resumes, it keeps that session's issue time,
+    /// so a session resumes for one lifetime after its full handshake
+    /// however often it resumes.
     pub fn seal(&self, state: &[u8]) -> Option<Vec<u8>> {
         let own = verify::served_digest()?;
         let now = self.policy.now_secs()?;
         let chain = verify::accepted_chain().unwrap_or_else(|| Arc::new([]));
-        let plain = record::encode(now, &own, &chain, state)?;
+        let issued_at = verify::resumed_issued_at().unwrap_or(now);
+        let plain = record::encode(issued_at, &own, &chain, state)?;
         self.ring.seal(now, self.lifetime, &plain)
     }
 
@@ -63,7 +67,10 @@ impl Sealer {
             });
             return None;
         }
-        if !self.policy.may_resume(&record.chain, None) {
+        if !self
+            .policy
+            .may_resume(&record.chain, None, Some(record.issued_at))
+        {
             return None;
         }
         Some(record.state.to_vec())

@@ -33,14 +33,56 @@ pub struct Stepped {
     pub served: Option<(u32, OwnDigest, Option<String>)>,
 }
 
+/// What the stored sessions offered for resumption pass on to what is
+/// issued while one of them resumes.
+#[derive(Clone, Default)]
+pub struct Offered {
+    /// Their peer chain, while they all have the same one.
+    chain: Option<PeerChain>,
+    /// They have different chains: which one resumes is not known yet.
+    chains_differ: bool,
+    /// The earliest first issue among them, where the stores know it.
+    issued_at: Option<u64>,
+}
+
+impl Offered {
+    pub fn of(offered: &[Resumable]) -> Self {
+        let mut all = Self::default();
+        for resumable in offered {
+            all.add(resumable);
+        }
+        all
+    }
+
+    fn add(&mut self, resumable: &Resumable) {
+        match &self.chain {
+            None => self.chain = Some(resumable.chain.clone()),
+            Some(chain) if **chain != *resumable.chain => self.chains_differ = true,
+            Some(_) => {}
+        }
+        // Which of them resumes is not known here: the earliest bounds all.
+        self.issued_at = [self.issued_at, resumable.issued_at]
+            .into_iter()
+            .flatten()
+            .min();
+    }
+
+    fn agreed_chain(&self) -> Option<PeerChain> {
+        self.chain.clone().filter(|_| !self.chains_differ)
+    }
+}
+
 /// What the session tells the step about itself.
 #[derive(Clone, Default)]
 pub struct Step {
     pub userdata: UserData,
     pub log: Option<Arc<LogSink>>,
-    /// The chain accepted earlier in the session (tickets issued after the
-    /// handshake carry it).
+    /// The chain accepted by a full verification earlier in the session
+    /// (tickets issued after the handshake carry it).
     pub chain: Option<PeerChain>,
+    /// The stored sessions offered earlier in the session and not ruled out
+    /// by a full handshake.
+    pub offered: Offered,
     /// A client: the identity to present. A server: the one serving.
     pub identity: u32,
     /// A server: the certificate digest of the identity serving.
@@ -54,9 +96,6 @@ pub struct Step {
 
 struct Scope {
     step: Step,
-    /// Stored sessions with different chains were offered in this step:
-    /// which one resumes is not known yet, so nothing new is issued.
-    chain_unknown: bool,
     found: Stepped,
 }
 
@@ -81,7 +120,6 @@ pub fn in_scope<T>(step: Step, f: impl FnOnce() -> T) -> (T, Stepped) {
     SCOPES.with(|s| {
         s.borrow_mut().push(Scope {
             step,
-            chain_unknown: false,
             found: Stepped::default(),
         })
     });
@@ -116,7 +154,6 @@ pub(super) fn store_outcome(outcome: Outcome, accepted_chain: Option<PeerChain>)
         top.found.outcome = Some(outcome);
         if let Some(chain) = accepted_chain {
             top.step.chain = Some(chain.clone());
-            top.chain_unknown = false;
             top.found.chain = Some(chain);
         }
     });
@@ -124,20 +161,35 @@ pub(super) fn store_outcome(outcome: Outcome, accepted_chain: Option<PeerChain>)
 
 pub(super) fn offer_resumption(resumable: Resumable) {
     with_top(|top| {
-        match &top.step.chain {
-            None => top.step.chain = Some(resumable.chain.clone()),
-            Some(chain) if **chain != *resumable.chain => top.chain_unknown = true,
-            Some(_) => {}
-        }
+        top.step.offered.add(&resumable);
         top.found.resumable.push(resumable);
     });
 }
 
 /// The chain the session accepted, for a ticket or cached session being
-/// issued now. `None` outside any step, or before any chain was accepted
-/// (an anonymous client).
+/// issued now. `None` outside any step, before any chain was accepted (an
+/// anonymous client), or while stored sessions with different chains are
+/// being resumed.
 pub fn accepted_chain() -> Option<PeerChain> {
-    with_top(|top| top.step.chain.clone().filter(|_| !top.chain_unknown)).flatten()
+    with_top(|top| {
+        top.step
+            .chain
+            .clone()
+            .or_else(|| top.step.offered.agreed_chain())
+    })
+    .flatten()
+}
+
+/// When the stored session being resumed was first issued, for a ticket or
+/// cached session issued now: a resumption does not renew the peer's proof
+/// of its identity, so what it issues expires with what it resumes. `None`
+/// after a full verification in this session, or when no store knows.
+pub fn resumed_issued_at() -> Option<u64> {
+    with_top(|top| match top.step.chain {
+        Some(_) => None,
+        None => top.step.offered.issued_at,
+    })
+    .flatten()
 }
 
 /// The log sink and user data of the session step running on this thread.

@@ -551,6 +551,11 @@ enum siptls_log_event
    * A stored session was not resumed: why.
    */
   SIPTLS_LOG_RESUMPTION_REFUSED = 8,
+  /**
+   * A server issued no ticket or session cache entry where one was due:
+   * why.
+   */
+  SIPTLS_LOG_TICKETS = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

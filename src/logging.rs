@@ -47,6 +47,9 @@ pub enum siptls_log_event {
     SIPTLS_LOG_CONFIG_REFUSED = 7,
     /// A stored session was not resumed: why.
     SIPTLS_LOG_RESUMPTION_REFUSED = 8,
+    /// A server issued no ticket or session cache entry where one was due:
+    /// why.
+    SIPTLS_LOG_TICKETS = 9,
 }
 
 /// One record, borrowed for the callback's duration.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use super::keys::KeyRing;
 use super::record::{self, OwnDigest};
-use crate::verify::{self, Policy};
+use crate::logging::siptls_log_level;
+use crate::verify::{self, Issuing, Policy};
 
 /// How far in the future a ticket's issue time may be: the clocks of a
 /// farm's servers differ a little.
@@ -38,8 +39,16 @@ impl Sealer {
     pub fn seal(&self, state: &[u8]) -> Option<Vec<u8>> {
         let own = verify::served_digest()?;
         let now = self.policy.now_secs()?;
-        let chain = verify::accepted_chain().unwrap_or_else(|| Arc::new([]));
-        let issued_at = verify::resumed_issued_at().unwrap_or(now);
+        let (chain, issued_at) = match verify::issuing()? {
+            Issuing::Known { chain, issued_at } => (chain, issued_at.unwrap_or(now)),
+            // Whichever chain were sealed, it could be another client's.
+            Issuing::ChainUnknown => {
+                verify::tickets_log(siptls_log_level::SIPTLS_LOG_INFO, || {
+                    "no ticket or session cache entry was issued: the client offered stored sessions with different peer certificate chains, so which one this handshake resumes is not known; its next full handshake gets one".into()
+                });
+                return None;
+            }
+        };
         let plain = record::encode(issued_at, &own, &chain, state)?;
         self.ring.seal(now, self.lifetime, &plain)
     }
@@ -74,5 +83,111 @@ impl Sealer {
             return None;
         }
         Some(record.state.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use parking_lot::Mutex;
+    use pki_types::CertificateDer;
+
+    use super::*;
+    use crate::context::{siptls_role, Context};
+    use crate::logging::{siptls_log_event, LogSink, Record};
+    use crate::verify::{in_scope, Offered, PeerChain, Resumable, Step};
+
+    const LIFETIME: u32 = 600;
+
+    fn chain(byte: u8) -> PeerChain {
+        Arc::new([CertificateDer::from(vec![0x30, byte])])
+    }
+
+    /// Seals in a server step of a session in which `offered` were offered
+    /// earlier; returns the chain and issue time sealed, if anything was,
+    /// and the ticket log records.
+    fn seal_after(offered: &[Resumable]) -> (Option<(PeerChain, u64)>, Vec<String>) {
+        let sealer = Sealer {
+            ring: Arc::new(KeyRing::generated()),
+            policy: Context::new(siptls_role::SIPTLS_ROLE_SERVER)
+                .snapshot()
+                .policy
+                .clone(),
+            lifetime: LIFETIME,
+        };
+        let logged = Arc::new(Mutex::new(Vec::new()));
+        let keep = logged.clone();
+        let sink = LogSink::new(
+            Arc::new(move |r: &Record<'_>| {
+                if r.event == siptls_log_event::SIPTLS_LOG_TICKETS {
+                    keep.lock().push(r.message.to_owned());
+                }
+            }),
+            siptls_log_level::SIPTLS_LOG_DEBUG,
+        );
+        let step = Step {
+            log: Some(sink),
+            served_digest: Some([7; 32]),
+            offered: Offered::of(offered),
+            ..Step::default()
+        };
+        let (sealed, _) = in_scope(step, || sealer.seal(b"rustls state"));
+        let now = sealer.policy.now_secs().unwrap();
+        let issued = sealed.map(|sealed| {
+            let plain = sealer.ring.open(now, LIFETIME, &sealed).unwrap();
+            let record = record::decode(&plain).unwrap();
+            (record.chain, record.issued_at)
+        });
+        let logged = logged.lock().clone();
+        (issued, logged)
+    }
+
+    #[test]
+    fn a_ticket_carries_the_chain_being_resumed_and_none_when_that_is_unknown() {
+        let (a, b, anonymous) = (chain(1), chain(2), PeerChain::from([]));
+        let offered = |c: &PeerChain, at: u64| Resumable::offered(c.clone(), Some(at));
+
+        // Nothing offered, nothing verified: a client without a certificate.
+        let (issued, logged) = seal_after(&[]);
+        let (sealed_chain, _) = issued.expect("an anonymous full handshake's ticket");
+        assert!(sealed_chain.is_empty());
+        assert!(logged.is_empty(), "{logged:?}");
+
+        for (offers, expected) in [
+            (vec![offered(&anonymous, 1000)], Some((&anonymous, 1000))),
+            (vec![offered(&a, 2000)], Some((&a, 2000))),
+            // The same chain twice: the earliest issue time bounds both.
+            (vec![offered(&a, 2000), offered(&a, 1500)], Some((&a, 1500))),
+            (vec![offered(&a, 2000), offered(&b, 2000)], None),
+            (vec![offered(&anonymous, 2000), offered(&a, 2000)], None),
+            (
+                vec![
+                    offered(&a, 2000),
+                    offered(&a, 2000),
+                    offered(&anonymous, 2000),
+                ],
+                None,
+            ),
+        ] {
+            let (issued, logged) = seal_after(&offers);
+            let what = offers.iter().map(|o| o.chain.len()).collect::<Vec<_>>();
+            match expected {
+                Some((chain, at)) => {
+                    assert_eq!(
+                        issued,
+                        Some((chain.clone(), at)),
+                        "offered chains of lengths {what:?}"
+                    );
+                    assert!(logged.is_empty(), "{logged:?}");
+                }
+                None => {
+                    assert_eq!(issued, None, "offered chains of lengths {what:?}");
+                    assert_eq!(logged.len(), 1, "{logged:?}");
+                    assert!(
+                        logged[0].contains("different peer certificate chains"),
+                        "{logged:?}"
+                    );
+                }
+            }
+        }
     }
 }

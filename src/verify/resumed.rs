@@ -26,6 +26,18 @@ pub struct Resumable {
     checked: Option<Checked>,
 }
 
+#[cfg(test)]
+impl Resumable {
+    /// A stored session as offered, without a report to make.
+    pub fn offered(chain: PeerChain, issued_at: Option<u64>) -> Self {
+        Self {
+            chain,
+            issued_at,
+            checked: None,
+        }
+    }
+}
+
 impl Policy {
     /// Whether a stored session whose accepted chain was `chain` may resume
     /// now; if so, it is recorded in the current step for `report_resumed`

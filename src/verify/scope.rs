@@ -166,10 +166,9 @@ pub(super) fn offer_resumption(resumable: Resumable) {
     });
 }
 
-/// The chain the session accepted, for a ticket or cached session being
-/// issued now. `None` outside any step, before any chain was accepted (an
-/// anonymous client), or while stored sessions with different chains are
-/// being resumed.
+/// The chain the session accepted, for a client's stored session. `None`
+/// outside any step, before any chain was accepted, or while stored
+/// sessions with different chains are being resumed.
 pub fn accepted_chain() -> Option<PeerChain> {
     with_top(|top| {
         top.step
@@ -180,16 +179,37 @@ pub fn accepted_chain() -> Option<PeerChain> {
     .flatten()
 }
 
-/// When the stored session being resumed was first issued, for a ticket or
-/// cached session issued now: a resumption does not renew the peer's proof
-/// of its identity, so what it issues expires with what it resumes. `None`
-/// after a full verification in this session, or when no store knows.
-pub fn resumed_issued_at() -> Option<u64> {
-    with_top(|top| match top.step.chain {
-        Some(_) => None,
-        None => top.step.offered.issued_at,
+/// What a server's ticket or cached session issued now carries.
+pub enum Issuing {
+    /// The peer chain the session accepted, and when the stored session it
+    /// resumes was first issued (`None` after a full handshake): a
+    /// resumption does not renew the peer's proof of its identity, so what
+    /// it issues expires with what it resumes. The chain is empty when none
+    /// was accepted and none offered: the client sent no certificate where
+    /// none is required, or none was asked for.
+    Known {
+        chain: PeerChain,
+        issued_at: Option<u64>,
+    },
+    /// Stored sessions with different chains were offered, and which one
+    /// the handshake resumes is not known.
+    ChainUnknown,
+}
+
+/// What a ticket or cached session issued in the current server step
+/// carries; `None` outside any step.
+pub fn issuing() -> Option<Issuing> {
+    with_top(|top| match (&top.step.chain, &top.step.offered) {
+        (Some(chain), _) => Issuing::Known {
+            chain: chain.clone(),
+            issued_at: None,
+        },
+        (None, offered) if offered.chains_differ => Issuing::ChainUnknown,
+        (None, offered) => Issuing::Known {
+            chain: offered.chain.clone().unwrap_or_else(|| Arc::new([])),
+            issued_at: offered.issued_at,
+        },
     })
-    .flatten()
 }
 
 /// The log sink and user data of the session step running on this thread.
@@ -197,16 +217,24 @@ pub fn step_log() -> Option<(Arc<LogSink>, UserData)> {
     with_top(|top| top.step.log.clone().map(|log| (log, top.step.userdata))).flatten()
 }
 
+fn log_in_step(level: siptls_log_level, event: siptls_log_event, why: impl FnOnce() -> String) {
+    if let Some((log, userdata)) = step_log() {
+        log.log(level, event, userdata, why);
+    }
+}
+
 /// Logs why a stored session was not resumed, in the current step.
 pub fn resumption_refused(why: impl FnOnce() -> String) {
-    if let Some((log, userdata)) = step_log() {
-        log.log(
-            siptls_log_level::SIPTLS_LOG_INFO,
-            siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED,
-            userdata,
-            why,
-        );
-    }
+    log_in_step(
+        siptls_log_level::SIPTLS_LOG_INFO,
+        siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED,
+        why,
+    );
+}
+
+/// Logs what became of a server's tickets or ticket keys, in the current step.
+pub fn tickets_log(level: siptls_log_level, what: impl FnOnce() -> String) {
+    log_in_step(level, siptls_log_event::SIPTLS_LOG_TICKETS, what);
 }
 
 /// Whether the current step keeps accepted chains (resumption is on).

@@ -552,8 +552,8 @@ enum siptls_log_event
    */
   SIPTLS_LOG_RESUMPTION_REFUSED = 8,
   /**
-   * A server issued no ticket or session cache entry where one was due:
-   * why.
+   * A server issued no ticket or session cache entry where one was due,
+   * or replaced a generated ticket key off its schedule: why.
    */
   SIPTLS_LOG_TICKETS = 9,
 };

@@ -5,12 +5,9 @@ use std::sync::Arc;
 
 use super::keys::KeyRing;
 use super::record::{self, OwnDigest};
+use super::CLOCK_SKEW_SECS;
 use crate::logging::siptls_log_level;
 use crate::verify::{self, Issuing, Policy};
-
-/// How far in the future a ticket's issue time may be: the clocks of a
-/// farm's servers differ a little.
-const CLOCK_SKEW_SECS: u64 = 60;
 
 pub struct Sealer {
     pub ring: Arc<KeyRing>,
@@ -88,12 +85,11 @@ impl Sealer {
 
 #[cfg(test)]
 mod tests {
-    use parking_lot::Mutex;
     use pki_types::CertificateDer;
 
     use super::*;
     use crate::context::{siptls_role, Context};
-    use crate::logging::{siptls_log_event, LogSink, Record};
+    use crate::logging::{siptls_log_event, LogSink};
     use crate::verify::{in_scope, Offered, PeerChain, Resumable, Step};
 
     const LIFETIME: u32 = 600;
@@ -114,16 +110,7 @@ mod tests {
                 .clone(),
             lifetime: LIFETIME,
         };
-        let logged = Arc::new(Mutex::new(Vec::new()));
-        let keep = logged.clone();
-        let sink = LogSink::new(
-            Arc::new(move |r: &Record<'_>| {
-                if r.event == siptls_log_event::SIPTLS_LOG_TICKETS {
-                    keep.lock().push(r.message.to_owned());
-                }
-            }),
-            siptls_log_level::SIPTLS_LOG_DEBUG,
-        );
+        let (sink, logged) = LogSink::keeping(siptls_log_event::SIPTLS_LOG_TICKETS);
         let step = Step {
             log: Some(sink),
             served_digest: Some([7; 32]),
@@ -137,7 +124,7 @@ mod tests {
             let record = record::decode(&plain).unwrap();
             (record.chain, record.issued_at)
         });
-        let logged = logged.lock().clone();
+        let logged = logged.lock().iter().map(|(_, m)| m.clone()).collect();
         (issued, logged)
     }
 

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::hkdf::{KeyType, Salt, HKDF_SHA256};
 use parking_lot::RwLock;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::CLOCK_SKEW_SECS;
 use crate::error::{siptls_result::*, Error, Result};
@@ -33,10 +34,16 @@ pub const SIPTLS_TICKET_KEY_LEN: usize = 32;
 /// any rotation schedule; more is a configuration mistake.
 pub const SIPTLS_MAX_TICKET_KEYS: usize = 16;
 const NAME_LEN: usize = 16;
+/// AES-256.
+const AES_KEY_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 /// The name and nonce in front, the tag behind.
 const SEAL_OVERHEAD: usize = NAME_LEN + NONCE_LEN + TAG_LEN;
 
+/// The secret and the AES key derived from it are wiped as soon as the
+/// key is made; the AES key schedule lives in aws-lc's memory, which aws-lc
+/// wipes when the last holder drops the key (erased from the ring, or the
+/// ring dropped).
 struct Key {
     name: [u8; NAME_LEN],
     aead: LessSafeKey,
@@ -60,7 +67,12 @@ impl Key {
             .ok()?
             .fill(&mut name)
             .ok()?;
-        let aead: UnboundKey = prk.expand(&[b"aes-256-gcm"], &AES_256_GCM).ok()?.into();
+        let mut aes_key = Zeroizing::new([0u8; AES_KEY_LEN]);
+        prk.expand(&[b"aes-256-gcm"], &AES_256_GCM)
+            .ok()?
+            .fill(&mut *aes_key)
+            .ok()?;
+        let aead = UnboundKey::new(&AES_256_GCM, &*aes_key).ok()?;
         Some(Self {
             name,
             aead: LessSafeKey::new(aead),
@@ -69,11 +81,13 @@ impl Key {
     }
 
     fn generate(created: u64) -> Option<Self> {
-        let mut secret = [0u8; SIPTLS_TICKET_KEY_LEN];
-        aws_lc_rs::rand::fill(&mut secret).ok()?;
+        let mut secret = Zeroizing::new([0u8; SIPTLS_TICKET_KEY_LEN]);
+        aws_lc_rs::rand::fill(&mut *secret).ok()?;
         Self::derive(&secret, created)
     }
 
+    /// Encrypts in place in one buffer sized for the result, so no copy of
+    /// the plain state is left behind.
     fn seal(&self, plain: &[u8]) -> Option<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).ok()?;
@@ -81,16 +95,21 @@ impl Key {
         sealed.extend_from_slice(&self.name);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(plain);
-        let mut body = sealed.split_off(NAME_LEN + NONCE_LEN);
-        self.aead
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&self.name),
-                &mut body,
-            )
-            .ok()?;
-        sealed.append(&mut body);
-        Some(sealed)
+        let tag = self.aead.seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&self.name),
+            &mut sealed[NAME_LEN + NONCE_LEN..],
+        );
+        match tag {
+            Ok(tag) => {
+                sealed.extend_from_slice(tag.as_ref());
+                Some(sealed)
+            }
+            Err(_) => {
+                sealed.zeroize();
+                None
+            }
+        }
     }
 
     fn open(&self, nonce: &[u8], body: &[u8]) -> Option<Vec<u8>> {
@@ -266,7 +285,9 @@ impl KeyRing {
     }
 }
 
-fn parse_hex_key(line: &str) -> std::result::Result<[u8; SIPTLS_TICKET_KEY_LEN], String> {
+fn parse_hex_key(
+    line: &str,
+) -> std::result::Result<Zeroizing<[u8; SIPTLS_TICKET_KEY_LEN]>, String> {
     if !line.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("not hex digits (a key is 64 hex digits: openssl rand -hex 32)".into());
     }
@@ -277,7 +298,7 @@ fn parse_hex_key(line: &str) -> std::result::Result<[u8; SIPTLS_TICKET_KEY_LEN],
             2 * SIPTLS_TICKET_KEY_LEN
         ));
     }
-    let mut key = [0u8; SIPTLS_TICKET_KEY_LEN];
+    let mut key = Zeroizing::new([0u8; SIPTLS_TICKET_KEY_LEN]);
     for (byte, pair) in key.iter_mut().zip(line.as_bytes().chunks(2)) {
         let pair = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
         *byte = u8::from_str_radix(pair, 16).map_err(|e| e.to_string())?;

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use zeroize::Zeroizing;
+
 use super::keys::KeyRing;
 use super::record::{self, OwnDigest};
 use super::CLOCK_SKEW_SECS;
@@ -46,7 +48,8 @@ impl Sealer {
                 return None;
             }
         };
-        let plain = record::encode(issued_at, &own, &chain, state)?;
+        // It holds the session's secret, as does what `open` opens.
+        let plain = Zeroizing::new(record::encode(issued_at, &own, &chain, state)?);
         self.ring.seal(now, self.lifetime, &plain)
     }
 
@@ -54,7 +57,7 @@ impl Sealer {
     /// its chain passes every check of the current policy again.
     pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
         let now = self.policy.now_secs()?;
-        let plain = self.ring.open(now, self.lifetime, sealed)?;
+        let plain = Zeroizing::new(self.ring.open(now, self.lifetime, sealed)?);
         let record = record::decode(&plain)?;
         if Some(record.own) != verify::served_digest() {
             verify::resumption_refused(|| {

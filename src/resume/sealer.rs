@@ -11,6 +11,15 @@ use super::CLOCK_SKEW_SECS;
 use crate::logging::siptls_log_level;
 use crate::verify::{self, Issuing, Policy};
 
+/// Stored peer chains a server checks again per session step, the step in
+/// which rustls opens every PSK identity of a ClientHello until one
+/// resumes. Each check builds a path and verifies signatures, so a
+/// ClientHello repeating a ticket whose chain now fails (or whose SNI
+/// differs) must not multiply it. One: rustls resumes the first identity
+/// that opens and passes, so a second check is only reached after a
+/// refusal, and clients offer one ticket (rustls, OpenSSL, GnuTLS).
+const CHAIN_CHECKS_PER_STEP: u32 = 1;
+
 pub struct Sealer {
     pub ring: Arc<KeyRing>,
     pub policy: Arc<Policy>,
@@ -75,6 +84,18 @@ impl Sealer {
                 )
             });
             return None;
+        }
+        // An empty chain (a client that sent none) is not checked.
+        if !record.chain.is_empty() {
+            let earlier = verify::count_chain_check();
+            if earlier >= CHAIN_CHECKS_PER_STEP {
+                if earlier == CHAIN_CHECKS_PER_STEP {
+                    verify::resumption_refused(|| {
+                        format!("the ClientHello offers more stored sessions with a peer chain than the {CHAIN_CHECKS_PER_STEP} checked again per ClientHello; the others were not checked and do not resume")
+                    });
+                }
+                return None;
+            }
         }
         if !self
             .policy

@@ -97,6 +97,8 @@ pub struct Step {
 struct Scope {
     step: Step,
     found: Stepped,
+    /// Stored peer chains a server's stores asked to check again.
+    chain_checks: u32,
 }
 
 thread_local! {
@@ -121,6 +123,7 @@ pub fn in_scope<T>(step: Step, f: impl FnOnce() -> T) -> (T, Stepped) {
         s.borrow_mut().push(Scope {
             step,
             found: Stepped::default(),
+            chain_checks: 0,
         })
     });
     let guard = ScopeGuard;
@@ -210,6 +213,16 @@ pub fn issuing() -> Option<Issuing> {
             issued_at: offered.issued_at,
         },
     })
+}
+
+/// Counts a stored peer chain a server is about to check again in this
+/// step; returns how many it checked before in the step.
+pub fn count_chain_check() -> u32 {
+    with_top(|top| {
+        top.chain_checks += 1;
+        top.chain_checks - 1
+    })
+    .unwrap_or(0)
 }
 
 /// The log sink and user data of the session step running on this thread.

@@ -552,9 +552,14 @@ enum siptls_log_event
    */
   SIPTLS_LOG_RESUMPTION_REFUSED = 8,
   /**
+   * A server issued no ticket or session cache entry where one was due,
+   * or replaced a generated ticket key off its schedule: why.
+   */
+  SIPTLS_LOG_TICKETS = 9,
+  /**
    * A client's stored sessions were dropped by a configuration change: why.
    */
-  SIPTLS_LOG_STORED_SESSIONS_DROPPED = 9,
+  SIPTLS_LOG_STORED_SESSIONS_DROPPED = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

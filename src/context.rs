@@ -1061,7 +1061,7 @@ impl Context {
 
     pub fn load_ticket_key_file(&self, path: &Path) -> Result<usize> {
         let ring = self.refuse(self.server_only("ticket keys").and_then(|()| {
-            pem::read_file(path)
+            pem::read_secret_file(path)
                 .and_then(|text| KeyRing::from_text(&text))
                 .map_err(|e| e.context(&path.display().to_string()))
         }))?;
@@ -1143,7 +1143,7 @@ fn pem_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<CertifiedKey>> {
 
 fn read_identity(cert_path: &Path, key_path: &Path) -> Result<Arc<CertifiedKey>> {
     let cert = pem::read_file(cert_path)?;
-    let key = pem::read_file(key_path)?;
+    let key = pem::read_secret_file(key_path)?;
     identity::from_pem(
         &cert,
         &cert_path.display().to_string(),

@@ -47,8 +47,11 @@ pub enum siptls_log_event {
     SIPTLS_LOG_CONFIG_REFUSED = 7,
     /// A stored session was not resumed: why.
     SIPTLS_LOG_RESUMPTION_REFUSED = 8,
+    /// A server issued no ticket or session cache entry where one was due,
+    /// or replaced a generated ticket key off its schedule: why.
+    SIPTLS_LOG_TICKETS = 9,
     /// A client's stored sessions were dropped by a configuration change: why.
-    SIPTLS_LOG_STORED_SESSIONS_DROPPED = 9,
+    SIPTLS_LOG_STORED_SESSIONS_DROPPED = 10,
 }
 
 /// One record, borrowed for the callback's duration.
@@ -113,6 +116,28 @@ impl LogSink {
                 message: &message,
             });
         }
+    }
+}
+
+/// The level and message of each record a test sink kept.
+#[cfg(test)]
+pub type Kept = Arc<parking_lot::Mutex<Vec<(siptls_log_level, String)>>>;
+
+#[cfg(test)]
+impl LogSink {
+    /// A sink at debug level keeping the records of `event`.
+    pub fn keeping(event: siptls_log_event) -> (Arc<Self>, Kept) {
+        let kept = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let keep = kept.clone();
+        let sink = Self::new(
+            Arc::new(move |r: &Record<'_>| {
+                if r.event == event {
+                    keep.lock().push((r.level, r.message.to_owned()));
+                }
+            }),
+            siptls_log_level::SIPTLS_LOG_DEBUG,
+        );
+        (sink, kept)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use pki_types::pem::{self, PemObject};
 use pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use zeroize::Zeroizing;
 
 use crate::der;
 use crate::error::{siptls_result::*, Error, Result};
@@ -135,8 +136,9 @@ fn classify_unloadable_key(key: &PrivateKeyDer<'_>) -> Error {
     }
 }
 
-/// The private key in PEM text: PKCS#8, PKCS#1 (RSA) or SEC1 (EC).
-pub fn private_key(input: &[u8]) -> Result<PrivateKeyDer<'static>> {
+/// The private key in PEM text: PKCS#8, PKCS#1 (RSA) or SEC1 (EC), wiped
+/// when dropped.
+pub fn private_key(input: &[u8]) -> Result<Zeroizing<PrivateKeyDer<'static>>> {
     let found = labels(input);
     let encrypted = found.iter().any(|l| l == "ENCRYPTED PRIVATE KEY")
         || input.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED")
@@ -147,16 +149,18 @@ pub fn private_key(input: &[u8]) -> Result<PrivateKeyDer<'static>> {
             "the private key is encrypted; encrypted keys are not supported: store it unencrypted with restrictive file permissions",
         ));
     }
-    PrivateKeyDer::from_pem_slice(input).map_err(|e| match e {
-        pem::Error::NoItemsFound => Error::new(
-            SIPTLS_ERR_PEM_EMPTY,
-            format!(
-                "no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY section ({})",
-                describe_labels(&found)
+    PrivateKeyDer::from_pem_slice(input)
+        .map(Zeroizing::new)
+        .map_err(|e| match e {
+            pem::Error::NoItemsFound => Error::new(
+                SIPTLS_ERR_PEM_EMPTY,
+                format!(
+                    "no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY section ({})",
+                    describe_labels(&found)
+                ),
             ),
-        ),
-        other => pem_error(other, "private key"),
-    })
+            other => pem_error(other, "private key"),
+        })
 }
 
 /// Loads a key into the crypto provider, classifying failures.
@@ -194,6 +198,12 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
         ));
     }
     std::fs::read(path).map_err(|e| Error::new(SIPTLS_ERR_IO, format!("{name}: {e}")))
+}
+
+/// Reads a whole file holding secrets (a private key, ticket keys), wiped
+/// when dropped.
+pub fn read_secret_file(path: &std::path::Path) -> Result<Zeroizing<Vec<u8>>> {
+    read_file(path).map(Zeroizing::new)
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ use crate::ffi::UserData;
 use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
 use crate::resume::OwnDigest;
 use crate::verify::{
-    self, siptls_verify_status, ClientAuth, CurrentPolicy, Outcome, PeerChain, Policy, Resumable,
-    Step, Stepped,
+    self, siptls_verify_status, ClientAuth, CurrentPolicy, Offered, Outcome, PeerChain, Policy,
+    Resumable, Step, Stepped,
 };
 
 /// How the TLS session has ended, if it has.
@@ -363,15 +363,6 @@ fn incompatibility(why: &rustls::PeerIncompatible) -> String {
     )
 }
 
-/// The chain of the stored sessions offered, if they all have the same
-/// one: tickets issued while the handshake resumes one of them carry it.
-fn agreed_chain(offered: &[Resumable]) -> Option<PeerChain> {
-    let (first, rest) = offered.split_first()?;
-    rest.iter()
-        .all(|r| r.chain == first.chain)
-        .then(|| first.chain.clone())
-}
-
 /// A TLS failure in words. rustls' own texts name its enum values
 /// ("received corrupt message of type MissingData(..)").
 fn tls_failure(e: &rustls::Error) -> String {
@@ -548,15 +539,12 @@ impl State {
     /// in what the step found.
     fn process_in_step(&mut self) -> std::result::Result<rustls::IoState, rustls::Error> {
         let conn = &mut self.conn;
-        let chain = self
-            .peer_chain
-            .clone()
-            .or_else(|| agreed_chain(&self.resumable));
         let step = Step {
             userdata: self.userdata,
             log: self.log.clone(),
             counters: Some(self.counters.clone()),
-            chain,
+            chain: self.peer_chain.clone(),
+            offered: Offered::of(&self.resumable),
             identity: self.identity,
             served_digest: self.served_digest,
             peer_name: self.peer_name.clone(),

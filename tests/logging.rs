@@ -3,67 +3,14 @@
 //! resumptions and configuration changes, escaping, and turning it off.
 
 mod common;
+use common::log::{keep, Log};
 use common::*;
 
-use std::ffi::{c_void, CStr};
-use std::sync::Mutex;
+use std::ffi::c_void;
 
 use siptls_certgen::Authority;
 use siptls_log_event::*;
 use siptls_log_level::*;
-
-#[derive(Debug, Clone)]
-struct Seen {
-    level: siptls_log_level,
-    event: siptls_log_event,
-    userdata: usize,
-    message: String,
-}
-
-#[derive(Default)]
-struct Log(Mutex<Vec<Seen>>);
-
-unsafe extern "C" fn keep(userdata: *mut c_void, record: *const siptls_log_record) {
-    let log = unsafe { &*(userdata as *const Log) };
-    let r = unsafe { &*record };
-    let message = unsafe { CStr::from_ptr(r.message) }.to_string_lossy();
-    // siptls' own records are sentences; the TLS engine's are its own words.
-    if r.event != SIPTLS_LOG_TLS_ENGINE {
-        assert_sentence(&message);
-    }
-    log.0.lock().unwrap().push(Seen {
-        level: r.level,
-        event: r.event,
-        userdata: r.session_userdata as usize,
-        message: unsafe { CStr::from_ptr(r.message) }
-            .to_string_lossy()
-            .into_owned(),
-    });
-}
-
-impl Log {
-    fn attach(ctx: &Ctx, level: siptls_log_level) -> Box<Log> {
-        let log = Box::<Log>::default();
-        let code = unsafe {
-            siptls_ctx_set_log_callback(
-                ctx.0,
-                Some(keep),
-                level as u32,
-                &*log as *const Log as *mut _,
-            )
-        };
-        assert_eq!(code, SIPTLS_OK);
-        log
-    }
-
-    fn take(&self) -> Vec<Seen> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-
-    fn of(seen: &[Seen], event: siptls_log_event) -> Vec<Seen> {
-        seen.iter().filter(|s| s.event == event).cloned().collect()
-    }
-}
 
 fn with_userdata(s: &Sess, value: usize) {
     assert_eq!(

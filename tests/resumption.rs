@@ -4,6 +4,7 @@
 //! a certificate of the path, a certificate expired by the gateway's clock).
 
 mod common;
+use common::log::Log;
 use common::*;
 
 use std::collections::HashMap;
@@ -586,7 +587,7 @@ fn tickets_expire_after_their_lifetime_on_the_gateway_clock() {
                 both_resumed(&connect(&client, &server)),
                 "{version:#x}: within the lifetime of {lifetime} s"
             );
-            // The resumed session got a fresh ticket then.
+            // The resumption's new ticket keeps the first one's issue time.
             clock.store(now + 2 * lifetime, Ordering::SeqCst);
             assert!(
                 !both_resumed(&connect(&client, &server)),
@@ -595,6 +596,53 @@ fn tickets_expire_after_their_lifetime_on_the_gateway_clock() {
         }
     }
     assert_eq!(SIPTLS_DEFAULT_TICKET_LIFETIME, 7200);
+}
+
+#[test]
+fn a_session_resumes_for_one_lifetime_after_its_full_handshake_however_often_it_resumes() {
+    let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let lifetime = 600;
+    // Tickets, and a server session cache (TLS 1.2 keeps the entry it
+    // resumes, TLS 1.3 replaces it with a new one at each resumption).
+    for cache in [false, true] {
+        for version in VERSIONS {
+            let what = format!("{version:#x}, session cache {cache}");
+            let (client, server) = pair(version);
+            // Supplied keys do not rotate: only the lifetime ends a session.
+            assert_eq!(set_keys(&server, KEY_A), (SIPTLS_OK, 1));
+            ok(&server, unsafe {
+                siptls_ctx_set_ticket_lifetime(server.0, lifetime as u32)
+            });
+            if cache {
+                ok(&server, unsafe {
+                    siptls_ctx_set_session_cache_size(server.0, 64)
+                });
+            }
+            let clock = AtomicU64::new(now);
+            use_clock(&server, &clock);
+            connect(&client, &server);
+            // Each resumption hands out a new ticket or entry for the same
+            // session, the last one a second before its lifetime ends.
+            for at in [lifetime / 2, lifetime - 60, lifetime - 1] {
+                clock.store(now + at, Ordering::SeqCst);
+                assert!(
+                    both_resumed(&connect(&client, &server)),
+                    "{what}: {at} s after the full handshake"
+                );
+            }
+            clock.store(now + lifetime + 1, Ordering::SeqCst);
+            assert!(
+                !both_resumed(&connect(&client, &server)),
+                "{what}: one lifetime after the full handshake"
+            );
+            // That full handshake starts the next lifetime.
+            clock.store(now + 2 * lifetime, Ordering::SeqCst);
+            assert!(
+                both_resumed(&connect(&client, &server)),
+                "{what}: within the new session's lifetime"
+            );
+        }
+    }
 }
 
 #[test]
@@ -609,19 +657,22 @@ fn generated_ticket_keys_rotate_on_the_gateway_clock() {
         let clock = AtomicU64::new(now);
         use_clock(&server, &clock);
         connect(&client, &server);
-        // Late in the first key's sealing window: the ticket it seals now...
+        // Late in the first key's sealing window: the ticket another
+        // client's full handshake gets now...
         clock.store(now + lifetime - 10, Ordering::SeqCst);
-        assert!(both_resumed(&connect(&client, &server)));
+        let late = Ctx::client();
+        set_version(&late, version);
+        assert!(!both_resumed(&connect(&late, &server)));
         // ...still opens after a new key took over sealing.
         clock.store(now + lifetime + 300, Ordering::SeqCst);
         assert!(
-            both_resumed(&connect(&client, &server)),
+            both_resumed(&connect(&late, &server)),
             "{version:#x}: decrypt-only window"
         );
         // The ticket issued then was sealed by the second key.
-        clock.store(now + lifetime + 300 + 590, Ordering::SeqCst);
+        clock.store(now + 2 * lifetime - 20, Ordering::SeqCst);
         assert!(
-            both_resumed(&connect(&client, &server)),
+            both_resumed(&connect(&late, &server)),
             "{version:#x}: second key"
         );
     }
@@ -983,10 +1034,14 @@ impl Hello {
         let mut handshake = vec![0x01];
         handshake.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
         handshake.extend_from_slice(&body);
-        let mut record = vec![0x16, 0x03, 0x01];
-        record.extend_from_slice(&(handshake.len() as u16).to_be_bytes());
-        record.extend_from_slice(&handshake);
-        record
+        // A record holds at most 2^14 bytes; a larger hello takes several.
+        let mut records = Vec::new();
+        for fragment in handshake.chunks(1 << 14) {
+            records.extend_from_slice(&[0x16, 0x03, 0x01]);
+            records.extend_from_slice(&(fragment.len() as u16).to_be_bytes());
+            records.extend_from_slice(fragment);
+        }
+        records
     }
 
     fn extension(&mut self, kind: u16) -> &mut Vec<u8> {
@@ -1008,23 +1063,35 @@ impl Hello {
         psk[4..4 + len].to_vec()
     }
 
-    /// Offers `ticket` instead (TLS 1.3: as the one PSK identity, with the
-    /// old binders: the server checks those only for a ticket it opened).
+    /// Offers `ticket` instead (TLS 1.3: as the one PSK identity).
     fn set_ticket(&mut self, version: u16, ticket: &[u8]) {
         if version == SIPTLS_TLS12 {
             *self.extension(SESSION_TICKET) = ticket.to_vec();
             return;
         }
+        self.set_psk_identities(&[ticket]);
+    }
+
+    /// Offers `tickets` as the PSK identities, each with the first one's
+    /// age and binder: the server checks a binder only for a ticket it
+    /// opened.
+    fn set_psk_identities(&mut self, tickets: &[&[u8]]) {
         let psk = self.extension(PRE_SHARED_KEY);
-        let identities = u16_at(psk, 0);
-        let old_len = u16_at(psk, 2);
-        let age = psk[4 + old_len..8 + old_len].to_vec();
-        let binders = psk[2 + identities..].to_vec();
-        let mut identity = (ticket.len() as u16).to_be_bytes().to_vec();
-        identity.extend_from_slice(ticket);
-        identity.extend_from_slice(&age);
-        let mut data = (identity.len() as u16).to_be_bytes().to_vec();
-        data.extend_from_slice(&identity);
+        let identities_len = u16_at(psk, 0);
+        let first_len = u16_at(psk, 2);
+        let age = psk[4 + first_len..8 + first_len].to_vec();
+        let binders = &psk[2 + identities_len + 2..];
+        let binder = binders[..1 + usize::from(binders[0])].to_vec();
+        let mut identities = Vec::new();
+        for ticket in tickets {
+            identities.extend_from_slice(&(ticket.len() as u16).to_be_bytes());
+            identities.extend_from_slice(ticket);
+            identities.extend_from_slice(&age);
+        }
+        let binders = binder.repeat(tickets.len());
+        let mut data = (identities.len() as u16).to_be_bytes().to_vec();
+        data.extend_from_slice(&identities);
+        data.extend_from_slice(&(binders.len() as u16).to_be_bytes());
         data.extend_from_slice(&binders);
         *psk = data;
     }
@@ -1138,5 +1205,66 @@ fn a_session_with_a_client_certificate_does_not_resume_once_client_auth_is_off()
         // The stored chain would be shown with nothing checking it.
         let infos = connect(&client, &server);
         assert!(!both_resumed(&infos), "{version:#x}");
+    }
+}
+
+/// The stored chains the server checked again for one ClientHello (each
+/// one that fails says so in a log record), and whether it said that it
+/// left the others unchecked.
+fn chain_checks(server: &Ctx, log: &Log, hello: &Hello) -> (usize, bool) {
+    let s = Sess::server(server);
+    assert_eq!(s.feed(&hello.record()).0, SIPTLS_OK);
+    assert!(!server_resumes(SIPTLS_TLS13, &s.take_all()));
+    let refused = Log::of(&log.take(), siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED);
+    let checked = refused
+        .iter()
+        .filter(|r| r.message.starts_with("the stored peer chain fails now"))
+        .count();
+    let others = refused
+        .iter()
+        .any(|r| r.message.contains("the others were not checked"));
+    (checked, others)
+}
+
+#[test]
+fn a_client_hello_repeating_a_ticket_costs_one_chain_check() {
+    let (client, server) = pair(SIPTLS_TLS13);
+    connect(&client, &server);
+    let (other_client, other_server) = pair(SIPTLS_TLS13);
+    connect(&other_client, &other_server);
+    let hello_of = |ctx: &Ctx| Hello::parse(&Sess::client(ctx).take_all());
+    let foreign = hello_of(&other_client).ticket(SIPTLS_TLS13);
+    let mut hello = hello_of(&client);
+    let ticket = hello.ticket(SIPTLS_TLS13);
+    // The stored chain fails now: the server trusts another CA only.
+    let other_ca = Authority::root("siptls Other Root CA")
+        .issued()
+        .cert_pem
+        .clone();
+    let mut count = 0;
+    ok(&server, unsafe {
+        siptls_ctx_trust_replace_ca_list(server.0, other_ca.as_ptr(), other_ca.len(), 1, &mut count)
+    });
+    let log = Log::attach(&server, siptls_log_level::SIPTLS_LOG_INFO);
+    // As many copies as a ClientHello holds (64 KiB, 2 KiB of it for the
+    // rest), up to 50: an identity, its age and a SHA-256 binder each.
+    let copies = ((0xffff - 2048) / (2 + ticket.len() + 4 + 33)).min(50);
+    assert!(copies >= 20, "a ticket of {} bytes", ticket.len());
+    let repeated = |n: usize| vec![&ticket[..]; n];
+    let after_foreign = [vec![&foreign[..]], repeated(copies - 1)].concat();
+    for (what, tickets, expected) in [
+        ("another server's ticket", vec![&foreign[..]], (0, false)),
+        ("the ticket once", repeated(1), (1, false)),
+        ("the ticket twice", repeated(2), (1, true)),
+        ("the ticket repeated", repeated(copies), (1, true)),
+        (
+            "another server's ticket, then the ticket repeated",
+            after_foreign,
+            (1, true),
+        ),
+    ] {
+        hello.set_psk_identities(&tickets);
+        let found = chain_checks(&server, &log, &hello);
+        assert_eq!(found, expected, "{what}: {} PSK identities", tickets.len());
     }
 }

@@ -126,7 +126,10 @@ impl ClientSessionStore for ClientCache {
     fn tls12_session(&self, name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
         let (value, chain) = self.peers.lock().by_name.get(&key(name))?.tls12.clone()?;
         let peer = verify::step_peer_name();
-        if self.policy.may_resume(&chain, Some(expected(name, &peer))) {
+        if self
+            .policy
+            .may_resume(&chain, Some(expected(name, &peer)), None)
+        {
             Some(value)
         } else {
             self.remove_tls12_session(&name.to_owned());
@@ -163,7 +166,10 @@ impl ClientSessionStore for ClientCache {
                 .get_mut(&key(name))?
                 .tls13
                 .pop_back()?;
-            if self.policy.may_resume(&chain, Some(expected(name, &peer))) {
+            if self
+                .policy
+                .may_resume(&chain, Some(expected(name, &peer)), None)
+            {
                 return Some(value);
             }
         }

@@ -21,8 +21,12 @@ use std::sync::Arc;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::hkdf::{KeyType, Salt, HKDF_SHA256};
 use parking_lot::RwLock;
+use zeroize::{Zeroize, Zeroizing};
 
+use super::CLOCK_SKEW_SECS;
 use crate::error::{siptls_result::*, Error, Result};
+use crate::logging::siptls_log_level;
+use crate::verify;
 
 /// Bytes of one supplied ticket key (written as twice as many hex digits).
 pub const SIPTLS_TICKET_KEY_LEN: usize = 32;
@@ -30,10 +34,16 @@ pub const SIPTLS_TICKET_KEY_LEN: usize = 32;
 /// any rotation schedule; more is a configuration mistake.
 pub const SIPTLS_MAX_TICKET_KEYS: usize = 16;
 const NAME_LEN: usize = 16;
+/// AES-256.
+const AES_KEY_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 /// The name and nonce in front, the tag behind.
 const SEAL_OVERHEAD: usize = NAME_LEN + NONCE_LEN + TAG_LEN;
 
+/// The secret and the AES key derived from it are wiped as soon as the
+/// key is made; the AES key schedule lives in aws-lc's memory, which aws-lc
+/// wipes when the last holder drops the key (erased from the ring, or the
+/// ring dropped).
 struct Key {
     name: [u8; NAME_LEN],
     aead: LessSafeKey,
@@ -57,7 +67,12 @@ impl Key {
             .ok()?
             .fill(&mut name)
             .ok()?;
-        let aead: UnboundKey = prk.expand(&[b"aes-256-gcm"], &AES_256_GCM).ok()?.into();
+        let mut aes_key = Zeroizing::new([0u8; AES_KEY_LEN]);
+        prk.expand(&[b"aes-256-gcm"], &AES_256_GCM)
+            .ok()?
+            .fill(&mut *aes_key)
+            .ok()?;
+        let aead = UnboundKey::new(&AES_256_GCM, &*aes_key).ok()?;
         Some(Self {
             name,
             aead: LessSafeKey::new(aead),
@@ -66,11 +81,13 @@ impl Key {
     }
 
     fn generate(created: u64) -> Option<Self> {
-        let mut secret = [0u8; SIPTLS_TICKET_KEY_LEN];
-        aws_lc_rs::rand::fill(&mut secret).ok()?;
+        let mut secret = Zeroizing::new([0u8; SIPTLS_TICKET_KEY_LEN]);
+        aws_lc_rs::rand::fill(&mut *secret).ok()?;
         Self::derive(&secret, created)
     }
 
+    /// Encrypts in place in one buffer sized for the result, so no copy of
+    /// the plain state is left behind.
     fn seal(&self, plain: &[u8]) -> Option<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).ok()?;
@@ -78,16 +95,21 @@ impl Key {
         sealed.extend_from_slice(&self.name);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(plain);
-        let mut body = sealed.split_off(NAME_LEN + NONCE_LEN);
-        self.aead
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&self.name),
-                &mut body,
-            )
-            .ok()?;
-        sealed.append(&mut body);
-        Some(sealed)
+        let tag = self.aead.seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&self.name),
+            &mut sealed[NAME_LEN + NONCE_LEN..],
+        );
+        match tag {
+            Ok(tag) => {
+                sealed.extend_from_slice(tag.as_ref());
+                Some(sealed)
+            }
+            Err(_) => {
+                sealed.zeroize();
+                None
+            }
+        }
     }
 
     fn open(&self, nonce: &[u8], body: &[u8]) -> Option<Vec<u8>> {
@@ -181,16 +203,44 @@ impl KeyRing {
         self.keys.read().len()
     }
 
-    fn opens(&self, key: &Key, now: u64, lifetime: u32) -> bool {
+    /// Whether a key still opens at `now`. A generated key opens for two
+    /// lifetimes from its creation, unless it was created further ahead of
+    /// the clock than the skew allows: the tickets it sealed carry issue
+    /// times as far ahead, and those never open.
+    fn keeps(&self, key: &Key, now: u64, lifetime: u32) -> bool {
         match self.source {
             Source::Supplied => true,
-            Source::Generated => now < key.created.saturating_add(2 * u64::from(lifetime)),
+            Source::Generated => {
+                now < key.created.saturating_add(2 * u64::from(lifetime))
+                    && key.created <= now.saturating_add(CLOCK_SKEW_SECS)
+            }
         }
     }
 
-    /// The sealing key at `now`, rotating generated keys when due.
+    /// Erases the keys that no longer open, on every use of the set, so a
+    /// server that stopped issuing tickets does not keep old keys.
+    fn erase_expired(&self, now: u64, lifetime: u32) {
+        let expired = |keys: &[Arc<Key>]| keys.iter().any(|k| !self.keeps(k, now, lifetime));
+        if !expired(&self.keys.read()) {
+            return;
+        }
+        let mut keys = self.keys.write();
+        let most_ahead = keys.iter().map(|k| k.created.saturating_sub(now)).max();
+        keys.retain(|k| self.keeps(k, now, lifetime));
+        drop(keys);
+        if let Some(ahead) = most_ahead.filter(|&ahead| ahead > CLOCK_SKEW_SECS) {
+            verify::tickets_log(siptls_log_level::SIPTLS_LOG_WARN, || {
+                format!("generated ticket keys created up to {ahead} s ahead of the gateway clock ({now}) were erased: the clock went back by more than {CLOCK_SKEW_SECS} s, and the tickets they sealed carry issue times as far ahead, which never open (the clock is the one siptls_ctx_set_time_callback sets, or the system's)")
+            });
+        }
+    }
+
+    /// The sealing key at `now`, rotating generated keys when due: after
+    /// one lifetime, or at once when it was created ahead of the clock (the
+    /// clock went back; waiting for the clock to catch up could take years).
     fn sealing_key(&self, now: u64, lifetime: u32) -> Option<Arc<Key>> {
-        let due = |k: &Key| now >= k.created.saturating_add(u64::from(lifetime));
+        self.erase_expired(now, lifetime);
+        let due = |k: &Key| now >= k.created.saturating_add(u64::from(lifetime)) || k.created > now;
         if let Some(first) = self.keys.read().first() {
             if !self.is_generated() || !due(first) {
                 return Some(first.clone());
@@ -205,10 +255,16 @@ impl KeyRing {
             if !due(first) {
                 return Some(first.clone());
             }
+            if first.created > now {
+                let ahead = first.created - now;
+                verify::tickets_log(siptls_log_level::SIPTLS_LOG_WARN, || {
+                    format!("the generated ticket key sealing tickets was created {ahead} s ahead of the gateway clock ({now}): the clock went back, so a new key seals from now on and that one only opens (the clock is the one siptls_ctx_set_time_callback sets, or the system's)")
+                });
+            }
         }
         let key = Arc::new(Key::generate(now)?);
         keys.insert(0, key.clone());
-        keys.retain(|k| now < k.created.saturating_add(2 * u64::from(lifetime)));
+        keys.retain(|k| self.keeps(k, now, lifetime));
         Some(key)
     }
 
@@ -218,22 +274,20 @@ impl KeyRing {
 
     /// Opens what one of the keys sealed; `None` for anything else.
     pub fn open(&self, now: u64, lifetime: u32, sealed: &[u8]) -> Option<Vec<u8>> {
+        self.erase_expired(now, lifetime);
         if sealed.len() < SEAL_OVERHEAD {
             return None;
         }
         let (name, rest) = sealed.split_at(NAME_LEN);
         let (nonce, body) = rest.split_at(NONCE_LEN);
-        let key = self
-            .keys
-            .read()
-            .iter()
-            .find(|k| k.name == name && self.opens(k, now, lifetime))
-            .cloned()?;
+        let key = self.keys.read().iter().find(|k| k.name == name).cloned()?;
         key.open(nonce, body)
     }
 }
 
-fn parse_hex_key(line: &str) -> std::result::Result<[u8; SIPTLS_TICKET_KEY_LEN], String> {
+fn parse_hex_key(
+    line: &str,
+) -> std::result::Result<Zeroizing<[u8; SIPTLS_TICKET_KEY_LEN]>, String> {
     if !line.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("not hex digits (a key is 64 hex digits: openssl rand -hex 32)".into());
     }
@@ -244,7 +298,7 @@ fn parse_hex_key(line: &str) -> std::result::Result<[u8; SIPTLS_TICKET_KEY_LEN],
             2 * SIPTLS_TICKET_KEY_LEN
         ));
     }
-    let mut key = [0u8; SIPTLS_TICKET_KEY_LEN];
+    let mut key = Zeroizing::new([0u8; SIPTLS_TICKET_KEY_LEN]);
     for (byte, pair) in key.iter_mut().zip(line.as_bytes().chunks(2)) {
         let pair = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
         *byte = u8::from_str_radix(pair, 16).map_err(|e| e.to_string())?;
@@ -255,6 +309,8 @@ fn parse_hex_key(line: &str) -> std::result::Result<[u8; SIPTLS_TICKET_KEY_LEN],
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logging::{siptls_log_event, LogSink};
+    use crate::verify::{in_scope, Step};
 
     const A: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     const B: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
@@ -296,6 +352,75 @@ mod tests {
         // The next rotation erases every key past both windows.
         ring.seal(1300, 100, b"x").unwrap();
         assert_eq!(ring.key_count(), 1, "keys past both windows are erased");
+    }
+
+    /// Seals in a session step, returning the sealed name and the ticket
+    /// log records.
+    fn seal_logged(ring: &KeyRing, now: u64) -> ([u8; NAME_LEN], Vec<(siptls_log_level, String)>) {
+        let (sink, logged) = LogSink::keeping(siptls_log_event::SIPTLS_LOG_TICKETS);
+        let step = Step {
+            log: Some(sink),
+            ..Step::default()
+        };
+        let (sealed, _) = in_scope(step, || ring.seal(now, 100, b"x").unwrap());
+        let logged = logged.lock().clone();
+        (sealed[..NAME_LEN].try_into().unwrap(), logged)
+    }
+
+    #[test]
+    fn a_key_created_ahead_of_the_clock_stops_sealing_at_once() {
+        const YEAR: u64 = 365 * 24 * 3600;
+        let ring = KeyRing::generated();
+        ring.seal(1000, 100, b"x").unwrap();
+        // Forward a year: a rotation as scheduled, and nothing to say.
+        let (ahead, logged) = seal_logged(&ring, 1000 + YEAR);
+        assert!(logged.is_empty(), "{logged:?}");
+        let by_ahead = ring.seal(1000 + YEAR, 100, b"x").unwrap();
+        // Back: the key from a year ahead is erased, never sealing again.
+        let (back, logged) = seal_logged(&ring, 1010);
+        assert_ne!(back, ahead, "the key created a year ahead still seals");
+        assert_eq!(ring.key_count(), 1);
+        assert!(ring.open(1010, 100, &by_ahead).is_none());
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_eq!(logged[0].0, siptls_log_level::SIPTLS_LOG_WARN);
+        assert!(
+            logged[0].1.starts_with(&format!(
+                "generated ticket keys created up to {} s ahead of the gateway clock (1010) were erased",
+                YEAR - 10
+            )),
+            "{logged:?}"
+        );
+        // Back by less than the skew: a new key seals, the other still opens.
+        let by_back = ring.seal(1010, 100, b"x").unwrap();
+        let (stepped_back, logged) = seal_logged(&ring, 1005);
+        assert_ne!(stepped_back, back);
+        assert_eq!(ring.key_count(), 2);
+        assert!(ring.open(1005, 100, &by_back).is_some());
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(
+            logged[0].1.starts_with("the generated ticket key sealing tickets was created 5 s ahead of the gateway clock (1005)"),
+            "{logged:?}"
+        );
+    }
+
+    #[test]
+    fn expired_keys_are_erased_by_any_use_of_the_set() {
+        let ring = KeyRing::generated();
+        ring.seal(1000, 100, b"x").unwrap(); // opens until 1200
+        let second = ring.seal(1100, 100, b"x").unwrap(); // until 1300
+                                                          // None past both windows: both kept.
+        assert!(ring.open(1199, 100, &second).is_some());
+        assert_eq!(ring.key_count(), 2);
+        // One: opening another key's ticket erases it.
+        assert!(ring.open(1200, 100, &second).is_some());
+        assert_eq!(ring.key_count(), 1);
+        // All: so does something that opens nothing.
+        assert!(ring.open(1300, 100, b"not a ticket").is_none());
+        assert_eq!(ring.key_count(), 0);
+        // Supplied keys do not expire.
+        let supplied = KeyRing::from_text(A.as_bytes()).unwrap();
+        assert!(supplied.open(u64::MAX, 100, b"not a ticket").is_none());
+        assert_eq!(supplied.key_count(), 1);
     }
 
     #[test]

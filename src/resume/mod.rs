@@ -11,6 +11,11 @@ mod sealer;
 mod server_cache;
 mod tickets;
 
+/// How far ahead of this server's clock a time a server wrote may be (a
+/// ticket's issue time, a generated key's creation): the clocks of a farm's
+/// servers differ a little, and a clock may step back a little.
+const CLOCK_SKEW_SECS: u64 = 60;
+
 pub use client_cache::{ClientCache, SIPTLS_DEFAULT_CLIENT_CACHE_SIZE};
 pub use keys::{KeyRing, SIPTLS_MAX_TICKET_KEYS, SIPTLS_TICKET_KEY_LEN};
 pub use record::OwnDigest;

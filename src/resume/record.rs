@@ -1,7 +1,8 @@
 //! What a server seals into a ticket or a cache entry: rustls' own session
 //! state, plus what siptls needs to decide later whether it may resume:
-//! when it was issued (gateway clock), which certificate the server itself
-//! presented, and the peer chain accepted then.
+//! when the session was first issued (gateway clock: its full handshake,
+//! kept by the tickets issued while it resumes), which certificate the
+//! server itself presented, and the peer chain accepted then.
 //!
 //! `version (1) || issued_at (8, big-endian) || own certificate SHA-256 (32)
 //!  || count (1) || count * (length (3, big-endian) || certificate DER)

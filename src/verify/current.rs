@@ -38,8 +38,9 @@ impl CurrentPolicy {
         &self,
         chain: &super::PeerChain,
         expected_name: Option<&ServerName<'_>>,
+        issued_at: Option<u64>,
     ) -> bool {
-        self.get().may_resume(chain, expected_name)
+        self.get().may_resume(chain, expected_name, issued_at)
     }
 
     /// `Policy::now_secs` under the policy in force now.

@@ -21,8 +21,9 @@ pub use policy::{
 pub use report::{Outcome, Report, VerifyCallback};
 pub use resumed::Resumable;
 pub use scope::{
-    accepted_chain, in_scope, none_running, resumption_refused, served, served_digest,
-    step_identity, step_log, step_peer_name, PeerChain, Step, Stepped,
+    accepted_chain, count_chain_check, in_scope, issuing, none_running, resumption_refused, served,
+    served_digest, step_identity, step_log, step_peer_name, tickets_log, Issuing, Offered,
+    PeerChain, Step, Stepped,
 };
 pub use signatures::remembering;
 pub use status::{siptls_verify_status, status_from_number};

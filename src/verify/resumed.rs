@@ -20,17 +20,38 @@ pub struct Resumable {
     pub chain: PeerChain,
     /// The generation of the policy whose checks it passed.
     generation: u64,
+    /// When the stored session was first issued, by its full handshake,
+    /// where the store knows it (a server's sealed record).
+    pub issued_at: Option<u64>,
     /// `None`: nothing to report (a client that sent no certificate where
     /// none is required, or a server that does not ask for one).
     checked: Option<Checked>,
 }
 
+#[cfg(test)]
+impl Resumable {
+    /// A stored session as offered, without a report to make.
+    pub fn offered(chain: PeerChain, issued_at: Option<u64>) -> Self {
+        Self {
+            chain,
+            issued_at,
+            checked: None,
+        }
+    }
+}
+
 impl Policy {
     /// Whether a stored session whose accepted chain was `chain` may resume
-    /// now; if so, it is recorded in the current step for `report_resumed`.
+    /// now; if so, it is recorded in the current step for `report_resumed`
+    /// (with `issued_at`, see `Resumable`).
     /// Only chains that pass outright resume: one let in by an override of
     /// the callback gets a full handshake, and the callback decides again.
-    pub fn may_resume(&self, chain: &PeerChain, expected_name: Option<&ServerName<'_>>) -> bool {
+    pub fn may_resume(
+        &self,
+        chain: &PeerChain,
+        expected_name: Option<&ServerName<'_>>,
+        issued_at: Option<u64>,
+    ) -> bool {
         let checked = match (chain.split_first(), self.role, self.settings.client_auth) {
             // Not asking now: a session that carries a chain would show one
             // that nothing checks; it gets a full handshake instead.
@@ -69,6 +90,7 @@ impl Policy {
         scope::offer_resumption(Resumable {
             chain: chain.clone(),
             generation: self.generation,
+            issued_at,
             checked,
         });
         true

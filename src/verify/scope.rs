@@ -34,6 +34,45 @@ pub struct Stepped {
     pub served: Option<(u32, OwnDigest, Option<String>)>,
 }
 
+/// What the stored sessions offered for resumption pass on to what is
+/// issued while one of them resumes.
+#[derive(Clone, Default)]
+pub struct Offered {
+    /// Their peer chain, while they all have the same one.
+    chain: Option<PeerChain>,
+    /// They have different chains: which one resumes is not known yet.
+    chains_differ: bool,
+    /// The earliest first issue among them, where the stores know it.
+    issued_at: Option<u64>,
+}
+
+impl Offered {
+    pub fn of(offered: &[Resumable]) -> Self {
+        let mut all = Self::default();
+        for resumable in offered {
+            all.add(resumable);
+        }
+        all
+    }
+
+    fn add(&mut self, resumable: &Resumable) {
+        match &self.chain {
+            None => self.chain = Some(resumable.chain.clone()),
+            Some(chain) if **chain != *resumable.chain => self.chains_differ = true,
+            Some(_) => {}
+        }
+        // Which of them resumes is not known here: the earliest bounds all.
+        self.issued_at = [self.issued_at, resumable.issued_at]
+            .into_iter()
+            .flatten()
+            .min();
+    }
+
+    fn agreed_chain(&self) -> Option<PeerChain> {
+        self.chain.clone().filter(|_| !self.chains_differ)
+    }
+}
+
 /// What the session tells the step about itself.
 #[derive(Clone, Default)]
 pub struct Step {
@@ -41,9 +80,12 @@ pub struct Step {
     pub log: Option<Arc<LogSink>>,
     /// The context's counters: refused resumptions are counted.
     pub counters: Option<Arc<Counters>>,
-    /// The chain accepted earlier in the session (tickets issued after the
-    /// handshake carry it).
+    /// The chain accepted by a full verification earlier in the session
+    /// (tickets issued after the handshake carry it).
     pub chain: Option<PeerChain>,
+    /// The stored sessions offered earlier in the session and not ruled out
+    /// by a full handshake.
+    pub offered: Offered,
     /// A client: the identity to present. A server: the one serving.
     pub identity: u32,
     /// A server: the certificate digest of the identity serving.
@@ -57,10 +99,9 @@ pub struct Step {
 
 struct Scope {
     step: Step,
-    /// Stored sessions with different chains were offered in this step:
-    /// which one resumes is not known yet, so nothing new is issued.
-    chain_unknown: bool,
     found: Stepped,
+    /// Stored peer chains a server's stores asked to check again.
+    chain_checks: u32,
 }
 
 thread_local! {
@@ -84,8 +125,8 @@ pub fn in_scope<T>(step: Step, f: impl FnOnce() -> T) -> (T, Stepped) {
     SCOPES.with(|s| {
         s.borrow_mut().push(Scope {
             step,
-            chain_unknown: false,
             found: Stepped::default(),
+            chain_checks: 0,
         })
     });
     let guard = ScopeGuard;
@@ -119,7 +160,6 @@ pub(super) fn store_outcome(outcome: Outcome, accepted_chain: Option<PeerChain>)
         top.found.outcome = Some(outcome);
         if let Some(chain) = accepted_chain {
             top.step.chain = Some(chain.clone());
-            top.chain_unknown = false;
             top.found.chain = Some(chain);
         }
     });
@@ -127,25 +167,76 @@ pub(super) fn store_outcome(outcome: Outcome, accepted_chain: Option<PeerChain>)
 
 pub(super) fn offer_resumption(resumable: Resumable) {
     with_top(|top| {
-        match &top.step.chain {
-            None => top.step.chain = Some(resumable.chain.clone()),
-            Some(chain) if **chain != *resumable.chain => top.chain_unknown = true,
-            Some(_) => {}
-        }
+        top.step.offered.add(&resumable);
         top.found.resumable.push(resumable);
     });
 }
 
-/// The chain the session accepted, for a ticket or cached session being
-/// issued now. `None` outside any step, or before any chain was accepted
-/// (an anonymous client).
+/// The chain the session accepted, for a client's stored session. `None`
+/// outside any step, before any chain was accepted, or while stored
+/// sessions with different chains are being resumed.
 pub fn accepted_chain() -> Option<PeerChain> {
-    with_top(|top| top.step.chain.clone().filter(|_| !top.chain_unknown)).flatten()
+    with_top(|top| {
+        top.step
+            .chain
+            .clone()
+            .or_else(|| top.step.offered.agreed_chain())
+    })
+    .flatten()
+}
+
+/// What a server's ticket or cached session issued now carries.
+pub enum Issuing {
+    /// The peer chain the session accepted, and when the stored session it
+    /// resumes was first issued (`None` after a full handshake): a
+    /// resumption does not renew the peer's proof of its identity, so what
+    /// it issues expires with what it resumes. The chain is empty when none
+    /// was accepted and none offered: the client sent no certificate where
+    /// none is required, or none was asked for.
+    Known {
+        chain: PeerChain,
+        issued_at: Option<u64>,
+    },
+    /// Stored sessions with different chains were offered, and which one
+    /// the handshake resumes is not known.
+    ChainUnknown,
+}
+
+/// What a ticket or cached session issued in the current server step
+/// carries; `None` outside any step.
+pub fn issuing() -> Option<Issuing> {
+    with_top(|top| match (&top.step.chain, &top.step.offered) {
+        (Some(chain), _) => Issuing::Known {
+            chain: chain.clone(),
+            issued_at: None,
+        },
+        (None, offered) if offered.chains_differ => Issuing::ChainUnknown,
+        (None, offered) => Issuing::Known {
+            chain: offered.chain.clone().unwrap_or_else(|| Arc::new([])),
+            issued_at: offered.issued_at,
+        },
+    })
+}
+
+/// Counts a stored peer chain a server is about to check again in this
+/// step; returns how many it checked before in the step.
+pub fn count_chain_check() -> u32 {
+    with_top(|top| {
+        top.chain_checks += 1;
+        top.chain_checks - 1
+    })
+    .unwrap_or(0)
 }
 
 /// The log sink and user data of the session step running on this thread.
 pub fn step_log() -> Option<(Arc<LogSink>, UserData)> {
     with_top(|top| top.step.log.clone().map(|log| (log, top.step.userdata))).flatten()
+}
+
+fn log_in_step(level: siptls_log_level, event: siptls_log_event, why: impl FnOnce() -> String) {
+    if let Some((log, userdata)) = step_log() {
+        log.log(level, event, userdata, why);
+    }
 }
 
 /// Counts a stored session that was not resumed and logs why, in the
@@ -154,14 +245,16 @@ pub fn resumption_refused(why: impl FnOnce() -> String) {
     if let Some(Some(counters)) = with_top(|top| top.step.counters.clone()) {
         counters.count(Event::ResumptionRefused);
     }
-    if let Some((log, userdata)) = step_log() {
-        log.log(
-            siptls_log_level::SIPTLS_LOG_INFO,
-            siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED,
-            userdata,
-            why,
-        );
-    }
+    log_in_step(
+        siptls_log_level::SIPTLS_LOG_INFO,
+        siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED,
+        why,
+    );
+}
+
+/// Logs what became of a server's tickets or ticket keys, in the current step.
+pub fn tickets_log(level: siptls_log_level, what: impl FnOnce() -> String) {
+    log_in_step(level, siptls_log_event::SIPTLS_LOG_TICKETS, what);
 }
 
 /// Whether the current step keeps accepted chains (resumption is on).

@@ -131,7 +131,7 @@ mod tests {
             ring: Arc::new(KeyRing::generated()),
             policy: Context::new(siptls_role::SIPTLS_ROLE_SERVER)
                 .snapshot()
-                .policy
+                .current
                 .clone(),
             lifetime: LIFETIME,
         };

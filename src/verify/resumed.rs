@@ -34,6 +34,7 @@ impl Resumable {
     pub fn offered(chain: PeerChain, issued_at: Option<u64>) -> Self {
         Self {
             chain,
+            generation: 0,
             issued_at,
             checked: None,
         }

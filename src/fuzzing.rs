@@ -69,6 +69,16 @@ pub fn ticket(data: &[u8]) {
             open(&sealed).0.is_none(),
             "a chain passed an empty trust table"
         );
+        // A ClientHello repeating the ticket: every copy opens in one step.
+        let copies = usize::from(data.first().copied().unwrap_or(0) % 8) + 2;
+        let (opened, stepped) = verify::in_scope(step.clone(), || {
+            (0..copies)
+                .map(|_| sealer.open(&sealed))
+                .filter(Option::is_some)
+                .count()
+        });
+        assert_eq!(opened, 0, "a repeated ticket passed an empty trust table");
+        assert!(stepped.resumable.is_empty());
     }
 }
 

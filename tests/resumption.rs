@@ -1218,7 +1218,10 @@ fn chain_checks(server: &Ctx, log: &Log, hello: &Hello) -> (usize, bool) {
     let refused = Log::of(&log.take(), siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED);
     let checked = refused
         .iter()
-        .filter(|r| r.message.starts_with("A stored session was not resumed: its peer chain fails"))
+        .filter(|r| {
+            r.message
+                .starts_with("A stored session was not resumed: its peer chain fails")
+        })
         .count();
     let others = refused
         .iter()

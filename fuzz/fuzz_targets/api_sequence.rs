@@ -12,7 +12,10 @@
 //!   4 load_pem_dir(good or broken directory, by arg) · 5 trust_replace_ca_list(blob)
 //!   6 add_crl(real, or blob) · 7 a setting (missing/expired CRL, client auth,
 //!     depth, CRL clear; resumption on/off, session cache, TLS 1.3 tickets,
-//!     ticket keys shared by the two contexts, ticket lifetime)
+//!     ticket keys shared by the two contexts, ticket lifetime; profile,
+//!     versions, trust entry removed). Settings, reloads and CRLs between a
+//!     session's creation and its handshake reach it (configuration binds
+//!     at the ClientHello and at verification).
 //!   8 session_new(session slot, context slot) · 9 session_free(slot)
 //!   10 pump two sessions (chunk size from arg) · 11 write(slot, blob)
 //!   12 read(slot, capacity from arg) · 13 close or transport_closed(slot)
@@ -240,7 +243,7 @@ impl World {
                      00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
                 ];
                 let code = unsafe {
-                    match (arg >> 1) % 10 {
+                    match (arg >> 1) % 12 {
                         0 => siptls_ctx_set_missing_crl_policy(ctx, value % 3),
                         1 => siptls_ctx_set_expired_crl_policy(ctx, value % 3),
                         2 => siptls_ctx_set_client_auth(ctx, value % 4),
@@ -266,7 +269,20 @@ impl World {
                             assert_eq!(count, expected, "set_ticket_keys count");
                             code
                         }
-                        _ => siptls_ctx_set_ticket_lifetime(ctx, value * 60),
+                        9 => siptls_ctx_set_ticket_lifetime(ctx, value * 60),
+                        10 => siptls_ctx_set_profile(ctx, value % 4),
+                        _ => {
+                            const VERSIONS: [(u16, u16); 4] = [
+                                (SIPTLS_TLS12, SIPTLS_TLS13),
+                                (SIPTLS_TLS12, SIPTLS_TLS12),
+                                (SIPTLS_TLS13, SIPTLS_TLS13),
+                                (SIPTLS_TLS13, SIPTLS_TLS12),
+                            ];
+                            match VERSIONS.get(usize::try_from(value).unwrap_or(0) % 5) {
+                                Some(&(min, max)) => siptls_ctx_set_versions(ctx, min, max),
+                                None => siptls_ctx_trust_remove(ctx, 0),
+                            }
+                        }
                     }
                 };
                 checked("a policy setting", code);

@@ -625,3 +625,106 @@ fn a_stored_session_refused_by_a_check_is_counted() {
         );
     }
 }
+
+/// A TLS 1.3 server that sends its first message right after its Finished
+/// (half-RTT data), as a peer may: rustls itself, outside siptls.
+fn half_rtt_server() -> rustls::ServerConnection {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+    static CONFIG: OnceLock<Arc<rustls::ServerConfig>> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        let f = fixture();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(f.server.cert_der.clone())],
+                PrivateKeyDer::try_from(f.server.key_der.clone()).unwrap(),
+            )
+            .unwrap();
+        config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().unwrap();
+        config.send_half_rtt_data = true;
+        Arc::new(config)
+    });
+    rustls::ServerConnection::new(config.clone()).unwrap()
+}
+
+/// Everything the client has to send, into the rustls server.
+fn client_to_rustls(client: &Sess, server: &mut rustls::ServerConnection) {
+    let bytes = client.take_all();
+    let mut rest = &bytes[..];
+    while !rest.is_empty() {
+        server.read_tls(&mut rest).unwrap();
+        server.process_new_packets().unwrap();
+    }
+}
+
+/// Everything the rustls server has to send, as one flight to the client.
+fn rustls_flight(server: &mut rustls::ServerConnection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while server.wants_write() {
+        server.write_tls(&mut out).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_client_refusing_a_resumption_reads_none_of_the_servers_half_rtt_data() {
+    use std::io::Write;
+    let f = fixture();
+    let client_ctx = Ctx::new(siptls_role::SIPTLS_ROLE_CLIENT);
+    ok(
+        &client_ctx,
+        client_ctx.trust(1, f.root.issued().cert_pem.as_bytes()),
+    );
+    ok(&client_ctx, unsafe {
+        siptls_ctx_set_verify_callback(client_ctx.0, Some(reject_resumed), std::ptr::null_mut())
+    });
+    // A full handshake leaves a ticket with the client.
+    let mut server = half_rtt_server();
+    let client = Sess::client(&client_ctx);
+    client_to_rustls(&client, &mut server);
+    assert_eq!(
+        client.feed(&rustls_flight(&mut server)).0,
+        SIPTLS_OK,
+        "{}",
+        client.last_error()
+    );
+    client_to_rustls(&client, &mut server);
+    assert_eq!(client.feed(&rustls_flight(&mut server)).0, SIPTLS_OK);
+    assert_eq!(client.info().handshake_kind, SIPTLS_HANDSHAKE_FULL);
+
+    for corrupt_after in [false, true] {
+        let mut server = half_rtt_server();
+        let client = Sess::client(&client_ctx);
+        client_to_rustls(&client, &mut server);
+        server
+            .writer()
+            .write_all(b"NOTIFY sip:gw-a.example.test SIP/2.0\r\n")
+            .unwrap();
+        let mut flight = rustls_flight(&mut server);
+        assert!(
+            server.is_handshaking(),
+            "the data left before the client's Finished"
+        );
+        if corrupt_after {
+            flight.extend_from_slice(&CORRUPT_RECORD);
+        }
+        let _ = client.feed(&flight);
+        let info = client.info();
+        assert!(info.failed, "corrupt {corrupt_after}: the client must fail");
+        if !corrupt_after {
+            assert_eq!(info.handshake_kind, SIPTLS_HANDSHAKE_RESUMED);
+            assert_eq!(info.verify_status, SIPTLS_VERIFY_REJECTED_BY_CALLBACK);
+        }
+        let (code, data) = client.read_all();
+        assert!(
+            data.is_empty(),
+            "corrupt {corrupt_after}: {} bytes of a refused server were delivered",
+            data.len()
+        );
+        assert_ne!(code, SIPTLS_OK);
+    }
+}

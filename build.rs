@@ -13,8 +13,9 @@ fn main() {
         |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("set by cargo");
     let (major, minor, patch) = (version("MAJOR"), version("MINOR"), version("PATCH"));
 
-    // The ABI policy (README): before 1.0 every minor release may break the
-    // ABI, so the soname carries it; from 1.0 on, only the major number.
+    // The ABI policy (docs/abi-and-packaging.md): before 1.0 every minor
+    // release may break the ABI, so the soname carries it; from 1.0 on, only
+    // the major number.
     let (soname, abi_version) = match major.as_str() {
         "0" => (format!("libsiptls.so.0.{minor}"), minor.clone()),
         _ => (format!("libsiptls.so.{major}"), format!("{major}000")),

@@ -5,13 +5,13 @@
 mod common;
 use common::*;
 
-/// The receive window the README documents: past 16 KiB of unread
-/// plaintext a session takes no more ciphertext.
+/// The receive window docs/pumping-and-framing.md documents: past 16 KiB
+/// of unread plaintext a session takes no more ciphertext.
 const RECEIVE_WINDOW: usize = 16 * 1024;
 
-/// Plaintext a receiver may hold unread, as the README documents: the
-/// window plus the records one rustls input buffer (18,437 bytes: a record
-/// of 2^14 bytes with its largest overhead) can complete.
+/// Plaintext a receiver may hold unread, as docs/pumping-and-framing.md
+/// documents: the window plus the records one rustls input buffer (18,437
+/// bytes: a record of 2^14 bytes with its largest overhead) can complete.
 const RECEIVE_BOUND: usize = RECEIVE_WINDOW + 18_437;
 
 /// Plaintext a sender may accept while nobody takes its ciphertext: rustls'

@@ -169,9 +169,10 @@ fn a_protocol_error_after_our_close_notify_fails_the_session_cleanly() {
     assert!(server.info().failed);
 }
 
-/// The README's shortcut: a take or read that returns less than its buffer
-/// holds emptied the session for now (the next one is AGAIN); one that
-/// fills its buffer may have left more (the next one is OK).
+/// The shortcut of docs/pumping-and-framing.md: a take or read that
+/// returns less than its buffer holds emptied the session for now (the
+/// next one is AGAIN); one that fills its buffer may have left more (the
+/// next one is OK).
 #[test]
 fn a_short_take_or_read_has_emptied_the_session() {
     let (cctx, sctx) = (Ctx::client(), Ctx::server());

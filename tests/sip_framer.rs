@@ -439,7 +439,7 @@ fn the_default_limits_are_16k_of_header_64k_of_body_and_128k_held() {
             SIPTLS_SIP_DEFAULT_BUFFERED_MAX
         ),
         (16 * 1024, 64 * 1024, 128 * 1024),
-        "the README's numbers"
+        "the numbers of docs/pumping-and-framing.md"
     );
 }
 

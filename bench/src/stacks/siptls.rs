@@ -13,8 +13,9 @@ pub struct Siptls {
     resumed: bool,
 }
 
-// SAFETY: contexts are shared by many sessions and threads (the README's
-// thread-safety rules); sessions stay on the thread that made them.
+// SAFETY: contexts are shared by many sessions and threads (the thread
+// safety rules of docs/conventions.md); sessions stay on the thread that
+// made them.
 unsafe impl Sync for Siptls {}
 
 pub struct Pair {

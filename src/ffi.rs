@@ -2,6 +2,7 @@
 //! one boundary every export runs inside: panics become SIPTLS_ERR_PANIC,
 //! failures leave their detail text for `siptls_last_error`.
 
+use crate::abi::{siptls_result, siptls_result::*, UserData};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
@@ -10,7 +11,8 @@ use std::path::Path;
 
 use crate::capi::{siptls_ctx, siptls_session};
 use crate::context::Context;
-use crate::error::{siptls_result, siptls_result::*, Error};
+
+use crate::error::Error;
 use crate::session::{Sink, State};
 
 thread_local! {
@@ -508,25 +510,6 @@ pub fn fixed_text<const N: usize>(text: &str) -> [c_char; N] {
     }
     out
 }
-
-/// C `void *` user data handed back to callbacks. The gateway promises, by
-/// registering it, that it may be used from whichever thread runs a session.
-#[derive(Clone, Copy)]
-pub struct UserData(pub *mut std::ffi::c_void);
-
-impl UserData {
-    pub const NONE: UserData = UserData(std::ptr::null_mut());
-}
-
-impl Default for UserData {
-    fn default() -> Self {
-        Self::NONE
-    }
-}
-// SAFETY: the pointer is never dereferenced here, only passed back to the
-// caller's own callback; the README states callbacks run on session threads.
-unsafe impl Send for UserData {}
-unsafe impl Sync for UserData {}
 
 /// Converts a C enum value, refusing numbers that name no variant.
 pub fn arg_enum<T>(

@@ -7,6 +7,7 @@
 //! tests, fuzz targets and benchmark can call the exported functions from
 //! Rust exactly as C does.
 
+mod abi;
 mod clock;
 mod context;
 mod counters;

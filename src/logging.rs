@@ -8,51 +8,12 @@
 //! step scope, see `verify::scope`), and drops records from outside any
 //! step. Messages are made printable like detail texts.
 
+use crate::abi::{siptls_log_event, siptls_log_level, UserData};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::printable;
-use crate::ffi::UserData;
-
-/// How much a log callback wants (`siptls_ctx_set_log_callback`).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum siptls_log_level {
-    SIPTLS_LOG_ERROR = 1,
-    SIPTLS_LOG_WARN = 2,
-    SIPTLS_LOG_INFO = 3,
-    SIPTLS_LOG_DEBUG = 4,
-    SIPTLS_LOG_TRACE = 5,
-}
-
-/// What a log record is about.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum siptls_log_event {
-    /// A record of the TLS engine (rustls) itself.
-    SIPTLS_LOG_TLS_ENGINE = 0,
-    /// A handshake completed: version, suite, kind, the peer's trust ID.
-    SIPTLS_LOG_HANDSHAKE_DONE = 1,
-    /// A peer verification: its status and detail.
-    SIPTLS_LOG_VERIFICATION = 2,
-    SIPTLS_LOG_ALERT_SENT = 3,
-    SIPTLS_LOG_ALERT_RECEIVED = 4,
-    /// A session failed: the result code and detail.
-    SIPTLS_LOG_SESSION_FAILED = 5,
-    /// A configuration change was applied (its generation) or refused (why).
-    SIPTLS_LOG_CONFIG_APPLIED = 6,
-    SIPTLS_LOG_CONFIG_REFUSED = 7,
-    /// A stored session was not resumed: why.
-    SIPTLS_LOG_RESUMPTION_REFUSED = 8,
-    /// A server issued no ticket or session cache entry where one was due,
-    /// or replaced a generated ticket key off its schedule: why.
-    SIPTLS_LOG_TICKETS = 9,
-    /// A client's stored sessions were dropped by a configuration change: why.
-    SIPTLS_LOG_STORED_SESSIONS_DROPPED = 10,
-}
 
 /// One record, borrowed for the callback's duration.
 pub struct Record<'a> {

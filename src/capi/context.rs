@@ -1,139 +1,20 @@
 //! Contexts: creation, identity, policy settings and callbacks.
 
+use crate::abi::{
+    siptls_keylog_cb, siptls_pem_names, siptls_result, siptls_result::*, siptls_role,
+    siptls_time_cb, siptls_verify_cb, siptls_verify_decision, siptls_verify_report, UserData,
+};
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
 use super::siptls_ctx;
 use crate::clock::Clock;
-use crate::context::{siptls_role, Context, PemNames};
+use crate::context::{Context, PemNames};
 use crate::crl::{ExpiredCrl, MissingCrl};
-use crate::error::{siptls_result, siptls_result::*};
-use crate::ffi::{self, UserData};
+
+use crate::ffi;
 use crate::names::NameCheck;
-use crate::verify::{siptls_verify_status, ClientAuth, Report};
-
-/// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_client_auth {
-    /// Mutual TLS: clients must present a certificate that verifies (default).
-    SIPTLS_CLIENT_AUTH_REQUIRED = 0,
-    /// Ask for a certificate and verify it when sent; let clients without one in.
-    SIPTLS_CLIENT_AUTH_OPTIONAL = 1,
-    /// Do not ask clients for a certificate.
-    SIPTLS_CLIENT_AUTH_OFF = 2,
-}
-
-/// How a client matches the server's certificate to the peer name.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_name_check {
-    /// RFC 5922 SIP domain rules (default).
-    SIPTLS_NAME_CHECK_SIP = 0,
-    /// RFC 6125 host-name rules with wildcards, for non-SIP peers.
-    SIPTLS_NAME_CHECK_HOSTNAME = 1,
-}
-
-/// What to do with a certificate whose issuer has no loaded CRL.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_missing_crl {
-    /// Accept it (default): CRLs add checks, they are not required.
-    SIPTLS_MISSING_CRL_ALLOW = 0,
-    /// Refuse it with SIPTLS_VERIFY_REVOCATION_UNKNOWN.
-    SIPTLS_MISSING_CRL_DENY = 1,
-}
-
-/// What a CRL past its nextUpdate counts as (`siptls_ctx_set_expired_crl_policy`).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_expired_crl {
-    /// Still used: a late refresh does not cut off calls (default).
-    SIPTLS_EXPIRED_CRL_USE = 0,
-    /// Counts as missing (the missing-CRL policy decides); its revocations still count.
-    SIPTLS_EXPIRED_CRL_MISSING = 1,
-}
-
-/// The callback's answer: accept or reject the peer. Rejecting is 0, so a
-/// callback returning a zeroed or default value fails closed.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_verify_decision {
-    /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.
-    SIPTLS_VERIFY_REJECT = 0,
-    SIPTLS_VERIFY_ACCEPT = 1,
-}
-
-/// One verification of a peer certificate chain, shown to the verify
-/// callback. Every pointer is valid only during the callback.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_verify_report {
-    /// sizeof the report as this library fills it: read a field only when
-    /// its offset is below this (fields are only ever added at the end).
-    pub struct_size: u32,
-    /// Our role in the connection.
-    pub role: siptls_role,
-    /// What the checks found.
-    pub status: siptls_verify_status,
-    /// The trust entry that anchored the chain, or SIPTLS_TRUST_ID_NONE.
-    pub trust_id: u32,
-    /// CA certificates in the verified path, the trust entry included; 0 for a pinned certificate.
-    pub depth: u32,
-    /// The name checked against the certificate ("" when none).
-    pub peer_name: *const c_char,
-    /// The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
-    pub leaf_der: *const u8,
-    pub leaf_der_len: usize,
-    /// The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
-    pub identities: *const c_char,
-    /// Human-readable explanation of the status.
-    pub detail: *const c_char,
-    /// True when the context allows overrides and the status is a failure:
-    /// accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
-    pub override_allowed: bool,
-    /// The context's configuration generation that did this verification
-    /// (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
-    pub generation: u64,
-    /// The session's pointer from `siptls_session_set_userdata` (NULL when none).
-    pub session_userdata: *mut c_void,
-    /// A resumed session: the chain is the one stored with it, which has just
-    /// passed every check again; trust ID, depth and identities are its own.
-    /// Rejecting fails the session.
-    pub resumed: bool,
-}
-
-/// Called once per verification, on the thread driving the session.
-/// Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT (a siptls_verify_decision;
-/// any other number rejects). Rejecting a chain that passed fails the
-/// handshake (access_denied); accepting one that failed changes nothing
-/// unless overrides are enabled.
-#[allow(non_camel_case_types)]
-pub type siptls_verify_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, report: *const siptls_verify_report) -> u32>;
-
-/// The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
-/// and return true, or return false while the clock is not synchronized.
-#[allow(non_camel_case_types)]
-pub type siptls_time_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, seconds_out: *mut u64) -> bool>;
-
-/// File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
-/// ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file). Set
-/// `struct_size` to `sizeof(siptls_pem_names)`: members past the size given
-/// (from an older, smaller struct) count as NULL.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_pem_names {
-    pub struct_size: u32,
-    pub private_key: *const c_char,
-    pub certificate: *const c_char,
-    pub ca_list: *const c_char,
-    /// A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
-    /// and the CRLs loaded otherwise are kept.
-    pub crl: *const c_char,
-}
+use crate::verify::{ClientAuth, Report};
 
 // SAFETY: repr(C), a u32 then pointers, all pointer-aligned: any bytes are a value.
 unsafe impl ffi::PlainData for siptls_pem_names {}
@@ -534,12 +415,6 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
         })
     }
 }
-
-/// Receives each TLS secret as one NUL-terminated NSS key log line (no
-/// newline), for gateways that keep debugging output elsewhere than a file.
-#[allow(non_camel_case_types)]
-pub type siptls_keylog_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, line: *const c_char)>;
 
 /// Hands the TLS secrets to `callback` (NULL stops key logging), on the
 /// thread driving the handshake. Debugging only: they decrypt the traffic.

@@ -1,34 +1,13 @@
 //! Several identities per context: added, removed and named for SNI; a
 //! client session choosing the one it presents and the SNI it sends.
 
+use crate::abi::{siptls_result, siptls_result::*, siptls_session_options};
 use std::ffi::c_char;
 
 use super::{siptls_ctx, siptls_session};
-use crate::error::{siptls_result, siptls_result::*};
+
 use crate::ffi;
 use crate::session::{Options, Session};
-
-pub use crate::identities::{SIPTLS_IDENTITY_DEFAULT, SIPTLS_MAX_IDENTITIES};
-
-/// How `siptls_session_new_with` makes a session. Set `struct_size` to
-/// `sizeof(siptls_session_options)`; fields past a smaller size count as
-/// NULL / 0.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_session_options {
-    pub struct_size: u32,
-    /// A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
-    /// the single-identity calls set). A server: 0 (it picks by SNI).
-    pub identity_id: u32,
-    /// A client: the SIP domain, host name or IP literal to reach (its
-    /// certificate is checked against it). A server: NULL.
-    pub peer_name: *const c_char,
-    /// A client: the SNI to send instead of `peer_name` (e.g. a domain
-    /// when dialling an IP literal; an IP literal here sends none); NULL
-    /// sends `peer_name`.
-    pub sni: *const c_char,
-}
 
 // SAFETY: repr(C): two u32, then two pointers; any bits are valid values.
 unsafe impl ffi::PlainData for siptls_session_options {}

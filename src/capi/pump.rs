@@ -1,32 +1,13 @@
 //! The socket helper: one call per readiness event moves a session's
 //! ciphertext over a non-blocking socket, or over the gateway's own I/O.
 
-use std::ffi::{c_int, c_void};
+use crate::abi::{siptls_io, siptls_result, siptls_result::*, UserData};
+use std::ffi::c_int;
 
 use super::siptls_session;
-use crate::error::{siptls_result, siptls_result::*, Error};
-use crate::ffi::{self, CallbackTransport, FdTransport, UserData};
+use crate::error::Error;
+use crate::ffi::{self, CallbackTransport, FdTransport};
 use crate::pump;
-
-pub use crate::pump::{SIPTLS_WANT_READ, SIPTLS_WANT_WRITE};
-
-/// A transport callback's "would block" (`siptls_io`).
-pub const SIPTLS_IO_WOULD_BLOCK: i64 = -1;
-
-/// The gateway's own I/O layer for `siptls_session_pump_io`. Each callback
-/// returns the bytes it moved (1 to `len`), 0 when the peer ended the
-/// stream, SIPTLS_IO_WOULD_BLOCK when nothing can move now, or any other
-/// negative number for an error (the call then returns SIPTLS_ERR_IO).
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_io {
-    pub struct_size: u32,
-    pub userdata: *mut c_void,
-    pub recv: Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, len: usize) -> i64>,
-    pub send:
-        Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *const u8, len: usize) -> i64>,
-}
 
 // SAFETY: repr(C): an integer, a pointer, two nullable function pointers.
 unsafe impl ffi::PlainData for siptls_io {}

@@ -1,68 +1,16 @@
 //! Sessions: creation, the sans-I/O byte pump, state queries.
 
+use crate::abi::{
+    siptls_result, siptls_result::*, siptls_session_info, siptls_verify_status,
+    SIPTLS_TRUST_ID_NONE,
+};
 use std::ffi::{c_char, c_void, CString};
 use std::sync::LazyLock;
 
 use super::{siptls_ctx, siptls_session};
-use crate::context::siptls_role;
-use crate::error::{siptls_result, siptls_result::*};
-use crate::ffi;
-use crate::session::{siptls_close_state, siptls_handshake_kind, Session};
-use crate::trust::SIPTLS_TRUST_ID_NONE;
-use crate::verify::siptls_verify_status;
 
-/// A session's state, filled by `siptls_session_get_info`. Set `struct_size`
-/// to `sizeof(siptls_session_info)` first.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_session_info {
-    /// Set by the caller; the library writes at most this many bytes and
-    /// stores how many it wrote.
-    pub struct_size: u32,
-    pub role: siptls_role,
-    /// 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
-    pub protocol_version: u16,
-    /// IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
-    pub cipher_suite: u16,
-    pub close_state: siptls_close_state,
-    /// Final verification status (after the callback's decision).
-    pub verify_status: siptls_verify_status,
-    /// What the checks found before the callback (differs when overridden or rejected).
-    pub verify_checked: siptls_verify_status,
-    /// Trust entry that anchored the peer's chain, or SIPTLS_TRUST_ID_NONE.
-    pub trust_id: u32,
-    /// CA certificates in the verified path, the trust entry included; 0 when pinned.
-    pub depth: u32,
-    /// The fatal alert the peer sent (TLS AlertDescription), or -1.
-    pub alert_received: i32,
-    /// The handshake is still running: keep pumping; do not write yet.
-    pub handshaking: bool,
-    /// Ciphertext is waiting: call `siptls_session_take` and send it.
-    pub wants_send: bool,
-    /// Whether a peer certificate verification has happened (the verify fields are set).
-    pub verified: bool,
-    /// The session failed: plaintext authenticated before the failure can still be read,
-    /// its alert taken and sent; then only free remains.
-    pub failed: bool,
-    /// The context's configuration generation this session was created with.
-    pub generation: u64,
-    /// Full, full after a HelloRetryRequest, or resumed; PENDING until the handshake ends.
-    pub handshake_kind: siptls_handshake_kind,
-    /// IANA named group of the key exchange (e.g. 0x001d X25519, 0x11ec
-    /// X25519MLKEM768); 0 before it is known, and for a TLS 1.2 resumption.
-    pub key_exchange_group: u32,
-    /// A client: the identity it presents. A server: the one that served
-    /// (chosen by SNI), once the ClientHello has arrived.
-    pub identity_id: u32,
-    /// A server: the length of the SNI the client sent (0: none); read it
-    /// with `siptls_session_sni`.
-    pub sni_len: u32,
-    /// The generation of the configuration the session bound: a client's
-    /// when it was made, a server's when the ClientHello arrived (identity,
-    /// suites, versions, client authentication). `generation` is the one
-    /// the peer was verified under, which may be later.
-    pub hello_generation: u64,
-}
+use crate::ffi;
+use crate::session::Session;
 
 // SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, a u64,
 // four 4-byte members, then a u64 at offset 64: no padding.
@@ -118,7 +66,7 @@ pub unsafe extern "C" fn siptls_session_set_userdata(
     ffi::call(|| {
         unsafe {
             ffi::with_session(session, |s| {
-                s.set_userdata(ffi::UserData(userdata));
+                s.set_userdata(crate::abi::UserData(userdata));
                 Ok(())
             })
         }?;

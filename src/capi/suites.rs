@@ -2,9 +2,9 @@
 //! suites and key-exchange groups by IANA number.
 
 use super::siptls_ctx;
-use crate::error::siptls_result;
+use crate::abi::{siptls_profile, siptls_result};
+
 use crate::ffi;
-use crate::suites::siptls_profile;
 
 /// Selects the cipher suites and key-exchange groups of a profile
 /// (`profile` is a `siptls_profile`; the README has the table). Replaces

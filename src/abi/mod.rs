@@ -4,6 +4,7 @@
 
 mod context;
 mod counters;
+mod handles;
 mod identities;
 mod log;
 mod pump;
@@ -18,6 +19,7 @@ mod verify;
 
 pub use context::*;
 pub use counters::*;
+pub use handles::*;
 pub use identities::*;
 pub use log::*;
 pub use pump::*;

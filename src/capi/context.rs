@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::context::{Context, PemNames};
 use crate::crl::{ExpiredCrl, MissingCrl};
 
+use super::handles;
 use crate::ffi;
 use crate::names::NameCheck;
 use crate::verify::{ClientAuth, Report};
@@ -33,7 +34,7 @@ pub unsafe extern "C" fn siptls_ctx_new(role: u32, ctx_out: *mut *mut siptls_ctx
             1 => Some(siptls_role::SIPTLS_ROLE_SERVER),
             _ => None,
         })?;
-        *ctx_out = ffi::to_c(siptls_ctx(Context::new(role)));
+        *ctx_out = ffi::to_handle::<siptls_ctx>(Context::new(role));
         Ok(SIPTLS_OK)
     })
 }
@@ -44,7 +45,7 @@ pub unsafe extern "C" fn siptls_ctx_new(role: u32, ctx_out: *mut *mut siptls_ctx
 /// `ctx` must be NULL or from `siptls_ctx_new`, and not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_free(ctx: *mut siptls_ctx) {
-    ffi::call_value((), || unsafe { ffi::free_from_c(ctx) })
+    ffi::call_value((), || unsafe { ffi::free_handle(ctx) })
 }
 
 /// Sets the identity from PEM text in memory: `cert_pem` holds our
@@ -62,7 +63,7 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_pem(
     key_pem_len: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")?;
             let key = ffi::arg_bytes(key_pem, key_pem_len, "key_pem")?;
             ctx.set_identity_pem(cert, key)
@@ -81,7 +82,7 @@ pub unsafe extern "C" fn siptls_ctx_load_identity_files(
     key_path: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_path(cert_path, "cert_path")?;
             let key = ffi::arg_path(key_path, "key_path")?;
             ctx.load_identity_files(cert, key)
@@ -113,7 +114,7 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let dir = ffi::arg_path(dir, "dir")?;
                 let names = match names.is_null() {
                     true => PemNames::default(),
@@ -152,7 +153,7 @@ pub unsafe extern "C" fn siptls_ctx_set_client_auth(
     mode: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(ClientAuth::Required),
                 1 => Some(ClientAuth::Optional),
@@ -174,7 +175,7 @@ pub unsafe extern "C" fn siptls_ctx_set_max_ca_depth(
     ctx: *mut siptls_ctx,
     depth: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_max_ca_depth(depth)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_max_ca_depth(depth)) }
 }
 
 /// Bounds the protocol versions: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3).
@@ -188,7 +189,7 @@ pub unsafe extern "C" fn siptls_ctx_set_versions(
     min: u16,
     max: u16,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_versions(min, max)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_versions(min, max)) }
 }
 
 /// Chooses how server certificates are matched to the peer name
@@ -202,7 +203,7 @@ pub unsafe extern "C" fn siptls_ctx_set_name_check(
     mode: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(NameCheck::Sip),
                 1 => Some(NameCheck::Hostname),
@@ -223,7 +224,7 @@ pub unsafe extern "C" fn siptls_ctx_set_allow_override(
     ctx: *mut siptls_ctx,
     allow: bool,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_allow_override(allow)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_allow_override(allow)) }
 }
 
 /// What to do when no current CRL covers a certificate of the peer's path
@@ -239,7 +240,7 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
     policy: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(MissingCrl::Allow),
                 1 => Some(MissingCrl::Deny),
@@ -263,7 +264,7 @@ pub unsafe extern "C" fn siptls_ctx_set_expired_crl_policy(
     policy: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(ExpiredCrl::Use),
                 1 => Some(ExpiredCrl::Missing),
@@ -287,7 +288,7 @@ pub unsafe extern "C" fn siptls_ctx_generation(
 ) -> siptls_result {
     ffi::call(|| {
         let generation_out = unsafe { ffi::arg_out(generation_out, "generation_out", 0)? };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         *generation_out = ctx.generation();
         Ok(SIPTLS_OK)
     })
@@ -309,7 +310,7 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
         let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let callback = callback.map(|cb| verify_callback(cb, UserData(userdata)));
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 ctx.set_verify_callback(callback, origin)?;
                 Ok(SIPTLS_OK)
             })
@@ -384,7 +385,7 @@ pub unsafe extern "C" fn siptls_ctx_set_time_callback(
         let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let clock = callback.map_or(Clock::System, |cb| gateway_clock(cb, UserData(userdata)));
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 ctx.set_clock(clock, origin)?;
                 Ok(SIPTLS_OK)
             })
@@ -405,7 +406,7 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
     path: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let path = if path.is_null() {
                 None
             } else {
@@ -432,7 +433,7 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_callback(
         let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let callback = callback.map(|cb| keylog_callback(cb, UserData(userdata)));
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 ctx.set_keylog_callback(callback, origin)?;
                 Ok(SIPTLS_OK)
             })
@@ -469,7 +470,7 @@ pub unsafe extern "C" fn siptls_ctx_use_sslkeylogfile(
     ffi::call(|| {
         unsafe { ffi::clear_out(enabled_out, false) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let enabled_out = ffi::arg_out(enabled_out, "enabled_out", false)?;
                 *enabled_out = ctx.use_sslkeylogfile()?;
                 Ok(SIPTLS_OK)
@@ -492,7 +493,7 @@ pub unsafe extern "C" fn siptls_ctx_last_error(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
-        let ctx = unsafe { ffi::arg_ref(ctx, "ctx")? };
-        unsafe { ffi::copy_text(&ctx.0.last_error(), buf, cap, len_out) }
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
+        unsafe { ffi::copy_text(&ctx.last_error(), buf, cap, len_out) }
     })
 }

@@ -6,6 +6,7 @@ use std::ffi::c_char;
 
 use super::siptls_ctx;
 
+use super::handles;
 use crate::ffi;
 
 // SAFETY: repr(C); two u32 then u64 and u64 arrays only: no padding.
@@ -23,7 +24,7 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
     ffi::call(|| {
         unsafe { ffi::clear_sized(counters_out) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let c = ctx.counters().snapshot();
                 let filled = siptls_counters {
                     struct_size: std::mem::size_of::<siptls_counters>() as u32,
@@ -61,7 +62,7 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_reset_counters(ctx: *mut siptls_ctx) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             ctx.counters().reset();
             Ok(())
         })
@@ -84,8 +85,8 @@ pub unsafe extern "C" fn siptls_ctx_counters_prometheus(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
-        let ctx = unsafe { ffi::arg_ref(ctx, "ctx")? };
-        let text = ctx.0.counters().snapshot().prometheus();
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
+        let text = ctx.counters().snapshot().prometheus();
         unsafe { ffi::copy_text(&text, buf, cap, len_out) }
     })
 }

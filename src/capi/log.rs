@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::siptls_ctx;
 
+use super::handles;
 use crate::ffi;
 use crate::logging::{LogSink, Record};
 
@@ -25,7 +26,7 @@ pub unsafe extern "C" fn siptls_ctx_set_log_callback(
     userdata: *mut c_void,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             use siptls_log_level::*;
             let sink = match callback {
                 None => None,

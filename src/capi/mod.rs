@@ -6,6 +6,7 @@ pub mod api;
 pub mod context;
 pub mod counters;
 pub mod error;
+mod handles;
 pub mod identities;
 pub mod log;
 pub mod pump;
@@ -29,13 +30,3 @@ pub use suites::*;
 pub use trust::*;
 
 pub use crate::abi::*;
-
-/// A TLS configuration for one role, shared by many sessions and threads.
-/// Create with `siptls_ctx_new`, free with `siptls_ctx_free`.
-#[allow(non_camel_case_types)]
-pub struct siptls_ctx(pub(crate) crate::context::Context);
-
-/// One TLS connection. Create with `siptls_session_new`, free with
-/// `siptls_session_free`. Drive it from one thread at a time.
-#[allow(non_camel_case_types)]
-pub struct siptls_session(pub(crate) crate::session::Session);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::siptls_ctx;
 
+use super::handles;
 use crate::ffi;
 use crate::resume::GatewayStore;
 
@@ -68,7 +69,7 @@ pub unsafe extern "C" fn siptls_ctx_set_resumption(
     ctx: *mut siptls_ctx,
     enabled: bool,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_resumption(enabled)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_resumption(enabled)) }
 }
 
 /// Client: how many peer names the session cache holds (default
@@ -83,7 +84,7 @@ pub unsafe extern "C" fn siptls_ctx_set_session_cache_size(
     ctx: *mut siptls_ctx,
     entries: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_session_cache_size(entries)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_session_cache_size(entries)) }
 }
 
 /// Server contexts: keeps resumable sessions in the gateway's store (see
@@ -100,7 +101,7 @@ pub unsafe extern "C" fn siptls_ctx_set_session_store(
     store: *const siptls_session_store,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let store = if store.is_null() {
                 None
             } else {
@@ -139,7 +140,7 @@ pub unsafe extern "C" fn siptls_ctx_set_tls13_tickets(
     ctx: *mut siptls_ctx,
     count: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_tls13_tickets(count)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_tls13_tickets(count)) }
 }
 
 /// Server contexts: seconds a ticket or cached session resumes, by the
@@ -154,7 +155,7 @@ pub unsafe extern "C" fn siptls_ctx_set_ticket_lifetime(
     ctx: *mut siptls_ctx,
     seconds: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_ticket_lifetime(seconds)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_ticket_lifetime(seconds)) }
 }
 
 /// Server contexts: replaces the ticket keys with the gateway's, from
@@ -176,7 +177,7 @@ pub unsafe extern "C" fn siptls_ctx_set_ticket_keys(
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let keys = ffi::arg_bytes(keys, len, "keys")?;
                 *count_out = ctx.set_ticket_keys(keys)? as u32;
                 Ok(SIPTLS_OK)
@@ -199,7 +200,7 @@ pub unsafe extern "C" fn siptls_ctx_load_ticket_key_file(
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
                 *count_out = ctx.load_ticket_key_file(path)? as u32;
                 Ok(SIPTLS_OK)

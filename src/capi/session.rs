@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 
 use super::{siptls_ctx, siptls_session};
 
+use super::handles;
 use crate::ffi;
-use crate::session::Session;
+use crate::session::{Session, Sink};
 
 // SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, a u64,
 // four 4-byte members, then a u64 at offset 64: no padding.
@@ -32,10 +33,10 @@ pub unsafe extern "C" fn siptls_session_new(
     ffi::call(|| {
         let session_out =
             unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         let peer_name = unsafe { ffi::arg_opt_str(peer_name, "peer_name")? };
         let session = ctx.record(Session::new(ctx, peer_name))?;
-        *session_out = ffi::to_c(siptls_session(session));
+        *session_out = ffi::to_handle::<siptls_session>(session);
         Ok(SIPTLS_OK)
     })
 }
@@ -49,7 +50,7 @@ pub unsafe extern "C" fn siptls_session_new(
 /// `session` must be NULL or from `siptls_session_new`, and not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_free(session: *mut siptls_session) {
-    ffi::call_value((), || unsafe { ffi::free_session(session) })
+    ffi::call_value((), || unsafe { handles::free_session(session) })
 }
 
 /// Attaches the gateway's own pointer to the session (a call record, a
@@ -65,7 +66,7 @@ pub unsafe extern "C" fn siptls_session_set_userdata(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 s.set_userdata(crate::abi::UserData(userdata));
                 Ok(())
             })
@@ -86,7 +87,7 @@ pub unsafe extern "C" fn siptls_session_get_userdata(
     ffi::call(|| {
         let userdata_out =
             unsafe { ffi::arg_out(userdata_out, "userdata_out", std::ptr::null_mut())? };
-        *userdata_out = unsafe { ffi::with_session(session, |s| Ok(s.userdata())) }?.0;
+        *userdata_out = unsafe { handles::with_session(session, |s| Ok(s.userdata())) }?.0;
         Ok(SIPTLS_OK)
     })
 }
@@ -110,7 +111,7 @@ pub unsafe extern "C" fn siptls_session_feed(
     ffi::call(|| {
         let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out", 0)? };
         let (code, consumed) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let data = ffi::arg_bytes(data, len, "data")?;
                 s.feed(data)
@@ -136,7 +137,7 @@ pub unsafe extern "C" fn siptls_session_take(
     ffi::call(|| {
         let written_out = unsafe { ffi::arg_out(written_out, "written_out", 0)? };
         let (code, written) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let mut buf = ffi::CallerBuf::new(buf, cap, "buf")?;
                 s.take(&mut buf)
@@ -163,7 +164,7 @@ pub unsafe extern "C" fn siptls_session_write(
     ffi::call(|| {
         let accepted_out = unsafe { ffi::arg_out(accepted_out, "accepted_out", 0)? };
         let (code, accepted) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let data = ffi::arg_bytes(data, len, "data")?;
                 s.write(data)
@@ -190,7 +191,7 @@ pub unsafe extern "C" fn siptls_session_read(
     ffi::call(|| {
         let read_out = unsafe { ffi::arg_out(read_out, "read_out", 0)? };
         let (code, read) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let mut buf = ffi::CallerBuf::new(buf, cap, "buf")?;
                 s.read(&mut buf)
@@ -209,7 +210,7 @@ pub unsafe extern "C" fn siptls_session_read(
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_close(session: *mut siptls_session) -> siptls_result {
     ffi::call(|| {
-        unsafe { ffi::with_session(session, |s| s.close()) }?;
+        unsafe { handles::with_session(session, |s| s.close()) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -227,7 +228,7 @@ pub unsafe extern "C" fn siptls_session_transport_closed(
     session: *mut siptls_session,
 ) -> siptls_result {
     ffi::call(|| {
-        unsafe { ffi::with_session(session, |s| s.transport_closed()) }?;
+        unsafe { handles::with_session(session, |s| s.transport_closed()) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -244,7 +245,7 @@ pub unsafe extern "C" fn siptls_session_get_info(
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
         unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 let info = s.info();
                 let verify = info.verify.as_ref();
                 let filled = siptls_session_info {
@@ -298,7 +299,7 @@ pub unsafe extern "C" fn siptls_session_peer_cert(
         let der_out = unsafe { ffi::arg_out(der_out, "der_out", std::ptr::null())? };
         let len_out = unsafe { ffi::arg_out(len_out, "len_out", 0)? };
         let (ptr, len) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 let chain = s.peer_certificates();
                 chain
                     .get(index)
@@ -334,7 +335,7 @@ pub unsafe extern "C" fn siptls_session_last_error(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
-        let detail = unsafe { ffi::with_session(session, |s| Ok(s.detail().to_string())) }?;
+        let detail = unsafe { handles::with_session(session, |s| Ok(s.detail().to_string())) }?;
         unsafe { ffi::copy_text(&detail, buf, cap, len_out) }
     })
 }
@@ -362,4 +363,15 @@ pub extern "C" fn siptls_cipher_suite_name(suite: u16) -> *const c_char {
             .find(|(id, _)| *id == suite)
             .map_or(c"unknown".as_ptr(), |(_, name)| name.as_ptr())
     })
+}
+
+/// Received plaintext and ciphertext go straight into the caller's buffer.
+impl Sink for ffi::CallerBuf {
+    fn room(&self) -> usize {
+        ffi::CallerBuf::room(self)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> usize {
+        ffi::CallerBuf::put(self, bytes)
+    }
 }

@@ -1,18 +1,14 @@
 //! The SIP framer: a byte stream in, whole messages and keep-alives out.
 
 use crate::abi::{
-    siptls_framer_limits, siptls_result, siptls_result::*, siptls_sip_event, siptls_sip_event_kind,
+    siptls_framer, siptls_framer_limits, siptls_result, siptls_result::*, siptls_sip_event,
+    siptls_sip_event_kind,
 };
 use parking_lot::Mutex;
 
 use crate::error::Error;
 use crate::ffi;
 use crate::sip::{Event, Framer, KeepAlive, Limits};
-
-/// Frames one connection's SIP stream. Create with `siptls_framer_new`,
-/// free with `siptls_framer_free`; one thread at a time.
-#[allow(non_camel_case_types)]
-pub struct siptls_framer(Mutex<Framer>);
 
 // SAFETY: repr(C) integers only.
 unsafe impl ffi::PlainData for siptls_framer_limits {}
@@ -63,7 +59,7 @@ pub unsafe extern "C" fn siptls_framer_new(
             _ => None,
         })?;
         let framer = Framer::new(limits, keepalive)?;
-        *framer_out = ffi::to_c(siptls_framer(Mutex::new(framer)));
+        *framer_out = ffi::to_handle::<siptls_framer>(Mutex::new(framer));
         Ok(SIPTLS_OK)
     })
 }
@@ -74,7 +70,7 @@ pub unsafe extern "C" fn siptls_framer_new(
 /// `framer` NULL or from `siptls_framer_new`, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_framer_free(framer: *mut siptls_framer) {
-    ffi::call_value((), || unsafe { ffi::free_from_c(framer) })
+    ffi::call_value((), || unsafe { ffi::free_handle(framer) })
 }
 
 /// Runs `f` on the framer, or BUSY when another thread is in it.
@@ -82,9 +78,8 @@ unsafe fn with_framer<T>(
     framer: *mut siptls_framer,
     f: impl FnOnce(&mut Framer) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let framer = unsafe { ffi::arg_ref(framer, "framer")? };
+    let framer = unsafe { ffi::handle_ref(framer, "framer")? };
     let mut guard = framer
-        .0
         .try_lock()
         .ok_or_else(|| Error::new(SIPTLS_ERR_BUSY, "the framer is in use by another thread"))?;
     f(&mut guard)

@@ -6,10 +6,10 @@ use crate::abi::{
 };
 use std::ffi::c_char;
 
+use super::handles;
 use super::siptls_ctx;
 use crate::error::Error;
 use crate::ffi;
-use crate::session::Sink;
 use crate::trust::EntryKind;
 
 // SAFETY: repr(C); four u32, two i64, then char arrays: no padding.
@@ -31,7 +31,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_add(
     cert_len: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_bytes(cert, cert_len, "cert")?;
             ctx.trust_add(trust_id, cert)
         })
@@ -55,7 +55,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_list(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
                 *added_out = ctx.trust_load_ca_list(pem, first_trust_id)?;
                 Ok(SIPTLS_OK)
@@ -78,7 +78,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
                 *added_out = ctx.trust_load_ca_file(path, first_trust_id)?;
                 Ok(SIPTLS_OK)
@@ -105,7 +105,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_replace_ca_list(
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
                 *count_out = ctx.trust_replace_ca_list(pem, first_trust_id)?;
                 Ok(SIPTLS_OK)
@@ -127,7 +127,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let entry = ctx.trust_entry(trust_id)?;
                 let info = siptls_trust_entry_info {
                     struct_size: std::mem::size_of::<siptls_trust_entry_info>() as u32,
@@ -165,7 +165,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_remove(
     ctx: *mut siptls_ctx,
     trust_id: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.trust_remove(trust_id)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.trust_remove(trust_id)) }
 }
 
 /// Lists the trust IDs in ascending order into `ids` (room for `cap`); the
@@ -185,7 +185,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
     ffi::call(|| {
         unsafe { ffi::clear_out(count_out, 0) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let count_out = ffi::arg_out(count_out, "count_out", 0)?;
                 // A bad array fails the call before the count is set.
                 let out = ffi::CallerBuf::optional_u32s(ids, cap, "ids")?;
@@ -224,7 +224,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
     domain: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let domain = ffi::arg_opt_str(domain, "domain")?;
             ctx.trust_set_sip_domain(trust_id, domain)
         })
@@ -256,7 +256,7 @@ pub unsafe extern "C" fn siptls_ctx_add_crl(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let crl = ffi::arg_bytes(crl, crl_len, "crl")?;
                 *added_out = ctx.add_crls(crl)?;
                 Ok(SIPTLS_OK)
@@ -278,7 +278,7 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
                 *added_out = ctx.add_crl_file(path)?;
                 Ok(SIPTLS_OK)
@@ -301,7 +301,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_count(
 ) -> siptls_result {
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         *count_out = ctx.crls().len();
         Ok(SIPTLS_OK)
     })
@@ -321,7 +321,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let crls = ctx.crls();
                 let crl = crls.get(index).ok_or_else(|| {
                     Error::new(
@@ -365,7 +365,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
     issuer: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let issuer = ffi::arg_str(issuer, "issuer")?;
             ctx.crl_remove(issuer)
         })
@@ -378,5 +378,5 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
 /// `ctx` must be a live context.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_crl_clear(ctx: *mut siptls_ctx) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.crl_clear()) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.crl_clear()) }
 }

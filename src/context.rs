@@ -596,6 +596,9 @@ impl Context {
         sink: Option<Arc<LogSink>>,
         origin: Option<CallbackOrigin>,
     ) -> Result<()> {
+        if sink.is_some() {
+            crate::engine_log::install();
+        }
         self.update(|c| {
             c.log = sink;
             c.origins.log = origin;

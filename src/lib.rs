@@ -13,6 +13,7 @@ mod context;
 mod counters;
 mod crl;
 mod der;
+mod engine_log;
 mod error;
 mod exclusive;
 mod identities;

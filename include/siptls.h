@@ -23,30 +23,6 @@
 #define SIPTLS_TLS13 772
 
 /**
- * TLS 1.3 tickets a server sends after each handshake, by default: a SIP
- * peer holds one connection at a time and gets a fresh ticket each time
- * it resumes; every extra ticket costs handshake time.
- */
-#define SIPTLS_DEFAULT_TLS13_TICKETS 1
-
-#define SIPTLS_MAX_TLS13_TICKETS 8
-
-/**
- * How long a ticket or cached session resumes, by default (OpenSSL's
- * session timeout); generated ticket keys rotate at this period too.
- */
-#define SIPTLS_DEFAULT_TICKET_LIFETIME 7200
-
-/**
- * RFC 8446 caps ticket lifetimes at seven days.
- */
-#define SIPTLS_MAX_TICKET_LIFETIME ((7 * 24) * 3600)
-
-#define SIPTLS_MIN_TICKET_LIFETIME 60
-
-#define SIPTLS_MAX_SESSION_CACHE_SIZE 1000000
-
-/**
  * Slots per status array (verification statuses are numbered below this).
  */
 #define SIPTLS_COUNTER_STATUSES 32
@@ -79,10 +55,45 @@
 #define SIPTLS_WANT_WRITE 2
 
 /**
+ * A transport callback's "would block" (`siptls_io`).
+ */
+#define SIPTLS_IO_WOULD_BLOCK -1
+
+/**
+ * TLS 1.3 tickets a server sends after each handshake, by default: a SIP
+ * peer holds one connection at a time and gets a fresh ticket each time
+ * it resumes; every extra ticket costs handshake time.
+ */
+#define SIPTLS_DEFAULT_TLS13_TICKETS 1
+
+#define SIPTLS_MAX_TLS13_TICKETS 8
+
+/**
+ * How long a ticket or cached session resumes, by default (OpenSSL's
+ * session timeout); generated ticket keys rotate at this period too.
+ */
+#define SIPTLS_DEFAULT_TICKET_LIFETIME 7200
+
+/**
+ * RFC 8446 caps ticket lifetimes at seven days.
+ */
+#define SIPTLS_MAX_TICKET_LIFETIME ((7 * 24) * 3600)
+
+#define SIPTLS_MIN_TICKET_LIFETIME 60
+
+#define SIPTLS_MAX_SESSION_CACHE_SIZE 1000000
+
+/**
  * Default number of peer names kept: a trunk gateway's destinations, or an
  * access gateway's upstream proxies, with room to spare.
  */
 #define SIPTLS_DEFAULT_CLIENT_CACHE_SIZE 4096
+
+/**
+ * Keys one set may hold: the sealing key and enough old ones to cover
+ * any rotation schedule; more is a configuration mistake.
+ */
+#define SIPTLS_MAX_TICKET_KEYS 16
 
 /**
  * Bytes of one supplied ticket key (written as twice as many hex digits).
@@ -90,10 +101,10 @@
 #define SIPTLS_TICKET_KEY_LEN 32
 
 /**
- * Keys one set may hold: the sealing key and enough old ones to cover
- * any rotation schedule; more is a configuration mistake.
+ * The largest value a session store hands back; a longer one is ignored
+ * (the client then gets a full handshake).
  */
-#define SIPTLS_MAX_TICKET_KEYS 16
+#define SIPTLS_SESSION_VALUE_MAX 16384
 
 #define SIPTLS_SIP_DEFAULT_HEADER_MAX (16 * 1024)
 
@@ -111,24 +122,6 @@
  */
 #define SIPTLS_TRUST_ID_NONE UINT32_MAX
 
-#define SIPTLS_DEFAULT_MAX_CA_DEPTH 4
-
-/**
- * webpki follows at most six intermediates; with the trust entry that is seven CAs.
- */
-#define SIPTLS_MAX_CA_DEPTH_LIMIT 7
-
-/**
- * A transport callback's "would block" (`siptls_io`).
- */
-#define SIPTLS_IO_WOULD_BLOCK -1
-
-/**
- * The largest value a session store hands back; a longer one is ignored
- * (the client then gets a full handshake).
- */
-#define SIPTLS_SESSION_VALUE_MAX 16384
-
 /**
  * `siptls_trust_entry_info.kind`: a CA; chains it issued verify to it.
  */
@@ -138,6 +131,13 @@
  * `siptls_trust_entry_info.kind`: one exact certificate, trusted as presented.
  */
 #define SIPTLS_TRUST_KIND_PIN 1
+
+#define SIPTLS_DEFAULT_MAX_CA_DEPTH 4
+
+/**
+ * webpki follows at most six intermediates; with the trust entry that is seven CAs.
+ */
+#define SIPTLS_MAX_CA_DEPTH_LIMIT 7
 
 /**
  * Outcome of a siptls call. Stable numbers; see `siptls_result_str()`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pki_types::UnixTime;
+use x509_parser::time::ASN1Time;
 
 /// Seconds since the Unix epoch, or `None` while the clock is not synchronized.
 pub type TimeSource = Arc<dyn Fn() -> Option<u64> + Send + Sync>;
@@ -35,4 +36,12 @@ impl std::fmt::Debug for Clock {
             Clock::Gateway(_) => "Clock::Gateway",
         })
     }
+}
+
+/// A time as operators read it in logs: RFC 2822, UTC.
+pub fn when(secs: i64) -> String {
+    ASN1Time::from_timestamp(secs)
+        .ok()
+        .and_then(|t| t.to_rfc2822().ok())
+        .unwrap_or_else(|| format!("{secs} seconds after 1970"))
 }

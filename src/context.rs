@@ -9,6 +9,13 @@
 //! disturbed, and the byte pump never touches a context lock. An edit that
 //! fails, or that sets what is already set, changes nothing.
 
+use crate::abi::{
+    siptls_log_event, siptls_log_level, siptls_profile, siptls_result::*, siptls_role, UserData,
+    SIPTLS_DEFAULT_CLIENT_CACHE_SIZE, SIPTLS_DEFAULT_TICKET_LIFETIME, SIPTLS_DEFAULT_TLS13_TICKETS,
+    SIPTLS_IDENTITY_DEFAULT, SIPTLS_MAX_CA_DEPTH_LIMIT, SIPTLS_MAX_SESSION_CACHE_SIZE,
+    SIPTLS_MAX_TICKET_LIFETIME, SIPTLS_MAX_TLS13_TICKETS, SIPTLS_MAX_TRUST_ENTRIES,
+    SIPTLS_MIN_TICKET_LIFETIME, SIPTLS_TLS12, SIPTLS_TLS13,
+};
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use std::thread::ThreadId;
@@ -24,38 +31,18 @@ use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use crate::clock::Clock;
 use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
-use crate::error::{siptls_result::*, Error, Result};
-use crate::ffi::UserData;
-use crate::identities::{
-    ClientIdentities, Identity, IdentitySet, ServerIdentities, SIPTLS_IDENTITY_DEFAULT,
-};
+use crate::error::{Error, Result};
+
+use crate::identities::{ClientIdentities, Identity, IdentitySet, ServerIdentities};
 use crate::identity;
 use crate::keylog::{KeyLogLine, KeyLogSink};
-use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
+use crate::logging::LogSink;
 use crate::names::NameCheck;
 use crate::pem;
-use crate::resume::{
-    Backend, ClientCache, GatewayStore, KeyRing, Sealer, SessionCache, Tickets,
-    SIPTLS_DEFAULT_CLIENT_CACHE_SIZE,
-};
-use crate::suites::{self, siptls_profile, Selection};
-use crate::trust::{TrustEntry, TrustTable, SIPTLS_MAX_TRUST_ENTRIES};
-use crate::verify::{
-    ClientAuth, CurrentPolicy, Policy, PolicySettings, Verifier, VerifyCallback,
-    SIPTLS_MAX_CA_DEPTH_LIMIT,
-};
-
-/// Which end of the TLS connection a context serves.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum siptls_role {
-    SIPTLS_ROLE_CLIENT = 0,
-    SIPTLS_ROLE_SERVER = 1,
-}
-
-pub const SIPTLS_TLS12: u16 = 0x0303;
-pub const SIPTLS_TLS13: u16 = 0x0304;
+use crate::resume::{Backend, ClientCache, GatewayStore, KeyRing, Sealer, SessionCache, Tickets};
+use crate::suites::{self, Selection};
+use crate::trust::{TrustEntry, TrustTable};
+use crate::verify::{ClientAuth, CurrentPolicy, Policy, PolicySettings, Verifier, VerifyCallback};
 
 /// aws-lc-rs with rustls' defaults: every suite rustls implements is AEAD
 /// (AES-GCM, ChaCha20-Poly1305), and it has no SSLv3, TLS 1.0/1.1, RC4 or CBC.
@@ -122,19 +109,6 @@ fn same_callback<T>(
         _ => false,
     }
 }
-
-/// TLS 1.3 tickets a server sends after each handshake, by default: a SIP
-/// peer holds one connection at a time and gets a fresh ticket each time
-/// it resumes; every extra ticket costs handshake time.
-pub const SIPTLS_DEFAULT_TLS13_TICKETS: u32 = 1;
-pub const SIPTLS_MAX_TLS13_TICKETS: u32 = 8;
-/// How long a ticket or cached session resumes, by default (OpenSSL's
-/// session timeout); generated ticket keys rotate at this period too.
-pub const SIPTLS_DEFAULT_TICKET_LIFETIME: u32 = 7200;
-/// RFC 8446 caps ticket lifetimes at seven days.
-pub const SIPTLS_MAX_TICKET_LIFETIME: u32 = 7 * 24 * 3600;
-pub const SIPTLS_MIN_TICKET_LIFETIME: u32 = 60;
-pub const SIPTLS_MAX_SESSION_CACHE_SIZE: u32 = 1_000_000;
 
 #[derive(Clone)]
 struct ResumptionSettings {
@@ -443,7 +417,7 @@ fn consecutive_ids(first: u32, count: usize) -> Result<impl Iterator<Item = u32>
     let last = u32::try_from(count)
         .ok()
         .and_then(|n| first.checked_add(n.saturating_sub(1)))
-        .filter(|&last| last != crate::trust::SIPTLS_TRUST_ID_NONE)
+        .filter(|&last| last != crate::abi::SIPTLS_TRUST_ID_NONE)
         .ok_or_else(|| {
             Error::new(
                 SIPTLS_ERR_INVALID_ARGUMENT,
@@ -622,6 +596,9 @@ impl Context {
         sink: Option<Arc<LogSink>>,
         origin: Option<CallbackOrigin>,
     ) -> Result<()> {
+        if sink.is_some() {
+            crate::engine_log::install();
+        }
         self.update(|c| {
             c.log = sink;
             c.origins.log = origin;

@@ -5,20 +5,17 @@
 //! allocation; a reader sees each counter exact, not all of them at one
 //! instant.
 
+use crate::abi::{
+    siptls_result, siptls_verify_status, SIPTLS_COUNTER_ALERTS, SIPTLS_COUNTER_RESULTS,
+    SIPTLS_COUNTER_STATUSES,
+};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use rustls::AlertDescription;
 
-use crate::error::{self, siptls_result};
-use crate::verify::{siptls_verify_status, status_from_number};
-
-/// Slots per status array (verification statuses are numbered below this).
-pub const SIPTLS_COUNTER_STATUSES: usize = 32;
-/// Slots per result array: error codes 100 to 355, at index code - 100.
-pub const SIPTLS_COUNTER_RESULTS: usize = 256;
-/// Slots per alert array: one per TLS AlertDescription.
-pub const SIPTLS_COUNTER_ALERTS: usize = 256;
+use crate::error;
+use crate::verify::status_from_number;
 
 #[derive(Default)]
 struct Counter(AtomicU64);

@@ -13,6 +13,7 @@
 //! kept whatever becomes of the trust table: dropping one behind the
 //! operator's back could let a revoked certificate in.
 
+use crate::abi::siptls_result::*;
 use std::sync::Arc;
 
 use pki_types::{CertificateRevocationListDer, SignatureVerificationAlgorithm};
@@ -22,7 +23,7 @@ use x509_parser::prelude::{FromDer, ParsedExtension};
 use x509_parser::revocation_list::CertificateRevocationList;
 
 use crate::der;
-use crate::error::{siptls_result::*, Error, Result};
+use crate::error::{Error, Result};
 use crate::trust::{key_id_text, TrustEntry, TrustTable};
 
 pub type Algorithms<'a> = &'a [&'a dyn SignatureVerificationAlgorithm];

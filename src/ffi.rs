@@ -2,16 +2,14 @@
 //! one boundary every export runs inside: panics become SIPTLS_ERR_PANIC,
 //! failures leave their detail text for `siptls_last_error`.
 
+use crate::abi::{siptls_result, siptls_result::*};
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CStr, OsStr};
+use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use crate::capi::{siptls_ctx, siptls_session};
-use crate::context::Context;
-use crate::error::{siptls_result, siptls_result::*, Error};
-use crate::session::{Sink, State};
+use crate::error::Error;
 
 thread_local! {
     /// Detail of the last failed call on this thread, like errno / dlerror.
@@ -192,12 +190,14 @@ impl CallerBuf {
     }
 }
 
-impl Sink for CallerBuf {
-    fn room(&self) -> usize {
+impl CallerBuf {
+    /// Bytes still free.
+    pub fn room(&self) -> usize {
         self.cap - self.len
     }
 
-    fn put(&mut self, bytes: &[u8]) -> usize {
+    /// Appends as much of `bytes` as fits; returns how much that was.
+    pub fn put(&mut self, bytes: &[u8]) -> usize {
         let n = bytes.len().min(self.room());
         // SAFETY: `len + n <= cap` bytes from `ptr` are writable (`new`), and
         // `bytes` is a Rust slice, so the two cannot overlap.
@@ -348,75 +348,37 @@ pub unsafe trait NoPadding: Sized {}
 /// Implement only for such structs.
 pub unsafe trait PlainData: Copy {}
 
-/// Hands a Rust value to C.
-pub fn to_c<T>(value: T) -> *mut T {
-    Box::into_raw(Box::new(value))
-}
-
-/// Takes back and drops a value handed out by `to_c`; NULL is a no-op.
+/// A C handle: an opaque type of `abi` that stands for a Rust object the
+/// library owns. Each is implemented in `capi`, beside its exports.
 ///
 /// # Safety
-/// `ptr` is NULL or came from `to_c::<T>` and is not used afterwards.
-pub unsafe fn free_from_c<T>(ptr: *mut T) {
+/// Every non-NULL pointer of the handle type points to a `Target` made by
+/// `to_handle` and not yet freed by `free_handle`.
+pub unsafe trait Handle {
+    type Target;
+}
+
+/// Hands a Rust object to C as its handle.
+pub fn to_handle<H: Handle>(value: H::Target) -> *mut H {
+    Box::into_raw(Box::new(value)).cast()
+}
+
+/// The object behind a handle argument.
+///
+/// # Safety
+/// `ptr` is NULL or a live handle (see `Handle`), not freed for `'a`.
+pub unsafe fn handle_ref<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::Target, Error> {
+    unsafe { arg_ref(ptr.cast::<H::Target>(), name) }
+}
+
+/// Takes back and drops the object behind a handle; NULL is a no-op.
+///
+/// # Safety
+/// `ptr` is NULL or a live handle, not used by the caller afterwards.
+pub unsafe fn free_handle<H: Handle>(ptr: *mut H) {
+    let ptr = ptr.cast::<H::Target>();
     if !ptr.is_null() {
         drop(unsafe { Box::from_raw(ptr) });
-    }
-}
-
-/// The body of an export on a context: checks the pointer, runs `body`,
-/// and keeps a failure's detail as the context's last error too.
-///
-/// # Safety
-/// `ctx` is NULL or a live context from `siptls_ctx_new`.
-pub unsafe fn on_ctx<T>(
-    ctx: *const siptls_ctx,
-    body: impl FnOnce(&Context) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let ctx = &unsafe { arg_ref(ctx, "ctx")? }.0;
-    ctx.recorded(|| body(ctx))
-}
-
-/// The whole body of an export that edits a context and has no output
-/// (most `siptls_ctx_set_*`): the panic boundary, the context pointer, the
-/// edit, and its failure kept as the calling thread's error text.
-///
-/// # Safety
-/// As `on_ctx`.
-pub unsafe fn edit_ctx(
-    ctx: *const siptls_ctx,
-    edit: impl FnOnce(&Context) -> Result<(), Error>,
-) -> siptls_result {
-    call(|| unsafe { on_ctx(ctx, |ctx| edit(ctx).map(|()| SIPTLS_OK)) })
-}
-
-/// Runs `f` with exclusive use of a session, then carries out a free that
-/// was requested meanwhile (by the session's own callback, or another
-/// thread): the session is never freed while a call is inside it.
-///
-/// # Safety
-/// `session` is NULL or a live session from `siptls_session_new`.
-pub unsafe fn with_session<T>(
-    session: *const siptls_session,
-    f: impl FnOnce(&mut State) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let live = unsafe { arg_ref(session, "session")? };
-    let (result, free_now) = live.0.with(f);
-    if free_now {
-        unsafe { free_from_c(session.cast_mut()) };
-    }
-    result
-}
-
-/// Frees a session now, or when the call in progress on it returns.
-///
-/// # Safety
-/// `session` is NULL or a live session from `siptls_session_new`, not used
-/// by the caller afterwards.
-pub unsafe fn free_session(session: *mut siptls_session) {
-    if let Some(live) = unsafe { session.as_ref() } {
-        if live.0.request_free() {
-            unsafe { free_from_c(session) };
-        }
     }
 }
 
@@ -509,25 +471,6 @@ pub fn fixed_text<const N: usize>(text: &str) -> [c_char; N] {
     out
 }
 
-/// C `void *` user data handed back to callbacks. The gateway promises, by
-/// registering it, that it may be used from whichever thread runs a session.
-#[derive(Clone, Copy)]
-pub struct UserData(pub *mut std::ffi::c_void);
-
-impl UserData {
-    pub const NONE: UserData = UserData(std::ptr::null_mut());
-}
-
-impl Default for UserData {
-    fn default() -> Self {
-        Self::NONE
-    }
-}
-// SAFETY: the pointer is never dereferenced here, only passed back to the
-// caller's own callback; the README states callbacks run on session threads.
-unsafe impl Send for UserData {}
-unsafe impl Sync for UserData {}
-
 /// Converts a C enum value, refusing numbers that name no variant.
 pub fn arg_enum<T>(
     value: u32,
@@ -540,102 +483,6 @@ pub fn arg_enum<T>(
             format!("{name}: {value} is not one of the defined values"),
         )
     })
-}
-
-/// A caller's non-blocking socket, for the socket helper: recv and send
-/// with MSG_DONTWAIT (a blocking descriptor does not block either) and
-/// MSG_NOSIGNAL (a closed peer is an error, not SIGPIPE); EINTR is retried.
-pub struct FdTransport(pub c_int);
-
-fn moved(n: isize) -> std::io::Result<crate::pump::Moved> {
-    use crate::pump::Moved;
-    if n > 0 {
-        return Ok(Moved::Bytes(n as usize));
-    }
-    if n == 0 {
-        return Ok(Moved::Ended);
-    }
-    let e = std::io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EAGAIN) => Ok(Moved::Blocked),
-        Some(libc::ECONNRESET | libc::EPIPE) => Ok(Moved::Ended),
-        _ => Err(e),
-    }
-}
-
-impl crate::pump::Transport for FdTransport {
-    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<crate::pump::Moved> {
-        loop {
-            // SAFETY: `buf` is writable for its length; the descriptor is the caller's.
-            let n = unsafe {
-                libc::recv(
-                    self.0,
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return moved(n);
-        }
-    }
-
-    fn send(&mut self, buf: &[u8]) -> std::io::Result<crate::pump::Moved> {
-        loop {
-            // SAFETY: `buf` is readable for its length.
-            let n = unsafe {
-                libc::send(
-                    self.0,
-                    buf.as_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-                )
-            };
-            if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            if n == 0 {
-                return Ok(crate::pump::Moved::Blocked);
-            }
-            return moved(n);
-        }
-    }
-}
-
-/// The gateway's own I/O layer, for the socket helper: its two callbacks.
-pub struct CallbackTransport {
-    pub userdata: UserData,
-    pub recv: unsafe extern "C" fn(*mut std::ffi::c_void, *mut u8, usize) -> i64,
-    pub send: unsafe extern "C" fn(*mut std::ffi::c_void, *const u8, usize) -> i64,
-}
-
-/// What a transport callback's return value means (`siptls_io`).
-fn callback_moved(n: i64, len: usize) -> std::io::Result<crate::pump::Moved> {
-    use crate::pump::Moved;
-    match n {
-        n if n > 0 && n as u64 <= len as u64 => Ok(Moved::Bytes(n as usize)),
-        0 => Ok(Moved::Ended),
-        -1 => Ok(Moved::Blocked),
-        n => Err(std::io::Error::other(format!(
-            "the transport callback returned {n} for {len} bytes"
-        ))),
-    }
-}
-
-impl crate::pump::Transport for CallbackTransport {
-    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<crate::pump::Moved> {
-        // SAFETY: as registered by the caller; `buf` is writable for its length.
-        let n = unsafe { (self.recv)(self.userdata.0, buf.as_mut_ptr(), buf.len()) };
-        callback_moved(n, buf.len())
-    }
-
-    fn send(&mut self, buf: &[u8]) -> std::io::Result<crate::pump::Moved> {
-        // SAFETY: as registered by the caller; `buf` is readable for its length.
-        let n = unsafe { (self.send)(self.userdata.0, buf.as_ptr(), buf.len()) };
-        callback_moved(n, buf.len())
-    }
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 //! can reach it. Through the C API a ticket's contents are out of reach: a
 //! fuzzer cannot forge one that authenticates.
 
+use crate::abi::siptls_role;
 use std::sync::{Arc, LazyLock};
 
 use pki_types::CertificateDer;
 
 use crate::clock::Clock;
-use crate::context::{siptls_role, Context};
+use crate::context::Context;
 use crate::resume::{record, KeyRing, Sealer};
 use crate::verify;
 

@@ -6,6 +6,7 @@
 //! no default the handshake is refused. A client session presents the
 //! identity it names (the default unless told).
 
+use crate::abi::{siptls_result::*, SIPTLS_IDENTITY_DEFAULT, SIPTLS_MAX_IDENTITIES};
 use std::fmt;
 use std::sync::Arc;
 
@@ -14,15 +15,10 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::SignatureScheme;
 
-use crate::error::{siptls_result::*, Error, Result};
+use crate::error::{Error, Result};
 use crate::names;
 use crate::resume::{own_digest, OwnDigest};
 use crate::verify;
-
-/// The identity the single-identity calls set, and the fallback.
-pub const SIPTLS_IDENTITY_DEFAULT: u32 = 0;
-/// Identities one context may hold.
-pub const SIPTLS_MAX_IDENTITIES: usize = 64;
 
 pub struct Identity {
     pub id: u32,

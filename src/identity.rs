@@ -1,11 +1,12 @@
 //! Our own identity: the certificate chain (`publickey.pem`) and its private
 //! key (`privateKey.pem`), checked to belong together before they are used.
 
+use crate::abi::siptls_result::*;
 use std::sync::Arc;
 
 use rustls::sign::CertifiedKey;
 
-use crate::error::{siptls_result::*, Error, Result};
+use crate::error::{Error, Result};
 use crate::pem;
 
 /// Builds the identity from PEM text: `cert_pem` holds the end-entity

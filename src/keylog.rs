@@ -4,6 +4,7 @@
 //! but a regular file), to a C callback, or to the file `SSLKEYLOGFILE`
 //! names when the context opts in.
 
+use crate::abi::siptls_result::*;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write as _;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::error::{siptls_result::*, Error, Result};
+use crate::error::{Error, Result};
 
 /// Receives one NSS key log line, without its newline.
 pub type KeyLogLine = Arc<dyn Fn(&str) + Send + Sync>;

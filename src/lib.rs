@@ -7,11 +7,13 @@
 //! tests, fuzz targets and benchmark can call the exported functions from
 //! Rust exactly as C does.
 
+mod abi;
 mod clock;
 mod context;
 mod counters;
 mod crl;
 mod der;
+mod engine_log;
 mod error;
 mod exclusive;
 mod identities;

@@ -2,57 +2,15 @@
 //! failures, configuration changes, refused resumptions) and rustls' log
 //! records, handed to the gateway with the session's user data, at or
 //! above a level it chose. Off by default: then nothing is formatted.
-//!
-//! rustls logs through the `log` crate, process-wide; one logger here
-//! routes each record to the context of the session step it came from (the
-//! step scope, see `verify::scope`), and drops records from outside any
-//! step. Messages are made printable like detail texts.
+//! rustls' own records reach the same callbacks through `engine_log`.
+//! Messages are made printable like detail texts.
 
+use crate::abi::{siptls_log_event, siptls_log_level, UserData};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::error::printable;
-use crate::ffi::UserData;
-
-/// How much a log callback wants (`siptls_ctx_set_log_callback`).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum siptls_log_level {
-    SIPTLS_LOG_ERROR = 1,
-    SIPTLS_LOG_WARN = 2,
-    SIPTLS_LOG_INFO = 3,
-    SIPTLS_LOG_DEBUG = 4,
-    SIPTLS_LOG_TRACE = 5,
-}
-
-/// What a log record is about.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum siptls_log_event {
-    /// A record of the TLS engine (rustls) itself.
-    SIPTLS_LOG_TLS_ENGINE = 0,
-    /// A handshake completed: version, suite, kind, the peer's trust ID.
-    SIPTLS_LOG_HANDSHAKE_DONE = 1,
-    /// A peer verification: its status and detail.
-    SIPTLS_LOG_VERIFICATION = 2,
-    SIPTLS_LOG_ALERT_SENT = 3,
-    SIPTLS_LOG_ALERT_RECEIVED = 4,
-    /// A session failed: the result code and detail.
-    SIPTLS_LOG_SESSION_FAILED = 5,
-    /// A configuration change was applied (its generation) or refused (why).
-    SIPTLS_LOG_CONFIG_APPLIED = 6,
-    SIPTLS_LOG_CONFIG_REFUSED = 7,
-    /// A stored session was not resumed: why.
-    SIPTLS_LOG_RESUMPTION_REFUSED = 8,
-    /// A server issued no ticket or session cache entry where one was due,
-    /// or replaced a generated ticket key off its schedule: why.
-    SIPTLS_LOG_TICKETS = 9,
-    /// A client's stored sessions were dropped by a configuration change: why.
-    SIPTLS_LOG_STORED_SESSIONS_DROPPED = 10,
-}
 
 /// One record, borrowed for the callback's duration.
 pub struct Record<'a> {
@@ -84,7 +42,6 @@ static WANTED: [AtomicUsize; 6] = [const { AtomicUsize::new(0) }; 6];
 
 impl LogSink {
     pub fn new(callback: LogCallback, level: siptls_log_level) -> Arc<Self> {
-        install_logger();
         WANTED[level as usize].fetch_add(1, Ordering::Relaxed);
         update_max_level();
         Arc::new(Self { callback, level })
@@ -160,43 +117,5 @@ fn update_max_level() {
         3 => log::LevelFilter::Info,
         4 => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
-    });
-}
-
-struct Router;
-
-impl log::Log for Router {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        let level = match record.level() {
-            log::Level::Error => siptls_log_level::SIPTLS_LOG_ERROR,
-            log::Level::Warn => siptls_log_level::SIPTLS_LOG_WARN,
-            log::Level::Info => siptls_log_level::SIPTLS_LOG_INFO,
-            log::Level::Debug => siptls_log_level::SIPTLS_LOG_DEBUG,
-            log::Level::Trace => siptls_log_level::SIPTLS_LOG_TRACE,
-        };
-        if let Some((sink, userdata)) = crate::verify::step_log() {
-            sink.log(
-                level,
-                siptls_log_event::SIPTLS_LOG_TLS_ENGINE,
-                userdata,
-                || format!("{}: {}", record.target(), record.args()),
-            );
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-/// Installs the router as the process's `log` logger, once. If the process
-/// already has another logger (a Rust program embedding siptls), rustls'
-/// records go there instead, and siptls' own events still reach callbacks.
-fn install_logger() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let _ = log::set_logger(&Router);
     });
 }

@@ -1,12 +1,13 @@
 //! Turning caller input (PEM text or DER) into certificates, keys and CRLs,
 //! with errors that say what was found instead of what was expected.
 
+use crate::abi::siptls_result::*;
 use pki_types::pem::{self, PemObject};
 use pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use zeroize::Zeroizing;
 
 use crate::der;
-use crate::error::{siptls_result::*, Error, Result};
+use crate::error::{Error, Result};
 
 /// The labels of all `-----BEGIN X-----` lines, so that errors can name what
 /// the input really holds (a key where a certificate was expected, an

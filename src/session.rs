@@ -5,6 +5,10 @@
 //! back. Every call works on caller-owned buffers; nothing here allocates per
 //! call on the data path.
 
+use crate::abi::{
+    siptls_close_state, siptls_handshake_kind, siptls_log_event, siptls_log_level, siptls_result,
+    siptls_result::*, siptls_role, siptls_verify_status, UserData,
+};
 use std::io::{self, BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -14,30 +18,16 @@ use rustls::{
     AlertDescription, ClientConnection, Connection, HandshakeKind, InvalidMessage, ServerConnection,
 };
 
-use crate::context::{siptls_role, Context, SnapshotCell, TlsConfig};
+use crate::context::{Context, SnapshotCell, TlsConfig};
 use crate::counters::{alert_name, Counters, Event};
-use crate::error::{siptls_result, siptls_result::*, Error, Result};
+use crate::error::{Error, Result};
 use crate::exclusive::{AfterCall, Exclusive};
-use crate::ffi::UserData;
-use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
+
+use crate::logging::LogSink;
 use crate::resume::OwnDigest;
 use crate::verify::{
-    self, siptls_verify_status, ClientAuth, CurrentPolicy, Offered, Outcome, PeerChain, Policy,
-    Resumable, Step, Stepped,
+    self, ClientAuth, CurrentPolicy, Offered, Outcome, PeerChain, Policy, Resumable, Step, Stepped,
 };
-
-/// How the TLS session has ended, if it has.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum siptls_close_state {
-    /// Still open (or closing from our side only).
-    SIPTLS_CLOSE_OPEN = 0,
-    /// The peer sent close_notify: everything it sent has arrived.
-    SIPTLS_CLOSE_CLEAN = 1,
-    /// The transport ended without close_notify: data may have been cut off.
-    SIPTLS_CLOSE_TRUNCATED = 2,
-}
 
 /// Received plaintext a session holds before it stops taking ciphertext:
 /// rustls' own window (16 KiB), applied here from the plaintext count rustls
@@ -119,7 +109,7 @@ pub struct State {
     /// A client sending another SNI: the name the certificate must carry.
     peer_name: Option<Arc<ServerName<'static>>>,
     /// The socket helper's waiting bytes, made on its first use.
-    buffers: Option<Box<crate::pump::Buffers>>,
+    buffers: Option<Box<crate::pump::buffers::Buffers>>,
     /// Resumption is on: accepted chains are kept for stored sessions.
     keep_chain: bool,
 }
@@ -320,21 +310,6 @@ pub struct Info<'a> {
     pub key_exchange_group: u16,
     pub identity: u32,
     pub sni_len: usize,
-}
-
-/// How the handshake went.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum siptls_handshake_kind {
-    /// Not finished yet.
-    SIPTLS_HANDSHAKE_PENDING = 0,
-    /// A full handshake: the peer's chain was verified.
-    SIPTLS_HANDSHAKE_FULL = 1,
-    /// A full TLS 1.3 handshake after a HelloRetryRequest (an extra round trip).
-    SIPTLS_HANDSHAKE_FULL_WITH_RETRY = 2,
-    /// A stored session resumed; its chain passed the checks again.
-    SIPTLS_HANDSHAKE_RESUMED = 3,
 }
 
 /// Names the usual cause: a peer stuck on SSLv3 / TLS 1.0 / TLS 1.1, whose
@@ -1050,11 +1025,11 @@ impl State {
             && self.pending_plaintext < RECEIVE_WINDOW
     }
 
-    pub fn take_buffers(&mut self) -> Box<crate::pump::Buffers> {
+    pub fn take_buffers(&mut self) -> Box<crate::pump::buffers::Buffers> {
         self.buffers.take().unwrap_or_default()
     }
 
-    pub fn put_buffers(&mut self, buffers: Box<crate::pump::Buffers>) {
+    pub fn put_buffers(&mut self, buffers: Box<crate::pump::buffers::Buffers>) {
         self.buffers = Some(buffers);
     }
 

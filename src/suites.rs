@@ -3,29 +3,12 @@
 //! against what siptls offers at all (AEAD suites of TLS 1.2 and 1.3,
 //! ECDHE and hybrid post-quantum groups).
 
+use crate::abi::{siptls_profile, siptls_result::*, SIPTLS_TLS12, SIPTLS_TLS13};
 use rustls::crypto::aws_lc_rs::{cipher_suite as cs, kx_group, ALL_CIPHER_SUITES, ALL_KX_GROUPS};
 use rustls::crypto::SupportedKxGroup;
 use rustls::{CipherSuite, NamedGroup, SupportedCipherSuite};
 
-use crate::context::{SIPTLS_TLS12, SIPTLS_TLS13};
-use crate::error::{siptls_result::*, Error, Result};
-
-/// Named suite and group selections (`siptls_ctx_set_profile`).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum siptls_profile {
-    /// Every suite siptls offers, AES-256-GCM first; X25519, P-256, P-384,
-    /// then the X25519MLKEM768 hybrid for peers that prefer it.
-    SIPTLS_PROFILE_DEFAULT = 0,
-    /// "128-bit encryption only": AES-128-GCM suites (TLS 1.3
-    /// TLS_AES_128_GCM_SHA256; TLS 1.2 ECDHE-ECDSA/RSA-AES128-GCM-SHA256)
-    /// and 128-bit-security groups (X25519, P-256).
-    SIPTLS_PROFILE_128BIT = 1,
-    /// The default suites with the X25519MLKEM768 hybrid preferred (TLS 1.3
-    /// only; X25519 and the NIST curves follow for other peers).
-    SIPTLS_PROFILE_POST_QUANTUM = 2,
-}
+use crate::error::{Error, Result};
 
 #[derive(Clone)]
 pub struct Selection {

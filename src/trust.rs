@@ -7,19 +7,14 @@
 //! certificate, self-signed or CA-issued, is a **pin**: trusted only when the
 //! peer presents exactly it, and nothing chains to it.
 
+use crate::abi::{siptls_result::*, SIPTLS_MAX_TRUST_ENTRIES, SIPTLS_TRUST_ID_NONE};
 use std::sync::Arc;
 
 use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY};
 use pki_types::{CertificateDer, ServerName, TrustAnchor};
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 
-use crate::error::{siptls_result::*, Error, Result};
-
-/// The reference gateway's limit, kept so configurations move across unchanged.
-pub const SIPTLS_MAX_TRUST_ENTRIES: usize = 16;
-
-/// Reserved: "no trust entry" in reports.
-pub const SIPTLS_TRUST_ID_NONE: u32 = u32::MAX;
+use crate::error::{Error, Result};
 
 /// What a trust entry vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

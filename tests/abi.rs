@@ -126,10 +126,10 @@ fn every_export_runs_inside_the_panic_boundary() {
                 .chars()
                 .take_while(|c| *c != '(')
                 .collect();
-            // `ffi::edit_ctx` is `ffi::call` around a context edit.
+            // `handles::edit_ctx` is `ffi::call` around a context edit.
             let edit = first_statement
                 .strip_prefix("unsafe {")
-                .is_some_and(|rest| rest.trim_start().starts_with("ffi::edit_ctx("));
+                .is_some_and(|rest| rest.trim_start().starts_with("handles::edit_ctx("));
             assert!(
                 first_statement.starts_with("ffi::call(")
                     || first_statement.starts_with("ffi::call_value(")

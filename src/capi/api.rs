@@ -2,10 +2,11 @@
 //! so a program that loads the library with `dlopen` looks up one name and
 //! gets the functions of exactly the ABI version it was built for.
 
+use crate::abi::{siptls_result, siptls_result::*};
 use std::ffi::{c_char, c_int, c_void};
 
 use super::*;
-use crate::error::{siptls_result, siptls_result::*, Error};
+use crate::error::Error;
 use crate::ffi;
 
 /// The ABI this library provides: the header's SIPTLS_ABI_VERSION, both

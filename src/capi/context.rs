@@ -1,139 +1,21 @@
 //! Contexts: creation, identity, policy settings and callbacks.
 
+use crate::abi::{
+    siptls_keylog_cb, siptls_pem_names, siptls_result, siptls_result::*, siptls_role,
+    siptls_time_cb, siptls_verify_cb, siptls_verify_decision, siptls_verify_report, UserData,
+};
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
 use super::siptls_ctx;
 use crate::clock::Clock;
-use crate::context::{siptls_role, Context, PemNames};
+use crate::context::{Context, PemNames};
 use crate::crl::{ExpiredCrl, MissingCrl};
-use crate::error::{siptls_result, siptls_result::*};
-use crate::ffi::{self, UserData};
+
+use super::handles;
+use crate::ffi;
 use crate::names::NameCheck;
-use crate::verify::{siptls_verify_status, ClientAuth, Report};
-
-/// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_client_auth {
-    /// Mutual TLS: clients must present a certificate that verifies (default).
-    SIPTLS_CLIENT_AUTH_REQUIRED = 0,
-    /// Ask for a certificate and verify it when sent; let clients without one in.
-    SIPTLS_CLIENT_AUTH_OPTIONAL = 1,
-    /// Do not ask clients for a certificate.
-    SIPTLS_CLIENT_AUTH_OFF = 2,
-}
-
-/// How a client matches the server's certificate to the peer name.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_name_check {
-    /// RFC 5922 SIP domain rules (default).
-    SIPTLS_NAME_CHECK_SIP = 0,
-    /// RFC 6125 host-name rules with wildcards, for non-SIP peers.
-    SIPTLS_NAME_CHECK_HOSTNAME = 1,
-}
-
-/// What to do with a certificate whose issuer has no loaded CRL.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_missing_crl {
-    /// Accept it (default): CRLs add checks, they are not required.
-    SIPTLS_MISSING_CRL_ALLOW = 0,
-    /// Refuse it with SIPTLS_VERIFY_REVOCATION_UNKNOWN.
-    SIPTLS_MISSING_CRL_DENY = 1,
-}
-
-/// What a CRL past its nextUpdate counts as (`siptls_ctx_set_expired_crl_policy`).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_expired_crl {
-    /// Still used: a late refresh does not cut off calls (default).
-    SIPTLS_EXPIRED_CRL_USE = 0,
-    /// Counts as missing (the missing-CRL policy decides); its revocations still count.
-    SIPTLS_EXPIRED_CRL_MISSING = 1,
-}
-
-/// The callback's answer: accept or reject the peer. Rejecting is 0, so a
-/// callback returning a zeroed or default value fails closed.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_verify_decision {
-    /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.
-    SIPTLS_VERIFY_REJECT = 0,
-    SIPTLS_VERIFY_ACCEPT = 1,
-}
-
-/// One verification of a peer certificate chain, shown to the verify
-/// callback. Every pointer is valid only during the callback.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_verify_report {
-    /// sizeof the report as this library fills it: read a field only when
-    /// its offset is below this (fields are only ever added at the end).
-    pub struct_size: u32,
-    /// Our role in the connection.
-    pub role: siptls_role,
-    /// What the checks found.
-    pub status: siptls_verify_status,
-    /// The trust entry that anchored the chain, or SIPTLS_TRUST_ID_NONE.
-    pub trust_id: u32,
-    /// CA certificates in the verified path, the trust entry included; 0 for a pinned certificate.
-    pub depth: u32,
-    /// The name checked against the certificate ("" when none).
-    pub peer_name: *const c_char,
-    /// The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
-    pub leaf_der: *const u8,
-    pub leaf_der_len: usize,
-    /// The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
-    pub identities: *const c_char,
-    /// Human-readable explanation of the status.
-    pub detail: *const c_char,
-    /// True when the context allows overrides and the status is a failure:
-    /// accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
-    pub override_allowed: bool,
-    /// The context's configuration generation that did this verification
-    /// (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
-    pub generation: u64,
-    /// The session's pointer from `siptls_session_set_userdata` (NULL when none).
-    pub session_userdata: *mut c_void,
-    /// A resumed session: the chain is the one stored with it, which has just
-    /// passed every check again; trust ID, depth and identities are its own.
-    /// Rejecting fails the session.
-    pub resumed: bool,
-}
-
-/// Called once per verification, on the thread driving the session.
-/// Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT (a siptls_verify_decision;
-/// any other number rejects). Rejecting a chain that passed fails the
-/// handshake (access_denied); accepting one that failed changes nothing
-/// unless overrides are enabled.
-#[allow(non_camel_case_types)]
-pub type siptls_verify_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, report: *const siptls_verify_report) -> u32>;
-
-/// The gateway's clock: store seconds since the Unix epoch in `*seconds_out`
-/// and return true, or return false while the clock is not synchronized.
-#[allow(non_camel_case_types)]
-pub type siptls_time_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, seconds_out: *mut u64) -> bool>;
-
-/// File names for `siptls_ctx_load_pem_dir`; a NULL member keeps its default
-/// ("privateKey.pem", "publickey.pem", "CAList.pem"; no CRL file). Set
-/// `struct_size` to `sizeof(siptls_pem_names)`: members past the size given
-/// (from an older, smaller struct) count as NULL.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_pem_names {
-    pub struct_size: u32,
-    pub private_key: *const c_char,
-    pub certificate: *const c_char,
-    pub ca_list: *const c_char,
-    /// A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
-    /// and the CRLs loaded otherwise are kept.
-    pub crl: *const c_char,
-}
+use crate::verify::{ClientAuth, Report};
 
 // SAFETY: repr(C), a u32 then pointers, all pointer-aligned: any bytes are a value.
 unsafe impl ffi::PlainData for siptls_pem_names {}
@@ -152,7 +34,7 @@ pub unsafe extern "C" fn siptls_ctx_new(role: u32, ctx_out: *mut *mut siptls_ctx
             1 => Some(siptls_role::SIPTLS_ROLE_SERVER),
             _ => None,
         })?;
-        *ctx_out = ffi::to_c(siptls_ctx(Context::new(role)));
+        *ctx_out = ffi::to_handle::<siptls_ctx>(Context::new(role));
         Ok(SIPTLS_OK)
     })
 }
@@ -163,7 +45,7 @@ pub unsafe extern "C" fn siptls_ctx_new(role: u32, ctx_out: *mut *mut siptls_ctx
 /// `ctx` must be NULL or from `siptls_ctx_new`, and not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_free(ctx: *mut siptls_ctx) {
-    ffi::call_value((), || unsafe { ffi::free_from_c(ctx) })
+    ffi::call_value((), || unsafe { ffi::free_handle(ctx) })
 }
 
 /// Sets the identity from PEM text in memory: `cert_pem` holds our
@@ -181,7 +63,7 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_pem(
     key_pem_len: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")?;
             let key = ffi::arg_bytes(key_pem, key_pem_len, "key_pem")?;
             ctx.set_identity_pem(cert, key)
@@ -200,7 +82,7 @@ pub unsafe extern "C" fn siptls_ctx_load_identity_files(
     key_path: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_path(cert_path, "cert_path")?;
             let key = ffi::arg_path(key_path, "key_path")?;
             ctx.load_identity_files(cert, key)
@@ -232,7 +114,7 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let dir = ffi::arg_path(dir, "dir")?;
                 let names = match names.is_null() {
                     true => PemNames::default(),
@@ -271,7 +153,7 @@ pub unsafe extern "C" fn siptls_ctx_set_client_auth(
     mode: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(ClientAuth::Required),
                 1 => Some(ClientAuth::Optional),
@@ -293,7 +175,7 @@ pub unsafe extern "C" fn siptls_ctx_set_max_ca_depth(
     ctx: *mut siptls_ctx,
     depth: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_max_ca_depth(depth)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_max_ca_depth(depth)) }
 }
 
 /// Bounds the protocol versions: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3).
@@ -307,7 +189,7 @@ pub unsafe extern "C" fn siptls_ctx_set_versions(
     min: u16,
     max: u16,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_versions(min, max)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_versions(min, max)) }
 }
 
 /// Chooses how server certificates are matched to the peer name
@@ -321,7 +203,7 @@ pub unsafe extern "C" fn siptls_ctx_set_name_check(
     mode: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let mode = ffi::arg_enum(mode, "mode", |m| match m {
                 0 => Some(NameCheck::Sip),
                 1 => Some(NameCheck::Hostname),
@@ -342,7 +224,7 @@ pub unsafe extern "C" fn siptls_ctx_set_allow_override(
     ctx: *mut siptls_ctx,
     allow: bool,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_allow_override(allow)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_allow_override(allow)) }
 }
 
 /// What to do when no current CRL covers a certificate of the peer's path
@@ -358,7 +240,7 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
     policy: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(MissingCrl::Allow),
                 1 => Some(MissingCrl::Deny),
@@ -382,7 +264,7 @@ pub unsafe extern "C" fn siptls_ctx_set_expired_crl_policy(
     policy: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let policy = ffi::arg_enum(policy, "policy", |p| match p {
                 0 => Some(ExpiredCrl::Use),
                 1 => Some(ExpiredCrl::Missing),
@@ -406,7 +288,7 @@ pub unsafe extern "C" fn siptls_ctx_generation(
 ) -> siptls_result {
     ffi::call(|| {
         let generation_out = unsafe { ffi::arg_out(generation_out, "generation_out", 0)? };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         *generation_out = ctx.generation();
         Ok(SIPTLS_OK)
     })
@@ -428,7 +310,7 @@ pub unsafe extern "C" fn siptls_ctx_set_verify_callback(
         let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let callback = callback.map(|cb| verify_callback(cb, UserData(userdata)));
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 ctx.set_verify_callback(callback, origin)?;
                 Ok(SIPTLS_OK)
             })
@@ -503,7 +385,7 @@ pub unsafe extern "C" fn siptls_ctx_set_time_callback(
         let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let clock = callback.map_or(Clock::System, |cb| gateway_clock(cb, UserData(userdata)));
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 ctx.set_clock(clock, origin)?;
                 Ok(SIPTLS_OK)
             })
@@ -524,7 +406,7 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
     path: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let path = if path.is_null() {
                 None
             } else {
@@ -534,12 +416,6 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_file(
         })
     }
 }
-
-/// Receives each TLS secret as one NUL-terminated NSS key log line (no
-/// newline), for gateways that keep debugging output elsewhere than a file.
-#[allow(non_camel_case_types)]
-pub type siptls_keylog_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, line: *const c_char)>;
 
 /// Hands the TLS secrets to `callback` (NULL stops key logging), on the
 /// thread driving the handshake. Debugging only: they decrypt the traffic.
@@ -557,7 +433,7 @@ pub unsafe extern "C" fn siptls_ctx_set_keylog_callback(
         let origin = callback.map(|cb| (cb as usize, userdata as usize));
         let callback = callback.map(|cb| keylog_callback(cb, UserData(userdata)));
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 ctx.set_keylog_callback(callback, origin)?;
                 Ok(SIPTLS_OK)
             })
@@ -594,7 +470,7 @@ pub unsafe extern "C" fn siptls_ctx_use_sslkeylogfile(
     ffi::call(|| {
         unsafe { ffi::clear_out(enabled_out, false) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let enabled_out = ffi::arg_out(enabled_out, "enabled_out", false)?;
                 *enabled_out = ctx.use_sslkeylogfile()?;
                 Ok(SIPTLS_OK)
@@ -617,7 +493,7 @@ pub unsafe extern "C" fn siptls_ctx_last_error(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
-        let ctx = unsafe { ffi::arg_ref(ctx, "ctx")? };
-        unsafe { ffi::copy_text(&ctx.0.last_error(), buf, cap, len_out) }
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
+        unsafe { ffi::copy_text(&ctx.last_error(), buf, cap, len_out) }
     })
 }

@@ -1,56 +1,13 @@
 //! The context's counters: one call into a size-prefixed struct, a reset,
 //! and the Prometheus text format.
 
+use crate::abi::{siptls_counters, siptls_result, siptls_result::*};
 use std::ffi::c_char;
 
 use super::siptls_ctx;
-use crate::counters::{SIPTLS_COUNTER_ALERTS, SIPTLS_COUNTER_RESULTS, SIPTLS_COUNTER_STATUSES};
-use crate::error::{siptls_result, siptls_result::*};
-use crate::ffi;
 
-/// A context's counters, filled by `siptls_ctx_get_counters`. Set
-/// `struct_size` to `sizeof(siptls_counters)` first. Each counter is exact;
-/// counters changing while they are read are not read at one instant.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_counters {
-    /// Set by the caller; the library writes at most this many bytes and
-    /// stores how many it wrote.
-    pub struct_size: u32,
-    /// Always 0.
-    pub reserved: u32,
-    pub sessions_created: u64,
-    pub sessions_freed: u64,
-    /// Created and not yet freed (not reset by `siptls_ctx_reset_counters`).
-    pub sessions_live: u64,
-    /// Handshakes completed in full (with a verification) and resumed.
-    pub handshakes_full: u64,
-    pub handshakes_resumed: u64,
-    /// Sessions that failed before their handshake completed.
-    pub handshakes_failed: u64,
-    /// Failed verifications, by `siptls_verify_status` number.
-    pub verify_failed: [u64; SIPTLS_COUNTER_STATUSES],
-    /// Session failures, by result code: index = code - 100.
-    pub failed_by_result: [u64; SIPTLS_COUNTER_RESULTS],
-    /// Alerts by TLS AlertDescription number: sent (close_notify, and the
-    /// fatal alert of each failure) and received.
-    pub alerts_sent: [u64; SIPTLS_COUNTER_ALERTS],
-    pub alerts_received: [u64; SIPTLS_COUNTER_ALERTS],
-    /// Bytes fed, taken, read and written.
-    pub ciphertext_in: u64,
-    pub ciphertext_out: u64,
-    pub plaintext_in: u64,
-    pub plaintext_out: u64,
-    /// Configuration changes (loads, reloads, settings) applied and refused.
-    pub config_applied: u64,
-    pub config_refused: u64,
-    /// Stored sessions offered for resumption and refused by a check under
-    /// the policy in force (the log says why).
-    pub resumption_refused: u64,
-    /// Configuration changes that dropped a client's stored sessions (the
-    /// log says why).
-    pub stored_sessions_dropped: u64,
-}
+use super::handles;
+use crate::ffi;
 
 // SAFETY: repr(C); two u32 then u64 and u64 arrays only: no padding.
 unsafe impl ffi::NoPadding for siptls_counters {}
@@ -67,7 +24,7 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
     ffi::call(|| {
         unsafe { ffi::clear_sized(counters_out) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let c = ctx.counters().snapshot();
                 let filled = siptls_counters {
                     struct_size: std::mem::size_of::<siptls_counters>() as u32,
@@ -105,7 +62,7 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_reset_counters(ctx: *mut siptls_ctx) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             ctx.counters().reset();
             Ok(())
         })
@@ -128,8 +85,8 @@ pub unsafe extern "C" fn siptls_ctx_counters_prometheus(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
-        let ctx = unsafe { ffi::arg_ref(ctx, "ctx")? };
-        let text = ctx.0.counters().snapshot().prometheus();
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
+        let text = ctx.counters().snapshot().prometheus();
         unsafe { ffi::copy_text(&text, buf, cap, len_out) }
     })
 }

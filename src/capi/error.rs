@@ -1,10 +1,9 @@
 //! Result codes, status names, versions and the per-thread error detail.
 
+use crate::abi::{siptls_result, siptls_verify_status};
 use std::ffi::c_char;
 
-use crate::error::siptls_result;
 use crate::ffi;
-use crate::verify::siptls_verify_status;
 
 /// The static, NUL-terminated description of a result code (never NULL;
 /// unknown numbers get "unknown result code").

@@ -1,34 +1,14 @@
 //! Several identities per context: added, removed and named for SNI; a
 //! client session choosing the one it presents and the SNI it sends.
 
+use crate::abi::{siptls_result, siptls_result::*, siptls_session_options};
 use std::ffi::c_char;
 
 use super::{siptls_ctx, siptls_session};
-use crate::error::{siptls_result, siptls_result::*};
+
+use super::handles;
 use crate::ffi;
 use crate::session::{Options, Session};
-
-pub use crate::identities::{SIPTLS_IDENTITY_DEFAULT, SIPTLS_MAX_IDENTITIES};
-
-/// How `siptls_session_new_with` makes a session. Set `struct_size` to
-/// `sizeof(siptls_session_options)`; fields past a smaller size count as
-/// NULL / 0.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_session_options {
-    pub struct_size: u32,
-    /// A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
-    /// the single-identity calls set). A server: 0 (it picks by SNI).
-    pub identity_id: u32,
-    /// A client: the SIP domain, host name or IP literal to reach (its
-    /// certificate is checked against it). A server: NULL.
-    pub peer_name: *const c_char,
-    /// A client: the SNI to send instead of `peer_name` (e.g. a domain
-    /// when dialling an IP literal; an IP literal here sends none); NULL
-    /// sends `peer_name`.
-    pub sni: *const c_char,
-}
 
 // SAFETY: repr(C): two u32, then two pointers; any bits are valid values.
 unsafe impl ffi::PlainData for siptls_session_options {}
@@ -51,7 +31,7 @@ pub unsafe extern "C" fn siptls_ctx_add_identity_pem(
     key_pem_len: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_bytes(cert_pem, cert_pem_len, "cert_pem")?;
             let key = ffi::arg_bytes(key_pem, key_pem_len, "key_pem")?;
             ctx.add_identity_pem(identity_id, cert, key)
@@ -71,7 +51,7 @@ pub unsafe extern "C" fn siptls_ctx_add_identity_files(
     key_path: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_path(cert_path, "cert_path")?;
             let key = ffi::arg_path(key_path, "key_path")?;
             ctx.add_identity_files(identity_id, cert, key)
@@ -89,7 +69,7 @@ pub unsafe extern "C" fn siptls_ctx_remove_identity(
     ctx: *mut siptls_ctx,
     identity_id: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.remove_identity(identity_id)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.remove_identity(identity_id)) }
 }
 
 /// Sets the exact SNI names identity `identity_id` serves besides its
@@ -107,7 +87,7 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_names(
     count: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let pointers = if count == 0 {
                 &[][..]
             } else {
@@ -137,7 +117,7 @@ pub unsafe extern "C" fn siptls_session_new_with(
     ffi::call(|| {
         let session_out =
             unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         ctx.recorded(|| {
             let absent = siptls_session_options {
                 struct_size: 0,
@@ -152,7 +132,7 @@ pub unsafe extern "C" fn siptls_session_new_with(
                 identity: o.identity_id,
             };
             let session = Session::new_with(ctx, options)?;
-            *session_out = ffi::to_c(super::siptls_session(session));
+            *session_out = ffi::to_handle::<siptls_session>(session);
             Ok(SIPTLS_OK)
         })
     })
@@ -173,7 +153,7 @@ pub unsafe extern "C" fn siptls_session_sni(
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
         unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 let sni = s.sni().unwrap_or_default().to_string();
                 ffi::copy_text(&sni, buf, cap, len_out)
             })

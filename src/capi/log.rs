@@ -1,39 +1,14 @@
 //! The log callback.
 
-use std::ffi::{c_char, c_void, CString};
+use crate::abi::{siptls_log_cb, siptls_log_level, siptls_log_record, siptls_result, UserData};
+use std::ffi::{c_void, CString};
 use std::sync::Arc;
 
 use super::siptls_ctx;
-use crate::error::siptls_result;
-use crate::ffi::{self, UserData};
-use crate::logging::{siptls_log_event, siptls_log_level, LogSink, Record};
 
-/// One log record, valid only during the callback.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_log_record {
-    /// sizeof the record as this library fills it: read a field only when
-    /// its offset is below this (fields are only ever added at the end).
-    pub struct_size: u32,
-    pub level: siptls_log_level,
-    pub event: siptls_log_event,
-    /// Always 0.
-    pub reserved: u32,
-    /// The session's pointer from `siptls_session_set_userdata`; NULL for
-    /// context events (configuration changes) and before it is set.
-    pub session_userdata: *mut c_void,
-    /// The message, NUL-terminated, control characters escaped.
-    pub message: *const c_char,
-}
-
-/// Called for each record at or above the chosen level, on the thread
-/// driving the session (or changing the configuration). A session's
-/// records come while the session is in use: calling into that session
-/// from the callback gets SIPTLS_ERR_BUSY; other sessions and the context
-/// may be used.
-#[allow(non_camel_case_types)]
-pub type siptls_log_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, record: *const siptls_log_record)>;
+use super::handles;
+use crate::ffi;
+use crate::logging::{LogSink, Record};
 
 /// Sets the context's log callback: records at `level` (a
 /// `siptls_log_level`: ERROR 1 to TRACE 5) and more severe, siptls' events
@@ -51,7 +26,7 @@ pub unsafe extern "C" fn siptls_ctx_set_log_callback(
     userdata: *mut c_void,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             use siptls_log_level::*;
             let sink = match callback {
                 None => None,

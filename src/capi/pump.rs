@@ -1,32 +1,15 @@
 //! The socket helper: one call per readiness event moves a session's
 //! ciphertext over a non-blocking socket, or over the gateway's own I/O.
 
-use std::ffi::{c_int, c_void};
+use crate::abi::{siptls_io, siptls_result, siptls_result::*, UserData};
+use std::ffi::c_int;
 
+use super::handles;
 use super::siptls_session;
-use crate::error::{siptls_result, siptls_result::*, Error};
-use crate::ffi::{self, CallbackTransport, FdTransport, UserData};
+use crate::error::Error;
+use crate::ffi;
 use crate::pump;
-
-pub use crate::pump::{SIPTLS_WANT_READ, SIPTLS_WANT_WRITE};
-
-/// A transport callback's "would block" (`siptls_io`).
-pub const SIPTLS_IO_WOULD_BLOCK: i64 = -1;
-
-/// The gateway's own I/O layer for `siptls_session_pump_io`. Each callback
-/// returns the bytes it moved (1 to `len`), 0 when the peer ended the
-/// stream, SIPTLS_IO_WOULD_BLOCK when nothing can move now, or any other
-/// negative number for an error (the call then returns SIPTLS_ERR_IO).
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_io {
-    pub struct_size: u32,
-    pub userdata: *mut c_void,
-    pub recv: Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, len: usize) -> i64>,
-    pub send:
-        Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *const u8, len: usize) -> i64>,
-}
+use crate::pump::{Moved, Transport};
 
 // SAFETY: repr(C): an integer, a pointer, two nullable function pointers.
 unsafe impl ffi::PlainData for siptls_io {}
@@ -59,7 +42,7 @@ pub unsafe extern "C" fn siptls_session_pump_fd(
             ));
         }
         *wants_out =
-            unsafe { ffi::with_session(session, |s| pump::pump(s, &mut FdTransport(fd))) }?;
+            unsafe { handles::with_session(session, |s| pump::pump(s, &mut FdTransport(fd))) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -94,7 +77,101 @@ pub unsafe extern "C" fn siptls_session_pump_io(
             recv,
             send,
         };
-        *wants_out = unsafe { ffi::with_session(session, |s| pump::pump(s, &mut transport)) }?;
+        *wants_out = unsafe { handles::with_session(session, |s| pump::pump(s, &mut transport)) }?;
         Ok(SIPTLS_OK)
     })
+}
+
+/// A caller's non-blocking socket, for the socket helper: recv and send
+/// with MSG_DONTWAIT (a blocking descriptor does not block either) and
+/// MSG_NOSIGNAL (a closed peer is an error, not SIGPIPE); EINTR is retried.
+pub struct FdTransport(pub c_int);
+
+fn moved(n: isize) -> std::io::Result<Moved> {
+    if n > 0 {
+        return Ok(Moved::Bytes(n as usize));
+    }
+    if n == 0 {
+        return Ok(Moved::Ended);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EAGAIN) => Ok(Moved::Blocked),
+        Some(libc::ECONNRESET | libc::EPIPE) => Ok(Moved::Ended),
+        _ => Err(e),
+    }
+}
+
+impl Transport for FdTransport {
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<Moved> {
+        loop {
+            // SAFETY: `buf` is writable for its length; the descriptor is the caller's.
+            let n = unsafe {
+                libc::recv(
+                    self.0,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return moved(n);
+        }
+    }
+
+    fn send(&mut self, buf: &[u8]) -> std::io::Result<Moved> {
+        loop {
+            // SAFETY: `buf` is readable for its length.
+            let n = unsafe {
+                libc::send(
+                    self.0,
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                )
+            };
+            if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            if n == 0 {
+                return Ok(Moved::Blocked);
+            }
+            return moved(n);
+        }
+    }
+}
+
+/// The gateway's own I/O layer, for the socket helper: its two callbacks.
+pub struct CallbackTransport {
+    pub userdata: UserData,
+    pub recv: unsafe extern "C" fn(*mut std::ffi::c_void, *mut u8, usize) -> i64,
+    pub send: unsafe extern "C" fn(*mut std::ffi::c_void, *const u8, usize) -> i64,
+}
+
+/// What a transport callback's return value means (`siptls_io`).
+fn callback_moved(n: i64, len: usize) -> std::io::Result<Moved> {
+    match n {
+        n if n > 0 && n as u64 <= len as u64 => Ok(Moved::Bytes(n as usize)),
+        0 => Ok(Moved::Ended),
+        -1 => Ok(Moved::Blocked),
+        n => Err(std::io::Error::other(format!(
+            "the transport callback returned {n} for {len} bytes"
+        ))),
+    }
+}
+
+impl Transport for CallbackTransport {
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<Moved> {
+        // SAFETY: as registered by the caller; `buf` is writable for its length.
+        let n = unsafe { (self.recv)(self.userdata.0, buf.as_mut_ptr(), buf.len()) };
+        callback_moved(n, buf.len())
+    }
+
+    fn send(&mut self, buf: &[u8]) -> std::io::Result<Moved> {
+        // SAFETY: as registered by the caller; `buf` is readable for its length.
+        let n = unsafe { (self.send)(self.userdata.0, buf.as_ptr(), buf.len()) };
+        callback_moved(n, buf.len())
+    }
 }

@@ -1,65 +1,17 @@
 //! Session resumption: on or off, the caches, TLS 1.3 ticket count, ticket
 //! lifetime and keys, and the gateway's own session store.
 
+use crate::abi::{
+    siptls_result, siptls_result::*, siptls_session_store, UserData, SIPTLS_SESSION_VALUE_MAX,
+};
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 use super::siptls_ctx;
-use crate::error::{siptls_result, siptls_result::*};
-use crate::ffi::{self, UserData};
+
+use super::handles;
+use crate::ffi;
 use crate::resume::GatewayStore;
-
-pub use crate::context::{
-    SIPTLS_DEFAULT_TICKET_LIFETIME, SIPTLS_DEFAULT_TLS13_TICKETS, SIPTLS_MAX_SESSION_CACHE_SIZE,
-    SIPTLS_MAX_TICKET_LIFETIME, SIPTLS_MAX_TLS13_TICKETS, SIPTLS_MIN_TICKET_LIFETIME,
-};
-pub use crate::resume::{
-    SIPTLS_DEFAULT_CLIENT_CACHE_SIZE, SIPTLS_MAX_TICKET_KEYS, SIPTLS_TICKET_KEY_LEN,
-};
-
-/// The largest value a session store hands back; a longer one is ignored
-/// (the client then gets a full handshake).
-pub const SIPTLS_SESSION_VALUE_MAX: usize = 16384;
-
-/// The gateway's store for a server's resumable sessions (TLS 1.2 session
-/// IDs; TLS 1.3 too when tickets are off), e.g. one shared by a farm.
-/// Values are sealed with the ticket keys: the store never sees session
-/// secrets, and anything it returns that the keys do not open, or whose
-/// peer would no longer be accepted, only costs a full handshake. Both
-/// callbacks may run on any thread driving a session of the context, at
-/// the same time.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_session_store {
-    /// sizeof(siptls_session_store), set by the caller.
-    pub struct_size: u32,
-    /// Passed back to both callbacks.
-    pub userdata: *mut c_void,
-    /// Keep `value` under `key` (replacing any value there); return true if kept.
-    pub put: Option<
-        unsafe extern "C" fn(
-            userdata: *mut c_void,
-            key: *const u8,
-            key_len: usize,
-            value: *const u8,
-            value_len: usize,
-        ) -> bool,
-    >,
-    /// Copy the value under `key` into `buf` (`buf_len` bytes, always
-    /// SIPTLS_SESSION_VALUE_MAX) and return its length; 0 when there is none.
-    /// With `take`, remove it from the store as well (it is used once).
-    pub get: Option<
-        unsafe extern "C" fn(
-            userdata: *mut c_void,
-            key: *const u8,
-            key_len: usize,
-            take: bool,
-            buf: *mut u8,
-            buf_len: usize,
-        ) -> usize,
-    >,
-}
 
 // SAFETY: repr(C): an integer, a pointer and two nullable function
 // pointers, for which every bit pattern is valid (0 is None).
@@ -117,7 +69,7 @@ pub unsafe extern "C" fn siptls_ctx_set_resumption(
     ctx: *mut siptls_ctx,
     enabled: bool,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_resumption(enabled)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_resumption(enabled)) }
 }
 
 /// Client: how many peer names the session cache holds (default
@@ -132,7 +84,7 @@ pub unsafe extern "C" fn siptls_ctx_set_session_cache_size(
     ctx: *mut siptls_ctx,
     entries: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_session_cache_size(entries)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_session_cache_size(entries)) }
 }
 
 /// Server contexts: keeps resumable sessions in the gateway's store (see
@@ -149,7 +101,7 @@ pub unsafe extern "C" fn siptls_ctx_set_session_store(
     store: *const siptls_session_store,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let store = if store.is_null() {
                 None
             } else {
@@ -188,7 +140,7 @@ pub unsafe extern "C" fn siptls_ctx_set_tls13_tickets(
     ctx: *mut siptls_ctx,
     count: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_tls13_tickets(count)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_tls13_tickets(count)) }
 }
 
 /// Server contexts: seconds a ticket or cached session resumes, by the
@@ -203,7 +155,7 @@ pub unsafe extern "C" fn siptls_ctx_set_ticket_lifetime(
     ctx: *mut siptls_ctx,
     seconds: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.set_ticket_lifetime(seconds)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.set_ticket_lifetime(seconds)) }
 }
 
 /// Server contexts: replaces the ticket keys with the gateway's, from
@@ -225,7 +177,7 @@ pub unsafe extern "C" fn siptls_ctx_set_ticket_keys(
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let keys = ffi::arg_bytes(keys, len, "keys")?;
                 *count_out = ctx.set_ticket_keys(keys)? as u32;
                 Ok(SIPTLS_OK)
@@ -248,7 +200,7 @@ pub unsafe extern "C" fn siptls_ctx_load_ticket_key_file(
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
                 *count_out = ctx.load_ticket_key_file(path)? as u32;
                 Ok(SIPTLS_OK)

@@ -1,68 +1,17 @@
 //! Sessions: creation, the sans-I/O byte pump, state queries.
 
+use crate::abi::{
+    siptls_result, siptls_result::*, siptls_session_info, siptls_verify_status,
+    SIPTLS_TRUST_ID_NONE,
+};
 use std::ffi::{c_char, c_void, CString};
 use std::sync::LazyLock;
 
 use super::{siptls_ctx, siptls_session};
-use crate::context::siptls_role;
-use crate::error::{siptls_result, siptls_result::*};
-use crate::ffi;
-use crate::session::{siptls_close_state, siptls_handshake_kind, Session};
-use crate::trust::SIPTLS_TRUST_ID_NONE;
-use crate::verify::siptls_verify_status;
 
-/// A session's state, filled by `siptls_session_get_info`. Set `struct_size`
-/// to `sizeof(siptls_session_info)` first.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_session_info {
-    /// Set by the caller; the library writes at most this many bytes and
-    /// stores how many it wrote.
-    pub struct_size: u32,
-    pub role: siptls_role,
-    /// 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
-    pub protocol_version: u16,
-    /// IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
-    pub cipher_suite: u16,
-    pub close_state: siptls_close_state,
-    /// Final verification status (after the callback's decision).
-    pub verify_status: siptls_verify_status,
-    /// What the checks found before the callback (differs when overridden or rejected).
-    pub verify_checked: siptls_verify_status,
-    /// Trust entry that anchored the peer's chain, or SIPTLS_TRUST_ID_NONE.
-    pub trust_id: u32,
-    /// CA certificates in the verified path, the trust entry included; 0 when pinned.
-    pub depth: u32,
-    /// The fatal alert the peer sent (TLS AlertDescription), or -1.
-    pub alert_received: i32,
-    /// The handshake is still running: keep pumping; do not write yet.
-    pub handshaking: bool,
-    /// Ciphertext is waiting: call `siptls_session_take` and send it.
-    pub wants_send: bool,
-    /// Whether a peer certificate verification has happened (the verify fields are set).
-    pub verified: bool,
-    /// The session failed: plaintext authenticated before the failure can still be read,
-    /// its alert taken and sent; then only free remains.
-    pub failed: bool,
-    /// The context's configuration generation this session was created with.
-    pub generation: u64,
-    /// Full, full after a HelloRetryRequest, or resumed; PENDING until the handshake ends.
-    pub handshake_kind: siptls_handshake_kind,
-    /// IANA named group of the key exchange (e.g. 0x001d X25519, 0x11ec
-    /// X25519MLKEM768); 0 before it is known, and for a TLS 1.2 resumption.
-    pub key_exchange_group: u32,
-    /// A client: the identity it presents. A server: the one that served
-    /// (chosen by SNI), once the ClientHello has arrived.
-    pub identity_id: u32,
-    /// A server: the length of the SNI the client sent (0: none); read it
-    /// with `siptls_session_sni`.
-    pub sni_len: u32,
-    /// The generation of the configuration the session bound: a client's
-    /// when it was made, a server's when the ClientHello arrived (identity,
-    /// suites, versions, client authentication). `generation` is the one
-    /// the peer was verified under, which may be later.
-    pub hello_generation: u64,
-}
+use super::handles;
+use crate::ffi;
+use crate::session::{Session, Sink};
 
 // SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, a u64,
 // four 4-byte members, then a u64 at offset 64: no padding.
@@ -84,10 +33,10 @@ pub unsafe extern "C" fn siptls_session_new(
     ffi::call(|| {
         let session_out =
             unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         let peer_name = unsafe { ffi::arg_opt_str(peer_name, "peer_name")? };
         let session = ctx.record(Session::new(ctx, peer_name))?;
-        *session_out = ffi::to_c(siptls_session(session));
+        *session_out = ffi::to_handle::<siptls_session>(session);
         Ok(SIPTLS_OK)
     })
 }
@@ -101,7 +50,7 @@ pub unsafe extern "C" fn siptls_session_new(
 /// `session` must be NULL or from `siptls_session_new`, and not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_free(session: *mut siptls_session) {
-    ffi::call_value((), || unsafe { ffi::free_session(session) })
+    ffi::call_value((), || unsafe { handles::free_session(session) })
 }
 
 /// Attaches the gateway's own pointer to the session (a call record, a
@@ -117,8 +66,8 @@ pub unsafe extern "C" fn siptls_session_set_userdata(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe {
-            ffi::with_session(session, |s| {
-                s.set_userdata(ffi::UserData(userdata));
+            handles::with_session(session, |s| {
+                s.set_userdata(crate::abi::UserData(userdata));
                 Ok(())
             })
         }?;
@@ -138,7 +87,7 @@ pub unsafe extern "C" fn siptls_session_get_userdata(
     ffi::call(|| {
         let userdata_out =
             unsafe { ffi::arg_out(userdata_out, "userdata_out", std::ptr::null_mut())? };
-        *userdata_out = unsafe { ffi::with_session(session, |s| Ok(s.userdata())) }?.0;
+        *userdata_out = unsafe { handles::with_session(session, |s| Ok(s.userdata())) }?.0;
         Ok(SIPTLS_OK)
     })
 }
@@ -162,7 +111,7 @@ pub unsafe extern "C" fn siptls_session_feed(
     ffi::call(|| {
         let consumed_out = unsafe { ffi::arg_out(consumed_out, "consumed_out", 0)? };
         let (code, consumed) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let data = ffi::arg_bytes(data, len, "data")?;
                 s.feed(data)
@@ -188,7 +137,7 @@ pub unsafe extern "C" fn siptls_session_take(
     ffi::call(|| {
         let written_out = unsafe { ffi::arg_out(written_out, "written_out", 0)? };
         let (code, written) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let mut buf = ffi::CallerBuf::new(buf, cap, "buf")?;
                 s.take(&mut buf)
@@ -215,7 +164,7 @@ pub unsafe extern "C" fn siptls_session_write(
     ffi::call(|| {
         let accepted_out = unsafe { ffi::arg_out(accepted_out, "accepted_out", 0)? };
         let (code, accepted) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let data = ffi::arg_bytes(data, len, "data")?;
                 s.write(data)
@@ -242,7 +191,7 @@ pub unsafe extern "C" fn siptls_session_read(
     ffi::call(|| {
         let read_out = unsafe { ffi::arg_out(read_out, "read_out", 0)? };
         let (code, read) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 // Checked inside, so a bad buffer is also this session's last error.
                 let mut buf = ffi::CallerBuf::new(buf, cap, "buf")?;
                 s.read(&mut buf)
@@ -261,7 +210,7 @@ pub unsafe extern "C" fn siptls_session_read(
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_close(session: *mut siptls_session) -> siptls_result {
     ffi::call(|| {
-        unsafe { ffi::with_session(session, |s| s.close()) }?;
+        unsafe { handles::with_session(session, |s| s.close()) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -279,7 +228,7 @@ pub unsafe extern "C" fn siptls_session_transport_closed(
     session: *mut siptls_session,
 ) -> siptls_result {
     ffi::call(|| {
-        unsafe { ffi::with_session(session, |s| s.transport_closed()) }?;
+        unsafe { handles::with_session(session, |s| s.transport_closed()) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -296,7 +245,7 @@ pub unsafe extern "C" fn siptls_session_get_info(
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
         unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 let info = s.info();
                 let verify = info.verify.as_ref();
                 let filled = siptls_session_info {
@@ -350,7 +299,7 @@ pub unsafe extern "C" fn siptls_session_peer_cert(
         let der_out = unsafe { ffi::arg_out(der_out, "der_out", std::ptr::null())? };
         let len_out = unsafe { ffi::arg_out(len_out, "len_out", 0)? };
         let (ptr, len) = unsafe {
-            ffi::with_session(session, |s| {
+            handles::with_session(session, |s| {
                 let chain = s.peer_certificates();
                 chain
                     .get(index)
@@ -386,7 +335,7 @@ pub unsafe extern "C" fn siptls_session_last_error(
 ) -> siptls_result {
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
-        let detail = unsafe { ffi::with_session(session, |s| Ok(s.detail().to_string())) }?;
+        let detail = unsafe { handles::with_session(session, |s| Ok(s.detail().to_string())) }?;
         unsafe { ffi::copy_text(&detail, buf, cap, len_out) }
     })
 }
@@ -414,4 +363,15 @@ pub extern "C" fn siptls_cipher_suite_name(suite: u16) -> *const c_char {
             .find(|(id, _)| *id == suite)
             .map_or(c"unknown".as_ptr(), |(_, name)| name.as_ptr())
     })
+}
+
+/// Received plaintext and ciphertext go straight into the caller's buffer.
+impl Sink for ffi::CallerBuf {
+    fn room(&self) -> usize {
+        ffi::CallerBuf::room(self)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> usize {
+        ffi::CallerBuf::put(self, bytes)
+    }
 }

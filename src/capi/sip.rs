@@ -1,82 +1,17 @@
 //! The SIP framer: a byte stream in, whole messages and keep-alives out.
 
+use crate::abi::{
+    siptls_framer, siptls_framer_limits, siptls_result, siptls_result::*, siptls_sip_event,
+    siptls_sip_event_kind,
+};
 use parking_lot::Mutex;
 
-use crate::error::{siptls_result, siptls_result::*, Error};
+use crate::error::Error;
 use crate::ffi;
 use crate::sip::{Event, Framer, KeepAlive, Limits};
 
-pub use crate::sip::{
-    SIPTLS_SIP_DEFAULT_BODY_MAX, SIPTLS_SIP_DEFAULT_BUFFERED_MAX, SIPTLS_SIP_DEFAULT_HEADER_MAX,
-};
-
-/// Frames one connection's SIP stream. Create with `siptls_framer_new`,
-/// free with `siptls_framer_free`; one thread at a time.
-#[allow(non_camel_case_types)]
-pub struct siptls_framer(Mutex<Framer>);
-
-/// Which keep-alives a framer reads (RFC 5626 section 4.4.1).
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-pub enum siptls_keepalive {
-    /// Server side: a CRLF CRLF between messages is a ping, answered with a
-    /// CRLF pong (`siptls_framer_take_pongs`). The default.
-    SIPTLS_KEEPALIVE_ANSWER_PINGS = 0,
-    /// Server side: pings are reported, no pong is queued.
-    SIPTLS_KEEPALIVE_REPORT_PINGS = 1,
-    /// Client side: each CRLF between messages is the pong to one of ours.
-    SIPTLS_KEEPALIVE_CLIENT = 2,
-}
-
-/// A framer's limits and keep-alive role (`siptls_framer_new`). Set
-/// `struct_size`; a field past it, or 0, takes its default.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct siptls_framer_limits {
-    pub struct_size: u32,
-    /// A `siptls_keepalive`.
-    pub keepalive: u32,
-    /// Start line and headers, blank line included (default SIPTLS_SIP_DEFAULT_HEADER_MAX).
-    pub header_max: usize,
-    /// Body bytes (default SIPTLS_SIP_DEFAULT_BODY_MAX).
-    pub body_max: usize,
-    /// Bytes held at once (default SIPTLS_SIP_DEFAULT_BUFFERED_MAX).
-    pub buffered_max: usize,
-}
-
 // SAFETY: repr(C) integers only.
 unsafe impl ffi::PlainData for siptls_framer_limits {}
-
-/// What `siptls_framer_next` found.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Clone, Copy)]
-pub enum siptls_sip_event_kind {
-    /// Nothing (what an event holds after a call that found none).
-    SIPTLS_SIP_NONE = 0,
-    SIPTLS_SIP_MESSAGE = 1,
-    /// A keep-alive ping (CRLF CRLF) from the peer.
-    SIPTLS_SIP_PING = 2,
-    /// The pong (CRLF) to one of our pings.
-    SIPTLS_SIP_PONG = 3,
-}
-
-/// One message or keep-alive. `message` points into the framer and stays
-/// valid until the framer's next push, next or free.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_sip_event {
-    /// Set by the caller; the library writes at most this many bytes.
-    pub struct_size: u32,
-    pub kind: siptls_sip_event_kind,
-    /// The whole message (headers, then body); NULL for keep-alives.
-    pub message: *const u8,
-    pub message_len: usize,
-    /// The start line and headers with the blank line; the body follows.
-    pub header_len: usize,
-    pub body_len: usize,
-}
 
 // SAFETY: repr(C): two 4-byte members, a pointer, three usize: no padding.
 unsafe impl ffi::NoPadding for siptls_sip_event {}
@@ -124,7 +59,7 @@ pub unsafe extern "C" fn siptls_framer_new(
             _ => None,
         })?;
         let framer = Framer::new(limits, keepalive)?;
-        *framer_out = ffi::to_c(siptls_framer(Mutex::new(framer)));
+        *framer_out = ffi::to_handle::<siptls_framer>(Mutex::new(framer));
         Ok(SIPTLS_OK)
     })
 }
@@ -135,7 +70,7 @@ pub unsafe extern "C" fn siptls_framer_new(
 /// `framer` NULL or from `siptls_framer_new`, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_framer_free(framer: *mut siptls_framer) {
-    ffi::call_value((), || unsafe { ffi::free_from_c(framer) })
+    ffi::call_value((), || unsafe { ffi::free_handle(framer) })
 }
 
 /// Runs `f` on the framer, or BUSY when another thread is in it.
@@ -143,9 +78,8 @@ unsafe fn with_framer<T>(
     framer: *mut siptls_framer,
     f: impl FnOnce(&mut Framer) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let framer = unsafe { ffi::arg_ref(framer, "framer")? };
+    let framer = unsafe { ffi::handle_ref(framer, "framer")? };
     let mut guard = framer
-        .0
         .try_lock()
         .ok_or_else(|| Error::new(SIPTLS_ERR_BUSY, "the framer is in use by another thread"))?;
     f(&mut guard)

@@ -2,9 +2,10 @@
 //! suites and key-exchange groups by IANA number.
 
 use super::siptls_ctx;
-use crate::error::siptls_result;
+use crate::abi::{siptls_profile, siptls_result};
+
+use super::handles;
 use crate::ffi;
-use crate::suites::siptls_profile;
 
 /// Selects the cipher suites and key-exchange groups of a profile
 /// (`profile` is a `siptls_profile`; the README has the table). Replaces
@@ -18,7 +19,7 @@ pub unsafe extern "C" fn siptls_ctx_set_profile(
     profile: u32,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             use siptls_profile::*;
             let profile = ffi::arg_enum(profile, "profile", |p| match p {
                 0 => Some(SIPTLS_PROFILE_DEFAULT),
@@ -47,7 +48,7 @@ pub unsafe extern "C" fn siptls_ctx_set_cipher_suites(
     count: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             ctx.set_cipher_suites(ffi::arg_slice(suites, count, "suites")?)
         })
     }
@@ -66,7 +67,7 @@ pub unsafe extern "C" fn siptls_ctx_set_kx_groups(
     count: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             ctx.set_kx_groups(ffi::arg_slice(groups, count, "groups")?)
         })
     }

@@ -1,73 +1,19 @@
 //! The trust table (at most 16 entries, each with a trust ID) and CRLs.
 
+use crate::abi::{
+    siptls_crl_info, siptls_result, siptls_result::*, siptls_trust_entry_info,
+    SIPTLS_TRUST_ID_NONE, SIPTLS_TRUST_KIND_ANCHOR, SIPTLS_TRUST_KIND_PIN,
+};
 use std::ffi::c_char;
 
+use super::handles;
 use super::siptls_ctx;
-use crate::error::{siptls_result, siptls_result::*, Error};
+use crate::error::Error;
 use crate::ffi;
-use crate::session::Sink;
-use crate::trust::{EntryKind, SIPTLS_TRUST_ID_NONE};
-
-/// `siptls_trust_entry_info.kind`: a CA; chains it issued verify to it.
-pub const SIPTLS_TRUST_KIND_ANCHOR: u32 = 0;
-/// `siptls_trust_entry_info.kind`: one exact certificate, trusted as presented.
-pub const SIPTLS_TRUST_KIND_PIN: u32 = 1;
-
-/// One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
-/// `sizeof(siptls_trust_entry_info)` first.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_trust_entry_info {
-    /// Set by the caller; the library writes at most this many bytes and
-    /// stores how many it wrote.
-    pub struct_size: u32,
-    pub trust_id: u32,
-    /// SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
-    pub kind: u32,
-    /// Always 0.
-    pub reserved: u32,
-    /// Validity, seconds since the Unix epoch.
-    pub not_before: i64,
-    pub not_after: i64,
-    /// The certificate's subject, NUL-terminated ("..." at the end when cut short).
-    pub subject: [c_char; 256],
-    /// The SIP domain required of peers chaining to it, or "".
-    pub sip_domain: [c_char; 256],
-}
+use crate::trust::EntryKind;
 
 // SAFETY: repr(C); four u32, two i64, then char arrays: no padding.
 unsafe impl ffi::NoPadding for siptls_trust_entry_info {}
-
-/// One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
-/// `sizeof(siptls_crl_info)` first.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct siptls_crl_info {
-    /// Set by the caller; the library writes at most this many bytes and
-    /// stores how many it wrote.
-    pub struct_size: u32,
-    /// The trust entry whose key verified the CRL at load, or
-    /// SIPTLS_TRUST_ID_NONE when its issuer is not a trust entry (an
-    /// intermediate CA): then it is verified against the issuer in the
-    /// peer's path at every use. During a CA key rollover it tells apart
-    /// the CRLs of the two CAs that share a name.
-    pub checked_by_trust_id: u32,
-    /// thisUpdate and nextUpdate, seconds since the Unix epoch.
-    pub this_update: i64,
-    pub next_update: i64,
-    /// How many serial numbers it revokes.
-    pub revoked_count: u64,
-    /// 1 when it covers one partition of its issuer's certificates (an
-    /// issuing distribution point), else 0.
-    pub partitioned: u32,
-    /// Always 0.
-    pub reserved: u32,
-    /// The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes
-    /// (cut short with "..." past 511 bytes).
-    pub issuer: [c_char; 512],
-    /// The CRL number in decimal, or "" when the CRL has none.
-    pub crl_number: [c_char; 64],
-}
 
 /// Adds one trust entry: a single certificate, PEM or DER. A CA certificate
 /// anchors chains it issued; a self-signed end-entity certificate is pinned
@@ -85,7 +31,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_add(
     cert_len: usize,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let cert = ffi::arg_bytes(cert, cert_len, "cert")?;
             ctx.trust_add(trust_id, cert)
         })
@@ -109,7 +55,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_list(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
                 *added_out = ctx.trust_load_ca_list(pem, first_trust_id)?;
                 Ok(SIPTLS_OK)
@@ -132,7 +78,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
                 *added_out = ctx.trust_load_ca_file(path, first_trust_id)?;
                 Ok(SIPTLS_OK)
@@ -159,7 +105,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_replace_ca_list(
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let pem = ffi::arg_bytes(pem, pem_len, "pem")?;
                 *count_out = ctx.trust_replace_ca_list(pem, first_trust_id)?;
                 Ok(SIPTLS_OK)
@@ -181,7 +127,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let entry = ctx.trust_entry(trust_id)?;
                 let info = siptls_trust_entry_info {
                     struct_size: std::mem::size_of::<siptls_trust_entry_info>() as u32,
@@ -219,7 +165,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_remove(
     ctx: *mut siptls_ctx,
     trust_id: u32,
 ) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.trust_remove(trust_id)) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.trust_remove(trust_id)) }
 }
 
 /// Lists the trust IDs in ascending order into `ids` (room for `cap`); the
@@ -239,7 +185,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
     ffi::call(|| {
         unsafe { ffi::clear_out(count_out, 0) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let count_out = ffi::arg_out(count_out, "count_out", 0)?;
                 // A bad array fails the call before the count is set.
                 let out = ffi::CallerBuf::optional_u32s(ids, cap, "ids")?;
@@ -278,7 +224,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
     domain: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let domain = ffi::arg_opt_str(domain, "domain")?;
             ctx.trust_set_sip_domain(trust_id, domain)
         })
@@ -310,7 +256,7 @@ pub unsafe extern "C" fn siptls_ctx_add_crl(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let crl = ffi::arg_bytes(crl, crl_len, "crl")?;
                 *added_out = ctx.add_crls(crl)?;
                 Ok(SIPTLS_OK)
@@ -332,7 +278,7 @@ pub unsafe extern "C" fn siptls_ctx_add_crl_file(
     ffi::call(|| {
         let added_out = unsafe { ffi::arg_out(added_out, "added_out", 0)? };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let path = ffi::arg_path(path, "path")?;
                 *added_out = ctx.add_crl_file(path)?;
                 Ok(SIPTLS_OK)
@@ -355,7 +301,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_count(
 ) -> siptls_result {
     ffi::call(|| {
         let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
-        let ctx = &unsafe { ffi::arg_ref(ctx, "ctx")? }.0;
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         *count_out = ctx.crls().len();
         Ok(SIPTLS_OK)
     })
@@ -375,7 +321,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
     ffi::call(|| {
         unsafe { ffi::clear_sized(info_out) };
         unsafe {
-            ffi::on_ctx(ctx, |ctx| {
+            handles::on_ctx(ctx, |ctx| {
                 let crls = ctx.crls();
                 let crl = crls.get(index).ok_or_else(|| {
                     Error::new(
@@ -419,7 +365,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
     issuer: *const c_char,
 ) -> siptls_result {
     unsafe {
-        ffi::edit_ctx(ctx, |ctx| {
+        handles::edit_ctx(ctx, |ctx| {
             let issuer = ffi::arg_str(issuer, "issuer")?;
             ctx.crl_remove(issuer)
         })
@@ -432,5 +378,5 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
 /// `ctx` must be a live context.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_ctx_crl_clear(ctx: *mut siptls_ctx) -> siptls_result {
-    unsafe { ffi::edit_ctx(ctx, |ctx| ctx.crl_clear()) }
+    unsafe { handles::edit_ctx(ctx, |ctx| ctx.crl_clear()) }
 }

@@ -18,9 +18,6 @@ use rustls::NamedGroup;
 
 use crate::verify::{self, CurrentPolicy, PeerChain};
 
-/// Default number of peer names kept: a trunk gateway's destinations, or an
-/// access gateway's upstream proxies, with room to spare.
-pub const SIPTLS_DEFAULT_CLIENT_CACHE_SIZE: u32 = 4096;
 /// TLS 1.3 tickets kept per peer; a server sends one or two per handshake.
 const TICKETS_PER_PEER: usize = 4;
 

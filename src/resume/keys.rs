@@ -16,6 +16,9 @@
 //! the associated data; nonces are random (96 bits), which is safe for far
 //! more tickets than one key seals in its lifetime.
 
+use crate::abi::{
+    siptls_log_level, siptls_result::*, SIPTLS_MAX_TICKET_KEYS, SIPTLS_TICKET_KEY_LEN,
+};
 use std::sync::Arc;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -24,15 +27,10 @@ use parking_lot::RwLock;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::CLOCK_SKEW_SECS;
-use crate::error::{siptls_result::*, Error, Result};
-use crate::logging::siptls_log_level;
+use crate::error::{Error, Result};
+
 use crate::verify;
 
-/// Bytes of one supplied ticket key (written as twice as many hex digits).
-pub const SIPTLS_TICKET_KEY_LEN: usize = 32;
-/// Keys one set may hold: the sealing key and enough old ones to cover
-/// any rotation schedule; more is a configuration mistake.
-pub const SIPTLS_MAX_TICKET_KEYS: usize = 16;
 const NAME_LEN: usize = 16;
 /// AES-256.
 const AES_KEY_LEN: usize = 32;
@@ -309,7 +307,8 @@ fn parse_hex_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logging::{siptls_log_event, LogSink};
+    use crate::abi::siptls_log_event;
+    use crate::logging::LogSink;
     use crate::verify::{in_scope, Step};
 
     const A: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

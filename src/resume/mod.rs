@@ -16,8 +16,8 @@ mod tickets;
 /// servers differ a little, and a clock may step back a little.
 const CLOCK_SKEW_SECS: u64 = 60;
 
-pub use client_cache::{ClientCache, SIPTLS_DEFAULT_CLIENT_CACHE_SIZE};
-pub use keys::{KeyRing, SIPTLS_MAX_TICKET_KEYS, SIPTLS_TICKET_KEY_LEN};
+pub use client_cache::ClientCache;
+pub use keys::KeyRing;
 pub use record::OwnDigest;
 pub use sealer::{own_digest, Sealer};
 pub use server_cache::{Backend, GatewayStore, SessionCache};

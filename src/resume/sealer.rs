@@ -1,6 +1,7 @@
 //! Sealing a server's session state for later resumption, and opening it
 //! only while the session may still resume (see `verify::resumed`).
 
+use crate::abi::siptls_log_level;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
@@ -8,7 +9,7 @@ use zeroize::Zeroizing;
 use super::keys::KeyRing;
 use super::record::{self, OwnDigest};
 use super::CLOCK_SKEW_SECS;
-use crate::logging::siptls_log_level;
+
 use crate::verify::{self, CurrentPolicy, Issuing};
 
 /// Stored peer chains a server checks again per session step, the step in
@@ -113,8 +114,9 @@ mod tests {
     use pki_types::CertificateDer;
 
     use super::*;
-    use crate::context::{siptls_role, Context};
-    use crate::logging::{siptls_log_event, LogSink};
+    use crate::abi::{siptls_log_event, siptls_role};
+    use crate::context::Context;
+    use crate::logging::LogSink;
     use crate::verify::{in_scope, Offered, PeerChain, Resumable, Step};
 
     const LIFETIME: u32 = 600;

@@ -13,7 +13,11 @@
 //! Content-Length of plain decimal digits. Every failure is final: the
 //! stream's framing is lost, and the connection must be closed.
 
-use crate::error::{siptls_result::*, Error, Result};
+use crate::abi::{
+    siptls_result::*, SIPTLS_SIP_DEFAULT_BODY_MAX, SIPTLS_SIP_DEFAULT_BUFFERED_MAX,
+    SIPTLS_SIP_DEFAULT_HEADER_MAX,
+};
+use crate::error::{Error, Result};
 
 /// Limits a framer enforces (`siptls_framer_limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +28,6 @@ pub struct Limits {
     /// Bytes held at once (a message being assembled and what follows it).
     pub buffered_max: usize,
 }
-
-pub const SIPTLS_SIP_DEFAULT_HEADER_MAX: usize = 16 * 1024;
-pub const SIPTLS_SIP_DEFAULT_BODY_MAX: usize = 64 * 1024;
-pub const SIPTLS_SIP_DEFAULT_BUFFERED_MAX: usize = 128 * 1024;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -87,7 +87,7 @@ pub struct Framer {
     bytes_scanned: usize,
 }
 
-fn framing_error(code: crate::error::siptls_result, detail: String) -> Error {
+fn framing_error(code: crate::abi::siptls_result, detail: String) -> Error {
     Error::new(code, detail)
 }
 

@@ -3,13 +3,14 @@
 //! that changes it. webpki's own error texts are enum names; none of them
 //! reaches a detail text.
 
+use crate::abi::siptls_role;
 use pki_types::{CertificateDer, UnixTime};
 use x509_parser::extensions::ExtendedKeyUsage;
 use x509_parser::prelude::X509Certificate;
-use x509_parser::time::ASN1Time;
 
 use super::policy::Policy;
-use crate::context::siptls_role;
+use crate::clock::when;
+
 use crate::error::printable;
 
 /// What a detail names of one certificate.
@@ -65,14 +66,6 @@ fn purposes(cert: &X509Certificate<'_>) -> Option<Vec<String>> {
         .collect();
     names.extend(eku.other.iter().map(|oid| oid.to_id_string()));
     Some(names)
-}
-
-/// A time as operators read it in logs: RFC 2822, UTC.
-pub(super) fn when(secs: i64) -> String {
-    ASN1Time::from_timestamp(secs)
-        .ok()
-        .and_then(|t| t.to_rfc2822().ok())
-        .unwrap_or_else(|| format!("{secs} seconds after 1970"))
 }
 
 fn secs(t: UnixTime) -> i64 {

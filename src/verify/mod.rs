@@ -5,8 +5,10 @@
 
 mod current;
 mod explain;
+mod outcome;
 mod policy;
 mod report;
+mod resumable;
 mod resumed;
 mod revocation;
 mod scope;
@@ -15,16 +17,14 @@ mod status;
 mod verifier;
 
 pub use current::CurrentPolicy;
-pub use policy::{
-    ClientAuth, Policy, PolicySettings, SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_MAX_CA_DEPTH_LIMIT,
-};
-pub use report::{Outcome, Report, VerifyCallback};
-pub use resumed::Resumable;
+pub use outcome::{Outcome, PeerChain, Report, VerifyCallback};
+pub use policy::{ClientAuth, Policy, PolicySettings};
+pub use resumable::Resumable;
 pub use scope::{
     accepted_chain, count_chain_check, in_scope, issuing, none_running, resumption_refused, served,
-    served_digest, step_identity, step_log, step_peer_name, tickets_log, Issuing, Offered,
-    PeerChain, Step, Stepped,
+    served_digest, step_identity, step_log, step_peer_name, tickets_log, Issuing, Offered, Step,
+    Stepped,
 };
 pub use signatures::remembering;
-pub use status::{siptls_verify_status, status_from_number};
+pub use status::status_from_number;
 pub use verifier::Verifier;

@@ -2,6 +2,10 @@
 //! with one generation of the trust table and CRLs, and the chain checks
 //! (pins, path building with the CA depth cap, validity, revocation, names).
 
+use crate::abi::{
+    siptls_role, siptls_verify_status, siptls_verify_status::*, SIPTLS_DEFAULT_MAX_CA_DEPTH,
+    SIPTLS_TRUST_ID_NONE,
+};
 use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
@@ -14,14 +18,14 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::DistinguishedName;
 use webpki::{EndEntityCert, KeyUsage};
 
-use super::explain::when;
-use super::report::VerifyCallback;
-use super::status::{siptls_verify_status, siptls_verify_status::*, status_of};
+use super::outcome::VerifyCallback;
+use super::status::status_of;
+use crate::clock::when;
 use crate::clock::Clock;
-use crate::context::siptls_role;
+
 use crate::crl::{CrlSet, ExpiredCrl, MissingCrl};
 use crate::names::{self, NameCheck};
-use crate::trust::{EntryKind, TrustEntry, TrustTable, SIPTLS_TRUST_ID_NONE};
+use crate::trust::{EntryKind, TrustEntry, TrustTable};
 
 /// Server-side client certificate policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,10 +51,6 @@ pub struct PolicySettings {
     pub missing_crl: MissingCrl,
     pub expired_crl: ExpiredCrl,
 }
-
-pub const SIPTLS_DEFAULT_MAX_CA_DEPTH: u32 = 4;
-/// webpki follows at most six intermediates; with the trust entry that is seven CAs.
-pub const SIPTLS_MAX_CA_DEPTH_LIMIT: u32 = 7;
 
 impl Default for PolicySettings {
     fn default() -> Self {

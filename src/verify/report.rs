@@ -2,63 +2,15 @@
 //! the callback's decision (reject, or override when allowed), and the
 //! outcome the session keeps.
 
-use std::sync::Arc;
+use crate::abi::{siptls_verify_status::*, UserData, SIPTLS_TRUST_ID_NONE};
 
 use pki_types::{CertificateDer, ServerName};
 
+use super::outcome::{Outcome, PeerChain, Report};
 use super::policy::Policy;
-use super::scope::{self, PeerChain};
-use super::status::{siptls_verify_status, siptls_verify_status::*};
-use crate::context::siptls_role;
-use crate::ffi::UserData;
+use super::scope;
+
 use crate::names;
-use crate::trust::SIPTLS_TRUST_ID_NONE;
-
-/// The result of one verification, kept by the session for later queries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// Final status: after the callback's decision.
-    pub status: siptls_verify_status,
-    /// What the checks themselves found, before the callback.
-    pub checked: siptls_verify_status,
-    pub trust_id: u32,
-    /// CA certificates in the verified path, the trust entry included; 0 for a pin.
-    pub depth: u32,
-    /// The configuration generation that verified the peer.
-    pub generation: u64,
-    pub detail: String,
-    /// A resumed session: its stored chain was checked again, not a new one.
-    pub resumed: bool,
-}
-
-impl Outcome {
-    /// Whether the peer was let in (verified, or overridden by the callback).
-    pub fn accepted(&self) -> bool {
-        matches!(self.status, SIPTLS_VERIFY_OK | SIPTLS_VERIFY_OVERRIDDEN)
-    }
-}
-
-/// What the gateway's callback is shown. Borrowed for the callback's duration.
-pub struct Report<'a> {
-    pub role: siptls_role,
-    pub status: siptls_verify_status,
-    pub trust_id: u32,
-    pub depth: u32,
-    pub generation: u64,
-    /// The user data of the session being verified.
-    pub session_userdata: UserData,
-    pub peer_name: &'a str,
-    pub leaf: &'a [u8],
-    pub identities: &'a str,
-    pub detail: &'a str,
-    /// Accepting this failed chain would override it (the context allows overrides).
-    pub override_allowed: bool,
-    /// The chain is a resumed session's, checked again (see `Policy::may_resume`).
-    pub resumed: bool,
-}
-
-/// Returns `true` to accept, `false` to reject.
-pub type VerifyCallback = Arc<dyn Fn(&Report<'_>) -> bool + Send + Sync>;
 
 /// The chain as presented, owned, for tickets and cached sessions to carry.
 fn chain_of(leaf: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>]) -> PeerChain {

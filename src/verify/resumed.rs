@@ -5,41 +5,16 @@
 //! the gateway's clock, names). Otherwise the stores hand rustls nothing
 //! and a full handshake, with full verification, takes place.
 
+use crate::abi::{siptls_role, UserData};
 use pki_types::ServerName;
 
-use super::policy::{Checked, ClientAuth, Policy};
-use super::report::{Outcome, Report};
-use super::scope::{self, PeerChain};
-use super::status::siptls_verify_status::*;
-use crate::context::siptls_role;
-use crate::ffi::UserData;
+use super::outcome::{Outcome, PeerChain, Report};
+use super::policy::{ClientAuth, Policy};
+use super::resumable::Resumable;
+use super::scope;
+use crate::abi::siptls_verify_status::*;
+
 use crate::names;
-
-/// A stored session that passed the checks and was offered for resumption.
-pub struct Resumable {
-    pub chain: PeerChain,
-    /// The generation of the policy whose checks it passed.
-    generation: u64,
-    /// When the stored session was first issued, by its full handshake,
-    /// where the store knows it (a server's sealed record).
-    pub issued_at: Option<u64>,
-    /// `None`: nothing to report (a client that sent no certificate where
-    /// none is required, or a server that does not ask for one).
-    checked: Option<Checked>,
-}
-
-#[cfg(test)]
-impl Resumable {
-    /// A stored session as offered, without a report to make.
-    pub fn offered(chain: PeerChain, issued_at: Option<u64>) -> Self {
-        Self {
-            chain,
-            generation: 0,
-            issued_at,
-            checked: None,
-        }
-    }
-}
 
 impl Policy {
     /// Whether a stored session whose accepted chain was `chain` may resume

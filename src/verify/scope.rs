@@ -3,21 +3,18 @@
 //! caller's thread, with no way to say which session is asking; the step
 //! says it through a thread-local scope.
 
+use crate::abi::{siptls_log_event, siptls_log_level, UserData};
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, ServerName};
+use pki_types::ServerName;
 
-use super::report::Outcome;
-use super::resumed::Resumable;
+use super::outcome::{Outcome, PeerChain};
+use super::resumable::Resumable;
 use crate::counters::{Counters, Event};
-use crate::ffi::UserData;
-use crate::logging::{siptls_log_event, siptls_log_level, LogSink};
-use crate::resume::OwnDigest;
 
-/// The peer's certificate chain as it was accepted, end entity first
-/// (empty: the client sent none and none was required).
-pub type PeerChain = Arc<[CertificateDer<'static>]>;
+use crate::logging::LogSink;
+use crate::resume::OwnDigest;
 
 /// What a step found out, handed back to the session.
 #[derive(Default)]
@@ -279,7 +276,7 @@ pub fn served_digest() -> Option<OwnDigest> {
 
 /// The identity the current client step presents (the default outside one).
 pub fn step_identity() -> u32 {
-    with_top(|top| top.step.identity).unwrap_or(crate::identities::SIPTLS_IDENTITY_DEFAULT)
+    with_top(|top| top.step.identity).unwrap_or(crate::abi::SIPTLS_IDENTITY_DEFAULT)
 }
 
 /// The name a client step checks the server's certificate against, when

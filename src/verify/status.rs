@@ -1,54 +1,11 @@
 //! Verification statuses: stable numbers, their names, the TLS alert each
 //! one sends, and how webpki's errors map onto them.
 
+use crate::abi::siptls_verify_status;
 use std::fmt;
 use std::sync::Arc;
 
 use rustls::CertificateError;
-
-/// Why a peer certificate chain was or was not accepted. Stable numbers.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum siptls_verify_status {
-    /// The chain verified to a trust entry and the peer's identity matched.
-    SIPTLS_VERIFY_OK = 0,
-    /// No path to any trust entry.
-    SIPTLS_VERIFY_UNKNOWN_CA = 1,
-    /// A certificate in the path is past its notAfter.
-    SIPTLS_VERIFY_EXPIRED = 2,
-    /// A certificate in the path is before its notBefore.
-    SIPTLS_VERIFY_NOT_YET_VALID = 3,
-    /// The gateway's time source says its clock is not synchronized.
-    SIPTLS_VERIFY_CLOCK_UNSET = 4,
-    /// The only paths found hold more CA certificates than the context's cap.
-    SIPTLS_VERIFY_DEPTH_EXCEEDED = 5,
-    /// A signature in the path does not verify.
-    SIPTLS_VERIFY_BAD_SIGNATURE = 6,
-    /// The certificate does not name the expected peer.
-    SIPTLS_VERIFY_NAME_MISMATCH = 7,
-    /// A certificate in the path is revoked by a loaded CRL.
-    SIPTLS_VERIFY_REVOKED = 8,
-    /// The peer presented no certificate.
-    SIPTLS_VERIFY_NO_CERTIFICATE = 9,
-    /// A certificate in the chain is not valid DER / X.509.
-    SIPTLS_VERIFY_BAD_ENCODING = 10,
-    /// The certificate may not be used for this purpose (extended key usage, CA as leaf).
-    SIPTLS_VERIFY_WRONG_KEY_USAGE = 11,
-    /// A signature or key algorithm in the path is not supported.
-    SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM = 12,
-    /// The chain verified but the gateway's callback rejected it.
-    SIPTLS_VERIFY_REJECTED_BY_CALLBACK = 13,
-    /// The chain failed but the gateway's callback accepted it (overrides enabled).
-    SIPTLS_VERIFY_OVERRIDDEN = 14,
-    /// CRL checking is required and no CRL covers a certificate of the path.
-    SIPTLS_VERIFY_REVOCATION_UNKNOWN = 15,
-    /// Another X.509 rule failed (name constraints, path length constraint, ...).
-    SIPTLS_VERIFY_INVALID = 16,
-    /// A CRL for a certificate of the path does not verify against that
-    /// certificate's issuer (its signature, or the issuer may not sign CRLs).
-    SIPTLS_VERIFY_CRL_INVALID = 17,
-}
 
 use siptls_verify_status::*;
 

@@ -8,14 +8,15 @@
 //! send, EAGAIN), wait in two buffers of the session, freed once empty;
 //! nothing is ever dropped.
 
+pub mod buffers;
+
+use buffers::Buffers;
+
+use crate::abi::{siptls_result::*, SIPTLS_WANT_READ, SIPTLS_WANT_WRITE};
 use std::io;
 
-use crate::error::{siptls_result::*, Error, Result};
+use crate::error::{Error, Result};
 use crate::session::{Sink, State};
-
-/// Poll events to wait for (`siptls_session_pump_fd`'s `wants_out`).
-pub const SIPTLS_WANT_READ: u32 = 1;
-pub const SIPTLS_WANT_WRITE: u32 = 2;
 
 /// What one receive or send on the transport did.
 pub enum Moved {
@@ -33,15 +34,6 @@ pub trait Transport {
 }
 
 const CHUNK: usize = 16 * 1024;
-
-/// The session's two waiting buffers.
-#[derive(Default)]
-pub struct Buffers {
-    inbound: Vec<u8>,
-    outbound: Vec<u8>,
-    /// The transport ended; the session is told once `inbound` is fed.
-    ended: bool,
-}
 
 /// The stack buffer ciphertext is taken into.
 struct SliceSink<'a>(&'a mut [u8], usize);

@@ -1,0 +1,113 @@
+//! Verification vocabulary: statuses, the callback's decision, the report it receives, and the CA depth limits.
+
+use std::ffi::{c_char, c_void};
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Why a peer certificate chain was or was not accepted. Stable numbers.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum siptls_verify_status {
+    /// The chain verified to a trust entry and the peer's identity matched.
+    SIPTLS_VERIFY_OK = 0,
+    /// No path to any trust entry.
+    SIPTLS_VERIFY_UNKNOWN_CA = 1,
+    /// A certificate in the path is past its notAfter.
+    SIPTLS_VERIFY_EXPIRED = 2,
+    /// A certificate in the path is before its notBefore.
+    SIPTLS_VERIFY_NOT_YET_VALID = 3,
+    /// The gateway's time source says its clock is not synchronized.
+    SIPTLS_VERIFY_CLOCK_UNSET = 4,
+    /// The only paths found hold more CA certificates than the context's cap.
+    SIPTLS_VERIFY_DEPTH_EXCEEDED = 5,
+    /// A signature in the path does not verify.
+    SIPTLS_VERIFY_BAD_SIGNATURE = 6,
+    /// The certificate does not name the expected peer.
+    SIPTLS_VERIFY_NAME_MISMATCH = 7,
+    /// A certificate in the path is revoked by a loaded CRL.
+    SIPTLS_VERIFY_REVOKED = 8,
+    /// The peer presented no certificate.
+    SIPTLS_VERIFY_NO_CERTIFICATE = 9,
+    /// A certificate in the chain is not valid DER / X.509.
+    SIPTLS_VERIFY_BAD_ENCODING = 10,
+    /// The certificate may not be used for this purpose (extended key usage, CA as leaf).
+    SIPTLS_VERIFY_WRONG_KEY_USAGE = 11,
+    /// A signature or key algorithm in the path is not supported.
+    SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM = 12,
+    /// The chain verified but the gateway's callback rejected it.
+    SIPTLS_VERIFY_REJECTED_BY_CALLBACK = 13,
+    /// The chain failed but the gateway's callback accepted it (overrides enabled).
+    SIPTLS_VERIFY_OVERRIDDEN = 14,
+    /// CRL checking is required and no CRL covers a certificate of the path.
+    SIPTLS_VERIFY_REVOCATION_UNKNOWN = 15,
+    /// Another X.509 rule failed (name constraints, path length constraint, ...).
+    SIPTLS_VERIFY_INVALID = 16,
+    /// A CRL for a certificate of the path does not verify against that
+    /// certificate's issuer (its signature, or the issuer may not sign CRLs).
+    SIPTLS_VERIFY_CRL_INVALID = 17,
+}
+
+/// The callback's answer: accept or reject the peer. Rejecting is 0, so a
+/// callback returning a zeroed or default value fails closed.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+pub enum siptls_verify_decision {
+    /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.
+    SIPTLS_VERIFY_REJECT = 0,
+    SIPTLS_VERIFY_ACCEPT = 1,
+}
+
+/// One verification of a peer certificate chain, shown to the verify
+/// callback. Every pointer is valid only during the callback.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_verify_report {
+    /// sizeof the report as this library fills it: read a field only when
+    /// its offset is below this (fields are only ever added at the end).
+    pub struct_size: u32,
+    /// Our role in the connection.
+    pub role: siptls_role,
+    /// What the checks found.
+    pub status: siptls_verify_status,
+    /// The trust entry that anchored the chain, or SIPTLS_TRUST_ID_NONE.
+    pub trust_id: u32,
+    /// CA certificates in the verified path, the trust entry included; 0 for a pinned certificate.
+    pub depth: u32,
+    /// The name checked against the certificate ("" when none).
+    pub peer_name: *const c_char,
+    /// The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
+    pub leaf_der: *const u8,
+    pub leaf_der_len: usize,
+    /// The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
+    pub identities: *const c_char,
+    /// Human-readable explanation of the status.
+    pub detail: *const c_char,
+    /// True when the context allows overrides and the status is a failure:
+    /// accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
+    pub override_allowed: bool,
+    /// The context's configuration generation that did this verification
+    /// (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
+    pub generation: u64,
+    /// The session's pointer from `siptls_session_set_userdata` (NULL when none).
+    pub session_userdata: *mut c_void,
+    /// A resumed session: the chain is the one stored with it, which has just
+    /// passed every check again; trust ID, depth and identities are its own.
+    /// Rejecting fails the session.
+    pub resumed: bool,
+}
+
+/// Called once per verification, on the thread driving the session.
+/// Return SIPTLS_VERIFY_ACCEPT or SIPTLS_VERIFY_REJECT (a siptls_verify_decision;
+/// any other number rejects). Rejecting a chain that passed fails the
+/// handshake (access_denied); accepting one that failed changes nothing
+/// unless overrides are enabled.
+#[allow(non_camel_case_types)]
+pub type siptls_verify_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, report: *const siptls_verify_report) -> u32>;
+
+pub const SIPTLS_DEFAULT_MAX_CA_DEPTH: u32 = 4;
+
+/// webpki follows at most six intermediates; with the trust entry that is seven CAs.
+pub const SIPTLS_MAX_CA_DEPTH_LIMIT: u32 = 7;

@@ -3,17 +3,19 @@
 # UndefinedBehaviorSanitizer and run end to end (server + client over
 # loopback, dlopen, and reload: SIGHUP reloads and CRL refreshes with live
 # calls, and a session freed from its own verify callback, and the
-# event-driven sip_server with clients, the load generator and signals),
-# then the plain
+# event-driven sip_server with clients, the one-screen minimal client, the
+# load generator and signals), then the plain
 # builds run under valgrind with zero errors and zero bytes definitely or
 # indirectly lost. valgrind sees every access, the library's own included,
 # so a session used after it was freed fails the run.
+# Builds into $CARGO_TARGET_DIR when it is set (else target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build -q -p siptls
-lib="$PWD/target/debug"
-work="$PWD/target/c-checks"
+target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
+lib="$target/debug"
+work="$target/c-checks"
 rm -rf "$work"
 mkdir -p "$work"
 cargo run -q -p siptls-certgen -- --out "$work/certs" >/dev/null
@@ -22,8 +24,9 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# The event-driven server: three clients, the load generator (20
-# connections, under the same wrapper), SIGHUP, SIGUSR1, SIGTERM; exits 0.
+# The event-driven server: three clients, minimal and the load generator
+# (20 connections; both under the same wrapper), SIGHUP, SIGUSR1, SIGTERM;
+# exits 0.
 #   sip_server_run BUILD_DIR [WRAPPER...]
 sip_server_run() {
     local build="$1"
@@ -45,6 +48,10 @@ sip_server_run() {
     for _ in 1 2 3; do
         "$build/client" --port "$port" --certs "$work/certs/client" >/dev/null
     done
+    "$@" "$build/minimal" "$work/certs/client" 127.0.0.1 "$port" gw-b.example.test \
+        >"$work/minimal.log" 2>&1 && [ "$(cat "$work/minimal.log")" = "SIP/2.0 200 OK" ] ||
+        { cat "$work/minimal.log"; echo "minimal under ${*:-no wrapper} failed" >&2
+          kill -TERM "$pid"; wait "$pid" || true; return 1; }
     "$@" "$build/sip_load" --port "$port" --certs "$work/certs/client" --connections 20 \
         --requests 2 --timeout 300 >"$work/sip_load.log" 2>&1 ||
         { cat "$work/sip_load.log"; echo "sip_load under ${*:-no wrapper} failed" >&2
@@ -55,9 +62,9 @@ sip_server_run() {
     kill -TERM "$pid"
     local rc=0
     wait "$pid" || rc=$?
-    grep -q '^sip_server: reload success' "$log" && grep -q '^counters: siptls_handshakes_total{kind="full"} 23' "$log" || rc=1
+    grep -q '^sip_server: reload success' "$log" && grep -q '^counters: siptls_handshakes_total{kind="full"} 24' "$log" || rc=1
     [ "$rc" -eq 0 ] || { cat "$log"; echo "sip_server under ${*:-no wrapper}: exit $rc" >&2; return 1; }
-    echo "sip_server: 3 clients, sip_load with 20 connections, SIGHUP, SIGUSR1, SIGTERM: ok"
+    echo "sip_server: 3 clients, minimal, sip_load with 20 connections, SIGHUP, SIGUSR1, SIGTERM: ok"
 }
 
 echo "== ASan + UBSan build"
@@ -66,7 +73,7 @@ make -s -C c-examples LIBDIR="$lib" BUILD="$work/asan" \
     EXTRA_CFLAGS="$sanitize" EXTRA_LDFLAGS="-fsanitize=address,undefined"
 
 # Proof that the sanitizer runtimes are really linked in.
-for program in server client dlopen reload sip_server sip_load; do
+for program in server client dlopen reload sip_server sip_load minimal; do
     runtimes=$(ldd "$work/asan/$program")
     grep -q 'libasan' <<<"$runtimes" || { echo "$program: libasan not linked" >&2; exit 1; }
     grep -q 'libubsan' <<<"$runtimes" || { echo "$program: libubsan not linked" >&2; exit 1; }

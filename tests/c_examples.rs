@@ -1,8 +1,8 @@
 //! The C examples in `c-examples/`, built with make against the library this
 //! `cargo test` built, and run: the server and client over loopback TCP with
 //! TLS 1.2 and TLS 1.3, the client refusing every certificate while the
-//! gateway clock is not synchronized, and the program that loads the library
-//! with dlopen.
+//! gateway clock is not synchronized, the one-screen `minimal` client
+//! against the server, and the program that loads the library with dlopen.
 //!
 //! Everything is written under `target/c-examples-test/run-<pid>/` (a
 //! directory per test process, so concurrent `cargo test` runs cannot trip
@@ -375,6 +375,7 @@ fn examples_build_with_make_against_the_test_library() {
         "reload",
         "sip_server",
         "sip_load",
+        "minimal",
     ] {
         let path = setup.build.join(program);
         assert!(path.is_file(), "{} was not built", path.display());
@@ -413,6 +414,88 @@ fn client_with_unsynchronized_clock_refuses_the_server() {
     // The server gets the client's alert and gives up on the connection.
     assert_eq!(server.code, Some(1), "server\n{both}");
     assert!(server.stderr.contains("error: TLS handshake: "), "{both}");
+    server.assert_no_line("sip: received");
+}
+
+/// Runs `c-examples/minimal` with the three-file layout in `certs` against
+/// the example server on `port`, asking for the server's SIP domain.
+fn run_minimal(certs: &Path, port: &str) -> Finished {
+    let certs = certs.to_str().expect("UTF-8 path");
+    Proc::spawn("minimal", &[certs, "127.0.0.1", port, SERVER_NAME]).finish()
+}
+
+/// The one-screen client: its status line, exit 0, and a clean close the
+/// server saw (its request first, then its close_notify).
+#[test]
+fn minimal_client_gets_200_ok_from_the_example_server() {
+    let (mut server, port) = start_server(&[]);
+    let minimal = run_minimal(&setup().certs.join("client"), &port);
+    let server = server.finish();
+    let both = format!("{}\n{}", server.dump(), minimal.dump());
+    assert_eq!(minimal.code, Some(0), "minimal failed\n{both}");
+    assert_eq!(minimal.stdout, ["SIP/2.0 200 OK"], "{both}");
+    assert!(minimal.stderr.is_empty(), "{both}");
+    assert_eq!(server.code, Some(0), "server failed\n{both}");
+    server.line(&format!("sip: received OPTIONS sip:{SERVER_NAME} SIP/2.0"));
+    server.line("sip: sent SIP/2.0 200 OK");
+    server.line("tls: peer closed cleanly");
+}
+
+/// A directory it cannot load: the context's detail names the file.
+#[test]
+fn minimal_client_names_the_file_it_cannot_load() {
+    let certs = setup().run.join("minimal-no-such-dir");
+    let minimal = run_minimal(&certs, "5061");
+    minimal.assert_exit(1);
+    let file = certs.join("publickey.pem");
+    assert!(
+        minimal.stderr.starts_with(&format!(
+            "minimal: {}: file could not be read: {}: ",
+            certs.display(),
+            file.display()
+        )),
+        "{}",
+        minimal.dump()
+    );
+}
+
+/// With its own identity but a CA list of another root, the one-screen
+/// client refuses the server: the result's text and the session's detail
+/// say why, the server gets the alert, and the exit code is not 0.
+#[test]
+fn minimal_client_refuses_a_server_its_ca_list_does_not_cover() {
+    let certs = setup().run.join("minimal-other-ca");
+    fs::create_dir_all(&certs).expect("create the certificate directory");
+    let client = setup().certs.join("client");
+    for file in ["privateKey.pem", "publickey.pem"] {
+        fs::copy(client.join(file), certs.join(file)).expect("copy the client identity");
+    }
+    let other = Authority::root("Other Root CA");
+    fs::write(certs.join("CAList.pem"), &other.issued().cert_pem).expect("write CAList.pem");
+
+    let (mut server, port) = start_server(&[]);
+    let minimal = run_minimal(&certs, &port);
+    let server = server.finish();
+    let both = format!("{}\n{}", server.dump(), minimal.dump());
+    assert_eq!(minimal.code, Some(1), "minimal\n{both}");
+    assert!(minimal.stdout.is_empty(), "no status line\n{both}");
+    assert!(
+        minimal
+            .stderr
+            .starts_with("minimal: TLS: peer certificate rejected: "),
+        "the result's text\n{both}"
+    );
+    assert!(
+        minimal.stderr.contains(
+            "was issued by \"CN=siptls Demo Root CA\": it is not the trust table's one entry"
+        ),
+        "the session's detail names the unknown issuer\n{both}"
+    );
+    assert_eq!(server.code, Some(1), "server\n{both}");
+    assert!(
+        server.stderr.contains("unknown_ca"),
+        "the alert arrived\n{both}"
+    );
     server.assert_no_line("sip: received");
 }
 

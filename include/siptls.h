@@ -18,8 +18,14 @@
 #define SIPTLS_ABI_VERSION 3
 
 
+/**
+ * TLS 1.2, as `siptls_ctx_set_versions` and `protocol_version` number it.
+ */
 #define SIPTLS_TLS12 771
 
+/**
+ * TLS 1.3, as `siptls_ctx_set_versions` and `protocol_version` number it.
+ */
 #define SIPTLS_TLS13 772
 
 /**
@@ -52,6 +58,9 @@
  */
 #define SIPTLS_WANT_READ 1
 
+/**
+ * The session has ciphertext the socket would not take yet: wait until it is writable.
+ */
 #define SIPTLS_WANT_WRITE 2
 
 /**
@@ -66,6 +75,9 @@
  */
 #define SIPTLS_DEFAULT_TLS13_TICKETS 1
 
+/**
+ * The most TLS 1.3 tickets a server sends after one handshake.
+ */
 #define SIPTLS_MAX_TLS13_TICKETS 8
 
 /**
@@ -79,8 +91,14 @@
  */
 #define SIPTLS_MAX_TICKET_LIFETIME ((7 * 24) * 3600)
 
+/**
+ * The shortest ticket lifetime, in seconds.
+ */
 #define SIPTLS_MIN_TICKET_LIFETIME 60
 
+/**
+ * The most entries a session cache may be given.
+ */
 #define SIPTLS_MAX_SESSION_CACHE_SIZE 1000000
 
 /**
@@ -106,10 +124,19 @@
  */
 #define SIPTLS_SESSION_VALUE_MAX 16384
 
+/**
+ * A message's header block may be this long by default.
+ */
 #define SIPTLS_SIP_DEFAULT_HEADER_MAX (16 * 1024)
 
+/**
+ * A message's body may be this long by default (its Content-Length).
+ */
 #define SIPTLS_SIP_DEFAULT_BODY_MAX (64 * 1024)
 
+/**
+ * The framer holds at most this many bytes by default.
+ */
 #define SIPTLS_SIP_DEFAULT_BUFFERED_MAX (128 * 1024)
 
 /**
@@ -132,6 +159,9 @@
  */
 #define SIPTLS_TRUST_KIND_PIN 1
 
+/**
+ * The CA depth limit unless set otherwise: four CAs, the trust entry included.
+ */
 #define SIPTLS_DEFAULT_MAX_CA_DEPTH 4
 
 /**
@@ -331,7 +361,13 @@ enum siptls_role
   : uint32_t
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
+  /**
+   * Connects to a server and verifies its certificate against the peer name.
+   */
   SIPTLS_ROLE_CLIENT = 0,
+  /**
+   * Accepts connections and, by default, requires a client certificate.
+   */
   SIPTLS_ROLE_SERVER = 1,
 };
 #ifndef __cplusplus
@@ -502,10 +538,25 @@ enum siptls_log_level
   : uint32_t
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
+  /**
+   * Something failed that the gateway must act on.
+   */
   SIPTLS_LOG_ERROR = 1,
+  /**
+   * A session failed, a peer was refused, a change was refused.
+   */
   SIPTLS_LOG_WARN = 2,
+  /**
+   * Handshakes, verifications, configuration changes.
+   */
   SIPTLS_LOG_INFO = 3,
+  /**
+   * close_notify, and the TLS engine's debug records.
+   */
   SIPTLS_LOG_DEBUG = 4,
+  /**
+   * Everything the TLS engine says.
+   */
   SIPTLS_LOG_TRACE = 5,
 };
 #ifndef __cplusplus
@@ -536,7 +587,13 @@ enum siptls_log_event
    * A peer verification: its status and detail.
    */
   SIPTLS_LOG_VERIFICATION = 2,
+  /**
+   * A fatal alert or close_notify was sent: which.
+   */
   SIPTLS_LOG_ALERT_SENT = 3,
+  /**
+   * A fatal alert or close_notify arrived: which.
+   */
   SIPTLS_LOG_ALERT_RECEIVED = 4,
   /**
    * A session failed: the result code and detail.
@@ -546,6 +603,9 @@ enum siptls_log_event
    * A configuration change was applied (its generation) or refused (why).
    */
   SIPTLS_LOG_CONFIG_APPLIED = 6,
+  /**
+   * A configuration change was refused: why.
+   */
   SIPTLS_LOG_CONFIG_REFUSED = 7,
   /**
    * A stored session was not resumed: why.
@@ -581,6 +641,9 @@ enum siptls_sip_event_kind
    * Nothing (what an event holds after a call that found none).
    */
   SIPTLS_SIP_NONE = 0,
+  /**
+   * A whole SIP message: header block and body.
+   */
   SIPTLS_SIP_MESSAGE = 1,
   /**
    * A keep-alive ping (CRLF CRLF) from the peer.
@@ -716,6 +779,9 @@ enum siptls_verify_decision
    * Any value other than SIPTLS_VERIFY_ACCEPT rejects.
    */
   SIPTLS_VERIFY_REJECT = 0,
+  /**
+   * Let the peer in (a failed chain only when overrides are allowed).
+   */
   SIPTLS_VERIFY_ACCEPT = 1,
 };
 #ifndef __cplusplus
@@ -814,9 +880,21 @@ typedef struct siptls_session siptls_session;
  * (from an older, smaller struct) count as NULL.
  */
 typedef struct siptls_pem_names {
+  /**
+   * Set by the caller to `sizeof` the struct; fields past it take their defaults.
+   */
   uint32_t struct_size;
+  /**
+   * The private key's file name; NULL: `privateKey.pem`.
+   */
   const char *private_key;
+  /**
+   * The certificate chain's file name; NULL: `publickey.pem`.
+   */
   const char *certificate;
+  /**
+   * The CA list's file name; NULL: `CAList.pem`.
+   */
   const char *ca_list;
   /**
    * A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
@@ -859,6 +937,9 @@ typedef struct siptls_verify_report {
    * The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
    */
   const uint8_t *leaf_der;
+  /**
+   * The length of `leaf_der`.
+   */
   size_t leaf_der_len;
   /**
    * The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
@@ -917,6 +998,9 @@ typedef struct siptls_trust_entry_info {
    * stores how many it wrote.
    */
   uint32_t struct_size;
+  /**
+   * The entry's trust ID.
+   */
   uint32_t trust_id;
   /**
    * SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
@@ -930,6 +1014,9 @@ typedef struct siptls_trust_entry_info {
    * Validity, seconds since the Unix epoch.
    */
   int64_t not_before;
+  /**
+   * The end of its validity, seconds since 1970 (UTC).
+   */
   int64_t not_after;
   /**
    * The certificate's subject, NUL-terminated ("..." at the end when cut short).
@@ -963,6 +1050,9 @@ typedef struct siptls_crl_info {
    * thisUpdate and nextUpdate, seconds since the Unix epoch.
    */
   int64_t this_update;
+  /**
+   * When its issuer promises the next CRL, seconds since 1970 (UTC).
+   */
   int64_t next_update;
   /**
    * How many serial numbers it revokes.
@@ -998,6 +1088,9 @@ typedef struct siptls_session_info {
    * stores how many it wrote.
    */
   uint32_t struct_size;
+  /**
+   * The role of the session's context.
+   */
   siptls_role role;
   /**
    * 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
@@ -1007,6 +1100,9 @@ typedef struct siptls_session_info {
    * IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
    */
   uint16_t cipher_suite;
+  /**
+   * Whether, and how, the session has ended.
+   */
   siptls_close_state close_state;
   /**
    * Final verification status (after the callback's decision).
@@ -1138,7 +1234,13 @@ typedef struct siptls_counters {
    * Always 0.
    */
   uint32_t reserved;
+  /**
+   * Sessions made with `siptls_session_new`.
+   */
   uint64_t sessions_created;
+  /**
+   * Sessions freed.
+   */
   uint64_t sessions_freed;
   /**
    * Created and not yet freed (not reset by `siptls_ctx_reset_counters`).
@@ -1148,6 +1250,9 @@ typedef struct siptls_counters {
    * Handshakes completed in full (with a verification) and resumed.
    */
   uint64_t handshakes_full;
+  /**
+   * Handshakes that resumed a stored session (its chain checked again).
+   */
   uint64_t handshakes_resumed;
   /**
    * Sessions that failed before their handshake completed.
@@ -1166,18 +1271,33 @@ typedef struct siptls_counters {
    * fatal alert of each failure) and received.
    */
   uint64_t alerts_sent[SIPTLS_COUNTER_ALERTS];
+  /**
+   * Alerts received, by TLS AlertDescription number.
+   */
   uint64_t alerts_received[SIPTLS_COUNTER_ALERTS];
   /**
    * Bytes fed, taken, read and written.
    */
   uint64_t ciphertext_in;
+  /**
+   * Ciphertext bytes taken to send.
+   */
   uint64_t ciphertext_out;
+  /**
+   * Plaintext bytes read.
+   */
   uint64_t plaintext_in;
+  /**
+   * Plaintext bytes written.
+   */
   uint64_t plaintext_out;
   /**
    * Configuration changes (loads, reloads, settings) applied and refused.
    */
   uint64_t config_applied;
+  /**
+   * Configuration changes refused (the old configuration stayed).
+   */
   uint64_t config_refused;
   /**
    * Stored sessions offered for resumption and refused by a check under
@@ -1200,7 +1320,13 @@ typedef struct siptls_log_record {
    * its offset is below this (fields are only ever added at the end).
    */
   uint32_t struct_size;
+  /**
+   * How severe the record is.
+   */
   siptls_log_level level;
+  /**
+   * What happened.
+   */
   siptls_log_event event;
   /**
    * Always 0.
@@ -1233,6 +1359,9 @@ typedef void (*siptls_log_cb)(void *userdata,
  * NULL / 0.
  */
 typedef struct siptls_session_options {
+  /**
+   * Set by the caller to `sizeof` the struct; fields past it take their defaults.
+   */
   uint32_t struct_size;
   /**
    * A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
@@ -1257,6 +1386,9 @@ typedef struct siptls_session_options {
  * `struct_size`; a field past it, or 0, takes its default.
  */
 typedef struct siptls_framer_limits {
+  /**
+   * Set by the caller to `sizeof` the struct; fields past it take their defaults.
+   */
   uint32_t struct_size;
   /**
    * A `siptls_keepalive`.
@@ -1285,16 +1417,25 @@ typedef struct siptls_sip_event {
    * Set by the caller; the library writes at most this many bytes.
    */
   uint32_t struct_size;
+  /**
+   * What arrived.
+   */
   siptls_sip_event_kind kind;
   /**
    * The whole message (headers, then body); NULL for keep-alives.
    */
   const uint8_t *message;
+  /**
+   * The message's length, header and body.
+   */
   size_t message_len;
   /**
    * The start line and headers with the blank line; the body follows.
    */
   size_t header_len;
+  /**
+   * The body's length (its Content-Length).
+   */
   size_t body_len;
 } siptls_sip_event;
 
@@ -1305,11 +1446,23 @@ typedef struct siptls_sip_event {
  * negative number for an error (the call then returns SIPTLS_ERR_IO).
  */
 typedef struct siptls_io {
+  /**
+   * Set by the caller to `sizeof` the struct; fields past it take their defaults.
+   */
   uint32_t struct_size;
+  /**
+   * Handed to both callbacks.
+   */
   void *userdata;
+  /**
+   * Receives up to `len` bytes into `buf`.
+   */
   int64_t (*recv)(void *userdata,
                   uint8_t *buf,
                   size_t len);
+  /**
+   * Sends up to `len` bytes from `buf`.
+   */
   int64_t (*send)(void *userdata,
                   const uint8_t *buf,
                   size_t len);

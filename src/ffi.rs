@@ -58,6 +58,7 @@ fn null(name: &str) -> Error {
 /// # Safety
 /// `ptr` is NULL or points to a live `T` for `'a`.
 pub unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    // SAFETY: NULL or a live `T` for `'a`, per the contract.
     unsafe { ptr.as_ref() }.ok_or_else(|| null(name))
 }
 
@@ -70,11 +71,10 @@ pub unsafe fn arg_out<'a, T>(ptr: *mut T, name: &str, initial: T) -> Result<&'a 
     if ptr.is_null() {
         return Err(null(name));
     }
-    // SAFETY: writable per the contract; written before it is referenced.
-    unsafe {
-        ptr.write(initial);
-        Ok(&mut *ptr)
-    }
+    // SAFETY: writable per the contract.
+    unsafe { ptr.write(initial) };
+    // SAFETY: written just above, so the reference is to an initialised `T`.
+    Ok(unsafe { &mut *ptr })
 }
 
 fn check_len(len: usize, name: &str) -> Result<(), Error> {
@@ -92,6 +92,7 @@ fn check_len(len: usize, name: &str) -> Result<(), Error> {
 /// # Safety
 /// `ptr` is NULL or valid for reads of `len` bytes for `'a`.
 pub unsafe fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], Error> {
+    // SAFETY: the same contract, for bytes (always aligned).
     unsafe { arg_slice(ptr, len, name) }
 }
 
@@ -136,6 +137,8 @@ pub unsafe fn arg_slice<'a, T: Copy>(
         ));
     }
     check_len(count.saturating_mul(std::mem::size_of::<T>()), name)?;
+    // SAFETY: non-NULL, aligned, readable for `count` values (the contract),
+    // and no larger than `isize::MAX` bytes (checked).
     Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
 }
 
@@ -172,6 +175,7 @@ impl CallerBuf {
     pub unsafe fn optional(ptr: *mut u8, cap: usize, name: &str) -> Result<Option<Self>, Error> {
         match cap {
             0 => Ok(None),
+            // SAFETY: the same contract as `new`.
             _ => unsafe { Self::new(ptr, cap, name) }.map(Some),
         }
     }
@@ -186,7 +190,8 @@ impl CallerBuf {
         name: &str,
     ) -> Result<Option<Self>, Error> {
         let bytes = count.saturating_mul(std::mem::size_of::<u32>());
-        unsafe { Self::optional(ptr.cast(), bytes, name) }
+        // SAFETY: `count` writable `uint32_t` are that many writable bytes.
+        unsafe { Self::optional(ptr.cast::<u8>(), bytes, name) }
     }
 }
 
@@ -199,9 +204,11 @@ impl CallerBuf {
     /// Appends as much of `bytes` as fits; returns how much that was.
     pub fn put(&mut self, bytes: &[u8]) -> usize {
         let n = bytes.len().min(self.room());
+        // SAFETY: `len <= cap`, so the offset stays inside the caller's buffer.
+        let at = unsafe { self.ptr.add(self.len) };
         // SAFETY: `len + n <= cap` bytes from `ptr` are writable (`new`), and
         // `bytes` is a Rust slice, so the two cannot overlap.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), n) };
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), at, n) };
         self.len += n;
         n
     }
@@ -212,6 +219,7 @@ impl CallerBuf {
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string live for `'a`.
 pub unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+    // SAFETY: NULL or NUL-terminated and live for `'a`, per the contract.
     let bytes = unsafe { arg_cstr(ptr, name)? }.to_bytes();
     std::str::from_utf8(bytes).map_err(|e| {
         Error::new(
@@ -229,6 +237,7 @@ pub unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&
     if ptr.is_null() {
         return Ok(None);
     }
+    // SAFETY: the same contract.
     unsafe { arg_str(ptr, name) }.map(Some)
 }
 
@@ -237,6 +246,7 @@ pub unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&
 /// # Safety
 /// As `arg_str`.
 pub unsafe fn arg_path<'a>(ptr: *const c_char, name: &str) -> Result<&'a Path, Error> {
+    // SAFETY: NULL or NUL-terminated and live for `'a`, per the contract.
     let bytes = unsafe { arg_cstr(ptr, name)? }.to_bytes();
     if bytes.is_empty() {
         return Err(Error::new(
@@ -247,10 +257,13 @@ pub unsafe fn arg_path<'a>(ptr: *const c_char, name: &str) -> Result<&'a Path, E
     Ok(Path::new(OsStr::from_bytes(bytes)))
 }
 
+/// # Safety
+/// As `arg_str`.
 unsafe fn arg_cstr<'a>(ptr: *const c_char, name: &str) -> Result<&'a CStr, Error> {
     if ptr.is_null() {
         return Err(null(name));
     }
+    // SAFETY: non-NULL, NUL-terminated and live for `'a`, per the contract.
     Ok(unsafe { CStr::from_ptr(ptr) })
 }
 
@@ -268,10 +281,13 @@ pub unsafe fn copy_text(
     cap: usize,
     len_out: *mut usize,
 ) -> Result<siptls_result, Error> {
+    // SAFETY: the same contract as this function's.
     unsafe { clear_text(buf, cap, len_out) };
+    // SAFETY: `len_out` is NULL or writable, per the contract.
     let len_out = unsafe { arg_out(len_out, "len_out", 0)? };
     // (NULL, 0) asks for the length only, as with snprintf. A bad buffer
     // fails the call before the length is set: outputs stay 0 on failure.
+    // SAFETY: `buf` is NULL or writable for `cap` bytes, per the contract.
     let out = unsafe { CallerBuf::optional(buf.cast::<u8>(), cap, "buf")? };
     *len_out = text.len();
     let Some(mut out) = out else {
@@ -295,6 +311,7 @@ pub unsafe fn copy_text(
 /// `ptr` is NULL or writable for a `T`.
 pub unsafe fn clear_out<T: Copy>(ptr: *mut T, value: T) {
     if !ptr.is_null() {
+        // SAFETY: non-NULL and writable for a `T`, per the contract.
         unsafe { ptr.write(value) };
     }
 }
@@ -304,8 +321,10 @@ pub unsafe fn clear_out<T: Copy>(ptr: *mut T, value: T) {
 /// # Safety
 /// As `copy_text`.
 pub unsafe fn clear_text(buf: *mut c_char, cap: usize, len_out: *mut usize) {
+    // SAFETY: `len_out` is NULL or writable, per the contract.
     unsafe { clear_out(len_out, 0) };
     if !buf.is_null() && cap > 0 && cap <= isize::MAX as usize {
+        // SAFETY: at least one writable byte, per the contract.
         unsafe { buf.write(0) };
     }
 }
@@ -320,15 +339,19 @@ pub unsafe fn clear_sized<T>(out: *mut T) {
     if out.is_null() {
         return;
     }
+    // SAFETY: a size-prefixed struct begins with its `uint32_t` size, which
+    // the caller set (the contract); unaligned, as the caller's memory may be.
     let declared = unsafe { out.cast::<u32>().read_unaligned() } as usize;
     let n = declared.min(std::mem::size_of::<T>());
     if n > 4 {
-        unsafe {
-            std::ptr::write_bytes(out.cast::<u8>().add(4), 0, n - 4);
-            // As on success: what was written, so a larger caller struct's
-            // tail is known to be unset.
-            out.cast::<u32>().write_unaligned(n as u32);
-        }
+        // SAFETY: `4 < n <= declared`: the offset stays inside the struct.
+        let after_size = unsafe { out.cast::<u8>().add(4) };
+        // SAFETY: the caller declared `n` writable bytes.
+        unsafe { std::ptr::write_bytes(after_size, 0, n - 4) };
+        // As on success: what was written, so a larger caller struct's
+        // tail is known to be unset.
+        // SAFETY: the size field is writable, as the rest.
+        unsafe { out.cast::<u32>().write_unaligned(n as u32) };
     }
 }
 
@@ -368,6 +391,7 @@ pub fn to_handle<H: Handle>(value: H::Target) -> *mut H {
 /// # Safety
 /// `ptr` is NULL or a live handle (see `Handle`), not freed for `'a`.
 pub unsafe fn handle_ref<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::Target, Error> {
+    // SAFETY: a live handle points to its `Target` (`Handle`'s contract).
     unsafe { arg_ref(ptr.cast::<H::Target>(), name) }
 }
 
@@ -378,6 +402,7 @@ pub unsafe fn handle_ref<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a
 pub unsafe fn free_handle<H: Handle>(ptr: *mut H) {
     let ptr = ptr.cast::<H::Target>();
     if !ptr.is_null() {
+        // SAFETY: made by `to_handle` from a `Box` and not freed yet (the contract).
         drop(unsafe { Box::from_raw(ptr) });
     }
 }
@@ -391,6 +416,8 @@ pub unsafe fn sized_room<T>(out: *mut T, name: &str) -> Result<usize, Error> {
     if out.is_null() {
         return Err(null(name));
     }
+    // SAFETY: non-NULL; the struct begins with the `uint32_t` size the
+    // caller set (the contract).
     let declared = unsafe { out.cast::<u32>().read_unaligned() } as usize;
     // Smallest acceptable: the size field and the field after it.
     if declared < 8 {
@@ -410,14 +437,16 @@ pub unsafe fn sized_room<T>(out: *mut T, name: &str) -> Result<usize, Error> {
 /// # Safety
 /// `out` is NULL or writable for the `struct_size` bytes it declares.
 pub unsafe fn write_sized<T: NoPadding>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
+    // SAFETY: the same contract.
     let n = unsafe { sized_room(out, name)? };
     // SAFETY: the caller declared at least `n` writable bytes; we write `n`,
     // from a fully initialised value without padding.
     unsafe {
-        std::ptr::copy_nonoverlapping((value as *const T).cast::<u8>(), out.cast::<u8>(), n);
-        // The caller learns how much was written.
-        out.cast::<u32>().write_unaligned(n as u32);
-    }
+        std::ptr::copy_nonoverlapping(std::ptr::from_ref(value).cast::<u8>(), out.cast::<u8>(), n)
+    };
+    // The caller learns how much was written.
+    // SAFETY: the size field is among the `n >= 8` bytes just written.
+    unsafe { out.cast::<u32>().write_unaligned(n as u32) };
     Ok(())
 }
 
@@ -431,6 +460,8 @@ pub unsafe fn read_sized<T: PlainData>(ptr: *const T, absent: T, name: &str) -> 
     if ptr.is_null() {
         return Err(null(name));
     }
+    // SAFETY: non-NULL; the struct begins with the `uint32_t` size the
+    // caller set (the contract).
     let declared = unsafe { ptr.cast::<u32>().read_unaligned() } as usize;
     if declared < 8 {
         return Err(Error::new(
@@ -445,7 +476,11 @@ pub unsafe fn read_sized<T: PlainData>(ptr: *const T, absent: T, name: &str) -> 
     // SAFETY: the caller declared `declared` readable bytes; `T` is plain
     // data (`PlainData`), valid for any bytes read into it.
     unsafe {
-        std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), (&mut value as *mut T).cast::<u8>(), n)
+        std::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            std::ptr::from_mut(&mut value).cast::<u8>(),
+            n,
+        )
     };
     Ok(value)
 }
@@ -505,10 +540,12 @@ mod tests {
     fn copy_text_truncates_and_reports_needed_length() {
         let mut buf = [0x55 as c_char; 4];
         let mut len = 0usize;
+        // SAFETY: a live buffer of its length and a live length.
         let code = call(|| unsafe { copy_text("hello", buf.as_mut_ptr(), buf.len(), &mut len) });
         assert_eq!(code, SIPTLS_ERR_BUFFER_TOO_SMALL);
         assert_eq!(len, 5);
         assert_eq!(
+            // SAFETY: `copy_text` terminated it.
             unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(),
             "hel"
         );
@@ -516,12 +553,14 @@ mod tests {
 
     #[test]
     fn null_and_oversized_arguments_are_named() {
+        // SAFETY: NULL is refused before any read.
         let err = unsafe { arg_bytes(std::ptr::null(), 3, "data") }.unwrap_err();
         assert_eq!(
             (err.code, err.detail.as_str()),
             (SIPTLS_ERR_NULL_ARGUMENT, "data is NULL")
         );
         let byte = 0u8;
+        // SAFETY: the length is refused before any read.
         let err = unsafe { arg_bytes(&byte, usize::MAX, "data") }.unwrap_err();
         assert_eq!(err.code, SIPTLS_ERR_INVALID_ARGUMENT);
     }

@@ -10,12 +10,16 @@ use super::*;
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum siptls_role {
+    /// Connects to a server and verifies its certificate against the peer name.
     SIPTLS_ROLE_CLIENT = 0,
+    /// Accepts connections and, by default, requires a client certificate.
     SIPTLS_ROLE_SERVER = 1,
 }
 
+/// TLS 1.2, as `siptls_ctx_set_versions` and `protocol_version` number it.
 pub const SIPTLS_TLS12: u16 = 0x0303;
 
+/// TLS 1.3, as `siptls_ctx_set_versions` and `protocol_version` number it.
 pub const SIPTLS_TLS13: u16 = 0x0304;
 
 /// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
@@ -68,9 +72,13 @@ pub enum siptls_name_check {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct siptls_pem_names {
+    /// Set by the caller to `sizeof` the struct; fields past it take their defaults.
     pub struct_size: u32,
+    /// The private key's file name; NULL: `privateKey.pem`.
     pub private_key: *const c_char,
+    /// The certificate chain's file name; NULL: `publickey.pem`.
     pub certificate: *const c_char,
+    /// The CA list's file name; NULL: `CAList.pem`.
     pub ca_list: *const c_char,
     /// A CRL file (PEM, one or more CRLs) in the same directory; NULL: none,
     /// and the CRLs loaded otherwise are kept.

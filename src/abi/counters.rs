@@ -23,12 +23,15 @@ pub struct siptls_counters {
     pub struct_size: u32,
     /// Always 0.
     pub reserved: u32,
+    /// Sessions made with `siptls_session_new`.
     pub sessions_created: u64,
+    /// Sessions freed.
     pub sessions_freed: u64,
     /// Created and not yet freed (not reset by `siptls_ctx_reset_counters`).
     pub sessions_live: u64,
     /// Handshakes completed in full (with a verification) and resumed.
     pub handshakes_full: u64,
+    /// Handshakes that resumed a stored session (its chain checked again).
     pub handshakes_resumed: u64,
     /// Sessions that failed before their handshake completed.
     pub handshakes_failed: u64,
@@ -39,14 +42,19 @@ pub struct siptls_counters {
     /// Alerts by TLS AlertDescription number: sent (close_notify, and the
     /// fatal alert of each failure) and received.
     pub alerts_sent: [u64; SIPTLS_COUNTER_ALERTS],
+    /// Alerts received, by TLS AlertDescription number.
     pub alerts_received: [u64; SIPTLS_COUNTER_ALERTS],
     /// Bytes fed, taken, read and written.
     pub ciphertext_in: u64,
+    /// Ciphertext bytes taken to send.
     pub ciphertext_out: u64,
+    /// Plaintext bytes read.
     pub plaintext_in: u64,
+    /// Plaintext bytes written.
     pub plaintext_out: u64,
     /// Configuration changes (loads, reloads, settings) applied and refused.
     pub config_applied: u64,
+    /// Configuration changes refused (the old configuration stayed).
     pub config_refused: u64,
     /// Stored sessions offered for resumption and refused by a check under
     /// the policy in force (the log says why).

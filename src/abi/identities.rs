@@ -18,6 +18,7 @@ pub const SIPTLS_MAX_IDENTITIES: usize = 64;
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct siptls_session_options {
+    /// Set by the caller to `sizeof` the struct; fields past it take their defaults.
     pub struct_size: u32,
     /// A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
     /// the single-identity calls set). A server: 0 (it picks by SNI).

@@ -10,10 +10,15 @@ use super::*;
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum siptls_log_level {
+    /// Something failed that the gateway must act on.
     SIPTLS_LOG_ERROR = 1,
+    /// A session failed, a peer was refused, a change was refused.
     SIPTLS_LOG_WARN = 2,
+    /// Handshakes, verifications, configuration changes.
     SIPTLS_LOG_INFO = 3,
+    /// close_notify, and the TLS engine's debug records.
     SIPTLS_LOG_DEBUG = 4,
+    /// Everything the TLS engine says.
     SIPTLS_LOG_TRACE = 5,
 }
 
@@ -28,12 +33,15 @@ pub enum siptls_log_event {
     SIPTLS_LOG_HANDSHAKE_DONE = 1,
     /// A peer verification: its status and detail.
     SIPTLS_LOG_VERIFICATION = 2,
+    /// A fatal alert or close_notify was sent: which.
     SIPTLS_LOG_ALERT_SENT = 3,
+    /// A fatal alert or close_notify arrived: which.
     SIPTLS_LOG_ALERT_RECEIVED = 4,
     /// A session failed: the result code and detail.
     SIPTLS_LOG_SESSION_FAILED = 5,
     /// A configuration change was applied (its generation) or refused (why).
     SIPTLS_LOG_CONFIG_APPLIED = 6,
+    /// A configuration change was refused: why.
     SIPTLS_LOG_CONFIG_REFUSED = 7,
     /// A stored session was not resumed: why.
     SIPTLS_LOG_RESUMPTION_REFUSED = 8,
@@ -51,7 +59,9 @@ pub struct siptls_log_record {
     /// sizeof the record as this library fills it: read a field only when
     /// its offset is below this (fields are only ever added at the end).
     pub struct_size: u32,
+    /// How severe the record is.
     pub level: siptls_log_level,
+    /// What happened.
     pub event: siptls_log_event,
     /// Always 0.
     pub reserved: u32,

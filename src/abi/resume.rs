@@ -10,6 +10,7 @@ use super::*;
 /// it resumes; every extra ticket costs handshake time.
 pub const SIPTLS_DEFAULT_TLS13_TICKETS: u32 = 1;
 
+/// The most TLS 1.3 tickets a server sends after one handshake.
 pub const SIPTLS_MAX_TLS13_TICKETS: u32 = 8;
 
 /// How long a ticket or cached session resumes, by default (OpenSSL's
@@ -19,8 +20,10 @@ pub const SIPTLS_DEFAULT_TICKET_LIFETIME: u32 = 7200;
 /// RFC 8446 caps ticket lifetimes at seven days.
 pub const SIPTLS_MAX_TICKET_LIFETIME: u32 = 7 * 24 * 3600;
 
+/// The shortest ticket lifetime, in seconds.
 pub const SIPTLS_MIN_TICKET_LIFETIME: u32 = 60;
 
+/// The most entries a session cache may be given.
 pub const SIPTLS_MAX_SESSION_CACHE_SIZE: u32 = 1_000_000;
 
 /// Default number of peer names kept: a trunk gateway's destinations, or an

@@ -39,11 +39,13 @@ pub struct siptls_session_info {
     /// Set by the caller; the library writes at most this many bytes and
     /// stores how many it wrote.
     pub struct_size: u32,
+    /// The role of the session's context.
     pub role: siptls_role,
     /// 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
     pub protocol_version: u16,
     /// IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
     pub cipher_suite: u16,
+    /// Whether, and how, the session has ended.
     pub close_state: siptls_close_state,
     /// Final verification status (after the callback's decision).
     pub verify_status: siptls_verify_status,

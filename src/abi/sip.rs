@@ -3,10 +3,13 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// A message's header block may be this long by default.
 pub const SIPTLS_SIP_DEFAULT_HEADER_MAX: usize = 16 * 1024;
 
+/// A message's body may be this long by default (its Content-Length).
 pub const SIPTLS_SIP_DEFAULT_BODY_MAX: usize = 64 * 1024;
 
+/// The framer holds at most this many bytes by default.
 pub const SIPTLS_SIP_DEFAULT_BUFFERED_MAX: usize = 128 * 1024;
 
 /// Which keep-alives a framer reads (RFC 5626 section 4.4.1).
@@ -29,6 +32,7 @@ pub enum siptls_keepalive {
 pub enum siptls_sip_event_kind {
     /// Nothing (what an event holds after a call that found none).
     SIPTLS_SIP_NONE = 0,
+    /// A whole SIP message: header block and body.
     SIPTLS_SIP_MESSAGE = 1,
     /// A keep-alive ping (CRLF CRLF) from the peer.
     SIPTLS_SIP_PING = 2,
@@ -42,6 +46,7 @@ pub enum siptls_sip_event_kind {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct siptls_framer_limits {
+    /// Set by the caller to `sizeof` the struct; fields past it take their defaults.
     pub struct_size: u32,
     /// A `siptls_keepalive`.
     pub keepalive: u32,
@@ -60,11 +65,14 @@ pub struct siptls_framer_limits {
 pub struct siptls_sip_event {
     /// Set by the caller; the library writes at most this many bytes.
     pub struct_size: u32,
+    /// What arrived.
     pub kind: siptls_sip_event_kind,
     /// The whole message (headers, then body); NULL for keep-alives.
     pub message: *const u8,
+    /// The message's length, header and body.
     pub message_len: usize,
     /// The start line and headers with the blank line; the body follows.
     pub header_len: usize,
+    /// The body's length (its Content-Length).
     pub body_len: usize,
 }

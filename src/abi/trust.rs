@@ -25,6 +25,7 @@ pub struct siptls_trust_entry_info {
     /// Set by the caller; the library writes at most this many bytes and
     /// stores how many it wrote.
     pub struct_size: u32,
+    /// The entry's trust ID.
     pub trust_id: u32,
     /// SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
     pub kind: u32,
@@ -32,6 +33,7 @@ pub struct siptls_trust_entry_info {
     pub reserved: u32,
     /// Validity, seconds since the Unix epoch.
     pub not_before: i64,
+    /// The end of its validity, seconds since 1970 (UTC).
     pub not_after: i64,
     /// The certificate's subject, NUL-terminated ("..." at the end when cut short).
     pub subject: [c_char; 256],
@@ -55,6 +57,7 @@ pub struct siptls_crl_info {
     pub checked_by_trust_id: u32,
     /// thisUpdate and nextUpdate, seconds since the Unix epoch.
     pub this_update: i64,
+    /// When its issuer promises the next CRL, seconds since 1970 (UTC).
     pub next_update: i64,
     /// How many serial numbers it revokes.
     pub revoked_count: u64,

@@ -6,6 +6,7 @@
 pub struct UserData(pub *mut std::ffi::c_void);
 
 impl UserData {
+    /// No user data: NULL.
     pub const NONE: UserData = UserData(std::ptr::null_mut());
 }
 
@@ -17,4 +18,5 @@ impl Default for UserData {
 // SAFETY: the pointer is never dereferenced here, only passed back to the
 // caller's own callback; the README states callbacks run on session threads.
 unsafe impl Send for UserData {}
+// SAFETY: as for `Send`: shared, it is still only handed back.
 unsafe impl Sync for UserData {}

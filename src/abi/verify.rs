@@ -56,6 +56,7 @@ pub enum siptls_verify_status {
 pub enum siptls_verify_decision {
     /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.
     SIPTLS_VERIFY_REJECT = 0,
+    /// Let the peer in (a failed chain only when overrides are allowed).
     SIPTLS_VERIFY_ACCEPT = 1,
 }
 
@@ -79,6 +80,7 @@ pub struct siptls_verify_report {
     pub peer_name: *const c_char,
     /// The peer's end-entity certificate, DER (NULL with length 0 when none was sent).
     pub leaf_der: *const u8,
+    /// The length of `leaf_der`.
     pub leaf_der_len: usize,
     /// The identities found in the certificate, e.g. "URI:sip:example.com, DNS:example.com, CN:gw".
     pub identities: *const c_char,
@@ -107,6 +109,7 @@ pub struct siptls_verify_report {
 pub type siptls_verify_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, report: *const siptls_verify_report) -> u32>;
 
+/// The CA depth limit unless set otherwise: four CAs, the trust entry included.
 pub const SIPTLS_DEFAULT_MAX_CA_DEPTH: u32 = 4;
 
 /// webpki follows at most six intermediates; with the trust entry that is seven CAs.

@@ -28,7 +28,8 @@ const fn parse(digits: &str) -> u32 {
 /// the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
 /// versions may only add members at the end, so `struct_size` tells what a
 /// table holds.
-#[allow(non_camel_case_types)]
+// Each member is the export of the same name, documented there.
+#[allow(non_camel_case_types, missing_docs)]
 #[repr(C)]
 pub struct siptls_api {
     /// sizeof the table as this library fills it.

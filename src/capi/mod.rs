@@ -1,6 +1,15 @@
 //! The C API: thin `extern "C"` wrappers over the safe core. Each export
 //! checks its pointers through `ffi`, runs inside `ffi::call`, and returns a
 //! `siptls_result`. Outputs come last, through pointers.
+//!
+//! An export's unsafe blocks hand the caller's pointers to `ffi`'s readers
+//! and writers, sound under the contract its `# Safety` section states once
+//! for all of them; repeating it at every block would say nothing more. The
+//! pointer boundary (`ffi`) and the core document every unsafe block.
+#![allow(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 pub mod api;
 pub mod context;

@@ -85,7 +85,7 @@ pub unsafe extern "C" fn siptls_session_pump_io(
 /// A caller's non-blocking socket, for the socket helper: recv and send
 /// with MSG_DONTWAIT (a blocking descriptor does not block either) and
 /// MSG_NOSIGNAL (a closed peer is an error, not SIGPIPE); EINTR is retried.
-pub struct FdTransport(pub c_int);
+struct FdTransport(c_int);
 
 fn moved(n: isize) -> std::io::Result<Moved> {
     if n > 0 {
@@ -144,10 +144,10 @@ impl Transport for FdTransport {
 }
 
 /// The gateway's own I/O layer, for the socket helper: its two callbacks.
-pub struct CallbackTransport {
-    pub userdata: UserData,
-    pub recv: unsafe extern "C" fn(*mut std::ffi::c_void, *mut u8, usize) -> i64,
-    pub send: unsafe extern "C" fn(*mut std::ffi::c_void, *const u8, usize) -> i64,
+struct CallbackTransport {
+    userdata: UserData,
+    recv: unsafe extern "C" fn(*mut std::ffi::c_void, *mut u8, usize) -> i64,
+    send: unsafe extern "C" fn(*mut std::ffi::c_void, *const u8, usize) -> i64,
 }
 
 /// What a transport callback's return value means (`siptls_io`).

@@ -10,6 +10,7 @@ use rustls::CertificateError;
 use siptls_verify_status::*;
 
 impl siptls_verify_status {
+    /// The status' name without its prefix (`UNKNOWN_CA`), as `siptls_verify_status_str` returns it.
     pub const fn name(self) -> &'static std::ffi::CStr {
         match self {
             SIPTLS_VERIFY_OK => c"OK",

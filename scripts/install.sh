@@ -15,6 +15,7 @@
 #   LIBDIR/libsiptls.so.0.Y, LIBDIR/libsiptls.so   its soname and link-time links
 #   LIBDIR/libsiptls.a          for static linking
 #   PREFIX/include/siptls.h
+#   PREFIX/share/siptls/siptls.supp   valgrind suppressions (docs/operations.md)
 #   LIBDIR/pkgconfig/siptls.pc  (Libs.private: what a static link needs)
 #   LIBDIR/cmake/siptls/        find_package(siptls): siptls::siptls and
 #                               siptls::siptls_static
@@ -100,6 +101,8 @@ ln -sfn "libsiptls.so.$version" "$dest$libdir/$soname"
 ln -sfn "$soname" "$dest$libdir/libsiptls.so"
 install -m 0644 "$out/libsiptls.a" "$dest$libdir/libsiptls.a"
 install -m 0644 include/siptls.h "$dest$prefix/include/siptls.h"
+install -d "$dest$prefix/share/siptls"
+install -m 0644 share/siptls.supp "$dest$prefix/share/siptls/siptls.supp"
 if [ "$profile" = ship ]; then
     install -d "$dest$libdir/.debug"
     install -m 0644 "$dist/libsiptls.so.$version.debug" "$dest$libdir/.debug/"

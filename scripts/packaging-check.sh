@@ -50,7 +50,7 @@ rmdir "$ro"
 echo "== installed files"
 for f in "$lib/libsiptls.so.$version" "$lib/libsiptls.a" "$stage/usr/include/siptls.h" \
     "$lib/pkgconfig/siptls.pc" "$lib/cmake/siptls/siptlsConfig.cmake" \
-    "$lib/cmake/siptls/siptlsConfigVersion.cmake"; do
+    "$lib/cmake/siptls/siptlsConfigVersion.cmake" "$stage/usr/share/siptls/siptls.supp"; do
     [ -f "$f" ] || fail "missing $f"
 done
 [ "$(readlink "$lib/$soname")" = "libsiptls.so.$version" ] || fail "$soname does not point at libsiptls.so.$version"

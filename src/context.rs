@@ -17,8 +17,8 @@ use crate::abi::{
     SIPTLS_MIN_TICKET_LIFETIME, SIPTLS_TLS12, SIPTLS_TLS13,
 };
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
-use std::thread::ThreadId;
 
 use parking_lot::{Mutex, RwLock};
 use pki_types::SignatureVerificationAlgorithm;
@@ -293,7 +293,7 @@ pub struct Context {
     current: Arc<CurrentPolicy>,
     /// The detail of each thread's last failed call on this context, so one
     /// thread never reads another's; the least recent beyond a bound go.
-    last_errors: Mutex<Vec<(ThreadId, String)>>,
+    last_errors: Mutex<Vec<(u64, String)>>,
     /// Shared with every session made from the context.
     counters: Arc<Counters>,
 }
@@ -412,6 +412,17 @@ impl Snapshot {
     }
 }
 
+/// This thread's key among a context's last errors: a number of its own.
+/// Not std's `ThreadId`: asking for it allocates a handle for a thread C
+/// started, which valgrind reports as possibly lost once the process ends.
+fn thread_key() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static KEY: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    KEY.with(|key| *key)
+}
+
 /// Trust IDs `first, first+1, ...` for `count` entries, refusing to wrap.
 fn consecutive_ids(first: u32, count: usize) -> Result<impl Iterator<Item = u32>> {
     let last = u32::try_from(count)
@@ -469,7 +480,7 @@ impl Context {
 
     /// Detail text of this thread's most recent failed call on this context.
     pub fn last_error(&self) -> String {
-        let me = std::thread::current().id();
+        let me = thread_key();
         self.last_errors
             .lock()
             .iter()
@@ -486,7 +497,7 @@ impl Context {
     /// Keeps the detail of a failure for `last_error`, and passes the result on.
     pub fn record<T>(&self, result: Result<T>) -> Result<T> {
         if let Err(e) = &result {
-            let me = std::thread::current().id();
+            let me = thread_key();
             let mut all = self.last_errors.lock();
             all.retain(|(thread, _)| *thread != me);
             if all.len() == LAST_ERROR_THREADS {

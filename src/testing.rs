@@ -21,6 +21,8 @@ pub const ROOT_ID: u32 = 1;
 
 pub struct Pki {
     pub root: Authority,
+    /// A root no context made here trusts unless a test adds it.
+    pub other_root: Authority,
     /// `root`'s: the SIP server `SERVER_NAME` (serial `SERVER_SERIAL`).
     pub server: Issued,
     /// `root`'s: the SIP client `CLIENT_NAME`.
@@ -40,6 +42,7 @@ pub fn pki() -> &'static Pki {
             server,
             client: root.sip_leaf(CLIENT_NAME),
             root,
+            other_root: Authority::root("Core Test Other Root"),
         }
     })
 }
@@ -165,6 +168,11 @@ pub fn pump(client: &Session, server: &Session) -> Pumped {
         }
     }
     panic!("the sessions kept sending");
+}
+
+/// The certificates' PEM blocks, one after the other: a CA list.
+pub fn pem_list(certs: &[&Issued]) -> Vec<u8> {
+    siptls_certgen::chain_pem(certs).into_bytes()
 }
 
 /// A client session to `SERVER_NAME` and a server session of the contexts.

@@ -5,15 +5,18 @@
 
 use std::sync::OnceLock;
 
+use pki_types::CertificateDer;
 use siptls_certgen::{Authority, Issued, LeafSpec};
 
 use crate::abi::{siptls_result, siptls_result::*, siptls_role};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::session::{Session, Sink, State};
+use crate::verify::PeerChain;
 
 pub const SERVER_NAME: &str = "proxy.example.test";
 pub const CLIENT_NAME: &str = "gw.example.test";
+pub const DEEP_NAME: &str = "deep.example.test";
 /// The server certificate's serial, for CRLs that revoke it.
 pub const SERVER_SERIAL: u64 = 0x5e77e5;
 /// The trust ID of the root in the contexts made here.
@@ -21,12 +24,21 @@ pub const ROOT_ID: u32 = 1;
 
 pub struct Pki {
     pub root: Authority,
+    /// An intermediate CA under `root`.
+    pub issuing: Authority,
     /// A root no context made here trusts unless a test adds it.
     pub other_root: Authority,
     /// `root`'s: the SIP server `SERVER_NAME` (serial `SERVER_SERIAL`).
     pub server: Issued,
     /// `root`'s: the SIP client `CLIENT_NAME`.
     pub client: Issued,
+    /// `issuing`'s: a SIP element two CAs below the root.
+    pub deep: Issued,
+    /// `other_root`'s, named as the server is.
+    pub stranger: Issued,
+    /// `root`'s: the SIP domain `sip.example.org` by URI, and by dNSName
+    /// `www.example.test` and `*.example.test`.
+    pub named: Issued,
 }
 
 /// The PKI every core test shares, made on first use.
@@ -38,13 +50,34 @@ pub fn pki() -> &'static Pki {
             serial: Some(SERVER_SERIAL),
             ..LeafSpec::sip(SERVER_NAME)
         });
+        let issuing = root.intermediate("Core Test Issuing CA");
+        let other_root = Authority::root("Core Test Other Root");
+        let named = root.leaf(&LeafSpec {
+            dns_names: vec!["www.example.test".into(), "*.example.test".into()],
+            uris: vec!["sip:sip.example.org".into()],
+            ..LeafSpec::new("named.example.test")
+        });
         Pki {
             server,
             client: root.sip_leaf(CLIENT_NAME),
+            deep: issuing.sip_leaf(DEEP_NAME),
+            stranger: other_root.sip_leaf(SERVER_NAME),
+            named,
             root,
-            other_root: Authority::root("Core Test Other Root"),
+            issuing,
+            other_root,
         }
     })
+}
+
+pub fn der(issued: &Issued) -> CertificateDer<'static> {
+    CertificateDer::from(issued.cert_der.clone())
+}
+
+/// A chain as the peer sends it and a stored session carries it, end
+/// entity first.
+pub fn chain(certs: &[&Issued]) -> PeerChain {
+    certs.iter().map(|c| der(c)).collect()
 }
 
 /// A context of `role` presenting `identity` and trusting `pki().root` as
@@ -64,6 +97,28 @@ pub fn server_context() -> Context {
 
 pub fn client_context() -> Context {
     context(siptls_role::SIPTLS_ROLE_CLIENT, &pki().client)
+}
+
+/// What a detail text must not look like: a debug dump or an internal name.
+const DUMP_MARKS: &[&str] = &[
+    "Some(",
+    "None)",
+    "Context {",
+    "Error {",
+    "Policy {",
+    "UnknownIssuer",
+    "CertRevoked",
+    "CertExpired",
+    "MaximumPathDepthExceeded",
+    "SIPTLS_VERIFY_",
+];
+
+/// `text` reads as sentences for an operator, and names `what`.
+pub fn assert_sentence_naming(text: &str, what: &str) {
+    for mark in DUMP_MARKS {
+        assert!(!text.contains(mark), "a debug dump ({mark}): {text}");
+    }
+    assert!(text.contains(what), "{what} is not named: {text}");
 }
 
 /// A caller's buffer, as a `Vec` that never grows past its capacity.

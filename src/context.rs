@@ -1197,3 +1197,230 @@ fn ca_list_entries(pem_text: &[u8], first_trust_id: u32) -> Result<Vec<TrustEntr
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::{
+        siptls_handshake_kind, siptls_result, SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_TRUST_ID_NONE,
+    };
+    use crate::session::Session;
+    use crate::testing::{
+        client_context, handshake, on, pem_list, pki, pump, server_context, sessions, transfer,
+        ROOT_ID,
+    };
+
+    /// The generation new sessions start from, as every view reports it.
+    fn generation(ctx: &Context) -> u64 {
+        let snapshot = ctx.snapshot();
+        assert_eq!(snapshot.policy.generation(), ctx.generation());
+        assert_eq!(snapshot.current.get().generation(), ctx.generation());
+        ctx.generation()
+    }
+
+    #[test]
+    fn a_change_counts_one_generation_and_setting_what_is_set_none() {
+        let f = pki();
+        let ctx = Context::new(siptls_role::SIPTLS_ROLE_SERVER);
+        assert_eq!(generation(&ctx), 0);
+        ctx.set_max_ca_depth(SIPTLS_DEFAULT_MAX_CA_DEPTH).unwrap();
+        ctx.set_client_auth(ClientAuth::Required).unwrap();
+        ctx.set_versions(SIPTLS_TLS12, SIPTLS_TLS13).unwrap();
+        assert_eq!(generation(&ctx), 0, "the defaults set again");
+
+        let before = ctx.snapshot();
+        ctx.set_max_ca_depth(3).unwrap();
+        assert_eq!(generation(&ctx), 1);
+        assert!(!Arc::ptr_eq(&before, &ctx.snapshot()), "a new snapshot");
+        let before = ctx.snapshot();
+        ctx.set_max_ca_depth(3).unwrap();
+        assert_eq!(generation(&ctx), 1, "the same depth");
+        assert!(Arc::ptr_eq(&before, &ctx.snapshot()), "the same snapshot");
+
+        let list = pem_list(&[f.root.issued(), f.other_root.issued()]);
+        assert_eq!(ctx.trust_replace_ca_list(&list, 1), Ok(2));
+        assert_eq!(generation(&ctx), 2);
+        assert_eq!(ctx.trust_replace_ca_list(&list, 1), Ok(2));
+        assert_eq!(generation(&ctx), 2, "the same CA list loaded twice");
+        assert_eq!(ctx.trust_replace_ca_list(&list, 5), Ok(2));
+        assert_eq!(generation(&ctx), 3, "the same certificates under other IDs");
+        assert_eq!(ctx.trust_ids(), [5, 6]);
+
+        for expected in [4, 4] {
+            ctx.set_identity_pem(f.server.cert_pem.as_bytes(), f.server.key_pem.as_bytes())
+                .unwrap();
+            assert_eq!(generation(&ctx), expected, "the same identity twice");
+        }
+        let counted = ctx.counters().snapshot();
+        assert_eq!((counted.config_applied, counted.config_refused), (4, 0));
+    }
+
+    #[test]
+    fn a_refused_edit_changes_nothing() {
+        let f = pki();
+        let ctx = server_context();
+        ctx.trust_add(3, f.other_root.issued().cert_pem.as_bytes())
+            .unwrap();
+        ctx.add_crls(f.root.crl(&[], 2).pem.as_bytes()).unwrap();
+        // TLS 1.2 suites only: a TLS 1.3-only context could not be built.
+        ctx.set_cipher_suites(&[0xc02b]).unwrap();
+        let (applied, generation_before) =
+            (ctx.counters().snapshot().config_applied, generation(&ctx));
+        let snapshot = ctx.snapshot();
+        let in_force = snapshot.current.get();
+
+        let trust_list = pem_list(&[f.other_root.issued(), f.root.issued()]);
+        let mismatched = (f.server.cert_pem.as_bytes(), f.client.key_pem.as_bytes());
+        let refusals: Vec<(siptls_result, Result<()>)> = vec![
+            (SIPTLS_ERR_INVALID_ARGUMENT, ctx.set_max_ca_depth(0)),
+            (
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                ctx.set_max_ca_depth(SIPTLS_MAX_CA_DEPTH_LIMIT + 1),
+            ),
+            // ID 2 is free, 3 is taken: all or nothing.
+            (
+                SIPTLS_ERR_TRUST_DUPLICATE_ID,
+                ctx.trust_load_ca_list(&trust_list, 2).map(drop),
+            ),
+            (
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                ctx.trust_add(SIPTLS_TRUST_ID_NONE, f.root.issued().cert_pem.as_bytes()),
+            ),
+            (SIPTLS_ERR_TRUST_NOT_FOUND, ctx.trust_remove(9)),
+            (
+                SIPTLS_ERR_KEY_MISMATCH,
+                ctx.set_identity_pem(mismatched.0, mismatched.1),
+            ),
+            (
+                SIPTLS_ERR_CRL_NOT_NEWER,
+                ctx.add_crls(f.root.crl(&[], 1).pem.as_bytes()).map(drop),
+            ),
+            (
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                ctx.set_versions(SIPTLS_TLS13, SIPTLS_TLS12),
+            ),
+            // The edit itself is valid; the snapshot it leads to is not.
+            (
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                ctx.set_versions(SIPTLS_TLS13, SIPTLS_TLS13),
+            ),
+        ];
+        for (i, (code, result)) in refusals.iter().enumerate() {
+            let e = result.as_ref().expect_err(&format!("edit #{i} refused"));
+            assert_eq!(e.code, *code, "edit #{i}: {}", e.detail);
+        }
+        let last = refusals.last().unwrap().1.as_ref().unwrap_err();
+        assert_eq!(ctx.last_error(), last.detail);
+
+        assert_eq!(generation(&ctx), generation_before);
+        assert_eq!(ctx.trust_ids(), [ROOT_ID, 3]);
+        assert_eq!(ctx.crls().len(), 1);
+        assert!(Arc::ptr_eq(&snapshot, &ctx.snapshot()));
+        assert!(Arc::ptr_eq(&in_force, &ctx.snapshot().current.get()));
+        let counted = ctx.counters().snapshot();
+        assert_eq!(counted.config_applied, applied);
+        assert_eq!(counted.config_refused, refusals.len() as u64);
+    }
+
+    #[test]
+    fn a_snapshot_keeps_its_policy_while_the_one_in_force_moves_on() {
+        let ctx = server_context();
+        let bound = ctx.snapshot();
+        let g = bound.policy.generation();
+        ctx.set_client_auth(ClientAuth::Optional).unwrap();
+
+        assert_eq!(bound.policy.generation(), g, "what a ClientHello bound");
+        assert_eq!(bound.policy.settings().client_auth, ClientAuth::Required);
+        let in_force = bound.current.get();
+        assert_eq!(
+            in_force.generation(),
+            g + 1,
+            "read through the old snapshot"
+        );
+        assert_eq!(in_force.settings().client_auth, ClientAuth::Optional);
+        let now = ctx.snapshot();
+        assert!(
+            Arc::ptr_eq(&now.current, &bound.current),
+            "one policy in force"
+        );
+        assert!(Arc::ptr_eq(&now.policy, &in_force));
+    }
+
+    fn generations(session: &Session) -> (u64, u64) {
+        on(session, |s| {
+            let info = s.info();
+            Ok((
+                info.hello_generation,
+                info.verify.map_or(0, |v| v.generation),
+            ))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_server_session_binds_at_its_client_hello_and_verifies_under_the_policy_in_force() {
+        let f = pki();
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        let made_at = server_ctx.generation();
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        // Made before the change, the session binds at its ClientHello.
+        server_ctx
+            .trust_add(2, f.other_root.issued().cert_pem.as_bytes())
+            .unwrap();
+        for (from, to) in [(&c, &s), (&s, &c)] {
+            assert!(matches!(transfer(from, to), Ok(true)));
+        }
+        assert_eq!(generations(&s).0, made_at + 1);
+        // Between the ClientHello and the client's certificate.
+        server_ctx.set_max_ca_depth(3).unwrap();
+        handshake(&c, &s);
+        assert_eq!(
+            generations(&s),
+            (made_at + 1, made_at + 2),
+            "bound at the hello, verified under the policy in force"
+        );
+    }
+
+    fn resumes(client: &Context, server: &Context) -> siptls_handshake_kind {
+        let (c, s) = sessions(client, server);
+        handshake(&c, &s);
+        // A TLS 1.3 ticket follows the handshake.
+        assert_eq!(pump(&c, &s).codes(), (None, None));
+        on(&c, |s| Ok(s.info().handshake_kind)).unwrap()
+    }
+
+    #[test]
+    fn a_clients_stored_sessions_outlive_a_trust_change_not_an_identity_change() {
+        use siptls_handshake_kind::*;
+        let f = pki();
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        assert_eq!(resumes(&client_ctx, &server_ctx), SIPTLS_HANDSHAKE_FULL);
+        assert_eq!(resumes(&client_ctx, &server_ctx), SIPTLS_HANDSHAKE_RESUMED);
+
+        let g = client_ctx.generation();
+        client_ctx
+            .trust_add(2, f.other_root.issued().cert_pem.as_bytes())
+            .unwrap();
+        client_ctx
+            .add_crls(f.root.crl(&[], 1).pem.as_bytes())
+            .unwrap();
+        client_ctx
+            .set_identity_pem(f.client.cert_pem.as_bytes(), f.client.key_pem.as_bytes())
+            .unwrap();
+        assert_eq!(
+            client_ctx.generation(),
+            g + 2,
+            "the same identity is no change"
+        );
+        assert_eq!(resumes(&client_ctx, &server_ctx), SIPTLS_HANDSHAKE_RESUMED);
+        assert_eq!(client_ctx.counters().snapshot().stored_sessions_dropped, 0);
+
+        let renewed = f.root.sip_leaf(crate::testing::CLIENT_NAME);
+        client_ctx
+            .set_identity_pem(renewed.cert_pem.as_bytes(), renewed.key_pem.as_bytes())
+            .unwrap();
+        assert_eq!(client_ctx.counters().snapshot().stored_sessions_dropped, 1);
+        assert_eq!(resumes(&client_ctx, &server_ctx), SIPTLS_HANDSHAKE_FULL);
+        assert_eq!(resumes(&client_ctx, &server_ctx), SIPTLS_HANDSHAKE_RESUMED);
+    }
+}

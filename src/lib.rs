@@ -41,6 +41,8 @@ mod resume;
 mod session;
 mod sip;
 mod suites;
+#[cfg(test)]
+mod testing;
 mod trust;
 mod verify;
 

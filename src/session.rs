@@ -1066,6 +1066,11 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::siptls_verify_status::*;
+    use crate::testing::{
+        client_context, handshake, on, pump, read_all, server_context, sessions, transfer, Failed,
+        ROOT_ID,
+    };
 
     #[test]
     fn a_panic_inside_a_session_call_fails_the_session() {
@@ -1099,5 +1104,206 @@ mod tests {
         assert!(!session.request_free());
         let idle = Session::new(&ctx, Some("gw.example.test")).unwrap();
         assert!(idle.request_free(), "an idle session is freed at once");
+    }
+
+    fn outcome(session: &Session) -> Option<Outcome> {
+        on(session, |s| Ok(s.info().verify.cloned())).unwrap()
+    }
+
+    fn write(session: &Session, data: &[u8]) -> Result<(siptls_result, usize)> {
+        on(session, |s| s.write(data))
+    }
+
+    fn info<T>(session: &Session, f: impl FnOnce(Info<'_>) -> T) -> T {
+        on(session, |s| Ok(f(s.info()))).unwrap()
+    }
+
+    /// Both sides have just made a full handshake and accepted each other.
+    fn assert_full_and_verified(client: &Session, server: &Session) {
+        for session in [client, server] {
+            let verified = outcome(session).expect("a verification outcome");
+            assert_eq!(verified.status, SIPTLS_VERIFY_OK, "{}", verified.detail);
+            assert_eq!((verified.trust_id, verified.depth), (ROOT_ID, 1));
+            assert!(!verified.resumed);
+            assert_eq!(
+                info(session, |i| i.handshake_kind),
+                siptls_handshake_kind::SIPTLS_HANDSHAKE_FULL
+            );
+        }
+    }
+
+    #[test]
+    fn a_pair_in_memory_completes_a_handshake_and_exchanges_data() {
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        handshake(&c, &s);
+        assert_full_and_verified(&c, &s);
+        assert_eq!(info(&c, |i| i.protocol_version), crate::abi::SIPTLS_TLS13);
+        assert_eq!(
+            info(&c, |i| i.cipher_suite),
+            info(&s, |i| i.cipher_suite),
+            "both ends agree on the suite"
+        );
+        assert_ne!(info(&c, |i| i.cipher_suite), 0);
+
+        let invite = b"INVITE sip:bob@proxy.example.test SIP/2.0\r\n\r\n";
+        assert_eq!(write(&c, invite), Ok((SIPTLS_OK, invite.len())));
+        assert_eq!(pump(&c, &s).codes(), (None, None));
+        assert_eq!(read_all(&s), (invite.to_vec(), Ok(SIPTLS_AGAIN)));
+        let ok = b"SIP/2.0 200 OK\r\n\r\n";
+        assert_eq!(write(&s, ok), Ok((SIPTLS_OK, ok.len())));
+        assert_eq!(pump(&c, &s).codes(), (None, None));
+        assert_eq!(read_all(&c), (ok.to_vec(), Ok(SIPTLS_AGAIN)));
+        assert_eq!(read_all(&c), (Vec::new(), Ok(SIPTLS_AGAIN)), "read once");
+
+        let counted = client_ctx.counters().snapshot();
+        assert_eq!(counted.handshakes_full, 1);
+        assert_eq!(counted.plaintext_out, invite.len() as u64);
+        assert_eq!(counted.plaintext_in, ok.len() as u64);
+        assert_eq!(
+            server_ctx.counters().snapshot().plaintext_in,
+            invite.len() as u64
+        );
+    }
+
+    #[test]
+    fn close_notify_ends_the_stream_cleanly_on_the_peer() {
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        handshake(&c, &s);
+        assert_eq!(write(&c, b"BYE"), Ok((SIPTLS_OK, 3)));
+        on(&c, |s| s.close()).unwrap();
+        let refused = write(&c, b"more").unwrap_err();
+        assert_eq!(refused.code, SIPTLS_ERR_WRONG_STATE, "{}", refused.detail);
+        assert_eq!(pump(&c, &s).codes(), (None, None));
+
+        assert_eq!(read_all(&s), (b"BYE".to_vec(), Ok(SIPTLS_PEER_CLOSED)));
+        assert_eq!(
+            info(&s, |i| i.close_state),
+            siptls_close_state::SIPTLS_CLOSE_CLEAN
+        );
+        assert!(!on(&s, |s| Ok(s.receiving())).unwrap());
+        let late = on(&s, |s| s.feed(b"\x17\x03\x03\x00\x01\x00")).unwrap_err();
+        assert_eq!(late.code, SIPTLS_ERR_WRONG_STATE);
+        assert_eq!(
+            info(&c, |i| i.close_state),
+            siptls_close_state::SIPTLS_CLOSE_OPEN,
+            "the closing side has not heard the peer's close_notify"
+        );
+    }
+
+    #[test]
+    fn the_transport_ending_without_close_notify_is_truncation() {
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        handshake(&c, &s);
+        assert_eq!(write(&c, b"partial"), Ok((SIPTLS_OK, 7)));
+        assert_eq!(pump(&c, &s).codes(), (None, None));
+        on(&s, |s| s.transport_closed()).unwrap();
+
+        let (read, end) = read_all(&s);
+        assert_eq!(read, b"partial", "what arrived before the end is kept");
+        let truncated = end.unwrap_err();
+        assert_eq!(truncated.code, SIPTLS_ERR_TRUNCATED);
+        assert!(
+            truncated.detail.contains("close_notify"),
+            "{}",
+            truncated.detail
+        );
+        assert_eq!(
+            info(&s, |i| i.close_state),
+            siptls_close_state::SIPTLS_CLOSE_TRUNCATED
+        );
+    }
+
+    #[test]
+    fn writing_before_the_handshake_is_refused_and_harmless() {
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        let early = write(&c, b"INVITE").unwrap_err();
+        assert_eq!(early.code, SIPTLS_ERR_WRONG_STATE);
+        assert!(early.detail.contains("handshake"), "{}", early.detail);
+        // The server mid-handshake: its ClientHello is in.
+        assert!(transfer(&c, &s).is_ok_and(|moved| moved));
+        assert!(info(&s, |i| i.handshaking));
+        assert_eq!(
+            write(&s, b"SIP/2.0").unwrap_err().code,
+            SIPTLS_ERR_WRONG_STATE
+        );
+
+        handshake(&c, &s);
+        assert_eq!(write(&c, b"INVITE"), Ok((SIPTLS_OK, 6)));
+        assert_eq!(pump(&c, &s).codes(), (None, None));
+        assert_eq!(
+            read_all(&s),
+            (b"INVITE".to_vec(), Ok(SIPTLS_AGAIN)),
+            "nothing of the refused write was sent"
+        );
+    }
+
+    /// Runs the handshake of `c` and `s` up to the client's last flight,
+    /// which carries `data` after the client's Finished; returns how the
+    /// server took that flight.
+    fn client_finishes_with_data(c: &Session, s: &Session, data: &[u8]) -> Result<bool> {
+        for (from, to) in [(c, s), (s, c)] {
+            assert!(matches!(transfer(from, to), Ok(true)));
+        }
+        assert!(!info(c, |i| i.handshaking), "TLS 1.3: the client is done");
+        assert_eq!(write(c, data), Ok((SIPTLS_OK, data.len())));
+        transfer(c, s).map_err(|failed| match failed {
+            Failed::Receiver(e) => e,
+            Failed::Sender(e) => panic!("the client failed: {}", e.detail),
+        })
+    }
+
+    #[test]
+    fn a_client_the_server_callback_rejects_delivers_no_plaintext() {
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        server_ctx
+            .set_verify_callback(Some(Arc::new(|_| false)), None)
+            .unwrap();
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        let refused = client_finishes_with_data(&c, &s, b"INVITE").unwrap_err();
+        assert_eq!(refused.code, SIPTLS_ERR_CERT_REJECTED);
+        assert!(refused.detail.contains("rejected by the verify callback"));
+
+        let (read, end) = read_all(&s);
+        assert!(read.is_empty(), "plaintext of a refused peer was read");
+        assert_eq!(end.unwrap_err().code, SIPTLS_ERR_SESSION_FAILED);
+        let verdict = outcome(&s).unwrap();
+        assert_eq!(
+            (verdict.status, verdict.checked),
+            (SIPTLS_VERIFY_REJECTED_BY_CALLBACK, SIPTLS_VERIFY_OK)
+        );
+        assert_eq!(server_ctx.counters().snapshot().plaintext_in, 0);
+    }
+
+    #[test]
+    fn a_resumption_the_server_callback_rejects_delivers_no_plaintext() {
+        let (client_ctx, server_ctx) = (client_context(), server_context());
+        // Full verifications pass; resumed ones are refused.
+        server_ctx
+            .set_verify_callback(Some(Arc::new(|r| !r.resumed)), None)
+            .unwrap();
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        handshake(&c, &s);
+        assert_full_and_verified(&c, &s);
+
+        let (c, s) = sessions(&client_ctx, &server_ctx);
+        let refused = client_finishes_with_data(&c, &s, b"INVITE").unwrap_err();
+        assert_eq!(
+            info(&c, |i| i.handshake_kind),
+            siptls_handshake_kind::SIPTLS_HANDSHAKE_RESUMED,
+            "the case under test: rustls resumed, and decrypted what followed"
+        );
+        assert_eq!(refused.code, SIPTLS_ERR_CERT_REJECTED);
+        let verdict = outcome(&s).unwrap();
+        assert!(verdict.resumed);
+        assert_eq!(verdict.status, SIPTLS_VERIFY_REJECTED_BY_CALLBACK);
+
+        let (read, end) = read_all(&s);
+        assert!(read.is_empty(), "plaintext of a refused peer was read");
+        assert_eq!(end.unwrap_err().code, SIPTLS_ERR_SESSION_FAILED);
+        assert_eq!(server_ctx.counters().snapshot().plaintext_in, 0);
     }
 }

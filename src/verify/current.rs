@@ -48,3 +48,52 @@ impl CurrentPolicy {
         self.get().now_secs()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::{SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_MAX_CA_DEPTH_LIMIT};
+    use crate::clock::Clock;
+    use crate::testing::{chain, client_context, pki, ROOT_ID, SERVER_NAME};
+
+    #[test]
+    fn every_holder_reads_the_policy_in_force_at_the_moment_it_asks() {
+        let f = pki();
+        let ctx = client_context();
+        // Held as a verifier or a session store holds it.
+        let held = ctx.snapshot().current.clone();
+        let stored = chain(&[&f.server]);
+        let name = ServerName::try_from(SERVER_NAME).unwrap();
+        assert!(held.may_resume(&stored, Some(&name), None));
+
+        ctx.trust_remove(ROOT_ID).unwrap();
+        assert!(!held.may_resume(&stored, Some(&name), None));
+        assert!(Arc::ptr_eq(&held.get(), &ctx.snapshot().policy));
+
+        ctx.set_clock(Clock::Gateway(Arc::new(|| Some(42))), None)
+            .unwrap();
+        assert_eq!(held.now_secs(), Some(42));
+        ctx.set_clock(Clock::Gateway(Arc::new(|| None)), None)
+            .unwrap();
+        assert_eq!(held.now_secs(), None, "an unset clock issues no ticket");
+    }
+
+    #[test]
+    fn replacing_the_policy_changes_what_is_read_not_what_was_taken() {
+        let ctx = client_context();
+        let first = ctx.snapshot().policy.clone();
+        let current = CurrentPolicy::new(first.clone());
+        let taken = current.get();
+        ctx.set_max_ca_depth(SIPTLS_MAX_CA_DEPTH_LIMIT).unwrap();
+        let second = ctx.snapshot().policy.clone();
+        current.replace(second.clone());
+        assert!(Arc::ptr_eq(&current.get(), &second));
+        assert!(Arc::ptr_eq(&taken, &first));
+        assert_eq!(
+            taken.settings().max_ca_depth,
+            SIPTLS_DEFAULT_MAX_CA_DEPTH,
+            "a call in progress keeps its own"
+        );
+        assert!(format!("{current:?}").contains(&format!("generation: {}", second.generation())));
+    }
+}

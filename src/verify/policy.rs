@@ -392,3 +392,196 @@ impl Policy {
         checked
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Context;
+    use crate::names;
+    use crate::testing::{
+        assert_sentence_naming, chain, client_context, pki, server_context, DEEP_NAME, ROOT_ID,
+        SERVER_NAME, SERVER_SERIAL,
+    };
+    use siptls_certgen::Issued;
+
+    /// The checks of the policy `ctx` has in force on the chain `certs`,
+    /// against the peer name `name`.
+    fn checked(ctx: &Context, certs: &[&Issued], name: Option<&str>) -> Checked {
+        let policy = ctx.snapshot().current.get();
+        let certs = chain(certs);
+        let (leaf, intermediates) = certs.split_first().unwrap();
+        let looked = names::identities(leaf);
+        let name = name.map(|n| ServerName::try_from(n.to_string()).unwrap());
+        policy.check(
+            leaf,
+            intermediates,
+            name.as_ref(),
+            looked.as_ref().map(|l| &*l.ids),
+        )
+    }
+
+    fn assert_refused(checked: &Checked, status: siptls_verify_status, subject: &str) {
+        assert_eq!(checked.status, status, "{}", checked.detail);
+        assert_eq!((checked.trust_id, checked.depth), (SIPTLS_TRUST_ID_NONE, 0));
+        assert_sentence_naming(&checked.detail, subject);
+    }
+
+    const PEER: &str = "CN=proxy.example.test";
+
+    fn at(secs: u64) -> Clock {
+        Clock::Gateway(Arc::new(move || Some(secs)))
+    }
+
+    fn now() -> u64 {
+        UnixTime::now().as_secs()
+    }
+
+    #[test]
+    fn a_chain_to_a_trust_entry_verifies_with_its_trust_id_and_depth() {
+        let f = pki();
+        let ctx = client_context();
+        let direct = checked(&ctx, &[&f.server], Some(SERVER_NAME));
+        assert_eq!(direct.status, SIPTLS_VERIFY_OK, "{}", direct.detail);
+        assert_eq!((direct.trust_id, direct.depth), (ROOT_ID, 1));
+        assert_eq!(direct.checked_name.as_deref(), Some(SERVER_NAME));
+        assert_sentence_naming(&direct.detail, "trust ID 1 (CN=Core Test Root)");
+
+        let deep = checked(&ctx, &[&f.deep, f.issuing.issued()], Some(DEEP_NAME));
+        assert_eq!(deep.status, SIPTLS_VERIFY_OK, "{}", deep.detail);
+        assert_eq!((deep.trust_id, deep.depth), (ROOT_ID, 2));
+        assert!(deep.detail.contains("through 2 CA certificate(s)"));
+
+        // A server checks no name unless the trust entry requires a SIP domain.
+        let server = server_context();
+        let any = checked(&server, &[&f.client], None);
+        assert_eq!((any.status, any.checked_name), (SIPTLS_VERIFY_OK, None));
+    }
+
+    #[test]
+    fn a_chain_to_no_trust_entry_is_an_unknown_issuer() {
+        let f = pki();
+        let ctx = client_context();
+        let stranger = checked(&ctx, &[&f.stranger], Some(SERVER_NAME));
+        assert_refused(&stranger, SIPTLS_VERIFY_UNKNOWN_CA, PEER);
+        assert_sentence_naming(&stranger.detail, "\"CN=Core Test Other Root\"");
+        assert!(stranger.detail.contains("not the trust table's one entry"));
+
+        // Its intermediate missing, the deep chain leads nowhere either.
+        let cut = checked(&ctx, &[&f.deep], Some(DEEP_NAME));
+        assert_refused(&cut, SIPTLS_VERIFY_UNKNOWN_CA, "CN=deep.example.test");
+        assert!(cut
+            .detail
+            .contains("none of the 0 intermediate certificates"));
+    }
+
+    #[test]
+    fn validity_is_judged_by_the_gateway_clock() {
+        let f = pki();
+        let ctx = client_context();
+        let two_years = 2 * 365 * 24 * 3600;
+        ctx.set_clock(at(now() + two_years), None).unwrap();
+        let expired = checked(&ctx, &[&f.server], Some(SERVER_NAME));
+        assert_refused(&expired, SIPTLS_VERIFY_EXPIRED, PEER);
+        assert!(expired.detail.contains("expired on"), "{}", expired.detail);
+
+        ctx.set_clock(at(now() - 3 * 24 * 3600), None).unwrap();
+        let early = checked(&ctx, &[&f.server], Some(SERVER_NAME));
+        assert_eq!(
+            early.status, SIPTLS_VERIFY_NOT_YET_VALID,
+            "{}",
+            early.detail
+        );
+
+        ctx.set_clock(Clock::Gateway(Arc::new(|| None)), None)
+            .unwrap();
+        let unset = checked(&ctx, &[&f.server], Some(SERVER_NAME));
+        assert_eq!(unset.status, SIPTLS_VERIFY_CLOCK_UNSET);
+        assert_sentence_naming(&unset.detail, "not synchronized");
+
+        ctx.set_clock(at(now()), None).unwrap();
+        let good = checked(&ctx, &[&f.server], Some(SERVER_NAME));
+        assert_eq!(good.status, SIPTLS_VERIFY_OK, "{}", good.detail);
+    }
+
+    #[test]
+    fn a_certificate_its_issuers_crl_lists_is_revoked() {
+        let f = pki();
+        let ctx = client_context();
+        ctx.add_crls(f.root.crl(&[SERVER_SERIAL], 7).pem.as_bytes())
+            .unwrap();
+        let revoked = checked(&ctx, &[&f.server], Some(SERVER_NAME));
+        assert_refused(&revoked, SIPTLS_VERIFY_REVOKED, PEER);
+        assert!(
+            revoked
+                .detail
+                .contains(&format!("serial {SERVER_SERIAL:X}"))
+                && revoked.detail.contains("(trust ID 1), CRL number 7."),
+            "{}",
+            revoked.detail
+        );
+        let other = checked(&ctx, &[&f.named], Some("sip.example.org"));
+        assert_eq!(other.status, SIPTLS_VERIFY_OK, "the CRL lists one serial");
+    }
+
+    #[test]
+    fn names_are_matched_under_the_rules_chosen() {
+        let f = pki();
+        let ctx = client_context();
+        let name = |n: &str| checked(&ctx, &[&f.named], Some(n));
+        // RFC 5922: the SIP URI decides; dNSNames and wildcards do not count.
+        assert_eq!(name("sip.example.org").status, SIPTLS_VERIFY_OK);
+        for other in ["www.example.test", "a.example.test"] {
+            let mismatch = name(other);
+            assert_eq!(mismatch.status, SIPTLS_VERIFY_NAME_MISMATCH);
+            assert_eq!(mismatch.trust_id, ROOT_ID, "the chain itself passed");
+            assert_sentence_naming(&mismatch.detail, other);
+            assert!(mismatch.detail.contains("under the RFC 5922 SIP rules"));
+            assert!(mismatch.detail.contains("URI:sip:sip.example.org"));
+            assert!(mismatch.detail.contains("dNSNames were not considered"));
+        }
+
+        ctx.set_name_check(NameCheck::Hostname).unwrap();
+        assert_eq!(name("www.example.test").status, SIPTLS_VERIFY_OK);
+        assert_eq!(name("a.example.test").status, SIPTLS_VERIFY_OK, "wildcard");
+        let uri_only = name("sip.example.org");
+        assert_eq!(uri_only.status, SIPTLS_VERIFY_NAME_MISMATCH);
+        assert_sentence_naming(&uri_only.detail, "under the host-name rules");
+
+        // A server checks the SIP domain its trust entry requires.
+        let server = server_context();
+        server
+            .trust_set_sip_domain(ROOT_ID, Some("gw.example.test"))
+            .unwrap();
+        assert_eq!(
+            checked(&server, &[&f.client], None).status,
+            SIPTLS_VERIFY_OK
+        );
+        let wrong = checked(&server, &[&f.named], None);
+        assert_eq!(wrong.status, SIPTLS_VERIFY_NAME_MISMATCH);
+        assert_eq!(wrong.checked_name.as_deref(), Some("gw.example.test"));
+    }
+
+    #[test]
+    fn the_depth_cap_counts_the_cas_of_the_path() {
+        let f = pki();
+        let ctx = client_context();
+        let deep = || checked(&ctx, &[&f.deep, f.issuing.issued()], Some(DEEP_NAME));
+        ctx.set_max_ca_depth(2).unwrap();
+        assert_eq!(deep().status, SIPTLS_VERIFY_OK);
+        ctx.set_max_ca_depth(1).unwrap();
+        let capped = deep();
+        assert_refused(
+            &capped,
+            SIPTLS_VERIFY_DEPTH_EXCEEDED,
+            "CN=deep.example.test",
+        );
+        assert!(capped.detail.contains("more than 1 CA certificates"));
+
+        // The intermediate as a trust entry of its own: a path of one CA.
+        ctx.trust_add(2, f.issuing.issued().cert_pem.as_bytes())
+            .unwrap();
+        let short = deep();
+        assert_eq!(short.status, SIPTLS_VERIFY_OK, "{}", short.detail);
+        assert_eq!((short.trust_id, short.depth), (2, 1));
+    }
+}

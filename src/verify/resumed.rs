@@ -122,3 +122,201 @@ impl Policy {
         self.settings.clock.now().map(|t| t.as_secs())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use parking_lot::Mutex;
+
+    use super::*;
+    use crate::abi::{siptls_log_event, siptls_verify_status};
+    use crate::context::Context;
+    use crate::logging::LogSink;
+    use crate::testing::{
+        assert_sentence_naming, chain, client_context, pki, server_context, ROOT_ID, SERVER_NAME,
+        SERVER_SERIAL,
+    };
+    use crate::verify::{in_scope, PeerChain, Step, Stepped};
+
+    const ISSUED_AT: u64 = 1_700_000_000;
+
+    /// Whether the policy `ctx` has in force lets `chain` resume, asked in
+    /// a session step as the stores ask; with what the step found and the
+    /// refusals it logged.
+    fn may_resume(
+        ctx: &Context,
+        chain: &PeerChain,
+        name: Option<&str>,
+    ) -> (bool, Stepped, Vec<String>) {
+        let (log, kept) = LogSink::keeping(siptls_log_event::SIPTLS_LOG_RESUMPTION_REFUSED);
+        let step = Step {
+            log: Some(log),
+            counters: Some(ctx.counters().clone()),
+            ..Step::default()
+        };
+        let name = name.map(|n| ServerName::try_from(n.to_string()).unwrap());
+        let policy = ctx.snapshot().current.get();
+        let (resumes, stepped) = in_scope(step, || {
+            policy.may_resume(chain, name.as_ref(), Some(ISSUED_AT))
+        });
+        let logged = kept.lock().iter().map(|(_, m)| m.clone()).collect();
+        (resumes, stepped, logged)
+    }
+
+    /// `chain` may not resume now; the refusal is logged, counted, and
+    /// names `what`.
+    fn assert_refused(ctx: &Context, chain: &PeerChain, name: Option<&str>, what: &str) {
+        let refused_before = ctx.counters().snapshot().resumption_refused;
+        let (resumes, stepped, logged) = may_resume(ctx, chain, name);
+        assert!(!resumes, "{what}");
+        assert!(stepped.resumable.is_empty(), "nothing offered");
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_sentence_naming(&logged[0], what);
+        assert_eq!(
+            ctx.counters().snapshot().resumption_refused,
+            refused_before + 1
+        );
+    }
+
+    #[test]
+    fn a_stored_chain_that_passes_now_is_offered_with_its_checks() {
+        let f = pki();
+        let ctx = client_context();
+        let stored = chain(&[&f.server]);
+        let (resumes, stepped, logged) = may_resume(&ctx, &stored, Some(SERVER_NAME));
+        assert!(resumes);
+        assert!(logged.is_empty(), "{logged:?}");
+        let [offered] = &stepped.resumable[..] else {
+            panic!("one stored session offered");
+        };
+        assert_eq!(offered.chain, stored);
+        assert_eq!(offered.issued_at, Some(ISSUED_AT));
+        assert_eq!(offered.generation, ctx.generation());
+        let checked = offered.checked.as_ref().unwrap();
+        assert_eq!(
+            (checked.status, checked.trust_id, checked.depth),
+            (SIPTLS_VERIFY_OK, ROOT_ID, 1)
+        );
+        // The name is checked again: a session stored for one peer is not
+        // offered to another.
+        assert_refused(&ctx, &stored, Some("other.example.test"), "NAME_MISMATCH");
+    }
+
+    #[test]
+    fn a_chain_whose_trust_entry_was_removed_may_not_resume() {
+        let f = pki();
+        let ctx = server_context();
+        let stored = chain(&[&f.client]);
+        assert!(may_resume(&ctx, &stored, None).0);
+        ctx.trust_remove(ROOT_ID).unwrap();
+        assert_refused(&ctx, &stored, None, "(UNKNOWN_CA)");
+        assert_refused(&ctx, &stored, None, "CN=gw.example.test");
+    }
+
+    #[test]
+    fn a_chain_a_crl_revokes_since_may_not_resume() {
+        let f = pki();
+        let ctx = client_context();
+        let stored = chain(&[&f.server]);
+        assert!(may_resume(&ctx, &stored, Some(SERVER_NAME)).0);
+        ctx.add_crls(f.root.crl(&[SERVER_SERIAL], 2).pem.as_bytes())
+            .unwrap();
+        assert_refused(&ctx, &stored, Some(SERVER_NAME), "(REVOKED)");
+    }
+
+    #[test]
+    fn what_resumes_follows_whether_client_certificates_are_asked_for_now() {
+        let f = pki();
+        let ctx = server_context();
+        let (with_cert, without) = (chain(&[&f.client]), PeerChain::from([]));
+        assert_refused(&ctx, &without, None, "has no peer certificate");
+
+        ctx.set_client_auth(ClientAuth::Optional).unwrap();
+        let (resumes, stepped, _) = may_resume(&ctx, &without, None);
+        assert!(resumes, "an anonymous client where none is required");
+        assert!(stepped.resumable[0].checked.is_none(), "nothing to report");
+        assert!(may_resume(&ctx, &with_cert, None).0);
+
+        ctx.set_client_auth(ClientAuth::Off).unwrap();
+        assert_refused(&ctx, &with_cert, None, "client authentication is off now");
+        assert!(may_resume(&ctx, &without, None).0);
+
+        // A client always needs the server's chain.
+        let client = client_context();
+        assert_refused(&client, &without, Some(SERVER_NAME), "no peer certificate");
+    }
+
+    /// Installs a callback answering `accept`; returns the status,
+    /// generation and `resumed` flag of each report it sees.
+    fn callback(ctx: &Context, accept: bool) -> Arc<Mutex<Vec<(siptls_verify_status, u64, bool)>>> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let keep = seen.clone();
+        ctx.set_verify_callback(
+            Some(Arc::new(move |r: &Report<'_>| {
+                keep.lock().push((r.status, r.generation, r.resumed));
+                accept
+            })),
+            None,
+        )
+        .unwrap();
+        seen
+    }
+
+    #[test]
+    fn a_resumption_is_reported_with_the_generation_whose_checks_it_passed() {
+        let f = pki();
+        let ctx = server_context();
+        let seen = callback(&ctx, true);
+        let checked_at = ctx.generation();
+        let (_, mut stepped, _) = may_resume(&ctx, &chain(&[&f.client]), None);
+        let resumable = stepped.resumable.pop().unwrap();
+        ctx.set_max_ca_depth(3).unwrap();
+        let in_force = ctx.snapshot().current.get();
+        assert_eq!(in_force.generation(), checked_at + 1);
+
+        let outcome = in_force
+            .report_resumed(&resumable, UserData::NONE)
+            .expect("a chain was checked");
+        assert!(outcome.resumed && outcome.accepted());
+        assert_eq!(
+            (
+                outcome.status,
+                outcome.trust_id,
+                outcome.depth,
+                outcome.generation
+            ),
+            (SIPTLS_VERIFY_OK, ROOT_ID, 1, checked_at)
+        );
+        assert!(outcome.detail.starts_with("The stored session resumed: "));
+        assert_sentence_naming(&outcome.detail, "trust ID 1");
+        assert_eq!(*seen.lock(), [(SIPTLS_VERIFY_OK, checked_at, true)]);
+
+        let seen = callback(&ctx, false);
+        let refused = ctx
+            .snapshot()
+            .current
+            .get()
+            .report_resumed(&resumable, UserData::NONE)
+            .unwrap();
+        assert_eq!(
+            (refused.status, refused.checked, refused.resumed),
+            (SIPTLS_VERIFY_REJECTED_BY_CALLBACK, SIPTLS_VERIFY_OK, true)
+        );
+        assert!(!refused.accepted());
+        assert_eq!(refused.generation, checked_at);
+        assert_eq!(seen.lock().len(), 1);
+    }
+
+    #[test]
+    fn a_resumption_without_a_checked_chain_reports_nothing() {
+        let ctx = server_context();
+        ctx.set_client_auth(ClientAuth::Off).unwrap();
+        let seen = callback(&ctx, false);
+        let (_, mut stepped, _) = may_resume(&ctx, &PeerChain::from([]), None);
+        let resumable = stepped.resumable.pop().unwrap();
+        let policy = ctx.snapshot().current.get();
+        assert_eq!(policy.report_resumed(&resumable, UserData::NONE), None);
+        assert!(seen.lock().is_empty(), "the callback is not asked");
+    }
+}

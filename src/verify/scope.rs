@@ -284,3 +284,119 @@ pub fn step_identity() -> u32 {
 pub fn step_peer_name() -> Option<Arc<ServerName<'static>>> {
     with_top(|top| top.step.peer_name.clone()).flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use pki_types::CertificateDer;
+
+    use super::*;
+    use crate::abi::siptls_verify_status::SIPTLS_VERIFY_OK;
+
+    fn chain(byte: u8) -> PeerChain {
+        Arc::new([CertificateDer::from(vec![0x30, byte])])
+    }
+
+    fn outcome() -> Outcome {
+        Outcome {
+            status: SIPTLS_VERIFY_OK,
+            checked: SIPTLS_VERIFY_OK,
+            trust_id: 1,
+            depth: 1,
+            generation: 1,
+            detail: "verified".into(),
+            resumed: false,
+        }
+    }
+
+    fn step_offering(offered: &[Resumable]) -> Step {
+        Step {
+            offered: Offered::of(offered),
+            ..Step::default()
+        }
+    }
+
+    #[test]
+    fn a_step_inside_another_keeps_its_findings_apart() {
+        assert!(none_running());
+        let ((inner, outer_chain), outer) = in_scope(Step::default(), || {
+            assert!(!none_running());
+            let (_, inner) = in_scope(Step::default(), || {
+                store_outcome(outcome(), Some(chain(1)));
+            });
+            (inner, accepted_chain())
+        });
+        assert!(none_running());
+        assert_eq!(inner.outcome, Some(outcome()));
+        assert_eq!(inner.chain, Some(chain(1)));
+        assert!(outer.outcome.is_none() && outer.chain.is_none());
+        assert_eq!(outer_chain, None, "the inner step's chain stays there");
+    }
+
+    #[test]
+    fn a_step_that_unwinds_is_closed() {
+        let unwound = std::panic::catch_unwind(|| {
+            in_scope(Step::default(), || panic!("a callback panicked"))
+        });
+        assert!(unwound.is_err());
+        assert!(none_running(), "the scope was popped while unwinding");
+        assert_eq!(count_chain_check(), 0, "and nothing is counted into it");
+    }
+
+    #[test]
+    fn the_accepted_chain_is_the_verified_one_or_else_what_every_offer_agrees_on() {
+        assert_eq!(accepted_chain(), None, "outside any step");
+        let (a, b) = (chain(1), chain(2));
+        let offered = |c: &PeerChain| Resumable::offered(c.clone(), None);
+
+        let agreed = in_scope(step_offering(&[offered(&a), offered(&a)]), accepted_chain).0;
+        assert_eq!(agreed, Some(a.clone()));
+        let differing = in_scope(step_offering(&[offered(&a), offered(&b)]), accepted_chain).0;
+        assert_eq!(differing, None, "which one resumes is not known");
+
+        let verified = Step {
+            chain: Some(b.clone()),
+            ..step_offering(&[offered(&a), offered(&b)])
+        };
+        assert_eq!(in_scope(verified, accepted_chain).0, Some(b.clone()));
+        // A chain verified within the step counts from then on.
+        let later = in_scope(step_offering(&[offered(&a)]), || {
+            store_outcome(outcome(), Some(b.clone()));
+            accepted_chain()
+        });
+        assert_eq!(later.0, Some(b));
+        assert_eq!(later.1.chain, Some(chain(2)));
+    }
+
+    #[test]
+    fn chain_checks_are_counted_per_step() {
+        let (counts, _) = in_scope(Step::default(), || {
+            [
+                count_chain_check(),
+                count_chain_check(),
+                count_chain_check(),
+            ]
+        });
+        assert_eq!(counts, [0, 1, 2]);
+        assert_eq!(in_scope(Step::default(), count_chain_check).0, 0);
+        assert_eq!(count_chain_check(), 0, "outside any step");
+    }
+
+    #[test]
+    fn offers_made_in_a_step_are_found_and_reach_what_it_issues() {
+        let a = chain(1);
+        let ((), found) = in_scope(Step::default(), || {
+            offer_resumption(Resumable::offered(a.clone(), Some(200)));
+            offer_resumption(Resumable::offered(a.clone(), Some(100)));
+            match issuing() {
+                Some(Issuing::Known { chain, issued_at }) => {
+                    assert_eq!((chain, issued_at), (a.clone(), Some(100)));
+                }
+                _ => panic!("one chain offered: it is known"),
+            }
+            offer_resumption(Resumable::offered(chain(2), Some(50)));
+            assert!(matches!(issuing(), Some(Issuing::ChainUnknown)));
+        });
+        assert_eq!(found.resumable.len(), 3);
+        assert!(issuing().is_none(), "outside any step");
+    }
+}

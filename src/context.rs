@@ -706,7 +706,7 @@ impl Context {
     /// IDs counting up from `first_trust_id`. All or nothing.
     pub fn trust_replace_ca_list(&self, pem_text: &[u8], first_trust_id: u32) -> Result<usize> {
         let trust = self
-            .record(ca_list_entries(pem_text, first_trust_id).and_then(TrustTable::from_entries))?;
+            .refuse(ca_list_entries(pem_text, first_trust_id).and_then(TrustTable::from_entries))?;
         self.update(|c| {
             c.trust = trust;
             Ok(c.trust.len())

@@ -1265,7 +1265,9 @@ mod tests {
         let (c, s) = sessions(&client_ctx, &server_ctx);
         let refused = client_finishes_with_data(&c, &s, b"INVITE").unwrap_err();
         assert_eq!(refused.code, SIPTLS_ERR_CERT_REJECTED);
-        assert!(refused.detail.contains("rejected by the verify callback"));
+        assert!(refused
+            .detail
+            .contains("The verify callback rejected the peer"));
 
         let (read, end) = read_all(&s);
         assert!(read.is_empty(), "plaintext of a refused peer was read");

@@ -67,12 +67,12 @@ impl Policy {
             (SIPTLS_VERIFY_OK, true) => (SIPTLS_VERIFY_OK, checked.detail),
             (SIPTLS_VERIFY_OK, false) => (
                 SIPTLS_VERIFY_REJECTED_BY_CALLBACK,
-                format!("rejected by the verify callback ({})", checked.detail),
+                format!("The verify callback rejected the peer. {}", checked.detail),
             ),
             (failed, true) if self.settings.allow_override => (
                 SIPTLS_VERIFY_OVERRIDDEN,
                 format!(
-                    "OVERRIDDEN by the verify callback: {} ({})",
+                    "The verify callback accepted the peer although its certificate failed with {} (siptls_ctx_set_allow_override allows it). {}",
                     failed.name().to_string_lossy(),
                     checked.detail
                 ),
@@ -243,7 +243,7 @@ mod tests {
         assert!(!outcome.accepted());
         assert_eq!(
             outcome.detail,
-            format!("rejected by the verify callback ({})", report.detail)
+            format!("The verify callback rejected the peer. {}", report.detail)
         );
         assert_sentence_naming(&outcome.detail, "CN=Core Test Root");
         assert!(stepped.chain.is_none(), "a refused chain is not kept");
@@ -269,9 +269,9 @@ mod tests {
             (SIPTLS_VERIFY_OVERRIDDEN, SIPTLS_VERIFY_UNKNOWN_CA)
         );
         assert!(outcome.accepted());
-        assert!(outcome
-            .detail
-            .starts_with("OVERRIDDEN by the verify callback: UNKNOWN_CA ("));
+        assert!(outcome.detail.starts_with(
+            "The verify callback accepted the peer although its certificate failed with UNKNOWN_CA"
+        ));
         assert_sentence_naming(&outcome.detail, "CN=proxy.example.test");
         let report = seen.lock()[1].clone();
         assert!(report.override_allowed);

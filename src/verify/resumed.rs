@@ -34,13 +34,15 @@ impl Policy {
             (None, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => None,
             (Some(_), siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => {
                 scope::resumption_refused(|| {
-                    "the stored session has a client certificate, and client authentication is off now".into()
+                    "A stored session was not resumed: it carries a client certificate, and client authentication is off now.".into()
                 });
                 return false;
             }
             (None, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Optional) => None,
             (None, _, _) => {
-                scope::resumption_refused(|| "the stored session has no peer certificate".into());
+                scope::resumption_refused(|| {
+                    "A stored session was not resumed: it has no peer certificate to check.".into()
+                });
                 return false;
             }
             (Some((leaf, intermediates)), _, _) => {
@@ -102,7 +104,7 @@ impl Policy {
         } else {
             (
                 SIPTLS_VERIFY_REJECTED_BY_CALLBACK,
-                format!("rejected by the verify callback ({detail})"),
+                format!("The verify callback rejected the peer. {detail}"),
             )
         };
         Some(Outcome {

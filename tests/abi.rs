@@ -1,7 +1,9 @@
 //! The ABI as shipped: the committed header is the generated one, only
-//! `siptls_` symbols are exported, and every export runs inside the
-//! panic-catching boundary.
+//! `siptls_` symbols are exported, every export runs inside the
+//! panic-catching boundary, and every C enum's values, as the library
+//! derives them, are the header's.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -210,6 +212,79 @@ fn the_docs_list_every_result_code_and_status_as_the_header_numbers_them() {
         ),
         statuses
     );
+}
+
+/// `(variant, number)` of each enum of the header, in its order, by name.
+fn header_enums() -> BTreeMap<String, Vec<(String, u32)>> {
+    let mut enums = BTreeMap::new();
+    let h = header();
+    let mut lines = h.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line.strip_prefix("enum ").filter(|n| !n.contains(' ')) else {
+            continue;
+        };
+        let values = lines
+            .by_ref()
+            .take_while(|l| *l != "};")
+            .filter_map(|l| {
+                let (variant, number) = l.trim().trim_end_matches(',').split_once(" = ")?;
+                Some((variant.to_string(), number.parse().ok()?))
+            })
+            .collect();
+        enums.insert(name.to_string(), values);
+    }
+    enums
+}
+
+#[test]
+fn every_c_enum_lists_the_values_the_header_declares() {
+    use siptls::capi::*;
+    type Derived = (Vec<(String, u32)>, fn(u32) -> Option<u32>);
+    // Each enum's `ALL` (in order, with names) and `from_u32`, both derived.
+    macro_rules! derived {
+        ($($name:ident),* $(,)?) => {
+            BTreeMap::<String, Derived>::from([$((
+                stringify!($name).to_string(),
+                (
+                    $name::ALL.iter().map(|v| (format!("{v:?}"), *v as u32)).collect(),
+                    (|n| $name::from_u32(n).map(|v| v as u32)) as fn(u32) -> Option<u32>,
+                ),
+            )),*])
+        };
+    }
+    let derived = derived!(
+        siptls_role,
+        siptls_client_auth,
+        siptls_missing_crl,
+        siptls_expired_crl,
+        siptls_name_check,
+        siptls_log_level,
+        siptls_log_event,
+        siptls_result,
+        siptls_close_state,
+        siptls_handshake_kind,
+        siptls_keepalive,
+        siptls_sip_event_kind,
+        siptls_profile,
+        siptls_verify_status,
+        siptls_verify_decision,
+    );
+    let header = header_enums();
+    assert_eq!(
+        header.keys().collect::<Vec<_>>(),
+        derived.keys().collect::<Vec<_>>(),
+        "a C enum (#[repr(u32)] in src/abi/) derives CEnum and is named in this test"
+    );
+    for (name, declared) in &header {
+        let (all, from_u32) = &derived[name];
+        assert_eq!(all, declared, "{name}::ALL");
+        // Every number up to one past the largest: only the declared ones name a variant.
+        let top = declared.iter().map(|(_, n)| *n).max().unwrap();
+        for number in (0..=top + 1).chain([u32::MAX]) {
+            let expected = declared.iter().any(|(_, n)| *n == number).then_some(number);
+            assert_eq!(from_u32(number), expected, "{name}::from_u32({number})");
+        }
+    }
 }
 
 #[test]

@@ -14,9 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use rustls::AlertDescription;
 
-use crate::error;
-use crate::verify::status_from_number;
-
 #[derive(Default)]
 struct Counter(AtomicU64);
 
@@ -320,7 +317,7 @@ impl Snapshot {
             "counter",
             "Session failures, by result code.",
             &labelled("result", &self.failed_by_result, &|i| {
-                error::from_number((i + 100) as u32)
+                siptls_result::from_u32((i + 100) as u32)
                     .map_or_else(|| format!("{}", i + 100), |c| format!("{c:?}"))
             }),
         );
@@ -330,7 +327,7 @@ impl Snapshot {
             "Peer verifications that failed, by status.",
             &labelled("status", &self.verify_failed, &|i| {
                 // The spelling of siptls_verify_status_str and the log records.
-                status_from_number(i as u32).map_or_else(
+                siptls_verify_status::from_u32(i as u32).map_or_else(
                     || format!("{i}"),
                     |s| s.name().to_string_lossy().into_owned(),
                 )

@@ -61,59 +61,6 @@ impl siptls_result {
     }
 }
 
-/// Every result code, for mapping numbers from C back to codes.
-pub(crate) const ALL_RESULTS: [siptls_result; 41] = [
-    SIPTLS_OK,
-    SIPTLS_AGAIN,
-    SIPTLS_PEER_CLOSED,
-    SIPTLS_BUFFER_FULL,
-    SIPTLS_ERR_NULL_ARGUMENT,
-    SIPTLS_ERR_INVALID_ARGUMENT,
-    SIPTLS_ERR_PANIC,
-    SIPTLS_ERR_BUFFER_TOO_SMALL,
-    SIPTLS_ERR_BUSY,
-    SIPTLS_ERR_WRONG_STATE,
-    SIPTLS_ERR_SESSION_FAILED,
-    SIPTLS_ERR_ABI_VERSION,
-    SIPTLS_ERR_IO,
-    SIPTLS_ERR_PEM_EMPTY,
-    SIPTLS_ERR_PEM_MALFORMED,
-    SIPTLS_ERR_CERT_MALFORMED,
-    SIPTLS_ERR_KEY_MALFORMED,
-    SIPTLS_ERR_KEY_ENCRYPTED,
-    SIPTLS_ERR_KEY_UNSUPPORTED,
-    SIPTLS_ERR_KEY_MISMATCH,
-    SIPTLS_ERR_NO_IDENTITY,
-    SIPTLS_ERR_TRUST_TABLE_FULL,
-    SIPTLS_ERR_TRUST_DUPLICATE_ID,
-    SIPTLS_ERR_TRUST_NOT_FOUND,
-    SIPTLS_ERR_CRL_MALFORMED,
-    SIPTLS_ERR_CRL_UNTRUSTED,
-    SIPTLS_ERR_CRL_NOT_NEWER,
-    SIPTLS_ERR_CRL_NOT_FOUND,
-    SIPTLS_ERR_TICKET_KEY_MALFORMED,
-    SIPTLS_ERR_CONFIG,
-    SIPTLS_ERR_TLS,
-    SIPTLS_ERR_CERT_REJECTED,
-    SIPTLS_ERR_ALERT_RECEIVED,
-    SIPTLS_ERR_TRUNCATED,
-    SIPTLS_ERR_NO_COMMON_PARAMETERS,
-    SIPTLS_ERR_PEER_TOO_LARGE,
-    SIPTLS_ERR_SIP_MALFORMED,
-    SIPTLS_ERR_SIP_HEADER_TOO_LARGE,
-    SIPTLS_ERR_SIP_BODY_TOO_LARGE,
-    SIPTLS_ERR_SIP_NO_CONTENT_LENGTH,
-    SIPTLS_ERR_SIP_BAD_CONTENT_LENGTH,
-];
-
-/// The code with this number, if any.
-pub fn from_number(number: u32) -> Option<siptls_result> {
-    ALL_RESULTS
-        .iter()
-        .copied()
-        .find(|code| *code as u32 == number)
-}
-
 impl fmt::Display for siptls_result {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.description().to_string_lossy())

@@ -2,7 +2,7 @@
 //! one boundary every export runs inside: panics become SIPTLS_ERR_PANIC,
 //! failures leave their detail text for `siptls_last_error`.
 
-use crate::abi::{siptls_result, siptls_result::*};
+use crate::abi::{siptls_result, siptls_result::*, CEnum};
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
@@ -506,13 +506,9 @@ pub fn fixed_text<const N: usize>(text: &str) -> [c_char; N] {
     out
 }
 
-/// Converts a C enum value, refusing numbers that name no variant.
-pub fn arg_enum<T>(
-    value: u32,
-    name: &str,
-    convert: impl FnOnce(u32) -> Option<T>,
-) -> Result<T, Error> {
-    convert(value).ok_or_else(|| {
+/// Reads a C enum passed as `uint32_t`, refusing numbers that name no variant.
+pub fn arg_enum<T: CEnum>(value: u32, name: &str) -> Result<T, Error> {
+    T::from_u32(value).ok_or_else(|| {
         Error::new(
             SIPTLS_ERR_INVALID_ARGUMENT,
             format!("{name}: {value} is not one of the defined values"),
@@ -563,6 +559,25 @@ mod tests {
         // SAFETY: the length is refused before any read.
         let err = unsafe { arg_bytes(&byte, usize::MAX, "data") }.unwrap_err();
         assert_eq!(err.code, SIPTLS_ERR_INVALID_ARGUMENT);
+    }
+
+    #[test]
+    fn an_enum_number_no_variant_has_is_refused_by_name() {
+        use crate::abi::siptls_role;
+        assert_eq!(
+            arg_enum::<siptls_role>(1, "role"),
+            Ok(siptls_role::SIPTLS_ROLE_SERVER)
+        );
+        for number in [2, u32::MAX] {
+            let err = arg_enum::<siptls_role>(number, "role").unwrap_err();
+            assert_eq!(
+                (err.code, err.detail),
+                (
+                    SIPTLS_ERR_INVALID_ARGUMENT,
+                    format!("role: {number} is not one of the defined values")
+                )
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The ABI as shipped: the committed header is the generated one, only
-//! `siptls_` symbols are exported, and every export runs inside the
-//! panic-catching boundary.
+//! `siptls_` symbols are exported, and every C enum's values, as the library
+//! derives them, are the header's. (tests/exports.rs checks the exports
+//! against the sources, the `siptls_get_api` table and siptls.map.)
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -70,31 +72,9 @@ fn header_version_macros_match_the_crate() {
     assert_eq!(siptls::capi::siptls_version_number(), expected);
 }
 
-/// The functions the library this test run built exports (`nm -D`).
-fn exported_symbols() -> Vec<String> {
-    // The cdylib this test run built, wherever the target directory is.
-    let lib = artifacts::library_dir().join("libsiptls.so");
-    let out = Command::new("nm")
-        .args(["-D", "--defined-only", "--format=posix"])
-        .arg(&lib)
-        .output()
-        .expect("nm runs (binutils)");
-    assert!(
-        out.status.success(),
-        "nm {}: {}",
-        lib.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.split_whitespace().nth(1) == Some("T"))
-        .map(|l| l.split_whitespace().next().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn the_shared_library_exports_only_siptls_symbols() {
-    let symbols = exported_symbols();
+    let symbols = artifacts::exported_symbols();
     assert!(symbols.len() > 30, "too few exports: {symbols:?}");
     let foreign: Vec<_> = symbols
         .iter()
@@ -109,38 +89,6 @@ fn the_shared_library_exports_only_siptls_symbols() {
             "{symbol} missing from the header"
         );
     }
-}
-
-#[test]
-fn every_export_runs_inside_the_panic_boundary() {
-    let mut checked = 0;
-    for entry in std::fs::read_dir(Path::new(ROOT).join("src/capi")).unwrap() {
-        let path = entry.unwrap().path();
-        let source = std::fs::read_to_string(&path).unwrap();
-        for (at, _) in source.match_indices("extern \"C\" fn siptls_") {
-            let body_start = source[at..].find(") ").map(|p| at + p).unwrap();
-            let body = &source[body_start..];
-            let open = body.find("{\n").unwrap();
-            let first_statement = body[open + 1..].trim_start();
-            let name: String = source[at + 14..]
-                .chars()
-                .take_while(|c| *c != '(')
-                .collect();
-            // `handles::edit_ctx` is `ffi::call` around a context edit.
-            let edit = first_statement
-                .strip_prefix("unsafe {")
-                .is_some_and(|rest| rest.trim_start().starts_with("handles::edit_ctx("));
-            assert!(
-                first_statement.starts_with("ffi::call(")
-                    || first_statement.starts_with("ffi::call_value(")
-                    || edit,
-                "{name} in {} does not start with the ffi::call boundary",
-                path.display()
-            );
-            checked += 1;
-        }
-    }
-    assert!(checked > 30, "only {checked} exports found");
 }
 
 /// `| 232 | `SIPTLS_ERR_CRL_NOT_NEWER` | ...` rows of the section of the
@@ -212,6 +160,79 @@ fn the_docs_list_every_result_code_and_status_as_the_header_numbers_them() {
     );
 }
 
+/// `(variant, number)` of each enum of the header, in its order, by name.
+fn header_enums() -> BTreeMap<String, Vec<(String, u32)>> {
+    let mut enums = BTreeMap::new();
+    let h = header();
+    let mut lines = h.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line.strip_prefix("enum ").filter(|n| !n.contains(' ')) else {
+            continue;
+        };
+        let values = lines
+            .by_ref()
+            .take_while(|l| *l != "};")
+            .filter_map(|l| {
+                let (variant, number) = l.trim().trim_end_matches(',').split_once(" = ")?;
+                Some((variant.to_string(), number.parse().ok()?))
+            })
+            .collect();
+        enums.insert(name.to_string(), values);
+    }
+    enums
+}
+
+#[test]
+fn every_c_enum_lists_the_values_the_header_declares() {
+    use siptls::capi::*;
+    type Derived = (Vec<(String, u32)>, fn(u32) -> Option<u32>);
+    // Each enum's `ALL` (in order, with names) and `from_u32`, both derived.
+    macro_rules! derived {
+        ($($name:ident),* $(,)?) => {
+            BTreeMap::<String, Derived>::from([$((
+                stringify!($name).to_string(),
+                (
+                    $name::ALL.iter().map(|v| (format!("{v:?}"), *v as u32)).collect(),
+                    (|n| $name::from_u32(n).map(|v| v as u32)) as fn(u32) -> Option<u32>,
+                ),
+            )),*])
+        };
+    }
+    let derived = derived!(
+        siptls_role,
+        siptls_client_auth,
+        siptls_missing_crl,
+        siptls_expired_crl,
+        siptls_name_check,
+        siptls_log_level,
+        siptls_log_event,
+        siptls_result,
+        siptls_close_state,
+        siptls_handshake_kind,
+        siptls_keepalive,
+        siptls_sip_event_kind,
+        siptls_profile,
+        siptls_verify_status,
+        siptls_verify_decision,
+    );
+    let header = header_enums();
+    assert_eq!(
+        header.keys().collect::<Vec<_>>(),
+        derived.keys().collect::<Vec<_>>(),
+        "a C enum (#[repr(u32)] in src/abi/) derives CEnum and is named in this test"
+    );
+    for (name, declared) in &header {
+        let (all, from_u32) = &derived[name];
+        assert_eq!(all, declared, "{name}::ALL");
+        // Every number up to one past the largest: only the declared ones name a variant.
+        let top = declared.iter().map(|(_, n)| *n).max().unwrap();
+        for number in (0..=top + 1).chain([u32::MAX]) {
+            let expected = declared.iter().any(|(_, n)| *n == number).then_some(number);
+            assert_eq!(from_u32(number), expected, "{name}::from_u32({number})");
+        }
+    }
+}
+
 #[test]
 fn get_api_hands_out_every_export_for_its_abi_version_only() {
     use siptls::capi::*;
@@ -227,7 +248,7 @@ fn get_api_hands_out_every_export_for_its_abi_version_only() {
     assert_eq!(api.struct_size as usize, std::mem::size_of::<siptls_api>());
     // One member per export of the header, siptls_get_api itself aside.
     let members = (std::mem::size_of::<siptls_api>() - 8) / std::mem::size_of::<usize>();
-    let exports = exported_symbols();
+    let exports = artifacts::exported_symbols();
     assert_eq!(
         members,
         exports.len() - 1,

@@ -1,5 +1,6 @@
 //! Context vocabulary: roles, protocol versions, client authentication, CRL and name policies, the three-file names, and the clock and key log callbacks.
 
+use siptls_derive::CEnum;
 use std::ffi::{c_char, c_void};
 
 #[allow(unused_imports)]
@@ -8,7 +9,7 @@ use super::*;
 /// Which end of the TLS connection a context serves.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_role {
     /// Connects to a server and verifies its certificate against the peer name.
     SIPTLS_ROLE_CLIENT = 0,
@@ -25,6 +26,7 @@ pub const SIPTLS_TLS13: u16 = 0x0304;
 /// Server-side client certificate policy (`siptls_ctx_set_client_auth`).
 #[allow(non_camel_case_types)]
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_client_auth {
     /// Mutual TLS: clients must present a certificate that verifies (default).
     SIPTLS_CLIENT_AUTH_REQUIRED = 0,
@@ -37,6 +39,7 @@ pub enum siptls_client_auth {
 /// What to do with a certificate whose issuer has no loaded CRL.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_missing_crl {
     /// Accept it (default): CRLs add checks, they are not required.
     SIPTLS_MISSING_CRL_ALLOW = 0,
@@ -47,6 +50,7 @@ pub enum siptls_missing_crl {
 /// What a CRL past its nextUpdate counts as (`siptls_ctx_set_expired_crl_policy`).
 #[allow(non_camel_case_types)]
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_expired_crl {
     /// Still used: a late refresh does not cut off calls (default).
     SIPTLS_EXPIRED_CRL_USE = 0,
@@ -57,6 +61,7 @@ pub enum siptls_expired_crl {
 /// How a client matches the server's certificate to the peer name.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_name_check {
     /// RFC 5922 SIP domain rules (default).
     SIPTLS_NAME_CHECK_SIP = 0,

@@ -1,5 +1,6 @@
 //! Logging vocabulary: levels, events, a record, and the callback.
 
+use siptls_derive::CEnum;
 use std::ffi::{c_char, c_void};
 
 #[allow(unused_imports)]
@@ -8,7 +9,7 @@ use super::*;
 /// How much a log callback wants (`siptls_ctx_set_log_callback`).
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, CEnum)]
 pub enum siptls_log_level {
     /// Something failed that the gateway must act on.
     SIPTLS_LOG_ERROR = 1,
@@ -25,7 +26,7 @@ pub enum siptls_log_level {
 /// What a log record is about.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_log_event {
     /// A record of the TLS engine (rustls) itself.
     SIPTLS_LOG_TLS_ENGINE = 0,

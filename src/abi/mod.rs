@@ -2,6 +2,7 @@
 //! declared once. This layer imports nothing else of siptls; the core and the
 //! exports build on it.
 
+mod c_enum;
 mod context;
 mod counters;
 mod handles;
@@ -17,6 +18,7 @@ mod trust;
 mod userdata;
 mod verify;
 
+pub use c_enum::*;
 pub use context::*;
 pub use counters::*;
 pub use handles::*;

@@ -2,11 +2,12 @@
 
 #[allow(unused_imports)]
 use super::*;
+use siptls_derive::CEnum;
 
 /// Outcome of a siptls call. Stable numbers; see `siptls_result_str()`.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, CEnum)]
 pub enum siptls_result {
     /// Success.
     SIPTLS_OK = 0,

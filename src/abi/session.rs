@@ -2,11 +2,12 @@
 
 #[allow(unused_imports)]
 use super::*;
+use siptls_derive::CEnum;
 
 /// How the TLS session has ended, if it has.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_close_state {
     /// Still open (or closing from our side only).
     SIPTLS_CLOSE_OPEN = 0,
@@ -19,7 +20,7 @@ pub enum siptls_close_state {
 /// How the handshake went.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_handshake_kind {
     /// Not finished yet.
     SIPTLS_HANDSHAKE_PENDING = 0,

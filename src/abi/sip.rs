@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use siptls_derive::CEnum;
 
 /// A message's header block may be this long by default.
 pub const SIPTLS_SIP_DEFAULT_HEADER_MAX: usize = 16 * 1024;
@@ -15,6 +16,7 @@ pub const SIPTLS_SIP_DEFAULT_BUFFERED_MAX: usize = 128 * 1024;
 /// Which keep-alives a framer reads (RFC 5626 section 4.4.1).
 #[allow(non_camel_case_types)]
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_keepalive {
     /// Server side: a CRLF CRLF between messages is a ping, answered with a
     /// CRLF pong (`siptls_framer_take_pongs`). The default.
@@ -28,7 +30,7 @@ pub enum siptls_keepalive {
 /// What `siptls_framer_next` found.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_sip_event_kind {
     /// Nothing (what an event holds after a call that found none).
     SIPTLS_SIP_NONE = 0,

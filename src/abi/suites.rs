@@ -2,11 +2,12 @@
 
 #[allow(unused_imports)]
 use super::*;
+use siptls_derive::CEnum;
 
 /// Named suite and group selections (`siptls_ctx_set_profile`).
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_profile {
     /// Every suite siptls offers, AES-256-GCM first; X25519, P-256, P-384,
     /// then the X25519MLKEM768 hybrid for peers that prefer it.

@@ -1,5 +1,6 @@
 //! Verification vocabulary: statuses, the callback's decision, the report it receives, and the CA depth limits.
 
+use siptls_derive::CEnum;
 use std::ffi::{c_char, c_void};
 
 #[allow(unused_imports)]
@@ -8,7 +9,7 @@ use super::*;
 /// Why a peer certificate chain was or was not accepted. Stable numbers.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, CEnum)]
 pub enum siptls_verify_status {
     /// The chain verified to a trust entry and the peer's identity matched.
     SIPTLS_VERIFY_OK = 0,
@@ -53,6 +54,7 @@ pub enum siptls_verify_status {
 /// callback returning a zeroed or default value fails closed.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
 pub enum siptls_verify_decision {
     /// Any value other than SIPTLS_VERIFY_ACCEPT rejects.
     SIPTLS_VERIFY_REJECT = 0,

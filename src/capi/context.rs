@@ -1,7 +1,8 @@
 //! Contexts: creation, identity, policy settings and callbacks.
 
 use crate::abi::{
-    siptls_keylog_cb, siptls_pem_names, siptls_result, siptls_result::*, siptls_role,
+    siptls_client_auth, siptls_expired_crl, siptls_keylog_cb, siptls_missing_crl,
+    siptls_name_check, siptls_pem_names, siptls_result, siptls_result::*, siptls_role,
     siptls_time_cb, siptls_verify_cb, siptls_verify_decision, siptls_verify_report, UserData,
 };
 use std::ffi::{c_char, c_void, CString};
@@ -20,6 +21,45 @@ use crate::verify::{ClientAuth, Report};
 // SAFETY: repr(C), a u32 then pointers, all pointer-aligned: any bytes are a value.
 unsafe impl ffi::PlainData for siptls_pem_names {}
 
+// The C policies onto the core's: the numbers were checked by `ffi::arg_enum`.
+
+impl From<siptls_client_auth> for ClientAuth {
+    fn from(mode: siptls_client_auth) -> Self {
+        match mode {
+            siptls_client_auth::SIPTLS_CLIENT_AUTH_REQUIRED => ClientAuth::Required,
+            siptls_client_auth::SIPTLS_CLIENT_AUTH_OPTIONAL => ClientAuth::Optional,
+            siptls_client_auth::SIPTLS_CLIENT_AUTH_OFF => ClientAuth::Off,
+        }
+    }
+}
+
+impl From<siptls_name_check> for NameCheck {
+    fn from(mode: siptls_name_check) -> Self {
+        match mode {
+            siptls_name_check::SIPTLS_NAME_CHECK_SIP => NameCheck::Sip,
+            siptls_name_check::SIPTLS_NAME_CHECK_HOSTNAME => NameCheck::Hostname,
+        }
+    }
+}
+
+impl From<siptls_missing_crl> for MissingCrl {
+    fn from(policy: siptls_missing_crl) -> Self {
+        match policy {
+            siptls_missing_crl::SIPTLS_MISSING_CRL_ALLOW => MissingCrl::Allow,
+            siptls_missing_crl::SIPTLS_MISSING_CRL_DENY => MissingCrl::Deny,
+        }
+    }
+}
+
+impl From<siptls_expired_crl> for ExpiredCrl {
+    fn from(policy: siptls_expired_crl) -> Self {
+        match policy {
+            siptls_expired_crl::SIPTLS_EXPIRED_CRL_USE => ExpiredCrl::Use,
+            siptls_expired_crl::SIPTLS_EXPIRED_CRL_MISSING => ExpiredCrl::Missing,
+        }
+    }
+}
+
 /// Creates a context for `role` (a `siptls_role`), with no identity, an empty
 /// trust table, mutual TLS required, CA depth cap 4, TLS 1.2 and 1.3.
 ///
@@ -29,11 +69,7 @@ unsafe impl ffi::PlainData for siptls_pem_names {}
 pub unsafe extern "C" fn siptls_ctx_new(role: u32, ctx_out: *mut *mut siptls_ctx) -> siptls_result {
     ffi::call(|| {
         let ctx_out = unsafe { ffi::arg_out(ctx_out, "ctx_out", std::ptr::null_mut())? };
-        let role = ffi::arg_enum(role, "role", |r| match r {
-            0 => Some(siptls_role::SIPTLS_ROLE_CLIENT),
-            1 => Some(siptls_role::SIPTLS_ROLE_SERVER),
-            _ => None,
-        })?;
+        let role = ffi::arg_enum::<siptls_role>(role, "role")?;
         *ctx_out = ffi::to_handle::<siptls_ctx>(Context::new(role));
         Ok(SIPTLS_OK)
     })
@@ -154,13 +190,8 @@ pub unsafe extern "C" fn siptls_ctx_set_client_auth(
 ) -> siptls_result {
     unsafe {
         handles::edit_ctx(ctx, |ctx| {
-            let mode = ffi::arg_enum(mode, "mode", |m| match m {
-                0 => Some(ClientAuth::Required),
-                1 => Some(ClientAuth::Optional),
-                2 => Some(ClientAuth::Off),
-                _ => None,
-            })?;
-            ctx.set_client_auth(mode)
+            let mode = ffi::arg_enum::<siptls_client_auth>(mode, "mode")?;
+            ctx.set_client_auth(mode.into())
         })
     }
 }
@@ -204,12 +235,8 @@ pub unsafe extern "C" fn siptls_ctx_set_name_check(
 ) -> siptls_result {
     unsafe {
         handles::edit_ctx(ctx, |ctx| {
-            let mode = ffi::arg_enum(mode, "mode", |m| match m {
-                0 => Some(NameCheck::Sip),
-                1 => Some(NameCheck::Hostname),
-                _ => None,
-            })?;
-            ctx.set_name_check(mode)
+            let mode = ffi::arg_enum::<siptls_name_check>(mode, "mode")?;
+            ctx.set_name_check(mode.into())
         })
     }
 }
@@ -241,12 +268,8 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
 ) -> siptls_result {
     unsafe {
         handles::edit_ctx(ctx, |ctx| {
-            let policy = ffi::arg_enum(policy, "policy", |p| match p {
-                0 => Some(MissingCrl::Allow),
-                1 => Some(MissingCrl::Deny),
-                _ => None,
-            })?;
-            ctx.set_missing_crl_policy(policy)
+            let policy = ffi::arg_enum::<siptls_missing_crl>(policy, "policy")?;
+            ctx.set_missing_crl_policy(policy.into())
         })
     }
 }
@@ -265,12 +288,8 @@ pub unsafe extern "C" fn siptls_ctx_set_expired_crl_policy(
 ) -> siptls_result {
     unsafe {
         handles::edit_ctx(ctx, |ctx| {
-            let policy = ffi::arg_enum(policy, "policy", |p| match p {
-                0 => Some(ExpiredCrl::Use),
-                1 => Some(ExpiredCrl::Missing),
-                _ => None,
-            })?;
-            ctx.set_expired_crl_policy(policy)
+            let policy = ffi::arg_enum::<siptls_expired_crl>(policy, "policy")?;
+            ctx.set_expired_crl_policy(policy.into())
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::ffi;
 #[no_mangle]
 pub extern "C" fn siptls_result_str(result: u32) -> *const c_char {
     ffi::call_value(c"internal error".as_ptr(), || {
-        crate::error::from_number(result)
+        siptls_result::from_u32(result)
             .map_or(c"unknown result code", siptls_result::description)
             .as_ptr()
     })
@@ -20,7 +20,7 @@ pub extern "C" fn siptls_result_str(result: u32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn siptls_verify_status_str(status: u32) -> *const c_char {
     ffi::call_value(c"internal error".as_ptr(), || {
-        crate::verify::status_from_number(status)
+        siptls_verify_status::from_u32(status)
             .map_or(c"UNKNOWN_STATUS", siptls_verify_status::name)
             .as_ptr()
     })

@@ -27,18 +27,10 @@ pub unsafe extern "C" fn siptls_ctx_set_log_callback(
 ) -> siptls_result {
     unsafe {
         handles::edit_ctx(ctx, |ctx| {
-            use siptls_log_level::*;
             let sink = match callback {
                 None => None,
                 Some(cb) => {
-                    let level = ffi::arg_enum(level, "level", |l| match l {
-                        1 => Some(SIPTLS_LOG_ERROR),
-                        2 => Some(SIPTLS_LOG_WARN),
-                        3 => Some(SIPTLS_LOG_INFO),
-                        4 => Some(SIPTLS_LOG_DEBUG),
-                        5 => Some(SIPTLS_LOG_TRACE),
-                        _ => None,
-                    })?;
+                    let level = ffi::arg_enum::<siptls_log_level>(level, "level")?;
                     Some(LogSink::new(log_callback(cb, UserData(userdata)), level))
                 }
             };

@@ -1,8 +1,8 @@
 //! The SIP framer: a byte stream in, whole messages and keep-alives out.
 
 use crate::abi::{
-    siptls_framer, siptls_framer_limits, siptls_result, siptls_result::*, siptls_sip_event,
-    siptls_sip_event_kind,
+    siptls_framer, siptls_framer_limits, siptls_keepalive, siptls_result, siptls_result::*,
+    siptls_sip_event, siptls_sip_event_kind,
 };
 use parking_lot::Mutex;
 
@@ -15,6 +15,16 @@ unsafe impl ffi::PlainData for siptls_framer_limits {}
 
 // SAFETY: repr(C): two 4-byte members, a pointer, three usize: no padding.
 unsafe impl ffi::NoPadding for siptls_sip_event {}
+
+impl From<siptls_keepalive> for KeepAlive {
+    fn from(role: siptls_keepalive) -> Self {
+        match role {
+            siptls_keepalive::SIPTLS_KEEPALIVE_ANSWER_PINGS => KeepAlive::Server { pong: true },
+            siptls_keepalive::SIPTLS_KEEPALIVE_REPORT_PINGS => KeepAlive::Server { pong: false },
+            siptls_keepalive::SIPTLS_KEEPALIVE_CLIENT => KeepAlive::Client,
+        }
+    }
+}
 
 /// Creates a framer (`limits` NULL: every default).
 ///
@@ -52,13 +62,8 @@ pub unsafe extern "C" fn siptls_framer_new(
                 },
             ),
         };
-        let keepalive = ffi::arg_enum(keepalive, "limits->keepalive", |k| match k {
-            0 => Some(KeepAlive::Server { pong: true }),
-            1 => Some(KeepAlive::Server { pong: false }),
-            2 => Some(KeepAlive::Client),
-            _ => None,
-        })?;
-        let framer = Framer::new(limits, keepalive)?;
+        let keepalive = ffi::arg_enum::<siptls_keepalive>(keepalive, "limits->keepalive")?;
+        let framer = Framer::new(limits, keepalive.into())?;
         *framer_out = ffi::to_handle::<siptls_framer>(Mutex::new(framer));
         Ok(SIPTLS_OK)
     })

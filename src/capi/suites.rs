@@ -20,13 +20,7 @@ pub unsafe extern "C" fn siptls_ctx_set_profile(
 ) -> siptls_result {
     unsafe {
         handles::edit_ctx(ctx, |ctx| {
-            use siptls_profile::*;
-            let profile = ffi::arg_enum(profile, "profile", |p| match p {
-                0 => Some(SIPTLS_PROFILE_DEFAULT),
-                1 => Some(SIPTLS_PROFILE_128BIT),
-                2 => Some(SIPTLS_PROFILE_POST_QUANTUM),
-                _ => None,
-            })?;
+            let profile = ffi::arg_enum::<siptls_profile>(profile, "profile")?;
             ctx.set_profile(profile)
         })
     }

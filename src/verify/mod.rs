@@ -26,5 +26,4 @@ pub use scope::{
     Stepped,
 };
 pub use signatures::remembering;
-pub use status::status_from_number;
 pub use verifier::Verifier;

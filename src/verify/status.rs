@@ -67,36 +67,6 @@ impl siptls_verify_status {
     }
 }
 
-/// Every status, for mapping numbers from C back to statuses.
-pub(crate) const ALL_STATUSES: [siptls_verify_status; 18] = [
-    SIPTLS_VERIFY_OK,
-    SIPTLS_VERIFY_UNKNOWN_CA,
-    SIPTLS_VERIFY_EXPIRED,
-    SIPTLS_VERIFY_NOT_YET_VALID,
-    SIPTLS_VERIFY_CLOCK_UNSET,
-    SIPTLS_VERIFY_DEPTH_EXCEEDED,
-    SIPTLS_VERIFY_BAD_SIGNATURE,
-    SIPTLS_VERIFY_NAME_MISMATCH,
-    SIPTLS_VERIFY_REVOKED,
-    SIPTLS_VERIFY_NO_CERTIFICATE,
-    SIPTLS_VERIFY_BAD_ENCODING,
-    SIPTLS_VERIFY_WRONG_KEY_USAGE,
-    SIPTLS_VERIFY_UNSUPPORTED_ALGORITHM,
-    SIPTLS_VERIFY_REJECTED_BY_CALLBACK,
-    SIPTLS_VERIFY_OVERRIDDEN,
-    SIPTLS_VERIFY_REVOCATION_UNKNOWN,
-    SIPTLS_VERIFY_INVALID,
-    SIPTLS_VERIFY_CRL_INVALID,
-];
-
-/// The status with this number, if any.
-pub fn status_from_number(number: u32) -> Option<siptls_verify_status> {
-    ALL_STATUSES
-        .iter()
-        .copied()
-        .find(|status| *status as u32 == number)
-}
-
 #[derive(Debug)]
 struct StatusError(siptls_verify_status);
 

@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// target/<profile>/deps/<test>-<hash> is the running test binary.
 pub fn profile_dir() -> PathBuf {
@@ -47,4 +48,26 @@ pub fn library_dir() -> PathBuf {
                 profile.display()
             )
         })
+}
+
+/// The functions the library this test run built exports (`nm -D`).
+pub fn exported_symbols() -> Vec<String> {
+    // The cdylib this test run built, wherever the target directory is.
+    let lib = library_dir().join("libsiptls.so");
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only", "--format=posix"])
+        .arg(&lib)
+        .output()
+        .expect("nm runs (binutils)");
+    assert!(
+        out.status.success(),
+        "nm {}: {}",
+        lib.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("T"))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
 }

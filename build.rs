@@ -39,7 +39,12 @@ fn main() {
          /* (major << 16) | (minor << 8) | patch, as siptls_version_number() returns it */\n\
          #define SIPTLS_VERSION_NUMBER {version_number:#08x}\n\
          /* The ABI of this header, for siptls_get_api(); it changes with the soname. */\n\
-         #define SIPTLS_ABI_VERSION {abi_version}\n"
+         #define SIPTLS_ABI_VERSION {abi_version}\n\
+         /* Whether a size-prefixed struct the library filled holds `field`: its\n\
+          * struct_size reaches past the field's end. Read a field added in a later\n\
+          * release only when this is true. */\n\
+         #define SIPTLS_HAS_FIELD(ptr, type, field) \\\n\
+             ((size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))\n"
     );
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
@@ -49,7 +54,9 @@ fn main() {
         .expect("cbindgen generates the header");
     let mut text = Vec::new();
     bindings.write(&mut text);
-    let header = c_comments(&String::from_utf8(text).expect("cbindgen writes UTF-8"));
+    let header = c_comments(&String::from_utf8(text).expect("cbindgen writes UTF-8"))
+        // Rust's heading for a caller's duties, in C words.
+        .replace(" * # Safety\n", " * Requires:\n");
 
     let generated = out_dir.join("siptls.h");
     write_if_changed(&generated, &header);

@@ -332,3 +332,71 @@ fn the_symbol_map_lists_every_export() {
         "siptls.map: a node's names are in alphabetical order: {unsorted:?}"
     );
 }
+
+/// The calls a handle's doc comment in src/abi/handles.rs names (`siptls_x`
+/// in backticks).
+fn handle_lists() -> Vec<(String, BTreeSet<String>)> {
+    let path = Path::new(ROOT).join("src/abi/handles.rs");
+    let file = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some(s),
+            _ => None,
+        })
+        .map(|s| {
+            let doc: String = s
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .filter_map(|a| match &a.meta {
+                    syn::Meta::NameValue(nv) => match &nv.value {
+                        Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(text),
+                            ..
+                        }) => Some(text.value()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let named = doc
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|w| w.starts_with("siptls_"))
+                .map(String::from)
+                .collect();
+            (s.ident.to_string(), named)
+        })
+        .collect()
+}
+
+#[test]
+fn each_handle_lists_every_call_on_it() {
+    let exports = export_names();
+    let lists = handle_lists();
+    assert_eq!(
+        lists.len(),
+        3,
+        "siptls_ctx, siptls_session and siptls_framer"
+    );
+    let mut wrong = Vec::new();
+    for (handle, listed) in &lists {
+        // The calls on `siptls_ctx` are the `siptls_ctx_*` exports.
+        let prefix = format!("{handle}_");
+        let on_it: BTreeSet<String> = exports
+            .iter()
+            .filter(|e| e.starts_with(&prefix))
+            .cloned()
+            .collect();
+        assert!(!on_it.is_empty(), "{handle} has calls");
+        let place = format!("the doc comment of {handle} in src/abi/handles.rs");
+        let diff = differences(&on_it, listed, &place);
+        if !diff.is_empty() {
+            wrong.push(diff);
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

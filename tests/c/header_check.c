@@ -43,7 +43,14 @@ int main(void)
     r = siptls_ctx_set_verify_callback(ctx, on_verify, NULL);
     siptls_session_info info;
     info.struct_size = (uint32_t)sizeof info;
-    (void)info;
+    int has_last = SIPTLS_HAS_FIELD(&info, siptls_session_info, hello_generation);
+    /* A caller built against an older header: the field past its size is absent. */
+    info.struct_size = (uint32_t)offsetof(siptls_session_info, hello_generation);
+    int old_has_last = SIPTLS_HAS_FIELD(&info, siptls_session_info, hello_generation);
+    int old_has_first = SIPTLS_HAS_FIELD(&info, siptls_session_info, role);
+    if (!has_last || old_has_last || !old_has_first) {
+        return 2;
+    }
     /* A newer library's code, unknown to this header: still a valid value
      * (C: a uint32_t; C++: an enum with uint32_t as its underlying type). */
     siptls_result future = (siptls_result)399;

@@ -489,68 +489,6 @@ typedef uint32_t siptls_verify_status;
 #endif /* __cplusplus */
 
 /**
- * How the TLS session has ended, if it has.
- */
-enum siptls_close_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
- {
-  /**
-   * Still open (or closing from our side only).
-   */
-  SIPTLS_CLOSE_OPEN = 0,
-  /**
-   * The peer sent close_notify: everything it sent has arrived.
-   */
-  SIPTLS_CLOSE_CLEAN = 1,
-  /**
-   * The transport ended without close_notify: data may have been cut off.
-   */
-  SIPTLS_CLOSE_TRUNCATED = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum siptls_close_state siptls_close_state;
-#else
-typedef uint32_t siptls_close_state;
-#endif /* __STDC_VERSION__ >= 202311L */
-#endif /* __cplusplus */
-
-/**
- * How the handshake went.
- */
-enum siptls_handshake_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
- {
-  /**
-   * Not finished yet.
-   */
-  SIPTLS_HANDSHAKE_PENDING = 0,
-  /**
-   * A full handshake: the peer's chain was verified.
-   */
-  SIPTLS_HANDSHAKE_FULL = 1,
-  /**
-   * A full TLS 1.3 handshake after a HelloRetryRequest (an extra round trip).
-   */
-  SIPTLS_HANDSHAKE_FULL_WITH_RETRY = 2,
-  /**
-   * A stored session resumed; its chain passed the checks again.
-   */
-  SIPTLS_HANDSHAKE_RESUMED = 3,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum siptls_handshake_kind siptls_handshake_kind;
-#else
-typedef uint32_t siptls_handshake_kind;
-#endif /* __STDC_VERSION__ >= 202311L */
-#endif /* __cplusplus */
-
-/**
  * How much a log callback wants (`siptls_ctx_set_log_callback`).
  */
 enum siptls_log_level
@@ -646,6 +584,68 @@ enum siptls_log_event
 typedef enum siptls_log_event siptls_log_event;
 #else
 typedef uint32_t siptls_log_event;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * How the TLS session has ended, if it has.
+ */
+enum siptls_close_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Still open (or closing from our side only).
+   */
+  SIPTLS_CLOSE_OPEN = 0,
+  /**
+   * The peer sent close_notify: everything it sent has arrived.
+   */
+  SIPTLS_CLOSE_CLEAN = 1,
+  /**
+   * The transport ended without close_notify: data may have been cut off.
+   */
+  SIPTLS_CLOSE_TRUNCATED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_close_state siptls_close_state;
+#else
+typedef uint32_t siptls_close_state;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * How the handshake went.
+ */
+enum siptls_handshake_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Not finished yet.
+   */
+  SIPTLS_HANDSHAKE_PENDING = 0,
+  /**
+   * A full handshake: the peer's chain was verified.
+   */
+  SIPTLS_HANDSHAKE_FULL = 1,
+  /**
+   * A full TLS 1.3 handshake after a HelloRetryRequest (an extra round trip).
+   */
+  SIPTLS_HANDSHAKE_FULL_WITH_RETRY = 2,
+  /**
+   * A stored session resumed; its chain passed the checks again.
+   */
+  SIPTLS_HANDSHAKE_RESUMED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_handshake_kind siptls_handshake_kind;
+#else
+typedef uint32_t siptls_handshake_kind;
 #endif /* __STDC_VERSION__ >= 202311L */
 #endif /* __cplusplus */
 
@@ -1046,6 +1046,13 @@ typedef bool (*siptls_time_cb)(void *userdata,
                                uint64_t *seconds_out);
 
 /**
+ * Receives each TLS secret as one NUL-terminated NSS key log line (no
+ * newline), for gateways that keep debugging output elsewhere than a file.
+ */
+typedef void (*siptls_keylog_cb)(void *userdata,
+                                 const char *line);
+
+/**
  * One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
  * `sizeof(siptls_trust_entry_info)` first.
  */
@@ -1134,6 +1141,207 @@ typedef struct siptls_crl_info {
    */
   char crl_number[64];
 } siptls_crl_info;
+
+/**
+ * The gateway's store for a server's resumable sessions (TLS 1.2 session
+ * IDs; TLS 1.3 too when tickets are off), e.g. one shared by a farm.
+ * Values are sealed with the ticket keys: the store never sees session
+ * secrets, and anything it returns that the keys do not open, or whose
+ * peer would no longer be accepted, only costs a full handshake. Both
+ * callbacks may run on any thread driving a session of the context, at
+ * the same time.
+ */
+typedef struct siptls_session_store {
+  /**
+   * sizeof(siptls_session_store), set by the caller.
+   */
+  uint32_t struct_size;
+  /**
+   * Passed back to both callbacks.
+   */
+  void *userdata;
+  /**
+   * Keep `value` under `key` (replacing any value there); return true if kept.
+   */
+  bool (*put)(void *userdata,
+              const uint8_t *key,
+              size_t key_len,
+              const uint8_t *value,
+              size_t value_len);
+  /**
+   * Copy the value under `key` into `buf` (`buf_len` bytes, always
+   * SIPTLS_SESSION_VALUE_MAX) and return its length; 0 when there is none.
+   * With `take`, remove it from the store as well (it is used once).
+   */
+  size_t (*get)(void *userdata,
+                const uint8_t *key,
+                size_t key_len,
+                bool take,
+                uint8_t *buf,
+                size_t buf_len);
+} siptls_session_store;
+
+/**
+ * One log record, valid only during the callback.
+ */
+typedef struct siptls_log_record {
+  /**
+   * sizeof the record as this library fills it: read a field only when
+   * its offset is below this (fields are only ever added at the end).
+   */
+  uint32_t struct_size;
+  /**
+   * How severe the record is.
+   */
+  siptls_log_level level;
+  /**
+   * What happened.
+   */
+  siptls_log_event event;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved;
+  /**
+   * The session's pointer from `siptls_session_set_userdata`; NULL for
+   * context events (configuration changes) and before it is set.
+   */
+  void *session_userdata;
+  /**
+   * The message, NUL-terminated, control characters escaped.
+   */
+  const char *message;
+} siptls_log_record;
+
+/**
+ * Called for each record at or above the chosen level, on the thread
+ * driving the session (or changing the configuration). A session's
+ * records come while the session is in use: calling into that session
+ * from the callback gets SIPTLS_ERR_BUSY; other sessions and the context
+ * may be used.
+ */
+typedef void (*siptls_log_cb)(void *userdata,
+                              const struct siptls_log_record *record);
+
+/**
+ * A context's counters, filled by `siptls_ctx_get_counters`. Set
+ * `struct_size` to `sizeof(siptls_counters)` first. Each counter is exact;
+ * counters changing while they are read are not read at one instant.
+ */
+typedef struct siptls_counters {
+  /**
+   * Set by the caller; the library writes at most this many bytes and
+   * stores how many it wrote.
+   */
+  uint32_t struct_size;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved;
+  /**
+   * Sessions made with `siptls_session_new`.
+   */
+  uint64_t sessions_created;
+  /**
+   * Sessions freed.
+   */
+  uint64_t sessions_freed;
+  /**
+   * Created and not yet freed (not reset by `siptls_ctx_reset_counters`).
+   */
+  uint64_t sessions_live;
+  /**
+   * Handshakes completed in full (with a verification) and resumed.
+   */
+  uint64_t handshakes_full;
+  /**
+   * Handshakes that resumed a stored session (its chain checked again).
+   */
+  uint64_t handshakes_resumed;
+  /**
+   * Sessions that failed before their handshake completed.
+   */
+  uint64_t handshakes_failed;
+  /**
+   * Failed verifications, by `siptls_verify_status` number.
+   */
+  uint64_t verify_failed[SIPTLS_COUNTER_STATUSES];
+  /**
+   * Session failures, by result code: index = code - 100.
+   */
+  uint64_t failed_by_result[SIPTLS_COUNTER_RESULTS];
+  /**
+   * Alerts by TLS AlertDescription number: sent (close_notify, and the
+   * fatal alert of each failure) and received.
+   */
+  uint64_t alerts_sent[SIPTLS_COUNTER_ALERTS];
+  /**
+   * Alerts received, by TLS AlertDescription number.
+   */
+  uint64_t alerts_received[SIPTLS_COUNTER_ALERTS];
+  /**
+   * Bytes fed, taken, read and written.
+   */
+  uint64_t ciphertext_in;
+  /**
+   * Ciphertext bytes taken to send.
+   */
+  uint64_t ciphertext_out;
+  /**
+   * Plaintext bytes read.
+   */
+  uint64_t plaintext_in;
+  /**
+   * Plaintext bytes written.
+   */
+  uint64_t plaintext_out;
+  /**
+   * Configuration changes (loads, reloads, settings) applied and refused.
+   */
+  uint64_t config_applied;
+  /**
+   * Configuration changes refused (the old configuration stayed).
+   */
+  uint64_t config_refused;
+  /**
+   * Stored sessions offered for resumption and refused by a check under
+   * the policy in force (the log says why).
+   */
+  uint64_t resumption_refused;
+  /**
+   * Configuration changes that dropped a client's stored sessions (the
+   * log says why).
+   */
+  uint64_t stored_sessions_dropped;
+} siptls_counters;
+
+/**
+ * How `siptls_session_new_with` makes a session. Set `struct_size` to
+ * `sizeof(siptls_session_options)`; fields past a smaller size count as
+ * NULL / 0.
+ */
+typedef struct siptls_session_options {
+  /**
+   * Set by the caller to `sizeof` the struct; fields past it take their defaults.
+   */
+  uint32_t struct_size;
+  /**
+   * A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
+   * the single-identity calls set). A server: 0 (it picks by SNI).
+   */
+  uint32_t identity_id;
+  /**
+   * A client: the SIP domain, host name or IP literal to reach (its
+   * certificate is checked against it). A server: NULL.
+   */
+  const char *peer_name;
+  /**
+   * A client: the SNI to send instead of `peer_name` (e.g. a domain
+   * when dialling an IP literal; an IP literal here sends none); NULL
+   * sends `peer_name`.
+   */
+  const char *sni;
+} siptls_session_options;
 
 /**
  * A session's state, filled by `siptls_session_get_info`. Set `struct_size`
@@ -1231,212 +1439,33 @@ typedef struct siptls_session_info {
 } siptls_session_info;
 
 /**
- * Receives each TLS secret as one NUL-terminated NSS key log line (no
- * newline), for gateways that keep debugging output elsewhere than a file.
+ * The gateway's own I/O layer for `siptls_session_pump_io`. Each callback
+ * returns the bytes it moved (1 to `len`), 0 when the peer ended the
+ * stream, SIPTLS_IO_WOULD_BLOCK when nothing can move now, or any other
+ * negative number for an error (the call then returns SIPTLS_ERR_IO).
  */
-typedef void (*siptls_keylog_cb)(void *userdata,
-                                 const char *line);
-
-/**
- * The gateway's store for a server's resumable sessions (TLS 1.2 session
- * IDs; TLS 1.3 too when tickets are off), e.g. one shared by a farm.
- * Values are sealed with the ticket keys: the store never sees session
- * secrets, and anything it returns that the keys do not open, or whose
- * peer would no longer be accepted, only costs a full handshake. Both
- * callbacks may run on any thread driving a session of the context, at
- * the same time.
- */
-typedef struct siptls_session_store {
-  /**
-   * sizeof(siptls_session_store), set by the caller.
-   */
-  uint32_t struct_size;
-  /**
-   * Passed back to both callbacks.
-   */
-  void *userdata;
-  /**
-   * Keep `value` under `key` (replacing any value there); return true if kept.
-   */
-  bool (*put)(void *userdata,
-              const uint8_t *key,
-              size_t key_len,
-              const uint8_t *value,
-              size_t value_len);
-  /**
-   * Copy the value under `key` into `buf` (`buf_len` bytes, always
-   * SIPTLS_SESSION_VALUE_MAX) and return its length; 0 when there is none.
-   * With `take`, remove it from the store as well (it is used once).
-   */
-  size_t (*get)(void *userdata,
-                const uint8_t *key,
-                size_t key_len,
-                bool take,
-                uint8_t *buf,
-                size_t buf_len);
-} siptls_session_store;
-
-/**
- * A context's counters, filled by `siptls_ctx_get_counters`. Set
- * `struct_size` to `sizeof(siptls_counters)` first. Each counter is exact;
- * counters changing while they are read are not read at one instant.
- */
-typedef struct siptls_counters {
-  /**
-   * Set by the caller; the library writes at most this many bytes and
-   * stores how many it wrote.
-   */
-  uint32_t struct_size;
-  /**
-   * Always 0.
-   */
-  uint32_t reserved;
-  /**
-   * Sessions made with `siptls_session_new`.
-   */
-  uint64_t sessions_created;
-  /**
-   * Sessions freed.
-   */
-  uint64_t sessions_freed;
-  /**
-   * Created and not yet freed (not reset by `siptls_ctx_reset_counters`).
-   */
-  uint64_t sessions_live;
-  /**
-   * Handshakes completed in full (with a verification) and resumed.
-   */
-  uint64_t handshakes_full;
-  /**
-   * Handshakes that resumed a stored session (its chain checked again).
-   */
-  uint64_t handshakes_resumed;
-  /**
-   * Sessions that failed before their handshake completed.
-   */
-  uint64_t handshakes_failed;
-  /**
-   * Failed verifications, by `siptls_verify_status` number.
-   */
-  uint64_t verify_failed[SIPTLS_COUNTER_STATUSES];
-  /**
-   * Session failures, by result code: index = code - 100.
-   */
-  uint64_t failed_by_result[SIPTLS_COUNTER_RESULTS];
-  /**
-   * Alerts by TLS AlertDescription number: sent (close_notify, and the
-   * fatal alert of each failure) and received.
-   */
-  uint64_t alerts_sent[SIPTLS_COUNTER_ALERTS];
-  /**
-   * Alerts received, by TLS AlertDescription number.
-   */
-  uint64_t alerts_received[SIPTLS_COUNTER_ALERTS];
-  /**
-   * Bytes fed, taken, read and written.
-   */
-  uint64_t ciphertext_in;
-  /**
-   * Ciphertext bytes taken to send.
-   */
-  uint64_t ciphertext_out;
-  /**
-   * Plaintext bytes read.
-   */
-  uint64_t plaintext_in;
-  /**
-   * Plaintext bytes written.
-   */
-  uint64_t plaintext_out;
-  /**
-   * Configuration changes (loads, reloads, settings) applied and refused.
-   */
-  uint64_t config_applied;
-  /**
-   * Configuration changes refused (the old configuration stayed).
-   */
-  uint64_t config_refused;
-  /**
-   * Stored sessions offered for resumption and refused by a check under
-   * the policy in force (the log says why).
-   */
-  uint64_t resumption_refused;
-  /**
-   * Configuration changes that dropped a client's stored sessions (the
-   * log says why).
-   */
-  uint64_t stored_sessions_dropped;
-} siptls_counters;
-
-/**
- * One log record, valid only during the callback.
- */
-typedef struct siptls_log_record {
-  /**
-   * sizeof the record as this library fills it: read a field only when
-   * its offset is below this (fields are only ever added at the end).
-   */
-  uint32_t struct_size;
-  /**
-   * How severe the record is.
-   */
-  siptls_log_level level;
-  /**
-   * What happened.
-   */
-  siptls_log_event event;
-  /**
-   * Always 0.
-   */
-  uint32_t reserved;
-  /**
-   * The session's pointer from `siptls_session_set_userdata`; NULL for
-   * context events (configuration changes) and before it is set.
-   */
-  void *session_userdata;
-  /**
-   * The message, NUL-terminated, control characters escaped.
-   */
-  const char *message;
-} siptls_log_record;
-
-/**
- * Called for each record at or above the chosen level, on the thread
- * driving the session (or changing the configuration). A session's
- * records come while the session is in use: calling into that session
- * from the callback gets SIPTLS_ERR_BUSY; other sessions and the context
- * may be used.
- */
-typedef void (*siptls_log_cb)(void *userdata,
-                              const struct siptls_log_record *record);
-
-/**
- * How `siptls_session_new_with` makes a session. Set `struct_size` to
- * `sizeof(siptls_session_options)`; fields past a smaller size count as
- * NULL / 0.
- */
-typedef struct siptls_session_options {
+typedef struct siptls_io {
   /**
    * Set by the caller to `sizeof` the struct; fields past it take their defaults.
    */
   uint32_t struct_size;
   /**
-   * A client: the identity to present (SIPTLS_IDENTITY_DEFAULT: the one
-   * the single-identity calls set). A server: 0 (it picks by SNI).
+   * Handed to both callbacks.
    */
-  uint32_t identity_id;
+  void *userdata;
   /**
-   * A client: the SIP domain, host name or IP literal to reach (its
-   * certificate is checked against it). A server: NULL.
+   * Receives up to `len` bytes into `buf`.
    */
-  const char *peer_name;
+  int64_t (*recv)(void *userdata,
+                  uint8_t *buf,
+                  size_t len);
   /**
-   * A client: the SNI to send instead of `peer_name` (e.g. a domain
-   * when dialling an IP literal; an IP literal here sends none); NULL
-   * sends `peer_name`.
+   * Sends up to `len` bytes from `buf`.
    */
-  const char *sni;
-} siptls_session_options;
+  int64_t (*send)(void *userdata,
+                  const uint8_t *buf,
+                  size_t len);
+} siptls_io;
 
 /**
  * A framer's limits and keep-alive role (`siptls_framer_new`). Set
@@ -1495,35 +1524,6 @@ typedef struct siptls_sip_event {
    */
   size_t body_len;
 } siptls_sip_event;
-
-/**
- * The gateway's own I/O layer for `siptls_session_pump_io`. Each callback
- * returns the bytes it moved (1 to `len`), 0 when the peer ended the
- * stream, SIPTLS_IO_WOULD_BLOCK when nothing can move now, or any other
- * negative number for an error (the call then returns SIPTLS_ERR_IO).
- */
-typedef struct siptls_io {
-  /**
-   * Set by the caller to `sizeof` the struct; fields past it take their defaults.
-   */
-  uint32_t struct_size;
-  /**
-   * Handed to both callbacks.
-   */
-  void *userdata;
-  /**
-   * Receives up to `len` bytes into `buf`.
-   */
-  int64_t (*recv)(void *userdata,
-                  uint8_t *buf,
-                  size_t len);
-  /**
-   * Sends up to `len` bytes from `buf`.
-   */
-  int64_t (*send)(void *userdata,
-                  const uint8_t *buf,
-                  size_t len);
-} siptls_io;
 
 /**
  * Every function of the C API, for `siptls_get_api`. Members are named as
@@ -1762,15 +1762,36 @@ extern "C" {
 #endif /* __cplusplus */
 
 /**
- * The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid
- * for as long as the library is loaded. A version this library does not
- * provide is refused with SIPTLS_ERR_ABI_VERSION and `*api_out` set to NULL.
+ * The static, NUL-terminated description of a result code (never NULL;
+ * unknown numbers get "unknown result code").
+ */
+const char *siptls_result_str(uint32_t result);
+
+/**
+ * The static name of a verification status, e.g. "UNKNOWN_CA" (never NULL).
+ */
+const char *siptls_verify_status_str(uint32_t status);
+
+/**
+ * The library version, e.g. "0.1.0" (static).
+ */
+const char *siptls_version(void);
+
+/**
+ * The library version as one number, `(major << 16) | (minor << 8) | patch`,
+ * to compare with the header's SIPTLS_VERSION_NUMBER at run time.
+ */
+uint32_t siptls_version_number(void);
+
+/**
+ * Copies the detail text of the last failed siptls call on this thread.
  *
  * Requires:
- * `api_out` must be writable.
+ * `buf` must be writable for `cap` bytes; `len_out` must be writable.
  */
-siptls_result siptls_get_api(uint32_t abi_version,
-                             const struct siptls_api **api_out);
+siptls_result siptls_last_error(char *buf,
+                                size_t cap,
+                                size_t *len_out);
 
 /**
  * Creates a context for `role` (a `siptls_role`), with no identity, an empty
@@ -1994,69 +2015,6 @@ siptls_result siptls_ctx_last_error(const struct siptls_ctx *ctx,
                                     size_t *len_out);
 
 /**
- * Fills `counters_out` (set its `struct_size` first).
- *
- * Requires:
- * `ctx` must be a live context; `counters_out` writable for its `struct_size`.
- */
-siptls_result siptls_ctx_get_counters(const struct siptls_ctx *ctx,
-                                      struct siptls_counters *counters_out);
-
-/**
- * Zeroes the counters (`sessions_live` stays: it is a level).
- *
- * Requires:
- * `ctx` must be a live context.
- */
-siptls_result siptls_ctx_reset_counters(struct siptls_ctx *ctx);
-
-/**
- * The counters in the Prometheus text exposition format (`siptls_*`
- * families; `result`, `status` and `alert` labels), NUL-terminated, for a
- * scrape endpoint. Text conventions as `siptls_last_error`: `len_out` gets
- * the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
- *
- * Requires:
- * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
- */
-siptls_result siptls_ctx_counters_prometheus(const struct siptls_ctx *ctx,
-                                             char *buf,
-                                             size_t cap,
-                                             size_t *len_out);
-
-/**
- * The static, NUL-terminated description of a result code (never NULL;
- * unknown numbers get "unknown result code").
- */
-const char *siptls_result_str(uint32_t result);
-
-/**
- * The static name of a verification status, e.g. "UNKNOWN_CA" (never NULL).
- */
-const char *siptls_verify_status_str(uint32_t status);
-
-/**
- * The library version, e.g. "0.1.0" (static).
- */
-const char *siptls_version(void);
-
-/**
- * The library version as one number, `(major << 16) | (minor << 8) | patch`,
- * to compare with the header's SIPTLS_VERSION_NUMBER at run time.
- */
-uint32_t siptls_version_number(void);
-
-/**
- * Copies the detail text of the last failed siptls call on this thread.
- *
- * Requires:
- * `buf` must be writable for `cap` bytes; `len_out` must be writable.
- */
-siptls_result siptls_last_error(char *buf,
-                                size_t cap,
-                                size_t *len_out);
-
-/**
  * Adds identity `identity_id` from PEM in memory (certificate chain, leaf
  * first; key). ID 0 is the default identity; an ID in use is refused
  * (remove it first). Servers choose among identities by the client's SNI:
@@ -2107,416 +2065,6 @@ siptls_result siptls_ctx_set_identity_names(struct siptls_ctx *ctx,
                                             uint32_t identity_id,
                                             const char *const *names,
                                             size_t count);
-
-/**
- * Creates a session as `siptls_session_new` does, with options: the
- * identity a client presents and the SNI it sends.
- *
- * Requires:
- * `ctx` must be a live context; `options` readable for its `struct_size`,
- * its strings NULL or NUL-terminated; `session_out` writable.
- */
-siptls_result siptls_session_new_with(const struct siptls_ctx *ctx,
-                                      const struct siptls_session_options *options,
-                                      struct siptls_session **session_out);
-
-/**
- * A server session: the SNI the client sent ("" when none), NUL-terminated;
- * text conventions as `siptls_last_error`.
- *
- * Requires:
- * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
- */
-siptls_result siptls_session_sni(const struct siptls_session *session,
-                                 char *buf,
-                                 size_t cap,
-                                 size_t *len_out);
-
-/**
- * Sets the context's log callback: records at `level` (a
- * `siptls_log_level`: ERROR 1 to TRACE 5) and more severe, siptls' events
- * and the TLS engine's; NULL turns logging off (the default, at no cost).
- * Sessions created afterwards log to it.
- *
- * Requires:
- * `ctx` must be a live context; `callback` and `userdata` must stay valid
- * while any session of the context may run.
- */
-siptls_result siptls_ctx_set_log_callback(struct siptls_ctx *ctx,
-                                          siptls_log_cb callback,
-                                          uint32_t level,
-                                          void *userdata);
-
-/**
- * For a session on a non-blocking socket, after poll/epoll said it is
- * readable or writable (or after writing plaintext): receives and feeds
- * what is there, sends what is pending (partial sends and EAGAIN are kept
- * for the next call, EINTR is retried, SIGPIPE is not raised), reports the
- * peer's end of the stream as `siptls_session_transport_closed`, and
- * stores in `wants_out` the events to wait for (SIPTLS_WANT_READ,
- * SIPTLS_WANT_WRITE; 0: nothing until the application reads plaintext or
- * writes, or the session has ended). Read plaintext with
- * `siptls_session_read` afterwards, then call again. A session failure is
- * returned after its alert was sent; a socket error is SIPTLS_ERR_IO.
- *
- * Requires:
- * `session` must be live; `fd` a socket this thread may use; `wants_out` writable.
- */
-siptls_result siptls_session_pump_fd(struct siptls_session *session,
-                                     int fd,
-                                     uint32_t *wants_out);
-
-/**
- * As `siptls_session_pump_fd`, through the gateway's callbacks.
- *
- * Requires:
- * `session` must be live; `io` readable for its `struct_size`; `wants_out` writable.
- */
-siptls_result siptls_session_pump_io(struct siptls_session *session,
-                                     const struct siptls_io *io,
-                                     uint32_t *wants_out);
-
-/**
- * Turns session resumption on (the default) or off, for either role.
- * Client: sessions are cached per peer name and offered again. Server:
- * tickets are issued and accepted. Either way a stored session resumes
- * only while its peer's chain passes every check again.
- *
- * Requires:
- * `ctx` must be a live context.
- */
-siptls_result siptls_ctx_set_resumption(struct siptls_ctx *ctx,
-                                        bool enabled);
-
-/**
- * Client: how many peer names the session cache holds (default
- * SIPTLS_DEFAULT_CLIENT_CACHE_SIZE; 0: no cache). Server: the size of an
- * in-memory session-ID cache (default 0: tickets only), replacing a
- * session store. At most SIPTLS_MAX_SESSION_CACHE_SIZE.
- *
- * Requires:
- * `ctx` must be a live context.
- */
-siptls_result siptls_ctx_set_session_cache_size(struct siptls_ctx *ctx,
-                                                uint32_t entries);
-
-/**
- * Server contexts: keeps resumable sessions in the gateway's store (see
- * `siptls_session_store`; copied, so it may live on the stack); NULL
- * removes it. Replaces an in-memory session cache.
- *
- * Requires:
- * `ctx` must be a live context; `store` NULL or readable for its
- * `struct_size`; the callbacks and user data must stay valid while any
- * session of the context may run.
- */
-siptls_result siptls_ctx_set_session_store(struct siptls_ctx *ctx,
-                                           const struct siptls_session_store *store);
-
-/**
- * Server contexts: TLS 1.3 tickets sent after each handshake, 0 to
- * SIPTLS_MAX_TLS13_TICKETS (default SIPTLS_DEFAULT_TLS13_TICKETS; 0: none,
- * TLS 1.3 clients cannot resume).
- *
- * Requires:
- * `ctx` must be a live context.
- */
-siptls_result siptls_ctx_set_tls13_tickets(struct siptls_ctx *ctx,
-                                           uint32_t count);
-
-/**
- * Server contexts: seconds a ticket or cached session resumes, by the
- * gateway's clock (SIPTLS_MIN_TICKET_LIFETIME to SIPTLS_MAX_TICKET_LIFETIME,
- * default SIPTLS_DEFAULT_TICKET_LIFETIME). Generated ticket keys seal for
- * one lifetime, open for one more, and are then erased.
- *
- * Requires:
- * `ctx` must be a live context.
- */
-siptls_result siptls_ctx_set_ticket_lifetime(struct siptls_ctx *ctx,
-                                             uint32_t seconds);
-
-/**
- * Server contexts: replaces the ticket keys with the gateway's, from
- * memory, in the key file format (one key per line, 64 hex digits, as
- * `openssl rand -hex 32` prints; `#` comments). The first key seals, every
- * key opens: give every server of a farm the same set. All or nothing;
- * SIPTLS_ERR_TICKET_KEY_MALFORMED names the bad line. The key count goes
- * to `count_out`.
- *
- * Requires:
- * `ctx` must be a live context; `keys` readable for `len` bytes; `count_out` writable.
- */
-siptls_result siptls_ctx_set_ticket_keys(struct siptls_ctx *ctx,
-                                         const uint8_t *keys,
-                                         size_t len,
-                                         uint32_t *count_out);
-
-/**
- * As `siptls_ctx_set_ticket_keys`, from a file; call again after the file
- * is rotated (sessions in progress are not disturbed).
- *
- * Requires:
- * `ctx` must be a live context; `path` NUL-terminated; `count_out` writable.
- */
-siptls_result siptls_ctx_load_ticket_key_file(struct siptls_ctx *ctx,
-                                              const char *path,
-                                              uint32_t *count_out);
-
-/**
- * Creates a session from a context. Client contexts need `peer_name`: the
- * SIP domain, host name or IP literal to reach (SNI and certificate check).
- * Server contexts take NULL. The session keeps the context's configuration
- * as it is now; later context changes apply to later sessions.
- *
- * Requires:
- * `ctx` must be a live context; `peer_name` NULL or NUL-terminated; `session_out` writable.
- */
-siptls_result siptls_session_new(const struct siptls_ctx *ctx,
-                                 const char *peer_name,
-                                 struct siptls_session **session_out);
-
-/**
- * Frees a session (without sending anything: close first for a clean end).
- * NULL is a no-op. Freeing while a call is inside the session (from its own
- * verify callback, or on another thread while that call runs) is deferred
- * until the call returns. No call on the session may start after this one.
- *
- * Requires:
- * `session` must be NULL or from `siptls_session_new`, and not used afterwards.
- */
-void siptls_session_free(struct siptls_session *session);
-
-/**
- * Attaches the gateway's own pointer to the session (a call record, a
- * connection object). It is handed back in every verification report of
- * this session (`session_userdata`). siptls never dereferences it.
- *
- * Requires:
- * `session` must be live.
- */
-siptls_result siptls_session_set_userdata(struct siptls_session *session,
-                                          void *userdata);
-
-/**
- * The pointer set with `siptls_session_set_userdata` (NULL when none).
- *
- * Requires:
- * `session` must be live; `userdata_out` writable.
- */
-siptls_result siptls_session_get_userdata(const struct siptls_session *session,
-                                          void **userdata_out);
-
-/**
- * Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
- * says how many were taken: all, except when undelivered plaintext fills the
- * receive buffer (read it, then feed the rest; SIPTLS_BUFFER_FULL when none
- * could be taken), or when the peer's close_notify ended the stream (then
- * SIPTLS_PEER_CLOSED). On a TLS or verification failure the session fails and
- * usually holds an alert for the peer: take it, send it, close the socket.
- *
- * Requires:
- * `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.
- */
-siptls_result siptls_session_feed(struct siptls_session *session,
-                                  const uint8_t *data,
-                                  size_t len,
-                                  size_t *consumed_out);
-
-/**
- * Takes ciphertext to send into `buf` (room for `cap` bytes); how much goes
- * to `written_out`. SIPTLS_AGAIN when there is nothing to send.
- *
- * Requires:
- * `session` must be live; `buf` writable for `cap` bytes; `written_out` writable.
- */
-siptls_result siptls_session_take(struct siptls_session *session,
-                                  uint8_t *buf,
-                                  size_t cap,
-                                  size_t *written_out);
-
-/**
- * Queues plaintext (a SIP message) for sending, once the handshake is
- * done. `accepted_out` may be less than `len` when the send buffer is full:
- * take and send ciphertext, then write the rest.
- *
- * Requires:
- * `session` must be live; `data` readable for `len` bytes; `accepted_out` writable.
- */
-siptls_result siptls_session_write(struct siptls_session *session,
-                                   const uint8_t *data,
-                                   size_t len,
-                                   size_t *accepted_out);
-
-/**
- * Reads received plaintext into `buf`; how much goes to `read_out`.
- * SIPTLS_AGAIN: none yet. SIPTLS_PEER_CLOSED: the peer sent close_notify and
- * everything has been read. SIPTLS_ERR_TRUNCATED: the transport ended without it.
- *
- * Requires:
- * `session` must be live; `buf` writable for `cap` bytes; `read_out` writable.
- */
-siptls_result siptls_session_read(struct siptls_session *session,
-                                  uint8_t *buf,
-                                  size_t cap,
-                                  size_t *read_out);
-
-/**
- * Queues close_notify. Take and send it; the peer's own close_notify then
- * shows as SIPTLS_PEER_CLOSED from `siptls_session_read`.
- *
- * Requires:
- * `session` must be live.
- */
-siptls_result siptls_session_close(struct siptls_session *session);
-
-/**
- * Tells the session the transport ended (recv returned 0). Without a prior
- * close_notify the session reports truncation. Ciphertext received before
- * the end and not yet fed (held back by SIPTLS_BUFFER_FULL) may still be
- * fed afterwards (all of it, before reading on); the end takes effect once
- * everything has been read, and feeding is refused from then on.
- *
- * Requires:
- * `session` must be live.
- */
-siptls_result siptls_session_transport_closed(struct siptls_session *session);
-
-/**
- * Fills `info_out` with the session's state (up to its `struct_size`).
- *
- * Requires:
- * `session` must be live; `info_out` writable for its `struct_size`.
- */
-siptls_result siptls_session_get_info(const struct siptls_session *session,
-                                      struct siptls_session_info *info_out);
-
-/**
- * The peer's certificate number `index` (0: its own, then its chain), DER.
- * The pointer stays valid until the session is freed. SIPTLS_ERR_INVALID_ARGUMENT
- * past the end of the chain (or before the peer sent one).
- *
- * Requires:
- * `session` must be live; `der_out` and `len_out` writable.
- */
-siptls_result siptls_session_peer_cert(const struct siptls_session *session,
-                                       size_t index,
-                                       const uint8_t **der_out,
-                                       size_t *len_out);
-
-/**
- * Copies the detail text of the session's most recent failure (for a
- * verification failure: the reason, trust ID and names involved).
- *
- * Requires:
- * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
- */
-siptls_result siptls_session_last_error(const struct siptls_session *session,
-                                        char *buf,
-                                        size_t cap,
-                                        size_t *len_out);
-
-/**
- * The static name of a cipher suite number, e.g. "TLS13_AES_256_GCM_SHA384";
- * "unknown" for suites siptls does not offer.
- */
-const char *siptls_cipher_suite_name(uint16_t suite);
-
-/**
- * Creates a framer (`limits` NULL: every default).
- *
- * Requires:
- * `limits` NULL or readable for its `struct_size`; `framer_out` writable.
- */
-siptls_result siptls_framer_new(const struct siptls_framer_limits *limits,
-                                struct siptls_framer **framer_out);
-
-/**
- * Frees a framer; NULL is a no-op.
- *
- * Requires:
- * `framer` NULL or from `siptls_framer_new`, not used afterwards.
- */
-void siptls_framer_free(struct siptls_framer *framer);
-
-/**
- * Hands the framer stream bytes (decrypted plaintext, or plain TCP).
- * `consumed_out` says how many it took: less than `len` (and
- * SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
- * messages out with `siptls_framer_next`, then push the rest.
- *
- * `data` must not overlap the framer's own buffer, where the `message` of
- * its events points: a push moves that buffer while reading `data`. To
- * push a message back (to frame it again), copy it into memory of your
- * own first. Overlapping `data` is refused with
- * SIPTLS_ERR_INVALID_ARGUMENT, and nothing is taken.
- *
- * Requires:
- * `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
- */
-siptls_result siptls_framer_push(struct siptls_framer *framer,
-                                 const uint8_t *data,
-                                 size_t len,
-                                 size_t *consumed_out);
-
-/**
- * The next whole message or keep-alive into `event_out` (set its
- * `struct_size` first): SIPTLS_OK, or SIPTLS_AGAIN until one is complete.
- * A framing error (SIPTLS_ERR_SIP_*) is final: close the connection.
- *
- * Requires:
- * `framer` live; `event_out` writable for its `struct_size`.
- */
-siptls_result siptls_framer_next(struct siptls_framer *framer,
-                                 struct siptls_sip_event *event_out);
-
-/**
- * How many pongs (one CRLF each) to send for the pings found so far;
- * the count restarts at 0. Write "\r\n" that many times.
- *
- * Requires:
- * `framer` live; `count_out` writable.
- */
-siptls_result siptls_framer_take_pongs(struct siptls_framer *framer,
-                                       size_t *count_out);
-
-/**
- * Selects the cipher suites and key-exchange groups of a profile
- * (`profile` is a `siptls_profile`; the README has the table). Replaces
- * explicit lists set before.
- *
- * Requires:
- * `ctx` must be a live context.
- */
-siptls_result siptls_ctx_set_profile(struct siptls_ctx *ctx,
-                                     uint32_t profile);
-
-/**
- * Sets the cipher suites, in preference order, by IANA number (e.g.
- * 0x1301 TLS_AES_128_GCM_SHA256, 0xc02b ECDHE-ECDSA-AES128-GCM-SHA256).
- * A number that is unknown, not an AEAD suite of TLS 1.2 or 1.3, or listed
- * twice, an empty list, and a list that leaves no usable suite for the
- * configured versions are refused with SIPTLS_ERR_INVALID_ARGUMENT, the
- * detail naming the number; nothing changes then.
- *
- * Requires:
- * `ctx` must be a live context; `suites` readable for `count` values.
- */
-siptls_result siptls_ctx_set_cipher_suites(struct siptls_ctx *ctx,
-                                           const uint16_t *suites,
-                                           size_t count);
-
-/**
- * Sets the key-exchange groups, in preference order, by IANA number
- * (0x001d X25519, 0x0017 secp256r1, 0x0018 secp384r1, 0x11ec
- * X25519MLKEM768, ...). Refused as `siptls_ctx_set_cipher_suites` refuses.
- *
- * Requires:
- * `ctx` must be a live context; `groups` readable for `count` values.
- */
-siptls_result siptls_ctx_set_kx_groups(struct siptls_ctx *ctx,
-                                       const uint16_t *groups,
-                                       size_t count);
 
 /**
  * Adds one trust entry: a single certificate, PEM or DER. A CA certificate
@@ -2689,6 +2237,459 @@ siptls_result siptls_ctx_crl_remove(struct siptls_ctx *ctx,
  * `ctx` must be a live context.
  */
 siptls_result siptls_ctx_crl_clear(struct siptls_ctx *ctx);
+
+/**
+ * Turns session resumption on (the default) or off, for either role.
+ * Client: sessions are cached per peer name and offered again. Server:
+ * tickets are issued and accepted. Either way a stored session resumes
+ * only while its peer's chain passes every check again.
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_resumption(struct siptls_ctx *ctx,
+                                        bool enabled);
+
+/**
+ * Client: how many peer names the session cache holds (default
+ * SIPTLS_DEFAULT_CLIENT_CACHE_SIZE; 0: no cache). Server: the size of an
+ * in-memory session-ID cache (default 0: tickets only), replacing a
+ * session store. At most SIPTLS_MAX_SESSION_CACHE_SIZE.
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_session_cache_size(struct siptls_ctx *ctx,
+                                                uint32_t entries);
+
+/**
+ * Server contexts: keeps resumable sessions in the gateway's store (see
+ * `siptls_session_store`; copied, so it may live on the stack); NULL
+ * removes it. Replaces an in-memory session cache.
+ *
+ * Requires:
+ * `ctx` must be a live context; `store` NULL or readable for its
+ * `struct_size`; the callbacks and user data must stay valid while any
+ * session of the context may run.
+ */
+siptls_result siptls_ctx_set_session_store(struct siptls_ctx *ctx,
+                                           const struct siptls_session_store *store);
+
+/**
+ * Server contexts: TLS 1.3 tickets sent after each handshake, 0 to
+ * SIPTLS_MAX_TLS13_TICKETS (default SIPTLS_DEFAULT_TLS13_TICKETS; 0: none,
+ * TLS 1.3 clients cannot resume).
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_tls13_tickets(struct siptls_ctx *ctx,
+                                           uint32_t count);
+
+/**
+ * Server contexts: seconds a ticket or cached session resumes, by the
+ * gateway's clock (SIPTLS_MIN_TICKET_LIFETIME to SIPTLS_MAX_TICKET_LIFETIME,
+ * default SIPTLS_DEFAULT_TICKET_LIFETIME). Generated ticket keys seal for
+ * one lifetime, open for one more, and are then erased.
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_ticket_lifetime(struct siptls_ctx *ctx,
+                                             uint32_t seconds);
+
+/**
+ * Server contexts: replaces the ticket keys with the gateway's, from
+ * memory, in the key file format (one key per line, 64 hex digits, as
+ * `openssl rand -hex 32` prints; `#` comments). The first key seals, every
+ * key opens: give every server of a farm the same set. All or nothing;
+ * SIPTLS_ERR_TICKET_KEY_MALFORMED names the bad line. The key count goes
+ * to `count_out`.
+ *
+ * Requires:
+ * `ctx` must be a live context; `keys` readable for `len` bytes; `count_out` writable.
+ */
+siptls_result siptls_ctx_set_ticket_keys(struct siptls_ctx *ctx,
+                                         const uint8_t *keys,
+                                         size_t len,
+                                         uint32_t *count_out);
+
+/**
+ * As `siptls_ctx_set_ticket_keys`, from a file; call again after the file
+ * is rotated (sessions in progress are not disturbed).
+ *
+ * Requires:
+ * `ctx` must be a live context; `path` NUL-terminated; `count_out` writable.
+ */
+siptls_result siptls_ctx_load_ticket_key_file(struct siptls_ctx *ctx,
+                                              const char *path,
+                                              uint32_t *count_out);
+
+/**
+ * Selects the cipher suites and key-exchange groups of a profile
+ * (`profile` is a `siptls_profile`; docs/versions-and-suites.md has the table). Replaces
+ * explicit lists set before.
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_profile(struct siptls_ctx *ctx,
+                                     uint32_t profile);
+
+/**
+ * Sets the cipher suites, in preference order, by IANA number (e.g.
+ * 0x1301 TLS_AES_128_GCM_SHA256, 0xc02b ECDHE-ECDSA-AES128-GCM-SHA256).
+ * A number that is unknown, not an AEAD suite of TLS 1.2 or 1.3, or listed
+ * twice, an empty list, and a list that leaves no usable suite for the
+ * configured versions are refused with SIPTLS_ERR_INVALID_ARGUMENT, the
+ * detail naming the number; nothing changes then.
+ *
+ * Requires:
+ * `ctx` must be a live context; `suites` readable for `count` values.
+ */
+siptls_result siptls_ctx_set_cipher_suites(struct siptls_ctx *ctx,
+                                           const uint16_t *suites,
+                                           size_t count);
+
+/**
+ * Sets the key-exchange groups, in preference order, by IANA number
+ * (0x001d X25519, 0x0017 secp256r1, 0x0018 secp384r1, 0x11ec
+ * X25519MLKEM768, ...). Refused as `siptls_ctx_set_cipher_suites` refuses.
+ *
+ * Requires:
+ * `ctx` must be a live context; `groups` readable for `count` values.
+ */
+siptls_result siptls_ctx_set_kx_groups(struct siptls_ctx *ctx,
+                                       const uint16_t *groups,
+                                       size_t count);
+
+/**
+ * Sets the context's log callback: records at `level` (a
+ * `siptls_log_level`: ERROR 1 to TRACE 5) and more severe, siptls' events
+ * and the TLS engine's; NULL turns logging off (the default, at no cost).
+ * A session logs to the callback its configuration bound (a client at its
+ * creation, a server at the ClientHello).
+ *
+ * Requires:
+ * `ctx` must be a live context; `callback` and `userdata` must stay valid
+ * while any session of the context may run.
+ */
+siptls_result siptls_ctx_set_log_callback(struct siptls_ctx *ctx,
+                                          siptls_log_cb callback,
+                                          uint32_t level,
+                                          void *userdata);
+
+/**
+ * Fills `counters_out` (set its `struct_size` first).
+ *
+ * Requires:
+ * `ctx` must be a live context; `counters_out` writable for its `struct_size`.
+ */
+siptls_result siptls_ctx_get_counters(const struct siptls_ctx *ctx,
+                                      struct siptls_counters *counters_out);
+
+/**
+ * Zeroes the counters (`sessions_live` stays: it is a level).
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_reset_counters(struct siptls_ctx *ctx);
+
+/**
+ * The counters in the Prometheus text exposition format (`siptls_*`
+ * families; `result`, `status` and `alert` labels), NUL-terminated, for a
+ * scrape endpoint. Text conventions as `siptls_last_error`: `len_out` gets
+ * the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
+ *
+ * Requires:
+ * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
+ */
+siptls_result siptls_ctx_counters_prometheus(const struct siptls_ctx *ctx,
+                                             char *buf,
+                                             size_t cap,
+                                             size_t *len_out);
+
+/**
+ * Creates a session from a context. Client contexts need `peer_name`: the
+ * SIP domain, host name or IP literal to reach (SNI and certificate check).
+ * Server contexts take NULL. The session keeps the context's configuration
+ * as it is now; later context changes apply to later sessions.
+ *
+ * Requires:
+ * `ctx` must be a live context; `peer_name` NULL or NUL-terminated; `session_out` writable.
+ */
+siptls_result siptls_session_new(const struct siptls_ctx *ctx,
+                                 const char *peer_name,
+                                 struct siptls_session **session_out);
+
+/**
+ * Creates a session as `siptls_session_new` does, with options: the
+ * identity a client presents and the SNI it sends.
+ *
+ * Requires:
+ * `ctx` must be a live context; `options` readable for its `struct_size`,
+ * its strings NULL or NUL-terminated; `session_out` writable.
+ */
+siptls_result siptls_session_new_with(const struct siptls_ctx *ctx,
+                                      const struct siptls_session_options *options,
+                                      struct siptls_session **session_out);
+
+/**
+ * Frees a session (without sending anything: close first for a clean end).
+ * NULL is a no-op. Freeing while a call is inside the session (from its own
+ * verify callback, or on another thread while that call runs) is deferred
+ * until the call returns. No call on the session may start after this one.
+ *
+ * Requires:
+ * `session` must be NULL or from `siptls_session_new`, and not used afterwards.
+ */
+void siptls_session_free(struct siptls_session *session);
+
+/**
+ * Attaches the gateway's own pointer to the session (a call record, a
+ * connection object). It is handed back in every verification report of
+ * this session (`session_userdata`). siptls never dereferences it.
+ *
+ * Requires:
+ * `session` must be live.
+ */
+siptls_result siptls_session_set_userdata(struct siptls_session *session,
+                                          void *userdata);
+
+/**
+ * The pointer set with `siptls_session_set_userdata` (NULL when none).
+ *
+ * Requires:
+ * `session` must be live; `userdata_out` writable.
+ */
+siptls_result siptls_session_get_userdata(const struct siptls_session *session,
+                                          void **userdata_out);
+
+/**
+ * Feeds `len` bytes of ciphertext received from the peer. `consumed_out`
+ * says how many were taken: all, except when undelivered plaintext fills the
+ * receive buffer (read it, then feed the rest; SIPTLS_BUFFER_FULL when none
+ * could be taken), or when the peer's close_notify ended the stream (then
+ * SIPTLS_PEER_CLOSED). On a TLS or verification failure the session fails and
+ * usually holds an alert for the peer: take it, send it, close the socket.
+ *
+ * Requires:
+ * `session` must be live; `data` readable for `len` bytes; `consumed_out` writable.
+ */
+siptls_result siptls_session_feed(struct siptls_session *session,
+                                  const uint8_t *data,
+                                  size_t len,
+                                  size_t *consumed_out);
+
+/**
+ * Takes ciphertext to send into `buf` (room for `cap` bytes); how much goes
+ * to `written_out`. SIPTLS_AGAIN when there is nothing to send.
+ *
+ * Requires:
+ * `session` must be live; `buf` writable for `cap` bytes; `written_out` writable.
+ */
+siptls_result siptls_session_take(struct siptls_session *session,
+                                  uint8_t *buf,
+                                  size_t cap,
+                                  size_t *written_out);
+
+/**
+ * Queues plaintext (a SIP message) for sending, once the handshake is
+ * done. `accepted_out` may be less than `len` when the send buffer is full:
+ * take and send ciphertext, then write the rest.
+ *
+ * Requires:
+ * `session` must be live; `data` readable for `len` bytes; `accepted_out` writable.
+ */
+siptls_result siptls_session_write(struct siptls_session *session,
+                                   const uint8_t *data,
+                                   size_t len,
+                                   size_t *accepted_out);
+
+/**
+ * Reads received plaintext into `buf`; how much goes to `read_out`.
+ * SIPTLS_AGAIN: none yet. SIPTLS_PEER_CLOSED: the peer sent close_notify and
+ * everything has been read. SIPTLS_ERR_TRUNCATED: the transport ended without it.
+ *
+ * Requires:
+ * `session` must be live; `buf` writable for `cap` bytes; `read_out` writable.
+ */
+siptls_result siptls_session_read(struct siptls_session *session,
+                                  uint8_t *buf,
+                                  size_t cap,
+                                  size_t *read_out);
+
+/**
+ * Queues close_notify. Take and send it; the peer's own close_notify then
+ * shows as SIPTLS_PEER_CLOSED from `siptls_session_read`.
+ *
+ * Requires:
+ * `session` must be live.
+ */
+siptls_result siptls_session_close(struct siptls_session *session);
+
+/**
+ * Tells the session the transport ended (recv returned 0). Without a prior
+ * close_notify the session reports truncation. Ciphertext received before
+ * the end and not yet fed (held back by SIPTLS_BUFFER_FULL) may still be
+ * fed afterwards (all of it, before reading on); the end takes effect once
+ * everything has been read, and feeding is refused from then on.
+ *
+ * Requires:
+ * `session` must be live.
+ */
+siptls_result siptls_session_transport_closed(struct siptls_session *session);
+
+/**
+ * Fills `info_out` with the session's state (up to its `struct_size`).
+ *
+ * Requires:
+ * `session` must be live; `info_out` writable for its `struct_size`.
+ */
+siptls_result siptls_session_get_info(const struct siptls_session *session,
+                                      struct siptls_session_info *info_out);
+
+/**
+ * A server session: the SNI the client sent ("" when none), NUL-terminated;
+ * text conventions as `siptls_last_error`.
+ *
+ * Requires:
+ * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+ */
+siptls_result siptls_session_sni(const struct siptls_session *session,
+                                 char *buf,
+                                 size_t cap,
+                                 size_t *len_out);
+
+/**
+ * The peer's certificate number `index` (0: its own, then its chain), DER.
+ * The pointer stays valid until the session is freed. SIPTLS_ERR_INVALID_ARGUMENT
+ * past the end of the chain (or before the peer sent one).
+ *
+ * Requires:
+ * `session` must be live; `der_out` and `len_out` writable.
+ */
+siptls_result siptls_session_peer_cert(const struct siptls_session *session,
+                                       size_t index,
+                                       const uint8_t **der_out,
+                                       size_t *len_out);
+
+/**
+ * Copies the detail text of the session's most recent failure (for a
+ * verification failure: the reason, trust ID and names involved).
+ *
+ * Requires:
+ * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+ */
+siptls_result siptls_session_last_error(const struct siptls_session *session,
+                                        char *buf,
+                                        size_t cap,
+                                        size_t *len_out);
+
+/**
+ * The static name of a cipher suite number, e.g. "TLS13_AES_256_GCM_SHA384";
+ * "unknown" for suites siptls does not offer.
+ */
+const char *siptls_cipher_suite_name(uint16_t suite);
+
+/**
+ * For a session on a non-blocking socket, after poll/epoll said it is
+ * readable or writable (or after writing plaintext): receives and feeds
+ * what is there, sends what is pending (partial sends and EAGAIN are kept
+ * for the next call, EINTR is retried, SIGPIPE is not raised), reports the
+ * peer's end of the stream as `siptls_session_transport_closed`, and
+ * stores in `wants_out` the events to wait for (SIPTLS_WANT_READ,
+ * SIPTLS_WANT_WRITE; 0: nothing until the application reads plaintext or
+ * writes, or the session has ended). Read plaintext with
+ * `siptls_session_read` afterwards, then call again. A session failure is
+ * returned after its alert was sent; a socket error is SIPTLS_ERR_IO.
+ *
+ * Requires:
+ * `session` must be live; `fd` a socket this thread may use; `wants_out` writable.
+ */
+siptls_result siptls_session_pump_fd(struct siptls_session *session,
+                                     int fd,
+                                     uint32_t *wants_out);
+
+/**
+ * As `siptls_session_pump_fd`, through the gateway's callbacks.
+ *
+ * Requires:
+ * `session` must be live; `io` readable for its `struct_size`; `wants_out` writable.
+ */
+siptls_result siptls_session_pump_io(struct siptls_session *session,
+                                     const struct siptls_io *io,
+                                     uint32_t *wants_out);
+
+/**
+ * Creates a framer (`limits` NULL: every default).
+ *
+ * Requires:
+ * `limits` NULL or readable for its `struct_size`; `framer_out` writable.
+ */
+siptls_result siptls_framer_new(const struct siptls_framer_limits *limits,
+                                struct siptls_framer **framer_out);
+
+/**
+ * Frees a framer; NULL is a no-op.
+ *
+ * Requires:
+ * `framer` NULL or from `siptls_framer_new`, not used afterwards.
+ */
+void siptls_framer_free(struct siptls_framer *framer);
+
+/**
+ * Hands the framer stream bytes (decrypted plaintext, or plain TCP).
+ * `consumed_out` says how many it took: less than `len` (and
+ * SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
+ * messages out with `siptls_framer_next`, then push the rest.
+ *
+ * `data` must not overlap the framer's own buffer, where the `message` of
+ * its events points: a push moves that buffer while reading `data`. To
+ * push a message back (to frame it again), copy it into memory of your
+ * own first. Overlapping `data` is refused with
+ * SIPTLS_ERR_INVALID_ARGUMENT, and nothing is taken.
+ *
+ * Requires:
+ * `framer` live; `data` readable for `len` bytes; `consumed_out` writable.
+ */
+siptls_result siptls_framer_push(struct siptls_framer *framer,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 size_t *consumed_out);
+
+/**
+ * The next whole message or keep-alive into `event_out` (set its
+ * `struct_size` first): SIPTLS_OK, or SIPTLS_AGAIN until one is complete.
+ * A framing error (SIPTLS_ERR_SIP_*) is final: close the connection.
+ *
+ * Requires:
+ * `framer` live; `event_out` writable for its `struct_size`.
+ */
+siptls_result siptls_framer_next(struct siptls_framer *framer,
+                                 struct siptls_sip_event *event_out);
+
+/**
+ * How many pongs (one CRLF each) to send for the pings found so far;
+ * the count restarts at 0. Write "\r\n" that many times.
+ *
+ * Requires:
+ * `framer` live; `count_out` writable.
+ */
+siptls_result siptls_framer_take_pongs(struct siptls_framer *framer,
+                                       size_t *count_out);
+
+/**
+ * The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid
+ * for as long as the library is loaded. A version this library does not
+ * provide is refused with SIPTLS_ERR_ABI_VERSION and `*api_out` set to NULL.
+ *
+ * Requires:
+ * `api_out` must be writable.
+ */
+siptls_result siptls_get_api(uint32_t abi_version,
+                             const struct siptls_api **api_out);
 
 #ifdef __cplusplus
 } /* extern "C" */

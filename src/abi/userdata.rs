@@ -16,7 +16,7 @@ impl Default for UserData {
     }
 }
 // SAFETY: the pointer is never dereferenced here, only passed back to the
-// caller's own callback; the README states callbacks run on session threads.
+// caller's own callback; docs/conventions.md states callbacks run on session threads.
 unsafe impl Send for UserData {}
 // SAFETY: as for `Send`: shared, it is still only handed back.
 unsafe impl Sync for UserData {}

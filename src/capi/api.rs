@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::ffi;
 
 /// The ABI this library provides: the header's SIPTLS_ABI_VERSION, both
-/// from build.rs. It changes with the soname (the ABI policy in the README).
+/// from build.rs. It changes with the soname (the ABI policy in docs/abi-and-packaging.md).
 const SIPTLS_ABI_VERSION: u32 = parse(env!("SIPTLS_ABI_VERSION"));
 
 const fn parse(digits: &str) -> u32 {

@@ -1,17 +1,13 @@
-//! Several identities per context: added, removed and named for SNI; a
-//! client session choosing the one it presents and the SNI it sends.
+//! Several identities per context: added, removed and named for SNI. The
+//! session options a client uses to choose one are with the sessions.
 
-use crate::abi::{siptls_result, siptls_result::*, siptls_session_options};
+use crate::abi::siptls_result;
 use std::ffi::c_char;
 
-use super::{siptls_ctx, siptls_session};
+use super::siptls_ctx;
 
 use super::handles;
 use crate::ffi;
-use crate::session::{Options, Session};
-
-// SAFETY: repr(C): two u32, then two pointers; any bits are valid values.
-unsafe impl ffi::PlainData for siptls_session_options {}
 
 /// Adds identity `identity_id` from PEM in memory (certificate chain, leaf
 /// first; key). ID 0 is the default identity; an ID in use is refused
@@ -100,63 +96,4 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_names(
             ctx.set_identity_names(identity_id, &names)
         })
     }
-}
-
-/// Creates a session as `siptls_session_new` does, with options: the
-/// identity a client presents and the SNI it sends.
-///
-/// # Safety
-/// `ctx` must be a live context; `options` readable for its `struct_size`,
-/// its strings NULL or NUL-terminated; `session_out` writable.
-#[no_mangle]
-pub unsafe extern "C" fn siptls_session_new_with(
-    ctx: *const siptls_ctx,
-    options: *const siptls_session_options,
-    session_out: *mut *mut siptls_session,
-) -> siptls_result {
-    ffi::call(|| {
-        let session_out =
-            unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
-        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
-        ctx.recorded(|| {
-            let absent = siptls_session_options {
-                struct_size: 0,
-                identity_id: 0,
-                peer_name: std::ptr::null(),
-                sni: std::ptr::null(),
-            };
-            let o = unsafe { ffi::read_sized(options, absent, "options")? };
-            let options = Options {
-                peer_name: unsafe { ffi::arg_opt_str(o.peer_name, "options->peer_name")? },
-                sni: unsafe { ffi::arg_opt_str(o.sni, "options->sni")? },
-                identity: o.identity_id,
-            };
-            let session = Session::new_with(ctx, options)?;
-            *session_out = ffi::to_handle::<siptls_session>(session);
-            Ok(SIPTLS_OK)
-        })
-    })
-}
-
-/// A server session: the SNI the client sent ("" when none), NUL-terminated;
-/// text conventions as `siptls_last_error`.
-///
-/// # Safety
-/// `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
-#[no_mangle]
-pub unsafe extern "C" fn siptls_session_sni(
-    session: *const siptls_session,
-    buf: *mut c_char,
-    cap: usize,
-    len_out: *mut usize,
-) -> siptls_result {
-    ffi::call(|| {
-        unsafe { ffi::clear_text(buf, cap, len_out) };
-        unsafe {
-            handles::with_session(session, |s| {
-                let sni = s.sni().unwrap_or_default().to_string();
-                ffi::copy_text(&sni, buf, cap, len_out)
-            })
-        }
-    })
 }

@@ -13,7 +13,8 @@ use crate::logging::{LogSink, Record};
 /// Sets the context's log callback: records at `level` (a
 /// `siptls_log_level`: ERROR 1 to TRACE 5) and more severe, siptls' events
 /// and the TLS engine's; NULL turns logging off (the default, at no cost).
-/// Sessions created afterwards log to it.
+/// A session logs to the callback its configuration bound (a client at its
+/// creation, a server at the ClientHello).
 ///
 /// # Safety
 /// `ctx` must be a live context; `callback` and `userdata` must stay valid

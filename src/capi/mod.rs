@@ -11,19 +11,35 @@
     clippy::multiple_unsafe_ops_per_block
 )]
 
-pub mod api;
-pub mod context;
-pub mod counters;
+// The header lists the calls in this order, one object after another:
+// the library itself, then the context (its settings, identities, trust
+// table and CRLs, resumption, suites, logging, counters), the session (its
+// bytes, the socket helper) and the framer, and last the function table.
 pub mod error;
-mod handles;
+
+pub mod context;
+
 pub mod identities;
-pub mod log;
-pub mod pump;
-pub mod resume;
-pub mod session;
-pub mod sip;
-pub mod suites;
+
 pub mod trust;
+
+pub mod resume;
+
+pub mod suites;
+
+pub mod log;
+
+pub mod counters;
+
+pub mod session;
+
+pub mod pump;
+
+pub mod sip;
+
+pub mod api;
+
+mod handles;
 
 pub use api::*;
 pub use context::*;

@@ -1,8 +1,8 @@
 //! Sessions: creation, the sans-I/O byte pump, state queries.
 
 use crate::abi::{
-    siptls_result, siptls_result::*, siptls_session_info, siptls_verify_status,
-    SIPTLS_TRUST_ID_NONE,
+    siptls_result, siptls_result::*, siptls_session_info, siptls_session_options,
+    siptls_verify_status, SIPTLS_TRUST_ID_NONE,
 };
 use std::ffi::{c_char, c_void, CString};
 use std::sync::LazyLock;
@@ -11,12 +11,14 @@ use super::{siptls_ctx, siptls_session};
 
 use super::handles;
 use crate::ffi;
-use crate::session::{Session, Sink};
+use crate::session::{Options, Session, Sink};
 
 // SAFETY: repr(C); 4-byte members then 1-byte flags filling to 40, a u64,
 // four 4-byte members, then a u64 at offset 64: no padding.
 unsafe impl ffi::NoPadding for siptls_session_info {}
 
+// SAFETY: repr(C): two u32, then two pointers; any bits are valid values.
+unsafe impl ffi::PlainData for siptls_session_options {}
 /// Creates a session from a context. Client contexts need `peer_name`: the
 /// SIP domain, host name or IP literal to reach (SNI and certificate check).
 /// Server contexts take NULL. The session keeps the context's configuration
@@ -38,6 +40,42 @@ pub unsafe extern "C" fn siptls_session_new(
         let session = ctx.record(Session::new(ctx, peer_name))?;
         *session_out = ffi::to_handle::<siptls_session>(session);
         Ok(SIPTLS_OK)
+    })
+}
+
+/// Creates a session as `siptls_session_new` does, with options: the
+/// identity a client presents and the SNI it sends.
+///
+/// # Safety
+/// `ctx` must be a live context; `options` readable for its `struct_size`,
+/// its strings NULL or NUL-terminated; `session_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_new_with(
+    ctx: *const siptls_ctx,
+    options: *const siptls_session_options,
+    session_out: *mut *mut siptls_session,
+) -> siptls_result {
+    ffi::call(|| {
+        let session_out =
+            unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
+        ctx.recorded(|| {
+            let absent = siptls_session_options {
+                struct_size: 0,
+                identity_id: 0,
+                peer_name: std::ptr::null(),
+                sni: std::ptr::null(),
+            };
+            let o = unsafe { ffi::read_sized(options, absent, "options")? };
+            let options = Options {
+                peer_name: unsafe { ffi::arg_opt_str(o.peer_name, "options->peer_name")? },
+                sni: unsafe { ffi::arg_opt_str(o.sni, "options->sni")? },
+                identity: o.identity_id,
+            };
+            let session = Session::new_with(ctx, options)?;
+            *session_out = ffi::to_handle::<siptls_session>(session);
+            Ok(SIPTLS_OK)
+        })
     })
 }
 
@@ -277,6 +315,29 @@ pub unsafe extern "C" fn siptls_session_get_info(
             })
         }?;
         Ok(SIPTLS_OK)
+    })
+}
+
+/// A server session: the SNI the client sent ("" when none), NUL-terminated;
+/// text conventions as `siptls_last_error`.
+///
+/// # Safety
+/// `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_sni(
+    session: *const siptls_session,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> siptls_result {
+    ffi::call(|| {
+        unsafe { ffi::clear_text(buf, cap, len_out) };
+        unsafe {
+            handles::with_session(session, |s| {
+                let sni = s.sni().unwrap_or_default().to_string();
+                ffi::copy_text(&sni, buf, cap, len_out)
+            })
+        }
     })
 }
 

@@ -8,7 +8,7 @@ use super::handles;
 use crate::ffi;
 
 /// Selects the cipher suites and key-exchange groups of a profile
-/// (`profile` is a `siptls_profile`; the README has the table). Replaces
+/// (`profile` is a `siptls_profile`; docs/versions-and-suites.md has the table). Replaces
 /// explicit lists set before.
 ///
 /// # Safety

@@ -36,7 +36,7 @@ fn main() {
     let version_number = (number(&major) << 16) | (number(&minor) << 8) | number(&patch);
     let version_macros = format!(
         "#define SIPTLS_VERSION_MAJOR {major}\n#define SIPTLS_VERSION_MINOR {minor}\n#define SIPTLS_VERSION_PATCH {patch}\n\
-         /* (major << 16) | (minor << 8) | patch, as siptls_version_number() returns it */\n\
+         /* (major << 16) | (minor << 8) | patch, as siptls_get_version_number() returns it */\n\
          #define SIPTLS_VERSION_NUMBER {version_number:#08x}\n\
          /* The ABI of this header, for siptls_get_api(); it changes with the soname. */\n\
          #define SIPTLS_ABI_VERSION {abi_version}\n\
@@ -44,7 +44,18 @@ fn main() {
           * struct_size reaches past the field's end. Read a field added in a later\n\
           * release only when this is true. */\n\
          #define SIPTLS_HAS_FIELD(ptr, type, field) \\\n\
-             ((size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))\n"
+             ((size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))\n\
+         /* Marks the names 0.3 used: the compiler warns at each use and names\n\
+          * the call to use instead. */\n\
+         #if defined(__cplusplus) && __cplusplus >= 201402L\n\
+         #define SIPTLS_DEPRECATED(note) [[deprecated(note)]]\n\
+         #elif defined(__GNUC__) || defined(__clang__)\n\
+         #define SIPTLS_DEPRECATED(note) __attribute__((deprecated(note)))\n\
+         #elif defined(_MSC_VER)\n\
+         #define SIPTLS_DEPRECATED(note) __declspec(deprecated(note))\n\
+         #else\n\
+         #define SIPTLS_DEPRECATED(note)\n\
+         #endif\n"
     );
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)

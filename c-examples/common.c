@@ -84,8 +84,8 @@ void ex_report(const char *what, siptls_result code, const siptls_session *sessi
     char detail[1024];
     size_t len = 0;
     siptls_result got = session != NULL
-                            ? siptls_session_last_error(session, detail, sizeof detail, &len)
-                            : siptls_last_error(detail, sizeof detail, &len);
+                            ? siptls_session_get_last_error(session, detail, sizeof detail, &len)
+                            : siptls_get_last_error(detail, sizeof detail, &len);
     /* A cut-off detail is still worth printing; any other failure is not. */
     if (got != SIPTLS_OK && got != SIPTLS_ERR_BUFFER_TOO_SMALL) {
         snprintf(detail, sizeof detail, "(no detail: %s)", siptls_result_str((uint32_t)got));
@@ -187,7 +187,7 @@ fail:
 void ex_print_counters(const siptls_ctx *ctx)
 {
     size_t len = 0;
-    siptls_result r = siptls_ctx_counters_prometheus(ctx, NULL, 0, &len);
+    siptls_result r = siptls_ctx_get_counters_prometheus(ctx, NULL, 0, &len);
     if (r != SIPTLS_ERR_BUFFER_TOO_SMALL) {
         ex_report("reading the counters", r, NULL);
         return;
@@ -197,7 +197,7 @@ void ex_print_counters(const siptls_ctx *ctx)
         fprintf(stderr, "error: out of memory for the counters\n");
         return;
     }
-    r = siptls_ctx_counters_prometheus(ctx, text, len + 1, &len);
+    r = siptls_ctx_get_counters_prometheus(ctx, text, len + 1, &len);
     if (r != SIPTLS_OK) {
         ex_report("reading the counters", r, NULL);
     } else {
@@ -666,7 +666,7 @@ static bool step(ex_conn *conn, int64_t deadline)
         } else if (n == 0 || errno == ECONNRESET) {
             /* The TCP stream ended; the session decides if that was clean. */
             conn->eof = true;
-            siptls_result r = siptls_session_transport_closed(conn->session);
+            siptls_result r = siptls_session_feed_eof(conn->session);
             if (r != SIPTLS_OK) {
                 ex_report(conn->phase, r, conn->session);
                 return false;
@@ -732,7 +732,7 @@ bool ex_handshake(ex_conn *conn)
         return false;
     }
     printf("tls: version=%s suite=%s handshake=%s\n", version_name(info.protocol_version),
-           siptls_cipher_suite_name(info.cipher_suite),
+           siptls_cipher_suite_str(info.cipher_suite),
            info.handshake_kind == SIPTLS_HANDSHAKE_RESUMED ? "resumed" : "full");
     return true;
 }

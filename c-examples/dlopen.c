@@ -47,8 +47,8 @@ static void report(const char *what, siptls_result code, const siptls_session *s
     char detail[1024];
     size_t len = 0;
     siptls_result got = session != NULL
-                            ? api->session_last_error(session, detail, sizeof detail, &len)
-                            : api->last_error(detail, sizeof detail, &len);
+                            ? api->session_get_last_error(session, detail, sizeof detail, &len)
+                            : api->get_last_error(detail, sizeof detail, &len);
     if (got != SIPTLS_OK && got != SIPTLS_ERR_BUFFER_TOO_SMALL) {
         snprintf(detail, sizeof detail, "(no detail)");
     }
@@ -167,7 +167,7 @@ static bool handshake(siptls_session *client, siptls_session *server)
             }
             printf("dlopen: handshake ok version=%s suite=%s\n",
                    ci.protocol_version == SIPTLS_TLS13 ? "TLSv1.3" : "TLSv1.2",
-                   api->cipher_suite_name(ci.cipher_suite));
+                   api->cipher_suite_str(ci.cipher_suite));
             return true;
         }
     }
@@ -310,7 +310,7 @@ int main(int argc, char **argv)
         dlclose(lib);
         return 1;
     }
-    printf("dlopen: loaded %s, siptls_version()=%s, ABI %u\n", path, api->version(),
+    printf("dlopen: loaded %s, siptls_get_version()=%s, ABI %u\n", path, api->get_version(),
            (unsigned)api->abi_version);
 
     bool ok = run(certs);

@@ -17,9 +17,9 @@ static void die(const char *what, siptls_result r, const siptls_ctx *ctx, const 
 {
     char detail[1024];
     size_t len;
-    siptls_result got = s     ? siptls_session_last_error(s, detail, sizeof detail, &len)
-                        : ctx ? siptls_ctx_last_error(ctx, detail, sizeof detail, &len)
-                              : siptls_last_error(detail, sizeof detail, &len);
+    siptls_result got = s     ? siptls_session_get_last_error(s, detail, sizeof detail, &len)
+                        : ctx ? siptls_ctx_get_last_error(ctx, detail, sizeof detail, &len)
+                              : siptls_get_last_error(detail, sizeof detail, &len);
     fprintf(stderr, "minimal: %s: %s: %s\n", what, siptls_result_str(r),
             got == SIPTLS_OK || got == SIPTLS_ERR_BUFFER_TOO_SMALL ? detail : "(no detail)");
     exit(1); /* the system takes back the memory and the socket */
@@ -36,7 +36,8 @@ int main(int argc, char **argv)
     siptls_result r, failed = SIPTLS_OK;
     size_t n, in_len = 0, text_len = 0, sent = 0;
     ssize_t k;
-    int fd, closing = 0;
+    int fd, closing = 0, accepted = 0;
+    uint32_t events;
     uint8_t in[16384], out[16384];
     char req[1024], text[4096];
     /* The context holds what all connections share: our identity (privateKey.pem,
@@ -75,11 +76,11 @@ int main(int argc, char **argv)
             die("TLS", failed, ctx, s);
         if (closing)
             break; /* close_notify is out; TLS needs no wait for the server's */
-        /* 2. Once the handshake is done, queue the request (as much as fits). */
-        siptls_session_info info = {.struct_size = sizeof info};
-        if ((r = siptls_session_get_info(s, &info)) != SIPTLS_OK)
-            die("reading the session state", r, ctx, s);
-        if (!info.handshaking && sent < req_len) {
+        /* 2. Once the server is accepted (reported once), queue the request. */
+        if ((r = siptls_session_get_events(s, &events)) != SIPTLS_OK)
+            die("reading the session's events", r, ctx, s);
+        accepted |= (events & SIPTLS_EVENT_HANDSHAKE_DONE) != 0;
+        if (accepted && sent < req_len) {
             r = siptls_session_write(s, (const uint8_t *)req + sent, req_len - sent, &n);
             if (r != SIPTLS_OK && r != SIPTLS_AGAIN)
                 die("writing the request", r, ctx, s);

@@ -76,7 +76,7 @@ static void fail(const char *what, siptls_result r)
 {
     char detail[512];
     size_t len = 0;
-    siptls_last_error(detail, sizeof detail, &len);
+    siptls_get_last_error(detail, sizeof detail, &len);
     fprintf(stderr, "reload: %s: %s (%s)\n", what, siptls_result_str((uint32_t)r), detail);
     exit(1);
 }
@@ -252,7 +252,7 @@ int main(int argc, char **argv)
             refresh_crl(server_ctx, crl_path);
         }
         uint64_t generation = 0;
-        r = siptls_ctx_generation(server_ctx, &generation);
+        r = siptls_ctx_get_generation(server_ctx, &generation);
         if (r != SIPTLS_OK) {
             fail("reading the configuration generation", r);
         }
@@ -302,7 +302,7 @@ int main(int argc, char **argv)
         siptls_session_free(clients[i]);
     }
     uint64_t generation = 0;
-    r = siptls_ctx_generation(server_ctx, &generation);
+    r = siptls_ctx_get_generation(server_ctx, &generation);
     if (r != SIPTLS_OK) {
         fail("reading the configuration generation", r);
     }

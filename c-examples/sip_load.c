@@ -176,40 +176,34 @@ static void on_event(load_conn *c, load_run *run, const siptls_sip_event *ev,
     }
 }
 
-/* Moves the connection's bytes and acts on what arrived. Every pump may
- * bring in plaintext (its send step receives too), so pump and read until
- * a round reads nothing. */
+/* Moves the connection's bytes and acts on what arrived, as the pump's
+ * flags report it: the handshake completed (send the first request), the
+ * server's answers wait, or the connection ended. */
 static void drive_once(int ep, load_conn *c, load_run *run, const char *peer_name)
 {
-    uint32_t wants = 0;
+    uint32_t events = 0;
     for (;;) {
-        siptls_result r = siptls_session_pump_fd(c->session, c->fd, &wants);
+        siptls_result r = siptls_session_pump_fd(c->session, c->fd, &events);
         if (r != SIPTLS_OK) {
             fail(c, run, "moving bytes", r);
             return;
         }
-        if (c->step == STEP_HANDSHAKE) {
-            siptls_session_info info = {.struct_size = sizeof info};
-            r = siptls_session_get_info(c->session, &info);
-            if (r != SIPTLS_OK) {
-                fail(c, run, "reading the session's state", r);
+        if (events & SIPTLS_EVENT_HANDSHAKE_DONE) {
+            /* The server may still be checking our certificate: the
+             * answer to one request says it is done. */
+            c->step = STEP_WARMUP;
+            if (!send_options(c, peer_name)) {
+                fail(c, run, "sending OPTIONS", SIPTLS_ERR_WRONG_STATE);
                 return;
             }
-            if (!info.handshaking) {
-                /* The server may still be checking our certificate: the
-                 * answer to one request says it is done. */
-                c->step = STEP_WARMUP;
-                if (!send_options(c, peer_name)) {
-                    fail(c, run, "sending OPTIONS", SIPTLS_ERR_WRONG_STATE);
-                    return;
-                }
-                continue; /* pump it out */
-            }
+            continue; /* pump it out */
+        }
+        if (!(events & (SIPTLS_EVENT_PLAINTEXT | SIPTLS_EVENT_ENDED))) {
+            break;
         }
         uint8_t plain[4096];
-        size_t n = 0, got = 0;
+        size_t n = 0;
         while ((r = siptls_session_read(c->session, plain, sizeof plain, &n)) == SIPTLS_OK) {
-            got += n;
             for (size_t off = 0, used = 0; off < n; off += used) {
                 /* BUFFER_FULL: take the answers out below, then push the rest. */
                 siptls_result pr = siptls_framer_push(c->framer, plain + off, n - off, &used);
@@ -219,7 +213,7 @@ static void drive_once(int ep, load_conn *c, load_run *run, const char *peer_nam
                 }
                 siptls_sip_event ev = {.struct_size = sizeof ev};
                 siptls_result fr;
-                while ((fr = siptls_framer_next(c->framer, &ev)) == SIPTLS_OK &&
+                while ((fr = siptls_framer_take_event(c->framer, &ev)) == SIPTLS_OK &&
                        c->step != STEP_FAILED) {
                     on_event(c, run, &ev, peer_name);
                 }
@@ -241,11 +235,8 @@ static void drive_once(int ep, load_conn *c, load_run *run, const char *peer_nam
             fail(c, run, "reading", r);
             return;
         }
-        if (got == 0) {
-            break;
-        }
     }
-    ex_epoll_watch(ep, c->fd, c, wants, &c->watching);
+    ex_epoll_watch(ep, c->fd, c, events, &c->watching);
 }
 
 /* drive_once, then stops watching a connection that is over. */

@@ -135,7 +135,7 @@ static bool on_plaintext(conn *c, const uint8_t *plain, size_t n)
         off += used;
         siptls_sip_event ev = {.struct_size = sizeof ev};
         siptls_result fr;
-        while ((fr = siptls_framer_next(c->framer, &ev)) == SIPTLS_OK) {
+        while ((fr = siptls_framer_take_event(c->framer, &ev)) == SIPTLS_OK) {
             if (ev.kind == SIPTLS_SIP_MESSAGE && !answer(c, ev.message, ev.message_len)) {
                 return false;
             }
@@ -161,45 +161,41 @@ static bool on_plaintext(conn *c, const uint8_t *plain, size_t n)
 }
 
 /* Moves the connection's bytes; false when it is over (the caller drops it).
- * Every pump may bring in plaintext (its send step receives too), so pump
- * and read until a round reads nothing. */
+ * The pump's flags say what happened: the handshake completed, plaintext
+ * waits (read it; the answers it brings are pumped out by the next round),
+ * or nothing more will arrive (reading says whether the peer closed). */
 static bool serve(int ep, conn *c)
 {
-    uint32_t wants = 0;
+    uint32_t events = 0;
     for (;;) {
-        if (siptls_session_pump_fd(c->session, c->fd, &wants) != SIPTLS_OK) {
+        if (siptls_session_pump_fd(c->session, c->fd, &events) != SIPTLS_OK) {
             return false; /* the alert went out; or the socket failed */
         }
-        siptls_session_info info = {.struct_size = sizeof info};
-        if (siptls_session_get_info(c->session, &info) != SIPTLS_OK) {
-            return false;
-        }
-        if (!info.handshaking) {
+        if (events & SIPTLS_EVENT_HANDSHAKE_DONE) {
             c->handshake_deadline = 0;
         }
+        if (!(events & (SIPTLS_EVENT_PLAINTEXT | SIPTLS_EVENT_ENDED))) {
+            break;
+        }
         uint8_t plain[16384];
-        size_t n = 0, got = 0;
+        size_t n = 0;
         siptls_result r;
         while ((r = siptls_session_read(c->session, plain, sizeof plain, &n)) == SIPTLS_OK) {
-            got += n;
             if (!on_plaintext(c, plain, n)) {
-                siptls_session_pump_fd(c->session, c->fd, &wants); /* send the close */
+                siptls_session_pump_fd(c->session, c->fd, &events); /* send the close */
                 return false;
             }
         }
         if (r == SIPTLS_PEER_CLOSED) {
             siptls_session_close(c->session); /* answer close_notify with ours */
-            siptls_session_pump_fd(c->session, c->fd, &wants);
+            siptls_session_pump_fd(c->session, c->fd, &events);
             return false;
         }
         if (r != SIPTLS_AGAIN) {
             return false; /* truncated, or failed */
         }
-        if (got == 0) {
-            break;
-        }
     }
-    ex_epoll_watch(ep, c->fd, c, wants, &c->watching);
+    ex_epoll_watch(ep, c->fd, c, events, &c->watching);
     return true;
 }
 
@@ -334,9 +330,9 @@ int main(int argc, char **argv)
     }
     printf("sip_server: closing %zu connections\n", all.len);
     for (size_t i = 0; i < all.len; i++) {
-        uint32_t wants = 0;
+        uint32_t events = 0;
         siptls_session_close(all.items[i]->session);
-        siptls_session_pump_fd(all.items[i]->session, all.items[i]->fd, &wants);
+        siptls_session_pump_fd(all.items[i]->session, all.items[i]->fd, &events);
         drop_conn(ep, all.items[i]);
     }
     free(all.items);

@@ -25,17 +25,28 @@
 #include <stddef.h>
 #include <stdint.h>
 #define SIPTLS_VERSION_MAJOR 0
-#define SIPTLS_VERSION_MINOR 3
+#define SIPTLS_VERSION_MINOR 4
 #define SIPTLS_VERSION_PATCH 0
-/* (major << 16) | (minor << 8) | patch, as siptls_version_number() returns it */
-#define SIPTLS_VERSION_NUMBER 0x000300
+/* (major << 16) | (minor << 8) | patch, as siptls_get_version_number() returns it */
+#define SIPTLS_VERSION_NUMBER 0x000400
 /* The ABI of this header, for siptls_get_api(); it changes with the soname. */
-#define SIPTLS_ABI_VERSION 3
+#define SIPTLS_ABI_VERSION 4
 /* Whether a size-prefixed struct the library filled holds `field`: its
 * struct_size reaches past the field's end. Read a field added in a later
 * release only when this is true. */
 #define SIPTLS_HAS_FIELD(ptr, type, field) \
 ((size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+/* Marks the names 0.3 used: the compiler warns at each use and names
+* the call to use instead. */
+#if defined(__cplusplus) && __cplusplus >= 201402L
+#define SIPTLS_DEPRECATED(note) [[deprecated(note)]]
+#elif defined(__GNUC__) || defined(__clang__)
+#define SIPTLS_DEPRECATED(note) __attribute__((deprecated(note)))
+#elif defined(_MSC_VER)
+#define SIPTLS_DEPRECATED(note) __declspec(deprecated(note))
+#else
+#define SIPTLS_DEPRECATED(note)
+#endif
 
 
 /**
@@ -74,14 +85,39 @@
 #define SIPTLS_MAX_IDENTITIES 64
 
 /**
- * Poll events to wait for (`siptls_session_pump_fd`'s `wants_out`).
+ * Wait until the socket is readable, then pump again (with the sans-I/O
+ * calls: the session takes more ciphertext; feed it what arrives).
  */
 #define SIPTLS_WANT_READ 1
 
 /**
- * The session has ciphertext the socket would not take yet: wait until it is writable.
+ * The session has ciphertext the socket would not take yet: wait until it
+ * is writable (with the sans-I/O calls: ciphertext waits; take it and send it).
  */
 #define SIPTLS_WANT_WRITE 2
+
+/**
+ * The handshake has completed and the peer was accepted (its checks and
+ * the verify callback): `siptls_session_get_info` describes it, and
+ * plaintext may be written. Reported once, by the first of these calls
+ * after it happened.
+ */
+#define SIPTLS_EVENT_HANDSHAKE_DONE 16
+
+/**
+ * Plaintext from the peer is waiting: call `siptls_session_read` until it
+ * returns SIPTLS_AGAIN, then pump again (a full receive window stops
+ * reading from the socket until then).
+ */
+#define SIPTLS_EVENT_PLAINTEXT 32
+
+/**
+ * Nothing more will arrive: the peer closed (close_notify, or the end of
+ * the transport) and all its plaintext was read, or the session failed.
+ * `siptls_session_read` says which; close, send what is pending, and free
+ * the session.
+ */
+#define SIPTLS_EVENT_ENDED 64
 
 /**
  * A transport callback's "would block" (`siptls_io`).
@@ -650,7 +686,7 @@ typedef uint32_t siptls_handshake_kind;
 #endif /* __cplusplus */
 
 /**
- * What `siptls_framer_next` found.
+ * What `siptls_framer_take_event` found.
  */
 enum siptls_sip_event_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -878,18 +914,18 @@ typedef uint32_t siptls_keepalive;
 /**
  * A TLS configuration for one role, shared by many sessions and threads.
  *
- * - Life: `siptls_ctx_new`, `siptls_ctx_free`, `siptls_ctx_last_error`,
- *   `siptls_ctx_generation`.
+ * - Life: `siptls_ctx_new`, `siptls_ctx_free`, `siptls_ctx_get_last_error`,
+ *   `siptls_ctx_get_generation`.
  * - Identities: `siptls_ctx_set_identity_pem`, `siptls_ctx_load_identity_files`,
  *   `siptls_ctx_add_identity_pem`, `siptls_ctx_add_identity_files`,
  *   `siptls_ctx_remove_identity`, `siptls_ctx_set_identity_names`,
  *   `siptls_ctx_load_pem_dir`.
- * - Trust table: `siptls_ctx_trust_add`, `siptls_ctx_trust_load_ca_list`,
- *   `siptls_ctx_trust_load_ca_file`, `siptls_ctx_trust_replace_ca_list`,
- *   `siptls_ctx_trust_remove`, `siptls_ctx_trust_list`, `siptls_ctx_trust_get`,
- *   `siptls_ctx_trust_set_sip_domain`.
- * - CRLs: `siptls_ctx_add_crl`, `siptls_ctx_add_crl_file`, `siptls_ctx_crl_count`,
- *   `siptls_ctx_crl_get`, `siptls_ctx_crl_remove`, `siptls_ctx_crl_clear`,
+ * - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
+ *   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,
+ *   `siptls_ctx_remove_trust`, `siptls_ctx_list_trust`, `siptls_ctx_get_trust`,
+ *   `siptls_ctx_set_trust_sip_domain`.
+ * - CRLs: `siptls_ctx_add_crl`, `siptls_ctx_add_crl_file`, `siptls_ctx_count_crls`,
+ *   `siptls_ctx_get_crl`, `siptls_ctx_remove_crl`, `siptls_ctx_clear_crls`,
  *   `siptls_ctx_set_missing_crl_policy`, `siptls_ctx_set_expired_crl_policy`.
  * - Verification: `siptls_ctx_set_client_auth`, `siptls_ctx_set_max_ca_depth`,
  *   `siptls_ctx_set_name_check`, `siptls_ctx_set_verify_callback`,
@@ -901,7 +937,7 @@ typedef uint32_t siptls_keepalive;
  *   `siptls_ctx_set_ticket_lifetime`, `siptls_ctx_set_ticket_keys`,
  *   `siptls_ctx_load_ticket_key_file`.
  * - Operations: `siptls_ctx_set_log_callback`, `siptls_ctx_get_counters`,
- *   `siptls_ctx_reset_counters`, `siptls_ctx_counters_prometheus`,
+ *   `siptls_ctx_reset_counters`, `siptls_ctx_get_counters_prometheus`,
  *   `siptls_ctx_set_keylog_file`, `siptls_ctx_set_keylog_callback`,
  *   `siptls_ctx_use_sslkeylogfile`.
  */
@@ -911,22 +947,22 @@ typedef struct siptls_ctx siptls_ctx;
  * Frames one connection's SIP stream; one thread at a time.
  *
  * - `siptls_framer_new`, `siptls_framer_free`, `siptls_framer_push`,
- *   `siptls_framer_next`, `siptls_framer_take_pongs`.
+ *   `siptls_framer_take_event`, `siptls_framer_take_pongs`.
  */
 typedef struct siptls_framer siptls_framer;
 
 /**
  * One TLS connection. Drive it from one thread at a time.
  *
- * - Life: `siptls_session_new`, `siptls_session_new_with`, `siptls_session_free`,
- *   `siptls_session_last_error`, `siptls_session_set_userdata`,
+ * - Life: `siptls_session_new`, `siptls_session_new_with_options`, `siptls_session_free`,
+ *   `siptls_session_get_last_error`, `siptls_session_set_userdata`,
  *   `siptls_session_get_userdata`.
  * - Bytes: `siptls_session_feed`, `siptls_session_take`, `siptls_session_write`,
  *   `siptls_session_read`, `siptls_session_close`,
- *   `siptls_session_transport_closed`.
+ *   `siptls_session_feed_eof`, `siptls_session_get_events`.
  * - The socket helper: `siptls_session_pump_fd`, `siptls_session_pump_io`.
- * - State: `siptls_session_get_info`, `siptls_session_peer_cert`,
- *   `siptls_session_sni`.
+ * - State: `siptls_session_get_info`, `siptls_session_get_peer_cert`,
+ *   `siptls_session_get_sni`.
  */
 typedef struct siptls_session siptls_session;
 
@@ -1013,7 +1049,7 @@ typedef struct siptls_verify_report {
   bool override_allowed;
   /**
    * The context's configuration generation that did this verification
-   * (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
+   * (`siptls_ctx_get_generation`), so a log can say which configuration let a peer in.
    */
   uint64_t generation;
   /**
@@ -1053,7 +1089,7 @@ typedef void (*siptls_keylog_cb)(void *userdata,
                                  const char *line);
 
 /**
- * One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
+ * One trust entry, filled by `siptls_ctx_get_trust`. Set `struct_size` to
  * `sizeof(siptls_trust_entry_info)` first.
  */
 typedef struct siptls_trust_entry_info {
@@ -1093,7 +1129,7 @@ typedef struct siptls_trust_entry_info {
 } siptls_trust_entry_info;
 
 /**
- * One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
+ * One loaded CRL, filled by `siptls_ctx_get_crl`. Set `struct_size` to
  * `sizeof(siptls_crl_info)` first.
  */
 typedef struct siptls_crl_info {
@@ -1132,7 +1168,7 @@ typedef struct siptls_crl_info {
    */
   uint32_t reserved;
   /**
-   * The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes
+   * The issuer, NUL-terminated; the text `siptls_ctx_remove_crl` takes
    * (cut short with "..." past 511 bytes).
    */
   char issuer[512];
@@ -1316,7 +1352,7 @@ typedef struct siptls_counters {
 } siptls_counters;
 
 /**
- * How `siptls_session_new_with` makes a session. Set `struct_size` to
+ * How `siptls_session_new_with_options` makes a session. Set `struct_size` to
  * `sizeof(siptls_session_options)`; fields past a smaller size count as
  * NULL / 0.
  */
@@ -1362,7 +1398,7 @@ typedef struct siptls_session_info {
    */
   uint16_t protocol_version;
   /**
-   * IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
+   * IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_str`.
    */
   uint16_t cipher_suite;
   /**
@@ -1426,7 +1462,7 @@ typedef struct siptls_session_info {
   uint32_t identity_id;
   /**
    * A server: the length of the SNI the client sent (0: none); read it
-   * with `siptls_session_sni`.
+   * with `siptls_session_get_sni`.
    */
   uint32_t sni_len;
   /**
@@ -1542,11 +1578,11 @@ typedef struct siptls_api {
   uint32_t abi_version;
   const char *(*result_str)(uint32_t);
   const char *(*verify_status_str)(uint32_t);
-  const char *(*version)(void);
-  uint32_t (*version_number)(void);
-  siptls_result (*last_error)(char*,
-                              size_t,
-                              size_t*);
+  const char *(*get_version)(void);
+  uint32_t (*get_version_number)(void);
+  siptls_result (*get_last_error)(char*,
+                                  size_t,
+                                  size_t*);
   siptls_result (*ctx_new)(uint32_t,
                            struct siptls_ctx**);
   void (*ctx_free)(struct siptls_ctx*);
@@ -1578,8 +1614,8 @@ typedef struct siptls_api {
                                               uint32_t);
   siptls_result (*ctx_set_expired_crl_policy)(struct siptls_ctx*,
                                               uint32_t);
-  siptls_result (*ctx_generation)(const struct siptls_ctx*,
-                                  uint64_t*);
+  siptls_result (*ctx_get_generation)(const struct siptls_ctx*,
+                                      uint64_t*);
   siptls_result (*ctx_set_verify_callback)(struct siptls_ctx*,
                                            siptls_verify_cb,
                                            void*);
@@ -1588,38 +1624,38 @@ typedef struct siptls_api {
                                          void*);
   siptls_result (*ctx_set_keylog_file)(struct siptls_ctx*,
                                        const char*);
-  siptls_result (*ctx_last_error)(const struct siptls_ctx*,
-                                  char*,
-                                  size_t,
-                                  size_t*);
-  siptls_result (*ctx_trust_add)(struct siptls_ctx*,
+  siptls_result (*ctx_get_last_error)(const struct siptls_ctx*,
+                                      char*,
+                                      size_t,
+                                      size_t*);
+  siptls_result (*ctx_add_trust)(struct siptls_ctx*,
                                  uint32_t,
                                  const uint8_t*,
                                  size_t);
-  siptls_result (*ctx_trust_load_ca_list)(struct siptls_ctx*,
+  siptls_result (*ctx_add_trust_list)(struct siptls_ctx*,
+                                      const uint8_t*,
+                                      size_t,
+                                      uint32_t,
+                                      size_t*);
+  siptls_result (*ctx_add_trust_file)(struct siptls_ctx*,
+                                      const char*,
+                                      uint32_t,
+                                      size_t*);
+  siptls_result (*ctx_replace_trust_list)(struct siptls_ctx*,
                                           const uint8_t*,
                                           size_t,
                                           uint32_t,
                                           size_t*);
-  siptls_result (*ctx_trust_load_ca_file)(struct siptls_ctx*,
-                                          const char*,
-                                          uint32_t,
-                                          size_t*);
-  siptls_result (*ctx_trust_replace_ca_list)(struct siptls_ctx*,
-                                             const uint8_t*,
-                                             size_t,
-                                             uint32_t,
-                                             size_t*);
-  siptls_result (*ctx_trust_get)(const struct siptls_ctx*,
+  siptls_result (*ctx_get_trust)(const struct siptls_ctx*,
                                  uint32_t,
                                  struct siptls_trust_entry_info*);
-  siptls_result (*ctx_trust_remove)(struct siptls_ctx*,
+  siptls_result (*ctx_remove_trust)(struct siptls_ctx*,
                                     uint32_t);
-  siptls_result (*ctx_trust_list)(const struct siptls_ctx*,
+  siptls_result (*ctx_list_trust)(const struct siptls_ctx*,
                                   uint32_t*,
                                   size_t,
                                   size_t*);
-  siptls_result (*ctx_trust_set_sip_domain)(struct siptls_ctx*,
+  siptls_result (*ctx_set_trust_sip_domain)(struct siptls_ctx*,
                                             uint32_t,
                                             const char*);
   siptls_result (*ctx_add_crl)(struct siptls_ctx*,
@@ -1629,14 +1665,14 @@ typedef struct siptls_api {
   siptls_result (*ctx_add_crl_file)(struct siptls_ctx*,
                                     const char*,
                                     size_t*);
-  siptls_result (*ctx_crl_count)(const struct siptls_ctx*,
-                                 size_t*);
-  siptls_result (*ctx_crl_get)(const struct siptls_ctx*,
+  siptls_result (*ctx_count_crls)(const struct siptls_ctx*,
+                                  size_t*);
+  siptls_result (*ctx_get_crl)(const struct siptls_ctx*,
                                size_t,
                                struct siptls_crl_info*);
-  siptls_result (*ctx_crl_remove)(struct siptls_ctx*,
+  siptls_result (*ctx_remove_crl)(struct siptls_ctx*,
                                   const char*);
-  siptls_result (*ctx_crl_clear)(struct siptls_ctx*);
+  siptls_result (*ctx_clear_crls)(struct siptls_ctx*);
   siptls_result (*session_new)(const struct siptls_ctx*,
                                const char*,
                                struct siptls_session**);
@@ -1662,18 +1698,18 @@ typedef struct siptls_api {
                                 size_t,
                                 size_t*);
   siptls_result (*session_close)(struct siptls_session*);
-  siptls_result (*session_transport_closed)(struct siptls_session*);
+  siptls_result (*session_feed_eof)(struct siptls_session*);
   siptls_result (*session_get_info)(const struct siptls_session*,
                                     struct siptls_session_info*);
-  siptls_result (*session_peer_cert)(const struct siptls_session*,
-                                     size_t,
-                                     const uint8_t**,
-                                     size_t*);
-  siptls_result (*session_last_error)(const struct siptls_session*,
-                                      char*,
-                                      size_t,
-                                      size_t*);
-  const char *(*cipher_suite_name)(uint16_t);
+  siptls_result (*session_get_peer_cert)(const struct siptls_session*,
+                                         size_t,
+                                         const uint8_t**,
+                                         size_t*);
+  siptls_result (*session_get_last_error)(const struct siptls_session*,
+                                          char*,
+                                          size_t,
+                                          size_t*);
+  const char *(*cipher_suite_str)(uint16_t);
   siptls_result (*ctx_set_keylog_callback)(struct siptls_ctx*,
                                            siptls_keylog_cb,
                                            void*);
@@ -1707,10 +1743,10 @@ typedef struct siptls_api {
   siptls_result (*ctx_get_counters)(const struct siptls_ctx*,
                                     struct siptls_counters*);
   siptls_result (*ctx_reset_counters)(struct siptls_ctx*);
-  siptls_result (*ctx_counters_prometheus)(const struct siptls_ctx*,
-                                           char*,
-                                           size_t,
-                                           size_t*);
+  siptls_result (*ctx_get_counters_prometheus)(const struct siptls_ctx*,
+                                               char*,
+                                               size_t,
+                                               size_t*);
   siptls_result (*ctx_set_log_callback)(struct siptls_ctx*,
                                         siptls_log_cb,
                                         uint32_t,
@@ -1731,13 +1767,13 @@ typedef struct siptls_api {
                                           uint32_t,
                                           const char*const *,
                                           size_t);
-  siptls_result (*session_new_with)(const struct siptls_ctx*,
-                                    const struct siptls_session_options*,
-                                    struct siptls_session**);
-  siptls_result (*session_sni)(const struct siptls_session*,
-                               char*,
-                               size_t,
-                               size_t*);
+  siptls_result (*session_new_with_options)(const struct siptls_ctx*,
+                                            const struct siptls_session_options*,
+                                            struct siptls_session**);
+  siptls_result (*session_get_sni)(const struct siptls_session*,
+                                   char*,
+                                   size_t,
+                                   size_t*);
   siptls_result (*framer_new)(const struct siptls_framer_limits*,
                               struct siptls_framer**);
   void (*framer_free)(struct siptls_framer*);
@@ -1745,8 +1781,8 @@ typedef struct siptls_api {
                                const uint8_t*,
                                size_t,
                                size_t*);
-  siptls_result (*framer_next)(struct siptls_framer*,
-                               struct siptls_sip_event*);
+  siptls_result (*framer_take_event)(struct siptls_framer*,
+                                     struct siptls_sip_event*);
   siptls_result (*framer_take_pongs)(struct siptls_framer*,
                                      size_t*);
   siptls_result (*session_pump_fd)(struct siptls_session*,
@@ -1755,6 +1791,8 @@ typedef struct siptls_api {
   siptls_result (*session_pump_io)(struct siptls_session*,
                                    const struct siptls_io*,
                                    uint32_t*);
+  siptls_result (*session_get_events)(struct siptls_session*,
+                                      uint32_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1775,13 +1813,13 @@ const char *siptls_verify_status_str(uint32_t status);
 /**
  * The library version, e.g. "0.1.0" (static).
  */
-const char *siptls_version(void);
+const char *siptls_get_version(void);
 
 /**
  * The library version as one number, `(major << 16) | (minor << 8) | patch`,
  * to compare with the header's SIPTLS_VERSION_NUMBER at run time.
  */
-uint32_t siptls_version_number(void);
+uint32_t siptls_get_version_number(void);
 
 /**
  * Copies the detail text of the last failed siptls call on this thread.
@@ -1789,9 +1827,9 @@ uint32_t siptls_version_number(void);
  * Requires:
  * `buf` must be writable for `cap` bytes; `len_out` must be writable.
  */
-siptls_result siptls_last_error(char *buf,
-                                size_t cap,
-                                size_t *len_out);
+siptls_result siptls_get_last_error(char *buf,
+                                    size_t cap,
+                                    size_t *len_out);
 
 /**
  * Creates a context for `role` (a `siptls_role`), with no identity, an empty
@@ -1939,8 +1977,8 @@ siptls_result siptls_ctx_set_expired_crl_policy(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `generation_out` writable.
  */
-siptls_result siptls_ctx_generation(const struct siptls_ctx *ctx,
-                                    uint64_t *generation_out);
+siptls_result siptls_ctx_get_generation(const struct siptls_ctx *ctx,
+                                        uint64_t *generation_out);
 
 /**
  * Registers the verification report callback (NULL removes it). It runs on
@@ -2009,10 +2047,10 @@ siptls_result siptls_ctx_use_sslkeylogfile(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
  */
-siptls_result siptls_ctx_last_error(const struct siptls_ctx *ctx,
-                                    char *buf,
-                                    size_t cap,
-                                    size_t *len_out);
+siptls_result siptls_ctx_get_last_error(const struct siptls_ctx *ctx,
+                                        char *buf,
+                                        size_t cap,
+                                        size_t *len_out);
 
 /**
  * Adds identity `identity_id` from PEM in memory (certificate chain, leaf
@@ -2076,7 +2114,7 @@ siptls_result siptls_ctx_set_identity_names(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `cert` readable for `cert_len` bytes.
  */
-siptls_result siptls_ctx_trust_add(struct siptls_ctx *ctx,
+siptls_result siptls_ctx_add_trust(struct siptls_ctx *ctx,
                                    uint32_t trust_id,
                                    const uint8_t *cert,
                                    size_t cert_len);
@@ -2089,22 +2127,22 @@ siptls_result siptls_ctx_trust_add(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `pem` readable for `pem_len` bytes; `added_out` writable.
  */
-siptls_result siptls_ctx_trust_load_ca_list(struct siptls_ctx *ctx,
-                                            const uint8_t *pem,
-                                            size_t pem_len,
-                                            uint32_t first_trust_id,
-                                            size_t *added_out);
+siptls_result siptls_ctx_add_trust_list(struct siptls_ctx *ctx,
+                                        const uint8_t *pem,
+                                        size_t pem_len,
+                                        uint32_t first_trust_id,
+                                        size_t *added_out);
 
 /**
- * As `siptls_ctx_trust_load_ca_list`, from a file such as CAList.pem.
+ * As `siptls_ctx_add_trust_list`, from a file such as CAList.pem.
  *
  * Requires:
  * `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
  */
-siptls_result siptls_ctx_trust_load_ca_file(struct siptls_ctx *ctx,
-                                            const char *path,
-                                            uint32_t first_trust_id,
-                                            size_t *added_out);
+siptls_result siptls_ctx_add_trust_file(struct siptls_ctx *ctx,
+                                        const char *path,
+                                        uint32_t first_trust_id,
+                                        size_t *added_out);
 
 /**
  * Replaces the whole trust table with the certificates of a PEM CA list,
@@ -2115,11 +2153,11 @@ siptls_result siptls_ctx_trust_load_ca_file(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `pem` readable for `pem_len` bytes; `count_out` writable.
  */
-siptls_result siptls_ctx_trust_replace_ca_list(struct siptls_ctx *ctx,
-                                               const uint8_t *pem,
-                                               size_t pem_len,
-                                               uint32_t first_trust_id,
-                                               size_t *count_out);
+siptls_result siptls_ctx_replace_trust_list(struct siptls_ctx *ctx,
+                                            const uint8_t *pem,
+                                            size_t pem_len,
+                                            uint32_t first_trust_id,
+                                            size_t *count_out);
 
 /**
  * Describes the entry with `trust_id`: kind, validity, subject, SIP domain.
@@ -2127,7 +2165,7 @@ siptls_result siptls_ctx_trust_replace_ca_list(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `info_out` writable for its `struct_size`.
  */
-siptls_result siptls_ctx_trust_get(const struct siptls_ctx *ctx,
+siptls_result siptls_ctx_get_trust(const struct siptls_ctx *ctx,
                                    uint32_t trust_id,
                                    struct siptls_trust_entry_info *info_out);
 
@@ -2138,7 +2176,7 @@ siptls_result siptls_ctx_trust_get(const struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_trust_remove(struct siptls_ctx *ctx,
+siptls_result siptls_ctx_remove_trust(struct siptls_ctx *ctx,
                                       uint32_t trust_id);
 
 /**
@@ -2150,7 +2188,7 @@ siptls_result siptls_ctx_trust_remove(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `ids` writable for `cap` entries; `count_out` writable.
  */
-siptls_result siptls_ctx_trust_list(const struct siptls_ctx *ctx,
+siptls_result siptls_ctx_list_trust(const struct siptls_ctx *ctx,
                                     uint32_t *ids,
                                     size_t cap,
                                     size_t *count_out);
@@ -2162,7 +2200,7 @@ siptls_result siptls_ctx_trust_list(const struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `domain` NULL or NUL-terminated.
  */
-siptls_result siptls_ctx_trust_set_sip_domain(struct siptls_ctx *ctx,
+siptls_result siptls_ctx_set_trust_sip_domain(struct siptls_ctx *ctx,
                                               uint32_t trust_id,
                                               const char *domain);
 
@@ -2204,8 +2242,8 @@ siptls_result siptls_ctx_add_crl_file(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `count_out` writable.
  */
-siptls_result siptls_ctx_crl_count(const struct siptls_ctx *ctx,
-                                   size_t *count_out);
+siptls_result siptls_ctx_count_crls(const struct siptls_ctx *ctx,
+                                    size_t *count_out);
 
 /**
  * Describes loaded CRL number `index` (0 to count - 1, in load order):
@@ -2214,7 +2252,7 @@ siptls_result siptls_ctx_crl_count(const struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `info_out` writable for its `struct_size`.
  */
-siptls_result siptls_ctx_crl_get(const struct siptls_ctx *ctx,
+siptls_result siptls_ctx_get_crl(const struct siptls_ctx *ctx,
                                  size_t index,
                                  struct siptls_crl_info *info_out);
 
@@ -2227,7 +2265,7 @@ siptls_result siptls_ctx_crl_get(const struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context; `issuer` NUL-terminated.
  */
-siptls_result siptls_ctx_crl_remove(struct siptls_ctx *ctx,
+siptls_result siptls_ctx_remove_crl(struct siptls_ctx *ctx,
                                     const char *issuer);
 
 /**
@@ -2236,7 +2274,7 @@ siptls_result siptls_ctx_crl_remove(struct siptls_ctx *ctx,
  * Requires:
  * `ctx` must be a live context.
  */
-siptls_result siptls_ctx_crl_clear(struct siptls_ctx *ctx);
+siptls_result siptls_ctx_clear_crls(struct siptls_ctx *ctx);
 
 /**
  * Turns session resumption on (the default) or off, for either role.
@@ -2399,16 +2437,16 @@ siptls_result siptls_ctx_reset_counters(struct siptls_ctx *ctx);
 /**
  * The counters in the Prometheus text exposition format (`siptls_*`
  * families; `result`, `status` and `alert` labels), NUL-terminated, for a
- * scrape endpoint. Text conventions as `siptls_last_error`: `len_out` gets
+ * scrape endpoint. Text conventions as `siptls_get_last_error`: `len_out` gets
  * the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
  *
  * Requires:
  * `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
  */
-siptls_result siptls_ctx_counters_prometheus(const struct siptls_ctx *ctx,
-                                             char *buf,
-                                             size_t cap,
-                                             size_t *len_out);
+siptls_result siptls_ctx_get_counters_prometheus(const struct siptls_ctx *ctx,
+                                                 char *buf,
+                                                 size_t cap,
+                                                 size_t *len_out);
 
 /**
  * Creates a session from a context. Client contexts need `peer_name`: the
@@ -2431,9 +2469,9 @@ siptls_result siptls_session_new(const struct siptls_ctx *ctx,
  * `ctx` must be a live context; `options` readable for its `struct_size`,
  * its strings NULL or NUL-terminated; `session_out` writable.
  */
-siptls_result siptls_session_new_with(const struct siptls_ctx *ctx,
-                                      const struct siptls_session_options *options,
-                                      struct siptls_session **session_out);
+siptls_result siptls_session_new_with_options(const struct siptls_ctx *ctx,
+                                              const struct siptls_session_options *options,
+                                              struct siptls_session **session_out);
 
 /**
  * Frees a session (without sending anything: close first for a clean end).
@@ -2539,7 +2577,23 @@ siptls_result siptls_session_close(struct siptls_session *session);
  * Requires:
  * `session` must be live.
  */
-siptls_result siptls_session_transport_closed(struct siptls_session *session);
+siptls_result siptls_session_feed_eof(struct siptls_session *session);
+
+/**
+ * For the sans-I/O calls, what to do next, in the flags the socket helper
+ * stores (`siptls_session_pump_fd`): SIPTLS_WANT_READ (the session takes
+ * ciphertext: feed what arrives), SIPTLS_WANT_WRITE (ciphertext waits:
+ * take it and send it), SIPTLS_EVENT_HANDSHAKE_DONE (the peer was
+ * accepted; reported once, by whichever of these calls comes first),
+ * SIPTLS_EVENT_PLAINTEXT (read it) and SIPTLS_EVENT_ENDED (nothing more
+ * will arrive, or the session failed). Call it after feeding, taking,
+ * writing or reading, instead of reading `siptls_session_get_info`.
+ *
+ * Requires:
+ * `session` must be live; `events_out` writable.
+ */
+siptls_result siptls_session_get_events(struct siptls_session *session,
+                                        uint32_t *events_out);
 
 /**
  * Fills `info_out` with the session's state (up to its `struct_size`).
@@ -2552,15 +2606,15 @@ siptls_result siptls_session_get_info(const struct siptls_session *session,
 
 /**
  * A server session: the SNI the client sent ("" when none), NUL-terminated;
- * text conventions as `siptls_last_error`.
+ * text conventions as `siptls_get_last_error`.
  *
  * Requires:
  * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
  */
-siptls_result siptls_session_sni(const struct siptls_session *session,
-                                 char *buf,
-                                 size_t cap,
-                                 size_t *len_out);
+siptls_result siptls_session_get_sni(const struct siptls_session *session,
+                                     char *buf,
+                                     size_t cap,
+                                     size_t *len_out);
 
 /**
  * The peer's certificate number `index` (0: its own, then its chain), DER.
@@ -2570,10 +2624,10 @@ siptls_result siptls_session_sni(const struct siptls_session *session,
  * Requires:
  * `session` must be live; `der_out` and `len_out` writable.
  */
-siptls_result siptls_session_peer_cert(const struct siptls_session *session,
-                                       size_t index,
-                                       const uint8_t **der_out,
-                                       size_t *len_out);
+siptls_result siptls_session_get_peer_cert(const struct siptls_session *session,
+                                           size_t index,
+                                           const uint8_t **der_out,
+                                           size_t *len_out);
 
 /**
  * Copies the detail text of the session's most recent failure (for a
@@ -2582,45 +2636,51 @@ siptls_result siptls_session_peer_cert(const struct siptls_session *session,
  * Requires:
  * `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
  */
-siptls_result siptls_session_last_error(const struct siptls_session *session,
-                                        char *buf,
-                                        size_t cap,
-                                        size_t *len_out);
+siptls_result siptls_session_get_last_error(const struct siptls_session *session,
+                                            char *buf,
+                                            size_t cap,
+                                            size_t *len_out);
 
 /**
  * The static name of a cipher suite number, e.g. "TLS13_AES_256_GCM_SHA384";
  * "unknown" for suites siptls does not offer.
  */
-const char *siptls_cipher_suite_name(uint16_t suite);
+const char *siptls_cipher_suite_str(uint16_t suite);
 
 /**
  * For a session on a non-blocking socket, after poll/epoll said it is
  * readable or writable (or after writing plaintext): receives and feeds
  * what is there, sends what is pending (partial sends and EAGAIN are kept
  * for the next call, EINTR is retried, SIGPIPE is not raised), reports the
- * peer's end of the stream as `siptls_session_transport_closed`, and
- * stores in `wants_out` the events to wait for (SIPTLS_WANT_READ,
- * SIPTLS_WANT_WRITE; 0: nothing until the application reads plaintext or
- * writes, or the session has ended). Read plaintext with
- * `siptls_session_read` afterwards, then call again. A session failure is
- * returned after its alert was sent; a socket error is SIPTLS_ERR_IO.
+ * peer's end of the stream as `siptls_session_feed_eof`, and stores flags
+ * in `events_out`:
+ * - SIPTLS_WANT_READ, SIPTLS_WANT_WRITE: the poll events to wait for
+ *   before calling again (neither: call again after writing plaintext);
+ * - SIPTLS_EVENT_HANDSHAKE_DONE: the peer was accepted just now (once);
+ * - SIPTLS_EVENT_PLAINTEXT: read with `siptls_session_read` until
+ *   SIPTLS_AGAIN, then call again;
+ * - SIPTLS_EVENT_ENDED: nothing more will arrive; free the session.
+ *
+ * A session failure is returned (after its alert was sent, as far as the
+ * socket took it) with `events_out` 0: the session is over. A socket
+ * error is SIPTLS_ERR_IO.
  *
  * Requires:
- * `session` must be live; `fd` a socket this thread may use; `wants_out` writable.
+ * `session` must be live; `fd` a socket this thread may use; `events_out` writable.
  */
 siptls_result siptls_session_pump_fd(struct siptls_session *session,
                                      int fd,
-                                     uint32_t *wants_out);
+                                     uint32_t *events_out);
 
 /**
  * As `siptls_session_pump_fd`, through the gateway's callbacks.
  *
  * Requires:
- * `session` must be live; `io` readable for its `struct_size`; `wants_out` writable.
+ * `session` must be live; `io` readable for its `struct_size`; `events_out` writable.
  */
 siptls_result siptls_session_pump_io(struct siptls_session *session,
                                      const struct siptls_io *io,
-                                     uint32_t *wants_out);
+                                     uint32_t *events_out);
 
 /**
  * Creates a framer (`limits` NULL: every default).
@@ -2643,7 +2703,7 @@ void siptls_framer_free(struct siptls_framer *framer);
  * Hands the framer stream bytes (decrypted plaintext, or plain TCP).
  * `consumed_out` says how many it took: less than `len` (and
  * SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
- * messages out with `siptls_framer_next`, then push the rest.
+ * messages out with `siptls_framer_take_event`, then push the rest.
  *
  * `data` must not overlap the framer's own buffer, where the `message` of
  * its events points: a push moves that buffer while reading `data`. To
@@ -2667,8 +2727,8 @@ siptls_result siptls_framer_push(struct siptls_framer *framer,
  * Requires:
  * `framer` live; `event_out` writable for its `struct_size`.
  */
-siptls_result siptls_framer_next(struct siptls_framer *framer,
-                                 struct siptls_sip_event *event_out);
+siptls_result siptls_framer_take_event(struct siptls_framer *framer,
+                                       struct siptls_sip_event *event_out);
 
 /**
  * How many pongs (one CRLF each) to send for the pings found so far;
@@ -2682,7 +2742,8 @@ siptls_result siptls_framer_take_pongs(struct siptls_framer *framer,
 
 /**
  * The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid
- * for as long as the library is loaded. A version this library does not
+ * for as long as the library is loaded. This library serves ABI 4 and,
+ * for programs built against siptls 0.3, ABI 3. A version it does not
  * provide is refused with SIPTLS_ERR_ABI_VERSION and `*api_out` set to NULL.
  *
  * Requires:
@@ -2690,6 +2751,269 @@ siptls_result siptls_framer_take_pongs(struct siptls_framer *framer,
  */
 siptls_result siptls_get_api(uint32_t abi_version,
                              const struct siptls_api **api_out);
+
+/**
+ * Renamed `siptls_cipher_suite_str` in 0.4; this name goes in 0.5.
+ */
+SIPTLS_DEPRECATED("renamed siptls_cipher_suite_str in siptls 0.4")
+const char *siptls_cipher_suite_name(uint16_t suite);
+
+/**
+ * Renamed `siptls_ctx_get_counters_prometheus` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_get_counters_prometheus`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_get_counters_prometheus in siptls 0.4")
+siptls_result siptls_ctx_counters_prometheus(const struct siptls_ctx *ctx,
+                                             char *buf,
+                                             size_t cap,
+                                             size_t *len_out);
+
+/**
+ * Renamed `siptls_ctx_clear_crls` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_clear_crls`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_clear_crls in siptls 0.4")
+siptls_result siptls_ctx_crl_clear(struct siptls_ctx *ctx);
+
+/**
+ * Renamed `siptls_ctx_count_crls` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_count_crls`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_count_crls in siptls 0.4")
+siptls_result siptls_ctx_crl_count(const struct siptls_ctx *ctx,
+                                   size_t *count_out);
+
+/**
+ * Renamed `siptls_ctx_get_crl` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_get_crl`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_get_crl in siptls 0.4")
+siptls_result siptls_ctx_crl_get(const struct siptls_ctx *ctx,
+                                 size_t index,
+                                 struct siptls_crl_info *info_out);
+
+/**
+ * Renamed `siptls_ctx_remove_crl` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_remove_crl`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_remove_crl in siptls 0.4")
+siptls_result siptls_ctx_crl_remove(struct siptls_ctx *ctx,
+                                    const char *issuer);
+
+/**
+ * Renamed `siptls_ctx_get_generation` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_get_generation`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_get_generation in siptls 0.4")
+siptls_result siptls_ctx_generation(const struct siptls_ctx *ctx,
+                                    uint64_t *generation_out);
+
+/**
+ * Renamed `siptls_ctx_get_last_error` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_get_last_error`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_get_last_error in siptls 0.4")
+siptls_result siptls_ctx_last_error(const struct siptls_ctx *ctx,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *len_out);
+
+/**
+ * Renamed `siptls_ctx_add_trust` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_add_trust`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_add_trust in siptls 0.4")
+siptls_result siptls_ctx_trust_add(struct siptls_ctx *ctx,
+                                   uint32_t trust_id,
+                                   const uint8_t *cert,
+                                   size_t cert_len);
+
+/**
+ * Renamed `siptls_ctx_get_trust` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_get_trust`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_get_trust in siptls 0.4")
+siptls_result siptls_ctx_trust_get(const struct siptls_ctx *ctx,
+                                   uint32_t trust_id,
+                                   struct siptls_trust_entry_info *info_out);
+
+/**
+ * Renamed `siptls_ctx_list_trust` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_list_trust`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_list_trust in siptls 0.4")
+siptls_result siptls_ctx_trust_list(const struct siptls_ctx *ctx,
+                                    uint32_t *ids,
+                                    size_t cap,
+                                    size_t *count_out);
+
+/**
+ * Renamed `siptls_ctx_add_trust_list` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_add_trust_list`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_add_trust_list in siptls 0.4")
+siptls_result siptls_ctx_trust_load_ca_list(struct siptls_ctx *ctx,
+                                            const uint8_t *pem,
+                                            size_t pem_len,
+                                            uint32_t first_trust_id,
+                                            size_t *added_out);
+
+/**
+ * Renamed `siptls_ctx_add_trust_file` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_add_trust_file`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_add_trust_file in siptls 0.4")
+siptls_result siptls_ctx_trust_load_ca_file(struct siptls_ctx *ctx,
+                                            const char *path,
+                                            uint32_t first_trust_id,
+                                            size_t *added_out);
+
+/**
+ * Renamed `siptls_ctx_replace_trust_list` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_replace_trust_list`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_replace_trust_list in siptls 0.4")
+siptls_result siptls_ctx_trust_replace_ca_list(struct siptls_ctx *ctx,
+                                               const uint8_t *pem,
+                                               size_t pem_len,
+                                               uint32_t first_trust_id,
+                                               size_t *count_out);
+
+/**
+ * Renamed `siptls_ctx_remove_trust` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_remove_trust`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_remove_trust in siptls 0.4")
+siptls_result siptls_ctx_trust_remove(struct siptls_ctx *ctx,
+                                      uint32_t trust_id);
+
+/**
+ * Renamed `siptls_ctx_set_trust_sip_domain` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_ctx_set_trust_sip_domain`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_ctx_set_trust_sip_domain in siptls 0.4")
+siptls_result siptls_ctx_trust_set_sip_domain(struct siptls_ctx *ctx,
+                                              uint32_t trust_id,
+                                              const char *domain);
+
+/**
+ * Renamed `siptls_session_get_last_error` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_session_get_last_error`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_session_get_last_error in siptls 0.4")
+siptls_result siptls_session_last_error(const struct siptls_session *session,
+                                        char *buf,
+                                        size_t cap,
+                                        size_t *len_out);
+
+/**
+ * Renamed `siptls_session_get_peer_cert` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_session_get_peer_cert`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_session_get_peer_cert in siptls 0.4")
+siptls_result siptls_session_peer_cert(const struct siptls_session *session,
+                                       size_t index,
+                                       const uint8_t **der_out,
+                                       size_t *len_out);
+
+/**
+ * Renamed `siptls_session_get_sni` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_session_get_sni`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_session_get_sni in siptls 0.4")
+siptls_result siptls_session_sni(const struct siptls_session *session,
+                                 char *buf,
+                                 size_t cap,
+                                 size_t *len_out);
+
+/**
+ * Renamed `siptls_session_feed_eof` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_session_feed_eof`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_session_feed_eof in siptls 0.4")
+siptls_result siptls_session_transport_closed(struct siptls_session *session);
+
+/**
+ * Renamed `siptls_session_new_with_options` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_session_new_with_options`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_session_new_with_options in siptls 0.4")
+siptls_result siptls_session_new_with(const struct siptls_ctx *ctx,
+                                      const struct siptls_session_options *options,
+                                      struct siptls_session **session_out);
+
+/**
+ * Renamed `siptls_framer_take_event` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_framer_take_event`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_framer_take_event in siptls 0.4")
+siptls_result siptls_framer_next(struct siptls_framer *framer,
+                                 struct siptls_sip_event *event_out);
+
+/**
+ * Renamed `siptls_get_last_error` in 0.4; this name goes in 0.5.
+ *
+ * Requires:
+ * As `siptls_get_last_error`.
+ */
+SIPTLS_DEPRECATED("renamed siptls_get_last_error in siptls 0.4")
+siptls_result siptls_last_error(char *buf,
+                                size_t cap,
+                                size_t *len_out);
+
+/**
+ * Renamed `siptls_get_version` in 0.4; this name goes in 0.5.
+ */
+SIPTLS_DEPRECATED("renamed siptls_get_version in siptls 0.4")
+const char *siptls_version(void);
+
+/**
+ * Renamed `siptls_get_version_number` in 0.4; this name goes in 0.5.
+ */
+SIPTLS_DEPRECATED("renamed siptls_get_version_number in siptls 0.4")
+uint32_t siptls_version_number(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,6 +1,6 @@
 //! The only place raw pointers from C are turned into Rust values, and the
 //! one boundary every export runs inside: panics become SIPTLS_ERR_PANIC,
-//! failures leave their detail text for `siptls_last_error`.
+//! failures leave their detail text for `siptls_get_last_error`.
 
 use crate::abi::{siptls_result, siptls_result::*, CEnum};
 use std::cell::RefCell;

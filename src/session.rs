@@ -7,7 +7,8 @@
 
 use crate::abi::{
     siptls_close_state, siptls_handshake_kind, siptls_log_event, siptls_log_level, siptls_result,
-    siptls_result::*, siptls_role, siptls_verify_status, UserData,
+    siptls_result::*, siptls_role, siptls_verify_status, UserData, SIPTLS_EVENT_ENDED,
+    SIPTLS_EVENT_HANDSHAKE_DONE, SIPTLS_EVENT_PLAINTEXT, SIPTLS_WANT_READ, SIPTLS_WANT_WRITE,
 };
 use std::io::{self, BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -87,6 +88,8 @@ pub struct State {
     resumable: Vec<Resumable>,
     /// The end of the handshake has been dealt with (resumption reported).
     handshake_done: bool,
+    /// SIPTLS_EVENT_HANDSHAKE_DONE has been handed out.
+    handshake_reported: bool,
     alert_received: Option<u8>,
     transport_closed: bool,
     /// rustls has been told of the transport's end (it refuses while its
@@ -194,6 +197,7 @@ impl Session {
                 peer_chain: None,
                 resumable: stepped.resumable,
                 handshake_done: false,
+                handshake_reported: false,
                 alert_received: None,
                 transport_closed: false,
                 eof_delivered: false,
@@ -725,7 +729,7 @@ impl State {
         if data.is_empty() {
             return Err(Error::new(
                 SIPTLS_ERR_INVALID_ARGUMENT,
-                "zero-length input; to report that the transport closed, call siptls_session_transport_closed",
+                "zero-length input; to report that the transport closed, call siptls_session_feed_eof",
             ));
         }
         // Ciphertext that arrived before the end of the transport (held back
@@ -1023,6 +1027,40 @@ impl State {
             && !self.eof_delivered
             && !self.transport_closed
             && self.pending_plaintext < RECEIVE_WINDOW
+    }
+
+    /// What happened that the caller must act on (SIPTLS_EVENT_*): the
+    /// handshake completed with the peer accepted (once), plaintext
+    /// waits, or nothing more will arrive.
+    pub fn events(&mut self) -> u32 {
+        let mut events = 0;
+        if self.handshake_done && self.peer_accepted && !self.handshake_reported {
+            self.handshake_reported = true;
+            events |= SIPTLS_EVENT_HANDSHAKE_DONE;
+        }
+        if self.peer_accepted && self.pending_plaintext > 0 {
+            events |= SIPTLS_EVENT_PLAINTEXT;
+        }
+        let peer_done = (self.close_notify_received || self.eof_delivered)
+            && (self.pending_plaintext == 0 || !self.peer_accepted);
+        if self.failure.is_some() || peer_done {
+            events |= SIPTLS_EVENT_ENDED;
+        }
+        events
+    }
+
+    /// What the sans-I/O caller must do next, as the socket helper would
+    /// report it: feed ciphertext (SIPTLS_WANT_READ), take ciphertext
+    /// (SIPTLS_WANT_WRITE), and the events.
+    pub fn wants_and_events(&mut self) -> u32 {
+        let mut flags = self.events();
+        if self.receiving() {
+            flags |= SIPTLS_WANT_READ;
+        }
+        if self.conn.wants_write() {
+            flags |= SIPTLS_WANT_WRITE;
+        }
+        flags
     }
 
     pub fn take_buffers(&mut self) -> Box<crate::pump::buffers::Buffers> {

@@ -69,7 +69,7 @@ fn header_version_macros_match_the_crate() {
         | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
         | part(env!("CARGO_PKG_VERSION_PATCH"));
     assert_eq!(number, expected);
-    assert_eq!(siptls::capi::siptls_version_number(), expected);
+    assert_eq!(siptls::capi::siptls_get_version_number(), expected);
 }
 
 #[test]
@@ -246,12 +246,15 @@ fn get_api_hands_out_every_export_for_its_abi_version_only() {
     assert_eq!(api.abi_version, abi);
     assert!(header().contains(&format!("#define SIPTLS_ABI_VERSION {abi}\n")));
     assert_eq!(api.struct_size as usize, std::mem::size_of::<siptls_api>());
-    // One member per export of the header, siptls_get_api itself aside.
+    // One member per export of the header, siptls_get_api itself and the
+    // deprecated 0.3 names aside.
     let members = (std::mem::size_of::<siptls_api>() - 8) / std::mem::size_of::<usize>();
     let exports = artifacts::exported_symbols();
+    let deprecated = header().matches("SIPTLS_DEPRECATED(\"renamed ").count();
+    assert!(deprecated >= 25, "the 0.3 names are kept, deprecated");
     assert_eq!(
         members,
-        exports.len() - 1,
+        exports.len() - 1 - deprecated,
         "the table lacks some of {exports:?}"
     );
     // The members are the functions: they behave as the exports do.
@@ -267,9 +270,9 @@ fn get_api_hands_out_every_export_for_its_abi_version_only() {
     unsafe { (api.ctx_free)(ctx) };
     let text = |p: *const std::ffi::c_char| unsafe { std::ffi::CStr::from_ptr(p) }.to_owned();
     assert_eq!(text((api.result_str)(232)), text(siptls_result_str(232)));
-    assert_eq!((api.version_number)(), siptls_version_number());
+    assert_eq!((api.get_version_number)(), siptls_get_version_number());
     // Another version: refused, and the out-pointer cleared.
-    for other in [0, abi + 1, u32::MAX] {
+    for other in [0, 2, abi + 1, u32::MAX] {
         let mut table = std::ptr::NonNull::<siptls_api>::dangling().as_ptr() as *const siptls_api;
         assert_eq!(
             unsafe { siptls_get_api(other, &mut table) },
@@ -309,4 +312,40 @@ fn the_header_declares_only_prefixed_names() {
         foreign.is_empty(),
         "unprefixed names in the header: {foreign:?}"
     );
+}
+
+#[test]
+#[allow(deprecated)]
+fn the_old_names_still_do_what_they_did() {
+    use siptls::capi::*;
+    assert_eq!(siptls_version(), siptls_get_version());
+    assert_eq!(siptls_version_number(), siptls_get_version_number());
+    let mut ctx = std::ptr::null_mut();
+    assert_eq!(
+        unsafe { siptls_ctx_new(siptls_role::SIPTLS_ROLE_SERVER as u32, &mut ctx) },
+        siptls_result::SIPTLS_OK
+    );
+    let ca = siptls_certgen::Authority::root("Old Names CA");
+    let pem = &ca.issued().cert_pem;
+    assert_eq!(
+        unsafe { siptls_ctx_trust_add(ctx, 7, pem.as_ptr(), pem.len()) },
+        siptls_result::SIPTLS_OK
+    );
+    let mut ids = [0u32; 4];
+    let mut count = 0;
+    assert_eq!(
+        unsafe { siptls_ctx_trust_list(ctx, ids.as_mut_ptr(), ids.len(), &mut count) },
+        siptls_result::SIPTLS_OK
+    );
+    assert_eq!(&ids[..count], [7]);
+    assert_eq!(
+        unsafe { siptls_ctx_trust_remove(ctx, 7) },
+        siptls_result::SIPTLS_OK
+    );
+    assert_eq!(
+        unsafe { siptls_ctx_list_trust(ctx, ids.as_mut_ptr(), ids.len(), &mut count) },
+        siptls_result::SIPTLS_OK
+    );
+    assert_eq!(count, 0);
+    unsafe { siptls_ctx_free(ctx) };
 }

@@ -239,7 +239,7 @@ impl Fx {
         );
         let mut crls = 0;
         assert_eq!(
-            unsafe { siptls_ctx_crl_count(self.server.0, &mut crls) },
+            unsafe { siptls_ctx_count_crls(self.server.0, &mut crls) },
             SIPTLS_OK
         );
         assert_eq!(crls, 1, "{case}: server CRLs changed");
@@ -281,7 +281,7 @@ impl Fx {
 fn peer_leaf(sess: &Sess) -> Vec<u8> {
     let (mut der, mut len) = (null(), 0usize);
     assert_eq!(
-        unsafe { siptls_session_peer_cert(sess.0, 0, &mut der, &mut len) },
+        unsafe { siptls_session_get_peer_cert(sess.0, 0, &mut der, &mut len) },
         SIPTLS_OK
     );
     unsafe { std::slice::from_raw_parts(der, len) }.to_vec()
@@ -318,7 +318,7 @@ impl From<siptls_result> for Got {
     }
 }
 
-/// `code` from a call on `ctx`, whose `siptls_ctx_last_error` must name the problem too.
+/// `code` from a call on `ctx`, whose `siptls_ctx_get_last_error` must name the problem too.
 fn on_ctx(ctx: &Ctx, code: siptls_result) -> Got {
     Got {
         code,
@@ -326,7 +326,7 @@ fn on_ctx(ctx: &Ctx, code: siptls_result) -> Got {
     }
 }
 
-/// `code` from a call on `sess`, whose `siptls_session_last_error` must name the problem too.
+/// `code` from a call on `sess`, whose `siptls_session_get_last_error` must name the problem too.
 fn on_sess(sess: &Sess, code: siptls_result) -> Got {
     Got {
         code,
@@ -384,13 +384,13 @@ fn set_keylog(ctx: &Ctx, path: &CStr) -> Got {
 
 fn set_sip_domain(ctx: &Ctx, trust_id: u32, domain: &CStr) -> Got {
     on_ctx(ctx, unsafe {
-        siptls_ctx_trust_set_sip_domain(ctx.0, trust_id, domain.as_ptr())
+        siptls_ctx_set_trust_sip_domain(ctx.0, trust_id, domain.as_ptr())
     })
 }
 
 fn load_ca_file(ctx: &Ctx, path: &CStr) -> Got {
     let mut added = 99;
-    let code = unsafe { siptls_ctx_trust_load_ca_file(ctx.0, path.as_ptr(), 7, &mut added) };
+    let code = unsafe { siptls_ctx_add_trust_file(ctx.0, path.as_ptr(), 7, &mut added) };
     assert_eq!(added, 0, "a refused CA file reports nothing added");
     on_ctx(ctx, code)
 }
@@ -405,7 +405,7 @@ fn add_crl_file(ctx: &Ctx, path: &CStr) -> Got {
 fn load_ca_list(ctx: &Ctx, list: &str, first_id: u32) -> Got {
     let mut added = 99;
     let code = unsafe {
-        siptls_ctx_trust_load_ca_list(ctx.0, list.as_ptr(), list.len(), first_id, &mut added)
+        siptls_ctx_add_trust_list(ctx.0, list.as_ptr(), list.len(), first_id, &mut added)
     };
     assert_eq!(added, 0, "a refused CA list reports nothing added");
     on_ctx(ctx, code)
@@ -534,9 +534,9 @@ fn null_cases() -> Vec<Case> {
         "reset_counters ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_reset_counters(null_mut()) }.into();
         "counters_prometheus ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_counters_prometheus(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
+            |_| unsafe { siptls_ctx_get_counters_prometheus(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
         "counters_prometheus len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
-            |fx| unsafe { siptls_ctx_counters_prometheus(fx.server.0, text_buf().as_mut_ptr(), 8, null_mut()) }.into();
+            |fx| unsafe { siptls_ctx_get_counters_prometheus(fx.server.0, text_buf().as_mut_ptr(), 8, null_mut()) }.into();
         "set_log_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_log_callback(null_mut(), None, 0, null_mut()) }.into();
         "a log level of 9" => SIPTLS_ERR_INVALID_ARGUMENT, ["level"],
@@ -562,11 +562,11 @@ fn null_cases() -> Vec<Case> {
                 on_ctx(&fx.server, unsafe { siptls_ctx_set_identity_names(fx.server.0, 0, name.as_ptr(), 1) })
             };
         "session_new_with options" => SIPTLS_ERR_NULL_ARGUMENT, ["options is NULL"],
-            |fx| unsafe { siptls_session_new_with(fx.client.0, null(), &mut null_mut()) }.into();
+            |fx| unsafe { siptls_session_new_with_options(fx.client.0, null(), &mut null_mut()) }.into();
         "session_new_with session_out" => SIPTLS_ERR_NULL_ARGUMENT, ["session_out is NULL"],
-            |fx| unsafe { siptls_session_new_with(fx.client.0, null(), null_mut()) }.into();
+            |fx| unsafe { siptls_session_new_with_options(fx.client.0, null(), null_mut()) }.into();
         "session_sni session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
-            |_| unsafe { siptls_session_sni(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
+            |_| unsafe { siptls_session_get_sni(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
         "set_resumption ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_resumption(null_mut(), true) }.into();
         "set_session_cache_size ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
@@ -627,19 +627,19 @@ fn null_cases() -> Vec<Case> {
         "set_keylog_file ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_keylog_file(null_mut(), null()) }.into();
         "ctx_last_error ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_last_error(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
+            |_| unsafe { siptls_ctx_get_last_error(null(), text_buf().as_mut_ptr(), 8, &mut 0) }.into();
         "ctx_last_error buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
-            |fx| unsafe { siptls_ctx_last_error(fx.server.0, null_mut(), 8, &mut 0) }.into();
+            |fx| unsafe { siptls_ctx_get_last_error(fx.server.0, null_mut(), 8, &mut 0) }.into();
         "ctx_last_error len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
             |fx| {
                 let mut buf = text_buf();
-                unsafe { siptls_ctx_last_error(fx.server.0, buf.as_mut_ptr(), 8, null_mut()) }
+                unsafe { siptls_ctx_get_last_error(fx.server.0, buf.as_mut_ptr(), 8, null_mut()) }
                     .into()
             };
         "last_error buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
-            |_| unsafe { siptls_last_error(null_mut(), 8, &mut 0) }.into();
+            |_| unsafe { siptls_get_last_error(null_mut(), 8, &mut 0) }.into();
         "last_error len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
-            |_| unsafe { siptls_last_error(text_buf().as_mut_ptr(), 8, null_mut()) }.into();
+            |_| unsafe { siptls_get_last_error(text_buf().as_mut_ptr(), 8, null_mut()) }.into();
         "session_new ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_session_new(null(), null(), &mut null_mut()) }.into();
         "session_new session_out" => SIPTLS_ERR_NULL_ARGUMENT, ["session_out is NULL"],
@@ -679,7 +679,7 @@ fn null_cases() -> Vec<Case> {
         "close session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
             |_| unsafe { siptls_session_close(null_mut()) }.into();
         "transport_closed session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
-            |_| unsafe { siptls_session_transport_closed(null_mut()) }.into();
+            |_| unsafe { siptls_session_feed_eof(null_mut()) }.into();
         "get_info session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
             |_| {
                 unsafe { siptls_session_get_info(null(), &mut empty_info()) }.into()
@@ -687,63 +687,63 @@ fn null_cases() -> Vec<Case> {
         "get_info info_out" => SIPTLS_ERR_NULL_ARGUMENT, ["info_out is NULL"],
             |fx| unsafe { siptls_session_get_info(fx.session().0, null_mut()) }.into();
         "peer_cert session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
-            |_| unsafe { siptls_session_peer_cert(null(), 0, &mut null(), &mut 0) }.into();
+            |_| unsafe { siptls_session_get_peer_cert(null(), 0, &mut null(), &mut 0) }.into();
         "peer_cert der_out" => SIPTLS_ERR_NULL_ARGUMENT, ["der_out is NULL"],
-            |fx| unsafe { siptls_session_peer_cert(fx.session().0, 0, null_mut(), &mut 0) }.into();
+            |fx| unsafe { siptls_session_get_peer_cert(fx.session().0, 0, null_mut(), &mut 0) }.into();
         "peer_cert len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
-            |fx| unsafe { siptls_session_peer_cert(fx.session().0, 0, &mut null(), null_mut()) }
+            |fx| unsafe { siptls_session_get_peer_cert(fx.session().0, 0, &mut null(), null_mut()) }
                 .into();
         "session_last_error session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
-            |_| unsafe { siptls_session_last_error(null(), text_buf().as_mut_ptr(), 8, &mut 0) }
+            |_| unsafe { siptls_session_get_last_error(null(), text_buf().as_mut_ptr(), 8, &mut 0) }
                 .into();
         "session_last_error buf" => SIPTLS_ERR_NULL_ARGUMENT, ["buf is NULL"],
-            |fx| unsafe { siptls_session_last_error(fx.session().0, null_mut(), 8, &mut 0) }.into();
+            |fx| unsafe { siptls_session_get_last_error(fx.session().0, null_mut(), 8, &mut 0) }.into();
         "session_last_error len_out" => SIPTLS_ERR_NULL_ARGUMENT, ["len_out is NULL"],
             |fx| {
                 let (session, mut buf) = (fx.session(), text_buf());
-                unsafe { siptls_session_last_error(session.0, buf.as_mut_ptr(), 8, null_mut()) }
+                unsafe { siptls_session_get_last_error(session.0, buf.as_mut_ptr(), 8, null_mut()) }
                     .into()
             };
         "trust_add ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_trust_add(null_mut(), 7, X.as_ptr(), 1) }.into();
+            |_| unsafe { siptls_ctx_add_trust(null_mut(), 7, X.as_ptr(), 1) }.into();
         "trust_add cert" => SIPTLS_ERR_NULL_ARGUMENT, ["cert is NULL"],
-            |fx| unsafe { siptls_ctx_trust_add(fx.server.0, 7, null(), 1) }.into();
+            |fx| unsafe { siptls_ctx_add_trust(fx.server.0, 7, null(), 1) }.into();
         "trust_load_ca_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_trust_load_ca_list(null_mut(), X.as_ptr(), 1, 7, &mut 0) }
+            |_| unsafe { siptls_ctx_add_trust_list(null_mut(), X.as_ptr(), 1, 7, &mut 0) }
                 .into();
         "trust_load_ca_list pem" => SIPTLS_ERR_NULL_ARGUMENT, ["pem is NULL"],
-            |fx| unsafe { siptls_ctx_trust_load_ca_list(fx.server.0, null(), 1, 7, &mut 0) }.into();
+            |fx| unsafe { siptls_ctx_add_trust_list(fx.server.0, null(), 1, 7, &mut 0) }.into();
         "trust_load_ca_list added_out" => SIPTLS_ERR_NULL_ARGUMENT, ["added_out is NULL"],
-            |fx| unsafe { siptls_ctx_trust_load_ca_list(fx.server.0, X.as_ptr(), 1, 7, null_mut()) }
+            |fx| unsafe { siptls_ctx_add_trust_list(fx.server.0, X.as_ptr(), 1, 7, null_mut()) }
                 .into();
         "trust_load_ca_file ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |fx| {
                 let path = fx.path("server.pem");
-                unsafe { siptls_ctx_trust_load_ca_file(null_mut(), path.as_ptr(), 7, &mut 0) }
+                unsafe { siptls_ctx_add_trust_file(null_mut(), path.as_ptr(), 7, &mut 0) }
                     .into()
             };
         "trust_load_ca_file path" => SIPTLS_ERR_NULL_ARGUMENT, ["path is NULL"],
-            |fx| unsafe { siptls_ctx_trust_load_ca_file(fx.server.0, null(), 7, &mut 0) }.into();
+            |fx| unsafe { siptls_ctx_add_trust_file(fx.server.0, null(), 7, &mut 0) }.into();
         "trust_load_ca_file added_out" => SIPTLS_ERR_NULL_ARGUMENT, ["added_out is NULL"],
             |fx| {
                 let path = fx.path("server.pem");
-                unsafe { siptls_ctx_trust_load_ca_file(fx.server.0, path.as_ptr(), 7, null_mut()) }
+                unsafe { siptls_ctx_add_trust_file(fx.server.0, path.as_ptr(), 7, null_mut()) }
                     .into()
             };
         "trust_remove ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_trust_remove(null_mut(), 1) }.into();
+            |_| unsafe { siptls_ctx_remove_trust(null_mut(), 1) }.into();
         "trust_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_trust_list(null(), [0u32; 4].as_mut_ptr(), 4, &mut 0) }.into();
+            |_| unsafe { siptls_ctx_list_trust(null(), [0u32; 4].as_mut_ptr(), 4, &mut 0) }.into();
         "trust_list ids with room" => SIPTLS_ERR_NULL_ARGUMENT, ["ids is NULL"],
-            |fx| unsafe { siptls_ctx_trust_list(fx.server.0, null_mut(), 4, &mut 0) }.into();
+            |fx| unsafe { siptls_ctx_list_trust(fx.server.0, null_mut(), 4, &mut 0) }.into();
         "trust_list count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
             |fx| {
                 let mut ids = [0u32; 4];
-                unsafe { siptls_ctx_trust_list(fx.server.0, ids.as_mut_ptr(), 4, null_mut()) }
+                unsafe { siptls_ctx_list_trust(fx.server.0, ids.as_mut_ptr(), 4, null_mut()) }
                     .into()
             };
         "trust_set_sip_domain ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_trust_set_sip_domain(null_mut(), 1, c"example.test".as_ptr()) }
+            |_| unsafe { siptls_ctx_set_trust_sip_domain(null_mut(), 1, c"example.test".as_ptr()) }
                 .into();
         "add_crl ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_add_crl(null_mut(), X.as_ptr(), 1, &mut 0) }.into();
@@ -766,7 +766,7 @@ fn null_cases() -> Vec<Case> {
         "get_api api_out" => SIPTLS_ERR_NULL_ARGUMENT, ["api_out is NULL"],
             |_| unsafe { siptls_get_api(abi_version(), null_mut()) }.into();
         "get_api of an ABI version not provided" => SIPTLS_ERR_ABI_VERSION,
-            ["ABI version 7777 asked for", "provides ABI version"],
+            ["ABI version 7777 was asked for", "provides ABI version"],
             |_| unsafe { siptls_get_api(7777, &mut null()) }.into();
         "set_keylog_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_keylog_callback(null_mut(), None, null_mut()) }.into();
@@ -775,45 +775,45 @@ fn null_cases() -> Vec<Case> {
         "use_sslkeylogfile enabled_out" => SIPTLS_ERR_NULL_ARGUMENT, ["enabled_out is NULL"],
             |fx| unsafe { siptls_ctx_use_sslkeylogfile(fx.client.0, null_mut()) }.into();
         "trust_replace_ca_list ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_trust_replace_ca_list(null_mut(), X.as_ptr(), 1, 1, &mut 0) }
+            |_| unsafe { siptls_ctx_replace_trust_list(null_mut(), X.as_ptr(), 1, 1, &mut 0) }
                 .into();
         "trust_replace_ca_list pem" => SIPTLS_ERR_NULL_ARGUMENT, ["pem is NULL"],
-            |fx| unsafe { siptls_ctx_trust_replace_ca_list(fx.server.0, null(), 1, 1, &mut 0) }
+            |fx| unsafe { siptls_ctx_replace_trust_list(fx.server.0, null(), 1, 1, &mut 0) }
                 .into();
         "trust_replace_ca_list count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
             |fx| {
-                unsafe { siptls_ctx_trust_replace_ca_list(fx.server.0, X.as_ptr(), 1, 1, null_mut()) }
+                unsafe { siptls_ctx_replace_trust_list(fx.server.0, X.as_ptr(), 1, 1, null_mut()) }
                     .into()
             };
         "trust_get ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_trust_get(null(), 1, &mut trust_info()) }.into();
+            |_| unsafe { siptls_ctx_get_trust(null(), 1, &mut trust_info()) }.into();
         "trust_get info_out" => SIPTLS_ERR_NULL_ARGUMENT, ["info_out is NULL"],
-            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_trust_get(fx.server.0, 1, null_mut()) });
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_get_trust(fx.server.0, 1, null_mut()) });
         "crl_count ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_crl_count(null(), &mut 0) }.into();
+            |_| unsafe { siptls_ctx_count_crls(null(), &mut 0) }.into();
         "crl_count count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
-            |fx| unsafe { siptls_ctx_crl_count(fx.server.0, null_mut()) }.into();
+            |fx| unsafe { siptls_ctx_count_crls(fx.server.0, null_mut()) }.into();
         "crl_get ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_crl_get(null(), 0, &mut crl_info()) }.into();
+            |_| unsafe { siptls_ctx_get_crl(null(), 0, &mut crl_info()) }.into();
         "crl_get info_out" => SIPTLS_ERR_NULL_ARGUMENT, ["info_out is NULL"],
-            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_crl_get(fx.server.0, 0, null_mut()) });
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_get_crl(fx.server.0, 0, null_mut()) });
         "crl_remove ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_crl_remove(null_mut(), c"CN=x".as_ptr()) }.into();
+            |_| unsafe { siptls_ctx_remove_crl(null_mut(), c"CN=x".as_ptr()) }.into();
         "crl_remove issuer" => SIPTLS_ERR_NULL_ARGUMENT, ["issuer is NULL"],
-            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_crl_remove(fx.server.0, null()) });
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_remove_crl(fx.server.0, null()) });
         "crl_clear ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
-            |_| unsafe { siptls_ctx_crl_clear(null_mut()) }.into();
+            |_| unsafe { siptls_ctx_clear_crls(null_mut()) }.into();
         "set_expired_crl_policy ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_expired_crl_policy(null_mut(), 0) }.into();
         "generation ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| {
                 let mut generation = 7u64;
-                let code = unsafe { siptls_ctx_generation(null(), &mut generation) };
+                let code = unsafe { siptls_ctx_get_generation(null(), &mut generation) };
                 assert_eq!(generation, 0, "the out-pointer is set on failure");
                 code.into()
             };
         "generation generation_out" => SIPTLS_ERR_NULL_ARGUMENT, ["generation_out is NULL"],
-            |fx| unsafe { siptls_ctx_generation(fx.server.0, null_mut()) }.into();
+            |fx| unsafe { siptls_ctx_get_generation(fx.server.0, null_mut()) }.into();
         "session_set_userdata session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
             |_| unsafe { siptls_session_set_userdata(null_mut(), null_mut()) }.into();
         "session_get_userdata session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
@@ -834,7 +834,7 @@ fn null_cases() -> Vec<Case> {
 fn length_and_range_cases() -> Vec<Case> {
     cases! {
         "feed zero length" => SIPTLS_ERR_INVALID_ARGUMENT,
-            ["zero-length input", "siptls_session_transport_closed"],
+            ["zero-length input", "siptls_session_feed_eof"],
             |fx| {
                 let s = fx.session();
                 on_sess(&s, s.feed(&[]).0)
@@ -878,9 +878,9 @@ fn length_and_range_cases() -> Vec<Case> {
                 unsafe { siptls_ctx_set_identity_pem(ctx, X.as_ptr(), 1, X.as_ptr(), HUGE) }.into()
             };
         "trust_add huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["cert: length"],
-            |fx| unsafe { siptls_ctx_trust_add(fx.server.0, 7, X.as_ptr(), HUGE) }.into();
+            |fx| unsafe { siptls_ctx_add_trust(fx.server.0, 7, X.as_ptr(), HUGE) }.into();
         "trust_load_ca_list huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["pem: length"],
-            |fx| unsafe { siptls_ctx_trust_load_ca_list(fx.server.0, X.as_ptr(), HUGE, 7, &mut 0) }
+            |fx| unsafe { siptls_ctx_add_trust_list(fx.server.0, X.as_ptr(), HUGE, 7, &mut 0) }
                 .into();
         "add_crl huge length" => SIPTLS_ERR_INVALID_ARGUMENT, ["crl: length"],
             |fx| unsafe { siptls_ctx_add_crl(fx.server.0, X.as_ptr(), HUGE, &mut 0) }.into();
@@ -888,12 +888,12 @@ fn length_and_range_cases() -> Vec<Case> {
             ["ids: length"],
             |fx| {
                 let (ctx, mut ids) = (fx.server.0, [0u32]);
-                unsafe { siptls_ctx_trust_list(ctx, ids.as_mut_ptr(), HUGE / 4 + 1, &mut 0) }.into()
+                unsafe { siptls_ctx_list_trust(ctx, ids.as_mut_ptr(), HUGE / 4 + 1, &mut 0) }.into()
             };
         "ctx_last_error huge capacity" => SIPTLS_ERR_INVALID_ARGUMENT, ["buf: length"],
             |fx| {
                 let mut buf = text_buf();
-                unsafe { siptls_ctx_last_error(fx.server.0, buf.as_mut_ptr(), HUGE, &mut 0) }.into()
+                unsafe { siptls_ctx_get_last_error(fx.server.0, buf.as_mut_ptr(), HUGE, &mut 0) }.into()
             };
         "role 7" => SIPTLS_ERR_INVALID_ARGUMENT, ["role: 7 is not one of the defined values"],
             |_| unsafe { siptls_ctx_new(7, &mut null_mut()) }.into();
@@ -1152,7 +1152,7 @@ fn trust_cases() -> Vec<Case> {
             |fx| load_ca_list(&fx.server, &server_key(), 10);
         "remove an unknown trust ID" => SIPTLS_ERR_TRUST_NOT_FOUND,
             ["no trust entry has trust ID 42"],
-            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_trust_remove(fx.server.0, 42) });
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_remove_trust(fx.server.0, 42) });
         "SIP domain for an unknown trust ID" => SIPTLS_ERR_TRUST_NOT_FOUND,
             ["no trust entry has trust ID 42"],
             |fx| set_sip_domain(&fx.server, 42, c"example.test");
@@ -1160,20 +1160,20 @@ fn trust_cases() -> Vec<Case> {
             ["'not a domain!' is not a valid SIP domain"],
             |fx| set_sip_domain(&fx.server, 1, c"not a domain!");
         "non-UTF-8 SIP domain" => SIPTLS_ERR_INVALID_ARGUMENT, ["domain is not valid UTF-8"],
-            |fx| unsafe { siptls_ctx_trust_set_sip_domain(fx.server.0, 1, c"\xe9.test".as_ptr()) }
+            |fx| unsafe { siptls_ctx_set_trust_sip_domain(fx.server.0, 1, c"\xe9.test".as_ptr()) }
                 .into();
         "PEM directory with a broken CA list" => SIPTLS_ERR_CERT_MALFORMED,
             ["broken/CAList.pem", "certificate #2"],
             |fx| load_pem_dir(&fx.server, &fx.path("broken"), null());
         "trust_get of a missing trust ID" => SIPTLS_ERR_TRUST_NOT_FOUND,
             ["no trust entry has trust ID 42"],
-            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_trust_get(fx.server.0, 42, &mut trust_info()) });
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_get_trust(fx.server.0, 42, &mut trust_info()) });
         "trust entry info too small" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["info_out->struct_size is 4"],
             |fx| {
                 let mut info = trust_info();
                 info.struct_size = 4;
-                on_ctx(&fx.server, unsafe { siptls_ctx_trust_get(fx.server.0, 1, &mut info) })
+                on_ctx(&fx.server, unsafe { siptls_ctx_get_trust(fx.server.0, 1, &mut info) })
             };
         "replace the trust table with garbage" => SIPTLS_ERR_PEM_EMPTY,
             ["no CERTIFICATE section"],
@@ -1249,11 +1249,11 @@ fn crl_cases() -> Vec<Case> {
             |fx| load_pem_dir(&fx.server, &fx.path("with-crl"), &crl_names(c"missing.crl"));
         "remove the CRL of an issuer that has none" => SIPTLS_ERR_CRL_NOT_FOUND,
             ["no CRL is loaded for issuer 'CN=Nobody'"],
-            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_crl_remove(fx.server.0, c"CN=Nobody".as_ptr()) });
+            |fx| on_ctx(&fx.server, unsafe { siptls_ctx_remove_crl(fx.server.0, c"CN=Nobody".as_ptr()) });
         "CRL listing past the end" => SIPTLS_ERR_INVALID_ARGUMENT, ["index 1: 1 CRLs are loaded"],
             |fx| {
                 let mut info = crl_info();
-                on_ctx(&fx.server, unsafe { siptls_ctx_crl_get(fx.server.0, 1, &mut info) })
+                on_ctx(&fx.server, unsafe { siptls_ctx_get_crl(fx.server.0, 1, &mut info) })
             };
         "session info with struct_size 0" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["info_out->struct_size is 0"],
@@ -1275,7 +1275,7 @@ fn crl_cases() -> Vec<Case> {
             |fx| {
                 let mut info = crl_info();
                 info.struct_size = 0;
-                on_ctx(&fx.server, unsafe { siptls_ctx_crl_get(fx.server.0, 0, &mut info) })
+                on_ctx(&fx.server, unsafe { siptls_ctx_get_crl(fx.server.0, 0, &mut info) })
             };
         "expired-CRL policy out of range" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["policy: 2 is not one of the defined values"],
@@ -1301,9 +1301,8 @@ fn trust_info() -> siptls_trust_entry_info {
 
 fn replace_ca_list(ctx: &Ctx, list: &str) -> Got {
     let mut count = 99;
-    let code = unsafe {
-        siptls_ctx_trust_replace_ca_list(ctx.0, list.as_ptr(), list.len(), 1, &mut count)
-    };
+    let code =
+        unsafe { siptls_ctx_replace_trust_list(ctx.0, list.as_ptr(), list.len(), 1, &mut count) };
     assert_eq!(count, 0, "a refused CA list reports no entries");
     on_ctx(ctx, code)
 }
@@ -1384,7 +1383,7 @@ fn session_cases() -> Vec<Case> {
         "feed after the end of the transport took effect" => SIPTLS_ERR_WRONG_STATE, ["connection has ended"],
             |fx| {
                 let s = fx.session();
-                assert_eq!(unsafe { siptls_session_transport_closed(s.0) }, SIPTLS_OK);
+                assert_eq!(unsafe { siptls_session_feed_eof(s.0) }, SIPTLS_OK);
                 on_sess(&s, s.feed(&[0x16]).0)
             };
         "feed after the peer's close_notify" => SIPTLS_ERR_WRONG_STATE, ["connection has ended"],
@@ -1399,13 +1398,13 @@ fn session_cases() -> Vec<Case> {
             ["index 1", "holds 1 certificates"],
             |fx| {
                 let (c, _s) = fx.connected();
-                on_sess(&c, unsafe { siptls_session_peer_cert(c.0, 1, &mut null(), &mut 0) })
+                on_sess(&c, unsafe { siptls_session_get_peer_cert(c.0, 1, &mut null(), &mut 0) })
             };
         "peer certificate before the peer sent one" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["index 0", "holds 0 certificates"],
             |fx| {
                 let s = fx.session();
-                on_sess(&s, unsafe { siptls_session_peer_cert(s.0, 0, &mut null(), &mut 0) })
+                on_sess(&s, unsafe { siptls_session_get_peer_cert(s.0, 0, &mut null(), &mut 0) })
             };
         "plain SIP on the TLS port" => SIPTLS_ERR_TLS, ["not a well-formed TLS message"],
             |fx| {
@@ -1431,11 +1430,14 @@ fn on_framer(call: impl FnOnce(*mut siptls_framer) -> siptls_result) -> Got {
     code.into()
 }
 
-/// `siptls_framer_next` into a fresh event struct.
+/// `siptls_framer_take_event` into a fresh event struct.
 unsafe fn framer_next(framer: *mut siptls_framer) -> (siptls_result, siptls_sip_event) {
     let mut event: siptls_sip_event = unsafe { std::mem::zeroed() };
     event.struct_size = std::mem::size_of::<siptls_sip_event>() as u32;
-    (unsafe { siptls_framer_next(framer, &mut event) }, event)
+    (
+        unsafe { siptls_framer_take_event(framer, &mut event) },
+        event,
+    )
 }
 
 /// `push` on a framer holding two messages, the first taken out: its
@@ -1488,12 +1490,12 @@ fn framer_and_pump_cases() -> Vec<Case> {
         "framer_push consumed_out" => SIPTLS_ERR_NULL_ARGUMENT, ["consumed_out is NULL"],
             |_| on_framer(|f| unsafe { siptls_framer_push(f, X.as_ptr(), 1, null_mut()) });
         "framer_next event_out" => SIPTLS_ERR_NULL_ARGUMENT, ["event_out is NULL"],
-            |_| on_framer(|f| unsafe { siptls_framer_next(f, null_mut()) });
+            |_| on_framer(|f| unsafe { siptls_framer_take_event(f, null_mut()) });
         "framer_next event struct_size 4" => SIPTLS_ERR_INVALID_ARGUMENT, ["event_out->struct_size is 4"],
             |_| on_framer(|f| {
                 let mut event: siptls_sip_event = unsafe { std::mem::zeroed() };
                 event.struct_size = 4;
-                unsafe { siptls_framer_next(f, &mut event) }
+                unsafe { siptls_framer_take_event(f, &mut event) }
             });
         "framer_take_pongs count_out" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
             |_| on_framer(|f| unsafe { siptls_framer_take_pongs(f, null_mut()) });
@@ -1525,11 +1527,18 @@ fn framer_and_pump_cases() -> Vec<Case> {
                 let s = fx.session();
                 unsafe { siptls_session_pump_fd(s.0, -1, &mut 0) }.into()
             };
-        "pump_fd wants_out" => SIPTLS_ERR_NULL_ARGUMENT, ["wants_out is NULL"],
+        "pump_fd events_out" => SIPTLS_ERR_NULL_ARGUMENT, ["events_out is NULL"],
             |fx| {
                 let s = fx.session();
                 unsafe { siptls_session_pump_fd(s.0, 0, null_mut()) }.into()
             };
+        "get_events events_out" => SIPTLS_ERR_NULL_ARGUMENT, ["events_out is NULL"],
+            |fx| {
+                let s = fx.session();
+                unsafe { siptls_session_get_events(s.0, null_mut()) }.into()
+            };
+        "get_events session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
+            |_| unsafe { siptls_session_get_events(null_mut(), &mut 0) }.into();
         "pump_fd session" => SIPTLS_ERR_NULL_ARGUMENT, ["session is NULL"],
             |_| unsafe { siptls_session_pump_fd(null_mut(), 0, &mut 0) }.into();
         "pump_io io" => SIPTLS_ERR_NULL_ARGUMENT, ["io is NULL"],
@@ -1572,7 +1581,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 285, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 287, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);
@@ -1635,7 +1644,7 @@ fn unknown_numbers_get_static_fallback_text() {
             "{number}"
         );
     }
-    assert_eq!(text(siptls_cipher_suite_name(0xFFFF)), "unknown");
+    assert_eq!(text(siptls_cipher_suite_str(0xFFFF)), "unknown");
     assert_eq!(
         text(siptls_result_str(SIPTLS_ERR_PEER_TOO_LARGE as u32)),
         "peer message or certificate chain too large"
@@ -1652,7 +1661,7 @@ fn last_error_into_a_small_buffer_truncates_and_keeps_the_detail() {
     let mut small = [0x55 as c_char; 10];
     let mut needed = 0usize;
     assert_eq!(
-        unsafe { siptls_last_error(small.as_mut_ptr(), small.len(), &mut needed) },
+        unsafe { siptls_get_last_error(small.as_mut_ptr(), small.len(), &mut needed) },
         SIPTLS_ERR_BUFFER_TOO_SMALL
     );
     assert_eq!(needed, full.len());
@@ -1664,7 +1673,7 @@ fn last_error_into_a_small_buffer_truncates_and_keeps_the_detail() {
     // Capacity 0 reports the size without writing anything.
     let mut untouched = [0x55 as c_char; 1];
     assert_eq!(
-        unsafe { siptls_last_error(untouched.as_mut_ptr(), 0, &mut needed) },
+        unsafe { siptls_get_last_error(untouched.as_mut_ptr(), 0, &mut needed) },
         SIPTLS_ERR_BUFFER_TOO_SMALL
     );
     assert_eq!((needed, untouched[0]), (full.len(), 0x55));
@@ -1675,7 +1684,7 @@ fn last_error_into_a_small_buffer_truncates_and_keeps_the_detail() {
     // Same contract for the context's and a session's copies.
     let mut small = [0 as c_char; 4];
     assert_eq!(
-        unsafe { siptls_ctx_last_error(ctx.0, small.as_mut_ptr(), small.len(), &mut needed) },
+        unsafe { siptls_ctx_get_last_error(ctx.0, small.as_mut_ptr(), small.len(), &mut needed) },
         SIPTLS_ERR_BUFFER_TOO_SMALL
     );
     assert_eq!((needed, ctx.last_error()), (full.len(), full.clone()));
@@ -1684,14 +1693,14 @@ fn last_error_into_a_small_buffer_truncates_and_keeps_the_detail() {
     let detail = session.last_error();
     assert_eq!(
         unsafe {
-            siptls_session_last_error(session.0, small.as_mut_ptr(), small.len(), &mut needed)
+            siptls_session_get_last_error(session.0, small.as_mut_ptr(), small.len(), &mut needed)
         },
         SIPTLS_ERR_BUFFER_TOO_SMALL
     );
     assert_eq!((needed, session.last_error()), (detail.len(), detail));
 }
 
-/// siptls_ctx_last_error is "the detail text of the most recent failed call
+/// siptls_ctx_get_last_error is "the detail text of the most recent failed call
 /// on this context", including calls refused while their arguments are
 /// checked (enum values, lengths, paths).
 #[test]
@@ -1706,10 +1715,10 @@ fn ctx_last_error_reports_every_failed_call_on_the_context() {
             siptls_ctx_set_missing_crl_policy(ctx.0, 3)
         }),
         ("cert: length", |ctx| unsafe {
-            siptls_ctx_trust_add(ctx.0, 7, X.as_ptr(), HUGE)
+            siptls_ctx_add_trust(ctx.0, 7, X.as_ptr(), HUGE)
         }),
         ("path is an empty path", |ctx| unsafe {
-            siptls_ctx_trust_load_ca_file(ctx.0, c"".as_ptr(), 7, &mut 0)
+            siptls_ctx_add_trust_file(ctx.0, c"".as_ptr(), 7, &mut 0)
         }),
     ];
     for (expected, call) in checks {
@@ -1719,7 +1728,7 @@ fn ctx_last_error_reports_every_failed_call_on_the_context() {
         assert!(last_error().contains(expected), "{}", last_error());
         assert!(
             ctx.last_error().contains(expected),
-            "siptls_ctx_last_error kept '{}' instead of '{expected}'",
+            "siptls_ctx_get_last_error kept '{}' instead of '{expected}'",
             ctx.last_error()
         );
     }
@@ -1868,7 +1877,7 @@ fn refused_ca_lists_leave_the_table_as_it_was() {
     let mut added = 0;
     let good = ca_list(10);
     assert_eq!(
-        unsafe { siptls_ctx_trust_load_ca_list(ctx.0, good.as_ptr(), good.len(), 1, &mut added) },
+        unsafe { siptls_ctx_add_trust_list(ctx.0, good.as_ptr(), good.len(), 1, &mut added) },
         SIPTLS_OK
     );
     assert_eq!(added, 10);
@@ -1877,9 +1886,8 @@ fn refused_ca_lists_leave_the_table_as_it_was() {
         ca_list(7),
         [ca_list(2), garbage_cert_pem(), ca_list(2)].concat(),
     ] {
-        let code = unsafe {
-            siptls_ctx_trust_load_ca_list(ctx.0, list.as_ptr(), list.len(), 100, &mut added)
-        };
+        let code =
+            unsafe { siptls_ctx_add_trust_list(ctx.0, list.as_ptr(), list.len(), 100, &mut added) };
         assert_ne!(code, SIPTLS_OK);
         assert_eq!((added, ctx.trust_ids()), (0, before.clone()));
     }
@@ -2043,10 +2051,7 @@ fn reading_after_the_peer_closed_keeps_saying_so() {
         assert_eq!(server.read(&mut buf), (SIPTLS_PEER_CLOSED, 0));
     }
     // Also after the transport ends: the close was clean, not a truncation.
-    assert_eq!(
-        unsafe { siptls_session_transport_closed(server.0) },
-        SIPTLS_OK
-    );
+    assert_eq!(unsafe { siptls_session_feed_eof(server.0) }, SIPTLS_OK);
     assert_eq!(server.read(&mut buf), (SIPTLS_PEER_CLOSED, 0));
     assert_eq!(
         server.info().close_state,
@@ -2064,7 +2069,7 @@ fn control_characters_from_inputs_are_escaped_in_details() {
     let mut buf = [0 as std::ffi::c_char; 512];
     let mut len = 0usize;
     assert_eq!(
-        unsafe { siptls_last_error(buf.as_mut_ptr(), buf.len(), &mut len) },
+        unsafe { siptls_get_last_error(buf.as_mut_ptr(), buf.len(), &mut len) },
         SIPTLS_OK
     );
     let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
@@ -2085,7 +2090,7 @@ fn sized_structs_are_written_up_to_their_declared_size_only() {
     for declared in [8usize, 12, 24, full, full + 100] {
         let mut buf = vec![0xAAu8; full + 200];
         buf[..4].copy_from_slice(&(declared as u32).to_ne_bytes());
-        let code = unsafe { siptls_ctx_trust_get(fx.server.0, 1, buf.as_mut_ptr().cast()) };
+        let code = unsafe { siptls_ctx_get_trust(fx.server.0, 1, buf.as_mut_ptr().cast()) };
         assert_eq!(code, SIPTLS_OK, "{declared}");
         let written = declared.min(full);
         assert_eq!(
@@ -2121,7 +2126,7 @@ fn sized_structs_are_written_up_to_their_declared_size_only() {
     let mut buf = vec![0xAAu8; full];
     buf[..4].copy_from_slice(&16u32.to_ne_bytes());
     assert_eq!(
-        unsafe { siptls_ctx_crl_get(fx.server.0, 0, buf.as_mut_ptr().cast()) },
+        unsafe { siptls_ctx_get_crl(fx.server.0, 0, buf.as_mut_ptr().cast()) },
         SIPTLS_OK
     );
     assert!(buf[16..].iter().all(|&b| b == 0xAA));

@@ -96,12 +96,12 @@ fn drop_client_ca(_: &Ctx, server: &Ctx) {
     let pem = &fixture().other_root.issued().cert_pem;
     let mut count = 0;
     ok(server, unsafe {
-        siptls_ctx_trust_replace_ca_list(server.0, pem.as_ptr(), pem.len(), 1, &mut count)
+        siptls_ctx_replace_trust_list(server.0, pem.as_ptr(), pem.len(), 1, &mut count)
     });
 }
 
 fn remove_trust_entry(_: &Ctx, server: &Ctx) {
-    ok(server, unsafe { siptls_ctx_trust_remove(server.0, 1) });
+    ok(server, unsafe { siptls_ctx_remove_trust(server.0, 1) });
 }
 
 fn revoke_server(client: &Ctx, _: &Ctx) {
@@ -509,7 +509,7 @@ fn setting_what_is_already_set_is_no_new_generation() {
     let pem = &f.root.issued().cert_pem;
     let mut count = 0;
     ok(&ctx, unsafe {
-        siptls_ctx_trust_replace_ca_list(ctx.0, pem.as_ptr(), pem.len(), 1, &mut count)
+        siptls_ctx_replace_trust_list(ctx.0, pem.as_ptr(), pem.len(), 1, &mut count)
     });
     assert_eq!(
         ctx.generation(),

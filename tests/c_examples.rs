@@ -508,7 +508,7 @@ fn dlopen_loads_the_library_and_completes_a_session_in_memory() {
     let loaded = out.line("dlopen: loaded ");
     assert!(
         loaded.ends_with(&format!(
-            "siptls_version()={}, ABI {}",
+            "siptls_get_version()={}, ABI {}",
             env!("CARGO_PKG_VERSION"),
             env!("SIPTLS_ABI_VERSION")
         )),

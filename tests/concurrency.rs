@@ -96,7 +96,7 @@ fn shared_contexts_serve_many_threads_while_trust_changes() {
                         ctx.last_error()
                     );
                     assert_eq!(
-                        unsafe { siptls_ctx_trust_remove(ctx.0, id) },
+                        unsafe { siptls_ctx_remove_trust(ctx.0, id) },
                         SIPTLS_OK,
                         "{}",
                         ctx.last_error()
@@ -228,16 +228,16 @@ fn a_session_used_from_two_threads_at_once_is_refused_as_busy() {
             ("read", client.read(&mut out).0),
             ("close", client.close()),
             ("transport_closed", unsafe {
-                siptls_session_transport_closed(client.0)
+                siptls_session_feed_eof(client.0)
             }),
             ("get_info", unsafe {
                 siptls_session_get_info(client.0, &mut info)
             }),
             ("peer_cert", unsafe {
-                siptls_session_peer_cert(client.0, 0, &mut der, &mut len)
+                siptls_session_get_peer_cert(client.0, 0, &mut der, &mut len)
             }),
             ("session_last_error", unsafe {
-                siptls_session_last_error(client.0, text.as_mut_ptr(), text.len(), &mut len)
+                siptls_session_get_last_error(client.0, text.as_mut_ptr(), text.len(), &mut len)
             }),
         ];
         for (name, code) in calls {
@@ -262,7 +262,7 @@ fn a_session_used_from_two_threads_at_once_is_refused_as_busy() {
             cctx.trust(100, pki().root.issued().cert_pem.as_bytes()),
             SIPTLS_OK
         );
-        assert_eq!(unsafe { siptls_ctx_trust_remove(cctx.0, 100) }, SIPTLS_OK);
+        assert_eq!(unsafe { siptls_ctx_remove_trust(cctx.0, 100) }, SIPTLS_OK);
 
         release_tx.send(()).unwrap();
         assert_eq!(a.join().unwrap(), (SIPTLS_OK, flight_len));
@@ -329,7 +329,7 @@ fn a_context_keeps_the_last_errors_of_64_threads_and_forgets_the_oldest() {
             .map(|i| {
                 let (ctx, all_failed, turn_tx) = (&ctx, &all_failed, turn_tx.clone());
                 let thread = s.spawn(move || {
-                    let code = unsafe { siptls_ctx_trust_remove(ctx.0, 1000 + i) };
+                    let code = unsafe { siptls_ctx_remove_trust(ctx.0, 1000 + i) };
                     turn_tx.send(()).unwrap();
                     all_failed.wait();
                     // Checked after the join: a panic here would leave the

@@ -8,7 +8,7 @@ use common::*;
 use siptls_certgen::Authority;
 
 fn prometheus(ctx: &Ctx) -> String {
-    text(|b, c, l| unsafe { siptls_ctx_counters_prometheus(ctx.0, b, c, l) })
+    text(|b, c, l| unsafe { siptls_ctx_get_counters_prometheus(ctx.0, b, c, l) })
 }
 
 fn result_slot(code: siptls_result) -> usize {
@@ -187,7 +187,7 @@ fn a_short_buffer_gets_the_length_and_an_older_struct_gets_its_part() {
     let server = Ctx::server();
     let mut len = 0;
     let code =
-        unsafe { siptls_ctx_counters_prometheus(server.0, std::ptr::null_mut(), 0, &mut len) };
+        unsafe { siptls_ctx_get_counters_prometheus(server.0, std::ptr::null_mut(), 0, &mut len) };
     assert_eq!(code, SIPTLS_ERR_BUFFER_TOO_SMALL);
     assert_eq!(len, prometheus(&server).len());
     // A caller built when the struct ended after handshakes_failed.

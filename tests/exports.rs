@@ -27,6 +27,42 @@ struct Export {
     file: String,
     /// The path of the call its body begins with, if it begins with a call.
     first_call: Option<String>,
+    /// How many statements its body has.
+    statements: usize,
+    /// For a name kept after a rename: the export it was renamed to, from
+    /// its `#[deprecated(note = "renamed siptls_x in siptls 0.4")]`.
+    renamed_to: Option<String>,
+}
+
+impl Export {
+    fn is_current(&self) -> bool {
+        self.renamed_to.is_none()
+    }
+}
+
+/// The export a `#[deprecated]` attribute names: the note's first
+/// `siptls_` word. A deprecated export without one fails.
+fn renamed_to(attrs: &[syn::Attribute], name: &str, file: &str) -> Option<String> {
+    let attr = attrs.iter().find(|a| a.path().is_ident("deprecated"))?;
+    let mut note = None;
+    let _ = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("note") {
+            note = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+        }
+        Ok(())
+    });
+    let target = note
+        .as_deref()
+        .and_then(|n| n.split_whitespace().find(|w| w.starts_with("siptls_")));
+    Some(
+        target
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name} in {file} is deprecated without a note naming the export to use                      (`#[deprecated(note = \"renamed siptls_x in siptls 0.4\")]`)"
+                )
+            })
+            .to_string(),
+    )
 }
 
 /// Every file of `src/capi/`, parsed.
@@ -115,9 +151,11 @@ fn exports() -> Vec<Export> {
                          `#[no_mangle] pub`: export it, or name it without the prefix"
                     );
                     out.push(Export {
+                        renamed_to: renamed_to(&function.attrs, &name, file),
                         name,
                         file: file.to_string(),
                         first_call: first_call(function.block.stmts.first()),
+                        statements: function.block.stmts.len(),
                     });
                 }
                 _ => {}
@@ -138,6 +176,16 @@ fn export_names() -> BTreeSet<String> {
     names
 }
 
+/// The exports under their current names: the old names kept after a
+/// rename aside.
+fn current_names() -> BTreeSet<String> {
+    exports()
+        .into_iter()
+        .filter(Export::is_current)
+        .map(|e| e.name)
+        .collect()
+}
+
 /// What differs between the exports and a place that lists them again:
 /// the exports it lacks and the names it has that are no export, as one
 /// message that says where to fix them.
@@ -156,6 +204,7 @@ fn every_export_runs_inside_the_panic_boundary() {
     assert!(exports.len() > 30, "only {} exports found", exports.len());
     let outside: Vec<String> = exports
         .iter()
+        .filter(|e| e.is_current())
         .filter(|e| {
             !e.first_call
                 .as_deref()
@@ -181,6 +230,141 @@ fn every_export_runs_inside_the_panic_boundary() {
 }
 
 #[test]
+fn an_old_name_is_one_call_of_the_export_it_was_renamed_to() {
+    let exports = exports();
+    let current = current_names();
+    let old: Vec<&Export> = exports.iter().filter(|e| !e.is_current()).collect();
+    let wrong: Vec<String> = old
+        .iter()
+        .filter(|e| {
+            let target = e.renamed_to.as_deref().unwrap();
+            !(current.contains(target)
+                && e.statements == 1
+                && e.first_call.as_deref() == Some(target))
+        })
+        .map(|e| format!("{} in {}", e.name, e.file))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "a deprecated export's body is one call of the current export its note names \
+         (which runs the panic boundary): {wrong:?}"
+    );
+}
+
+/// The rule of docs/conventions.md ("Names"): a call on an object is
+/// `siptls_<object>_<verb>[_<what>]`; a call on the library is
+/// `siptls_get_<what>`; the name of a number is `siptls_<kind>_str`.
+const OBJECTS: [&str; 3] = ["ctx", "session", "framer"];
+/// Verbs that say all on their own.
+const VERBS_ALONE: [&str; 8] = [
+    "new", "free", "feed", "take", "read", "write", "close", "push",
+];
+/// Verbs that need the thing they act on.
+const VERBS_WITH_WHAT: [&str; 12] = [
+    "set", "get", "add", "remove", "replace", "clear", "count", "list", "load", "use", "reset",
+    "pump",
+];
+const NUMBER_KINDS: [&str; 3] = ["result", "verify_status", "cipher_suite"];
+
+fn follows_the_naming_rule(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("siptls_") else {
+        return false;
+    };
+    let has_what = |what: &str| what.len() > 1 && what.starts_with('_') && !what.ends_with('_');
+    if let Some(what) = rest.strip_prefix("get") {
+        return has_what(what);
+    }
+    if let Some(kind) = rest.strip_suffix("_str") {
+        return NUMBER_KINDS.contains(&kind);
+    }
+    OBJECTS.iter().any(|object| {
+        rest.strip_prefix(object)
+            .and_then(|r| r.strip_prefix('_'))
+            .is_some_and(|call| {
+                let verb_then = |verb: &&str| call.strip_prefix(*verb);
+                VERBS_ALONE
+                    .iter()
+                    .filter_map(verb_then)
+                    .any(|what| what.is_empty() || has_what(what))
+                    || VERBS_WITH_WHAT.iter().filter_map(verb_then).any(has_what)
+            })
+    })
+}
+
+#[test]
+fn every_current_name_follows_the_naming_rule() {
+    for good in [
+        "siptls_ctx_new",
+        "siptls_ctx_add_trust",
+        "siptls_session_feed_eof",
+        "siptls_get_version",
+        "siptls_result_str",
+    ] {
+        assert!(follows_the_naming_rule(good), "{good}");
+    }
+    for bad in [
+        "siptls_ctx_trust_add",
+        "siptls_session_sni",
+        "siptls_ctx_generation",
+        "siptls_version",
+        "siptls_ctx_set",
+        "siptls_ctx_set_",
+        "siptls_ctx_settle",
+        "siptls_foo_str",
+        "siptls_get_",
+    ] {
+        assert!(!follows_the_naming_rule(bad), "{bad}");
+    }
+    let breaking: Vec<String> = current_names()
+        .into_iter()
+        .filter(|n| !follows_the_naming_rule(n))
+        .collect();
+    assert!(
+        breaking.is_empty(),
+        "exports whose names break the rule of docs/conventions.md (\"Names\"): {breaking:?}"
+    );
+    // The rule as the docs state it lists the same objects and verbs.
+    let conventions = std::fs::read_to_string(Path::new(ROOT).join("docs/conventions.md")).unwrap();
+    let section = conventions
+        .split("\n## Names")
+        .nth(1)
+        .expect("docs/conventions.md has a section \"Names\"");
+    let section = section.split("\n## ").next().unwrap();
+    for word in OBJECTS
+        .iter()
+        .chain(&VERBS_ALONE)
+        .chain(&VERBS_WITH_WHAT)
+        .chain(&NUMBER_KINDS)
+    {
+        assert!(
+            section.contains(&format!("`{word}`")),
+            "docs/conventions.md (\"Names\") lists `{word}`"
+        );
+    }
+}
+
+#[test]
+fn every_old_name_is_in_the_rename_table() {
+    let docs = std::fs::read_to_string(Path::new(ROOT).join("docs/abi-and-packaging.md")).unwrap();
+    let missing: Vec<String> = exports()
+        .into_iter()
+        .filter(|e| !e.is_current())
+        .filter(|e| {
+            !docs.contains(&format!(
+                "| `{}` | `{}` |",
+                e.name,
+                e.renamed_to.as_deref().unwrap()
+            ))
+        })
+        .map(|e| e.name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/abi-and-packaging.md has a row `| old | new |` for each renamed export: {missing:?}"
+    );
+}
+
+#[test]
 fn the_sources_name_every_function_the_library_exports() {
     // The parse sees what the build exports (no export made another way).
     let built: BTreeSet<String> = artifacts::exported_symbols().into_iter().collect();
@@ -193,8 +377,8 @@ fn the_sources_name_every_function_the_library_exports() {
     assert!(message.is_empty(), "{message}");
 }
 
-/// The `siptls_api` struct and the `API` static of src/capi/api.rs.
-fn api_table() -> (syn::ItemStruct, syn::ItemStatic) {
+/// The `siptls_api` struct and the `API` constant of src/capi/api.rs.
+fn api_table() -> (syn::ItemStruct, syn::ItemConst) {
     let (_, file) = capi_files()
         .into_iter()
         .find(|(path, _)| path.ends_with("api.rs"))
@@ -204,13 +388,13 @@ fn api_table() -> (syn::ItemStruct, syn::ItemStatic) {
     for item in file.items {
         match item {
             Item::Struct(s) if s.ident == "siptls_api" => table = Some(s),
-            Item::Static(s) if s.ident == "API" => initializer = Some(s),
+            Item::Const(s) if s.ident == "API" => initializer = Some(s),
             _ => {}
         }
     }
     (
         table.expect("struct siptls_api in src/capi/api.rs"),
-        initializer.expect("static API in src/capi/api.rs"),
+        initializer.expect("const API in src/capi/api.rs"),
     )
 }
 
@@ -226,7 +410,7 @@ fn function_members(table: &syn::ItemStruct) -> BTreeSet<String> {
 }
 
 fn exports_in_table() -> BTreeSet<String> {
-    let mut names = export_names();
+    let mut names = current_names();
     assert!(names.remove(NOT_IN_TABLE), "{NOT_IN_TABLE} is an export");
     names
 }
@@ -255,7 +439,7 @@ fn the_api_initializer_fills_every_member_with_its_export() {
     let (table, initializer) = api_table();
     let functions = function_members(&table);
     let Expr::Struct(fields) = initializer.expr.as_ref() else {
-        panic!("static API in src/capi/api.rs is not a struct expression");
+        panic!("const API in src/capi/api.rs is not a struct expression");
     };
     let mut named = BTreeSet::new();
     let mut crossed = Vec::new();
@@ -283,7 +467,7 @@ fn the_api_initializer_fills_every_member_with_its_export() {
         &exports_in_table(),
         &named,
         &format!(
-            "static API in src/capi/api.rs sets each member to its export ({NOT_IN_TABLE} aside)"
+            "const API in src/capi/api.rs sets each member to its export ({NOT_IN_TABLE} aside)"
         ),
     );
     assert!(message.is_empty(), "{message}");
@@ -375,7 +559,7 @@ fn handle_lists() -> Vec<(String, BTreeSet<String>)> {
 
 #[test]
 fn each_handle_lists_every_call_on_it() {
-    let exports = export_names();
+    let exports = current_names();
     let lists = handle_lists();
     assert_eq!(
         lists.len(),

@@ -50,7 +50,7 @@ fn mutual_handshake(version: u16) {
         assert_eq!(info.role, role);
         assert_eq!(info.protocol_version, version);
         assert_ne!(info.cipher_suite, 0);
-        let name = unsafe { std::ffi::CStr::from_ptr(siptls_cipher_suite_name(info.cipher_suite)) };
+        let name = unsafe { std::ffi::CStr::from_ptr(siptls_cipher_suite_str(info.cipher_suite)) };
         let prefix = if version == SIPTLS_TLS13 {
             "TLS13_"
         } else {
@@ -91,7 +91,7 @@ fn mutual_handshake(version: u16) {
     // The peer certificate chain is available as DER.
     let (mut der, mut len) = (std::ptr::null(), 0usize);
     assert_eq!(
-        unsafe { siptls_session_peer_cert(client.0, 0, &mut der, &mut len) },
+        unsafe { siptls_session_get_peer_cert(client.0, 0, &mut der, &mut len) },
         SIPTLS_OK
     );
     assert_eq!(
@@ -99,7 +99,7 @@ fn mutual_handshake(version: u16) {
         p.server.cert_der.as_slice()
     );
     assert_eq!(
-        unsafe { siptls_session_peer_cert(client.0, 1, &mut der, &mut len) },
+        unsafe { siptls_session_get_peer_cert(client.0, 1, &mut der, &mut len) },
         SIPTLS_ERR_INVALID_ARGUMENT
     );
 
@@ -167,10 +167,7 @@ fn transport_end_without_close_notify_is_truncation() {
     let (cctx, sctx) = (Ctx::client(), Ctx::server());
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     assert_handshake_ok(&client, &server);
-    assert_eq!(
-        unsafe { siptls_session_transport_closed(server.0) },
-        SIPTLS_OK
-    );
+    assert_eq!(unsafe { siptls_session_feed_eof(server.0) }, SIPTLS_OK);
     assert_eq!(server.read_all().0, SIPTLS_ERR_TRUNCATED);
     assert_eq!(
         server.info().close_state,

@@ -77,3 +77,46 @@ fn the_header_is_clean_cxx11_and_cxx17_with_gcc_and_clang() {
         }
     }
 }
+
+/// Compiles (no link) a snippet that includes the header, with -Werror.
+fn compile(compiler: &str, language: &str, std: &str, source: &str) -> std::process::Output {
+    let dir = artifacts::target_dir()
+        .join("header-check")
+        .join("deprecated");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{compiler}-{std}.{language}"));
+    std::fs::write(&file, source).unwrap();
+    Command::new(compiler)
+        .args(["-x", language, &format!("-std={std}")])
+        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-fsyntax-only"])
+        .arg(format!("-I{ROOT}/include"))
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{compiler} is not installed ({e})"))
+}
+
+#[test]
+fn an_old_name_compiles_with_a_warning_that_names_the_new_call() {
+    let old = "#include <siptls.h>\n\
+               int use(siptls_ctx *ctx);\n\
+               int use(siptls_ctx *ctx) { return (int)siptls_ctx_trust_add(ctx, 1, 0, 0); }\n";
+    let new = old.replace("siptls_ctx_trust_add", "siptls_ctx_add_trust");
+    for compiler in ["gcc", "clang"] {
+        for (language, std) in [("c", "c11"), ("c++", "c++17"), ("c++", "c++11")] {
+            let built = compile(compiler, language, std, old);
+            let said = String::from_utf8_lossy(&built.stderr);
+            assert!(
+                !built.status.success()
+                    && said.contains("deprecated")
+                    && said.contains("renamed siptls_ctx_add_trust in siptls 0.4"),
+                "{compiler} -std={std}: the old name warns and names the new one: {said}"
+            );
+            let built = compile(compiler, language, std, &new);
+            assert!(
+                built.status.success(),
+                "{compiler} -std={std}: the new name is clean: {}",
+                String::from_utf8_lossy(&built.stderr)
+            );
+        }
+    }
+}

@@ -38,7 +38,7 @@ fn session(ctx: &Ctx, peer: &str, sni: Option<&str>, identity: u32) -> Result<Se
         sni: sni.as_ref().map_or(null(), |s| s.as_ptr()),
     };
     let mut s = null_mut();
-    match unsafe { siptls_session_new_with(ctx.0, &options, &mut s) } {
+    match unsafe { siptls_session_new_with_options(ctx.0, &options, &mut s) } {
         SIPTLS_OK => Ok(Sess(s)),
         code => {
             assert!(s.is_null());
@@ -48,7 +48,7 @@ fn session(ctx: &Ctx, peer: &str, sni: Option<&str>, identity: u32) -> Result<Se
 }
 
 fn sni_of(s: &Sess) -> String {
-    text(|b, c, l| unsafe { siptls_session_sni(s.0, b, c, l) })
+    text(|b, c, l| unsafe { siptls_session_get_sni(s.0, b, c, l) })
 }
 
 /// A server with the default identity (gw-b), identity 1 for VOICE (its
@@ -205,7 +205,7 @@ fn a_renewed_certificate_keeps_its_names_and_bad_inputs_change_nothing() {
         sni: c"x.example".as_ptr(),
     };
     assert_eq!(
-        unsafe { siptls_session_new_with(server.0, &options, &mut s) },
+        unsafe { siptls_session_new_with_options(server.0, &options, &mut s) },
         SIPTLS_ERR_INVALID_ARGUMENT
     );
 }

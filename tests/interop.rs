@@ -400,10 +400,7 @@ impl Ours {
             Err(e) => panic!("socket read: {e}"),
         };
         if n == 0 {
-            assert_eq!(
-                unsafe { siptls_session_transport_closed(self.sess.0) },
-                SIPTLS_OK
-            );
+            assert_eq!(unsafe { siptls_session_feed_eof(self.sess.0) }, SIPTLS_OK);
             self.take_plaintext();
             return Ok(());
         }
@@ -1159,7 +1156,7 @@ fn assert_sni_picks_the_identity(
             (identity, name.len()),
             "{name}"
         );
-        let sni = text(|b, cap, l| unsafe { siptls_session_sni(ours.sess.0, b, cap, l) });
+        let sni = text(|b, cap, l| unsafe { siptls_session_get_sni(ours.sess.0, b, cap, l) });
         assert_eq!(sni, name);
         serve_one_request(&mut client, ours);
         assert_contains(&client.stdout(), &[verified]);

@@ -143,7 +143,7 @@ fn a_refused_resumption_says_why() {
         .clone();
     let mut count = 0;
     let code = unsafe {
-        siptls_ctx_trust_replace_ca_list(server.0, other.as_ptr(), other.len(), 1, &mut count)
+        siptls_ctx_replace_trust_list(server.0, other.as_ptr(), other.len(), 1, &mut count)
     };
     assert_eq!(code, SIPTLS_OK);
     let log = Log::attach(&server, SIPTLS_LOG_INFO);

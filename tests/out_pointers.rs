@@ -88,26 +88,26 @@ fn exercised() -> BTreeSet<&'static str> {
         );
         let mut n = GARBAGE;
         check(
-            "siptls_ctx_trust_load_ca_list",
-            siptls_ctx_trust_load_ca_list(ctx, x.as_ptr(), 1, 1, &mut n),
+            "siptls_ctx_add_trust_list",
+            siptls_ctx_add_trust_list(ctx, x.as_ptr(), 1, 1, &mut n),
             n == 0,
         );
         let mut n = GARBAGE;
         check(
-            "siptls_ctx_trust_load_ca_file",
-            siptls_ctx_trust_load_ca_file(ctx, c"/".as_ptr(), 1, &mut n),
+            "siptls_ctx_add_trust_file",
+            siptls_ctx_add_trust_file(ctx, c"/".as_ptr(), 1, &mut n),
             n == 0,
         );
         let mut n = GARBAGE;
         check(
-            "siptls_ctx_trust_replace_ca_list",
-            siptls_ctx_trust_replace_ca_list(ctx, x.as_ptr(), 1, 1, &mut n),
+            "siptls_ctx_replace_trust_list",
+            siptls_ctx_replace_trust_list(ctx, x.as_ptr(), 1, 1, &mut n),
             n == 0,
         );
         let (mut ids, mut n) = ([7u32; 4], GARBAGE);
         check(
-            "siptls_ctx_trust_list",
-            siptls_ctx_trust_list(ctx, ids.as_mut_ptr(), 4, &mut n),
+            "siptls_ctx_list_trust",
+            siptls_ctx_list_trust(ctx, ids.as_mut_ptr(), 4, &mut n),
             n == 0,
         );
         let mut n = GARBAGE;
@@ -136,25 +136,25 @@ fn exercised() -> BTreeSet<&'static str> {
         );
         let mut n = GARBAGE;
         check(
-            "siptls_ctx_crl_count",
-            siptls_ctx_crl_count(ctx, &mut n),
+            "siptls_ctx_count_crls",
+            siptls_ctx_count_crls(ctx, &mut n),
             n == 0,
         );
         let mut generation = GARBAGE as u64;
         check(
-            "siptls_ctx_generation",
-            siptls_ctx_generation(ctx, &mut generation),
+            "siptls_ctx_get_generation",
+            siptls_ctx_get_generation(ctx, &mut generation),
             generation == 0,
         );
 
         let mut entry: siptls_trust_entry_info = garbage_sized();
-        let code = siptls_ctx_trust_get(ctx, 1, &mut entry);
-        assert_zero_after_size(&entry, "siptls_ctx_trust_get");
-        check("siptls_ctx_trust_get", code, true);
+        let code = siptls_ctx_get_trust(ctx, 1, &mut entry);
+        assert_zero_after_size(&entry, "siptls_ctx_get_trust");
+        check("siptls_ctx_get_trust", code, true);
         let mut crl: siptls_crl_info = garbage_sized();
-        let code = siptls_ctx_crl_get(ctx, 0, &mut crl);
-        assert_zero_after_size(&crl, "siptls_ctx_crl_get");
-        check("siptls_ctx_crl_get", code, true);
+        let code = siptls_ctx_get_crl(ctx, 0, &mut crl);
+        assert_zero_after_size(&crl, "siptls_ctx_get_crl");
+        check("siptls_ctx_get_crl", code, true);
         let mut info: siptls_session_info = garbage_sized();
         let code = siptls_session_get_info(sess, &mut info);
         assert_zero_after_size(&info, "siptls_session_get_info");
@@ -162,14 +162,15 @@ fn exercised() -> BTreeSet<&'static str> {
 
         let mut out = dangling_mut::<siptls_session>();
         check(
-            "siptls_session_new_with",
-            siptls_session_new_with(ctx, null(), &mut out),
+            "siptls_session_new_with_options",
+            siptls_session_new_with_options(ctx, null(), &mut out),
             out.is_null(),
         );
         let mut text = TextOut::new();
-        let code = siptls_session_sni(sess, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
-        text.assert_empty("siptls_session_sni");
-        check("siptls_session_sni", code, true);
+        let code =
+            siptls_session_get_sni(sess, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
+        text.assert_empty("siptls_session_get_sni");
+        check("siptls_session_get_sni", code, true);
         let mut framer = dangling_mut::<siptls_framer>();
         let bad_limits = siptls_framer_limits {
             struct_size: 0,
@@ -190,9 +191,9 @@ fn exercised() -> BTreeSet<&'static str> {
             n == 0,
         );
         let mut event: siptls_sip_event = garbage_sized();
-        let code = siptls_framer_next(null_mut(), &mut event);
-        assert_zero_after_size(&event, "siptls_framer_next");
-        check("siptls_framer_next", code, true);
+        let code = siptls_framer_take_event(null_mut(), &mut event);
+        assert_zero_after_size(&event, "siptls_framer_take_event");
+        check("siptls_framer_take_event", code, true);
         let mut n = GARBAGE;
         check(
             "siptls_framer_take_pongs",
@@ -205,6 +206,12 @@ fn exercised() -> BTreeSet<&'static str> {
             siptls_session_pump_fd(sess, 0, &mut wants),
             wants == 0,
         );
+        let mut events = GARBAGE as u32;
+        check(
+            "siptls_session_get_events",
+            siptls_session_get_events(null_mut(), &mut events),
+            events == 0,
+        );
         let mut wants = GARBAGE as u32;
         check(
             "siptls_session_pump_io",
@@ -216,28 +223,33 @@ fn exercised() -> BTreeSet<&'static str> {
         assert_zero_after_size(&counters, "siptls_ctx_get_counters");
         check("siptls_ctx_get_counters", code, true);
         let mut text = TextOut::new();
-        let code = siptls_ctx_counters_prometheus(
+        let code = siptls_ctx_get_counters_prometheus(
             ctx,
             text.buf.as_mut_ptr(),
             text.buf.len(),
             &mut text.len,
         );
-        text.assert_empty("siptls_ctx_counters_prometheus");
-        check("siptls_ctx_counters_prometheus", code, true);
-        let mut text = TextOut::new();
-        let code = siptls_ctx_last_error(ctx, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
-        text.assert_empty("siptls_ctx_last_error");
-        check("siptls_ctx_last_error", code, true);
+        text.assert_empty("siptls_ctx_get_counters_prometheus");
+        check("siptls_ctx_get_counters_prometheus", code, true);
         let mut text = TextOut::new();
         let code =
-            siptls_session_last_error(sess, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
-        text.assert_empty("siptls_session_last_error");
-        check("siptls_session_last_error", code, true);
+            siptls_ctx_get_last_error(ctx, text.buf.as_mut_ptr(), text.buf.len(), &mut text.len);
+        text.assert_empty("siptls_ctx_get_last_error");
+        check("siptls_ctx_get_last_error", code, true);
+        let mut text = TextOut::new();
+        let code = siptls_session_get_last_error(
+            sess,
+            text.buf.as_mut_ptr(),
+            text.buf.len(),
+            &mut text.len,
+        );
+        text.assert_empty("siptls_session_get_last_error");
+        check("siptls_session_get_last_error", code, true);
         // The thread's own detail: only the length output can be missing.
         let mut text = TextOut::new();
-        let code = siptls_last_error(text.buf.as_mut_ptr(), text.buf.len(), null_mut());
-        assert_eq!(text.buf[0], 0, "siptls_last_error: buffer not emptied");
-        check("siptls_last_error", code, true);
+        let code = siptls_get_last_error(text.buf.as_mut_ptr(), text.buf.len(), null_mut());
+        assert_eq!(text.buf[0], 0, "siptls_get_last_error: buffer not emptied");
+        check("siptls_get_last_error", code, true);
 
         let mut s = dangling_mut::<siptls_session>();
         check(
@@ -267,13 +279,13 @@ fn exercised() -> BTreeSet<&'static str> {
         }
         let (mut der, mut len) = (dangling::<u8>(), GARBAGE);
         check(
-            "siptls_session_peer_cert",
-            siptls_session_peer_cert(sess, 0, &mut der, &mut len),
+            "siptls_session_get_peer_cert",
+            siptls_session_get_peer_cert(sess, 0, &mut der, &mut len),
             der.is_null() && len == 0,
         );
         // One output NULL: the other is still set.
         let mut len = GARBAGE;
-        let code = siptls_session_peer_cert(sess, 0, null_mut(), &mut len);
+        let code = siptls_session_get_peer_cert(sess, 0, null_mut(), &mut len);
         assert_eq!((code, len), (SIPTLS_ERR_NULL_ARGUMENT, 0));
         let mut enabled = true;
         check(
@@ -297,12 +309,12 @@ fn exercised() -> BTreeSet<&'static str> {
     // Failures past the handle check, on live objects.
     let client = Ctx::client();
     let mut entry: siptls_trust_entry_info = garbage_sized();
-    let code = unsafe { siptls_ctx_trust_get(client.0, 4242, &mut entry) };
+    let code = unsafe { siptls_ctx_get_trust(client.0, 4242, &mut entry) };
     assert_eq!(code, SIPTLS_ERR_TRUST_NOT_FOUND);
-    assert_zero_after_size(&entry, "siptls_ctx_trust_get (missing entry)");
+    assert_zero_after_size(&entry, "siptls_ctx_get_trust (missing entry)");
     let session = Sess::client(&client);
     let (mut der, mut len) = (dangling::<u8>(), GARBAGE);
-    let code = unsafe { siptls_session_peer_cert(session.0, 0, &mut der, &mut len) };
+    let code = unsafe { siptls_session_get_peer_cert(session.0, 0, &mut der, &mut len) };
     assert_eq!(
         (code, der.is_null(), len),
         (SIPTLS_ERR_INVALID_ARGUMENT, true, 0)
@@ -376,24 +388,24 @@ fn a_bad_output_buffer_fails_before_a_length_is_set() {
     type TextExport<'a> = Box<dyn Fn(*mut c_char, usize, *mut usize) -> siptls_result + 'a>;
     let exports: [(&str, TextExport); 5] = [
         (
-            "siptls_last_error",
-            Box::new(|b, c, l| unsafe { siptls_last_error(b, c, l) }),
+            "siptls_get_last_error",
+            Box::new(|b, c, l| unsafe { siptls_get_last_error(b, c, l) }),
         ),
         (
-            "siptls_ctx_last_error",
-            Box::new(|b, c, l| unsafe { siptls_ctx_last_error(cctx.0, b, c, l) }),
+            "siptls_ctx_get_last_error",
+            Box::new(|b, c, l| unsafe { siptls_ctx_get_last_error(cctx.0, b, c, l) }),
         ),
         (
-            "siptls_ctx_counters_prometheus",
-            Box::new(|b, c, l| unsafe { siptls_ctx_counters_prometheus(cctx.0, b, c, l) }),
+            "siptls_ctx_get_counters_prometheus",
+            Box::new(|b, c, l| unsafe { siptls_ctx_get_counters_prometheus(cctx.0, b, c, l) }),
         ),
         (
-            "siptls_session_sni",
-            Box::new(|b, c, l| unsafe { siptls_session_sni(server.0, b, c, l) }),
+            "siptls_session_get_sni",
+            Box::new(|b, c, l| unsafe { siptls_session_get_sni(server.0, b, c, l) }),
         ),
         (
-            "siptls_session_last_error",
-            Box::new(|b, c, l| unsafe { siptls_session_last_error(client.0, b, c, l) }),
+            "siptls_session_get_last_error",
+            Box::new(|b, c, l| unsafe { siptls_session_get_last_error(client.0, b, c, l) }),
         ),
     ];
     for (export, call) in &exports {
@@ -421,8 +433,8 @@ fn a_bad_output_buffer_fails_before_a_length_is_set() {
     }
     let mut count = GARBAGE;
     assert_eq!(
-        unsafe { siptls_ctx_trust_list(cctx.0, null_mut(), 4, &mut count) },
+        unsafe { siptls_ctx_list_trust(cctx.0, null_mut(), 4, &mut count) },
         SIPTLS_ERR_NULL_ARGUMENT
     );
-    assert_eq!(count, 0, "siptls_ctx_trust_list: count set on failure");
+    assert_eq!(count, 0, "siptls_ctx_list_trust: count set on failure");
 }

@@ -256,7 +256,7 @@ fn a_removed_or_replaced_trust_entry_ends_resumption() {
             let (client, server) = pair(version);
             connect(&client, &server);
             let ctx = verifier(side, &client, &server);
-            ok(ctx, unsafe { siptls_ctx_trust_remove(ctx.0, 1) });
+            ok(ctx, unsafe { siptls_ctx_remove_trust(ctx.0, 1) });
             ok(ctx, ctx.trust(2, other_root.issued().cert_pem.as_bytes()));
             assert_refused(
                 side,
@@ -272,7 +272,7 @@ fn a_removed_or_replaced_trust_entry_ends_resumption() {
             let pem = other_root.issued().cert_pem.clone();
             let mut count = 0;
             ok(ctx, unsafe {
-                siptls_ctx_trust_replace_ca_list(ctx.0, pem.as_ptr(), pem.len(), 1, &mut count)
+                siptls_ctx_replace_trust_list(ctx.0, pem.as_ptr(), pem.len(), 1, &mut count)
             });
             assert_refused(
                 side,
@@ -292,7 +292,7 @@ fn a_session_resumed_after_its_anchor_moved_reports_the_current_trust_id() {
         let root = pki().root.issued().cert_pem.clone();
         let mut count = 0;
         ok(&server, unsafe {
-            siptls_ctx_trust_replace_ca_list(server.0, root.as_ptr(), root.len(), 7, &mut count)
+            siptls_ctx_replace_trust_list(server.0, root.as_ptr(), root.len(), 7, &mut count)
         });
         let infos = connect(&client, &server);
         assert!(both_resumed(&infos), "{version:#x}");
@@ -1246,7 +1246,7 @@ fn a_client_hello_repeating_a_ticket_costs_one_chain_check() {
         .clone();
     let mut count = 0;
     ok(&server, unsafe {
-        siptls_ctx_trust_replace_ca_list(server.0, other_ca.as_ptr(), other_ca.len(), 1, &mut count)
+        siptls_ctx_replace_trust_list(server.0, other_ca.as_ptr(), other_ca.len(), 1, &mut count)
     });
     let log = Log::attach(&server, siptls_log_level::SIPTLS_LOG_INFO);
     // As many copies as a ClientHello holds (64 KiB, 2 KiB of it for the

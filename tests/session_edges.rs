@@ -35,10 +35,7 @@ fn the_end_of_the_transport_is_not_lost_while_the_receive_buffer_is_full() {
     // waiting than rustls' window, so rustls cannot take the end at once.
     let (_c, _s, _client, server, payload, wire) = written(100 + 16 * 1024);
     assert_eq!(server.feed(&wire), (SIPTLS_OK, wire.len()));
-    assert_eq!(
-        unsafe { siptls_session_transport_closed(server.0) },
-        SIPTLS_OK
-    );
+    assert_eq!(unsafe { siptls_session_feed_eof(server.0) }, SIPTLS_OK);
     assert_eq!(
         server.info().close_state,
         siptls_close_state::SIPTLS_CLOSE_TRUNCATED
@@ -70,10 +67,7 @@ fn ciphertext_held_back_before_the_end_may_still_be_fed_after_it() {
     wire.drain(..used);
     assert!(code == SIPTLS_OK || code == SIPTLS_BUFFER_FULL);
     assert!(!wire.is_empty(), "the buffer never filled");
-    assert_eq!(
-        unsafe { siptls_session_transport_closed(server.0) },
-        SIPTLS_OK
-    );
+    assert_eq!(unsafe { siptls_session_feed_eof(server.0) }, SIPTLS_OK);
     // It reads, feeds the rest, and the clean close at the end still counts.
     let end = loop {
         match server.read(&mut buf) {
@@ -103,10 +97,7 @@ fn ciphertext_held_back_before_the_end_may_still_be_fed_after_it() {
 #[test]
 fn the_end_of_the_transport_with_an_empty_buffer_is_reported_at_once() {
     let (_c, _s, _client, server, _payload, _wire) = written(10);
-    assert_eq!(
-        unsafe { siptls_session_transport_closed(server.0) },
-        SIPTLS_OK
-    );
+    assert_eq!(unsafe { siptls_session_feed_eof(server.0) }, SIPTLS_OK);
     assert_eq!(server.read(&mut [0u8; 64]).0, SIPTLS_ERR_TRUNCATED);
 }
 

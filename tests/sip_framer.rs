@@ -64,11 +64,11 @@ impl Framer {
         (code, n)
     }
 
-    /// `siptls_framer_next`'s code and event as C sees them.
+    /// `siptls_framer_take_event`'s code and event as C sees them.
     fn next_raw(&self) -> (siptls_result, siptls_sip_event) {
         let mut e: siptls_sip_event = unsafe { std::mem::zeroed() };
         e.struct_size = std::mem::size_of::<siptls_sip_event>() as u32;
-        let code = unsafe { siptls_framer_next(self.0, &mut e) };
+        let code = unsafe { siptls_framer_take_event(self.0, &mut e) };
         (code, e)
     }
 
@@ -493,13 +493,13 @@ fn an_unwritable_event_struct_loses_no_message() {
     for size in [0u32, 4, 7] {
         small.struct_size = size;
         assert_eq!(
-            unsafe { siptls_framer_next(f.0, &mut small) },
+            unsafe { siptls_framer_take_event(f.0, &mut small) },
             SIPTLS_ERR_INVALID_ARGUMENT,
             "struct_size {size}"
         );
     }
     assert_eq!(
-        unsafe { siptls_framer_next(f.0, std::ptr::null_mut()) },
+        unsafe { siptls_framer_take_event(f.0, std::ptr::null_mut()) },
         SIPTLS_ERR_NULL_ARGUMENT
     );
     // Refused before anything was taken out: the message is still there.

@@ -31,7 +31,7 @@ fn must_add_crl(ctx: &Ctx, crl: &str) {
 fn crls(ctx: &Ctx) -> Vec<siptls_crl_info> {
     let mut count = 0;
     assert_eq!(
-        unsafe { siptls_ctx_crl_count(ctx.0, &mut count) },
+        unsafe { siptls_ctx_count_crls(ctx.0, &mut count) },
         SIPTLS_OK
     );
     (0..count)
@@ -39,7 +39,7 @@ fn crls(ctx: &Ctx) -> Vec<siptls_crl_info> {
             let mut info: siptls_crl_info = unsafe { std::mem::zeroed() };
             info.struct_size = std::mem::size_of::<siptls_crl_info>() as u32;
             assert_eq!(
-                unsafe { siptls_ctx_crl_get(ctx.0, i, &mut info) },
+                unsafe { siptls_ctx_get_crl(ctx.0, i, &mut info) },
                 SIPTLS_OK
             );
             info
@@ -57,7 +57,7 @@ fn trust_entry(ctx: &Ctx, id: u32) -> siptls_trust_entry_info {
     let mut info: siptls_trust_entry_info = unsafe { std::mem::zeroed() };
     info.struct_size = std::mem::size_of::<siptls_trust_entry_info>() as u32;
     assert_eq!(
-        unsafe { siptls_ctx_trust_get(ctx.0, id, &mut info) },
+        unsafe { siptls_ctx_get_trust(ctx.0, id, &mut info) },
         SIPTLS_OK,
         "{}",
         ctx.last_error()
@@ -297,14 +297,14 @@ fn crls_can_be_listed_removed_by_issuer_and_cleared() {
     );
     assert_eq!(chars(&listed[1].issuer), "CN=Lifecycle Issuing CA");
     assert_eq!(
-        unsafe { siptls_ctx_crl_remove(ctx.0, c"CN=Lifecycle Issuing CA".as_ptr()) },
+        unsafe { siptls_ctx_remove_crl(ctx.0, c"CN=Lifecycle Issuing CA".as_ptr()) },
         SIPTLS_OK
     );
     assert_eq!(crls(&ctx).len(), 1);
-    assert_eq!(unsafe { siptls_ctx_crl_clear(ctx.0) }, SIPTLS_OK);
+    assert_eq!(unsafe { siptls_ctx_clear_crls(ctx.0) }, SIPTLS_OK);
     assert!(crls(&ctx).is_empty());
     // Clearing an empty list is fine too.
-    assert_eq!(unsafe { siptls_ctx_crl_clear(ctx.0) }, SIPTLS_OK);
+    assert_eq!(unsafe { siptls_ctx_clear_crls(ctx.0) }, SIPTLS_OK);
 }
 
 #[test]
@@ -322,7 +322,7 @@ fn removing_a_trust_entry_keeps_its_crl_checked_at_use() {
         assert_eq!(crls(ctx)[0].checked_by_trust_id, 2);
         // Dropping the entry must not drop the revocation: the CA still
         // issues the chain, as an intermediate under the root.
-        assert_eq!(unsafe { siptls_ctx_trust_remove(ctx.0, 2) }, SIPTLS_OK);
+        assert_eq!(unsafe { siptls_ctx_remove_trust(ctx.0, 2) }, SIPTLS_OK);
         let left = crls(ctx);
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].checked_by_trust_id, SIPTLS_TRUST_ID_NONE);
@@ -452,7 +452,7 @@ fn a_ca_issued_leaf_in_the_trust_table_is_a_pin() {
     trust_leaf(&ctx);
     assert_eq!(ctx.trust(1, root.issued().cert_pem.as_bytes()), SIPTLS_OK);
     assert_eq!(
-        unsafe { siptls_ctx_trust_set_sip_domain(ctx.0, 1, c"example.test".as_ptr()) },
+        unsafe { siptls_ctx_set_trust_sip_domain(ctx.0, 1, c"example.test".as_ptr()) },
         SIPTLS_OK
     );
     let anchor = trust_entry(&ctx, 1);
@@ -690,7 +690,7 @@ fn a_directory_with_a_crl_file_replaces_the_crls() {
     assert_eq!(crls(&ctx).len(), 1);
     // A caller built before `crl` existed passes a smaller struct: its end
     // is not read, so no CRL is named, even with garbage where it would be.
-    assert_eq!(unsafe { siptls_ctx_crl_clear(ctx.0) }, SIPTLS_OK);
+    assert_eq!(unsafe { siptls_ctx_clear_crls(ctx.0) }, SIPTLS_OK);
     let old = siptls_pem_names {
         struct_size: std::mem::offset_of!(siptls_pem_names, crl) as u32,
         crl: c"no-such-file.pem".as_ptr(),
@@ -718,7 +718,7 @@ fn a_ca_list_in_memory_replaces_the_table_all_or_nothing() {
     .concat();
     let mut count = 99;
     let replace = |text: &str, count: &mut usize| unsafe {
-        siptls_ctx_trust_replace_ca_list(ctx.0, text.as_ptr(), text.len(), 5, count)
+        siptls_ctx_replace_trust_list(ctx.0, text.as_ptr(), text.len(), 5, count)
     };
     assert_eq!(replace(&list, &mut count), SIPTLS_OK);
     assert_eq!((ctx.trust_ids(), count), (vec![5, 6], 2));
@@ -1315,12 +1315,12 @@ fn rollover_removing_the_name_removes_the_crls_of_both_keys() {
     assert_eq!(crls(&ctx).len(), 2);
     let name = cstring(ROLLOVER_CA);
     assert_eq!(
-        unsafe { siptls_ctx_crl_remove(ctx.0, name.as_ptr()) },
+        unsafe { siptls_ctx_remove_crl(ctx.0, name.as_ptr()) },
         SIPTLS_OK
     );
     assert!(crls(&ctx).is_empty());
     assert_eq!(
-        unsafe { siptls_ctx_crl_remove(ctx.0, name.as_ptr()) },
+        unsafe { siptls_ctx_remove_crl(ctx.0, name.as_ptr()) },
         SIPTLS_ERR_CRL_NOT_FOUND
     );
 }

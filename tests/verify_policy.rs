@@ -89,7 +89,7 @@ fn removing_a_trust_entry_affects_the_next_handshake_only() {
     let (cctx, sctx) = (Ctx::client(), Ctx::server());
     let (client, server) = (Sess::client(&cctx), Sess::server(&sctx));
     assert_handshake_ok(&client, &server);
-    assert_eq!(unsafe { siptls_ctx_trust_remove(cctx.0, 1) }, SIPTLS_OK);
+    assert_eq!(unsafe { siptls_ctx_remove_trust(cctx.0, 1) }, SIPTLS_OK);
     assert_eq!(client.write(b"still up").0, SIPTLS_OK);
     pump(&client, &server);
     assert_eq!(server.read_all().1, b"still up");
@@ -350,7 +350,7 @@ fn sip_domain(id: u32, domain: &str) -> impl FnOnce(&Ctx) + '_ {
     move |ctx| {
         let domain = cstring(domain);
         assert_eq!(
-            unsafe { siptls_ctx_trust_set_sip_domain(ctx.0, id, domain.as_ptr()) },
+            unsafe { siptls_ctx_set_trust_sip_domain(ctx.0, id, domain.as_ptr()) },
             SIPTLS_OK,
             "{}",
             ctx.last_error()

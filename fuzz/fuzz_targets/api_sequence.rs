@@ -184,7 +184,7 @@ impl World {
                 };
                 let root = &p.root.issued().cert_pem;
                 checked("trust_add", unsafe {
-                    siptls_ctx_trust_add(ctx, u32::from(arg >> 1), root.as_ptr(), root.len())
+                    siptls_ctx_add_trust(ctx, u32::from(arg >> 1), root.as_ptr(), root.len())
                 });
             }
             4 => {
@@ -207,7 +207,7 @@ impl World {
                 let blob = input.blob();
                 let mut count = usize::MAX;
                 let code = checked("trust_replace_ca_list", unsafe {
-                    siptls_ctx_trust_replace_ca_list(ctx, blob.as_ptr(), blob.len(), 1, &mut count)
+                    siptls_ctx_replace_trust_list(ctx, blob.as_ptr(), blob.len(), 1, &mut count)
                 });
                 if code != SIPTLS_OK {
                     assert_eq!(count, 0, "a failed replace reports entries");
@@ -248,7 +248,7 @@ impl World {
                         1 => siptls_ctx_set_expired_crl_policy(ctx, value % 3),
                         2 => siptls_ctx_set_client_auth(ctx, value % 4),
                         3 => siptls_ctx_set_max_ca_depth(ctx, value % 9),
-                        4 => siptls_ctx_crl_clear(ctx),
+                        4 => siptls_ctx_clear_crls(ctx),
                         5 => siptls_ctx_set_resumption(ctx, value & 1 == 1),
                         6 => siptls_ctx_set_session_cache_size(ctx, value % 3 * 8),
                         7 => siptls_ctx_set_tls13_tickets(ctx, value % 10),
@@ -280,7 +280,7 @@ impl World {
                             ];
                             match VERSIONS.get(usize::try_from(value).unwrap_or(0) % 5) {
                                 Some(&(min, max)) => siptls_ctx_set_versions(ctx, min, max),
-                                None => siptls_ctx_trust_remove(ctx, 0),
+                                None => siptls_ctx_remove_trust(ctx, 0),
                             }
                         }
                     }
@@ -368,7 +368,7 @@ impl World {
                     if arg & 4 == 0 {
                         siptls_session_close(s)
                     } else {
-                        siptls_session_transport_closed(s)
+                        siptls_session_feed_eof(s)
                     }
                 };
                 checked("close / transport_closed", code);

@@ -199,12 +199,12 @@ fn replace_ca_list(ctx: &Ctx, pem: &[u8], first: u32) {
 fn crl_edit(ctx: &Ctx, arg: u8, issuer: &[u8]) {
     let before = ctx.crls();
     if arg % 2 == 1 {
-        assert_eq!(unsafe { siptls_ctx_crl_clear(ctx.0) }, SIPTLS_OK);
+        assert_eq!(unsafe { siptls_ctx_clear_crls(ctx.0) }, SIPTLS_OK);
         assert!(ctx.crls().is_empty(), "crl_clear left CRLs");
         return;
     }
     let issuer = c_string(issuer);
-    let code = unsafe { siptls_ctx_crl_remove(ctx.0, issuer.as_ptr()) };
+    let code = unsafe { siptls_ctx_remove_crl(ctx.0, issuer.as_ptr()) };
     expect_code(
         "crl_remove",
         code,

@@ -74,7 +74,7 @@ fn run(
         loop {
             let mut e: siptls_sip_event = unsafe { std::mem::zeroed() };
             e.struct_size = std::mem::size_of::<siptls_sip_event>() as u32;
-            let code = unsafe { siptls_framer_next(framer, &mut e) };
+            let code = unsafe { siptls_framer_take_event(framer, &mut e) };
             match code {
                 SIPTLS_AGAIN => break,
                 SIPTLS_OK => events.push(match e.kind {

@@ -162,7 +162,7 @@ fn text(f: impl FnOnce(*mut c_char, usize, *mut usize) -> siptls_result) -> Stri
 
 /// The detail of the last failed call on this thread.
 pub fn last_error() -> String {
-    text(|b, c, l| unsafe { siptls_last_error(b, c, l) })
+    text(|b, c, l| unsafe { siptls_get_last_error(b, c, l) })
 }
 
 // ---------------------------------------------------------------------------
@@ -197,13 +197,13 @@ impl Ctx {
     }
 
     pub fn trust_add(&self, id: u32, cert: &[u8]) -> siptls_result {
-        unsafe { siptls_ctx_trust_add(self.0, id, cert.as_ptr(), cert.len()) }
+        unsafe { siptls_ctx_add_trust(self.0, id, cert.as_ptr(), cert.len()) }
     }
 
     pub fn trust_load_ca_list(&self, pem: &[u8], first_id: u32) -> (siptls_result, usize) {
         let mut added = usize::MAX;
         let code = unsafe {
-            siptls_ctx_trust_load_ca_list(self.0, pem.as_ptr(), pem.len(), first_id, &mut added)
+            siptls_ctx_add_trust_list(self.0, pem.as_ptr(), pem.len(), first_id, &mut added)
         };
         (code, added)
     }
@@ -217,19 +217,19 @@ impl Ctx {
     pub fn trust_replace_ca_list(&self, pem: &[u8], first_id: u32) -> (siptls_result, usize) {
         let mut count = usize::MAX;
         let code = unsafe {
-            siptls_ctx_trust_replace_ca_list(self.0, pem.as_ptr(), pem.len(), first_id, &mut count)
+            siptls_ctx_replace_trust_list(self.0, pem.as_ptr(), pem.len(), first_id, &mut count)
         };
         (code, count)
     }
 
     pub fn trust_remove(&self, id: u32) -> siptls_result {
-        unsafe { siptls_ctx_trust_remove(self.0, id) }
+        unsafe { siptls_ctx_remove_trust(self.0, id) }
     }
 
     pub fn generation(&self) -> u64 {
         let mut generation = u64::MAX;
         assert_eq!(
-            unsafe { siptls_ctx_generation(self.0, &mut generation) },
+            unsafe { siptls_ctx_get_generation(self.0, &mut generation) },
             SIPTLS_OK
         );
         generation
@@ -239,14 +239,14 @@ impl Ctx {
     pub fn crls(&self) -> Vec<siptls_crl_info> {
         let mut count = usize::MAX;
         assert_eq!(
-            unsafe { siptls_ctx_crl_count(self.0, &mut count) },
+            unsafe { siptls_ctx_count_crls(self.0, &mut count) },
             SIPTLS_OK
         );
         (0..count)
             .map(|i| {
                 let mut info: siptls_crl_info = unsafe { std::mem::zeroed() };
                 info.struct_size = std::mem::size_of::<siptls_crl_info>() as u32;
-                let code = unsafe { siptls_ctx_crl_get(self.0, i, &mut info) };
+                let code = unsafe { siptls_ctx_get_crl(self.0, i, &mut info) };
                 assert_eq!(code, SIPTLS_OK, "crl_get {i} of {count}");
                 assert_eq!(*info.issuer.last().unwrap(), 0, "issuer not NUL-terminated");
                 assert_eq!(
@@ -261,7 +261,7 @@ impl Ctx {
 
     pub fn trust_set_sip_domain(&self, id: u32, domain: Option<&CStr>) -> siptls_result {
         unsafe {
-            siptls_ctx_trust_set_sip_domain(self.0, id, domain.map_or(ptr::null(), CStr::as_ptr))
+            siptls_ctx_set_trust_sip_domain(self.0, id, domain.map_or(ptr::null(), CStr::as_ptr))
         }
     }
 
@@ -269,7 +269,7 @@ impl Ctx {
     /// list is strictly ascending and never longer than 16.
     pub fn trust_ids(&self) -> Vec<u32> {
         let mut count = usize::MAX;
-        let code = unsafe { siptls_ctx_trust_list(self.0, ptr::null_mut(), 0, &mut count) };
+        let code = unsafe { siptls_ctx_list_trust(self.0, ptr::null_mut(), 0, &mut count) };
         let expected = if count == 0 {
             SIPTLS_OK
         } else {
@@ -279,7 +279,7 @@ impl Ctx {
         let mut ids = [0u32; 32];
         let mut listed = usize::MAX;
         let code =
-            unsafe { siptls_ctx_trust_list(self.0, ids.as_mut_ptr(), ids.len(), &mut listed) };
+            unsafe { siptls_ctx_list_trust(self.0, ids.as_mut_ptr(), ids.len(), &mut listed) };
         assert_eq!(code, SIPTLS_OK, "trust_list");
         assert_eq!(listed, count, "trust_list count differs between calls");
         assert!(
@@ -299,7 +299,7 @@ impl Ctx {
     }
 
     pub fn last_error(&self) -> String {
-        text(|b, c, l| unsafe { siptls_ctx_last_error(self.0, b, c, l) })
+        text(|b, c, l| unsafe { siptls_ctx_get_last_error(self.0, b, c, l) })
     }
 
     fn must(&self, what: &str, code: siptls_result) {
@@ -475,7 +475,7 @@ pub struct Sess {
     pub role: siptls_role,
     /// A call reported a session failure (3xx) on this session.
     pub failed: bool,
-    /// `siptls_session_transport_closed` was called.
+    /// `siptls_session_feed_eof` was called.
     pub transport_closed: bool,
     /// `siptls_session_close` was called.
     pub closed: bool,
@@ -712,9 +712,9 @@ impl Sess {
         self.closed |= code == SIPTLS_OK;
     }
 
-    /// `siptls_session_transport_closed`: OK, or SESSION_FAILED on a failed session.
+    /// `siptls_session_feed_eof`: OK, or SESSION_FAILED on a failed session.
     pub fn transport_closed(&mut self) {
-        let code = unsafe { siptls_session_transport_closed(self.ptr) };
+        let code = unsafe { siptls_session_feed_eof(self.ptr) };
         self.expect_ok_unless_failed("transport_closed", code);
         self.transport_closed |= code == SIPTLS_OK;
     }
@@ -750,7 +750,7 @@ impl Sess {
             info.alert_received
         );
         if info.cipher_suite != 0 {
-            let name = unsafe { CStr::from_ptr(siptls_cipher_suite_name(info.cipher_suite)) };
+            let name = unsafe { CStr::from_ptr(siptls_cipher_suite_str(info.cipher_suite)) };
             assert_ne!(
                 name.to_bytes(),
                 b"unknown",
@@ -809,7 +809,7 @@ impl Sess {
         for index in 0..64 {
             let mut der = ptr::null();
             let mut len = usize::MAX;
-            let code = unsafe { siptls_session_peer_cert(self.ptr, index, &mut der, &mut len) };
+            let code = unsafe { siptls_session_get_peer_cert(self.ptr, index, &mut der, &mut len) };
             expect_code("peer_cert", code, &[SIPTLS_OK, SIPTLS_ERR_INVALID_ARGUMENT]);
             if code != SIPTLS_OK {
                 assert!(
@@ -825,7 +825,7 @@ impl Sess {
     }
 
     pub fn last_error(&self) -> String {
-        text(|b, c, l| unsafe { siptls_session_last_error(self.ptr, b, c, l) })
+        text(|b, c, l| unsafe { siptls_session_get_last_error(self.ptr, b, c, l) })
     }
 }
 

@@ -4,18 +4,18 @@
 
 /// A TLS configuration for one role, shared by many sessions and threads.
 ///
-/// - Life: `siptls_ctx_new`, `siptls_ctx_free`, `siptls_ctx_last_error`,
-///   `siptls_ctx_generation`.
+/// - Life: `siptls_ctx_new`, `siptls_ctx_free`, `siptls_ctx_get_last_error`,
+///   `siptls_ctx_get_generation`.
 /// - Identities: `siptls_ctx_set_identity_pem`, `siptls_ctx_load_identity_files`,
 ///   `siptls_ctx_add_identity_pem`, `siptls_ctx_add_identity_files`,
 ///   `siptls_ctx_remove_identity`, `siptls_ctx_set_identity_names`,
 ///   `siptls_ctx_load_pem_dir`.
-/// - Trust table: `siptls_ctx_trust_add`, `siptls_ctx_trust_load_ca_list`,
-///   `siptls_ctx_trust_load_ca_file`, `siptls_ctx_trust_replace_ca_list`,
-///   `siptls_ctx_trust_remove`, `siptls_ctx_trust_list`, `siptls_ctx_trust_get`,
-///   `siptls_ctx_trust_set_sip_domain`.
-/// - CRLs: `siptls_ctx_add_crl`, `siptls_ctx_add_crl_file`, `siptls_ctx_crl_count`,
-///   `siptls_ctx_crl_get`, `siptls_ctx_crl_remove`, `siptls_ctx_crl_clear`,
+/// - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
+///   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,
+///   `siptls_ctx_remove_trust`, `siptls_ctx_list_trust`, `siptls_ctx_get_trust`,
+///   `siptls_ctx_set_trust_sip_domain`.
+/// - CRLs: `siptls_ctx_add_crl`, `siptls_ctx_add_crl_file`, `siptls_ctx_count_crls`,
+///   `siptls_ctx_get_crl`, `siptls_ctx_remove_crl`, `siptls_ctx_clear_crls`,
 ///   `siptls_ctx_set_missing_crl_policy`, `siptls_ctx_set_expired_crl_policy`.
 /// - Verification: `siptls_ctx_set_client_auth`, `siptls_ctx_set_max_ca_depth`,
 ///   `siptls_ctx_set_name_check`, `siptls_ctx_set_verify_callback`,
@@ -27,7 +27,7 @@
 ///   `siptls_ctx_set_ticket_lifetime`, `siptls_ctx_set_ticket_keys`,
 ///   `siptls_ctx_load_ticket_key_file`.
 /// - Operations: `siptls_ctx_set_log_callback`, `siptls_ctx_get_counters`,
-///   `siptls_ctx_reset_counters`, `siptls_ctx_counters_prometheus`,
+///   `siptls_ctx_reset_counters`, `siptls_ctx_get_counters_prometheus`,
 ///   `siptls_ctx_set_keylog_file`, `siptls_ctx_set_keylog_callback`,
 ///   `siptls_ctx_use_sslkeylogfile`.
 #[allow(non_camel_case_types)]
@@ -37,15 +37,15 @@ pub struct siptls_ctx {
 
 /// One TLS connection. Drive it from one thread at a time.
 ///
-/// - Life: `siptls_session_new`, `siptls_session_new_with`, `siptls_session_free`,
-///   `siptls_session_last_error`, `siptls_session_set_userdata`,
+/// - Life: `siptls_session_new`, `siptls_session_new_with_options`, `siptls_session_free`,
+///   `siptls_session_get_last_error`, `siptls_session_set_userdata`,
 ///   `siptls_session_get_userdata`.
 /// - Bytes: `siptls_session_feed`, `siptls_session_take`, `siptls_session_write`,
 ///   `siptls_session_read`, `siptls_session_close`,
-///   `siptls_session_transport_closed`.
+///   `siptls_session_feed_eof`, `siptls_session_get_events`.
 /// - The socket helper: `siptls_session_pump_fd`, `siptls_session_pump_io`.
-/// - State: `siptls_session_get_info`, `siptls_session_peer_cert`,
-///   `siptls_session_sni`.
+/// - State: `siptls_session_get_info`, `siptls_session_get_peer_cert`,
+///   `siptls_session_get_sni`.
 #[allow(non_camel_case_types)]
 pub struct siptls_session {
     _private: [u8; 0],
@@ -54,7 +54,7 @@ pub struct siptls_session {
 /// Frames one connection's SIP stream; one thread at a time.
 ///
 /// - `siptls_framer_new`, `siptls_framer_free`, `siptls_framer_push`,
-///   `siptls_framer_next`, `siptls_framer_take_pongs`.
+///   `siptls_framer_take_event`, `siptls_framer_take_pongs`.
 #[allow(non_camel_case_types)]
 pub struct siptls_framer {
     _private: [u8; 0],

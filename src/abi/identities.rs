@@ -11,7 +11,7 @@ pub const SIPTLS_IDENTITY_DEFAULT: u32 = 0;
 /// Identities one context may hold.
 pub const SIPTLS_MAX_IDENTITIES: usize = 64;
 
-/// How `siptls_session_new_with` makes a session. Set `struct_size` to
+/// How `siptls_session_new_with_options` makes a session. Set `struct_size` to
 /// `sizeof(siptls_session_options)`; fields past a smaller size count as
 /// NULL / 0.
 #[allow(non_camel_case_types)]

@@ -44,7 +44,7 @@ pub struct siptls_session_info {
     pub role: siptls_role,
     /// 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3); 0 before it is negotiated.
     pub protocol_version: u16,
-    /// IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_name`.
+    /// IANA cipher suite number; 0 before it is negotiated. See `siptls_cipher_suite_str`.
     pub cipher_suite: u16,
     /// Whether, and how, the session has ended.
     pub close_state: siptls_close_state,
@@ -78,7 +78,7 @@ pub struct siptls_session_info {
     /// (chosen by SNI), once the ClientHello has arrived.
     pub identity_id: u32,
     /// A server: the length of the SNI the client sent (0: none); read it
-    /// with `siptls_session_sni`.
+    /// with `siptls_session_get_sni`.
     pub sni_len: u32,
     /// The generation of the configuration the session bound: a client's
     /// when it was made, a server's when the ClientHello arrived (identity,

@@ -27,7 +27,7 @@ pub enum siptls_keepalive {
     SIPTLS_KEEPALIVE_CLIENT = 2,
 }
 
-/// What `siptls_framer_next` found.
+/// What `siptls_framer_take_event` found.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]

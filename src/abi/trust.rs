@@ -17,7 +17,7 @@ pub const SIPTLS_TRUST_KIND_ANCHOR: u32 = 0;
 /// `siptls_trust_entry_info.kind`: one exact certificate, trusted as presented.
 pub const SIPTLS_TRUST_KIND_PIN: u32 = 1;
 
-/// One trust entry, filled by `siptls_ctx_trust_get`. Set `struct_size` to
+/// One trust entry, filled by `siptls_ctx_get_trust`. Set `struct_size` to
 /// `sizeof(siptls_trust_entry_info)` first.
 #[allow(non_camel_case_types)]
 #[repr(C)]
@@ -41,7 +41,7 @@ pub struct siptls_trust_entry_info {
     pub sip_domain: [c_char; 256],
 }
 
-/// One loaded CRL, filled by `siptls_ctx_crl_get`. Set `struct_size` to
+/// One loaded CRL, filled by `siptls_ctx_get_crl`. Set `struct_size` to
 /// `sizeof(siptls_crl_info)` first.
 #[allow(non_camel_case_types)]
 #[repr(C)]
@@ -66,7 +66,7 @@ pub struct siptls_crl_info {
     pub partitioned: u32,
     /// Always 0.
     pub reserved: u32,
-    /// The issuer, NUL-terminated; the text `siptls_ctx_crl_remove` takes
+    /// The issuer, NUL-terminated; the text `siptls_ctx_remove_crl` takes
     /// (cut short with "..." past 511 bytes).
     pub issuer: [c_char; 512],
     /// The CRL number in decimal, or "" when the CRL has none.

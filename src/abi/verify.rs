@@ -92,7 +92,7 @@ pub struct siptls_verify_report {
     /// accepting will then let the peer in as SIPTLS_VERIFY_OVERRIDDEN.
     pub override_allowed: bool,
     /// The context's configuration generation that did this verification
-    /// (`siptls_ctx_generation`), so a log can say which configuration let a peer in.
+    /// (`siptls_ctx_get_generation`), so a log can say which configuration let a peer in.
     pub generation: u64,
     /// The session's pointer from `siptls_session_set_userdata` (NULL when none).
     pub session_userdata: *mut c_void,

@@ -301,7 +301,7 @@ pub unsafe extern "C" fn siptls_ctx_set_expired_crl_policy(
 /// # Safety
 /// `ctx` must be a live context; `generation_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_generation(
+pub unsafe extern "C" fn siptls_ctx_get_generation(
     ctx: *const siptls_ctx,
     generation_out: *mut u64,
 ) -> siptls_result {
@@ -504,7 +504,7 @@ pub unsafe extern "C" fn siptls_ctx_use_sslkeylogfile(
 /// # Safety
 /// `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_last_error(
+pub unsafe extern "C" fn siptls_ctx_get_last_error(
     ctx: *const siptls_ctx,
     buf: *mut c_char,
     cap: usize,

@@ -71,13 +71,13 @@ pub unsafe extern "C" fn siptls_ctx_reset_counters(ctx: *mut siptls_ctx) -> sipt
 
 /// The counters in the Prometheus text exposition format (`siptls_*`
 /// families; `result`, `status` and `alert` labels), NUL-terminated, for a
-/// scrape endpoint. Text conventions as `siptls_last_error`: `len_out` gets
+/// scrape endpoint. Text conventions as `siptls_get_last_error`: `len_out` gets
 /// the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
 ///
 /// # Safety
 /// `ctx` must be a live context; `buf` writable for `cap` bytes; `len_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_counters_prometheus(
+pub unsafe extern "C" fn siptls_ctx_get_counters_prometheus(
     ctx: *const siptls_ctx,
     buf: *mut c_char,
     cap: usize,

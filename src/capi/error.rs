@@ -28,7 +28,7 @@ pub extern "C" fn siptls_verify_status_str(status: u32) -> *const c_char {
 
 /// The library version, e.g. "0.1.0" (static).
 #[no_mangle]
-pub extern "C" fn siptls_version() -> *const c_char {
+pub extern "C" fn siptls_get_version() -> *const c_char {
     ffi::call_value(c"".as_ptr(), || {
         concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
     })
@@ -37,7 +37,7 @@ pub extern "C" fn siptls_version() -> *const c_char {
 /// The library version as one number, `(major << 16) | (minor << 8) | patch`,
 /// to compare with the header's SIPTLS_VERSION_NUMBER at run time.
 #[no_mangle]
-pub extern "C" fn siptls_version_number() -> u32 {
+pub extern "C" fn siptls_get_version_number() -> u32 {
     ffi::call_value(0, || {
         let part = |text: &str| text.parse::<u32>().unwrap_or(0);
         (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
@@ -51,7 +51,7 @@ pub extern "C" fn siptls_version_number() -> u32 {
 /// # Safety
 /// `buf` must be writable for `cap` bytes; `len_out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_last_error(
+pub unsafe extern "C" fn siptls_get_last_error(
     buf: *mut c_char,
     cap: usize,
     len_out: *mut usize,

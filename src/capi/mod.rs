@@ -14,7 +14,7 @@
 // The header lists the calls in this order, one object after another:
 // the library itself, then the context (its settings, identities, trust
 // table and CRLs, resumption, suites, logging, counters), the session (its
-// bytes, the socket helper) and the framer, and last the function table.
+// bytes, the socket helper) and the framer, then the function table, and last the 0.3 names kept for one release.
 pub mod error;
 
 pub mod context;
@@ -39,11 +39,14 @@ pub mod sip;
 
 pub mod api;
 
+pub mod deprecated;
+
 mod handles;
 
 pub use api::*;
 pub use context::*;
 pub use counters::*;
+pub use deprecated::*;
 pub use error::*;
 pub use identities::*;
 pub use log::*;

@@ -18,30 +18,36 @@ unsafe impl ffi::PlainData for siptls_io {}
 /// readable or writable (or after writing plaintext): receives and feeds
 /// what is there, sends what is pending (partial sends and EAGAIN are kept
 /// for the next call, EINTR is retried, SIGPIPE is not raised), reports the
-/// peer's end of the stream as `siptls_session_transport_closed`, and
-/// stores in `wants_out` the events to wait for (SIPTLS_WANT_READ,
-/// SIPTLS_WANT_WRITE; 0: nothing until the application reads plaintext or
-/// writes, or the session has ended). Read plaintext with
-/// `siptls_session_read` afterwards, then call again. A session failure is
-/// returned after its alert was sent; a socket error is SIPTLS_ERR_IO.
+/// peer's end of the stream as `siptls_session_feed_eof`, and stores flags
+/// in `events_out`:
+/// - SIPTLS_WANT_READ, SIPTLS_WANT_WRITE: the poll events to wait for
+///   before calling again (neither: call again after writing plaintext);
+/// - SIPTLS_EVENT_HANDSHAKE_DONE: the peer was accepted just now (once);
+/// - SIPTLS_EVENT_PLAINTEXT: read with `siptls_session_read` until
+///   SIPTLS_AGAIN, then call again;
+/// - SIPTLS_EVENT_ENDED: nothing more will arrive; free the session.
+///
+/// A session failure is returned (after its alert was sent, as far as the
+/// socket took it) with `events_out` 0: the session is over. A socket
+/// error is SIPTLS_ERR_IO.
 ///
 /// # Safety
-/// `session` must be live; `fd` a socket this thread may use; `wants_out` writable.
+/// `session` must be live; `fd` a socket this thread may use; `events_out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_pump_fd(
     session: *mut siptls_session,
     fd: c_int,
-    wants_out: *mut u32,
+    events_out: *mut u32,
 ) -> siptls_result {
     ffi::call(|| {
-        let wants_out = unsafe { ffi::arg_out(wants_out, "wants_out", 0)? };
+        let events_out = unsafe { ffi::arg_out(events_out, "events_out", 0)? };
         if fd < 0 {
             return Err(Error::new(
                 SIPTLS_ERR_INVALID_ARGUMENT,
                 format!("fd {fd} is not a descriptor"),
             ));
         }
-        *wants_out =
+        *events_out =
             unsafe { handles::with_session(session, |s| pump::pump(s, &mut FdTransport(fd))) }?;
         Ok(SIPTLS_OK)
     })
@@ -50,15 +56,15 @@ pub unsafe extern "C" fn siptls_session_pump_fd(
 /// As `siptls_session_pump_fd`, through the gateway's callbacks.
 ///
 /// # Safety
-/// `session` must be live; `io` readable for its `struct_size`; `wants_out` writable.
+/// `session` must be live; `io` readable for its `struct_size`; `events_out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn siptls_session_pump_io(
     session: *mut siptls_session,
     io: *const siptls_io,
-    wants_out: *mut u32,
+    events_out: *mut u32,
 ) -> siptls_result {
     ffi::call(|| {
-        let wants_out = unsafe { ffi::arg_out(wants_out, "wants_out", 0)? };
+        let events_out = unsafe { ffi::arg_out(events_out, "events_out", 0)? };
         let absent = siptls_io {
             struct_size: 0,
             userdata: std::ptr::null_mut(),
@@ -77,7 +83,7 @@ pub unsafe extern "C" fn siptls_session_pump_io(
             recv,
             send,
         };
-        *wants_out = unsafe { handles::with_session(session, |s| pump::pump(s, &mut transport)) }?;
+        *events_out = unsafe { handles::with_session(session, |s| pump::pump(s, &mut transport)) }?;
         Ok(SIPTLS_OK)
     })
 }

@@ -50,7 +50,7 @@ pub unsafe extern "C" fn siptls_session_new(
 /// `ctx` must be a live context; `options` readable for its `struct_size`,
 /// its strings NULL or NUL-terminated; `session_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_session_new_with(
+pub unsafe extern "C" fn siptls_session_new_with_options(
     ctx: *const siptls_ctx,
     options: *const siptls_session_options,
     session_out: *mut *mut siptls_session,
@@ -262,11 +262,32 @@ pub unsafe extern "C" fn siptls_session_close(session: *mut siptls_session) -> s
 /// # Safety
 /// `session` must be live.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_session_transport_closed(
-    session: *mut siptls_session,
-) -> siptls_result {
+pub unsafe extern "C" fn siptls_session_feed_eof(session: *mut siptls_session) -> siptls_result {
     ffi::call(|| {
         unsafe { handles::with_session(session, |s| s.transport_closed()) }?;
+        Ok(SIPTLS_OK)
+    })
+}
+
+/// For the sans-I/O calls, what to do next, in the flags the socket helper
+/// stores (`siptls_session_pump_fd`): SIPTLS_WANT_READ (the session takes
+/// ciphertext: feed what arrives), SIPTLS_WANT_WRITE (ciphertext waits:
+/// take it and send it), SIPTLS_EVENT_HANDSHAKE_DONE (the peer was
+/// accepted; reported once, by whichever of these calls comes first),
+/// SIPTLS_EVENT_PLAINTEXT (read it) and SIPTLS_EVENT_ENDED (nothing more
+/// will arrive, or the session failed). Call it after feeding, taking,
+/// writing or reading, instead of reading `siptls_session_get_info`.
+///
+/// # Safety
+/// `session` must be live; `events_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_session_get_events(
+    session: *mut siptls_session,
+    events_out: *mut u32,
+) -> siptls_result {
+    ffi::call(|| {
+        let events_out = unsafe { ffi::arg_out(events_out, "events_out", 0)? };
+        *events_out = unsafe { handles::with_session(session, |s| Ok(s.wants_and_events())) }?;
         Ok(SIPTLS_OK)
     })
 }
@@ -319,12 +340,12 @@ pub unsafe extern "C" fn siptls_session_get_info(
 }
 
 /// A server session: the SNI the client sent ("" when none), NUL-terminated;
-/// text conventions as `siptls_last_error`.
+/// text conventions as `siptls_get_last_error`.
 ///
 /// # Safety
 /// `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_session_sni(
+pub unsafe extern "C" fn siptls_session_get_sni(
     session: *const siptls_session,
     buf: *mut c_char,
     cap: usize,
@@ -348,7 +369,7 @@ pub unsafe extern "C" fn siptls_session_sni(
 /// # Safety
 /// `session` must be live; `der_out` and `len_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_session_peer_cert(
+pub unsafe extern "C" fn siptls_session_get_peer_cert(
     session: *const siptls_session,
     index: usize,
     der_out: *mut *const u8,
@@ -388,7 +409,7 @@ pub unsafe extern "C" fn siptls_session_peer_cert(
 /// # Safety
 /// `session` must be live; `buf` writable for `cap` bytes; `len_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_session_last_error(
+pub unsafe extern "C" fn siptls_session_get_last_error(
     session: *const siptls_session,
     buf: *mut c_char,
     cap: usize,
@@ -417,7 +438,7 @@ static SUITE_NAMES: LazyLock<Vec<(u16, CString)>> = LazyLock::new(|| {
 /// The static name of a cipher suite number, e.g. "TLS13_AES_256_GCM_SHA384";
 /// "unknown" for suites siptls does not offer.
 #[no_mangle]
-pub extern "C" fn siptls_cipher_suite_name(suite: u16) -> *const c_char {
+pub extern "C" fn siptls_cipher_suite_str(suite: u16) -> *const c_char {
     ffi::call_value(c"unknown".as_ptr(), || {
         SUITE_NAMES
             .iter()

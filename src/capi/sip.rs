@@ -93,7 +93,7 @@ unsafe fn with_framer<T>(
 /// Hands the framer stream bytes (decrypted plaintext, or plain TCP).
 /// `consumed_out` says how many it took: less than `len` (and
 /// SIPTLS_BUFFER_FULL when none) once it holds its `buffered_max`: take
-/// messages out with `siptls_framer_next`, then push the rest.
+/// messages out with `siptls_framer_take_event`, then push the rest.
 ///
 /// `data` must not overlap the framer's own buffer, where the `message` of
 /// its events points: a push moves that buffer while reading `data`. To
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn siptls_framer_push(
 /// # Safety
 /// `framer` live; `event_out` writable for its `struct_size`.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_framer_next(
+pub unsafe extern "C" fn siptls_framer_take_event(
     framer: *mut siptls_framer,
     event_out: *mut siptls_sip_event,
 ) -> siptls_result {

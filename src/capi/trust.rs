@@ -24,7 +24,7 @@ unsafe impl ffi::NoPadding for siptls_trust_entry_info {}
 /// # Safety
 /// `ctx` must be a live context; `cert` readable for `cert_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_add(
+pub unsafe extern "C" fn siptls_ctx_add_trust(
     ctx: *mut siptls_ctx,
     trust_id: u32,
     cert: *const u8,
@@ -45,7 +45,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_add(
 /// # Safety
 /// `ctx` must be a live context; `pem` readable for `pem_len` bytes; `added_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_load_ca_list(
+pub unsafe extern "C" fn siptls_ctx_add_trust_list(
     ctx: *mut siptls_ctx,
     pem: *const u8,
     pem_len: usize,
@@ -64,12 +64,12 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_list(
     })
 }
 
-/// As `siptls_ctx_trust_load_ca_list`, from a file such as CAList.pem.
+/// As `siptls_ctx_add_trust_list`, from a file such as CAList.pem.
 ///
 /// # Safety
 /// `ctx` must be a live context; `path` NUL-terminated; `added_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
+pub unsafe extern "C" fn siptls_ctx_add_trust_file(
     ctx: *mut siptls_ctx,
     path: *const c_char,
     first_trust_id: u32,
@@ -95,7 +95,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_load_ca_file(
 /// # Safety
 /// `ctx` must be a live context; `pem` readable for `pem_len` bytes; `count_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_replace_ca_list(
+pub unsafe extern "C" fn siptls_ctx_replace_trust_list(
     ctx: *mut siptls_ctx,
     pem: *const u8,
     pem_len: usize,
@@ -119,7 +119,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_replace_ca_list(
 /// # Safety
 /// `ctx` must be a live context; `info_out` writable for its `struct_size`.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_get(
+pub unsafe extern "C" fn siptls_ctx_get_trust(
     ctx: *const siptls_ctx,
     trust_id: u32,
     info_out: *mut siptls_trust_entry_info,
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_get(
 /// # Safety
 /// `ctx` must be a live context.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_remove(
+pub unsafe extern "C" fn siptls_ctx_remove_trust(
     ctx: *mut siptls_ctx,
     trust_id: u32,
 ) -> siptls_result {
@@ -176,7 +176,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_remove(
 /// # Safety
 /// `ctx` must be a live context; `ids` writable for `cap` entries; `count_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_list(
+pub unsafe extern "C" fn siptls_ctx_list_trust(
     ctx: *const siptls_ctx,
     ids: *mut u32,
     cap: usize,
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn siptls_ctx_trust_list(
 /// # Safety
 /// `ctx` must be a live context; `domain` NULL or NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_trust_set_sip_domain(
+pub unsafe extern "C" fn siptls_ctx_set_trust_sip_domain(
     ctx: *mut siptls_ctx,
     trust_id: u32,
     domain: *const c_char,
@@ -295,7 +295,7 @@ unsafe impl ffi::NoPadding for siptls_crl_info {}
 /// # Safety
 /// `ctx` must be a live context; `count_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_crl_count(
+pub unsafe extern "C" fn siptls_ctx_count_crls(
     ctx: *const siptls_ctx,
     count_out: *mut usize,
 ) -> siptls_result {
@@ -313,7 +313,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_count(
 /// # Safety
 /// `ctx` must be a live context; `info_out` writable for its `struct_size`.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_crl_get(
+pub unsafe extern "C" fn siptls_ctx_get_crl(
     ctx: *const siptls_ctx,
     index: usize,
     info_out: *mut siptls_crl_info,
@@ -360,7 +360,7 @@ pub unsafe extern "C" fn siptls_ctx_crl_get(
 /// # Safety
 /// `ctx` must be a live context; `issuer` NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_crl_remove(
+pub unsafe extern "C" fn siptls_ctx_remove_crl(
     ctx: *mut siptls_ctx,
     issuer: *const c_char,
 ) -> siptls_result {
@@ -377,6 +377,6 @@ pub unsafe extern "C" fn siptls_ctx_crl_remove(
 /// # Safety
 /// `ctx` must be a live context.
 #[no_mangle]
-pub unsafe extern "C" fn siptls_ctx_crl_clear(ctx: *mut siptls_ctx) -> siptls_result {
+pub unsafe extern "C" fn siptls_ctx_clear_crls(ctx: *mut siptls_ctx) -> siptls_result {
     unsafe { handles::edit_ctx(ctx, |ctx| ctx.crl_clear()) }
 }

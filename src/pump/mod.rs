@@ -1,6 +1,7 @@
 //! The socket helper: one call that moves a session's ciphertext over the
 //! gateway's transport (a non-blocking file descriptor, or its own I/O
-//! through callbacks) and says which poll events to wait for next.
+//! through callbacks) and says which poll events to wait for next and what
+//! happened (the handshake completed, plaintext waits, the session ended).
 //!
 //! Bytes move through a stack buffer. Only bytes received but not yet
 //! taken by the session (its receive window is full until the gateway
@@ -67,7 +68,7 @@ fn io_error(what: &str, e: io::Error) -> Error {
 }
 
 /// Receives and feeds what is there, sends what is pending, and returns
-/// the poll events to wait for. A session failure is returned after its
+/// the poll events to wait for and the session's events. A session failure is returned after its
 /// alert has been sent (as far as the transport takes it).
 pub fn pump(state: &mut State, transport: &mut dyn Transport) -> Result<u32> {
     let mut buffers = state.take_buffers();
@@ -170,5 +171,5 @@ fn pump_with(state: &mut State, b: &mut Buffers, transport: &mut dyn Transport) 
     if !b.outbound.is_empty() {
         wants |= SIPTLS_WANT_WRITE;
     }
-    Ok(wants)
+    Ok(wants | state.events())
 }

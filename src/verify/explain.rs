@@ -105,7 +105,7 @@ impl Policy {
                     n => format!("it is none of the trust table's {n} entries"),
                 };
                 format!(
-                    "The peer's certificate {subject} was issued by {issuer}: {table}, and none of the {} intermediate certificates the peer sent leads to a trust entry. Add that CA to the trust table (siptls_ctx_trust_add, or the CA list file), or have the peer send its intermediate certificates.",
+                    "The peer's certificate {subject} was issued by {issuer}: {table}, and none of the {} intermediate certificates the peer sent leads to a trust entry. Add that CA to the trust table (siptls_ctx_add_trust, or the CA list file), or have the peer send its intermediate certificates.",
                     intermediates.len()
                 )
             }

@@ -111,7 +111,7 @@ pub fn assert_sentence(text: &str) {
 
 /// The detail of the last failed call on this thread.
 pub fn last_error() -> String {
-    text(|b, c, l| unsafe { siptls_last_error(b, c, l) })
+    text(|b, c, l| unsafe { siptls_get_last_error(b, c, l) })
 }
 
 pub fn cstring(s: &str) -> CString {
@@ -144,20 +144,20 @@ impl Ctx {
     }
 
     pub fn trust(&self, id: u32, cert: &[u8]) -> siptls_result {
-        unsafe { siptls_ctx_trust_add(self.0, id, cert.as_ptr(), cert.len()) }
+        unsafe { siptls_ctx_add_trust(self.0, id, cert.as_ptr(), cert.len()) }
     }
 
     pub fn trust_ids(&self) -> Vec<u32> {
         let mut ids = [0u32; 32];
         let mut count = 0usize;
         let code =
-            unsafe { siptls_ctx_trust_list(self.0, ids.as_mut_ptr(), ids.len(), &mut count) };
+            unsafe { siptls_ctx_list_trust(self.0, ids.as_mut_ptr(), ids.len(), &mut count) };
         assert_eq!(code, SIPTLS_OK);
         ids[..count].to_vec()
     }
 
     pub fn last_error(&self) -> String {
-        text(|b, c, l| unsafe { siptls_ctx_last_error(self.0, b, c, l) })
+        text(|b, c, l| unsafe { siptls_ctx_get_last_error(self.0, b, c, l) })
     }
 
     pub fn counters(&self) -> siptls_counters {
@@ -175,7 +175,7 @@ impl Ctx {
     pub fn generation(&self) -> u64 {
         let mut generation = u64::MAX;
         assert_eq!(
-            unsafe { siptls_ctx_generation(self.0, &mut generation) },
+            unsafe { siptls_ctx_get_generation(self.0, &mut generation) },
             SIPTLS_OK
         );
         generation
@@ -307,7 +307,7 @@ impl Sess {
     }
 
     pub fn last_error(&self) -> String {
-        text(|b, c, l| unsafe { siptls_session_last_error(self.0, b, c, l) })
+        text(|b, c, l| unsafe { siptls_session_get_last_error(self.0, b, c, l) })
     }
 
     /// Takes all the ciphertext the session has to send now; a result other

@@ -59,7 +59,7 @@ fn context(role: siptls_role, identity: &Issued, root_pem: &str, case: Case) -> 
             "identity",
         );
         check(
-            siptls_ctx_trust_add(ctx, 1, root_pem.as_ptr(), root_pem.len()),
+            siptls_ctx_add_trust(ctx, 1, root_pem.as_ptr(), root_pem.len()),
             "trust",
         );
         check(siptls_ctx_set_versions(ctx, version, version), "versions");

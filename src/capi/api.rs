@@ -302,7 +302,11 @@ unsafe extern "C" fn pump_fd_v3(
     fd: c_int,
     wants_out: *mut u32,
 ) -> siptls_result {
-    unsafe { wants_only(wants_out, |flags| siptls_session_pump_fd(session, fd, flags)) }
+    unsafe {
+        wants_only(wants_out, |flags| {
+            siptls_session_pump_fd(session, fd, flags)
+        })
+    }
 }
 
 /// `siptls_session_pump_io` as ABI 3 defined it.
@@ -311,7 +315,11 @@ unsafe extern "C" fn pump_io_v3(
     io: *const siptls_io,
     wants_out: *mut u32,
 ) -> siptls_result {
-    unsafe { wants_only(wants_out, |flags| siptls_session_pump_io(session, io, flags)) }
+    unsafe {
+        wants_only(wants_out, |flags| {
+            siptls_session_pump_io(session, io, flags)
+        })
+    }
 }
 
 /// Runs a pump call and stores only the WANT flags of what it reports.

@@ -71,8 +71,16 @@ static int read_final_response(ex_conn *conn, const char *call_id)
 {
     conn->phase = "reading the SIP response";
     for (;;) {
+        /* Pump until a whole response is in conn->plain. */
         size_t len = 0;
-        if (!ex_read_sip_message(conn, &len)) {
+        int got;
+        while ((got = ex_sip_message_length(conn->plain, conn->plain_len, &len, conn->phase)) ==
+               0) {
+            if (!ex_pump_until(conn, SIPTLS_EVENT_PLAINTEXT)) {
+                return -1;
+            }
+        }
+        if (got < 0) {
             return -1;
         }
         size_t line_len = ex_sip_first_line(conn->plain, len);
@@ -104,10 +112,13 @@ static int read_final_response(ex_conn *conn, const char *call_id)
     }
 }
 
-/* Handshake, one OPTIONS transaction, close. Returns the final status or -1. */
+/* Handshake, one OPTIONS transaction, close, each step driven by the
+ * pump's flags. Returns the final status or -1. */
 static int run(ex_conn *conn, const char *peer_name)
 {
-    if (!ex_handshake(conn)) {
+    /* 1. Pump until the server has been accepted (its certificate checked
+     *    against the CA list and peer_name). */
+    if (!ex_pump_until(conn, SIPTLS_EVENT_HANDSHAKE_DONE) || !ex_print_session(conn->session)) {
         return -1;
     }
     char local[128], branch[32], tag[32], call_id[64];
@@ -140,17 +151,38 @@ static int run(ex_conn *conn, const char *peer_name)
         fprintf(stderr, "error: the peer name is too long for the request\n");
         return -1;
     }
+    /* 2. Write the request, pumping while the session's send buffer is full,
+     *    then until all of it has been sent. */
     conn->phase = "sending the SIP request";
-    if (!ex_write_all(conn, request, (size_t)n)) {
-        return -1;
+    for (size_t done = 0, len = 0; done < (size_t)n; done += len) {
+        siptls_result r = siptls_session_write(conn->session, (const uint8_t *)request + done,
+                                               (size_t)n - done, &len);
+        if (r != SIPTLS_OK && r != SIPTLS_AGAIN) {
+            ex_report(conn->phase, r, conn->session);
+            return -1;
+        }
+        if (!ex_pump_until(conn, 0)) {
+            return -1;
+        }
     }
     printf("sip: sent %.*s\n", (int)ex_sip_first_line(request, (size_t)n), request);
 
+    /* 3. Pump until the final response. */
     int status = read_final_response(conn, call_id);
     if (status < 0) {
         return -1;
     }
-    return ex_shutdown(conn) ? status : -1;
+    /* 4. Send close_notify, and pump until the server's (or the end of the
+     *    connection) says the session has ended. */
+    conn->phase = "TLS close";
+    ex_consume(conn, conn->plain_len); /* whatever else came is of no use now */
+    siptls_result r = siptls_session_close(conn->session);
+    if (r != SIPTLS_OK) {
+        ex_report(conn->phase, r, conn->session);
+        return -1;
+    }
+    return ex_pump_until(conn, SIPTLS_EVENT_ENDED) && ex_print_session(conn->session) ? status
+                                                                                       : -1;
 }
 
 int main(int argc, char **argv)

@@ -495,201 +495,66 @@ void ex_conn_close(ex_conn *conn)
     }
 }
 
-static bool get_info(ex_conn *conn, siptls_session_info *info)
-{
-    info->struct_size = sizeof *info; /* what this program knows of the struct */
-    siptls_result r = siptls_session_get_info(conn->session, info);
-    if (r != SIPTLS_OK) {
-        ex_report("reading the session state", r, conn->session);
-        return false;
-    }
-    return true;
-}
-
-/* Sends what the session has to send, until done or the socket is full. */
-static bool flush_tx(ex_conn *conn)
+/* Reads the plaintext waiting in the session into conn->plain, as far as it
+ * has room. */
+static bool read_plaintext(ex_conn *conn)
 {
     for (;;) {
-        if (conn->tx_off == conn->tx_len) {
-            size_t n = 0;
-            conn->tx_off = conn->tx_len = 0;
-            siptls_result r = siptls_session_take(conn->session, conn->tx, sizeof conn->tx, &n);
-            if (r == SIPTLS_AGAIN) {
-                return true;
-            }
-            if (r != SIPTLS_OK) {
-                ex_report(conn->phase, r, conn->session);
-                return false;
-            }
-            conn->tx_len = n;
+        size_t n = 0, room = EX_BUF_SIZE - conn->plain_len;
+        if (room == 0) {
+            return true; /* the application consumes a message first */
         }
-        /* MSG_NOSIGNAL: a peer that is gone gives EPIPE, not a fatal SIGPIPE. */
-        ssize_t sent = send(conn->fd, conn->tx + conn->tx_off, conn->tx_len - conn->tx_off,
-                            MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return true; /* the rest goes when poll says POLLOUT */
-            }
-            report_errno("send", NULL);
-            return false;
+        siptls_result r = siptls_session_read(
+            conn->session, (uint8_t *)conn->plain + conn->plain_len, room, &n);
+        conn->plain_len += n;
+        conn->plain[conn->plain_len] = '\0';
+        if (r == SIPTLS_AGAIN || r == SIPTLS_PEER_CLOSED) {
+            return true;
         }
-        conn->tx_off += (size_t)sent;
-    }
-}
-
-/* Moves decrypted plaintext from the session into conn->plain. */
-static bool drain_plaintext(ex_conn *conn)
-{
-    while (!conn->peer_closed && conn->plain_len < EX_BUF_SIZE) {
-        size_t n = 0;
-        uint8_t *room = (uint8_t *)conn->plain + conn->plain_len;
-        siptls_result r =
-            siptls_session_read(conn->session, room, EX_BUF_SIZE - conn->plain_len, &n);
-        if (r == SIPTLS_OK) {
-            conn->plain_len += n;
-        } else if (r == SIPTLS_AGAIN) {
-            break;
-        } else if (r == SIPTLS_PEER_CLOSED) {
-            conn->peer_closed = true;
-        } else if (r == SIPTLS_ERR_TRUNCATED && conn->eof) {
-            break; /* the callers decide whether a missing close_notify matters */
-        } else {
+        if (r == SIPTLS_ERR_TRUNCATED) {
+            return true; /* the callers decide whether a missing close_notify matters */
+        }
+        if (r != SIPTLS_OK) {
             ex_report(conn->phase, r, conn->session);
             return false;
         }
     }
-    conn->plain[conn->plain_len] = '\0';
-    return true;
 }
 
-/* Called after a fatal TLS error: the session holds an alert telling the
- * peer why (after anything still unsent). Sending it is a courtesy, so
- * failures, and a full socket, just end the attempt. */
-static void send_alert(ex_conn *conn)
+bool ex_pump_until(ex_conn *conn, uint32_t until)
 {
+    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
     for (;;) {
-        if (conn->tx_off == conn->tx_len) {
-            size_t n = 0;
-            conn->tx_off = conn->tx_len = 0;
-            if (siptls_session_take(conn->session, conn->tx, sizeof conn->tx, &n) != SIPTLS_OK) {
-                break;
-            }
-            conn->tx_len = n;
-        }
-        ssize_t sent = send(conn->fd, conn->tx + conn->tx_off, conn->tx_len - conn->tx_off,
-                            MSG_NOSIGNAL);
-        if (sent <= 0) {
-            break;
-        }
-        conn->tx_off += (size_t)sent;
-    }
-    conn->tx_off = conn->tx_len = 0;
-}
-
-/* Feeds received ciphertext. The session may take only part of it when its
- * plaintext buffer is full (SIPTLS_BUFFER_FULL when it takes nothing): read
- * plaintext out, then feed the rest. */
-static bool feed_rx(ex_conn *conn)
-{
-    for (;;) {
-        if (!drain_plaintext(conn)) {
+        uint32_t events = 0;
+        siptls_result r = siptls_session_pump_fd(conn->session, conn->fd, &events);
+        if (r != SIPTLS_OK) {
+            ex_report(conn->phase, r, conn->session); /* its alert has been sent */
             return false;
         }
-        if (conn->rx_len == 0) {
+        if ((events & SIPTLS_EVENT_PLAINTEXT) && !read_plaintext(conn)) {
+            return false;
+        }
+        if ((events & until) || (until == 0 && !(events & SIPTLS_WANT_WRITE))) {
             return true;
         }
-        siptls_session_info info;
-        if (!get_info(conn, &info)) {
+        if (events & SIPTLS_EVENT_ENDED) {
+            fprintf(stderr, "error: %s: the connection ended\n", conn->phase);
             return false;
         }
-        if (info.close_state == SIPTLS_CLOSE_CLEAN) {
-            conn->rx_len = 0; /* bytes after close_notify mean nothing */
-            return true;
-        }
-        size_t used = 0;
-        siptls_result r = siptls_session_feed(conn->session, conn->rx, conn->rx_len, &used);
-        /* SIPTLS_PEER_CLOSED: close_notify arrived; the next turn drops what follows it. */
-        if (r != SIPTLS_OK && r != SIPTLS_BUFFER_FULL && r != SIPTLS_PEER_CLOSED) {
-            ex_report(conn->phase, r, conn->session);
-            send_alert(conn);
+        short wait_for = (short)((events & SIPTLS_WANT_READ ? POLLIN : 0) |
+                                 (events & SIPTLS_WANT_WRITE ? POLLOUT : 0));
+        if (wait_for == 0) {
+            /* The session waits for us to read, and conn->plain is full. */
+            fprintf(stderr, "error: %s: SIP message larger than %u bytes\n", conn->phase,
+                    EX_BUF_SIZE);
             return false;
         }
-        memmove(conn->rx, conn->rx + used, conn->rx_len - used);
-        conn->rx_len -= used;
-        if (used == 0) {
-            size_t before = conn->plain_len;
-            if (!drain_plaintext(conn)) {
-                return false;
-            }
-            if (conn->plain_len == before) {
-                /* Our own plaintext buffer is full: the application has to
-                 * consume a message first. Stop reading the socket meanwhile. */
-                return true;
-            }
+        short revents = 0;
+        int ready = wait_fd(conn->fd, wait_for, deadline, &revents);
+        if (ready == 0) {
+            fprintf(stderr, "error: %s: timed out after %d ms\n", conn->phase, EX_IO_TIMEOUT_MS);
         }
-    }
-}
-
-/* One turn of the event loop: send, wait, receive, feed, send. */
-static bool step(ex_conn *conn, int64_t deadline)
-{
-    if (!flush_tx(conn)) {
-        return false;
-    }
-    short events = 0;
-    if (!conn->eof && conn->rx_len < sizeof conn->rx) {
-        events |= POLLIN;
-    }
-    if (conn->tx_off < conn->tx_len) {
-        events |= POLLOUT;
-    }
-    if (events == 0) {
-        fprintf(stderr, "error: %s: the connection is closed\n", conn->phase);
-        return false;
-    }
-    short revents = 0;
-    int ready = wait_fd(conn->fd, events, deadline, &revents);
-    if (ready < 0) {
-        return false;
-    }
-    if (ready == 0) {
-        fprintf(stderr, "error: %s: timed out after %d ms\n", conn->phase, EX_IO_TIMEOUT_MS);
-        return false;
-    }
-    if ((events & POLLIN) && (revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t n = recv(conn->fd, conn->rx + conn->rx_len, sizeof conn->rx - conn->rx_len, 0);
-        if (n > 0) {
-            conn->rx_len += (size_t)n;
-        } else if (n == 0 || errno == ECONNRESET) {
-            /* The TCP stream ended; the session decides if that was clean. */
-            conn->eof = true;
-            siptls_result r = siptls_session_feed_eof(conn->session);
-            if (r != SIPTLS_OK) {
-                ex_report(conn->phase, r, conn->session);
-                return false;
-            }
-        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            report_errno("recv", NULL);
-            return false;
-        }
-    }
-    return feed_rx(conn) && flush_tx(conn);
-}
-
-/* Pumps until the session has nothing left to send. */
-static bool flush_all(ex_conn *conn, int64_t deadline)
-{
-    for (;;) {
-        if (!flush_tx(conn)) {
-            return false;
-        }
-        if (conn->tx_off == conn->tx_len) {
-            return true;
-        }
-        if (!step(conn, deadline)) {
+        if (ready != 1) {
             return false;
         }
     }
@@ -707,29 +572,19 @@ static const char *version_name(uint16_t version)
     }
 }
 
-bool ex_handshake(ex_conn *conn)
+bool ex_print_session(const siptls_session *session)
 {
-    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
-    siptls_session_info info;
-    conn->phase = "TLS handshake";
-    for (;;) {
-        if (!get_info(conn, &info)) {
-            return false;
-        }
-        if (!info.handshaking) {
-            break;
-        }
-        if (conn->eof) {
-            fprintf(stderr, "error: %s: the peer closed the connection\n", conn->phase);
-            return false;
-        }
-        if (!step(conn, deadline)) {
-            return false;
-        }
-    }
-    /* Our last flight (a client's Finished) may still be queued. */
-    if (!flush_all(conn, deadline)) {
+    siptls_session_info info = {.struct_size = sizeof info};
+    siptls_result r = siptls_session_get_info(session, &info);
+    if (r != SIPTLS_OK) {
+        ex_report("reading the session state", r, session);
         return false;
+    }
+    if (info.close_state != SIPTLS_CLOSE_OPEN) {
+        printf("tls: %s\n", info.close_state == SIPTLS_CLOSE_CLEAN
+                                 ? "peer closed cleanly"
+                                 : "transport closed without close_notify");
+        return true;
     }
     printf("tls: version=%s suite=%s handshake=%s\n", version_name(info.protocol_version),
            siptls_cipher_suite_str(info.cipher_suite),
@@ -737,136 +592,11 @@ bool ex_handshake(ex_conn *conn)
     return true;
 }
 
-bool ex_write_all(ex_conn *conn, const char *data, size_t len)
-{
-    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
-    size_t done = 0;
-    while (done < len) {
-        size_t accepted = 0;
-        siptls_result r = siptls_session_write(conn->session, (const uint8_t *)data + done,
-                                               len - done, &accepted);
-        if (r != SIPTLS_OK && r != SIPTLS_AGAIN) {
-            ex_report(conn->phase, r, conn->session);
-            return false;
-        }
-        done += accepted;
-        /* A full send buffer empties as we send ciphertext. */
-        if (done < len && !step(conn, deadline)) {
-            return false;
-        }
-    }
-    return flush_all(conn, deadline);
-}
-
-/* Finds "\r\n\r\n"; the body may hold NULs, so no strstr. */
-static bool find_header_end(const char *msg, size_t len, size_t *end_out)
-{
-    for (size_t i = 0; i + 4 <= len; i++) {
-        if (memcmp(msg + i, "\r\n\r\n", 4) == 0) {
-            *end_out = i + 4;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* 1: complete message of *len_out bytes; 0: need more; -1: malformed or
- * too large for our buffer (reported). */
-static int sip_message_length(const char *msg, size_t len, size_t *len_out, const char *phase)
-{
-    size_t head = 0;
-    if (!find_header_end(msg, len, &head)) {
-        return 0;
-    }
-    size_t body = 0;
-    const char *value = NULL;
-    size_t value_len = 0;
-    if (ex_sip_header(msg, head, "Content-Length", "l", 0, &value, &value_len)) {
-        char digits[16];
-        char *end = NULL;
-        unsigned long n = 0;
-        if (value_len > 0 && value_len < sizeof digits) {
-            memcpy(digits, value, value_len);
-            digits[value_len] = '\0';
-            n = strtoul(digits, &end, 10);
-        }
-        if (value_len == 0 || value_len >= sizeof digits || *end != '\0' || digits[0] == '-') {
-            fprintf(stderr, "error: %s: malformed Content-Length '%.*s'\n", phase,
-                    (int)value_len, value);
-            return -1;
-        }
-        if (n > EX_BUF_SIZE - head) {
-            fprintf(stderr, "error: %s: SIP message larger than %u bytes\n", phase, EX_BUF_SIZE);
-            return -1;
-        }
-        body = (size_t)n;
-    }
-    if (len < head + body) {
-        return 0;
-    }
-    *len_out = head + body;
-    return 1;
-}
-
-bool ex_read_sip_message(ex_conn *conn, size_t *len_out)
-{
-    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
-    for (;;) {
-        int got = sip_message_length(conn->plain, conn->plain_len, len_out, conn->phase);
-        if (got != 0) {
-            return got == 1;
-        }
-        if (conn->plain_len == EX_BUF_SIZE) {
-            fprintf(stderr, "error: %s: SIP message larger than %u bytes\n", conn->phase,
-                    EX_BUF_SIZE);
-            return false;
-        }
-        if (conn->peer_closed || conn->eof) {
-            fprintf(stderr, "error: %s: the connection %s before a complete SIP message\n",
-                    conn->phase, conn->peer_closed ? "was closed (close_notify)" : "ended");
-            return false;
-        }
-        if (!step(conn, deadline)) {
-            return false;
-        }
-    }
-}
-
 void ex_consume(ex_conn *conn, size_t len)
 {
     memmove(conn->plain, conn->plain + len, conn->plain_len - len);
     conn->plain_len -= len;
     conn->plain[conn->plain_len] = '\0';
-}
-
-bool ex_shutdown(ex_conn *conn)
-{
-    int64_t deadline = now_ms() + EX_IO_TIMEOUT_MS;
-    conn->phase = "TLS close";
-    siptls_result r = siptls_session_close(conn->session);
-    if (r != SIPTLS_OK) {
-        ex_report(conn->phase, r, conn->session);
-        return false;
-    }
-    if (!flush_all(conn, deadline)) {
-        return false;
-    }
-    while (!conn->peer_closed && !conn->eof) {
-        conn->plain_len = 0; /* anything the peer still sends is of no use now */
-        if (!step(conn, deadline)) {
-            return false;
-        }
-    }
-    siptls_session_info info;
-    if (!get_info(conn, &info)) {
-        return false;
-    }
-    if (info.close_state == SIPTLS_CLOSE_CLEAN) {
-        printf("tls: peer closed cleanly\n");
-    } else {
-        printf("tls: transport closed without close_notify\n");
-    }
-    return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -927,4 +657,52 @@ bool ex_sip_header(const char *msg, size_t len, const char *name, const char *co
         return true;
     }
     return false;
+}
+
+/* Finds "\r\n\r\n"; the body may hold NULs, so no strstr. */
+static bool find_header_end(const char *msg, size_t len, size_t *end_out)
+{
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (memcmp(msg + i, "\r\n\r\n", 4) == 0) {
+            *end_out = i + 4;
+            return true;
+        }
+    }
+    return false;
+}
+
+int ex_sip_message_length(const char *msg, size_t len, size_t *len_out, const char *phase)
+{
+    size_t head = 0;
+    if (!find_header_end(msg, len, &head)) {
+        return 0;
+    }
+    size_t body = 0;
+    const char *value = NULL;
+    size_t value_len = 0;
+    if (ex_sip_header(msg, head, "Content-Length", "l", 0, &value, &value_len)) {
+        char digits[16];
+        char *end = NULL;
+        unsigned long n = 0;
+        if (value_len > 0 && value_len < sizeof digits) {
+            memcpy(digits, value, value_len);
+            digits[value_len] = '\0';
+            n = strtoul(digits, &end, 10);
+        }
+        if (value_len == 0 || value_len >= sizeof digits || *end != '\0' || digits[0] == '-') {
+            fprintf(stderr, "error: %s: malformed Content-Length '%.*s'\n", phase,
+                    (int)value_len, value);
+            return -1;
+        }
+        if (n > EX_BUF_SIZE - head) {
+            fprintf(stderr, "error: %s: SIP message larger than %u bytes\n", phase, EX_BUF_SIZE);
+            return -1;
+        }
+        body = (size_t)n;
+    }
+    if (len < head + body) {
+        return 0;
+    }
+    *len_out = head + body;
+    return 1;
 }

@@ -1,7 +1,7 @@
 /*
  * Code shared by the SIP-over-TLS example server and client: command-line
- * helpers, context setup, sockets, and the poll() loop that moves bytes
- * between a non-blocking TCP socket and a sans-I/O siptls session.
+ * helpers, context setup, sockets, SIP text, and the pump that drives a
+ * session over a non-blocking TCP socket by the flags siptls reports.
  */
 #ifndef SIPTLS_EXAMPLE_COMMON_H
 #define SIPTLS_EXAMPLE_COMMON_H
@@ -18,25 +18,16 @@
 /* Longest we wait for any one step (handshake, a message, the close). */
 #define EX_IO_TIMEOUT_MS 10000
 
-/* A TLS connection over a non-blocking socket. */
+/* A TLS connection over a non-blocking socket. The session keeps the
+ * ciphertext the socket has not taken yet (siptls_session_pump_fd). */
 typedef struct {
     int fd;
     siptls_session *session;
     /* What we are doing, for error messages ("TLS handshake", ...). */
     const char *phase;
-    /* Ciphertext received from the socket that the session has not taken yet. */
-    uint8_t rx[EX_BUF_SIZE];
-    size_t rx_len;
-    /* Ciphertext taken from the session that the socket has not sent yet. */
-    uint8_t tx[EX_BUF_SIZE];
-    size_t tx_off, tx_len;
     /* Decrypted plaintext for the application; NUL-terminated for parsing. */
     char plain[EX_BUF_SIZE + 1];
     size_t plain_len;
-    /* recv() returned 0 (or the peer reset the connection). */
-    bool eof;
-    /* siptls_session_read() returned SIPTLS_PEER_CLOSED: all plaintext is in. */
-    bool peer_closed;
 } ex_conn;
 
 /* --- command line ------------------------------------------------------ */
@@ -104,22 +95,20 @@ bool ex_conn_open(ex_conn *conn, int fd, const siptls_ctx *ctx, const char *peer
 /* Frees the session and closes the socket. Safe to call twice. */
 void ex_conn_close(ex_conn *conn);
 
-/* Pumps until the handshake is done, then prints the "tls:" line. */
-bool ex_handshake(ex_conn *conn);
-
-/* Queues all of `data` as plaintext and sends the resulting ciphertext. */
-bool ex_write_all(ex_conn *conn, const char *data, size_t len);
-
-/* Pumps until conn->plain starts with a complete SIP message (headers and
- * Content-Length bytes of body); its length goes to `len_out`. */
-bool ex_read_sip_message(ex_conn *conn, size_t *len_out);
+/* The pump: siptls_session_pump_fd moves the bytes; its flags say what
+ * happened and what to wait for (poll, up to the I/O timeout). Plaintext is
+ * read into conn->plain as it arrives. Returns true once a flag of `until`
+ * (SIPTLS_EVENT_*) was reported, or, for `until` 0, once everything queued
+ * has been sent; false on a failure, a timeout, or the session ending first
+ * (reported). */
+bool ex_pump_until(ex_conn *conn, uint32_t until);
 
 /* Drops the first `len` bytes of conn->plain (a message that was handled). */
 void ex_consume(ex_conn *conn, size_t len);
 
-/* Sends close_notify, then waits for the peer's close_notify or the end of
- * the transport, and prints which one it was. */
-bool ex_shutdown(ex_conn *conn);
+/* Prints "tls: version=... suite=... handshake=full|resumed" while the
+ * session is open, and how the peer closed once it is not. */
+bool ex_print_session(const siptls_session *session);
 
 /* --- SIP ----------------------------------------------------------------- */
 
@@ -136,5 +125,10 @@ bool ex_sip_response(const char *req, size_t req_len, const char *status, char *
 
 bool ex_sip_header(const char *msg, size_t len, const char *name, const char *compact,
                    size_t index, const char **value_out, size_t *value_len_out);
+
+/* 1: `msg` begins with a whole SIP message of *len_out bytes (headers and
+ * Content-Length bytes of body); 0: more is needed; -1: malformed or larger
+ * than EX_BUF_SIZE (reported, with `phase`). */
+int ex_sip_message_length(const char *msg, size_t len, size_t *len_out, const char *phase);
 
 #endif /* SIPTLS_EXAMPLE_COMMON_H */

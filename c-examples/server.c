@@ -23,15 +23,24 @@ static void usage(FILE *out)
                  "  per line as `openssl rand -hex 32` prints them; the first seals.\n");
 }
 
-/* Reads one request, answers it, and closes the TLS session. */
+/* The whole connection, as the pump reports it: the handshake, one
+ * request, its answer, and the close. */
 static bool serve(ex_conn *conn)
 {
-    if (!ex_handshake(conn)) {
+    /* 1. Pump until the client has been accepted (its certificate checked). */
+    if (!ex_pump_until(conn, SIPTLS_EVENT_HANDSHAKE_DONE) || !ex_print_session(conn->session)) {
         return false;
     }
+    /* 2. Pump until a whole request is in conn->plain. */
     conn->phase = "reading the SIP request";
     size_t req_len = 0;
-    if (!ex_read_sip_message(conn, &req_len)) {
+    int got;
+    while ((got = ex_sip_message_length(conn->plain, conn->plain_len, &req_len, conn->phase)) == 0) {
+        if (!ex_pump_until(conn, SIPTLS_EVENT_PLAINTEXT)) {
+            return false;
+        }
+    }
+    if (got < 0) {
         return false;
     }
     size_t line_len = ex_sip_first_line(conn->plain, req_len);
@@ -47,14 +56,33 @@ static bool serve(ex_conn *conn)
         fprintf(stderr, "error: cannot build a response to the request\n");
         return false;
     }
-    ex_consume(conn, req_len);
+    ex_consume(conn, conn->plain_len);
 
+    /* 3. Write the response, pumping while the session's send buffer is full,
+     *    then until all of it has been sent. */
     conn->phase = "sending the SIP response";
-    if (!ex_write_all(conn, response, response_len)) {
-        return false;
+    for (size_t done = 0, n = 0; done < response_len; done += n) {
+        siptls_result r = siptls_session_write(conn->session, (const uint8_t *)response + done,
+                                               response_len - done, &n);
+        if (r != SIPTLS_OK && r != SIPTLS_AGAIN) {
+            ex_report(conn->phase, r, conn->session);
+            return false;
+        }
+        if (!ex_pump_until(conn, 0)) {
+            return false;
+        }
     }
     printf("sip: sent %s\n", status);
-    return ex_shutdown(conn) && options;
+
+    /* 4. Send close_notify, and pump until the client's (or the end of the
+     *    connection) says the session has ended. */
+    conn->phase = "TLS close";
+    siptls_result r = siptls_session_close(conn->session);
+    if (r != SIPTLS_OK) {
+        ex_report(conn->phase, r, conn->session);
+        return false;
+    }
+    return ex_pump_until(conn, SIPTLS_EVENT_ENDED) && ex_print_session(conn->session) && options;
 }
 
 int main(int argc, char **argv)

@@ -1,8 +1,10 @@
 //! Links the shared library (soname, exported-symbol version script) and
 //! generates the C header from the sources with cbindgen, into OUT_DIR, so a
-//! read-only source tree builds. The committed `include/siptls.h` is what C
-//! programs use; `tests/abi.rs` fails when it differs from the generated one,
-//! and `SIPTLS_UPDATE_HEADER=1 cargo build` refreshes it.
+//! read-only source tree builds, and the symbol map from the header. The
+//! committed `include/siptls.h` is what C programs use and the committed
+//! `siptls.map` what `scripts/install.sh` links with; `tests/abi.rs` fails
+//! when either differs from the generated one, and
+//! `SIPTLS_UPDATE_HEADER=1 cargo build` refreshes both.
 
 use std::path::{Path, PathBuf};
 
@@ -75,9 +77,51 @@ fn main() {
         "cargo:rustc-env=SIPTLS_GENERATED_HEADER={}",
         generated.display()
     );
+    let node = format!("SIPTLS_{major}.{minor}");
+    let map = symbol_map(&header, &node);
+    let generated_map = out_dir.join("siptls.map");
+    write_if_changed(&generated_map, &map);
+    println!(
+        "cargo:rustc-env=SIPTLS_GENERATED_MAP={}",
+        generated_map.display()
+    );
     if std::env::var_os("SIPTLS_UPDATE_HEADER").is_some() {
         write_if_changed(&crate_dir.join("include").join("siptls.h"), &header);
+        write_if_changed(&crate_dir.join("siptls.map"), &map);
     }
+}
+
+/// The version script `scripts/install.sh` links the installed library
+/// with: every function the header declares, under the symbol node of this
+/// ABI, so the loader refuses a library of another ABI at start-up.
+fn symbol_map(header: &str, node: &str) -> String {
+    let mut names: Vec<&str> = header
+        .lines()
+        // A declaration starts at the first column (members, comments and
+        // preprocessor lines do not); the name is what precedes its `(`.
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
+        .filter(|line| !line.starts_with("typedef"))
+        .filter_map(|line| {
+            let open = line.find('(')?;
+            let start = line[..open]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |at| at + 1);
+            Some(&line[start..open]).filter(|name| name.starts_with("siptls_"))
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut map = format!(
+        "/* The exported symbols and their version node, generated with the header\n \
+         * from the functions it declares (build.rs); scripts/install.sh links the\n \
+         * shared library with it. The ABI policy is in docs/abi-and-packaging.md. */\n\
+         {node} {{\n  global:\n"
+    );
+    for name in names {
+        map.push_str(&format!("    {name};\n"));
+    }
+    map.push_str("  local: *;\n};\n");
+    map
 }
 
 /// cbindgen's own trailing `// X` comments (after `#endif`, `}`) become

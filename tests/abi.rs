@@ -12,33 +12,51 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 #[path = "common/artifacts.rs"]
 mod artifacts;
 
-#[test]
-fn committed_header_matches_the_generated_one() {
-    // What build.rs generated for this very build, in its OUT_DIR.
-    let generated = std::fs::read_to_string(env!("SIPTLS_GENERATED_HEADER")).unwrap();
-    let fix = "run `SIPTLS_UPDATE_HEADER=1 cargo build -p siptls` and commit include/siptls.h";
+/// A generated file of this very build (in build.rs' OUT_DIR) against the
+/// working copy and, in a git checkout, the committed one.
+fn assert_committed(file: &str, generated: &str) {
+    let generated = std::fs::read_to_string(generated).unwrap();
+    let fix = format!("run `SIPTLS_UPDATE_HEADER=1 cargo build -p siptls` and commit {file}");
+    let working = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
     assert!(
-        header() == generated,
-        "include/siptls.h differs from the generated header: {fix}"
+        working == generated,
+        "{file} differs from the generated one: {fix}"
     );
-    // The committed copy, not just the working tree's or the index's (in a
-    // git checkout; a source tarball has only the working copy).
+    // The committed copy, not just the working tree's or the index's (a
+    // source tarball has only the working copy).
     if !Path::new(ROOT).join(".git").exists() {
         return;
     }
     let committed = Command::new("git")
-        .args(["show", "HEAD:include/siptls.h"])
+        .args(["show", &format!("HEAD:{file}")])
         .current_dir(ROOT)
         .output()
         .expect("git runs");
-    assert!(
-        committed.status.success(),
-        "include/siptls.h is not committed"
-    );
+    assert!(committed.status.success(), "{file} is not committed");
     assert!(
         committed.stdout == generated.as_bytes(),
-        "the committed include/siptls.h differs from the generated header: {fix}"
+        "the committed {file} differs from the generated one: {fix}"
     );
+}
+
+#[test]
+fn committed_header_matches_the_generated_one() {
+    assert_committed("include/siptls.h", env!("SIPTLS_GENERATED_HEADER"));
+}
+
+#[test]
+fn committed_symbol_map_matches_the_one_generated_from_the_header() {
+    assert_committed("siptls.map", env!("SIPTLS_GENERATED_MAP"));
+    // Generated from the header's declarations: every function, under this ABI's node.
+    let map = std::fs::read_to_string(env!("SIPTLS_GENERATED_MAP")).unwrap();
+    let node = format!(
+        "SIPTLS_{}.{} {{",
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    assert!(map.contains(&node), "{node} in {map}");
+    let listed = map.matches(";\n").count() - 1; // `local: *;` aside
+    assert_eq!(listed, artifacts::exported_symbols().len(), "{map}");
 }
 
 fn header() -> String {

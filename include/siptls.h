@@ -525,6 +525,51 @@ typedef uint32_t siptls_verify_status;
 #endif /* __cplusplus */
 
 /**
+ * What a peer's certificate was accepted for (`siptls_verify_report.purpose`).
+ */
+enum siptls_purpose
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Not accepted, or not checked yet.
+   */
+  SIPTLS_PURPOSE_NONE = 0,
+  /**
+   * The certificate has no extended key usage: any purpose.
+   */
+  SIPTLS_PURPOSE_UNRESTRICTED = 1,
+  /**
+   * clientAuth.
+   */
+  SIPTLS_PURPOSE_CLIENT_AUTH = 2,
+  /**
+   * serverAuth (for a TLS client: under SIPTLS_EKU_SERVER_TO_SERVER or ANY).
+   */
+  SIPTLS_PURPOSE_SERVER_AUTH = 3,
+  /**
+   * id-kp-sipDomain (RFC 5924): a SIP domain's certificate, in either role.
+   */
+  SIPTLS_PURPOSE_SIP_DOMAIN = 4,
+  /**
+   * anyExtendedKeyUsage (under SIPTLS_EKU_SERVER_TO_SERVER or ANY).
+   */
+  SIPTLS_PURPOSE_ANY_EKU = 5,
+  /**
+   * None of the above; let in by SIPTLS_EKU_ANY.
+   */
+  SIPTLS_PURPOSE_NOT_CHECKED = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_purpose siptls_purpose;
+#else
+typedef uint32_t siptls_purpose;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * How much a log callback wants (`siptls_ctx_set_log_callback`).
  */
 enum siptls_log_level
@@ -912,6 +957,48 @@ typedef uint32_t siptls_keepalive;
 #endif /* __cplusplus */
 
 /**
+ * How a peer certificate's extended key usage (EKU) must fit the peer's
+ * role (`siptls_ctx_set_eku_policy`, `siptls_ctx_set_trust_eku_policy`).
+ * A certificate without the extension fits every role under every policy;
+ * one with an empty extension fits none. CA certificates of the path are
+ * held to the same rule (as webpki and browsers do).
+ */
+enum siptls_eku_policy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * For a context: SIPTLS_EKU_SERVER_TO_SERVER. For a trust entry: the
+   * context's policy.
+   */
+  SIPTLS_EKU_DEFAULT = 0,
+  /**
+   * A TLS client's certificate must allow clientAuth, a TLS server's
+   * serverAuth, or either id-kp-sipDomain (RFC 5924).
+   */
+  SIPTLS_EKU_STRICT = 1,
+  /**
+   * As STRICT, and a TLS client may also present a certificate that
+   * allows serverAuth only (a SIP proxy or trunk is a server talking to a
+   * server: the public CAs of 2026 issue serverAuth-only certificates),
+   * or anyExtendedKeyUsage. A TLS server still needs serverAuth.
+   */
+  SIPTLS_EKU_SERVER_TO_SERVER = 2,
+  /**
+   * The extended key usage is not checked (closed deployments).
+   */
+  SIPTLS_EKU_ANY = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_eku_policy siptls_eku_policy;
+#else
+typedef uint32_t siptls_eku_policy;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * A TLS configuration for one role, shared by many sessions and threads.
  *
  * - Life: `siptls_ctx_new`, `siptls_ctx_free`, `siptls_ctx_get_last_error`,
@@ -923,13 +1010,14 @@ typedef uint32_t siptls_keepalive;
  * - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
  *   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,
  *   `siptls_ctx_remove_trust`, `siptls_ctx_list_trust`, `siptls_ctx_get_trust`,
- *   `siptls_ctx_set_trust_sip_domain`.
+ *   `siptls_ctx_set_trust_sip_domain`, `siptls_ctx_set_trust_eku_policy`.
  * - CRLs: `siptls_ctx_add_crl`, `siptls_ctx_add_crl_file`, `siptls_ctx_count_crls`,
  *   `siptls_ctx_get_crl`, `siptls_ctx_remove_crl`, `siptls_ctx_clear_crls`,
  *   `siptls_ctx_set_missing_crl_policy`, `siptls_ctx_set_expired_crl_policy`.
  * - Verification: `siptls_ctx_set_client_auth`, `siptls_ctx_set_max_ca_depth`,
  *   `siptls_ctx_set_name_check`, `siptls_ctx_set_verify_callback`,
- *   `siptls_ctx_set_allow_override`, `siptls_ctx_set_time_callback`.
+ *   `siptls_ctx_set_allow_override`, `siptls_ctx_set_time_callback`,
+ *   `siptls_ctx_set_eku_policy`.
  * - Versions and suites: `siptls_ctx_set_versions`, `siptls_ctx_set_profile`,
  *   `siptls_ctx_set_cipher_suites`, `siptls_ctx_set_kx_groups`.
  * - Resumption: `siptls_ctx_set_resumption`, `siptls_ctx_set_session_cache_size`,
@@ -1062,6 +1150,14 @@ typedef struct siptls_verify_report {
    * Rejecting fails the session.
    */
   bool resumed;
+  /**
+   * The purpose the peer's certificate was accepted for under the
+   * extended key usage policy (`siptls_purpose`): its own role's
+   * (clientAuth for a TLS client), serverAuth for a TLS client under
+   * SIPTLS_EKU_SERVER_TO_SERVER, and so on; SIPTLS_PURPOSE_NONE when the
+   * chain failed before its purpose counted.
+   */
+  siptls_purpose purpose;
 } siptls_verify_report;
 
 /**
@@ -1107,9 +1203,10 @@ typedef struct siptls_trust_entry_info {
    */
   uint32_t kind;
   /**
-   * Always 0.
+   * The entry's own extended key usage policy (`siptls_eku_policy`), or
+   * SIPTLS_EKU_DEFAULT when the context's applies.
    */
-  uint32_t reserved;
+  uint32_t eku_policy;
   /**
    * Validity, seconds since the Unix epoch.
    */
@@ -1793,6 +1890,11 @@ typedef struct siptls_api {
                                    uint32_t*);
   siptls_result (*session_get_events)(struct siptls_session*,
                                       uint32_t*);
+  siptls_result (*ctx_set_eku_policy)(struct siptls_ctx*,
+                                      uint32_t);
+  siptls_result (*ctx_set_trust_eku_policy)(struct siptls_ctx*,
+                                            uint32_t,
+                                            uint32_t);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -1956,6 +2058,23 @@ siptls_result siptls_ctx_set_allow_override(struct siptls_ctx *ctx,
  */
 siptls_result siptls_ctx_set_missing_crl_policy(struct siptls_ctx *ctx,
                                                 uint32_t policy);
+
+/**
+ * How a peer certificate's extended key usage must fit the peer's TLS role
+ * (`policy` is a `siptls_eku_policy`), for peers whose trust entry sets no
+ * policy of its own. The default, SIPTLS_EKU_SERVER_TO_SERVER, lets a TLS
+ * client present a serverAuth-only certificate, as the public CAs issue
+ * them since 2026; SIPTLS_EKU_STRICT wants clientAuth of a client;
+ * SIPTLS_EKU_ANY checks nothing. Under every policy but ANY a certificate
+ * whose extended key usage allows neither TLS role (codeSigning only, say)
+ * is refused with SIPTLS_VERIFY_WRONG_KEY_USAGE. Applies from the next
+ * verification.
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_eku_policy(struct siptls_ctx *ctx,
+                                        uint32_t policy);
 
 /**
  * What a CRL past its nextUpdate counts as, judged by the context's clock
@@ -2203,6 +2322,22 @@ siptls_result siptls_ctx_list_trust(const struct siptls_ctx *ctx,
 siptls_result siptls_ctx_set_trust_sip_domain(struct siptls_ctx *ctx,
                                               uint32_t trust_id,
                                               const char *domain);
+
+/**
+ * Gives the peers that chain to `trust_id` (or present it, a pin) an
+ * extended key usage policy of their own (`policy` is a
+ * `siptls_eku_policy`; SIPTLS_EKU_DEFAULT: the context's again), e.g.
+ * SIPTLS_EKU_STRICT for an internal CA while a public CA's trunk peers
+ * stay under SIPTLS_EKU_SERVER_TO_SERVER. A replaced trust table drops it,
+ * as it drops the SIP domain: set it again after
+ * `siptls_ctx_replace_trust_list`.
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_trust_eku_policy(struct siptls_ctx *ctx,
+                                              uint32_t trust_id,
+                                              uint32_t policy);
 
 /**
  * Loads certificate revocation lists: PEM (one or more "X509 CRL") or one

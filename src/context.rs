@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{Error, Result};
+use crate::purpose::EkuPolicy;
 
 use crate::identities::{ClientIdentities, Identity, IdentitySet, ServerIdentities};
 use crate::identity;
@@ -196,6 +197,7 @@ impl Config {
             && a.client_auth == b.client_auth
             && a.missing_crl == b.missing_crl
             && a.expired_crl == b.expired_crl
+            && a.eku_policy == b.eku_policy
             && same_callback(
                 a.callback.as_ref(),
                 self.origins.verify,
@@ -866,6 +868,18 @@ impl Context {
             c.policy.missing_crl = policy;
             Ok(())
         })
+    }
+
+    pub fn set_eku_policy(&self, policy: EkuPolicy) -> Result<()> {
+        self.update(|c| {
+            c.policy.eku_policy = policy;
+            Ok(())
+        })
+    }
+
+    /// A trust entry's own EKU policy; `None`: the context's.
+    pub fn trust_set_eku_policy(&self, trust_id: u32, policy: Option<EkuPolicy>) -> Result<()> {
+        self.update(|c| c.trust.set_eku_policy(trust_id, policy))
     }
 
     pub fn set_client_auth(&self, mode: ClientAuth) -> Result<()> {

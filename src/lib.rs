@@ -37,6 +37,7 @@ mod logging;
 mod names;
 mod pem;
 mod pump;
+mod purpose;
 mod resume;
 mod session;
 mod sip;

@@ -1,6 +1,7 @@
 //! Peer identity checks: SIP domain matching per RFC 5922 section 7, and the
 //! plain host-name mode (RFC 6125, wildcards allowed) for non-SIP peers.
 
+use crate::purpose::Purposes;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
@@ -31,6 +32,8 @@ pub struct Identities {
     pub ips: Vec<IpAddr>,
     pub common_names: Vec<String>,
     pub has_san_extension: bool,
+    /// What its extended key usage allows.
+    pub purposes: Purposes,
     /// Every name found, typed (`URI:`, `DNS:`, `IP:`, `CN:`), control
     /// characters escaped, for reports.
     pub listing: Vec<String>,
@@ -129,7 +132,12 @@ pub fn identities(der: &[u8]) -> Option<Looked> {
 
 fn parse_identities(der: &[u8]) -> Option<Identities> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
-    let mut ids = Identities::default();
+    let mut ids = Identities {
+        purposes: Purposes::from_extension(
+            cert.extended_key_usage().ok().flatten().map(|e| e.value),
+        ),
+        ..Identities::default()
+    };
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         ids.has_san_extension = true;
         for name in &san.value.general_names {

@@ -15,6 +15,7 @@ use pki_types::{CertificateDer, ServerName, TrustAnchor};
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 
 use crate::error::{Error, Result};
+use crate::purpose::{EkuPolicy, Purposes};
 
 /// What a trust entry vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,13 +24,6 @@ pub enum EntryKind {
     Anchor,
     /// One exact certificate.
     Pin,
-}
-
-/// Which TLS purposes a pinned certificate's extended key usage allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Purposes {
-    pub server: bool,
-    pub client: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +46,10 @@ pub struct TrustEntry {
     pub hint_der: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
+    /// What its extended key usage allows (a pin's is checked as it stands).
     pub purposes: Purposes,
+    /// The entry's own EKU policy for peers it vouches for; `None`: the context's.
+    pub eku_policy: Option<EkuPolicy>,
 }
 
 /// A certificate's subject key identifier, or when it has none, the SHA-1
@@ -121,14 +118,7 @@ impl TrustEntry {
             EntryKind::Pin => None,
         };
         let purposes = match parsed.extended_key_usage() {
-            Ok(None) => Purposes {
-                server: true,
-                client: true,
-            },
-            Ok(Some(eku)) => Purposes {
-                server: eku.value.server_auth,
-                client: eku.value.client_auth,
-            },
+            Ok(eku) => Purposes::from_extension(eku.map(|e| e.value)),
             Err(e) => return Err(malformed(format!("extendedKeyUsage does not parse ({e})"))),
         };
         let validity = parsed.validity();
@@ -147,6 +137,7 @@ impl TrustEntry {
             not_before: validity.not_before.timestamp(),
             not_after: validity.not_after.timestamp(),
             purposes,
+            eku_policy: None,
             cert,
         })
     }
@@ -176,11 +167,12 @@ impl TrustTable {
     /// CA list loaded again is no change.
     pub fn same_content(&self, other: &TrustTable) -> bool {
         self.entries.len() == other.entries.len()
-            && self
-                .entries
-                .iter()
-                .zip(&other.entries)
-                .all(|(a, b)| a.id == b.id && a.cert == b.cert && a.sip_domain == b.sip_domain)
+            && self.entries.iter().zip(&other.entries).all(|(a, b)| {
+                a.id == b.id
+                    && a.cert == b.cert
+                    && a.sip_domain == b.sip_domain
+                    && a.eku_policy == b.eku_policy
+            })
     }
 
     pub fn same_entries(&self, other: &TrustTable) -> bool {
@@ -243,6 +235,14 @@ impl TrustTable {
         let at = self.position(id).map_err(|_| not_found(id))?;
         let mut entry = TrustEntry::clone(&self.entries[at]);
         entry.sip_domain = domain;
+        self.entries[at] = Arc::new(entry);
+        Ok(())
+    }
+
+    pub fn set_eku_policy(&mut self, id: u32, policy: Option<EkuPolicy>) -> Result<()> {
+        let at = self.position(id).map_err(|_| not_found(id))?;
+        let mut entry = TrustEntry::clone(&self.entries[at]);
+        entry.eku_policy = policy;
         self.entries[at] = Arc::new(entry);
         Ok(())
     }

@@ -232,6 +232,8 @@ fn every_c_enum_lists_the_values_the_header_declares() {
         siptls_profile,
         siptls_verify_status,
         siptls_verify_decision,
+        siptls_eku_policy,
+        siptls_purpose,
     );
     let header = header_enums();
     assert_eq!(

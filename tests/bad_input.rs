@@ -490,6 +490,10 @@ fn null_cases() -> Vec<Case> {
             |_| unsafe { siptls_ctx_set_name_check(null_mut(), 0) }.into();
         "set_allow_override ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_allow_override(null_mut(), false) }.into();
+        "set_eku_policy ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_eku_policy(null_mut(), 0) }.into();
+        "set_trust_eku_policy ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_trust_eku_policy(null_mut(), 1, 0) }.into();
         "set_missing_crl_policy ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_missing_crl_policy(null_mut(), 0) }.into();
         "set_verify_callback ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
@@ -903,6 +907,15 @@ fn length_and_range_cases() -> Vec<Case> {
         "name check mode 5" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["mode: 5 is not one of the defined values"],
             |fx| unsafe { siptls_ctx_set_name_check(fx.client.0, 5) }.into();
+        "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["policy: 4 is not one of the defined values"],
+            |fx| unsafe { siptls_ctx_set_eku_policy(fx.server.0, 4) }.into();
+        "trust EKU policy 9" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["policy: 9 is not one of the defined values"],
+            |fx| unsafe { siptls_ctx_set_trust_eku_policy(fx.server.0, 1, 9) }.into();
+        "EKU policy for an unknown trust ID" => SIPTLS_ERR_TRUST_NOT_FOUND,
+            ["no trust entry has trust ID 42"],
+            |fx| unsafe { siptls_ctx_set_trust_eku_policy(fx.server.0, 42, 1) }.into();
         "missing-CRL policy 3" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["policy: 3 is not one of the defined values"],
             |fx| unsafe { siptls_ctx_set_missing_crl_policy(fx.server.0, 3) }.into();
@@ -1581,7 +1594,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 287, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 292, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);

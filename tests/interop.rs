@@ -63,6 +63,7 @@ cases!([tls12 = TLS12, tls13 = TLS13]:
     openssl_client_sni_picks_the_identity,
     gnutls_client_sni_picks_the_identity,
     post_quantum_client_against_an_openssl_server_without_the_hybrid,
+    openssl_client_with_a_serverauth_only_certificate,
 );
 
 cases!([tls10 = TLS10, tls11 = TLS11]: openssl_client_legacy_version, gnutls_client_legacy_version);
@@ -1221,4 +1222,52 @@ fn post_quantum_client_against_an_openssl_server_without_the_hybrid(setup: &Setu
     assert_eq!(ours.read_to_end(), SIPTLS_PEER_CLOSED);
     ours.hang_up();
     server.wait_for_exit();
+}
+
+/// `openssl s_client` presenting a certificate whose extended key usage
+/// allows serverAuth only, as the public CAs issue them since 2026 (a SIP
+/// trunk connecting to the gateway): our server lets it in under the
+/// default policy, reporting serverAuth as the purpose, and refuses it
+/// under the strict one.
+fn openssl_client_with_a_serverauth_only_certificate(setup: &Setup) {
+    let trunk = pki().root.leaf(&LeafSpec {
+        usage: Usage::Server,
+        ..LeafSpec::sip("trunk.example.test")
+    });
+    fs::write(setup.dir.join("trunk.pem"), &trunk.cert_pem).unwrap();
+    fs::write(setup.dir.join("trunk.key"), &trunk.key_pem).unwrap();
+    let (mut client, mut ours) = start_s_client(setup, "-cert trunk.pem -key trunk.key");
+    ours.handshake_ok();
+    ours.assert_verified(setup.version, &trunk);
+    let seen = ours.endpoint.reports.reports();
+    assert_eq!(seen[0].purpose, siptls_purpose::SIPTLS_PURPOSE_SERVER_AUTH);
+    serve_one_request(&mut client, ours);
+
+    let strict = Endpoint::server();
+    let code = unsafe {
+        siptls_ctx_set_eku_policy(strict.ctx.0, siptls_eku_policy::SIPTLS_EKU_STRICT as u32)
+    };
+    assert_eq!(code, SIPTLS_OK);
+    let (listener, port) = listen();
+    let args = s_client_args(setup, port, "-cert trunk.pem -key trunk.key");
+    let (mut client, mut ours) = accept_client(setup, &strict, &listener, OPENSSL, &args);
+    let result = ours.handshake();
+    assert_eq!(
+        result,
+        Err(SIPTLS_ERR_CERT_REJECTED),
+        "{}",
+        ours.sess.last_error()
+    );
+    assert_eq!(
+        ours.sess.info().verify_status,
+        siptls_verify_status::SIPTLS_VERIFY_WRONG_KEY_USAGE
+    );
+    assert!(
+        ours.sess.last_error().contains("SIPTLS_EKU_STRICT"),
+        "{}",
+        ours.sess.last_error()
+    );
+    drop(ours);
+    client.wait_for_exit();
+    assert_contains(&client.stderr(), &["alert unsupported certificate"]);
 }

@@ -13,13 +13,14 @@
 /// - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
 ///   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,
 ///   `siptls_ctx_remove_trust`, `siptls_ctx_list_trust`, `siptls_ctx_get_trust`,
-///   `siptls_ctx_set_trust_sip_domain`.
+///   `siptls_ctx_set_trust_sip_domain`, `siptls_ctx_set_trust_eku_policy`.
 /// - CRLs: `siptls_ctx_add_crl`, `siptls_ctx_add_crl_file`, `siptls_ctx_count_crls`,
 ///   `siptls_ctx_get_crl`, `siptls_ctx_remove_crl`, `siptls_ctx_clear_crls`,
 ///   `siptls_ctx_set_missing_crl_policy`, `siptls_ctx_set_expired_crl_policy`.
 /// - Verification: `siptls_ctx_set_client_auth`, `siptls_ctx_set_max_ca_depth`,
 ///   `siptls_ctx_set_name_check`, `siptls_ctx_set_verify_callback`,
-///   `siptls_ctx_set_allow_override`, `siptls_ctx_set_time_callback`.
+///   `siptls_ctx_set_allow_override`, `siptls_ctx_set_time_callback`,
+///   `siptls_ctx_set_eku_policy`.
 /// - Versions and suites: `siptls_ctx_set_versions`, `siptls_ctx_set_profile`,
 ///   `siptls_ctx_set_cipher_suites`, `siptls_ctx_set_kx_groups`.
 /// - Resumption: `siptls_ctx_set_resumption`, `siptls_ctx_set_session_cache_size`,

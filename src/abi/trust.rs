@@ -29,8 +29,9 @@ pub struct siptls_trust_entry_info {
     pub trust_id: u32,
     /// SIPTLS_TRUST_KIND_ANCHOR or SIPTLS_TRUST_KIND_PIN.
     pub kind: u32,
-    /// Always 0.
-    pub reserved: u32,
+    /// The entry's own extended key usage policy (`siptls_eku_policy`), or
+    /// SIPTLS_EKU_DEFAULT when the context's applies.
+    pub eku_policy: u32,
     /// Validity, seconds since the Unix epoch.
     pub not_before: i64,
     /// The end of its validity, seconds since 1970 (UTC).

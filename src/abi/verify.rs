@@ -100,6 +100,57 @@ pub struct siptls_verify_report {
     /// passed every check again; trust ID, depth and identities are its own.
     /// Rejecting fails the session.
     pub resumed: bool,
+    /// The purpose the peer's certificate was accepted for under the
+    /// extended key usage policy (`siptls_purpose`): its own role's
+    /// (clientAuth for a TLS client), serverAuth for a TLS client under
+    /// SIPTLS_EKU_SERVER_TO_SERVER, and so on; SIPTLS_PURPOSE_NONE when the
+    /// chain failed before its purpose counted.
+    pub purpose: siptls_purpose,
+}
+
+/// How a peer certificate's extended key usage (EKU) must fit the peer's
+/// role (`siptls_ctx_set_eku_policy`, `siptls_ctx_set_trust_eku_policy`).
+/// A certificate without the extension fits every role under every policy;
+/// one with an empty extension fits none. CA certificates of the path are
+/// held to the same rule (as webpki and browsers do).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
+pub enum siptls_eku_policy {
+    /// For a context: SIPTLS_EKU_SERVER_TO_SERVER. For a trust entry: the
+    /// context's policy.
+    SIPTLS_EKU_DEFAULT = 0,
+    /// A TLS client's certificate must allow clientAuth, a TLS server's
+    /// serverAuth, or either id-kp-sipDomain (RFC 5924).
+    SIPTLS_EKU_STRICT = 1,
+    /// As STRICT, and a TLS client may also present a certificate that
+    /// allows serverAuth only (a SIP proxy or trunk is a server talking to a
+    /// server: the public CAs of 2026 issue serverAuth-only certificates),
+    /// or anyExtendedKeyUsage. A TLS server still needs serverAuth.
+    SIPTLS_EKU_SERVER_TO_SERVER = 2,
+    /// The extended key usage is not checked (closed deployments).
+    SIPTLS_EKU_ANY = 3,
+}
+
+/// What a peer's certificate was accepted for (`siptls_verify_report.purpose`).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, CEnum)]
+pub enum siptls_purpose {
+    /// Not accepted, or not checked yet.
+    SIPTLS_PURPOSE_NONE = 0,
+    /// The certificate has no extended key usage: any purpose.
+    SIPTLS_PURPOSE_UNRESTRICTED = 1,
+    /// clientAuth.
+    SIPTLS_PURPOSE_CLIENT_AUTH = 2,
+    /// serverAuth (for a TLS client: under SIPTLS_EKU_SERVER_TO_SERVER or ANY).
+    SIPTLS_PURPOSE_SERVER_AUTH = 3,
+    /// id-kp-sipDomain (RFC 5924): a SIP domain's certificate, in either role.
+    SIPTLS_PURPOSE_SIP_DOMAIN = 4,
+    /// anyExtendedKeyUsage (under SIPTLS_EKU_SERVER_TO_SERVER or ANY).
+    SIPTLS_PURPOSE_ANY_EKU = 5,
+    /// None of the above; let in by SIPTLS_EKU_ANY.
+    SIPTLS_PURPOSE_NOT_CHECKED = 6,
 }
 
 /// Called once per verification, on the thread driving the session.

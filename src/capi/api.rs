@@ -191,6 +191,8 @@ pub struct siptls_api {
         unsafe extern "C" fn(*mut siptls_session, *const siptls_io, *mut u32) -> siptls_result,
     // ABI 4 appends from here.
     pub session_get_events: unsafe extern "C" fn(*mut siptls_session, *mut u32) -> siptls_result,
+    pub ctx_set_eku_policy: unsafe extern "C" fn(*mut siptls_ctx, u32) -> siptls_result,
+    pub ctx_set_trust_eku_policy: unsafe extern "C" fn(*mut siptls_ctx, u32, u32) -> siptls_result,
 }
 
 const API: siptls_api = siptls_api {
@@ -276,6 +278,8 @@ const API: siptls_api = siptls_api {
     session_pump_fd: siptls_session_pump_fd,
     session_pump_io: siptls_session_pump_io,
     session_get_events: siptls_session_get_events,
+    ctx_set_eku_policy: siptls_ctx_set_eku_policy,
+    ctx_set_trust_eku_policy: siptls_ctx_set_trust_eku_policy,
 };
 
 /// The table handed out for this ABI.

@@ -1,9 +1,10 @@
 //! Contexts: creation, identity, policy settings and callbacks.
 
 use crate::abi::{
-    siptls_client_auth, siptls_expired_crl, siptls_keylog_cb, siptls_missing_crl,
-    siptls_name_check, siptls_pem_names, siptls_result, siptls_result::*, siptls_role,
-    siptls_time_cb, siptls_verify_cb, siptls_verify_decision, siptls_verify_report, UserData,
+    siptls_client_auth, siptls_eku_policy, siptls_expired_crl, siptls_keylog_cb,
+    siptls_missing_crl, siptls_name_check, siptls_pem_names, siptls_result, siptls_result::*,
+    siptls_role, siptls_time_cb, siptls_verify_cb, siptls_verify_decision, siptls_verify_report,
+    UserData,
 };
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::crl::{ExpiredCrl, MissingCrl};
 use super::handles;
 use crate::ffi;
 use crate::names::NameCheck;
+use crate::purpose::EkuPolicy;
 use crate::verify::{ClientAuth, Report};
 
 // SAFETY: repr(C), a u32 then pointers, all pointer-aligned: any bytes are a value.
@@ -47,6 +49,29 @@ impl From<siptls_missing_crl> for MissingCrl {
         match policy {
             siptls_missing_crl::SIPTLS_MISSING_CRL_ALLOW => MissingCrl::Allow,
             siptls_missing_crl::SIPTLS_MISSING_CRL_DENY => MissingCrl::Deny,
+        }
+    }
+}
+
+/// DEFAULT names no policy of its own: the library's for a context, the
+/// context's for a trust entry.
+impl From<siptls_eku_policy> for Option<EkuPolicy> {
+    fn from(policy: siptls_eku_policy) -> Self {
+        match policy {
+            siptls_eku_policy::SIPTLS_EKU_DEFAULT => None,
+            siptls_eku_policy::SIPTLS_EKU_STRICT => Some(EkuPolicy::Strict),
+            siptls_eku_policy::SIPTLS_EKU_SERVER_TO_SERVER => Some(EkuPolicy::ServerToServer),
+            siptls_eku_policy::SIPTLS_EKU_ANY => Some(EkuPolicy::Any),
+        }
+    }
+}
+
+impl From<EkuPolicy> for siptls_eku_policy {
+    fn from(policy: EkuPolicy) -> Self {
+        match policy {
+            EkuPolicy::Strict => siptls_eku_policy::SIPTLS_EKU_STRICT,
+            EkuPolicy::ServerToServer => siptls_eku_policy::SIPTLS_EKU_SERVER_TO_SERVER,
+            EkuPolicy::Any => siptls_eku_policy::SIPTLS_EKU_ANY,
         }
     }
 }
@@ -274,6 +299,31 @@ pub unsafe extern "C" fn siptls_ctx_set_missing_crl_policy(
     }
 }
 
+/// How a peer certificate's extended key usage must fit the peer's TLS role
+/// (`policy` is a `siptls_eku_policy`), for peers whose trust entry sets no
+/// policy of its own. The default, SIPTLS_EKU_SERVER_TO_SERVER, lets a TLS
+/// client present a serverAuth-only certificate, as the public CAs issue
+/// them since 2026; SIPTLS_EKU_STRICT wants clientAuth of a client;
+/// SIPTLS_EKU_ANY checks nothing. Under every policy but ANY a certificate
+/// whose extended key usage allows neither TLS role (codeSigning only, say)
+/// is refused with SIPTLS_VERIFY_WRONG_KEY_USAGE. Applies from the next
+/// verification.
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_eku_policy(
+    ctx: *mut siptls_ctx,
+    policy: u32,
+) -> siptls_result {
+    unsafe {
+        handles::edit_ctx(ctx, |ctx| {
+            let policy = ffi::arg_enum::<siptls_eku_policy>(policy, "policy")?;
+            ctx.set_eku_policy(Option::<EkuPolicy>::from(policy).unwrap_or_default())
+        })
+    }
+}
+
 /// What a CRL past its nextUpdate counts as, judged by the context's clock
 /// (`policy` is a `siptls_expired_crl`). With SIPTLS_EXPIRED_CRL_MISSING and
 /// the deny missing-CRL policy, a stale CRL no longer vouches for anyone;
@@ -370,6 +420,7 @@ fn verify_callback(
             generation: report.generation,
             session_userdata: report.session_userdata.0,
             resumed: report.resumed,
+            purpose: report.purpose,
         };
         // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
         unsafe { cb(userdata.0, &c_report) == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32 }

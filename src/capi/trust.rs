@@ -1,7 +1,7 @@
 //! The trust table (at most 16 entries, each with a trust ID) and CRLs.
 
 use crate::abi::{
-    siptls_crl_info, siptls_result, siptls_result::*, siptls_trust_entry_info,
+    siptls_crl_info, siptls_eku_policy, siptls_result, siptls_result::*, siptls_trust_entry_info,
     SIPTLS_TRUST_ID_NONE, SIPTLS_TRUST_KIND_ANCHOR, SIPTLS_TRUST_KIND_PIN,
 };
 use std::ffi::c_char;
@@ -136,7 +136,10 @@ pub unsafe extern "C" fn siptls_ctx_get_trust(
                         EntryKind::Anchor => SIPTLS_TRUST_KIND_ANCHOR,
                         EntryKind::Pin => SIPTLS_TRUST_KIND_PIN,
                     },
-                    reserved: 0,
+                    eku_policy: entry.eku_policy.map_or(
+                        siptls_eku_policy::SIPTLS_EKU_DEFAULT,
+                        siptls_eku_policy::from,
+                    ) as u32,
                     not_before: entry.not_before,
                     not_after: entry.not_after,
                     subject: ffi::fixed_text(&entry.subject),
@@ -227,6 +230,30 @@ pub unsafe extern "C" fn siptls_ctx_set_trust_sip_domain(
         handles::edit_ctx(ctx, |ctx| {
             let domain = ffi::arg_opt_str(domain, "domain")?;
             ctx.trust_set_sip_domain(trust_id, domain)
+        })
+    }
+}
+
+/// Gives the peers that chain to `trust_id` (or present it, a pin) an
+/// extended key usage policy of their own (`policy` is a
+/// `siptls_eku_policy`; SIPTLS_EKU_DEFAULT: the context's again), e.g.
+/// SIPTLS_EKU_STRICT for an internal CA while a public CA's trunk peers
+/// stay under SIPTLS_EKU_SERVER_TO_SERVER. A replaced trust table drops it,
+/// as it drops the SIP domain: set it again after
+/// `siptls_ctx_replace_trust_list`.
+///
+/// # Safety
+/// `ctx` must be a live context.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_trust_eku_policy(
+    ctx: *mut siptls_ctx,
+    trust_id: u32,
+    policy: u32,
+) -> siptls_result {
+    unsafe {
+        handles::edit_ctx(ctx, |ctx| {
+            let policy = ffi::arg_enum::<siptls_eku_policy>(policy, "policy")?;
+            ctx.trust_set_eku_policy(trust_id, policy.into())
         })
     }
 }

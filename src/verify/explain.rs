@@ -73,12 +73,62 @@ fn secs(t: UnixTime) -> i64 {
 }
 
 impl Policy {
-    /// The purpose the peer's certificate must allow in this role.
-    pub(super) fn required_purpose(&self) -> &'static str {
+    /// webpki's name for the purpose the peer's role stands for.
+    pub(super) fn required_usage(&self) -> webpki::KeyUsage {
         match self.role {
-            siptls_role::SIPTLS_ROLE_CLIENT => "serverAuth (a TLS server)",
-            siptls_role::SIPTLS_ROLE_SERVER => "clientAuth (a TLS client)",
+            siptls_role::SIPTLS_ROLE_CLIENT => webpki::KeyUsage::server_auth(),
+            siptls_role::SIPTLS_ROLE_SERVER => webpki::KeyUsage::client_auth(),
         }
+    }
+
+    /// Why the certificate `der` (`which`: how the sentence begins) does
+    /// not fit the peer's role under the EKU policy of `entry` (or, when
+    /// the path's entry is not known, the loosest policy in force).
+    pub(super) fn wrong_purpose(
+        &self,
+        which: &str,
+        der: &[u8],
+        entry: Option<&crate::trust::TrustEntry>,
+    ) -> String {
+        let (subject, listed) = match describe_cert(der) {
+            None => (
+                "that cannot be read".to_string(),
+                "nothing readable".to_string(),
+            ),
+            Some(d) => (
+                d.subject,
+                match d.purposes {
+                    None => "any purpose (it has no extended key usage)".to_string(),
+                    Some(p) if p.is_empty() => "no purpose".to_string(),
+                    Some(p) => p.join(", "),
+                },
+            ),
+        };
+        let role = if self.peer_is_server() {
+            "a TLS server"
+        } else {
+            "a TLS client"
+        };
+        let (policy, whose) = match entry {
+            Some(entry) if entry.eku_policy.is_some() => (
+                self.eku_policy_of(entry),
+                format!("trust ID {}'s own", entry.id),
+            ),
+            Some(entry) => (self.eku_policy_of(entry), "the context's".to_string()),
+            None if self.loosest_eku == self.settings.eku_policy => {
+                (self.loosest_eku, "the context's".to_string())
+            }
+            None => (
+                self.loosest_eku,
+                "the loosest (a trust entry's own)".to_string(),
+            ),
+        };
+        format!(
+            "{which} {subject}, may not be used by {role}: its extended key usage allows {}, and under {whose} policy, {}, {role} needs {}. siptls_ctx_set_eku_policy sets the context's policy, siptls_ctx_set_trust_eku_policy one trust entry's.",
+            listed,
+            policy.describe(),
+            crate::purpose::needed(self.peer_is_server(), policy)
+        )
     }
 
     /// A sentence for a webpki failure of the peer's chain.
@@ -120,17 +170,25 @@ impl Policy {
                 when(secs(*not_before)),
                 when(secs(*time))
             ),
-            E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
-                let listed = peer
-                    .as_ref()
-                    .and_then(|d| d.purposes.clone())
-                    .map_or_else(|| "no purpose".into(), |p| {
-                        if p.is_empty() { "no purpose".into() } else { p.join(", ") }
-                    });
-                format!(
-                    "The certificate {subject} may not be used by this peer: its extended key usage allows {listed}, and the peer must be allowed {}.",
-                    self.required_purpose()
-                )
+            E::EmptyEkuExtension => format!(
+                "The certificate {subject} or a CA certificate of its path has an extended key usage extension that lists no purpose at all, which allows nothing (RFC 5280); the peer needs a certificate without that defect."
+            ),
+            E::RequiredEkuNotFoundContext(_) => {
+                // The peer's own certificate, or else a CA of its path.
+                let own = crate::purpose::Purposes::of_der(leaf)
+                    .accepted_for(self.peer_is_server(), self.loosest_eku)
+                    .is_none();
+                let ca = intermediates.iter().find(|ca| {
+                    crate::purpose::Purposes::of_der(ca)
+                        .accepted_for(self.peer_is_server(), self.loosest_eku)
+                        .is_none()
+                });
+                match (own, ca) {
+                    (false, Some(ca)) => {
+                        self.wrong_purpose("A CA certificate of the peer's path,", ca, None)
+                    }
+                    _ => self.wrong_purpose("The peer's certificate,", leaf, None),
+                }
             }
             E::MaximumPathDepthExceeded => format!(
                 "Every path from the certificate {subject} to a trust entry holds more than {cap} CA certificates, the CA depth limit (siptls_ctx_set_max_ca_depth)."

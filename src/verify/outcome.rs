@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use pki_types::CertificateDer;
 
-use crate::abi::{siptls_role, siptls_verify_status, siptls_verify_status::*, UserData};
+use crate::abi::{
+    siptls_purpose, siptls_role, siptls_verify_status, siptls_verify_status::*, UserData,
+};
 
 /// The peer's certificate chain as it was accepted, end entity first
 /// (empty: the client sent none and none was required).
@@ -21,6 +23,8 @@ pub struct Outcome {
     pub trust_id: u32,
     /// CA certificates in the verified path, the trust entry included; 0 for a pin.
     pub depth: u32,
+    /// What the peer's certificate was accepted for (NONE: it was not).
+    pub purpose: siptls_purpose,
     /// The configuration generation that verified the peer.
     pub generation: u64,
     pub detail: String,
@@ -41,6 +45,7 @@ pub struct Report<'a> {
     pub status: siptls_verify_status,
     pub trust_id: u32,
     pub depth: u32,
+    pub purpose: siptls_purpose,
     pub generation: u64,
     /// The user data of the session being verified.
     pub session_userdata: UserData,

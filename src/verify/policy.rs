@@ -3,8 +3,8 @@
 //! (pins, path building with the CA depth cap, validity, revocation, names).
 
 use crate::abi::{
-    siptls_role, siptls_verify_status, siptls_verify_status::*, SIPTLS_DEFAULT_MAX_CA_DEPTH,
-    SIPTLS_TRUST_ID_NONE,
+    siptls_purpose, siptls_role, siptls_verify_status, siptls_verify_status::*,
+    SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_TRUST_ID_NONE,
 };
 use std::cell::Cell;
 use std::fmt;
@@ -16,7 +16,7 @@ use pki_types::{
 };
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::DistinguishedName;
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::EndEntityCert;
 
 use super::outcome::VerifyCallback;
 use super::status::status_of;
@@ -25,6 +25,7 @@ use crate::clock::Clock;
 
 use crate::crl::{CrlSet, ExpiredCrl, MissingCrl};
 use crate::names::{self, NameCheck};
+use crate::purpose::{purpose_words, EkuPolicy, PurposeCheck, Purposes};
 use crate::trust::{EntryKind, TrustEntry, TrustTable};
 
 /// Server-side client certificate policy.
@@ -50,6 +51,9 @@ pub struct PolicySettings {
     pub client_auth: ClientAuth,
     pub missing_crl: MissingCrl,
     pub expired_crl: ExpiredCrl,
+    /// How a peer's extended key usage must fit its role, unless its trust
+    /// entry says otherwise.
+    pub eku_policy: EkuPolicy,
 }
 
 impl Default for PolicySettings {
@@ -63,6 +67,7 @@ impl Default for PolicySettings {
             client_auth: ClientAuth::Required,
             missing_crl: MissingCrl::Allow,
             expired_crl: ExpiredCrl::Use,
+            eku_policy: EkuPolicy::default(),
         }
     }
 }
@@ -82,6 +87,10 @@ pub struct Policy {
     /// For certificate paths and CRLs: `algorithms.all`, remembering (see
     /// `signatures`).
     pub(super) chain_algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
+    /// The loosest EKU policy of the context and its trust entries: what
+    /// path building applies before it knows the trust entry a path leads
+    /// to; a stricter entry's policy is applied to that path afterwards.
+    pub(super) loosest_eku: EkuPolicy,
 }
 
 impl fmt::Debug for Policy {
@@ -105,6 +114,8 @@ pub(super) struct Checked {
     /// The name the certificate was checked against, if any: the peer name a
     /// client asked for, or the SIP domain a server's trust entry requires.
     pub checked_name: Option<String>,
+    /// What the peer's certificate was accepted for.
+    pub purpose: siptls_purpose,
 }
 
 impl Checked {
@@ -115,6 +126,7 @@ impl Checked {
             depth: 0,
             detail,
             checked_name: None,
+            purpose: siptls_purpose::SIPTLS_PURPOSE_NONE,
         }
     }
 }
@@ -166,6 +178,13 @@ impl Policy {
             .iter()
             .filter_map(|e| e.anchor.clone())
             .collect();
+        let loosest_eku = trust
+            .entries()
+            .iter()
+            .filter_map(|e| e.eku_policy)
+            .chain([settings.eku_policy])
+            .max()
+            .unwrap_or_default();
         let hint_subjects = trust
             .entries()
             .iter()
@@ -182,6 +201,7 @@ impl Policy {
             hint_subjects,
             algorithms,
             chain_algorithms,
+            loosest_eku,
         }
     }
 
@@ -198,11 +218,53 @@ impl Policy {
         self.anchor_entries.len() + self.pins.len()
     }
 
-    pub(super) fn usage(&self) -> KeyUsage {
-        match self.role {
-            siptls_role::SIPTLS_ROLE_CLIENT => KeyUsage::server_auth(),
-            siptls_role::SIPTLS_ROLE_SERVER => KeyUsage::client_auth(),
+    /// The peer is a TLS server (we are its client).
+    pub(super) fn peer_is_server(&self) -> bool {
+        self.role == siptls_role::SIPTLS_ROLE_CLIENT
+    }
+
+    /// The EKU check path building runs on every certificate of a path.
+    pub(super) fn usage(&self) -> PurposeCheck {
+        PurposeCheck {
+            peer_is_server: self.peer_is_server(),
+            policy: self.loosest_eku,
         }
+    }
+
+    /// The EKU policy for peers `entry` vouches for.
+    pub(super) fn eku_policy_of(&self, entry: &TrustEntry) -> EkuPolicy {
+        entry.eku_policy.unwrap_or(self.settings.eku_policy)
+    }
+
+    /// A path to `entry` under a stricter EKU policy than path building
+    /// applied: each certificate of it (the end entity, then each CA) must
+    /// fit that policy. The sentence says which does not.
+    fn check_entry_eku(
+        &self,
+        entry: &TrustEntry,
+        path: &webpki::VerifiedPath<'_>,
+    ) -> Result<(), String> {
+        let policy = self.eku_policy_of(entry);
+        if policy >= self.loosest_eku {
+            return Ok(());
+        }
+        let certs = std::iter::once(path.end_entity().der())
+            .chain(path.intermediate_certificates().map(|c| c.der()));
+        for (i, der) in certs.enumerate() {
+            let purposes = Purposes::of_der(&der);
+            if purposes
+                .accepted_for(self.peer_is_server(), policy)
+                .is_none()
+            {
+                let which = if i == 0 {
+                    "The peer's certificate"
+                } else {
+                    "A CA certificate of the peer's path,"
+                };
+                return Err(self.wrong_purpose(which, &der, Some(entry)));
+            }
+        }
+        Ok(())
     }
 
     /// A pin is trusted as it stands: exact bytes, its validity period and
@@ -224,18 +286,20 @@ impl Policy {
         if let Some(e) = validity_error(pin, now) {
             return fail(status_of(&e), outside_validity(pin, now));
         }
-        let allowed = match self.role {
-            siptls_role::SIPTLS_ROLE_CLIENT => pin.purposes.server,
-            siptls_role::SIPTLS_ROLE_SERVER => pin.purposes.client,
-        };
-        if !allowed {
-            return fail(
+        let policy = self.eku_policy_of(pin);
+        if pin
+            .purposes
+            .accepted_for(self.peer_is_server(), policy)
+            .is_none()
+        {
+            return Err(Checked::failed(
                 SIPTLS_VERIFY_WRONG_KEY_USAGE,
-                format!(
-                    "its extended key usage does not allow {}",
-                    self.required_purpose()
+                self.wrong_purpose(
+                    &format!("The peer's certificate, pinned as trust ID {},", pin.id),
+                    &pin.cert,
+                    Some(pin),
                 ),
-            );
+            ));
         }
         Ok((pin.clone(), 0))
     }
@@ -260,6 +324,7 @@ impl Policy {
         // error), so another path's real failure, a revocation say, wins.
         let stale_anchor = Cell::new(None);
         let revocation_detail = Cell::new(None);
+        let purpose_detail = Cell::new(None);
         // Revocation first: a revoked certificate is reported as such even
         // on a path too deep or under a stale anchor.
         let acceptable = |path: &webpki::VerifiedPath<'_>| {
@@ -274,6 +339,15 @@ impl Policy {
                 return Err(webpki::Error::MaximumPathDepthExceeded);
             }
             let entry = &self.anchor_entries[self.anchor_index(path.anchor())];
+            if let Err(detail) = self.check_entry_eku(entry, path) {
+                let refused =
+                    webpki::Error::RequiredEkuNotFoundContext(webpki::RequiredEkuNotFoundContext {
+                        required: self.required_usage(),
+                        present: Vec::new(),
+                    });
+                purpose_detail.set(Some((refused.clone(), detail)));
+                return Err(refused);
+            }
             match validity_error(entry, now) {
                 None => Ok(()),
                 Some(stale) => {
@@ -306,8 +380,10 @@ impl Policy {
                     ),
                 ),
                 (e, _) => {
-                    let detail = match revocation_detail.take() {
-                        Some((noted, detail)) if noted == e => detail,
+                    let detail = match (revocation_detail.take(), purpose_detail.take()) {
+                        (Some((noted, detail)), _) | (_, Some((noted, detail))) if noted == e => {
+                            detail
+                        }
                         _ => self.explain(&e, leaf, intermediates),
                     };
                     Checked::failed(status_of(&e), detail)
@@ -354,15 +430,24 @@ impl Policy {
             Some((name, NameCheck::Hostname)) => EndEntityCert::try_from(leaf)
                 .is_ok_and(|ee| ee.verify_is_valid_for_subject_name(name).is_ok()),
         };
+        // Every certificate of the path fits the policy (checked above): this
+        // says which purpose the peer's own certificate was accepted for.
+        let purpose = ids
+            .map_or_else(|| Purposes::of_der(leaf), |ids| ids.purposes)
+            .accepted_for(self.peer_is_server(), self.eku_policy_of(&entry))
+            .unwrap_or(siptls_purpose::SIPTLS_PURPOSE_NONE);
         let mut checked = Checked {
             status: SIPTLS_VERIFY_OK,
             trust_id: entry.id,
             depth,
             checked_name: expected.map(|(name, _)| name.to_str().into_owned()),
             detail: format!(
-                "The peer's certificate verified to trust ID {} ({}) through {depth} CA certificate(s).",
-                entry.id, entry.subject
+                "The peer's certificate verified to trust ID {} ({}) through {depth} CA certificate(s), for {}.",
+                entry.id,
+                entry.subject,
+                purpose_words(purpose)
             ),
+            purpose,
         };
         if let (false, Some((name, mode))) = (name_ok, expected) {
             checked.status = SIPTLS_VERIFY_NAME_MISMATCH;

@@ -2,7 +2,7 @@
 //! the callback's decision (reject, or override when allowed), and the
 //! outcome the session keeps.
 
-use crate::abi::{siptls_verify_status::*, UserData, SIPTLS_TRUST_ID_NONE};
+use crate::abi::{siptls_purpose, siptls_verify_status::*, UserData, SIPTLS_TRUST_ID_NONE};
 
 use pki_types::{CertificateDer, ServerName};
 
@@ -54,6 +54,7 @@ impl Policy {
             status: checked.status,
             trust_id: checked.trust_id,
             depth: checked.depth,
+            purpose: checked.purpose,
             generation: self.generation,
             session_userdata: scope::userdata(),
             peer_name: &peer_name,
@@ -84,6 +85,7 @@ impl Policy {
             checked: checked.status,
             trust_id: checked.trust_id,
             depth: checked.depth,
+            purpose: checked.purpose,
             generation: self.generation,
             detail,
             resumed: false,
@@ -117,6 +119,7 @@ impl Policy {
             status: SIPTLS_VERIFY_NO_CERTIFICATE,
             trust_id: SIPTLS_TRUST_ID_NONE,
             depth: 0,
+            purpose: siptls_purpose::SIPTLS_PURPOSE_NONE,
             generation: self.generation,
             session_userdata,
             peer_name: "",
@@ -131,6 +134,7 @@ impl Policy {
             checked: SIPTLS_VERIFY_NO_CERTIFICATE,
             trust_id: SIPTLS_TRUST_ID_NONE,
             depth: 0,
+            purpose: siptls_purpose::SIPTLS_PURPOSE_NONE,
             generation: self.generation,
             detail: detail.into(),
             resumed: false,

@@ -302,6 +302,7 @@ mod tests {
             checked: SIPTLS_VERIFY_OK,
             trust_id: 1,
             depth: 1,
+            purpose: crate::abi::siptls_purpose::SIPTLS_PURPOSE_CLIENT_AUTH,
             generation: 1,
             detail: "verified".into(),
             resumed: false,

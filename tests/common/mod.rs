@@ -447,6 +447,7 @@ pub struct SeenReport {
     /// The session's user data, as a number.
     pub session_userdata: usize,
     pub resumed: bool,
+    pub purpose: siptls_purpose,
 }
 
 pub struct Recorder {
@@ -480,6 +481,7 @@ unsafe extern "C" fn record_report(
         generation: r.generation,
         session_userdata: r.session_userdata as usize,
         resumed: r.resumed,
+        purpose: r.purpose,
     });
     recorder.accept_code
 }

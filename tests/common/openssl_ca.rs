@@ -33,8 +33,10 @@ pub fn openssl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
-        // The config reads $ENV::SAN, which must exist whenever it is read.
+        // The config reads $ENV::SAN and $ENV::EKU, which must exist
+        // whenever it is read.
         .env("SAN", "DNS:unused.invalid")
+        .env("EKU", "serverAuth")
         .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("openssl is not installed ({e}): install the openssl package"));
@@ -100,6 +102,25 @@ extendedKeyUsage = serverAuth,clientAuth
 subjectAltName = $ENV::SAN
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ leaf_eku ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = $ENV::EKU
+subjectAltName = $ENV::SAN
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ leaf_no_eku ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+subjectAltName = $ENV::SAN
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ v3_ca_eku ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+extendedKeyUsage = $ENV::EKU
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [ crl_ext ]
 authorityKeyIdentifier = keyid:always
 ",
@@ -140,6 +161,18 @@ authorityKeyIdentifier = keyid:always
     /// A request for `cn` with a fresh key in this CA's directory, signed
     /// with the config section `extensions`; returns (certificate, key) paths.
     fn sign(&self, name: &str, cn: &str, extensions: &str, san: &str) -> (PathBuf, PathBuf) {
+        self.sign_with(name, cn, extensions, san, "serverAuth")
+    }
+
+    /// As `sign`, with `eku` for the sections that read $ENV::EKU.
+    fn sign_with(
+        &self,
+        name: &str,
+        cn: &str,
+        extensions: &str,
+        san: &str,
+        eku: &str,
+    ) -> (PathBuf, PathBuf) {
         let (key, csr, cert) = (
             format!("{name}.key"),
             format!("{name}.csr"),
@@ -165,15 +198,25 @@ authorityKeyIdentifier = keyid:always
                 "-out",
                 &cert,
             ],
-            &[("SAN", san)],
+            &[("SAN", san), ("EKU", eku)],
         );
         (self.dir.join(cert), self.dir.join(key))
     }
 
     /// An intermediate CA named `cn` signed by this one, kept in `dir`.
     pub fn intermediate(&self, dir: &Path, cn: &str) -> OpensslCa {
+        self.intermediate_with(dir, cn, "v3_ca", "serverAuth")
+    }
+
+    /// An intermediate CA whose extended key usage is `eku` (an
+    /// `extendedKeyUsage` value of openssl's config, e.g. "serverAuth").
+    pub fn intermediate_with_eku(&self, dir: &Path, cn: &str, eku: &str) -> OpensslCa {
+        self.intermediate_with(dir, cn, "v3_ca_eku", eku)
+    }
+
+    fn intermediate_with(&self, dir: &Path, cn: &str, section: &str, eku: &str) -> OpensslCa {
         let name = cn.replace(' ', "_");
-        let (cert, key) = self.sign(&name, cn, "v3_ca", "DNS:unused.invalid");
+        let (cert, key) = self.sign_with(&name, cn, section, "DNS:unused.invalid", eku);
         Self::prepare(dir);
         std::fs::copy(&cert, dir.join("ca.pem")).unwrap();
         std::fs::copy(&key, dir.join("ca.key")).unwrap();
@@ -191,6 +234,23 @@ authorityKeyIdentifier = keyid:always
     pub fn leaf(&self, host: &str) -> (PathBuf, String, String) {
         let san = format!("URI:sip:{host},DNS:{host}");
         let (cert, key) = self.sign(&host.replace('.', "_"), host, "leaf", &san);
+        let pem = read(&cert);
+        (cert, pem, read(&key))
+    }
+
+    /// As `leaf`, with the extended key usage `eku` (an `extendedKeyUsage`
+    /// value of openssl's config; `None`: no such extension at all).
+    pub fn leaf_with_eku(&self, host: &str, eku: Option<&str>) -> (PathBuf, String, String) {
+        let san = format!("URI:sip:{host},DNS:{host}");
+        let name = format!(
+            "{}-{}",
+            host.replace('.', "_"),
+            eku.unwrap_or("none").replace([',', '.'], "_")
+        );
+        let (cert, key) = match eku {
+            Some(eku) => self.sign_with(&name, host, "leaf_eku", &san, eku),
+            None => self.sign(&name, host, "leaf_no_eku", &san),
+        };
         let pem = read(&cert);
         (cert, pem, read(&key))
     }

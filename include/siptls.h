@@ -75,6 +75,12 @@
 #define SIPTLS_COUNTER_ALERTS 256
 
 /**
+ * The expiry gauges' value when nothing of the kind expires (none is
+ * loaded, or the gateway clock is unset): INT64_MAX.
+ */
+#define SIPTLS_NOTHING_EXPIRES INT64_MAX
+
+/**
  * The identity the single-identity calls set, and the fallback.
  */
 #define SIPTLS_IDENTITY_DEFAULT 0
@@ -659,12 +665,46 @@ enum siptls_log_event
    * A client's stored sessions were dropped by a configuration change: why.
    */
   SIPTLS_LOG_STORED_SESSIONS_DROPPED = 10,
+  /**
+   * An identity's certificate, a trust entry or a CRL came within its
+   * warning threshold of expiry (WARN; once per crossing).
+   */
+  SIPTLS_LOG_EXPIRY = 11,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum siptls_log_event siptls_log_event;
 #else
 typedef uint32_t siptls_log_event;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * What a `siptls_expiry_info` describes.
+ */
+enum siptls_expiry_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * An identity's certificate chain (`id`: the identity ID).
+   */
+  SIPTLS_EXPIRY_IDENTITY = 0,
+  /**
+   * A trust entry (`id`: its trust ID).
+   */
+  SIPTLS_EXPIRY_TRUST_ENTRY = 1,
+  /**
+   * A loaded CRL's nextUpdate (`id`: its index, as `siptls_ctx_get_crl`).
+   */
+  SIPTLS_EXPIRY_CRL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_expiry_kind siptls_expiry_kind;
+#else
+typedef uint32_t siptls_expiry_kind;
 #endif /* __STDC_VERSION__ >= 202311L */
 #endif /* __cplusplus */
 
@@ -1027,7 +1067,8 @@ typedef uint32_t siptls_eku_policy;
  * - Operations: `siptls_ctx_set_log_callback`, `siptls_ctx_get_counters`,
  *   `siptls_ctx_reset_counters`, `siptls_ctx_get_counters_prometheus`,
  *   `siptls_ctx_set_keylog_file`, `siptls_ctx_set_keylog_callback`,
- *   `siptls_ctx_use_sslkeylogfile`.
+ *   `siptls_ctx_use_sslkeylogfile`, `siptls_ctx_set_expiry_warning`,
+ *   `siptls_ctx_count_expiries`, `siptls_ctx_get_expiry`.
  */
 typedef struct siptls_ctx siptls_ctx;
 
@@ -1446,7 +1487,69 @@ typedef struct siptls_counters {
    * log says why).
    */
   uint64_t stored_sessions_dropped;
+  /**
+   * Gauges by the gateway's clock, in seconds (negative once past;
+   * SIPTLS_NOTHING_EXPIRES when there is nothing of the kind or the
+   * clock is unset): until the earliest notAfter of any identity's
+   * certificate chain (`siptls_ctx_get_expiry` lists each).
+   */
+  int64_t identity_expiry_seconds;
+  /**
+   * Until the earliest notAfter of a trust entry.
+   */
+  int64_t trust_expiry_seconds;
+  /**
+   * Until the earliest nextUpdate of a loaded CRL.
+   */
+  int64_t crl_expiry_seconds;
+  /**
+   * Warnings that something crossed its threshold
+   * (`siptls_ctx_set_expiry_warning`), one per crossing.
+   */
+  uint64_t expiry_warnings;
 } siptls_counters;
+
+/**
+ * One thing that expires, filled by `siptls_ctx_get_expiry`. Set
+ * `struct_size` to `sizeof(siptls_expiry_info)` first.
+ */
+typedef struct siptls_expiry_info {
+  /**
+   * Set by the caller; the library writes at most this many bytes and
+   * stores how many it wrote.
+   */
+  uint32_t struct_size;
+  /**
+   * What it is (`siptls_expiry_kind`).
+   */
+  siptls_expiry_kind kind;
+  /**
+   * The identity ID, trust ID or CRL index.
+   */
+  uint32_t id;
+  /**
+   * 1 when it is under its warning threshold and was warned of, else 0.
+   */
+  uint32_t warned;
+  /**
+   * Its own notAfter (a CRL: its nextUpdate), seconds since 1970 (UTC).
+   */
+  int64_t not_after;
+  /**
+   * An identity: the earliest notAfter of its chain; else `not_after`.
+   */
+  int64_t earliest_not_after;
+  /**
+   * Seconds from the gateway's clock to `earliest_not_after` (negative
+   * once past; SIPTLS_NOTHING_EXPIRES while the clock is unset).
+   */
+  int64_t seconds_left;
+  /**
+   * The certificate's subject or the CRL's issuer, NUL-terminated
+   * ("..." at the end when cut short).
+   */
+  char subject[256];
+} siptls_expiry_info;
 
 /**
  * How `siptls_session_new_with_options` makes a session. Set `struct_size` to
@@ -1895,6 +1998,14 @@ typedef struct siptls_api {
   siptls_result (*ctx_set_trust_eku_policy)(struct siptls_ctx*,
                                             uint32_t,
                                             uint32_t);
+  siptls_result (*ctx_set_expiry_warning)(struct siptls_ctx*,
+                                          uint32_t,
+                                          uint32_t);
+  siptls_result (*ctx_count_expiries)(const struct siptls_ctx*,
+                                      size_t*);
+  siptls_result (*ctx_get_expiry)(const struct siptls_ctx*,
+                                  size_t,
+                                  struct siptls_expiry_info*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -2571,7 +2682,9 @@ siptls_result siptls_ctx_reset_counters(struct siptls_ctx *ctx);
 
 /**
  * The counters in the Prometheus text exposition format (`siptls_*`
- * families; `result`, `status` and `alert` labels), NUL-terminated, for a
+ * families; `result`, `status` and `alert` labels) and the expiry gauges
+ * (`siptls_identity_expiry_seconds`, `siptls_trust_entry_expiry_seconds`,
+ * `siptls_crl_next_update_seconds`, one series each), NUL-terminated, for a
  * scrape endpoint. Text conventions as `siptls_get_last_error`: `len_out` gets
  * the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
  *
@@ -2582,6 +2695,46 @@ siptls_result siptls_ctx_get_counters_prometheus(const struct siptls_ctx *ctx,
                                                  char *buf,
                                                  size_t cap,
                                                  size_t *len_out);
+
+/**
+ * How far ahead of an expiry a WARN log record (SIPTLS_LOG_EXPIRY) and the
+ * counter `expiry_warnings` come, once per crossing: `certificate_seconds`
+ * before the notAfter of an identity's certificate chain or a trust entry
+ * (default 30 days), `crl_seconds` before a CRL's nextUpdate (default 1
+ * day); 0 turns that warning off. siptls looks when the counters, the
+ * Prometheus text or the expiry list are read, and at most once a second
+ * when a session is made; by the gateway's clock.
+ *
+ * Requires:
+ * `ctx` must be a live context.
+ */
+siptls_result siptls_ctx_set_expiry_warning(struct siptls_ctx *ctx,
+                                            uint32_t certificate_seconds,
+                                            uint32_t crl_seconds);
+
+/**
+ * How many things expire: identities, then trust entries, then CRLs
+ * (`siptls_ctx_get_expiry` describes each). Looks for crossings, as the
+ * counters do.
+ *
+ * Requires:
+ * `ctx` must be a live context; `count_out` writable.
+ */
+siptls_result siptls_ctx_count_expiries(const struct siptls_ctx *ctx,
+                                        size_t *count_out);
+
+/**
+ * Describes expiring thing number `index` (0 to count - 1): its kind and
+ * ID, its notAfter (a CRL: nextUpdate), for an identity the earliest
+ * notAfter of its chain, the seconds left by the gateway's clock, and
+ * whether it was warned of.
+ *
+ * Requires:
+ * `ctx` must be a live context; `info_out` writable for its `struct_size`.
+ */
+siptls_result siptls_ctx_get_expiry(const struct siptls_ctx *ctx,
+                                    size_t index,
+                                    struct siptls_expiry_info *info_out);
 
 /**
  * Creates a session from a context. Client contexts need `peer_name`: the

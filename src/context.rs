@@ -10,11 +10,11 @@
 //! fails, or that sets what is already set, changes nothing.
 
 use crate::abi::{
-    siptls_log_event, siptls_log_level, siptls_profile, siptls_result::*, siptls_role, UserData,
-    SIPTLS_DEFAULT_CLIENT_CACHE_SIZE, SIPTLS_DEFAULT_TICKET_LIFETIME, SIPTLS_DEFAULT_TLS13_TICKETS,
-    SIPTLS_IDENTITY_DEFAULT, SIPTLS_MAX_CA_DEPTH_LIMIT, SIPTLS_MAX_SESSION_CACHE_SIZE,
-    SIPTLS_MAX_TICKET_LIFETIME, SIPTLS_MAX_TLS13_TICKETS, SIPTLS_MAX_TRUST_ENTRIES,
-    SIPTLS_MIN_TICKET_LIFETIME, SIPTLS_TLS12, SIPTLS_TLS13,
+    siptls_expiry_kind, siptls_log_event, siptls_log_level, siptls_profile, siptls_result::*,
+    siptls_role, UserData, SIPTLS_DEFAULT_CLIENT_CACHE_SIZE, SIPTLS_DEFAULT_TICKET_LIFETIME,
+    SIPTLS_DEFAULT_TLS13_TICKETS, SIPTLS_IDENTITY_DEFAULT, SIPTLS_MAX_CA_DEPTH_LIMIT,
+    SIPTLS_MAX_SESSION_CACHE_SIZE, SIPTLS_MAX_TICKET_LIFETIME, SIPTLS_MAX_TLS13_TICKETS,
+    SIPTLS_MAX_TRUST_ENTRIES, SIPTLS_MIN_TICKET_LIFETIME, SIPTLS_TLS12, SIPTLS_TLS13,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{Error, Result};
+use crate::expiry;
 use crate::purpose::EkuPolicy;
 
 use crate::identities::{ClientIdentities, Identity, IdentitySet, ServerIdentities};
@@ -80,6 +81,8 @@ struct Config {
     origins: Origins,
     /// A client's; `None` for a server.
     client_parts: Option<ClientParts>,
+    /// How far ahead of an expiry a warning comes.
+    expiry_warning: expiry::Thresholds,
 }
 
 /// What identifies a registered callback: its C function's address and
@@ -184,6 +187,7 @@ impl Config {
             resumption: ResumptionSettings::new(role),
             origins: Origins::default(),
             client_parts: None,
+            expiry_warning: expiry::Thresholds::default(),
         }
     }
 
@@ -237,6 +241,7 @@ impl Config {
                 next.origins.keylog,
             )
             && self.resumption.same_as(&next.resumption)
+            && self.expiry_warning == next.expiry_warning
     }
 
     /// Why a client's stored sessions may not outlive the change to
@@ -298,6 +303,8 @@ pub struct Context {
     last_errors: Mutex<Vec<(u64, String)>>,
     /// Shared with every session made from the context.
     counters: Arc<Counters>,
+    /// The expiry warnings given, so each crossing is told once.
+    expiry_watch: expiry::Watch,
 }
 
 fn config_error(e: rustls::Error) -> Error {
@@ -466,7 +473,92 @@ impl Context {
             current,
             last_errors: Mutex::new(Vec::new()),
             counters: Arc::new(Counters::default()),
+            expiry_watch: expiry::Watch::new(),
         }
+    }
+
+    /// Everything that expires, and the gateway clock's reading (`None`:
+    /// unset). Crossings of a warning threshold are logged and counted now.
+    pub fn expiry(&self) -> (Vec<expiry::Item>, Option<i64>) {
+        let (items, now, thresholds) = {
+            let config = self.config.lock();
+            let now = config
+                .policy
+                .clock
+                .now()
+                .map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX));
+            let identities = config.identities.iter().map(|i| expiry::Item {
+                kind: siptls_expiry_kind::SIPTLS_EXPIRY_IDENTITY,
+                id: i.id,
+                subject: i.subject.clone(),
+                not_after: i.not_after,
+                earliest: i.earliest_not_after,
+            });
+            let trust = config.trust.entries().iter().map(|e| expiry::Item {
+                kind: siptls_expiry_kind::SIPTLS_EXPIRY_TRUST_ENTRY,
+                id: e.id,
+                subject: e.subject.clone(),
+                not_after: e.not_after,
+                earliest: e.not_after,
+            });
+            let crls = config
+                .crls
+                .iter()
+                .enumerate()
+                .map(|(index, c)| expiry::Item {
+                    kind: siptls_expiry_kind::SIPTLS_EXPIRY_CRL,
+                    id: index as u32,
+                    subject: c.issuer_text.clone(),
+                    not_after: c.next_update,
+                    earliest: c.next_update,
+                });
+            let items: Vec<_> = identities.chain(trust).chain(crls).collect();
+            (items, now, config.expiry_warning)
+        };
+        if let Some(now) = now {
+            let crossed = self.expiry_watch.crossings(&items, now, thresholds);
+            if !crossed.is_empty() {
+                let log = self.snapshot().log.clone();
+                for item in crossed {
+                    self.counters.count(Event::ExpiryWarning);
+                    if let Some(log) = &log {
+                        log.log(
+                            siptls_log_level::SIPTLS_LOG_WARN,
+                            siptls_log_event::SIPTLS_LOG_EXPIRY,
+                            UserData::NONE,
+                            || item.warning(now),
+                        );
+                    }
+                }
+            }
+        }
+        (items, now)
+    }
+
+    /// Whether `item` crossed its threshold and was warned of.
+    pub fn expiry_warned(&self, item: &expiry::Item) -> bool {
+        self.expiry_watch.warned(item)
+    }
+
+    /// A session is being made: looks at the expiries at most once a second.
+    pub fn expiry_look_due(&self) {
+        if self.expiry_watch.due() {
+            self.expiry();
+        }
+    }
+
+    /// The counters and the expiry gauges in the Prometheus text format.
+    pub fn prometheus(&self) -> String {
+        let (items, now) = self.expiry();
+        self.counters.snapshot().prometheus() + &expiry::prometheus(&items, now)
+    }
+
+    /// How far ahead of an expiry the warning comes (0: none).
+    pub fn set_expiry_warning(&self, thresholds: expiry::Thresholds) -> Result<()> {
+        self.update(|c| {
+            c.expiry_warning = thresholds;
+            Ok(())
+        })
     }
 
     /// The configuration new sessions start from.

@@ -56,6 +56,7 @@ pub struct Snapshot {
     pub config_refused: u64,
     pub resumption_refused: u64,
     pub stored_sessions_dropped: u64,
+    pub expiry_warnings: u64,
 }
 
 pub struct Counters {
@@ -80,6 +81,7 @@ pub struct Counters {
     resumption_refused: Counter,
     /// Changes that dropped a client's stored sessions.
     stored_sessions_dropped: Counter,
+    expiry_warnings: Counter,
 }
 
 fn counters<const N: usize>() -> [Counter; N] {
@@ -111,6 +113,7 @@ impl Default for Counters {
             config_refused: Counter::default(),
             resumption_refused: Counter::default(),
             stored_sessions_dropped: Counter::default(),
+            expiry_warnings: Counter::default(),
         }
     }
 }
@@ -135,6 +138,7 @@ pub enum Event {
     ConfigRefused,
     ResumptionRefused,
     StoredSessionsDropped,
+    ExpiryWarning,
 }
 
 impl Counters {
@@ -177,6 +181,7 @@ impl Counters {
             ConfigRefused => self.config_refused.add(1),
             ResumptionRefused => self.resumption_refused.add(1),
             StoredSessionsDropped => self.stored_sessions_dropped.add(1),
+            ExpiryWarning => self.expiry_warnings.add(1),
         }
     }
 
@@ -200,6 +205,7 @@ impl Counters {
             config_refused: self.config_refused.get(),
             resumption_refused: self.resumption_refused.get(),
             stored_sessions_dropped: self.stored_sessions_dropped.get(),
+            expiry_warnings: self.expiry_warnings.get(),
         }
     }
 
@@ -219,6 +225,7 @@ impl Counters {
             &self.config_refused,
             &self.resumption_refused,
             &self.stored_sessions_dropped,
+            &self.expiry_warnings,
         ] {
             c.reset();
         }
@@ -388,6 +395,12 @@ impl Snapshot {
             "counter",
             "Configuration changes that dropped a client's stored sessions.",
             &plain(self.stored_sessions_dropped),
+        );
+        family(
+            "expiry_warnings_total",
+            "counter",
+            "Identities, trust entries and CRLs that came within their warning threshold of expiry.",
+            &plain(self.expiry_warnings),
         );
         out
     }

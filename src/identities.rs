@@ -28,6 +28,12 @@ pub struct Identity {
     /// Extra exact names configured for it, lower case.
     pub names: Vec<String>,
     pub digest: OwnDigest,
+    /// The certificate's subject, for operators.
+    pub subject: String,
+    /// Its certificate's notAfter, and the earliest of its chain's
+    /// (seconds since 1970; 0 when unreadable).
+    pub not_after: i64,
+    pub earliest_not_after: i64,
 }
 
 impl Identity {
@@ -40,12 +46,30 @@ impl Identity {
             .cloned()
             .chain(ids.dns_names.iter().map(|n| n.to_ascii_lowercase()))
             .collect();
+        let validity = |der: &[u8]| {
+            x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| {
+                (
+                    crate::error::printable(&c.subject().to_string()),
+                    c.validity().not_after.timestamp(),
+                )
+            })
+        };
+        let (subject, not_after) = validity(leaf).unwrap_or_default();
+        let earliest_not_after = key
+            .cert
+            .iter()
+            .filter_map(|c| validity(c.as_ref()).map(|(_, t)| t))
+            .min()
+            .unwrap_or(not_after);
         Self {
             id,
             digest: own_digest(leaf),
             key,
             cert_names,
             names: Vec::new(),
+            subject,
+            not_after,
+            earliest_not_after,
         }
     }
 
@@ -89,6 +113,10 @@ impl IdentitySet {
                 .iter()
                 .zip(&other.entries)
                 .all(|(a, b)| a.id == b.id && a.key.cert == b.key.cert && a.names == b.names)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Identity>> {
+        self.entries.iter()
     }
 
     pub fn ids(&self) -> Vec<u32> {
@@ -160,6 +188,9 @@ impl IdentitySet {
             cert_names: old.cert_names.clone(),
             names: checked,
             digest: old.digest,
+            subject: old.subject.clone(),
+            not_after: old.not_after,
+            earliest_not_after: old.earliest_not_after,
         });
         Ok(())
     }
@@ -250,6 +281,9 @@ mod tests {
             cert_names: vec!["*.example.test".into(), "sip.example.test".into()],
             names: vec!["virtual.example.org".into()],
             digest: [0; 32],
+            subject: String::new(),
+            not_after: 0,
+            earliest_not_after: 0,
         };
         assert!(serves(&id, "a.example.test"));
         assert!(!serves(&id, "a.b.example.test"));
@@ -267,6 +301,9 @@ mod tests {
             cert_names,
             names: vec![],
             digest: [id as u8; 32],
+            subject: String::new(),
+            not_after: 0,
+            earliest_not_after: 0,
         };
         let set = IdentitySet {
             entries: vec![

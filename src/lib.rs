@@ -30,6 +30,7 @@ mod der;
 mod engine_log;
 mod error;
 mod exclusive;
+mod expiry;
 mod identities;
 mod identity;
 mod keylog;

@@ -143,6 +143,8 @@ impl Session {
     }
 
     pub fn new_with(ctx: &Context, options: Options<'_>) -> Result<Self> {
+        // No thread of siptls watches expiries: new sessions look, rarely.
+        ctx.expiry_look_due();
         let snapshot = ctx.snapshot();
         // With another SNI, the peer name is checked here: one that does not
         // parse must refuse the session, not leave the SNI to be verified.

@@ -234,6 +234,7 @@ fn every_c_enum_lists_the_values_the_header_declares() {
         siptls_verify_decision,
         siptls_eku_policy,
         siptls_purpose,
+        siptls_expiry_kind,
     );
     let header = header_enums();
     assert_eq!(

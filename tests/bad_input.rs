@@ -907,6 +907,13 @@ fn length_and_range_cases() -> Vec<Case> {
         "name check mode 5" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["mode: 5 is not one of the defined values"],
             |fx| unsafe { siptls_ctx_set_name_check(fx.client.0, 5) }.into();
+        "expiry of an index past the list" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["index 99:", "things expire"],
+            |fx| on_ctx(&fx.server, unsafe {
+                siptls_ctx_get_expiry(fx.server.0, 99, &mut expiry_info())
+            });
+        "set_expiry_warning ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_set_expiry_warning(null_mut(), 1, 1) }.into();
         "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
             ["policy: 4 is not one of the defined values"],
             |fx| unsafe { siptls_ctx_set_eku_policy(fx.server.0, 4) }.into();
@@ -1312,6 +1319,12 @@ fn trust_info() -> siptls_trust_entry_info {
     info
 }
 
+fn expiry_info() -> siptls_expiry_info {
+    let mut info: siptls_expiry_info = unsafe { std::mem::zeroed() };
+    info.struct_size = std::mem::size_of::<siptls_expiry_info>() as u32;
+    info
+}
+
 fn replace_ca_list(ctx: &Ctx, list: &str) -> Got {
     let mut count = 99;
     let code =
@@ -1594,7 +1607,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 292, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 294, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);

@@ -151,6 +151,16 @@ fn exercised() -> BTreeSet<&'static str> {
         let code = siptls_ctx_get_trust(ctx, 1, &mut entry);
         assert_zero_after_size(&entry, "siptls_ctx_get_trust");
         check("siptls_ctx_get_trust", code, true);
+        let mut n = GARBAGE;
+        check(
+            "siptls_ctx_count_expiries",
+            siptls_ctx_count_expiries(ctx, &mut n),
+            n == 0,
+        );
+        let mut expiry: siptls_expiry_info = garbage_sized();
+        let code = siptls_ctx_get_expiry(ctx, 0, &mut expiry);
+        assert_zero_after_size(&expiry, "siptls_ctx_get_expiry");
+        check("siptls_ctx_get_expiry", code, true);
         let mut crl: siptls_crl_info = garbage_sized();
         let code = siptls_ctx_get_crl(ctx, 0, &mut crl);
         assert_zero_after_size(&crl, "siptls_ctx_get_crl");

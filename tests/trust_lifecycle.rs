@@ -505,7 +505,9 @@ fn a_pin_still_enforces_validity_and_purpose() {
     );
     assert_refused(&v, SIPTLS_VERIFY_WRONG_KEY_USAGE, UNSUPPORTED_CERTIFICATE);
     assert!(
-        v.detail.contains("does not allow serverAuth"),
+        v.detail.contains("pinned as trust ID 3")
+            && v.detail.contains("allows clientAuth")
+            && v.detail.contains("needs serverAuth"),
         "{}",
         v.detail
     );

@@ -1,5 +1,8 @@
 //! The counters struct and the sizes of its arrays.
 
+use siptls_derive::CEnum;
+use std::ffi::c_char;
+
 #[allow(unused_imports)]
 use super::*;
 
@@ -62,4 +65,59 @@ pub struct siptls_counters {
     /// Configuration changes that dropped a client's stored sessions (the
     /// log says why).
     pub stored_sessions_dropped: u64,
+    /// Gauges by the gateway's clock, in seconds (negative once past;
+    /// SIPTLS_NOTHING_EXPIRES when there is nothing of the kind or the
+    /// clock is unset): until the earliest notAfter of any identity's
+    /// certificate chain (`siptls_ctx_get_expiry` lists each).
+    pub identity_expiry_seconds: i64,
+    /// Until the earliest notAfter of a trust entry.
+    pub trust_expiry_seconds: i64,
+    /// Until the earliest nextUpdate of a loaded CRL.
+    pub crl_expiry_seconds: i64,
+    /// Warnings that something crossed its threshold
+    /// (`siptls_ctx_set_expiry_warning`), one per crossing.
+    pub expiry_warnings: u64,
+}
+
+/// The expiry gauges' value when nothing of the kind expires (none is
+/// loaded, or the gateway clock is unset): INT64_MAX.
+pub const SIPTLS_NOTHING_EXPIRES: i64 = i64::MAX;
+
+/// What a `siptls_expiry_info` describes.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, CEnum)]
+pub enum siptls_expiry_kind {
+    /// An identity's certificate chain (`id`: the identity ID).
+    SIPTLS_EXPIRY_IDENTITY = 0,
+    /// A trust entry (`id`: its trust ID).
+    SIPTLS_EXPIRY_TRUST_ENTRY = 1,
+    /// A loaded CRL's nextUpdate (`id`: its index, as `siptls_ctx_get_crl`).
+    SIPTLS_EXPIRY_CRL = 2,
+}
+
+/// One thing that expires, filled by `siptls_ctx_get_expiry`. Set
+/// `struct_size` to `sizeof(siptls_expiry_info)` first.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct siptls_expiry_info {
+    /// Set by the caller; the library writes at most this many bytes and
+    /// stores how many it wrote.
+    pub struct_size: u32,
+    /// What it is (`siptls_expiry_kind`).
+    pub kind: siptls_expiry_kind,
+    /// The identity ID, trust ID or CRL index.
+    pub id: u32,
+    /// 1 when it is under its warning threshold and was warned of, else 0.
+    pub warned: u32,
+    /// Its own notAfter (a CRL: its nextUpdate), seconds since 1970 (UTC).
+    pub not_after: i64,
+    /// An identity: the earliest notAfter of its chain; else `not_after`.
+    pub earliest_not_after: i64,
+    /// Seconds from the gateway's clock to `earliest_not_after` (negative
+    /// once past; SIPTLS_NOTHING_EXPIRES while the clock is unset).
+    pub seconds_left: i64,
+    /// The certificate's subject or the CRL's issuer, NUL-terminated
+    /// ("..." at the end when cut short).
+    pub subject: [c_char; 256],
 }

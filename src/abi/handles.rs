@@ -30,7 +30,8 @@
 /// - Operations: `siptls_ctx_set_log_callback`, `siptls_ctx_get_counters`,
 ///   `siptls_ctx_reset_counters`, `siptls_ctx_get_counters_prometheus`,
 ///   `siptls_ctx_set_keylog_file`, `siptls_ctx_set_keylog_callback`,
-///   `siptls_ctx_use_sslkeylogfile`.
+///   `siptls_ctx_use_sslkeylogfile`, `siptls_ctx_set_expiry_warning`,
+///   `siptls_ctx_count_expiries`, `siptls_ctx_get_expiry`.
 #[allow(non_camel_case_types)]
 pub struct siptls_ctx {
     _private: [u8; 0],

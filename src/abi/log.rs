@@ -51,6 +51,9 @@ pub enum siptls_log_event {
     SIPTLS_LOG_TICKETS = 9,
     /// A client's stored sessions were dropped by a configuration change: why.
     SIPTLS_LOG_STORED_SESSIONS_DROPPED = 10,
+    /// An identity's certificate, a trust entry or a CRL came within its
+    /// warning threshold of expiry (WARN; once per crossing).
+    SIPTLS_LOG_EXPIRY = 11,
 }
 
 /// One log record, valid only during the callback.

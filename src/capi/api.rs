@@ -193,6 +193,10 @@ pub struct siptls_api {
     pub session_get_events: unsafe extern "C" fn(*mut siptls_session, *mut u32) -> siptls_result,
     pub ctx_set_eku_policy: unsafe extern "C" fn(*mut siptls_ctx, u32) -> siptls_result,
     pub ctx_set_trust_eku_policy: unsafe extern "C" fn(*mut siptls_ctx, u32, u32) -> siptls_result,
+    pub ctx_set_expiry_warning: unsafe extern "C" fn(*mut siptls_ctx, u32, u32) -> siptls_result,
+    pub ctx_count_expiries: unsafe extern "C" fn(*const siptls_ctx, *mut usize) -> siptls_result,
+    pub ctx_get_expiry:
+        unsafe extern "C" fn(*const siptls_ctx, usize, *mut siptls_expiry_info) -> siptls_result,
 }
 
 const API: siptls_api = siptls_api {
@@ -280,6 +284,9 @@ const API: siptls_api = siptls_api {
     session_get_events: siptls_session_get_events,
     ctx_set_eku_policy: siptls_ctx_set_eku_policy,
     ctx_set_trust_eku_policy: siptls_ctx_set_trust_eku_policy,
+    ctx_set_expiry_warning: siptls_ctx_set_expiry_warning,
+    ctx_count_expiries: siptls_ctx_count_expiries,
+    ctx_get_expiry: siptls_ctx_get_expiry,
 };
 
 /// The table handed out for this ABI.

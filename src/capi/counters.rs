@@ -25,6 +25,9 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
         unsafe { ffi::clear_sized(counters_out) };
         unsafe {
             handles::on_ctx(ctx, |ctx| {
+                // Looking at the expiries counts crossings: before the snapshot.
+                let (items, now) = ctx.expiry();
+                let earliest = crate::expiry::earliest(&items, now);
                 let c = ctx.counters().snapshot();
                 let filled = siptls_counters {
                     struct_size: std::mem::size_of::<siptls_counters>() as u32,
@@ -47,6 +50,10 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
                     config_refused: c.config_refused,
                     resumption_refused: c.resumption_refused,
                     stored_sessions_dropped: c.stored_sessions_dropped,
+                    identity_expiry_seconds: earliest.identity,
+                    trust_expiry_seconds: earliest.trust_entry,
+                    crl_expiry_seconds: earliest.crl,
+                    expiry_warnings: c.expiry_warnings,
                 };
                 ffi::write_sized(counters_out, &filled, "counters_out")
             })
@@ -70,7 +77,9 @@ pub unsafe extern "C" fn siptls_ctx_reset_counters(ctx: *mut siptls_ctx) -> sipt
 }
 
 /// The counters in the Prometheus text exposition format (`siptls_*`
-/// families; `result`, `status` and `alert` labels), NUL-terminated, for a
+/// families; `result`, `status` and `alert` labels) and the expiry gauges
+/// (`siptls_identity_expiry_seconds`, `siptls_trust_entry_expiry_seconds`,
+/// `siptls_crl_next_update_seconds`, one series each), NUL-terminated, for a
 /// scrape endpoint. Text conventions as `siptls_get_last_error`: `len_out` gets
 /// the full length; a buffer too small gets SIPTLS_ERR_BUFFER_TOO_SMALL.
 ///
@@ -86,7 +95,7 @@ pub unsafe extern "C" fn siptls_ctx_get_counters_prometheus(
     ffi::call(|| {
         unsafe { ffi::clear_text(buf, cap, len_out) };
         let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
-        let text = ctx.counters().snapshot().prometheus();
+        let text = ctx.prometheus();
         unsafe { ffi::copy_text(&text, buf, cap, len_out) }
     })
 }

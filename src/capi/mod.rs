@@ -31,6 +31,8 @@ pub mod log;
 
 pub mod counters;
 
+pub mod expiry;
+
 pub mod session;
 
 pub mod pump;
@@ -48,6 +50,7 @@ pub use context::*;
 pub use counters::*;
 pub use deprecated::*;
 pub use error::*;
+pub use expiry::*;
 pub use identities::*;
 pub use log::*;
 pub use pump::*;

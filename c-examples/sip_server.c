@@ -5,7 +5,8 @@
  * with 200 OK (other requests with 501), keep-alive pings with pongs, and
  * drops connections that do not finish their handshake in time.
  *
- *   SIGHUP   reload the certificate directory (atomic; live calls keep theirs)
+ *   SIGHUP   reload what changed in the certificate directory now (it is also
+ *            checked every 5 seconds; atomic; live calls keep theirs)
  *   SIGUSR1  print the counters
  *   SIGTERM  close_notify to every peer, then exit
  */
@@ -28,7 +29,8 @@ static void usage(FILE *out)
             "                  [--tls12|--tls13] [--profile default|128bit|post-quantum]\n"
             "                  [--handshake-timeout SECONDS] [--max-connections N]\n"
             "Serves SIP over mutual TLS to many clients at once: OPTIONS gets 200 OK,\n"
-            "other requests 501, keep-alive pings a pong. SIGHUP reloads --certs,\n"
+            "other requests 501, keep-alive pings a pong. Changed files in --certs\n"
+            "are reloaded within 5 s, or at once on SIGHUP;\n"
             "SIGUSR1 prints the counters, SIGTERM closes every connection and exits.\n"
             "Defaults: handshake timeout 5 s, at most 10000 connections.\n");
 }
@@ -290,6 +292,7 @@ int main(int argc, char **argv)
 
     conn_list all = {0};
     struct epoll_event events[256];
+    int64_t next_reload = now_ms() + 5000;
     while (!stop_requested) {
         int n = epoll_wait(ep, events, 256, 200);
         if (n < 0 && errno != EINTR) {
@@ -317,11 +320,23 @@ int main(int argc, char **argv)
             }
         }
         all.len = kept;
-        if (reload_requested) {
+        /* The certificate files: siptls compares them with what it loaded
+         * and takes what changed, all of it or nothing (a key written
+         * before its certificate waits for the certificate). */
+        if (reload_requested || now >= next_reload) {
+            uint32_t reloaded = 0;
+            siptls_result r = siptls_ctx_reload_if_changed(ctx, &reloaded);
+            if (r != SIPTLS_OK) {
+                printf("sip_server: reload refused, the configuration in force stays\n");
+                fflush(stdout);
+                ex_report("reloading the certificate files", r, NULL);
+            } else if (reloaded != 0 || reload_requested) {
+                printf("sip_server: reload %s, %s\n", siptls_result_str((uint32_t)r),
+                       reloaded != 0 ? "files changed" : "nothing changed");
+                fflush(stdout);
+            }
             reload_requested = 0;
-            size_t added = 0;
-            siptls_result r = siptls_ctx_load_pem_dir(ctx, opts.certs, NULL, 1, &added);
-            printf("sip_server: reload %s\n", siptls_result_str((uint32_t)r));
+            next_reload = now + 5000;
         }
         if (counters_requested) {
             counters_requested = 0;

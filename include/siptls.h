@@ -50,6 +50,27 @@
 
 
 /**
+ * `siptls_ctx_reload_if_changed`'s `reloaded_out`: an identity's
+ * certificate or key file changed and was reloaded.
+ */
+#define SIPTLS_RELOADED_IDENTITIES 1
+
+/**
+ * A CA list file changed and its trust entries were reloaded.
+ */
+#define SIPTLS_RELOADED_TRUST 2
+
+/**
+ * A CRL file changed and was reloaded.
+ */
+#define SIPTLS_RELOADED_CRLS 4
+
+/**
+ * The ticket key file changed and was reloaded.
+ */
+#define SIPTLS_RELOADED_TICKET_KEYS 8
+
+/**
  * TLS 1.2, as `siptls_ctx_set_versions` and `protocol_version` number it.
  */
 #define SIPTLS_TLS12 771
@@ -670,6 +691,12 @@ enum siptls_log_event
    * warning threshold of expiry (WARN; once per crossing).
    */
   SIPTLS_LOG_EXPIRY = 11,
+  /**
+   * `siptls_ctx_reload_if_changed`: what it reloaded (INFO), that a
+   * changed file could not be loaded and why (WARN), or that nothing
+   * changed (DEBUG).
+   */
+  SIPTLS_LOG_RELOAD = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1046,7 +1073,7 @@ typedef uint32_t siptls_eku_policy;
  * - Identities: `siptls_ctx_set_identity_pem`, `siptls_ctx_load_identity_files`,
  *   `siptls_ctx_add_identity_pem`, `siptls_ctx_add_identity_files`,
  *   `siptls_ctx_remove_identity`, `siptls_ctx_set_identity_names`,
- *   `siptls_ctx_load_pem_dir`.
+ *   `siptls_ctx_load_pem_dir`, `siptls_ctx_reload_if_changed`.
  * - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
  *   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,
  *   `siptls_ctx_remove_trust`, `siptls_ctx_list_trust`, `siptls_ctx_get_trust`,
@@ -1507,6 +1534,20 @@ typedef struct siptls_counters {
    * (`siptls_ctx_set_expiry_warning`), one per crossing.
    */
   uint64_t expiry_warnings;
+  /**
+   * `siptls_ctx_reload_if_changed` calls that found every watched file
+   * as it was loaded.
+   */
+  uint64_t reloads_unchanged;
+  /**
+   * Calls that reloaded what changed.
+   */
+  uint64_t reloads_applied;
+  /**
+   * Calls that found a change they could not load (the configuration
+   * in force stayed whole).
+   */
+  uint64_t reloads_refused;
 } siptls_counters;
 
 /**
@@ -2006,6 +2047,8 @@ typedef struct siptls_api {
   siptls_result (*ctx_get_expiry)(const struct siptls_ctx*,
                                   size_t,
                                   struct siptls_expiry_info*);
+  siptls_result (*ctx_reload_if_changed)(struct siptls_ctx*,
+                                         uint32_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -2106,6 +2149,29 @@ siptls_result siptls_ctx_load_pem_dir(struct siptls_ctx *ctx,
                                       const struct siptls_pem_names *names,
                                       uint32_t first_trust_id,
                                       size_t *added_out);
+
+/**
+ * Checks every file the configuration was loaded from (by
+ * `siptls_ctx_load_pem_dir`, `siptls_ctx_load_identity_files`,
+ * `siptls_ctx_add_identity_files`, `siptls_ctx_add_trust_file`,
+ * `siptls_ctx_add_crl_file`, `siptls_ctx_load_ticket_key_file`) against
+ * what it held then, by content (a file rewritten within the same second
+ * counts), and reloads what changed, all in one new configuration or none:
+ * a file that does not load (missing, half-written, a key that does not
+ * match its certificate because only one of the two was replaced yet)
+ * refuses the whole reload with that file's code and a detail naming it,
+ * keeps the configuration in force whole, and is tried again at the next
+ * call. `reloaded_out` gets the SIPTLS_RELOADED_* flags of what changed (0:
+ * nothing). A CA list reloads into the trust IDs it took, keeping the SIP
+ * domain and EKU policy set on each. siptls starts no thread: call this
+ * periodically (every few seconds) or on an inotify event or SIGHUP. Each
+ * call is logged (SIPTLS_LOG_RELOAD) and counted (`reloads_*`).
+ *
+ * Requires:
+ * `ctx` must be a live context; `reloaded_out` writable.
+ */
+siptls_result siptls_ctx_reload_if_changed(struct siptls_ctx *ctx,
+                                           uint32_t *reloaded_out);
 
 /**
  * Server contexts: whether to require, request or skip client certificates

@@ -33,6 +33,8 @@ use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{Error, Result};
 use crate::expiry;
+
+mod reload;
 use crate::purpose::EkuPolicy;
 
 use crate::identities::{ClientIdentities, Identity, IdentitySet, ServerIdentities};
@@ -305,6 +307,8 @@ pub struct Context {
     counters: Arc<Counters>,
     /// The expiry warnings given, so each crossing is told once.
     expiry_watch: expiry::Watch,
+    /// The files the configuration came from, for `reload_if_changed`.
+    sources: Mutex<reload::Sources>,
 }
 
 fn config_error(e: rustls::Error) -> Error {
@@ -474,6 +478,7 @@ impl Context {
             last_errors: Mutex::new(Vec::new()),
             counters: Arc::new(Counters::default()),
             expiry_watch: expiry::Watch::new(),
+            sources: Mutex::new(reload::Sources::default()),
         }
     }
 
@@ -725,11 +730,7 @@ impl Context {
     }
 
     pub fn load_identity_files(&self, cert_path: &Path, key_path: &Path) -> Result<()> {
-        self.put_identity(
-            SIPTLS_IDENTITY_DEFAULT,
-            true,
-            read_identity(cert_path, key_path),
-        )
+        self.put_identity_files(SIPTLS_IDENTITY_DEFAULT, true, cert_path, key_path)
     }
 
     /// Adds identity `id` (an ID in use is refused: remove it first).
@@ -738,16 +739,31 @@ impl Context {
     }
 
     pub fn add_identity_files(&self, id: u32, cert_path: &Path, key_path: &Path) -> Result<()> {
-        self.put_identity(id, false, read_identity(cert_path, key_path))
+        self.put_identity_files(id, false, cert_path, key_path)
     }
 
+    /// An identity from memory: no file stands behind it any more.
     fn put_identity(&self, id: u32, replace: bool, key: Result<Arc<CertifiedKey>>) -> Result<()> {
         let key = self.refuse(key)?;
-        self.update(|c| c.identities.put(Identity::new(id, key), replace))
+        self.update(|c| c.identities.put(Identity::new(id, key), replace))?;
+        self.sources.lock().forget_identity(id);
+        Ok(())
+    }
+
+    /// An identity from files, which `reload_if_changed` watches from now on.
+    fn put_identity_files(&self, id: u32, replace: bool, cert: &Path, key: &Path) -> Result<()> {
+        let read = self.refuse(reload::read_identity(cert, key))?;
+        self.update(|c| c.identities.put(Identity::new(id, read.key), replace))?;
+        self.sources
+            .lock()
+            .identity_from(id, cert, key, read.loaded);
+        Ok(())
     }
 
     pub fn remove_identity(&self, id: u32) -> Result<()> {
-        self.update(|c| c.identities.remove(id))
+        self.update(|c| c.identities.remove(id))?;
+        self.sources.lock().forget_identity(id);
+        Ok(())
     }
 
     /// The exact SNI names identity `id` serves besides its certificate's.
@@ -770,30 +786,48 @@ impl Context {
         let ca_path = dir.join(names.ca_list.unwrap_or(DEFAULT_CA_FILE));
         let crl_path = names.crl.map(|name| dir.join(name));
         let loaded = (|| {
-            let identity = read_identity(&cert_path, &key_path)?;
-            let trust = read_trust_table(&ca_path, first_trust_id)?;
+            let identity = reload::read_identity(&cert_path, &key_path)?;
+            let ca_text = pem::read_file(&ca_path)?;
+            let trust = ca_list_entries(&ca_text, first_trust_id)
+                .and_then(TrustTable::from_entries)
+                .map_err(|e| e.context(&ca_path.display().to_string()))?;
             let crls = crl_path
                 .as_deref()
                 .map(|path| {
                     let place = path.display().to_string();
                     pem::read_file(path)
-                        .and_then(|text| crl_set(&text, &trust))
+                        .and_then(|text| Ok((crl_set(&text, &trust)?, text)))
                         .map_err(|e| e.context(&place))
                 })
                 .transpose()?;
-            Ok((identity, trust, crls))
+            Ok((identity, ca_text, trust, crls))
         })();
-        let (identity, trust, crls) = self.refuse(loaded)?;
-        self.update(|c| {
+        let (identity, ca_text, trust, crls) = self.refuse(loaded)?;
+        let ids: Vec<u32> = trust.entries().iter().map(|e| e.id).collect();
+        let count = self.update(|c| {
             let count = trust.len();
-            c.identities
-                .put(Identity::new(SIPTLS_IDENTITY_DEFAULT, identity), true)?;
+            c.identities.put(
+                Identity::new(SIPTLS_IDENTITY_DEFAULT, identity.key.clone()),
+                true,
+            )?;
             c.trust = trust;
-            if let Some(crls) = crls {
-                c.crls = crls;
+            if let Some((crls, _)) = &crls {
+                c.crls = crls.clone();
             }
             Ok(count)
-        })
+        })?;
+        let mut sources = self.sources.lock();
+        sources.identity_from(
+            SIPTLS_IDENTITY_DEFAULT,
+            &cert_path,
+            &key_path,
+            identity.loaded,
+        );
+        sources.ca_list_from(&ca_path, first_trust_id, ids, &ca_text, true);
+        if let (Some(path), Some((_, text))) = (&crl_path, &crls) {
+            sources.crl_from(path, text, true);
+        }
+        Ok(count)
     }
 
     /// Replaces the whole trust table with a CA list's certificates, trust
@@ -801,10 +835,12 @@ impl Context {
     pub fn trust_replace_ca_list(&self, pem_text: &[u8], first_trust_id: u32) -> Result<usize> {
         let trust = self
             .refuse(ca_list_entries(pem_text, first_trust_id).and_then(TrustTable::from_entries))?;
-        self.update(|c| {
+        let count = self.update(|c| {
             c.trust = trust;
             Ok(c.trust.len())
-        })
+        })?;
+        self.sources.lock().forget_ca_lists();
+        Ok(count)
     }
 
     /// Adds one trust entry from a single certificate (PEM or DER).
@@ -843,21 +879,29 @@ impl Context {
     }
 
     pub fn trust_load_ca_file(&self, path: &Path, first_trust_id: u32) -> Result<usize> {
-        let entries = self.refuse(pem::read_file(path).and_then(|text| {
-            ca_list_entries(&text, first_trust_id)
-                .map_err(|e| e.context(&path.display().to_string()))
+        let (text, entries) = self.refuse(pem::read_file(path).and_then(|text| {
+            let entries = ca_list_entries(&text, first_trust_id)
+                .map_err(|e| e.context(&path.display().to_string()))?;
+            Ok((text, entries))
         }))?;
-        self.update(|c| {
+        let ids = entries.iter().map(|e| e.id).collect();
+        let count = self.update(|c| {
             let count = entries.len();
             c.trust
                 .add_all(entries)
                 .map_err(|e| e.context(&path.display().to_string()))?;
             Ok(count)
-        })
+        })?;
+        self.sources
+            .lock()
+            .ca_list_from(path, first_trust_id, ids, &text, false);
+        Ok(count)
     }
 
     pub fn trust_remove(&self, trust_id: u32) -> Result<()> {
-        self.update(|c| c.trust.remove(trust_id))
+        self.update(|c| c.trust.remove(trust_id))?;
+        self.sources.lock().forget_trust_id(trust_id);
+        Ok(())
     }
 
     pub fn trust_entry(&self, trust_id: u32) -> Result<Arc<TrustEntry>> {
@@ -912,10 +956,13 @@ impl Context {
 
     pub fn add_crl_file(&self, path: &Path) -> Result<usize> {
         let place = path.display().to_string();
-        let ders = self.refuse(
-            pem::read_file(path).and_then(|b| pem::crls(&b).map_err(|e| e.context(&place))),
-        )?;
-        self.add_crl_ders(&ders, &place)
+        let (text, ders) = self.refuse(pem::read_file(path).and_then(|b| {
+            let ders = pem::crls(&b).map_err(|e| e.context(&place))?;
+            Ok((b, ders))
+        }))?;
+        let applied = self.add_crl_ders(&ders, &place)?;
+        self.sources.lock().crl_from(path, &text, false);
+        Ok(applied)
     }
 
     fn add_crl_ders(
@@ -945,7 +992,9 @@ impl Context {
         self.update(|c| {
             c.crls.clear();
             Ok(())
-        })
+        })?;
+        self.sources.lock().forget_crls();
+        Ok(())
     }
 
     pub fn set_expired_crl_policy(&self, policy: ExpiredCrl) -> Result<()> {
@@ -1150,16 +1199,21 @@ impl Context {
             self.server_only("ticket keys")
                 .and_then(|()| KeyRing::from_text(text)),
         )?;
-        self.install_ticket_keys(ring)
+        let count = self.install_ticket_keys(ring)?;
+        self.sources.lock().ticket_keys_from(None);
+        Ok(count)
     }
 
     pub fn load_ticket_key_file(&self, path: &Path) -> Result<usize> {
-        let ring = self.refuse(self.server_only("ticket keys").and_then(|()| {
+        let (text, ring) = self.refuse(self.server_only("ticket keys").and_then(|()| {
             pem::read_secret_file(path)
-                .and_then(|text| KeyRing::from_text(&text))
+                .and_then(|text| Ok((KeyRing::from_text(&text)?, text)))
+                .map(|(ring, text)| (text, ring))
                 .map_err(|e| e.context(&path.display().to_string()))
         }))?;
-        self.install_ticket_keys(ring)
+        let count = self.install_ticket_keys(ring)?;
+        self.sources.lock().ticket_keys_from(Some((path, &text)));
+        Ok(count)
     }
 
     fn install_ticket_keys(&self, ring: KeyRing) -> Result<usize> {
@@ -1233,24 +1287,6 @@ fn client_parts(
 
 fn pem_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<CertifiedKey>> {
     identity::from_pem(cert_pem, "certificate", key_pem, "private key")
-}
-
-fn read_identity(cert_path: &Path, key_path: &Path) -> Result<Arc<CertifiedKey>> {
-    let cert = pem::read_file(cert_path)?;
-    let key = pem::read_secret_file(key_path)?;
-    identity::from_pem(
-        &cert,
-        &cert_path.display().to_string(),
-        &key,
-        &key_path.display().to_string(),
-    )
-}
-
-fn read_trust_table(path: &Path, first_trust_id: u32) -> Result<TrustTable> {
-    pem::read_file(path)
-        .and_then(|text| ca_list_entries(&text, first_trust_id))
-        .and_then(TrustTable::from_entries)
-        .map_err(|e| e.context(&path.display().to_string()))
 }
 
 /// Inserts CRLs into `set`, each checked against `trust`; returns the set

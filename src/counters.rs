@@ -57,6 +57,9 @@ pub struct Snapshot {
     pub resumption_refused: u64,
     pub stored_sessions_dropped: u64,
     pub expiry_warnings: u64,
+    pub reloads_unchanged: u64,
+    pub reloads_applied: u64,
+    pub reloads_refused: u64,
 }
 
 pub struct Counters {
@@ -82,6 +85,9 @@ pub struct Counters {
     /// Changes that dropped a client's stored sessions.
     stored_sessions_dropped: Counter,
     expiry_warnings: Counter,
+    reloads_unchanged: Counter,
+    reloads_applied: Counter,
+    reloads_refused: Counter,
 }
 
 fn counters<const N: usize>() -> [Counter; N] {
@@ -114,6 +120,9 @@ impl Default for Counters {
             resumption_refused: Counter::default(),
             stored_sessions_dropped: Counter::default(),
             expiry_warnings: Counter::default(),
+            reloads_unchanged: Counter::default(),
+            reloads_applied: Counter::default(),
+            reloads_refused: Counter::default(),
         }
     }
 }
@@ -139,6 +148,9 @@ pub enum Event {
     ResumptionRefused,
     StoredSessionsDropped,
     ExpiryWarning,
+    ReloadUnchanged,
+    ReloadApplied,
+    ReloadRefused,
 }
 
 impl Counters {
@@ -182,6 +194,9 @@ impl Counters {
             ResumptionRefused => self.resumption_refused.add(1),
             StoredSessionsDropped => self.stored_sessions_dropped.add(1),
             ExpiryWarning => self.expiry_warnings.add(1),
+            ReloadUnchanged => self.reloads_unchanged.add(1),
+            ReloadApplied => self.reloads_applied.add(1),
+            ReloadRefused => self.reloads_refused.add(1),
         }
     }
 
@@ -206,6 +221,9 @@ impl Counters {
             resumption_refused: self.resumption_refused.get(),
             stored_sessions_dropped: self.stored_sessions_dropped.get(),
             expiry_warnings: self.expiry_warnings.get(),
+            reloads_unchanged: self.reloads_unchanged.get(),
+            reloads_applied: self.reloads_applied.get(),
+            reloads_refused: self.reloads_refused.get(),
         }
     }
 
@@ -226,6 +244,9 @@ impl Counters {
             &self.resumption_refused,
             &self.stored_sessions_dropped,
             &self.expiry_warnings,
+            &self.reloads_unchanged,
+            &self.reloads_applied,
+            &self.reloads_refused,
         ] {
             c.reset();
         }
@@ -401,6 +422,16 @@ impl Snapshot {
             "counter",
             "Identities, trust entries and CRLs that came within their warning threshold of expiry.",
             &plain(self.expiry_warnings),
+        );
+        family(
+            "reloads_total",
+            "counter",
+            "Calls of siptls_ctx_reload_if_changed, by outcome.",
+            &[
+                ("{outcome=\"unchanged\"}".into(), self.reloads_unchanged),
+                ("{outcome=\"applied\"}".into(), self.reloads_applied),
+                ("{outcome=\"refused\"}".into(), self.reloads_refused),
+            ],
         );
         out
     }

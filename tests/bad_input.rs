@@ -912,6 +912,10 @@ fn length_and_range_cases() -> Vec<Case> {
             |fx| on_ctx(&fx.server, unsafe {
                 siptls_ctx_get_expiry(fx.server.0, 99, &mut expiry_info())
             });
+        "reload_if_changed reloaded_out" => SIPTLS_ERR_NULL_ARGUMENT, ["reloaded_out is NULL"],
+            |fx| unsafe { siptls_ctx_reload_if_changed(fx.server.0, null_mut()) }.into();
+        "reload_if_changed ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { siptls_ctx_reload_if_changed(null_mut(), &mut 0) }.into();
         "set_expiry_warning ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_expiry_warning(null_mut(), 1, 1) }.into();
         "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
@@ -1607,7 +1611,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 294, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 296, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);

@@ -757,6 +757,65 @@ fn sip_server_holds_thousands_of_connections_in_one_loop() {
     ));
 }
 
+/// The event-driven server takes changed certificate files on SIGHUP (and
+/// every 5 seconds) through `siptls_ctx_reload_if_changed`: a key written
+/// before its certificate is refused and the old pair serves on; once the
+/// certificate follows, the new identity serves, which the load generator
+/// sees by the name it must ask for.
+#[test]
+fn sip_server_reloads_changed_certificate_files_on_sighup() {
+    let certs = setup().certs.clone();
+    let moving = certs.join(format!("moving-{}", std::process::id()));
+    fs::create_dir_all(&moving).unwrap();
+    for file in ["privateKey.pem", "publickey.pem", "CAList.pem"] {
+        fs::copy(certs.join("server").join(file), moving.join(file)).unwrap();
+    }
+    let port = free_port().to_string();
+    let mut server = Proc::spawn(
+        "sip_server",
+        &["--port", &port, "--certs", moving.to_str().unwrap()],
+    );
+    server
+        .wait_for_line("sip_server: listening on ", CHILD_TIMEOUT)
+        .expect("listening");
+    let pid = server.child.id() as i32;
+    run_load(&port, 2, 1, None, &["--timeout", "30"]).assert_exit(0);
+    // The client's identity (gw-a) replaces the server's, key first.
+    fs::copy(
+        certs.join("client/privateKey.pem"),
+        moving.join("privateKey.pem"),
+    )
+    .unwrap();
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    server
+        .wait_for_line("sip_server: reload refused", CHILD_TIMEOUT)
+        .expect("the half-replaced pair refused");
+    run_load(&port, 2, 1, None, &["--timeout", "30"]).assert_exit(0);
+    fs::copy(
+        certs.join("client/publickey.pem"),
+        moving.join("publickey.pem"),
+    )
+    .unwrap();
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    server
+        .wait_for_line("sip_server: reload success, files changed", CHILD_TIMEOUT)
+        .expect("the new pair loaded");
+    run_load(&port, 2, 1, None, &["--timeout", "30"]).assert_exit(1);
+    let load = run_load(
+        &port,
+        2,
+        1,
+        None,
+        &["--timeout", "30", "--peer-name", CLIENT_NAME],
+    );
+    load.assert_exit(0);
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let out = server.finish();
+    out.assert_exit(0);
+    assert!(out.stderr.contains("does not match"), "{}", out.stderr);
+    let _ = fs::remove_dir_all(&moving);
+}
+
 /// Over TLS 1.2 the server sends nothing after its Finished, so the load
 /// generator's first request must leave on its own (it once waited for a
 /// TLS 1.3 ticket to wake it).

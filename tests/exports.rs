@@ -260,9 +260,9 @@ const VERBS_ALONE: [&str; 8] = [
     "new", "free", "feed", "take", "read", "write", "close", "push",
 ];
 /// Verbs that need the thing they act on.
-const VERBS_WITH_WHAT: [&str; 12] = [
+const VERBS_WITH_WHAT: [&str; 13] = [
     "set", "get", "add", "remove", "replace", "clear", "count", "list", "load", "use", "reset",
-    "pump",
+    "pump", "reload",
 ];
 const NUMBER_KINDS: [&str; 3] = ["result", "verify_status", "cipher_suite"];
 

@@ -151,6 +151,12 @@ fn exercised() -> BTreeSet<&'static str> {
         let code = siptls_ctx_get_trust(ctx, 1, &mut entry);
         assert_zero_after_size(&entry, "siptls_ctx_get_trust");
         check("siptls_ctx_get_trust", code, true);
+        let mut flags = GARBAGE as u32;
+        check(
+            "siptls_ctx_reload_if_changed",
+            siptls_ctx_reload_if_changed(ctx, &mut flags),
+            flags == 0,
+        );
         let mut n = GARBAGE;
         check(
             "siptls_ctx_count_expiries",

@@ -17,6 +17,19 @@ pub enum siptls_role {
     SIPTLS_ROLE_SERVER = 1,
 }
 
+/// `siptls_ctx_reload_if_changed`'s `reloaded_out`: an identity's
+/// certificate or key file changed and was reloaded.
+pub const SIPTLS_RELOADED_IDENTITIES: u32 = 1;
+
+/// A CA list file changed and its trust entries were reloaded.
+pub const SIPTLS_RELOADED_TRUST: u32 = 2;
+
+/// A CRL file changed and was reloaded.
+pub const SIPTLS_RELOADED_CRLS: u32 = 4;
+
+/// The ticket key file changed and was reloaded.
+pub const SIPTLS_RELOADED_TICKET_KEYS: u32 = 8;
+
 /// TLS 1.2, as `siptls_ctx_set_versions` and `protocol_version` number it.
 pub const SIPTLS_TLS12: u16 = 0x0303;
 

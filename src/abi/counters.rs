@@ -77,6 +77,14 @@ pub struct siptls_counters {
     /// Warnings that something crossed its threshold
     /// (`siptls_ctx_set_expiry_warning`), one per crossing.
     pub expiry_warnings: u64,
+    /// `siptls_ctx_reload_if_changed` calls that found every watched file
+    /// as it was loaded.
+    pub reloads_unchanged: u64,
+    /// Calls that reloaded what changed.
+    pub reloads_applied: u64,
+    /// Calls that found a change they could not load (the configuration
+    /// in force stayed whole).
+    pub reloads_refused: u64,
 }
 
 /// The expiry gauges' value when nothing of the kind expires (none is

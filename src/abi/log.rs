@@ -54,6 +54,10 @@ pub enum siptls_log_event {
     /// An identity's certificate, a trust entry or a CRL came within its
     /// warning threshold of expiry (WARN; once per crossing).
     SIPTLS_LOG_EXPIRY = 11,
+    /// `siptls_ctx_reload_if_changed`: what it reloaded (INFO), that a
+    /// changed file could not be loaded and why (WARN), or that nothing
+    /// changed (DEBUG).
+    SIPTLS_LOG_RELOAD = 12,
 }
 
 /// One log record, valid only during the callback.

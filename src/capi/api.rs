@@ -197,6 +197,7 @@ pub struct siptls_api {
     pub ctx_count_expiries: unsafe extern "C" fn(*const siptls_ctx, *mut usize) -> siptls_result,
     pub ctx_get_expiry:
         unsafe extern "C" fn(*const siptls_ctx, usize, *mut siptls_expiry_info) -> siptls_result,
+    pub ctx_reload_if_changed: unsafe extern "C" fn(*mut siptls_ctx, *mut u32) -> siptls_result,
 }
 
 const API: siptls_api = siptls_api {
@@ -287,6 +288,7 @@ const API: siptls_api = siptls_api {
     ctx_set_expiry_warning: siptls_ctx_set_expiry_warning,
     ctx_count_expiries: siptls_ctx_count_expiries,
     ctx_get_expiry: siptls_ctx_get_expiry,
+    ctx_reload_if_changed: siptls_ctx_reload_if_changed,
 };
 
 /// The table handed out for this ABI.

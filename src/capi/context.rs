@@ -203,6 +203,40 @@ pub unsafe extern "C" fn siptls_ctx_load_pem_dir(
     })
 }
 
+/// Checks every file the configuration was loaded from (by
+/// `siptls_ctx_load_pem_dir`, `siptls_ctx_load_identity_files`,
+/// `siptls_ctx_add_identity_files`, `siptls_ctx_add_trust_file`,
+/// `siptls_ctx_add_crl_file`, `siptls_ctx_load_ticket_key_file`) against
+/// what it held then, by content (a file rewritten within the same second
+/// counts), and reloads what changed, all in one new configuration or none:
+/// a file that does not load (missing, half-written, a key that does not
+/// match its certificate because only one of the two was replaced yet)
+/// refuses the whole reload with that file's code and a detail naming it,
+/// keeps the configuration in force whole, and is tried again at the next
+/// call. `reloaded_out` gets the SIPTLS_RELOADED_* flags of what changed (0:
+/// nothing). A CA list reloads into the trust IDs it took, keeping the SIP
+/// domain and EKU policy set on each. siptls starts no thread: call this
+/// periodically (every few seconds) or on an inotify event or SIGHUP. Each
+/// call is logged (SIPTLS_LOG_RELOAD) and counted (`reloads_*`).
+///
+/// # Safety
+/// `ctx` must be a live context; `reloaded_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_reload_if_changed(
+    ctx: *mut siptls_ctx,
+    reloaded_out: *mut u32,
+) -> siptls_result {
+    ffi::call(|| {
+        let reloaded_out = unsafe { ffi::arg_out(reloaded_out, "reloaded_out", 0)? };
+        unsafe {
+            handles::on_ctx(ctx, |ctx| {
+                *reloaded_out = ctx.reload_if_changed()?;
+                Ok(SIPTLS_OK)
+            })
+        }
+    })
+}
+
 /// Server contexts: whether to require, request or skip client certificates
 /// (`mode` is a `siptls_client_auth`).
 ///

@@ -54,6 +54,9 @@ pub unsafe extern "C" fn siptls_ctx_get_counters(
                     trust_expiry_seconds: earliest.trust_entry,
                     crl_expiry_seconds: earliest.crl,
                     expiry_warnings: c.expiry_warnings,
+                    reloads_unchanged: c.reloads_unchanged,
+                    reloads_applied: c.reloads_applied,
+                    reloads_refused: c.reloads_refused,
                 };
                 ffi::write_sized(counters_out, &filled, "counters_out")
             })

@@ -22,7 +22,7 @@ typedef char abi_version[SIPTLS_ABI_VERSION > 0 ? 1 : -1];
 typedef char session_store_size[sizeof(siptls_session_store) == 32 ? 1 : -1];
 typedef char session_options_size[sizeof(siptls_session_options) == 24 ? 1 : -1];
 typedef char log_record_size[sizeof(siptls_log_record) == 32 ? 1 : -1];
-typedef char counters_size[sizeof(siptls_counters) == 8 + 8 * (6 + 32 + 256 + 256 + 256 + 8 + 4) ? 1 : -1];
+typedef char counters_size[sizeof(siptls_counters) == 8 + 8 * (6 + 32 + 256 + 256 + 256 + 8 + 4 + 3) ? 1 : -1];
 typedef char expiry_info_size[sizeof(siptls_expiry_info) == 16 + 24 + 256 ? 1 : -1];
 typedef char profiles[SIPTLS_PROFILE_128BIT == 1 && SIPTLS_IDENTITY_DEFAULT == 0 ? 1 : -1];
 typedef char handshake_kinds[SIPTLS_HANDSHAKE_PENDING == 0 && SIPTLS_HANDSHAKE_RESUMED == 3 ? 1 : -1];

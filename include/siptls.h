@@ -71,6 +71,12 @@
 #define SIPTLS_RELOADED_TICKET_KEYS 8
 
 /**
+ * An OCSP response file changed, or its identity did, and the response
+ * was checked and stapled again.
+ */
+#define SIPTLS_RELOADED_OCSP 16
+
+/**
  * TLS 1.2, as `siptls_ctx_set_versions` and `protocol_version` number it.
  */
 #define SIPTLS_TLS12 771
@@ -381,6 +387,30 @@ enum siptls_result
    * The TLS configuration could not be built from the context's settings.
    */
   SIPTLS_ERR_CONFIG = 240,
+  /**
+   * An OCSP response does not parse (RFC 6960 DER) or is not a basic response.
+   */
+  SIPTLS_ERR_OCSP_MALFORMED = 250,
+  /**
+   * An OCSP response speaks of other certificates than the identity's, or
+   * the certificate's issuer is not known to check it.
+   */
+  SIPTLS_ERR_OCSP_MISMATCH = 251,
+  /**
+   * An OCSP response is outside its thisUpdate..nextUpdate by the gateway's
+   * clock, has no nextUpdate, or the clock is unset.
+   */
+  SIPTLS_ERR_OCSP_STALE = 252,
+  /**
+   * An OCSP response is signed neither by the issuer nor by a responder
+   * the issuer authorized.
+   */
+  SIPTLS_ERR_OCSP_UNTRUSTED = 253,
+  /**
+   * An OCSP response says revoked or unknown, or the responder answered
+   * with an error status.
+   */
+  SIPTLS_ERR_OCSP_NOT_GOOD = 254,
   /**
    * A TLS protocol error (bad record, unexpected message, decryption failure...).
    */
@@ -726,6 +756,11 @@ enum siptls_expiry_kind
    * A loaded CRL's nextUpdate (`id`: its index, as `siptls_ctx_get_crl`).
    */
   SIPTLS_EXPIRY_CRL = 2,
+  /**
+   * The nextUpdate of the OCSP response stapled to an identity (`id`:
+   * the identity ID); warned of at the CRL threshold.
+   */
+  SIPTLS_EXPIRY_OCSP = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1073,6 +1108,7 @@ typedef uint32_t siptls_eku_policy;
  * - Identities: `siptls_ctx_set_identity_pem`, `siptls_ctx_load_identity_files`,
  *   `siptls_ctx_add_identity_pem`, `siptls_ctx_add_identity_files`,
  *   `siptls_ctx_remove_identity`, `siptls_ctx_set_identity_names`,
+ *   `siptls_ctx_set_ocsp_response`, `siptls_ctx_load_ocsp_file`,
  *   `siptls_ctx_load_pem_dir`, `siptls_ctx_reload_if_changed`.
  * - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
  *   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,
@@ -1226,6 +1262,17 @@ typedef struct siptls_verify_report {
    * chain failed before its purpose counted.
    */
   siptls_purpose purpose;
+  /**
+   * A client's full handshake: the OCSP response the server stapled, DER
+   * (RFC 6960), for the gateway to check with its own tools; NULL with
+   * length 0 when the server stapled none (or it is not this report's
+   * to show: a server's, a resumption's).
+   */
+  const uint8_t *ocsp_response;
+  /**
+   * The length of `ocsp_response`.
+   */
+  size_t ocsp_response_len;
 } siptls_verify_report;
 
 /**
@@ -2049,6 +2096,13 @@ typedef struct siptls_api {
                                   struct siptls_expiry_info*);
   siptls_result (*ctx_reload_if_changed)(struct siptls_ctx*,
                                          uint32_t*);
+  siptls_result (*ctx_set_ocsp_response)(struct siptls_ctx*,
+                                         uint32_t,
+                                         const uint8_t*,
+                                         size_t);
+  siptls_result (*ctx_load_ocsp_file)(struct siptls_ctx*,
+                                      uint32_t,
+                                      const char*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -2375,6 +2429,42 @@ siptls_result siptls_ctx_add_identity_files(struct siptls_ctx *ctx,
                                             uint32_t identity_id,
                                             const char *cert_path,
                                             const char *key_path);
+
+/**
+ * Staples an OCSP response (DER, RFC 6960, as `openssl ocsp -respout`
+ * writes it) to identity `identity_id`: a server sends it to clients that
+ * ask (status_request). It is checked first, by the gateway's clock, and
+ * refused when it does not parse (SIPTLS_ERR_OCSP_MALFORMED), speaks of
+ * another certificate or the issuer is neither in the identity's chain nor
+ * in the trust table (SIPTLS_ERR_OCSP_MISMATCH), is outside its
+ * thisUpdate..nextUpdate (SIPTLS_ERR_OCSP_STALE), is not signed by the
+ * issuer or a responder it authorized for OCSPSigning
+ * (SIPTLS_ERR_OCSP_UNTRUSTED), or says revoked or unknown
+ * (SIPTLS_ERR_OCSP_NOT_GOOD). `der` NULL with length 0 staples nothing
+ * again. Replacing the identity drops its response; its nextUpdate is in
+ * the expiry list (`siptls_ctx_get_expiry`).
+ *
+ * Requires:
+ * `ctx` must be a live context; `der` NULL (with `der_len` 0) or readable
+ * for `der_len` bytes.
+ */
+siptls_result siptls_ctx_set_ocsp_response(struct siptls_ctx *ctx,
+                                           uint32_t identity_id,
+                                           const uint8_t *der,
+                                           size_t der_len);
+
+/**
+ * As `siptls_ctx_set_ocsp_response`, from a file that
+ * `siptls_ctx_reload_if_changed` watches: a new response written there is
+ * checked and stapled at the next call (SIPTLS_RELOADED_OCSP), and so is
+ * the file when the identity's certificate is reloaded.
+ *
+ * Requires:
+ * `ctx` must be a live context; `path` NUL-terminated.
+ */
+siptls_result siptls_ctx_load_ocsp_file(struct siptls_ctx *ctx,
+                                        uint32_t identity_id,
+                                        const char *path);
 
 /**
  * Removes identity `identity_id` (SIPTLS_ERR_INVALID_ARGUMENT if none).

@@ -33,6 +33,7 @@ use crate::counters::{Counters, Event};
 use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{Error, Result};
 use crate::expiry;
+use crate::ocsp;
 
 mod reload;
 use crate::purpose::EkuPolicy;
@@ -174,6 +175,34 @@ impl ResumptionSettings {
 }
 
 impl Config {
+    /// Staples `der` (checked for identity `id` by the gateway clock), or
+    /// no response.
+    fn staple(&mut self, id: u32, der: Option<&[u8]>) -> Result<()> {
+        let staple = match der {
+            None => None,
+            Some(der) => {
+                let identity = self
+                    .identities
+                    .get(id)
+                    .ok_or_else(|| crate::identities::not_found(id))?;
+                let chain: Vec<&[u8]> = identity.key.cert.iter().map(|c| c.as_ref()).collect();
+                let anchors: Vec<&[u8]> = self
+                    .trust
+                    .entries()
+                    .iter()
+                    .map(|e| e.cert.as_ref())
+                    .collect();
+                let now = self
+                    .policy
+                    .clock
+                    .now()
+                    .map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX));
+                Some(ocsp::check(der, &chain, &anchors, now)?)
+            }
+        };
+        self.identities.set_staple(id, staple)
+    }
+
     fn new(role: siptls_role) -> Self {
         Self {
             identities: IdentitySet::default(),
@@ -517,7 +546,16 @@ impl Context {
                     not_after: c.next_update,
                     earliest: c.next_update,
                 });
-            let items: Vec<_> = identities.chain(trust).chain(crls).collect();
+            let staples = config.identities.iter().filter_map(|i| {
+                i.staple.as_ref().map(|s| expiry::Item {
+                    kind: siptls_expiry_kind::SIPTLS_EXPIRY_OCSP,
+                    id: i.id,
+                    subject: i.subject.clone(),
+                    not_after: s.next_update,
+                    earliest: s.next_update,
+                })
+            });
+            let items: Vec<_> = identities.chain(trust).chain(crls).chain(staples).collect();
             (items, now, config.expiry_warning)
         };
         if let Some(now) = now {
@@ -763,6 +801,25 @@ impl Context {
     pub fn remove_identity(&self, id: u32) -> Result<()> {
         self.update(|c| c.identities.remove(id))?;
         self.sources.lock().forget_identity(id);
+        Ok(())
+    }
+
+    /// Staples an OCSP response to identity `id` (`None`: none), checked
+    /// for its certificate by the gateway's clock; no file stands behind it.
+    pub fn set_ocsp_response(&self, id: u32, der: Option<&[u8]>) -> Result<()> {
+        self.update(|c| c.staple(id, der))?;
+        self.sources.lock().forget_ocsp(id);
+        Ok(())
+    }
+
+    /// As `set_ocsp_response`, from a file `reload_if_changed` watches.
+    pub fn load_ocsp_file(&self, id: u32, path: &Path) -> Result<()> {
+        let text = self.refuse(pem::read_file(path))?;
+        self.update(|c| {
+            c.staple(id, Some(&text))
+                .map_err(|e| e.context(&path.display().to_string()))
+        })?;
+        self.sources.lock().ocsp_from(id, path, &text);
         Ok(())
     }
 

@@ -60,7 +60,7 @@ impl Item {
 
     fn threshold(&self, t: Thresholds) -> u32 {
         match self.kind {
-            siptls_expiry_kind::SIPTLS_EXPIRY_CRL => t.crl,
+            siptls_expiry_kind::SIPTLS_EXPIRY_CRL | siptls_expiry_kind::SIPTLS_EXPIRY_OCSP => t.crl,
             _ => t.certificate,
         }
     }
@@ -93,6 +93,12 @@ impl Item {
             ),
             siptls_expiry_kind::SIPTLS_EXPIRY_CRL => format!(
                 "The CRL of {} promises its successor by {}, which {span}; load the issuer's next CRL (siptls_ctx_add_crl_file) before then, or the expired-CRL policy decides.",
+                self.subject,
+                when(self.earliest)
+            ),
+            siptls_expiry_kind::SIPTLS_EXPIRY_OCSP => format!(
+                "The OCSP response stapled to identity {} ({}) holds until {}, which {span}; fetch a new one (openssl ocsp) and load it (siptls_ctx_load_ocsp_file) before then, or clients that check it refuse the staple.",
+                self.id,
                 self.subject,
                 when(self.earliest)
             ),
@@ -158,6 +164,12 @@ pub fn prometheus(items: &[Item], now: Option<i64>) -> String {
             "trust_entry_expiry_seconds",
             "Seconds until a trust entry's notAfter, by the gateway's clock.",
             "trust_id",
+        ),
+        (
+            siptls_expiry_kind::SIPTLS_EXPIRY_OCSP,
+            "ocsp_next_update_seconds",
+            "Seconds until the nextUpdate of an identity's stapled OCSP response, by the gateway's clock.",
+            "identity",
         ),
         (
             siptls_expiry_kind::SIPTLS_EXPIRY_CRL,

@@ -96,6 +96,22 @@ pub unsafe fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'
     unsafe { arg_slice(ptr, len, name) }
 }
 
+/// As `arg_bytes`, where NULL with length 0 means "none".
+///
+/// # Safety
+/// As `arg_bytes`.
+pub unsafe fn arg_opt_bytes<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<Option<&'a [u8]>, Error> {
+    if ptr.is_null() && len == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the same contract.
+    unsafe { arg_bytes(ptr, len, name) }.map(Some)
+}
+
 /// Refuses caller input that overlaps `own`, memory the call moves or
 /// frees while reading the input (`own_name` says whose): a C caller
 /// passing back a pointer it was handed would read bytes as they move.

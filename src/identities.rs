@@ -17,9 +17,11 @@ use rustls::SignatureScheme;
 
 use crate::error::{Error, Result};
 use crate::names;
+use crate::ocsp::Staple;
 use crate::resume::{own_digest, OwnDigest};
 use crate::verify;
 
+#[derive(Clone)]
 pub struct Identity {
     pub id: u32,
     pub key: Arc<CertifiedKey>,
@@ -34,6 +36,8 @@ pub struct Identity {
     /// (seconds since 1970; 0 when unreadable).
     pub not_after: i64,
     pub earliest_not_after: i64,
+    /// The OCSP response a server staples for it (in `key.ocsp` too).
+    pub staple: Option<Staple>,
 }
 
 impl Identity {
@@ -70,6 +74,7 @@ impl Identity {
             subject,
             not_after,
             earliest_not_after,
+            staple: None,
         }
     }
 
@@ -108,11 +113,28 @@ impl IdentitySet {
     /// certificate fixes its key pair, so the keys are the same too.
     pub fn same_content(&self, other: &IdentitySet) -> bool {
         self.entries.len() == other.entries.len()
-            && self
-                .entries
-                .iter()
-                .zip(&other.entries)
-                .all(|(a, b)| a.id == b.id && a.key.cert == b.key.cert && a.names == b.names)
+            && self.entries.iter().zip(&other.entries).all(|(a, b)| {
+                a.id == b.id
+                    && a.key.cert == b.key.cert
+                    && a.names == b.names
+                    && a.staple == b.staple
+            })
+    }
+
+    /// Staples `staple` (checked for it) to identity `id`, or none.
+    pub fn set_staple(&mut self, id: u32, staple: Option<Staple>) -> Result<()> {
+        let at = self
+            .entries
+            .iter()
+            .position(|i| i.id == id)
+            .ok_or_else(|| not_found(id))?;
+        let mut identity = Identity::clone(&self.entries[at]);
+        let mut key = CertifiedKey::clone(&identity.key);
+        key.ocsp = staple.as_ref().map(|s| s.der.clone());
+        identity.key = Arc::new(key);
+        identity.staple = staple;
+        self.entries[at] = Arc::new(identity);
+        Ok(())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Identity>> {
@@ -191,6 +213,7 @@ impl IdentitySet {
             subject: old.subject.clone(),
             not_after: old.not_after,
             earliest_not_after: old.earliest_not_after,
+            staple: old.staple.clone(),
         });
         Ok(())
     }
@@ -210,7 +233,7 @@ impl IdentitySet {
     }
 }
 
-fn not_found(id: u32) -> Error {
+pub(crate) fn not_found(id: u32) -> Error {
     Error::new(
         SIPTLS_ERR_INVALID_ARGUMENT,
         format!("no identity has identity ID {id}"),
@@ -284,6 +307,7 @@ mod tests {
             subject: String::new(),
             not_after: 0,
             earliest_not_after: 0,
+            staple: None,
         };
         assert!(serves(&id, "a.example.test"));
         assert!(!serves(&id, "a.b.example.test"));
@@ -304,6 +328,7 @@ mod tests {
             subject: String::new(),
             not_after: 0,
             earliest_not_after: 0,
+            staple: None,
         };
         let set = IdentitySet {
             entries: vec![

@@ -36,6 +36,7 @@ mod identity;
 mod keylog;
 mod logging;
 mod names;
+mod ocsp;
 mod pem;
 mod pump;
 mod purpose;

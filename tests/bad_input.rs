@@ -916,6 +916,18 @@ fn length_and_range_cases() -> Vec<Case> {
             |fx| unsafe { siptls_ctx_reload_if_changed(fx.server.0, null_mut()) }.into();
         "reload_if_changed ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_reload_if_changed(null_mut(), &mut 0) }.into();
+        "OCSP response for an unknown identity" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["no identity has identity ID 9"],
+            |fx| unsafe { siptls_ctx_set_ocsp_response(fx.server.0, 9, X.as_ptr(), X.len()) }.into();
+        "OCSP response NULL with a length" => SIPTLS_ERR_NULL_ARGUMENT, ["der is NULL"],
+            |fx| unsafe { siptls_ctx_set_ocsp_response(fx.server.0, 0, null(), 5) }.into();
+        "OCSP response of garbage" => SIPTLS_ERR_OCSP_MALFORMED, ["does not parse"],
+            |fx| unsafe { siptls_ctx_set_ocsp_response(fx.server.0, 0, X.as_ptr(), X.len()) }.into();
+        "OCSP file missing" => SIPTLS_ERR_IO, ["no-such.der"],
+            |fx| unsafe {
+                siptls_ctx_load_ocsp_file(fx.server.0, 0, c"/nonexistent/no-such.der".as_ptr())
+            }
+            .into();
         "set_expiry_warning ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_expiry_warning(null_mut(), 1, 1) }.into();
         "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
@@ -1611,7 +1623,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 296, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 300, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);

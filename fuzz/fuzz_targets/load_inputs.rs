@@ -7,7 +7,8 @@
 //!   fresh context (bit 0: 0 client, 1 server) that already trusts the
 //!   process's root as trust ID 1: `trust_add` (PEM or DER, trust ID from
 //!   bits 1-6), `trust_load_ca_list`, `add_crl`, and `set_identity_pem` as
-//!   (input, input), (input, real key) and (real certificate, input).
+//!   (input, input), (input, real key) and (real certificate, input), and
+//!   `set_ocsp_response` of the input for the real server identity.
 //! * bit 7 set, "script": the rest is a list of commands on one fresh
 //!   context (bit 0 the role), each `[op][arg]` then blobs of
 //!   `[u16 big-endian length][bytes]`:
@@ -276,6 +277,29 @@ fn load_real(ctx: &Ctx, role: siptls_role, which: u8) {
     }
 }
 
+/// The input as an OCSP response to staple to the real server identity:
+/// refused with one of the OCSP codes (it is no response for that
+/// certificate signed by its issuer), the configuration unchanged.
+fn staple(ctx: &Ctx, role: siptls_role, data: &[u8]) {
+    let p = pki();
+    set_identity(ctx, role, p.server.cert_pem.as_bytes(), p.server.key_pem.as_bytes());
+    let generation = ctx.generation();
+    let code = unsafe { siptls_ctx_set_ocsp_response(ctx.0, 0, data.as_ptr(), data.len()) };
+    expect_code(
+        "set_ocsp_response",
+        code,
+        &[
+            SIPTLS_ERR_OCSP_MALFORMED,
+            SIPTLS_ERR_OCSP_MISMATCH,
+            SIPTLS_ERR_OCSP_STALE,
+            SIPTLS_ERR_OCSP_UNTRUSTED,
+            SIPTLS_ERR_OCSP_NOT_GOOD,
+            SIPTLS_ERR_INVALID_ARGUMENT,
+        ],
+    );
+    assert_eq!(ctx.generation(), generation, "a refused staple changed the configuration");
+}
+
 fn whole(mode: u8, role: siptls_role, data: &[u8]) {
     let p = pki();
     let ctx = Ctx::new(role);
@@ -287,6 +311,7 @@ fn whole(mode: u8, role: siptls_role, data: &[u8]) {
     set_identity(&ctx, role, data, data);
     set_identity(&ctx, role, data, p.server.key_pem.as_bytes());
     set_identity(&ctx, role, p.server.cert_pem.as_bytes(), data);
+    staple(&ctx, role, data);
     if role == siptls_role::SIPTLS_ROLE_CLIENT {
         new_session(&ctx, role, Some(SERVER_NAME.as_bytes()), true);
     }

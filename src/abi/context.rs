@@ -30,6 +30,10 @@ pub const SIPTLS_RELOADED_CRLS: u32 = 4;
 /// The ticket key file changed and was reloaded.
 pub const SIPTLS_RELOADED_TICKET_KEYS: u32 = 8;
 
+/// An OCSP response file changed, or its identity did, and the response
+/// was checked and stapled again.
+pub const SIPTLS_RELOADED_OCSP: u32 = 16;
+
 /// TLS 1.2, as `siptls_ctx_set_versions` and `protocol_version` number it.
 pub const SIPTLS_TLS12: u16 = 0x0303;
 

@@ -102,6 +102,9 @@ pub enum siptls_expiry_kind {
     SIPTLS_EXPIRY_TRUST_ENTRY = 1,
     /// A loaded CRL's nextUpdate (`id`: its index, as `siptls_ctx_get_crl`).
     SIPTLS_EXPIRY_CRL = 2,
+    /// The nextUpdate of the OCSP response stapled to an identity (`id`:
+    /// the identity ID); warned of at the CRL threshold.
+    SIPTLS_EXPIRY_OCSP = 3,
 }
 
 /// One thing that expires, filled by `siptls_ctx_get_expiry`. Set

@@ -72,6 +72,20 @@ pub enum siptls_result {
     SIPTLS_ERR_TICKET_KEY_MALFORMED = 234,
     /// The TLS configuration could not be built from the context's settings.
     SIPTLS_ERR_CONFIG = 240,
+    /// An OCSP response does not parse (RFC 6960 DER) or is not a basic response.
+    SIPTLS_ERR_OCSP_MALFORMED = 250,
+    /// An OCSP response speaks of other certificates than the identity's, or
+    /// the certificate's issuer is not known to check it.
+    SIPTLS_ERR_OCSP_MISMATCH = 251,
+    /// An OCSP response is outside its thisUpdate..nextUpdate by the gateway's
+    /// clock, has no nextUpdate, or the clock is unset.
+    SIPTLS_ERR_OCSP_STALE = 252,
+    /// An OCSP response is signed neither by the issuer nor by a responder
+    /// the issuer authorized.
+    SIPTLS_ERR_OCSP_UNTRUSTED = 253,
+    /// An OCSP response says revoked or unknown, or the responder answered
+    /// with an error status.
+    SIPTLS_ERR_OCSP_NOT_GOOD = 254,
 
     /// A TLS protocol error (bad record, unexpected message, decryption failure...).
     SIPTLS_ERR_TLS = 300,

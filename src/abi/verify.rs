@@ -106,6 +106,13 @@ pub struct siptls_verify_report {
     /// SIPTLS_EKU_SERVER_TO_SERVER, and so on; SIPTLS_PURPOSE_NONE when the
     /// chain failed before its purpose counted.
     pub purpose: siptls_purpose,
+    /// A client's full handshake: the OCSP response the server stapled, DER
+    /// (RFC 6960), for the gateway to check with its own tools; NULL with
+    /// length 0 when the server stapled none (or it is not this report's
+    /// to show: a server's, a resumption's).
+    pub ocsp_response: *const u8,
+    /// The length of `ocsp_response`.
+    pub ocsp_response_len: usize,
 }
 
 /// How a peer certificate's extended key usage (EKU) must fit the peer's

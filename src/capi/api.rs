@@ -198,6 +198,10 @@ pub struct siptls_api {
     pub ctx_get_expiry:
         unsafe extern "C" fn(*const siptls_ctx, usize, *mut siptls_expiry_info) -> siptls_result,
     pub ctx_reload_if_changed: unsafe extern "C" fn(*mut siptls_ctx, *mut u32) -> siptls_result,
+    pub ctx_set_ocsp_response:
+        unsafe extern "C" fn(*mut siptls_ctx, u32, *const u8, usize) -> siptls_result,
+    pub ctx_load_ocsp_file:
+        unsafe extern "C" fn(*mut siptls_ctx, u32, *const c_char) -> siptls_result,
 }
 
 const API: siptls_api = siptls_api {
@@ -289,6 +293,8 @@ const API: siptls_api = siptls_api {
     ctx_count_expiries: siptls_ctx_count_expiries,
     ctx_get_expiry: siptls_ctx_get_expiry,
     ctx_reload_if_changed: siptls_ctx_reload_if_changed,
+    ctx_set_ocsp_response: siptls_ctx_set_ocsp_response,
+    ctx_load_ocsp_file: siptls_ctx_load_ocsp_file,
 };
 
 /// The table handed out for this ABI.

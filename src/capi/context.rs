@@ -455,6 +455,12 @@ fn verify_callback(
             session_userdata: report.session_userdata.0,
             resumed: report.resumed,
             purpose: report.purpose,
+            ocsp_response: if report.ocsp_response.is_empty() {
+                std::ptr::null()
+            } else {
+                report.ocsp_response.as_ptr()
+            },
+            ocsp_response_len: report.ocsp_response.len(),
         };
         // SAFETY: the caller registered `cb` with `userdata` for exactly this use.
         unsafe { cb(userdata.0, &c_report) == siptls_verify_decision::SIPTLS_VERIFY_ACCEPT as u32 }

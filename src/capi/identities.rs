@@ -55,6 +55,58 @@ pub unsafe extern "C" fn siptls_ctx_add_identity_files(
     }
 }
 
+/// Staples an OCSP response (DER, RFC 6960, as `openssl ocsp -respout`
+/// writes it) to identity `identity_id`: a server sends it to clients that
+/// ask (status_request). It is checked first, by the gateway's clock, and
+/// refused when it does not parse (SIPTLS_ERR_OCSP_MALFORMED), speaks of
+/// another certificate or the issuer is neither in the identity's chain nor
+/// in the trust table (SIPTLS_ERR_OCSP_MISMATCH), is outside its
+/// thisUpdate..nextUpdate (SIPTLS_ERR_OCSP_STALE), is not signed by the
+/// issuer or a responder it authorized for OCSPSigning
+/// (SIPTLS_ERR_OCSP_UNTRUSTED), or says revoked or unknown
+/// (SIPTLS_ERR_OCSP_NOT_GOOD). `der` NULL with length 0 staples nothing
+/// again. Replacing the identity drops its response; its nextUpdate is in
+/// the expiry list (`siptls_ctx_get_expiry`).
+///
+/// # Safety
+/// `ctx` must be a live context; `der` NULL (with `der_len` 0) or readable
+/// for `der_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_set_ocsp_response(
+    ctx: *mut siptls_ctx,
+    identity_id: u32,
+    der: *const u8,
+    der_len: usize,
+) -> siptls_result {
+    unsafe {
+        handles::edit_ctx(ctx, |ctx| {
+            let der = ffi::arg_opt_bytes(der, der_len, "der")?;
+            ctx.set_ocsp_response(identity_id, der)
+        })
+    }
+}
+
+/// As `siptls_ctx_set_ocsp_response`, from a file that
+/// `siptls_ctx_reload_if_changed` watches: a new response written there is
+/// checked and stapled at the next call (SIPTLS_RELOADED_OCSP), and so is
+/// the file when the identity's certificate is reloaded.
+///
+/// # Safety
+/// `ctx` must be a live context; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_load_ocsp_file(
+    ctx: *mut siptls_ctx,
+    identity_id: u32,
+    path: *const c_char,
+) -> siptls_result {
+    unsafe {
+        handles::edit_ctx(ctx, |ctx| {
+            let path = ffi::arg_path(path, "path")?;
+            ctx.load_ocsp_file(identity_id, path)
+        })
+    }
+}
+
 /// Removes identity `identity_id` (SIPTLS_ERR_INVALID_ARGUMENT if none).
 /// Sessions using it keep it.
 ///

@@ -8,7 +8,7 @@
 
 use crate::abi::{
     siptls_log_event, siptls_log_level, UserData, SIPTLS_RELOADED_CRLS, SIPTLS_RELOADED_IDENTITIES,
-    SIPTLS_RELOADED_TICKET_KEYS, SIPTLS_RELOADED_TRUST,
+    SIPTLS_RELOADED_OCSP, SIPTLS_RELOADED_TICKET_KEYS, SIPTLS_RELOADED_TRUST,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,8 @@ pub(super) struct Sources {
     ca_lists: Vec<CaListFile>,
     crls: BTreeMap<PathBuf, Digest>,
     ticket_keys: Option<(PathBuf, Digest)>,
+    /// The OCSP response file stapled to each identity.
+    ocsp: BTreeMap<u32, (PathBuf, Digest)>,
 }
 
 /// An identity's two files, read and parsed.
@@ -94,7 +96,10 @@ fn read(path: &Path) -> Result<(Zeroizing<Vec<u8>>, Digest)> {
 }
 
 impl Sources {
+    /// Identity `id` came from these files; a staple it had went with the
+    /// identity it replaced.
     pub fn identity_from(&mut self, id: u32, cert: &Path, key: &Path, loaded: Digest) {
+        self.ocsp.remove(&id);
         self.identities.insert(
             id,
             IdentityFiles {
@@ -108,6 +113,16 @@ impl Sources {
     /// Identity `id` is no longer a file's (set from memory, or removed).
     pub fn forget_identity(&mut self, id: u32) {
         self.identities.remove(&id);
+        self.ocsp.remove(&id);
+    }
+
+    pub fn ocsp_from(&mut self, id: u32, path: &Path, text: &[u8]) {
+        self.ocsp
+            .insert(id, (path.to_path_buf(), digest_of(&[text])));
+    }
+
+    pub fn forget_ocsp(&mut self, id: u32) {
+        self.ocsp.remove(&id);
     }
 
     /// A CA list file added these trust IDs; `replace_all`: it is the whole table.
@@ -168,6 +183,8 @@ struct Changes {
         Digest,
     )>,
     ticket_keys: Option<(KeyRing, Digest)>,
+    /// Responses to staple again: their file changed, or their identity did.
+    ocsp: Vec<(u32, PathBuf, Zeroizing<Vec<u8>>, Digest)>,
     /// The files, for the log.
     files: Vec<String>,
 }
@@ -180,6 +197,7 @@ impl Changes {
             (!self.ca_lists.is_empty(), SIPTLS_RELOADED_TRUST),
             (!self.crls.is_empty(), SIPTLS_RELOADED_CRLS),
             (self.ticket_keys.is_some(), SIPTLS_RELOADED_TICKET_KEYS),
+            (!self.ocsp.is_empty(), SIPTLS_RELOADED_OCSP),
         ] {
             if changed {
                 flags |= flag;
@@ -234,6 +252,15 @@ impl Sources {
                 changes.files.push(place);
                 changes.ticket_keys = Some((ring, now));
             }
+        }
+        for (&id, (path, loaded)) in &self.ocsp {
+            let (text, now) = read(path)?;
+            let identity_changed = changes.identities.iter().any(|(i, _)| *i == id);
+            if now == *loaded && !identity_changed {
+                continue;
+            }
+            changes.files.push(path.display().to_string());
+            changes.ocsp.push((id, path.clone(), text, now));
         }
         Ok(changes)
     }
@@ -292,6 +319,12 @@ impl Context {
                     .map_err(|e| e.context(&path.display().to_string()))?;
                 c.crls = crls;
             }
+            // After the identities: a response is checked against the
+            // certificate it will be stapled to.
+            for (id, path, text, _) in &changes.ocsp {
+                c.staple(*id, Some(text))
+                    .map_err(|e| e.context(&path.display().to_string()))?;
+            }
             if let Some((ring, loaded)) = ring {
                 c.resumption.ring = Arc::new(ring);
                 ring_loaded = Some(loaded);
@@ -313,6 +346,11 @@ impl Context {
         }
         for (path, _, loaded) in changes.crls {
             sources.crls.insert(path, loaded);
+        }
+        for (id, _, _, loaded) in changes.ocsp {
+            if let Some((_, was)) = sources.ocsp.get_mut(&id) {
+                *was = loaded;
+            }
         }
         if let Some(loaded) = ring_loaded {
             if let Some((_, was)) = &mut sources.ticket_keys {

@@ -57,6 +57,8 @@ pub struct Report<'a> {
     pub override_allowed: bool,
     /// The chain is a resumed session's, checked again (see `Policy::may_resume`).
     pub resumed: bool,
+    /// The OCSP response the server stapled (a client's full handshake), or empty.
+    pub ocsp_response: &'a [u8],
 }
 
 /// Returns `true` to accept, `false` to reject.

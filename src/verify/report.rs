@@ -35,6 +35,7 @@ impl Policy {
         leaf: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         expected_name: Option<&ServerName<'_>>,
+        ocsp_response: &[u8],
     ) -> Result<(), rustls::Error> {
         let looked = names::identities(leaf);
         let ids = looked.as_ref().map(|l| &*l.ids);
@@ -63,6 +64,7 @@ impl Policy {
             detail: &checked.detail,
             override_allowed: checked.status != SIPTLS_VERIFY_OK && self.settings.allow_override,
             resumed: false,
+            ocsp_response,
         });
         let (status, detail) = match (checked.status, accepted) {
             (SIPTLS_VERIFY_OK, true) => (SIPTLS_VERIFY_OK, checked.detail),
@@ -128,6 +130,7 @@ impl Policy {
             detail,
             override_allowed: false,
             resumed: false,
+            ocsp_response: &[],
         });
         Outcome {
             status: SIPTLS_VERIFY_NO_CERTIFICATE,
@@ -211,7 +214,9 @@ mod tests {
             ..Step::default()
         };
         let policy = ctx.snapshot().current.get();
-        in_scope(step, || policy.verify(leaf, intermediates, name.as_ref()))
+        in_scope(step, || {
+            policy.verify(leaf, intermediates, name.as_ref(), &[])
+        })
     }
 
     #[test]
@@ -306,7 +311,9 @@ mod tests {
         let policy = ctx.snapshot().current.get();
         let leaf = der(&f.server);
         let name = ServerName::try_from(SERVER_NAME).unwrap();
-        let (_, unkept) = in_scope(Step::default(), || policy.verify(&leaf, &[], Some(&name)));
+        let (_, unkept) = in_scope(Step::default(), || {
+            policy.verify(&leaf, &[], Some(&name), &[])
+        });
         assert!(unkept.outcome.is_some());
         assert!(unkept.chain.is_none(), "resumption off: no copy");
     }

@@ -99,6 +99,7 @@ impl Policy {
             detail: &detail,
             override_allowed: false,
             resumed: true,
+            ocsp_response: &[],
         });
         let (status, detail) = if accepted {
             (SIPTLS_VERIFY_OK, detail)

@@ -49,7 +49,7 @@ impl ServerCertVerifier for Verifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         _rustls_now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         // The session may send another SNI than the name it must reach.
@@ -57,7 +57,7 @@ impl ServerCertVerifier for Verifier {
         let expected = peer_name.as_deref().unwrap_or(server_name);
         self.current
             .get()
-            .verify(end_entity, intermediates, Some(expected))
+            .verify(end_entity, intermediates, Some(expected), ocsp_response)
             .map(|()| ServerCertVerified::assertion())
     }
 
@@ -105,7 +105,7 @@ impl ClientCertVerifier for Verifier {
     ) -> std::result::Result<ClientCertVerified, rustls::Error> {
         self.current
             .get()
-            .verify(end_entity, intermediates, None)
+            .verify(end_entity, intermediates, None, &[])
             .map(|()| ClientCertVerified::assertion())
     }
 

@@ -448,6 +448,8 @@ pub struct SeenReport {
     pub session_userdata: usize,
     pub resumed: bool,
     pub purpose: siptls_purpose,
+    /// The OCSP response the server stapled, as the report showed it.
+    pub ocsp_response: Vec<u8>,
 }
 
 pub struct Recorder {
@@ -482,6 +484,11 @@ unsafe extern "C" fn record_report(
         session_userdata: r.session_userdata as usize,
         resumed: r.resumed,
         purpose: r.purpose,
+        ocsp_response: if r.ocsp_response.is_null() {
+            Vec::new()
+        } else {
+            unsafe { std::slice::from_raw_parts(r.ocsp_response, r.ocsp_response_len) }.to_vec()
+        },
     });
     recorder.accept_code
 }

@@ -67,12 +67,9 @@ fn openssl_pki() -> &'static Pki {
 /// nextUpdate).
 fn respond(ca: &OpensslCa, cert: &Path, signer: (&Path, &Path), days: Option<&str>) -> Vec<u8> {
     let p = openssl_pki();
-    let tag = format!(
-        "{}-{}-{}",
-        cert.file_stem().unwrap().to_string_lossy(),
-        signer.0.file_stem().unwrap().to_string_lossy(),
-        days.unwrap_or("none")
-    );
+    // Tests run in parallel threads: each response gets files of its own.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let tag = format!("response-{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let (req, resp) = (format!("{tag}.req"), format!("{tag}.resp"));
     let root_pem = p.root.dir.join("ca.pem");
     let cert = cert.display().to_string();

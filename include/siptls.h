@@ -214,6 +214,13 @@
 #define SIPTLS_SESSION_VALUE_MAX 16384
 
 /**
+ * `siptls_signer.flags`: the device returns ECDSA signatures as the raw
+ * concatenation r||s (each scalar at full length); siptls encodes them as
+ * the DER ECDSA-Sig-Value TLS sends.
+ */
+#define SIPTLS_SIGNER_RAW_ECDSA 1
+
+/**
  * A message's header block may be this long by default.
  */
 #define SIPTLS_SIP_DEFAULT_HEADER_MAX (16 * 1024)
@@ -435,6 +442,10 @@ enum siptls_result
    * The peer's handshake messages or certificate chain exceed the size limits.
    */
   SIPTLS_ERR_PEER_TOO_LARGE = 305,
+  /**
+   * The gateway's signing callback failed or returned no usable signature.
+   */
+  SIPTLS_ERR_SIGNING_FAILED = 306,
   /**
    * SIP framing: the stream is not SIP (a bad first line, a header without
    * a colon, a bare LF, stray bytes between messages). Close the connection.
@@ -1101,6 +1112,67 @@ typedef uint32_t siptls_eku_policy;
 #endif /* __cplusplus */
 
 /**
+ * The kind of private key a signing callback holds (`siptls_signer.key_type`).
+ */
+enum siptls_key_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * ECDSA on P-256: ecdsa_secp256r1_sha256.
+   */
+  SIPTLS_KEY_ECDSA_P256 = 1,
+  /**
+   * ECDSA on P-384: ecdsa_secp384r1_sha384.
+   */
+  SIPTLS_KEY_ECDSA_P384 = 2,
+  /**
+   * RSA, 2048 to 4096 bits: rsa_pss_rsae_sha256/384/512, and for TLS 1.2
+   * peers that offer nothing else rsa_pkcs1_sha256/384/512.
+   */
+  SIPTLS_KEY_RSA = 3,
+  /**
+   * Ed25519.
+   */
+  SIPTLS_KEY_ED25519 = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_key_type siptls_key_type;
+#else
+typedef uint32_t siptls_key_type;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * What a signing callback answers. Failing is 0, so a callback returning
+ * a zeroed value fails closed.
+ */
+enum siptls_sign_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Any value other than SIPTLS_SIGN_OK: no signature; the handshake
+   * fails with SIPTLS_ERR_SIGNING_FAILED.
+   */
+  SIPTLS_SIGN_FAILED = 0,
+  /**
+   * The signature is in the buffer, its length in `*signature_len_out`.
+   */
+  SIPTLS_SIGN_OK = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_sign_status siptls_sign_status;
+#else
+typedef uint32_t siptls_sign_status;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * A TLS configuration for one role, shared by many sessions and threads.
  *
  * - Life: `siptls_ctx_new`, `siptls_ctx_free`, `siptls_ctx_get_last_error`,
@@ -1108,7 +1180,8 @@ typedef uint32_t siptls_eku_policy;
  * - Identities: `siptls_ctx_set_identity_pem`, `siptls_ctx_load_identity_files`,
  *   `siptls_ctx_add_identity_pem`, `siptls_ctx_add_identity_files`,
  *   `siptls_ctx_remove_identity`, `siptls_ctx_set_identity_names`,
- *   `siptls_ctx_set_ocsp_response`, `siptls_ctx_load_ocsp_file`,
+ *   `siptls_ctx_add_identity_signer`, `siptls_ctx_set_ocsp_response`,
+ *   `siptls_ctx_load_ocsp_file`,
  *   `siptls_ctx_load_pem_dir`, `siptls_ctx_reload_if_changed`.
  * - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
  *   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,
@@ -1298,6 +1371,52 @@ typedef bool (*siptls_time_cb)(void *userdata,
  */
 typedef void (*siptls_keylog_cb)(void *userdata,
                                  const char *line);
+
+/**
+ * Signs `message` (not hashed: the scheme names the hash) with the TLS
+ * SignatureScheme `scheme` (IANA number, e.g. 0x0403 for
+ * ecdsa_secp256r1_sha256, 0x0804 for rsa_pss_rsae_sha256) into
+ * `signature`, which has room for `signature_cap` bytes; stores the
+ * signature's length in `signature_len_out` and returns SIPTLS_SIGN_OK (a
+ * `siptls_sign_status`). Runs on the thread driving the session, inside
+ * `siptls_session_feed` or a pump call, as the verify callback does (the
+ * same rules: no call on this session from inside; freeing it or its
+ * context is deferred until the call returns). A slow device holds that
+ * session's handshake, not others'.
+ */
+typedef uint32_t (*siptls_sign_cb)(void *userdata,
+                                   uint16_t scheme,
+                                   const uint8_t *message,
+                                   size_t message_len,
+                                   uint8_t *signature,
+                                   size_t signature_cap,
+                                   size_t *signature_len_out);
+
+/**
+ * A key the gateway holds, for `siptls_ctx_add_identity_signer`.
+ */
+typedef struct siptls_signer {
+  /**
+   * Set by the caller to `sizeof` the struct; fields past it take their defaults.
+   */
+  uint32_t struct_size;
+  /**
+   * The key's type (`siptls_key_type`); it must be the certificate's.
+   */
+  uint32_t key_type;
+  /**
+   * The signing callback (required).
+   */
+  siptls_sign_cb sign;
+  /**
+   * Handed to `sign`.
+   */
+  void *userdata;
+  /**
+   * SIPTLS_SIGNER_* flags (0: none).
+   */
+  uint32_t flags;
+} siptls_signer;
 
 /**
  * One trust entry, filled by `siptls_ctx_get_trust`. Set `struct_size` to
@@ -2103,6 +2222,11 @@ typedef struct siptls_api {
   siptls_result (*ctx_load_ocsp_file)(struct siptls_ctx*,
                                       uint32_t,
                                       const char*);
+  siptls_result (*ctx_add_identity_signer)(struct siptls_ctx*,
+                                           uint32_t,
+                                           const uint8_t*,
+                                           size_t,
+                                           const struct siptls_signer*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -2429,6 +2553,28 @@ siptls_result siptls_ctx_add_identity_files(struct siptls_ctx *ctx,
                                             uint32_t identity_id,
                                             const char *cert_path,
                                             const char *key_path);
+
+/**
+ * Adds identity `identity_id` whose private key the gateway holds (a
+ * secure element, a TPM, an HSM): the certificate chain in PEM (leaf
+ * first) and a signer, whose callback makes each handshake signature. The
+ * signer's key type must be the certificate's (else SIPTLS_ERR_KEY_MISMATCH).
+ * Works wherever an identity does: several of them, SNI selection, a
+ * client's choice per destination, reloads of the others. A callback that
+ * fails fails the handshake with SIPTLS_ERR_SIGNING_FAILED and a detail;
+ * the peer gets an alert. IDs as `siptls_ctx_add_identity_pem`.
+ *
+ * Requires:
+ * `ctx` must be a live context; `chain_pem` readable for `chain_len`
+ * bytes; `signer` readable for its `struct_size`; its callback callable
+ * with its user data from any thread driving a session, until the
+ * identity is removed and its sessions are freed.
+ */
+siptls_result siptls_ctx_add_identity_signer(struct siptls_ctx *ctx,
+                                             uint32_t identity_id,
+                                             const uint8_t *chain_pem,
+                                             size_t chain_len,
+                                             const struct siptls_signer *signer);
 
 /**
  * Staples an OCSP response (DER, RFC 6960, as `openssl ocsp -respout`

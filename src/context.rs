@@ -34,6 +34,7 @@ use crate::crl::{Crl, CrlSet, ExpiredCrl, Inserted, MissingCrl};
 use crate::error::{Error, Result};
 use crate::expiry;
 use crate::ocsp;
+use crate::signer::{ExternalKey, KeyKind, SignFn};
 
 mod reload;
 use crate::purpose::EkuPolicy;
@@ -778,6 +779,36 @@ impl Context {
 
     pub fn add_identity_files(&self, id: u32, cert_path: &Path, key_path: &Path) -> Result<()> {
         self.put_identity_files(id, false, cert_path, key_path)
+    }
+
+    /// Adds identity `id` with a key the gateway holds: the chain from
+    /// memory, the signatures from `sign`. The key's type must be the
+    /// certificate's.
+    pub fn add_identity_signer(
+        &self,
+        id: u32,
+        chain_pem: &[u8],
+        kind: KeyKind,
+        raw_ecdsa: bool,
+        sign: SignFn,
+    ) -> Result<()> {
+        let certified = (|| {
+            let chain = pem::certificates(chain_pem).map_err(|e| e.context("chain_pem"))?;
+            let found = KeyKind::of_certificate(chain[0].as_ref());
+            if found != Some(kind) {
+                return Err(Error::new(
+                    SIPTLS_ERR_KEY_MISMATCH,
+                    format!(
+                        "The signer holds a {} key, and the certificate's public key is {}; give the key type of the certificate's key.",
+                        kind.describe(),
+                        found.map_or("of a type siptls cannot sign with", KeyKind::describe)
+                    ),
+                ));
+            }
+            let key = ExternalKey::new(kind, raw_ecdsa, sign)?;
+            Ok(Arc::new(CertifiedKey::new(chain, Arc::new(key))))
+        })();
+        self.put_identity(id, false, certified)
     }
 
     /// An identity from memory: no file stands behind it any more.

@@ -57,6 +57,7 @@ impl siptls_result {
             SIPTLS_ERR_TRUNCATED => c"transport closed without close_notify (possible truncation)",
             SIPTLS_ERR_NO_COMMON_PARAMETERS => c"no common protocol version or cipher suite",
             SIPTLS_ERR_PEER_TOO_LARGE => c"peer message or certificate chain too large",
+            SIPTLS_ERR_SIGNING_FAILED => c"the gateway's signing callback failed",
             SIPTLS_ERR_SIP_MALFORMED => c"malformed SIP stream",
             SIPTLS_ERR_SIP_HEADER_TOO_LARGE => c"SIP header block too large",
             SIPTLS_ERR_SIP_BODY_TOO_LARGE => c"SIP body too large",

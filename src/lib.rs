@@ -42,6 +42,7 @@ mod pump;
 mod purpose;
 mod resume;
 mod session;
+mod signer;
 mod sip;
 mod suites;
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::abi::{
     siptls_result::*, siptls_role, siptls_verify_status, UserData, SIPTLS_EVENT_ENDED,
     SIPTLS_EVENT_HANDSHAKE_DONE, SIPTLS_EVENT_PLAINTEXT, SIPTLS_WANT_READ, SIPTLS_WANT_WRITE,
 };
+use crate::signer::SigningFailed;
 use std::io::{self, BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -482,6 +483,9 @@ impl State {
                 let detail = format!("The peer ended the connection with the fatal alert {name}: it refused something this side sent (its own log says what).");
                 self.log(siptls_log_level::SIPTLS_LOG_WARN, siptls_log_event::SIPTLS_LOG_ALERT_RECEIVED, || detail.clone());
                 (SIPTLS_ERR_ALERT_RECEIVED, detail)
+            }
+            rustls::Error::Other(other) if other.0.downcast_ref::<SigningFailed>().is_some() => {
+                (SIPTLS_ERR_SIGNING_FAILED, other.0.to_string())
             }
             rustls::Error::PeerIncompatible(why) => {
                 (SIPTLS_ERR_NO_COMMON_PARAMETERS, incompatibility(why))

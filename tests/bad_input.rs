@@ -928,6 +928,24 @@ fn length_and_range_cases() -> Vec<Case> {
                 siptls_ctx_load_ocsp_file(fx.server.0, 0, c"/nonexistent/no-such.der".as_ptr())
             }
             .into();
+        "signer NULL" => SIPTLS_ERR_NULL_ARGUMENT, ["signer is NULL"],
+            |fx| unsafe {
+                siptls_ctx_add_identity_signer(fx.server.0, 5, X.as_ptr(), X.len(), null())
+            }
+            .into();
+        "signer of key type 9" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["signer->key_type: 9 is not one of the defined values"],
+            |fx| unsafe {
+                let signer = signer(9, false);
+                siptls_ctx_add_identity_signer(fx.server.0, 5, X.as_ptr(), X.len(), &signer)
+            }
+            .into();
+        "signer without a callback" => SIPTLS_ERR_NULL_ARGUMENT, ["signer->sign is NULL"],
+            |fx| unsafe {
+                let signer = signer(1, false);
+                siptls_ctx_add_identity_signer(fx.server.0, 5, X.as_ptr(), X.len(), &signer)
+            }
+            .into();
         "set_expiry_warning ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_expiry_warning(null_mut(), 1, 1) }.into();
         "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
@@ -1335,6 +1353,29 @@ fn trust_info() -> siptls_trust_entry_info {
     info
 }
 
+unsafe extern "C" fn never_signs(
+    _: *mut std::ffi::c_void,
+    _: u16,
+    _: *const u8,
+    _: usize,
+    _: *mut u8,
+    _: usize,
+    _: *mut usize,
+) -> u32 {
+    0
+}
+
+/// A signer of `key_type`, with a callback or without.
+fn signer(key_type: u32, with_callback: bool) -> siptls_signer {
+    siptls_signer {
+        struct_size: std::mem::size_of::<siptls_signer>() as u32,
+        key_type,
+        sign: with_callback.then_some(never_signs as _),
+        userdata: null_mut(),
+        flags: 0,
+    }
+}
+
 fn expiry_info() -> siptls_expiry_info {
     let mut info: siptls_expiry_info = unsafe { std::mem::zeroed() };
     info.struct_size = std::mem::size_of::<siptls_expiry_info>() as u32;
@@ -1623,7 +1664,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 300, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 303, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);
@@ -1672,7 +1713,7 @@ fn unknown_numbers_get_static_fallback_text() {
         assert!(!p.is_null());
         unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
     };
-    for number in [4, 99, 108, 209, 235, 306, 1000, u32::MAX] {
+    for number in [4, 99, 108, 209, 235, 307, 1000, u32::MAX] {
         assert_eq!(
             text(siptls_result_str(number)),
             "unknown result code",

@@ -9,7 +9,8 @@
 /// - Identities: `siptls_ctx_set_identity_pem`, `siptls_ctx_load_identity_files`,
 ///   `siptls_ctx_add_identity_pem`, `siptls_ctx_add_identity_files`,
 ///   `siptls_ctx_remove_identity`, `siptls_ctx_set_identity_names`,
-///   `siptls_ctx_set_ocsp_response`, `siptls_ctx_load_ocsp_file`,
+///   `siptls_ctx_add_identity_signer`, `siptls_ctx_set_ocsp_response`,
+///   `siptls_ctx_load_ocsp_file`,
 ///   `siptls_ctx_load_pem_dir`, `siptls_ctx_reload_if_changed`.
 /// - Trust table: `siptls_ctx_add_trust`, `siptls_ctx_add_trust_list`,
 ///   `siptls_ctx_add_trust_file`, `siptls_ctx_replace_trust_list`,

@@ -99,6 +99,8 @@ pub enum siptls_result {
     SIPTLS_ERR_NO_COMMON_PARAMETERS = 304,
     /// The peer's handshake messages or certificate chain exceed the size limits.
     SIPTLS_ERR_PEER_TOO_LARGE = 305,
+    /// The gateway's signing callback failed or returned no usable signature.
+    SIPTLS_ERR_SIGNING_FAILED = 306,
 
     /// SIP framing: the stream is not SIP (a bad first line, a header without
     /// a colon, a bare LF, stray bytes between messages). Close the connection.

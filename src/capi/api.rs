@@ -202,6 +202,13 @@ pub struct siptls_api {
         unsafe extern "C" fn(*mut siptls_ctx, u32, *const u8, usize) -> siptls_result,
     pub ctx_load_ocsp_file:
         unsafe extern "C" fn(*mut siptls_ctx, u32, *const c_char) -> siptls_result,
+    pub ctx_add_identity_signer: unsafe extern "C" fn(
+        *mut siptls_ctx,
+        u32,
+        *const u8,
+        usize,
+        *const siptls_signer,
+    ) -> siptls_result,
 }
 
 const API: siptls_api = siptls_api {
@@ -295,6 +302,7 @@ const API: siptls_api = siptls_api {
     ctx_reload_if_changed: siptls_ctx_reload_if_changed,
     ctx_set_ocsp_response: siptls_ctx_set_ocsp_response,
     ctx_load_ocsp_file: siptls_ctx_load_ocsp_file,
+    ctx_add_identity_signer: siptls_ctx_add_identity_signer,
 };
 
 /// The table handed out for this ABI.

@@ -1,13 +1,33 @@
 //! Several identities per context: added, removed and named for SNI. The
 //! session options a client uses to choose one are with the sessions.
 
-use crate::abi::siptls_result;
+use crate::abi::{
+    siptls_key_type, siptls_result, siptls_sign_status, siptls_signer, UserData,
+    SIPTLS_SIGNER_RAW_ECDSA,
+};
 use std::ffi::c_char;
+use std::sync::Arc;
 
 use super::siptls_ctx;
 
 use super::handles;
 use crate::ffi;
+use crate::signer::{KeyKind, SignFn};
+
+// SAFETY: repr(C); two u32, a nullable function pointer, a pointer, a u32:
+// any bytes are a value.
+unsafe impl ffi::PlainData for siptls_signer {}
+
+impl From<siptls_key_type> for KeyKind {
+    fn from(kind: siptls_key_type) -> Self {
+        match kind {
+            siptls_key_type::SIPTLS_KEY_ECDSA_P256 => KeyKind::EcdsaP256,
+            siptls_key_type::SIPTLS_KEY_ECDSA_P384 => KeyKind::EcdsaP384,
+            siptls_key_type::SIPTLS_KEY_RSA => KeyKind::Rsa,
+            siptls_key_type::SIPTLS_KEY_ED25519 => KeyKind::Ed25519,
+        }
+    }
+}
 
 /// Adds identity `identity_id` from PEM in memory (certificate chain, leaf
 /// first; key). ID 0 is the default identity; an ID in use is refused
@@ -53,6 +73,90 @@ pub unsafe extern "C" fn siptls_ctx_add_identity_files(
             ctx.add_identity_files(identity_id, cert, key)
         })
     }
+}
+
+/// Adds identity `identity_id` whose private key the gateway holds (a
+/// secure element, a TPM, an HSM): the certificate chain in PEM (leaf
+/// first) and a signer, whose callback makes each handshake signature. The
+/// signer's key type must be the certificate's (else SIPTLS_ERR_KEY_MISMATCH).
+/// Works wherever an identity does: several of them, SNI selection, a
+/// client's choice per destination, reloads of the others. A callback that
+/// fails fails the handshake with SIPTLS_ERR_SIGNING_FAILED and a detail;
+/// the peer gets an alert. IDs as `siptls_ctx_add_identity_pem`.
+///
+/// # Safety
+/// `ctx` must be a live context; `chain_pem` readable for `chain_len`
+/// bytes; `signer` readable for its `struct_size`; its callback callable
+/// with its user data from any thread driving a session, until the
+/// identity is removed and its sessions are freed.
+#[no_mangle]
+pub unsafe extern "C" fn siptls_ctx_add_identity_signer(
+    ctx: *mut siptls_ctx,
+    identity_id: u32,
+    chain_pem: *const u8,
+    chain_len: usize,
+    signer: *const siptls_signer,
+) -> siptls_result {
+    unsafe {
+        handles::edit_ctx(ctx, |ctx| {
+            let chain = ffi::arg_bytes(chain_pem, chain_len, "chain_pem")?;
+            let absent = siptls_signer {
+                struct_size: 0,
+                key_type: 0,
+                sign: None,
+                userdata: std::ptr::null_mut(),
+                flags: 0,
+            };
+            let signer = ffi::read_sized(signer, absent, "signer")?;
+            let kind = ffi::arg_enum::<siptls_key_type>(signer.key_type, "signer->key_type")?;
+            let Some(callback) = signer.sign else {
+                return Err(crate::error::Error::new(
+                    siptls_result::SIPTLS_ERR_NULL_ARGUMENT,
+                    "signer->sign is NULL",
+                ));
+            };
+            let sign = signing_function(callback, UserData(signer.userdata));
+            let raw = signer.flags & SIPTLS_SIGNER_RAW_ECDSA != 0;
+            ctx.add_identity_signer(identity_id, chain, kind.into(), raw, sign)
+        })
+    }
+}
+
+/// The C signing callback as the core calls it.
+fn signing_function(
+    callback: unsafe extern "C" fn(
+        *mut std::ffi::c_void,
+        u16,
+        *const u8,
+        usize,
+        *mut u8,
+        usize,
+        *mut usize,
+    ) -> u32,
+    userdata: UserData,
+) -> SignFn {
+    Arc::new(move |scheme, message, out| {
+        let userdata = userdata;
+        let mut len = 0usize;
+        // SAFETY: the caller registered `callback` with `userdata` for
+        // exactly this use; the buffers are ours, of these sizes.
+        let status = unsafe {
+            callback(
+                userdata.0,
+                u16::from(scheme),
+                message.as_ptr(),
+                message.len(),
+                out.as_mut_ptr(),
+                out.len(),
+                &mut len,
+            )
+        };
+        if status == siptls_sign_status::SIPTLS_SIGN_OK as u32 {
+            Ok(len)
+        } else {
+            Err(format!("it returned {status}, not SIPTLS_SIGN_OK"))
+        }
+    })
 }
 
 /// Staples an OCSP response (DER, RFC 6960, as `openssl ocsp -respout`

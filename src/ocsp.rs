@@ -18,6 +18,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::clock::when;
 use crate::error::{printable, Error, Result};
+use crate::signer::KeyKind;
 
 /// A response checked for one certificate, ready to staple.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,22 +56,16 @@ fn algorithm_for(
     algorithm: &str,
     key: &X509Certificate<'_>,
 ) -> Option<&'static dyn VerificationAlgorithm> {
-    let spki = key.public_key();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string());
-    Some(match (algorithm, curve.as_deref()) {
-        ("1.2.840.10045.4.3.2", Some("1.2.840.10045.3.1.7")) => &signature::ECDSA_P256_SHA256_ASN1,
-        ("1.2.840.10045.4.3.3", Some("1.2.840.10045.3.1.7")) => &signature::ECDSA_P256_SHA384_ASN1,
-        ("1.2.840.10045.4.3.2", Some("1.3.132.0.34")) => &signature::ECDSA_P384_SHA256_ASN1,
-        ("1.2.840.10045.4.3.3", Some("1.3.132.0.34")) => &signature::ECDSA_P384_SHA384_ASN1,
-        ("1.2.840.113549.1.1.11", _) => &signature::RSA_PKCS1_2048_8192_SHA256,
-        ("1.2.840.113549.1.1.12", _) => &signature::RSA_PKCS1_2048_8192_SHA384,
-        ("1.2.840.113549.1.1.13", _) => &signature::RSA_PKCS1_2048_8192_SHA512,
-        ("1.3.101.112", _) => &signature::ED25519,
+    use KeyKind::*;
+    Some(match (algorithm, KeyKind::of_parsed(key)?) {
+        ("1.2.840.10045.4.3.2", EcdsaP256) => &signature::ECDSA_P256_SHA256_ASN1,
+        ("1.2.840.10045.4.3.3", EcdsaP256) => &signature::ECDSA_P256_SHA384_ASN1,
+        ("1.2.840.10045.4.3.2", EcdsaP384) => &signature::ECDSA_P384_SHA256_ASN1,
+        ("1.2.840.10045.4.3.3", EcdsaP384) => &signature::ECDSA_P384_SHA384_ASN1,
+        ("1.2.840.113549.1.1.11", Rsa) => &signature::RSA_PKCS1_2048_8192_SHA256,
+        ("1.2.840.113549.1.1.12", Rsa) => &signature::RSA_PKCS1_2048_8192_SHA384,
+        ("1.2.840.113549.1.1.13", Rsa) => &signature::RSA_PKCS1_2048_8192_SHA512,
+        ("1.3.101.112", Ed25519) => &signature::ED25519,
         _ => return None,
     })
 }

@@ -61,6 +61,11 @@ impl KeyKind {
     /// The kind of the public key in a certificate, if it is one of ours.
     pub fn of_certificate(der: &[u8]) -> Option<KeyKind> {
         let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        Self::of_parsed(&cert)
+    }
+
+    /// As `of_certificate`, for a certificate x509-parser has read.
+    pub fn of_parsed(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<KeyKind> {
         let spki = cert.public_key();
         let curve = spki
             .algorithm

@@ -236,10 +236,8 @@ fn der_ecdsa(raw: &[u8], n: usize) -> Option<Vec<u8>> {
         out
     };
     let body = [integer(&raw[..n]), integer(&raw[n..])].concat();
+    // At most 2 * (2 + 49) = 102 bytes for P-384: a short-form length.
     let mut der = vec![0x30];
-    if body.len() >= 0x80 {
-        der.push(0x81);
-    }
     der.push(body.len() as u8);
     der.extend(body);
     Some(der)
@@ -259,10 +257,11 @@ mod tests {
         assert_eq!(&der[5..8], &[0x02, 0x21, 0x00]);
         assert_eq!(der.len(), 2 + 3 + 2 + 33);
         assert!(der_ecdsa(&raw[..63], 32).is_none());
-        // P-384 with full-length scalars: a long-form length.
+        // P-384 with full-length scalars, top bits set: the longest form.
         let raw = [0xffu8; 96];
         let der = der_ecdsa(&raw, 48).unwrap();
-        assert_eq!(&der[..3], &[0x30, 0x81, 2 * (2 + 49)]);
+        assert_eq!(&der[..5], &[0x30, 2 * (2 + 49), 0x02, 49, 0x00]);
+        assert_eq!(der.len(), 2 + 102);
     }
 
     #[test]

@@ -181,7 +181,7 @@ static int run(ex_conn *conn, const char *peer_name)
         ex_report(conn->phase, r, conn->session);
         return -1;
     }
-    return ex_pump_until(conn, SIPTLS_EVENT_ENDED) && ex_print_session(conn->session) ? status
+    return ex_pump_until(conn, SIPTLS_EVENT_ENDED) && ex_print_close(conn->session) ? status
                                                                                        : -1;
 }
 

@@ -572,19 +572,33 @@ static const char *version_name(uint16_t version)
     }
 }
 
-bool ex_print_session(const siptls_session *session)
+static bool get_info(const siptls_session *session, siptls_session_info *info)
 {
-    siptls_session_info info = {.struct_size = sizeof info};
-    siptls_result r = siptls_session_get_info(session, &info);
+    info->struct_size = sizeof *info;
+    siptls_result r = siptls_session_get_info(session, info);
     if (r != SIPTLS_OK) {
         ex_report("reading the session state", r, session);
+    }
+    return r == SIPTLS_OK;
+}
+
+bool ex_print_close(const siptls_session *session)
+{
+    siptls_session_info info;
+    if (!get_info(session, &info)) {
         return false;
     }
-    if (info.close_state != SIPTLS_CLOSE_OPEN) {
-        printf("tls: %s\n", info.close_state == SIPTLS_CLOSE_CLEAN
-                                 ? "peer closed cleanly"
-                                 : "transport closed without close_notify");
-        return true;
+    printf("tls: %s\n", info.close_state == SIPTLS_CLOSE_CLEAN
+                             ? "peer closed cleanly"
+                             : "transport closed without close_notify");
+    return true;
+}
+
+bool ex_print_session(const siptls_session *session)
+{
+    siptls_session_info info;
+    if (!get_info(session, &info)) {
+        return false;
     }
     printf("tls: version=%s suite=%s handshake=%s\n", version_name(info.protocol_version),
            siptls_cipher_suite_str(info.cipher_suite),

@@ -106,9 +106,12 @@ bool ex_pump_until(ex_conn *conn, uint32_t until);
 /* Drops the first `len` bytes of conn->plain (a message that was handled). */
 void ex_consume(ex_conn *conn, size_t len);
 
-/* Prints "tls: version=... suite=... handshake=full|resumed" while the
- * session is open, and how the peer closed once it is not. */
+/* Prints "tls: version=... suite=... handshake=full|resumed". */
 bool ex_print_session(const siptls_session *session);
+
+/* Prints how the peer closed: "tls: peer closed cleanly" (close_notify) or
+ * "tls: transport closed without close_notify". */
+bool ex_print_close(const siptls_session *session);
 
 /* --- SIP ----------------------------------------------------------------- */
 

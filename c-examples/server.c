@@ -82,7 +82,7 @@ static bool serve(ex_conn *conn)
         ex_report(conn->phase, r, conn->session);
         return false;
     }
-    return ex_pump_until(conn, SIPTLS_EVENT_ENDED) && ex_print_session(conn->session) && options;
+    return ex_pump_until(conn, SIPTLS_EVENT_ENDED) && ex_print_close(conn->session) && options;
 }
 
 int main(int argc, char **argv)

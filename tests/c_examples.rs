@@ -816,6 +816,155 @@ fn sip_server_reloads_changed_certificate_files_on_sighup() {
     let _ = fs::remove_dir_all(&moving);
 }
 
+/// A directory of the three-file layout with RSA-2048 keys: a root and a
+/// leaf named `name`.
+fn rsa_certs(root: &Authority, sub: &str, name: &str) -> PathBuf {
+    let dir = setup()
+        .certs
+        .join(format!("rsa-{}", std::process::id()))
+        .join(sub);
+    fs::create_dir_all(&dir).unwrap();
+    let leaf = root.leaf(&LeafSpec {
+        key_alg: siptls_certgen::KeyAlg::Rsa2048,
+        ..LeafSpec::sip(name)
+    });
+    fs::write(dir.join("privateKey.pem"), &leaf.key_pem).unwrap();
+    fs::write(dir.join("publickey.pem"), &leaf.cert_pem).unwrap();
+    fs::write(dir.join("CAList.pem"), &root.issued().cert_pem).unwrap();
+    dir
+}
+
+/// `openssl` with `args`; its stdin empty (s_client then ends after the
+/// handshake) or held open (s_server then serves on).
+fn openssl_tool(args: &[&str]) -> std::process::Child {
+    let keep_input = args.first() == Some(&"s_server");
+    Command::new("openssl")
+        .args(args)
+        .stdin(if keep_input {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl is installed")
+}
+
+fn wait_listening(port: u16) {
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The signing-callback example, whose key only OpenSSL's EVP API touches,
+/// completes mutual TLS as a server with `openssl s_client` and as a client
+/// with `openssl s_server`: TLS 1.2 and 1.3, ECDSA P-256 and RSA-2048
+/// (RSA-PSS in TLS 1.3). Each run made its signature through the callback.
+#[test]
+fn a_key_only_openssl_holds_signs_for_siptls_in_both_roles() {
+    let ecdsa = (setup().certs.join("server"), setup().certs.join("client"));
+    let rsa_root = Authority::root_with(
+        "siptls RSA Demo Root",
+        siptls_certgen::KeyAlg::Rsa2048,
+        time::OffsetDateTime::now_utc() - time::Duration::days(1),
+        time::OffsetDateTime::now_utc() + time::Duration::days(30),
+    );
+    let rsa = (
+        rsa_certs(&rsa_root, "server", SERVER_NAME),
+        rsa_certs(&rsa_root, "client", CLIENT_NAME),
+    );
+    for (kind, (server_dir, client_dir)) in [("ECDSA", &ecdsa), ("RSA", &rsa)] {
+        for (flag, tool_flag, version) in [
+            ("--tls12", "-tls1_2", "TLSv1.2"),
+            ("--tls13", "-tls1_3", "TLSv1.3"),
+        ] {
+            let file = |dir: &PathBuf, name: &str| dir.join(name).to_str().unwrap().to_owned();
+            // As a server, for openssl s_client.
+            let port = free_port();
+            let port_text = port.to_string();
+            let mut server = Proc::spawn(
+                "signer",
+                &[
+                    "--role",
+                    "server",
+                    "--port",
+                    &port_text,
+                    "--certs",
+                    server_dir.to_str().unwrap(),
+                    flag,
+                ],
+            );
+            server
+                .wait_for_line("signer: listening", CHILD_TIMEOUT)
+                .expect("listening");
+            let connect = format!("127.0.0.1:{port}");
+            let client = openssl_tool(&[
+                "s_client",
+                "-connect",
+                &connect,
+                tool_flag,
+                "-CAfile",
+                &file(server_dir, "CAList.pem"),
+                "-cert",
+                &file(client_dir, "publickey.pem"),
+                "-key",
+                &file(client_dir, "privateKey.pem"),
+            ]);
+            let out = client.wait_with_output().unwrap();
+            let said = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                said.contains("Verify return code: 0 (ok)"),
+                "{kind} {version}: {said}"
+            );
+            let finished = server.finish();
+            finished.assert_exit(0);
+            finished.line(&format!("tls: version={version} "));
+            finished.line("signer: 1 signature(s) made by OpenSSL for siptls");
+            // As a client, to openssl s_server requiring our certificate.
+            let port = free_port();
+            let port_text = port.to_string();
+            // It serves on (no -naccept): the readiness probe is one more client.
+            let mut tool = openssl_tool(&[
+                "s_server",
+                "-accept",
+                &port_text,
+                tool_flag,
+                "-cert",
+                &file(server_dir, "publickey.pem"),
+                "-key",
+                &file(server_dir, "privateKey.pem"),
+                "-CAfile",
+                &file(client_dir, "CAList.pem"),
+                "-Verify",
+                "1",
+                "-verify_return_error",
+            ]);
+            wait_listening(port);
+            let finished = Proc::spawn(
+                "signer",
+                &[
+                    "--role",
+                    "client",
+                    "--port",
+                    &port_text,
+                    "--certs",
+                    client_dir.to_str().unwrap(),
+                    flag,
+                ],
+            )
+            .finish();
+            let _ = tool.kill();
+            let _ = tool.wait();
+            finished.assert_exit(0);
+            finished.line(&format!("tls: version={version} "));
+            finished.line("signer: 1 signature(s) made by OpenSSL for siptls");
+        }
+    }
+}
+
 /// Over TLS 1.2 the server sends nothing after its Finished, so the load
 /// generator's first request must leave on its own (it once waited for a
 /// TLS 1.3 ticket to wake it).

@@ -36,6 +36,8 @@ struct Device {
     key: Held,
     mode: Mode,
     calls: AtomicUsize,
+    /// A session the callback frees from inside, as a careless gateway might.
+    free: std::sync::atomic::AtomicPtr<siptls_session>,
 }
 
 impl Device {
@@ -59,6 +61,7 @@ impl Device {
             key,
             mode,
             calls: AtomicUsize::new(0),
+            free: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         })
     }
 }
@@ -74,6 +77,10 @@ unsafe extern "C" fn sign(
 ) -> u32 {
     let device = unsafe { &*(userdata as *const Device) };
     device.calls.fetch_add(1, Ordering::SeqCst);
+    let doomed = device.free.swap(std::ptr::null_mut(), Ordering::SeqCst);
+    if !doomed.is_null() {
+        unsafe { siptls_session_free(doomed) };
+    }
     let message = unsafe { std::slice::from_raw_parts(message, message_len) };
     let out = unsafe { std::slice::from_raw_parts_mut(out, cap) };
     let rng = SystemRandom::new();
@@ -309,4 +316,32 @@ fn a_signer_that_cannot_be_the_certificates_is_refused_at_load() {
         SIPTLS_ERR_NULL_ARGUMENT
     );
     assert_eq!(ctx.generation(), 0, "nothing was loaded");
+}
+
+#[test]
+fn freeing_the_session_from_inside_the_callback_is_deferred() {
+    let who = identity(SERVER_NAME, KeyAlg::EcdsaP256);
+    let device = Device::new(&who, KeyAlg::EcdsaP256, Mode::Sign);
+    let server = held_ctx(
+        siptls_role::SIPTLS_ROLE_SERVER,
+        &who,
+        KeyAlg::EcdsaP256,
+        &device,
+        0,
+    );
+    versions(&server, SIPTLS_TLS13);
+    let client = Ctx::client();
+    let (c, s) = (Sess::client(&client), Sess::server(&server));
+    device.free.store(s.0, Ordering::SeqCst);
+    // The ClientHello: the server signs its CertificateVerify inside this
+    // feed, and the callback frees the session there.
+    let hello = c.take_all();
+    let mut used = 0;
+    let code = unsafe { siptls_session_feed(s.0, hello.as_ptr(), hello.len(), &mut used) };
+    assert_eq!(code, SIPTLS_OK);
+    assert_eq!(device.calls.load(Ordering::SeqCst), 1);
+    // Freed when the feed returned: the handle is gone, never to be used.
+    std::mem::forget(s);
+    let counters = server.counters();
+    assert_eq!((counters.sessions_freed, counters.sessions_live), (1, 0));
 }

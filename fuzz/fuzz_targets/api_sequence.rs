@@ -13,7 +13,8 @@
 //!   6 add_crl(real, or blob) · 7 a setting (missing/expired CRL, client auth,
 //!     depth, CRL clear; resumption on/off, session cache, TLS 1.3 tickets,
 //!     ticket keys shared by the two contexts, ticket lifetime; profile,
-//!     versions, trust entry removed). Settings, reloads and CRLs between a
+//!     versions, trust entry removed; EKU policy, a trust entry's EKU
+//!     policy, reload_if_changed, expiry warning thresholds and list). Settings, reloads and CRLs between a
 //!     session's creation and its handshake reach it (configuration binds
 //!     at the ClientHello and at verification).
 //!   8 session_new(session slot, context slot) · 9 session_free(slot)
@@ -243,7 +244,7 @@ impl World {
                      00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
                 ];
                 let code = unsafe {
-                    match (arg >> 1) % 12 {
+                    match (arg >> 1) % 16 {
                         0 => siptls_ctx_set_missing_crl_policy(ctx, value % 3),
                         1 => siptls_ctx_set_expired_crl_policy(ctx, value % 3),
                         2 => siptls_ctx_set_client_auth(ctx, value % 4),
@@ -271,6 +272,23 @@ impl World {
                         }
                         9 => siptls_ctx_set_ticket_lifetime(ctx, value * 60),
                         10 => siptls_ctx_set_profile(ctx, value % 4),
+                        12 => siptls_ctx_set_eku_policy(ctx, value % 5),
+                        13 => siptls_ctx_set_trust_eku_policy(ctx, value % 3, value % 5),
+                        14 => {
+                            // The directory loaded by op 4 may be watched.
+                            let mut reloaded = u32::MAX;
+                            let code = siptls_ctx_reload_if_changed(ctx, &mut reloaded);
+                            assert!(reloaded & !31 == 0, "reload flags {reloaded}");
+                            assert!(code == SIPTLS_OK || reloaded == 0, "flags on a refusal");
+                            code
+                        }
+                        15 => {
+                            let code = siptls_ctx_set_expiry_warning(ctx, value * 3600, value);
+                            let mut count = usize::MAX;
+                            checked("count_expiries", siptls_ctx_count_expiries(ctx, &mut count));
+                            assert!(count < 64, "{count} things expire");
+                            code
+                        }
                         _ => {
                             const VERSIONS: [(u16, u16); 4] = [
                                 (SIPTLS_TLS12, SIPTLS_TLS13),

@@ -83,11 +83,18 @@ static bool key_type_of(EVP_PKEY *key, uint32_t *type)
     }
 }
 
+/* The whole file, up to 64 KiB (a chain of a few certificates); NULL when
+ * it cannot be read or is larger. */
 static char *read_file(const char *path, size_t *len)
 {
+    enum { CAP = 1 << 16 };
     FILE *f = fopen(path, "rb");
-    char *text = f ? malloc(1 << 16) : NULL;
-    *len = text ? fread(text, 1, 1 << 16, f) : 0;
+    char *text = f ? malloc(CAP) : NULL;
+    *len = text ? fread(text, 1, CAP, f) : 0;
+    if (text && (*len == CAP || ferror(f))) {
+        free(text);
+        text = NULL;
+    }
     if (f) {
         fclose(f);
     }

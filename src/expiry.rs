@@ -65,8 +65,7 @@ impl Item {
         }
     }
 
-    /// What identifies one crossing: the same item renewed is another.
-    fn key(&self) -> (siptls_expiry_kind, u32, i64, String) {
+    fn key(&self) -> Crossing {
         (self.kind, self.id, self.earliest, self.subject.clone())
     }
 
@@ -197,31 +196,34 @@ pub fn prometheus(items: &[Item], now: Option<i64>) -> String {
     out
 }
 
+/// What identifies one crossing: the same item renewed is another.
+type Crossing = (siptls_expiry_kind, u32, i64, String);
+
 /// Which items are past their threshold and have been warned of.
-#[derive(Default)]
 pub struct Watch {
-    warned: Mutex<HashSet<(siptls_expiry_kind, u32, i64, String)>>,
-    /// When a session last looked, in milliseconds since `started`.
-    last_look: AtomicU64,
-    started: Option<Instant>,
+    warned: Mutex<HashSet<Crossing>>,
+    /// When a session may look next, in milliseconds since `started`.
+    next_look: AtomicU64,
+    started: Instant,
 }
 
 impl Watch {
     pub fn new() -> Self {
         Self {
-            started: Some(Instant::now()),
-            ..Self::default()
+            warned: Mutex::default(),
+            next_look: AtomicU64::new(0),
+            started: Instant::now(),
         }
     }
 
     /// Whether a session's look is due: at most one a second.
     pub fn due(&self) -> bool {
-        let now = self.started.map_or(0, |s| s.elapsed().as_millis() as u64) + 1000;
-        let last = self.last_look.load(Ordering::Relaxed);
-        now >= last + 1000
+        let now = self.started.elapsed().as_millis() as u64;
+        let next = self.next_look.load(Ordering::Relaxed);
+        now >= next
             && self
-                .last_look
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .next_look
+                .compare_exchange(next, now + 1000, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
     }
 

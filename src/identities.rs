@@ -203,17 +203,9 @@ impl IdentitySet {
             .iter()
             .position(|i| i.id == id)
             .ok_or_else(|| not_found(id))?;
-        let old = &self.entries[at];
         self.entries[at] = Arc::new(Identity {
-            id,
-            key: old.key.clone(),
-            cert_names: old.cert_names.clone(),
             names: checked,
-            digest: old.digest,
-            subject: old.subject.clone(),
-            not_after: old.not_after,
-            earliest_not_after: old.earliest_not_after,
-            staple: old.staple.clone(),
+            ..Identity::clone(&self.entries[at])
         });
         Ok(())
     }

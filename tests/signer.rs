@@ -13,7 +13,7 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, RsaKeyPair};
 use siptls_certgen::{Issued, KeyAlg};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,10 +52,6 @@ impl Device {
                 };
                 Held::Ecdsa(EcdsaKeyPair::from_pkcs8(form, &identity.key_der).unwrap())
             }
-        };
-        let _ = match &key {
-            Held::Ecdsa(k) => k.public_key().as_ref().len(),
-            Held::Rsa(k) => k.public_key().as_ref().len(),
         };
         Box::new(Device {
             key,

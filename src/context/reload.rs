@@ -76,15 +76,25 @@ pub(super) struct ReadIdentity {
 pub(super) fn read_identity(cert_path: &Path, key_path: &Path) -> Result<ReadIdentity> {
     let cert = pem::read_file(cert_path)?;
     let key = pem::read_secret_file(key_path)?;
+    parse_identity(cert_path, &cert, key_path, &key)
+}
+
+/// An identity from the bytes of its two files.
+fn parse_identity(
+    cert_path: &Path,
+    cert: &[u8],
+    key_path: &Path,
+    key: &[u8],
+) -> Result<ReadIdentity> {
     let certified = identity::from_pem(
-        &cert,
+        cert,
         &cert_path.display().to_string(),
-        &key,
+        key,
         &key_path.display().to_string(),
     )?;
     Ok(ReadIdentity {
         key: certified,
-        loaded: digest_of(&[&cert, &key]),
+        loaded: digest_of(&[cert, key]),
     })
 }
 
@@ -218,7 +228,7 @@ impl Sources {
             if digest_of(&[&cert, &key]) == files.loaded {
                 continue;
             }
-            let read = read_identity(&files.cert, &files.key)?;
+            let read = parse_identity(&files.cert, &cert, &files.key, &key)?;
             changes.files.push(files.cert.display().to_string());
             changes.files.push(files.key.display().to_string());
             changes.identities.push((id, read));
@@ -273,11 +283,7 @@ impl Context {
     pub fn reload_if_changed(&self) -> Result<u32> {
         // One reload at a time: each reads what the last one remembered.
         let mut sources = self.sources.lock();
-        let changes = match sources.changes() {
-            Ok(changes) => changes,
-            Err(e) => return Err(self.reload_refused(e)),
-        };
-        let mut changes = changes;
+        let mut changes = sources.changes().map_err(|e| self.reload_refused(e))?;
         let flags = changes.flags();
         let ring = changes.ticket_keys.take();
         if flags == 0 {
@@ -369,15 +375,17 @@ impl Context {
     /// A reload that could not be applied: said, counted, and handed back.
     fn reload_refused(&self, e: Error) -> Error {
         self.counters.count(Event::ReloadRefused);
-        let detail = format!(
-            "{} The whole configuration in force stays; the next siptls_ctx_reload_if_changed tries again.",
-            e.detail.trim_end_matches('.').to_string() + "."
+        let e = Error::new(
+            e.code,
+            format!(
+                "{}. The whole configuration in force stays; the next siptls_ctx_reload_if_changed tries again.",
+                e.detail.trim_end_matches('.')
+            ),
         );
-        let e = Error::new(e.code, detail);
         self.reload_log(siptls_log_level::SIPTLS_LOG_WARN, || {
             format!("A watched file changed but cannot be loaded: {}", e.detail)
         });
-        self.record::<()>(Err(e.clone())).unwrap_err()
+        e
     }
 
     fn reload_log(&self, level: siptls_log_level, message: impl FnOnce() -> String) {

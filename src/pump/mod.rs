@@ -68,8 +68,9 @@ fn io_error(what: &str, e: io::Error) -> Error {
 }
 
 /// Receives and feeds what is there, sends what is pending, and returns
-/// the poll events to wait for and the session's events. A session failure is returned after its
-/// alert has been sent (as far as the transport takes it).
+/// the poll events to wait for and the session's events. A session failure
+/// is returned after its alert has been sent (as far as the transport
+/// takes it).
 pub fn pump(state: &mut State, transport: &mut dyn Transport) -> Result<u32> {
     let mut buffers = state.take_buffers();
     let result = pump_with(state, &mut buffers, transport);

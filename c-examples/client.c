@@ -27,7 +27,7 @@ typedef enum { CLOCK_SYSTEM, CLOCK_UNSYNCED } clock_mode;
 static void usage(FILE *out)
 {
     fprintf(out, "usage: client [--host 127.0.0.1] [--port 5061] [--peer-name gw-b.example.test]\n"
-                 "              [--certs certs/client] [--tls12|--tls13] [--profile default|128bit|post-quantum]\n"
+                 "              [--certs certs/client] [--key KEY] [--tls12|--tls13] [--profile default|128bit|post-quantum]\n"
                  "              [--clock system|unsynced] [--then-port PORT]...\n"
                  "Sends one SIP OPTIONS request over mutual TLS; exits 0 iff it gets 200.\n"
                  "--then-port: afterwards, once more on PORT (repeatable), resuming the\n"

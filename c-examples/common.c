@@ -53,6 +53,8 @@ ex_opt_result ex_parse_common_option(int argc, char **argv, int *i, bool allow_p
         }
     } else if (strcmp(arg, "--certs") == 0 && has_value) {
         opts->certs = argv[++*i];
+    } else if (strcmp(arg, "--key") == 0 && has_value) {
+        opts->key = argv[++*i];
     } else if (strcmp(arg, "--tls12") == 0) {
         opts->version = SIPTLS_TLS12;
     } else if (strcmp(arg, "--tls13") == 0) {
@@ -156,6 +158,18 @@ siptls_ctx *ex_ctx_new(siptls_role role, const ex_options *opts)
         snprintf(what, sizeof what, "loading %s", certs_dir);
         ex_report(what, r, NULL);
         goto fail;
+    }
+    if (opts->key != NULL) {
+        /* The certificate stays publickey.pem; a pkcs11: URI is accepted
+         * wherever a key file's path is. */
+        char cert_path[4096];
+        snprintf(cert_path, sizeof cert_path, "%s/publickey.pem", certs_dir);
+        r = siptls_ctx_load_identity_files(ctx, cert_path, opts->key);
+        if (r != SIPTLS_OK) {
+            ex_report("loading the --key", r, NULL);
+            goto fail;
+        }
+        printf("config: key=%s\n", strncmp(opts->key, "pkcs11:", 7) == 0 ? "pkcs11" : "file");
     }
     printf("config: role=%s certs=%s trust_entries=%zu\n", role_name(role), certs_dir, added);
     r = siptls_ctx_set_profile(ctx, (uint32_t)opts->profile);

@@ -37,6 +37,9 @@ typedef struct {
 typedef struct {
     const char *host;
     const char *certs;
+    /* --key: the private key instead of the certs' privateKey.pem: a PEM
+     * file, or a pkcs11: URI naming a key on a token or HSM (RFC 7512). */
+    const char *key;
     uint16_t port;
     uint16_t version; /* 0: TLS 1.2 and 1.3; else SIPTLS_TLS12 or SIPTLS_TLS13 only */
     siptls_profile profile; /* cipher suites and groups: --profile default|128bit|post-quantum */

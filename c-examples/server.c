@@ -15,10 +15,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: server [--host 127.0.0.1] [--port 5061] [--certs certs/server]\n"
+    fprintf(out, "usage: server [--host 127.0.0.1] [--port 5061] [--certs certs/server] [--key KEY]\n"
                  "              [--tls12|--tls13] [--profile default|128bit|post-quantum] [--ticket-keys FILE]\n"
                  "Serves one SIP-over-TLS connection (client certificate required),\n"
                  "answers one request and exits.\n"
+                 "--key: the private key instead of the certs' privateKey.pem: a PEM file,\n"
+                 "  or a pkcs11: URI such as 'pkcs11:token=gw;object=tls?module-path=\n"
+                 "  /usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/gw/pin'.\n"
                  "--ticket-keys: session ticket keys shared by a farm of servers, one\n"
                  "  per line as `openssl rand -hex 32` prints them; the first seals.\n");
 }

@@ -323,6 +323,10 @@ enum siptls_result
    */
   SIPTLS_ERR_ABI_VERSION = 107,
   /**
+   * This library was built without the feature the call needs (PKCS#11, FIPS).
+   */
+  SIPTLS_ERR_NOT_BUILT = 108,
+  /**
    * A file could not be read (missing, a directory, no permission).
    */
   SIPTLS_ERR_IO = 200,
@@ -418,6 +422,26 @@ enum siptls_result
    * with an error status.
    */
   SIPTLS_ERR_OCSP_NOT_GOOD = 254,
+  /**
+   * A `pkcs11:` URI is malformed, or has an attribute siptls cannot apply (RFC 7512).
+   */
+  SIPTLS_ERR_PKCS11_URI = 260,
+  /**
+   * The PKCS#11 module is missing, cannot be loaded, or does not initialize.
+   */
+  SIPTLS_ERR_PKCS11_MODULE = 261,
+  /**
+   * No token matches the `pkcs11:` URI (or several do), or the token fails.
+   */
+  SIPTLS_ERR_PKCS11_TOKEN = 262,
+  /**
+   * The token refused the PIN, the PIN is locked, or no PIN was given.
+   */
+  SIPTLS_ERR_PKCS11_LOGIN = 263,
+  /**
+   * No private key on the token matches the `pkcs11:` URI, or several do.
+   */
+  SIPTLS_ERR_PKCS11_OBJECT = 264,
   /**
    * A TLS protocol error (bad record, unexpected message, decryption failure...).
    */
@@ -2286,7 +2310,8 @@ void siptls_ctx_free(struct siptls_ctx *ctx);
 /**
  * Sets the identity from PEM text in memory: `cert_pem` holds our
  * certificate, optionally followed by its chain; `key_pem` the private key
- * (PKCS#8, PKCS#1 or SEC1, unencrypted).
+ * (PKCS#8, PKCS#1 or SEC1, unencrypted), or a `pkcs11:` URI (RFC 7512)
+ * naming a key on a token or HSM (docs/identities-and-trust.md).
  *
  * Requires:
  * `ctx` must be a live context; the buffers readable for their lengths.
@@ -2298,7 +2323,9 @@ siptls_result siptls_ctx_set_identity_pem(struct siptls_ctx *ctx,
                                           size_t key_pem_len);
 
 /**
- * Sets the identity from a certificate file and a private key file.
+ * Sets the identity from a certificate file and a private key file. The
+ * key file may hold a `pkcs11:` URI instead of a PEM key, and `key_path`
+ * may be such a URI itself.
  *
  * Requires:
  * `ctx` must be a live context; the paths NUL-terminated.

@@ -19,9 +19,11 @@ pub fn from_pem(
     key_label: &str,
 ) -> Result<Arc<CertifiedKey>> {
     let chain = pem::certificates(cert_pem).map_err(|e| e.context(cert_label))?;
-    let key = pem::private_key(key_pem)
-        .and_then(|der| pem::signing_key(&der))
-        .map_err(|e| e.context(key_label))?;
+    let key = match crate::pkcs11::in_key_text(key_pem) {
+        Some(uri) => uri.and_then(|uri| crate::pkcs11::signing_key(&uri, &chain[0])),
+        None => pem::private_key(key_pem).and_then(|der| pem::signing_key(&der)),
+    }
+    .map_err(|e| e.context(key_label))?;
     let certified = CertifiedKey::new(chain, key);
     match certified.keys_match() {
         // Unknown: the key type cannot report its public key; the handshake will tell.

@@ -38,6 +38,7 @@ mod logging;
 mod names;
 mod ocsp;
 mod pem;
+mod pkcs11;
 mod pump;
 mod purpose;
 mod resume;

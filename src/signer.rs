@@ -98,6 +98,9 @@ const SIGNATURE_ROOM: usize = 1024;
 /// A key held by the gateway.
 pub struct ExternalKey {
     kind: KeyKind,
+    /// Who signs, for details: "The gateway's signing callback", or the
+    /// key on its token.
+    holder: Arc<str>,
     /// The device returns ECDSA signatures as raw `r||s`.
     raw_ecdsa: bool,
     sign: SignFn,
@@ -105,12 +108,18 @@ pub struct ExternalKey {
 
 impl std::fmt::Debug for ExternalKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "a {} key held by the gateway", self.kind.describe())
+        write!(f, "a {} key: {}", self.kind.describe(), self.holder)
     }
 }
 
 impl ExternalKey {
+    /// The gateway's own callback signs.
     pub fn new(kind: KeyKind, raw_ecdsa: bool, sign: SignFn) -> Result<Self> {
+        Self::held_by("The gateway's signing callback", kind, raw_ecdsa, sign)
+    }
+
+    /// `holder` (a sentence's subject) signs.
+    pub fn held_by(holder: &str, kind: KeyKind, raw_ecdsa: bool, sign: SignFn) -> Result<Self> {
         if raw_ecdsa && kind.scalar_len().is_none() {
             return Err(Error::new(
                 crate::abi::siptls_result::SIPTLS_ERR_INVALID_ARGUMENT,
@@ -122,6 +131,7 @@ impl ExternalKey {
         }
         Ok(Self {
             kind,
+            holder: holder.into(),
             raw_ecdsa,
             sign,
         })
@@ -138,6 +148,7 @@ impl SigningKey for ExternalKey {
             .find(|s| offered.contains(s))?;
         Some(Box::new(ExternalSigner {
             kind: self.kind,
+            holder: self.holder.clone(),
             raw_ecdsa: self.raw_ecdsa,
             sign: self.sign.clone(),
             scheme,
@@ -172,6 +183,7 @@ fn failed(why: String) -> rustls::Error {
 
 struct ExternalSigner {
     kind: KeyKind,
+    holder: Arc<str>,
     raw_ecdsa: bool,
     sign: SignFn,
     scheme: SignatureScheme,
@@ -189,13 +201,15 @@ impl Signer for ExternalSigner {
         let scheme = self.scheme.as_str().unwrap_or("a TLS signature scheme");
         let len = (self.sign)(self.scheme, message, &mut out).map_err(|why| {
             failed(format!(
-                "The gateway's signing callback could not sign with {scheme} for this {} key: {why}.",
+                "{} could not sign with {scheme} for this {} key: {why}.",
+                self.holder,
                 self.kind.describe()
             ))
         })?;
         if len == 0 || len > out.len() {
             return Err(failed(format!(
-                "The gateway's signing callback reported a {len}-byte signature for {scheme}, in a buffer of {}; a signature is 1 to that many bytes.",
+                "{} reported a {len}-byte signature for {scheme}, in a buffer of {}; a signature is 1 to that many bytes.",
+                self.holder,
                 out.len()
             )));
         }
@@ -203,7 +217,8 @@ impl Signer for ExternalSigner {
         match (self.raw_ecdsa, self.kind.scalar_len()) {
             (true, Some(n)) => der_ecdsa(&out, n).ok_or_else(|| {
                 failed(format!(
-                    "The gateway's signing callback returned {len} bytes for a raw {} signature, which is r||s of {} bytes.",
+                    "{} returned {len} bytes for a raw {} signature, which is r||s of {} bytes.",
+                    self.holder,
                     self.kind.describe(),
                     2 * n
                 ))

@@ -946,6 +946,22 @@ fn length_and_range_cases() -> Vec<Case> {
                 siptls_ctx_add_identity_signer(fx.server.0, 5, X.as_ptr(), X.len(), &signer)
             }
             .into();
+        "pkcs11: URI without a module" => SIPTLS_ERR_PKCS11_URI, ["module-path"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k"));
+        "pkcs11: URI naming no key" => SIPTLS_ERR_PKCS11_URI, ["names no key"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:token=t?module-path=/m.so"));
+        "pkcs11: URI with a broken escape" => SIPTLS_ERR_PKCS11_URI, ["%XX"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k%4?module-path=/m.so"));
+        "pkcs11: URI with an unknown attribute" => SIPTLS_ERR_PKCS11_URI, ["colour"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k;colour=red?module-path=/m.so"));
+        "pkcs11: URI with a vendor attribute" => SIPTLS_ERR_PKCS11_URI, ["x-vendor"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k;x-vendor=1?module-path=/m.so"));
+        "pkcs11: URI of a certificate object" => SIPTLS_ERR_PKCS11_URI, ["type=private"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k;type=cert?module-path=/m.so"));
+        "pkcs11: URI with two PIN sources" => SIPTLS_ERR_PKCS11_URI, ["both pin-value and pin-source"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k?module-path=/m.so&pin-value=1&pin-source=/p"));
+        "pkcs11: module missing" => SIPTLS_ERR_PKCS11_MODULE, ["/nonexistent/module.so", "module-path"],
+            |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k?module-path=/nonexistent/module.so&pin-value=1"));
         "set_expiry_warning ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_expiry_warning(null_mut(), 1, 1) }.into();
         "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
@@ -1365,6 +1381,14 @@ unsafe extern "C" fn never_signs(
     0
 }
 
+/// Identity 5 from the server certificate and a `pkcs11:` URI as its key.
+fn token_key(ctx: &Ctx, uri: &str) -> siptls_result {
+    let cert = &pki().server.cert_pem;
+    unsafe {
+        siptls_ctx_add_identity_pem(ctx.0, 5, cert.as_ptr(), cert.len(), uri.as_ptr(), uri.len())
+    }
+}
+
 /// A signer of `key_type`, with a callback or without.
 fn signer(key_type: u32, with_callback: bool) -> siptls_signer {
     siptls_signer {
@@ -1664,7 +1688,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 303, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 311, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);
@@ -1713,7 +1737,7 @@ fn unknown_numbers_get_static_fallback_text() {
         assert!(!p.is_null());
         unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
     };
-    for number in [4, 99, 108, 209, 235, 307, 1000, u32::MAX] {
+    for number in [4, 99, 109, 209, 235, 265, 307, 1000, u32::MAX] {
         assert_eq!(
             text(siptls_result_str(number)),
             "unknown result code",

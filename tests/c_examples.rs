@@ -1050,3 +1050,91 @@ fn sip_server_drops_silent_peers_after_the_handshake_timeout() {
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     server.finish().assert_exit(0);
 }
+
+/// The example server with `--key pkcs11:...`: its private key imported
+/// into a SoftHSM2 token (set up here with `softhsm2-util`, its PIN in a
+/// file), the client example completes an OPTIONS exchange with it over
+/// TLS 1.2 and 1.3; a wrong PIN stops the server at startup with the
+/// token's refusal.
+#[test]
+fn the_example_server_takes_its_key_from_a_pkcs11_token() {
+    let dir = setup().run.join("softhsm");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("tokens")).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    fs::write(
+        &conf,
+        format!("directories.tokendir = {}\n", dir.join("tokens").display()),
+    )
+    .unwrap();
+    // Read by softhsm2-util and by the server this test starts; no other
+    // test of this binary uses a token.
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    let softhsm = |args: &[&str]| {
+        let out = Command::new("softhsm2-util")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("softhsm2-util is not installed ({e}): install the softhsm2 package")
+            });
+        assert!(out.status.success(), "softhsm2-util {args:?}: {out:?}");
+    };
+    softhsm(&[
+        "--init-token",
+        "--free",
+        "--label",
+        "gateway",
+        "--pin",
+        "2468",
+        "--so-pin",
+        "1357",
+    ]);
+    let key = setup().certs.join("server/privateKey.pem");
+    softhsm(&[
+        "--import",
+        key.to_str().unwrap(),
+        "--token",
+        "gateway",
+        "--label",
+        "sips",
+        "--id",
+        "01",
+        "--pin",
+        "2468",
+    ]);
+    let pin = dir.join("pin");
+    fs::write(&pin, "2468\n").unwrap();
+    let uri = |pin_part: &str| {
+        format!(
+            "pkcs11:token=gateway;object=sips?module-path=/usr/lib/softhsm/libsofthsm2.so&{pin_part}"
+        )
+    };
+    let good = uri(&format!("pin-source=file:{}", pin.display()));
+    for (flag, version) in [("--tls12", "TLSv1.2"), ("--tls13", "TLSv1.3")] {
+        let (server, client) = run_pair(&["--key", &good, flag], &[flag]);
+        server.assert_exit(0);
+        client.assert_exit(0);
+        server.line("config: key=pkcs11");
+        client.line(&format!("tls: version={version} "));
+        client.line("sip: received SIP/2.0 200 OK");
+    }
+    let mut server = Proc::spawn(
+        "server",
+        &[
+            "--port",
+            "0",
+            "--certs",
+            setup().certs.join("server").to_str().unwrap(),
+            "--key",
+            &uri("pin-value=1111"),
+        ],
+    );
+    let finished = server.finish();
+    finished.assert_exit(1);
+    assert!(
+        finished.stderr.contains("loading the --key")
+            && finished.stderr.contains("CKR_PIN_INCORRECT"),
+        "{}",
+        finished.dump()
+    );
+}

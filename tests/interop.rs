@@ -64,6 +64,10 @@ cases!([tls12 = TLS12, tls13 = TLS13]:
     gnutls_client_sni_picks_the_identity,
     post_quantum_client_against_an_openssl_server_without_the_hybrid,
     openssl_client_with_a_serverauth_only_certificate,
+    openssl_server_verifies_an_ecdsa_key_on_a_token,
+    openssl_server_verifies_an_rsa_key_on_a_token,
+    openssl_client_verifies_an_ecdsa_key_on_a_token,
+    openssl_client_verifies_an_rsa_key_on_a_token,
 );
 
 cases!([tls10 = TLS10, tls11 = TLS11]: openssl_client_legacy_version, gnutls_client_legacy_version);
@@ -320,6 +324,20 @@ impl Endpoint {
     /// Mutual TLS is required: the context's default.
     fn server() -> Rc<Endpoint> {
         Endpoint::new(Ctx::server())
+    }
+
+    /// As `server()` or `client()`, its key on the test's SoftHSM2 token
+    /// (an RSA identity of the same name for `KeyAlg::Rsa2048`).
+    fn on_token(server: bool, alg: KeyAlg) -> Rc<Endpoint> {
+        let ctx = if server { Ctx::server() } else { Ctx::client() };
+        let (identity, uri) = common::softhsm::softhsm().identity(server, alg);
+        assert_eq!(
+            ctx.set_identity(&identity.cert_pem, &uri),
+            SIPTLS_OK,
+            "{}",
+            last_error()
+        );
+        Endpoint::new(ctx)
     }
 }
 
@@ -691,15 +709,33 @@ fn assert_contains(output: &str, expected: &[&str]) {
 /// Our client against `openssl s_server`, which requires and verifies our
 /// certificate and, with -rev, answers each line reversed.
 fn openssl_server(setup: &Setup) {
+    openssl_server_verifies(setup, &Endpoint::client());
+}
+
+fn openssl_server_verifies_an_ecdsa_key_on_a_token(setup: &Setup) {
+    openssl_server_verifies(setup, &Endpoint::on_token(false, KeyAlg::EcdsaP256));
+}
+
+fn openssl_server_verifies_an_rsa_key_on_a_token(setup: &Setup) {
+    openssl_server_verifies(setup, &Endpoint::on_token(false, KeyAlg::Rsa2048));
+}
+
+/// `openssl s_server` requires and verifies the certificate of our client
+/// `endpoint`, whose name is CLIENT_NAME.
+fn openssl_server_verifies(setup: &Setup, endpoint: &Rc<Endpoint>) {
     // -Verify 1 requires a client certificate; -naccept 1 makes it exit after
     // our connection, so its report is complete when read.
-    let (mut server, mut ours) = start_server(setup, OPENSSL, |port| {
-        format!(
+    let port = free_port();
+    let mut server = Peer::spawn(
+        setup,
+        OPENSSL,
+        &format!(
             "s_server {} -accept {port} -naccept 1 -cert server.pem -key server.key \
              -CAfile ca.pem -Verify 1 -verify_return_error -rev",
             setup.version.openssl_flag
-        )
-    });
+        ),
+    );
+    let mut ours = Ours::client(endpoint, server.connect(port), setup.deadline);
     ours.handshake_ok();
     ours.assert_verified(setup.version, &pki().server);
 
@@ -724,7 +760,22 @@ fn openssl_server(setup: &Setup) {
 
 /// `openssl s_client` with its certificate against our server.
 fn openssl_client(setup: &Setup) {
-    let (mut client, mut ours) = start_s_client(setup, "-cert client.pem -key client.key");
+    openssl_client_verifies(setup, &Endpoint::server());
+}
+
+fn openssl_client_verifies_an_ecdsa_key_on_a_token(setup: &Setup) {
+    openssl_client_verifies(setup, &Endpoint::on_token(true, KeyAlg::EcdsaP256));
+}
+
+fn openssl_client_verifies_an_rsa_key_on_a_token(setup: &Setup) {
+    openssl_client_verifies(setup, &Endpoint::on_token(true, KeyAlg::Rsa2048));
+}
+
+/// `openssl s_client`, with its certificate, verifies our server `endpoint`.
+fn openssl_client_verifies(setup: &Setup, endpoint: &Rc<Endpoint>) {
+    let (listener, port) = listen();
+    let args = s_client_args(setup, port, "-cert client.pem -key client.key");
+    let (mut client, mut ours) = accept_client(setup, endpoint, &listener, OPENSSL, &args);
     ours.handshake_ok();
     ours.assert_verified(setup.version, &pki().client);
     serve_one_request(&mut client, ours);

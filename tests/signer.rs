@@ -160,13 +160,6 @@ fn held_ctx(role: siptls_role, who: &Issued, alg: KeyAlg, device: &Device, flags
     ctx
 }
 
-fn versions(ctx: &Ctx, version: u16) {
-    assert_eq!(
-        unsafe { siptls_ctx_set_versions(ctx.0, version, version) },
-        SIPTLS_OK
-    );
-}
-
 #[test]
 fn a_held_key_signs_in_both_roles_over_tls12_and_tls13_ecdsa_and_rsa() {
     for alg in [KeyAlg::EcdsaP256, KeyAlg::Rsa2048] {
@@ -175,7 +168,7 @@ fn a_held_key_signs_in_both_roles_over_tls12_and_tls13_ecdsa_and_rsa() {
             let who = identity(SERVER_NAME, alg);
             let device = Device::new(&who, alg, Mode::Sign);
             let server = held_ctx(siptls_role::SIPTLS_ROLE_SERVER, &who, alg, &device, 0);
-            versions(&server, version);
+            only_version(&server, version);
             let client = Ctx::client();
             let (c, s) = (Sess::client(&client), Sess::server(&server));
             assert_handshake_ok(&c, &s);
@@ -185,7 +178,7 @@ fn a_held_key_signs_in_both_roles_over_tls12_and_tls13_ecdsa_and_rsa() {
             let who = identity(CLIENT_NAME, alg);
             let device = Device::new(&who, alg, Mode::Sign);
             let client = held_ctx(siptls_role::SIPTLS_ROLE_CLIENT, &who, alg, &device, 0);
-            versions(&client, version);
+            only_version(&client, version);
             let server = Ctx::server();
             let (c, s) = (Sess::client(&client), Sess::server(&server));
             assert_handshake_ok(&c, &s);
@@ -214,7 +207,7 @@ fn a_device_returning_raw_r_and_s_is_encoded_for_tls() {
             &device,
             SIPTLS_SIGNER_RAW_ECDSA,
         );
-        versions(&server, version);
+        only_version(&server, version);
         let client = Ctx::client();
         assert_handshake_ok(&Sess::client(&client), &Sess::server(&server));
     }
@@ -325,7 +318,7 @@ fn freeing_the_session_from_inside_the_callback_is_deferred() {
         &device,
         0,
     );
-    versions(&server, SIPTLS_TLS13);
+    only_version(&server, SIPTLS_TLS13);
     let client = Ctx::client();
     let (c, s) = (Sess::client(&client), Sess::server(&server));
     device.free.store(s.0, Ordering::SeqCst);

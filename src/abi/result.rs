@@ -35,6 +35,8 @@ pub enum siptls_result {
     SIPTLS_ERR_SESSION_FAILED = 106,
     /// `siptls_get_api` was asked for an ABI version this library does not provide.
     SIPTLS_ERR_ABI_VERSION = 107,
+    /// This library was built without the feature the call needs (PKCS#11, FIPS).
+    SIPTLS_ERR_NOT_BUILT = 108,
 
     /// A file could not be read (missing, a directory, no permission).
     SIPTLS_ERR_IO = 200,
@@ -86,6 +88,16 @@ pub enum siptls_result {
     /// An OCSP response says revoked or unknown, or the responder answered
     /// with an error status.
     SIPTLS_ERR_OCSP_NOT_GOOD = 254,
+    /// A `pkcs11:` URI is malformed, or has an attribute siptls cannot apply (RFC 7512).
+    SIPTLS_ERR_PKCS11_URI = 260,
+    /// The PKCS#11 module is missing, cannot be loaded, or does not initialize.
+    SIPTLS_ERR_PKCS11_MODULE = 261,
+    /// No token matches the `pkcs11:` URI (or several do), or the token fails.
+    SIPTLS_ERR_PKCS11_TOKEN = 262,
+    /// The token refused the PIN, the PIN is locked, or no PIN was given.
+    SIPTLS_ERR_PKCS11_LOGIN = 263,
+    /// No private key on the token matches the `pkcs11:` URI, or several do.
+    SIPTLS_ERR_PKCS11_OBJECT = 264,
 
     /// A TLS protocol error (bad record, unexpected message, decryption failure...).
     SIPTLS_ERR_TLS = 300,

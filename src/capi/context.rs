@@ -111,7 +111,8 @@ pub unsafe extern "C" fn siptls_ctx_free(ctx: *mut siptls_ctx) {
 
 /// Sets the identity from PEM text in memory: `cert_pem` holds our
 /// certificate, optionally followed by its chain; `key_pem` the private key
-/// (PKCS#8, PKCS#1 or SEC1, unencrypted).
+/// (PKCS#8, PKCS#1 or SEC1, unencrypted), or a `pkcs11:` URI (RFC 7512)
+/// naming a key on a token or HSM (docs/identities-and-trust.md).
 ///
 /// # Safety
 /// `ctx` must be a live context; the buffers readable for their lengths.
@@ -132,7 +133,9 @@ pub unsafe extern "C" fn siptls_ctx_set_identity_pem(
     }
 }
 
-/// Sets the identity from a certificate file and a private key file.
+/// Sets the identity from a certificate file and a private key file. The
+/// key file may hold a `pkcs11:` URI instead of a PEM key, and `key_path`
+/// may be such a URI itself.
 ///
 /// # Safety
 /// `ctx` must be a live context; the paths NUL-terminated.

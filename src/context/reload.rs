@@ -75,8 +75,17 @@ pub(super) struct ReadIdentity {
 /// Reads a certificate chain and its key and checks they belong together.
 pub(super) fn read_identity(cert_path: &Path, key_path: &Path) -> Result<ReadIdentity> {
     let cert = pem::read_file(cert_path)?;
-    let key = pem::read_secret_file(key_path)?;
+    let key = key_text(key_path)?;
     parse_identity(cert_path, &cert, key_path, &key)
+}
+
+/// A key file's bytes; a key "path" that is a `pkcs11:` URI is the key's
+/// text itself, as key files that hold one.
+fn key_text(key_path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    match key_path.to_str().filter(|path| path.starts_with("pkcs11:")) {
+        Some(uri) => Ok(Zeroizing::new(uri.as_bytes().to_vec())),
+        None => pem::read_secret_file(key_path),
+    }
 }
 
 /// An identity from the bytes of its two files.
@@ -224,7 +233,7 @@ impl Sources {
         for (&id, files) in &self.identities {
             // Digest first: an unchanged pair is not parsed again.
             let cert = pem::read_file(&files.cert)?;
-            let key = pem::read_secret_file(&files.key)?;
+            let key = key_text(&files.key)?;
             if digest_of(&[&cert, &key]) == files.loaded {
                 continue;
             }

@@ -5,6 +5,7 @@
 pub mod artifacts;
 pub mod log;
 pub mod openssl_ca;
+pub mod softhsm;
 pub mod tempdir;
 pub mod verdict;
 
@@ -230,6 +231,14 @@ impl Drop for Ctx {
 }
 
 /// A `siptls_session_info` ready to be filled: zeroed, its size set.
+/// Limits `ctx` to one protocol version.
+pub fn only_version(ctx: &Ctx, version: u16) {
+    assert_eq!(
+        unsafe { siptls_ctx_set_versions(ctx.0, version, version) },
+        SIPTLS_OK
+    );
+}
+
 pub fn empty_info() -> siptls_session_info {
     // SAFETY: integers and bools only; all zero is a valid value.
     let mut info: siptls_session_info = unsafe { std::mem::zeroed() };

@@ -443,6 +443,10 @@ enum siptls_result
    */
   SIPTLS_ERR_PKCS11_OBJECT = 264,
   /**
+   * A FIPS build refuses a suite, group or setting outside the FIPS-approved set.
+   */
+  SIPTLS_ERR_NOT_FIPS_APPROVED = 270,
+  /**
    * A TLS protocol error (bad record, unexpected message, decryption failure...).
    */
   SIPTLS_ERR_TLS = 300,
@@ -1040,13 +1044,14 @@ enum siptls_profile
  {
   /**
    * Every suite siptls offers, AES-256-GCM first; X25519, P-256, P-384,
-   * then the X25519MLKEM768 hybrid for peers that prefer it.
+   * then the X25519MLKEM768 hybrid for peers that prefer it. In a FIPS
+   * build, the FIPS-approved part: AES-GCM suites; P-256, P-384, the hybrid.
    */
   SIPTLS_PROFILE_DEFAULT = 0,
   /**
    * "128-bit encryption only": AES-128-GCM suites (TLS 1.3
    * TLS_AES_128_GCM_SHA256; TLS 1.2 ECDHE-ECDSA/RSA-AES128-GCM-SHA256)
-   * and 128-bit-security groups (X25519, P-256).
+   * and 128-bit-security groups (X25519, P-256; P-256 alone in a FIPS build).
    */
   SIPTLS_PROFILE_128BIT = 1,
   /**
@@ -1193,6 +1198,38 @@ enum siptls_sign_status
 typedef enum siptls_sign_status siptls_sign_status;
 #else
 typedef uint32_t siptls_sign_status;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * Whether the cryptography is a FIPS 140-3 module in approved mode
+ * (`siptls_get_fips_mode`).
+ */
+enum siptls_fips_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * This library was built without the FIPS module (cargo feature `fips`).
+   */
+  SIPTLS_FIPS_NOT_BUILT = 0,
+  /**
+   * The AWS-LC FIPS module is in use and in approved mode: every context
+   * negotiates only FIPS-approved suites, groups and signatures.
+   */
+  SIPTLS_FIPS_APPROVED = 1,
+  /**
+   * The FIPS module is built in but not in approved mode (its power-on
+   * self-tests failed): no TLS can be trusted to it.
+   */
+  SIPTLS_FIPS_NOT_APPROVED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_fips_mode siptls_fips_mode;
+#else
+typedef uint32_t siptls_fips_mode;
 #endif /* __STDC_VERSION__ >= 202311L */
 #endif /* __cplusplus */
 
@@ -2251,6 +2288,7 @@ typedef struct siptls_api {
                                            const uint8_t*,
                                            size_t,
                                            const struct siptls_signer*);
+  uint32_t (*get_fips_mode)(void);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -2278,6 +2316,13 @@ const char *siptls_get_version(void);
  * to compare with the header's SIPTLS_VERSION_NUMBER at run time.
  */
 uint32_t siptls_get_version_number(void);
+
+/**
+ * Whether the cryptography is a FIPS 140-3 module in approved mode: a
+ * `siptls_fips_mode` (SIPTLS_FIPS_NOT_BUILT in a build without the cargo
+ * feature `fips`). docs/fips.md says what a FIPS build negotiates.
+ */
+uint32_t siptls_get_fips_mode(void);
 
 /**
  * Copies the detail text of the last failed siptls call on this thread.

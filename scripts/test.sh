@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, clippy, the Rust and C test suites (including
-# interop with openssl and gnutls), the C examples under sanitizers and
+# interop with openssl and gnutls, and the FIPS build's), the C examples under sanitizers and
 # valgrind, the installed package as C programs use it, and a short run of
 # every fuzz target.
 set -euo pipefail
@@ -15,6 +15,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 mkdir -p target
 cargo test --workspace 2>&1 | tee target/test-output.log
+
+echo "== FIPS build (target/fips): FIPS mode and refusals, handshakes, interop with openssl and gnutls, verification policy"
+CARGO_TARGET_DIR=target/fips cargo test -p siptls --features fips \
+    --test fips --test handshake --test interop --test verify_policy 2>&1 | tee -a target/test-output.log
 
 echo "== benchmark smoke (every row moves its bytes and resumes when it should; no timing judged)"
 cargo run -q -p siptls-bench -- --quick

@@ -52,6 +52,7 @@ use crate::verify::{ClientAuth, CurrentPolicy, Policy, PolicySettings, Verifier,
 
 /// aws-lc-rs with rustls' defaults: every suite rustls implements is AEAD
 /// (AES-GCM, ChaCha20-Poly1305), and it has no SSLv3, TLS 1.0/1.1, RC4 or CBC.
+/// In a FIPS build it is the FIPS module, its defaults the approved part.
 static PROVIDER: LazyLock<Arc<CryptoProvider>> =
     LazyLock::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
 
@@ -307,6 +308,19 @@ pub enum TlsConfig {
     ServerWithoutIdentity,
 }
 
+impl TlsConfig {
+    /// Whether rustls finds the configuration FIPS-approved: the FIPS
+    /// module in approved mode, approved suites, groups and signatures, and
+    /// the TLS 1.2 extended master secret required.
+    fn fips(&self) -> bool {
+        match self {
+            TlsConfig::Client(tls) => tls.fips(),
+            TlsConfig::Server(tls) => tls.fips(),
+            TlsConfig::ServerWithoutIdentity => true,
+        }
+    }
+}
+
 /// Everything a new session needs, frozen.
 pub struct Snapshot {
     pub tls: TlsConfig,
@@ -444,6 +458,12 @@ impl Snapshot {
                 TlsConfig::Server(Arc::new(tls))
             }
         };
+        if cfg!(feature = "fips") && !tls.fips() {
+            return Err(Error::new(
+                SIPTLS_ERR_NOT_FIPS_APPROVED,
+                "This FIPS build cannot make the configuration FIPS-approved: the FIPS module is not in approved mode, or a setting leaves the approved set (siptls_get_fips_mode tells which)",
+            ));
+        }
         Ok(Self {
             tls,
             policy,

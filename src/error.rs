@@ -63,6 +63,7 @@ impl siptls_result {
             SIPTLS_ERR_PKCS11_TOKEN => c"no PKCS#11 token matches, or the token failed",
             SIPTLS_ERR_PKCS11_LOGIN => c"the PKCS#11 token refused the login (PIN)",
             SIPTLS_ERR_PKCS11_OBJECT => c"no private key on the token matches the pkcs11: URI",
+            SIPTLS_ERR_NOT_FIPS_APPROVED => c"not FIPS-approved: a FIPS build refuses it",
             SIPTLS_ERR_SIGNING_FAILED => c"the gateway's signing callback failed",
             SIPTLS_ERR_SIP_MALFORMED => c"malformed SIP stream",
             SIPTLS_ERR_SIP_HEADER_TOO_LARGE => c"SIP header block too large",

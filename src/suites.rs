@@ -3,7 +3,9 @@
 //! against what siptls offers at all (AEAD suites of TLS 1.2 and 1.3,
 //! ECDHE and hybrid post-quantum groups).
 
-use crate::abi::{siptls_profile, siptls_result::*, SIPTLS_TLS12, SIPTLS_TLS13};
+use crate::abi::{
+    siptls_fips_mode, siptls_profile, siptls_result, siptls_result::*, SIPTLS_TLS12, SIPTLS_TLS13,
+};
 use rustls::crypto::aws_lc_rs::{cipher_suite as cs, kx_group, ALL_CIPHER_SUITES, ALL_KX_GROUPS};
 use rustls::crypto::SupportedKxGroup;
 use rustls::{CipherSuite, NamedGroup, SupportedCipherSuite};
@@ -24,7 +26,16 @@ impl Selection {
         suites(self) == suites(other) && groups(self) == groups(other)
     }
 
+    /// A profile's suites and groups; in a FIPS build, only the
+    /// FIPS-approved ones among them.
     pub fn profile(profile: siptls_profile) -> Self {
+        let mut selection = Self::full_profile(profile);
+        selection.suites.retain(|s| approved_suite(s).is_ok());
+        selection.groups.retain(|g| approved_group(*g).is_ok());
+        selection
+    }
+
+    fn full_profile(profile: siptls_profile) -> Self {
         use siptls_profile::*;
         let default_suites = vec![
             cs::TLS13_AES_256_GCM_SHA384,
@@ -105,10 +116,55 @@ fn names<'a>(items: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+/// The cryptography in use: whether this is a FIPS build, and whether its
+/// module is in approved mode.
+pub fn fips_mode() -> siptls_fips_mode {
+    if !cfg!(feature = "fips") {
+        siptls_fips_mode::SIPTLS_FIPS_NOT_BUILT
+    } else if aws_lc_rs::try_fips_mode().is_ok() {
+        siptls_fips_mode::SIPTLS_FIPS_APPROVED
+    } else {
+        siptls_fips_mode::SIPTLS_FIPS_NOT_APPROVED
+    }
+}
+
+const NOT_APPROVED: &str = "is not FIPS-approved, and this siptls is a FIPS build (siptls_get_fips_mode); choose AES-GCM suites and the groups P-256, P-384 or X25519MLKEM768";
+
+/// In a FIPS build, a suite outside the approved set is refused.
+fn approved_suite(
+    suite: &SupportedCipherSuite,
+) -> std::result::Result<(), (siptls_result, String)> {
+    if cfg!(feature = "fips") && !suite.fips() {
+        let name = suite.suite().as_str().unwrap_or("this suite");
+        return Err((
+            SIPTLS_ERR_NOT_FIPS_APPROVED,
+            format!("{name} {NOT_APPROVED}"),
+        ));
+    }
+    Ok(())
+}
+
+/// In a FIPS build, a group outside the approved set is refused.
+fn approved_group(
+    group: &dyn SupportedKxGroup,
+) -> std::result::Result<(), (siptls_result, String)> {
+    if cfg!(feature = "fips") && !group.fips() {
+        let name = group.name().as_str().unwrap_or("this group");
+        return Err((
+            SIPTLS_ERR_NOT_FIPS_APPROVED,
+            format!("{name} {NOT_APPROVED}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Why a number is refused: its code and a phrase after the number.
+type Refusal = (siptls_result, String);
+
 fn checked_list<T: Copy>(
     numbers: &[u16],
     what: &str,
-    lookup: impl Fn(u16) -> std::result::Result<T, String>,
+    lookup: impl Fn(u16) -> std::result::Result<T, Refusal>,
 ) -> Result<Vec<T>> {
     if numbers.is_empty() {
         return Err(Error::new(
@@ -124,12 +180,10 @@ fn checked_list<T: Copy>(
                 format!("{what} {number:#06x} is listed twice"),
             ));
         }
-        list.push(lookup(number).map_err(|why| {
-            Error::new(
-                SIPTLS_ERR_INVALID_ARGUMENT,
-                format!("{what} {number:#06x}: {why}"),
-            )
-        })?);
+        list.push(
+            lookup(number)
+                .map_err(|(code, why)| Error::new(code, format!("{what} {number:#06x}: {why}")))?,
+        );
     }
     Ok(list)
 }
@@ -147,6 +201,8 @@ pub fn suites(numbers: &[u16]) -> Result<Vec<SupportedCipherSuite>> {
                 ),
                 None => "no cipher suite siptls knows has this number".into(),
             })
+            .map_err(|why| (SIPTLS_ERR_INVALID_ARGUMENT, why))
+            .and_then(|suite| approved_suite(&suite).map(|()| suite))
     })
 }
 
@@ -161,6 +217,8 @@ pub fn groups(numbers: &[u16]) -> Result<Vec<&'static dyn SupportedKxGroup>> {
                 Some(name) => format!("{name} is not offered (no implementation in siptls)"),
                 None => "no key exchange group siptls knows has this number".into(),
             })
+            .map_err(|why| (SIPTLS_ERR_INVALID_ARGUMENT, why))
+            .and_then(|group| approved_group(group).map(|()| group))
     })
 }
 

@@ -38,6 +38,8 @@ struct Device {
     calls: AtomicUsize,
     /// A session the callback frees from inside, as a careless gateway might.
     free: std::sync::atomic::AtomicPtr<siptls_session>,
+    /// A context the callback frees from inside.
+    free_ctx: std::sync::atomic::AtomicPtr<siptls_ctx>,
 }
 
 impl Device {
@@ -58,6 +60,7 @@ impl Device {
             mode,
             calls: AtomicUsize::new(0),
             free: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            free_ctx: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         })
     }
 }
@@ -76,6 +79,10 @@ unsafe extern "C" fn sign(
     let doomed = device.free.swap(std::ptr::null_mut(), Ordering::SeqCst);
     if !doomed.is_null() {
         unsafe { siptls_session_free(doomed) };
+    }
+    let doomed = device.free_ctx.swap(std::ptr::null_mut(), Ordering::SeqCst);
+    if !doomed.is_null() {
+        unsafe { siptls_ctx_free(doomed) };
     }
     let message = unsafe { std::slice::from_raw_parts(message, message_len) };
     let out = unsafe { std::slice::from_raw_parts_mut(out, cap) };
@@ -333,4 +340,35 @@ fn freeing_the_session_from_inside_the_callback_is_deferred() {
     std::mem::forget(s);
     let counters = server.counters();
     assert_eq!((counters.sessions_freed, counters.sessions_live), (1, 0));
+}
+
+/// The context freed from inside the callback: its sessions keep what they
+/// use, so the handshake completes and the session is freed later.
+#[test]
+fn freeing_the_context_from_inside_the_callback_leaves_its_session_whole() {
+    let who = identity(SERVER_NAME, KeyAlg::EcdsaP256);
+    let device = Device::new(&who, KeyAlg::EcdsaP256, Mode::Sign);
+    let server = held_ctx(
+        siptls_role::SIPTLS_ROLE_SERVER,
+        &who,
+        KeyAlg::EcdsaP256,
+        &device,
+        0,
+    );
+    let client = Ctx::client();
+    let (c, s) = (Sess::client(&client), Sess::server(&server));
+    device.free_ctx.store(server.0, Ordering::SeqCst);
+    // The handle is the callback's to free now.
+    std::mem::forget(server);
+    assert_handshake_ok(&c, &s);
+    assert_eq!(device.calls.load(Ordering::SeqCst), 1);
+    assert!(
+        device.free_ctx.load(Ordering::SeqCst).is_null(),
+        "the callback freed it"
+    );
+    let mut buf = [0u8; 64];
+    assert_eq!(c.write(b"OPTIONS").0, SIPTLS_OK);
+    let flight = c.take_all();
+    assert_eq!(s.feed(&flight).0, SIPTLS_OK);
+    assert_eq!(s.read(&mut buf), (SIPTLS_OK, 7));
 }

@@ -26,26 +26,6 @@ fn profile(ctx: &Ctx, p: siptls_profile) {
     ok(ctx, unsafe { siptls_ctx_set_profile(ctx.0, p as u32) });
 }
 
-fn set_suites(ctx: &Ctx, suites: &[u16]) -> siptls_result {
-    unsafe { siptls_ctx_set_cipher_suites(ctx.0, suites.as_ptr(), suites.len()) }
-}
-
-fn set_groups(ctx: &Ctx, groups: &[u16]) -> siptls_result {
-    unsafe { siptls_ctx_set_kx_groups(ctx.0, groups.as_ptr(), groups.len()) }
-}
-
-/// Suite and group both ends agreed on.
-fn negotiated(client: &Ctx, server: &Ctx) -> (u16, u32) {
-    let (c, s) = (Sess::client(client), Sess::server(server));
-    assert_handshake_ok(&c, &s);
-    let (ci, si) = (c.info(), s.info());
-    assert_eq!(
-        (ci.cipher_suite, ci.key_exchange_group),
-        (si.cipher_suite, si.key_exchange_group)
-    );
-    (ci.cipher_suite, ci.key_exchange_group)
-}
-
 fn refused(client: &Ctx, server: &Ctx) -> PumpResult {
     let (c, s) = (Sess::client(client), Sess::server(server));
     pump(&c, &s)

@@ -98,6 +98,8 @@ pub enum siptls_result {
     SIPTLS_ERR_PKCS11_LOGIN = 263,
     /// No private key on the token matches the `pkcs11:` URI, or several do.
     SIPTLS_ERR_PKCS11_OBJECT = 264,
+    /// A FIPS build refuses a suite, group or setting outside the FIPS-approved set.
+    SIPTLS_ERR_NOT_FIPS_APPROVED = 270,
 
     /// A TLS protocol error (bad record, unexpected message, decryption failure...).
     SIPTLS_ERR_TLS = 300,

@@ -209,6 +209,7 @@ pub struct siptls_api {
         usize,
         *const siptls_signer,
     ) -> siptls_result,
+    pub get_fips_mode: extern "C" fn() -> u32,
 }
 
 const API: siptls_api = siptls_api {
@@ -303,6 +304,7 @@ const API: siptls_api = siptls_api {
     ctx_set_ocsp_response: siptls_ctx_set_ocsp_response,
     ctx_load_ocsp_file: siptls_ctx_load_ocsp_file,
     ctx_add_identity_signer: siptls_ctx_add_identity_signer,
+    get_fips_mode: siptls_get_fips_mode,
 };
 
 /// The table handed out for this ABI.

@@ -1,6 +1,6 @@
 //! Result codes, status names, versions and the per-thread error detail.
 
-use crate::abi::{siptls_result, siptls_verify_status};
+use crate::abi::{siptls_fips_mode, siptls_result, siptls_verify_status};
 use std::ffi::c_char;
 
 use crate::ffi;
@@ -43,6 +43,16 @@ pub extern "C" fn siptls_get_version_number() -> u32 {
         (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
             | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
             | part(env!("CARGO_PKG_VERSION_PATCH"))
+    })
+}
+
+/// Whether the cryptography is a FIPS 140-3 module in approved mode: a
+/// `siptls_fips_mode` (SIPTLS_FIPS_NOT_BUILT in a build without the cargo
+/// feature `fips`). docs/fips.md says what a FIPS build negotiates.
+#[no_mangle]
+pub extern "C" fn siptls_get_fips_mode() -> u32 {
+    ffi::call_value(siptls_fips_mode::SIPTLS_FIPS_NOT_APPROVED as u32, || {
+        crate::suites::fips_mode() as u32
     })
 }
 

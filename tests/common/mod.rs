@@ -231,6 +231,28 @@ impl Drop for Ctx {
 }
 
 /// A `siptls_session_info` ready to be filled: zeroed, its size set.
+/// Sets the cipher suites by IANA number.
+pub fn set_suites(ctx: &Ctx, suites: &[u16]) -> siptls_result {
+    unsafe { siptls_ctx_set_cipher_suites(ctx.0, suites.as_ptr(), suites.len()) }
+}
+
+/// Sets the key-exchange groups by IANA number.
+pub fn set_groups(ctx: &Ctx, groups: &[u16]) -> siptls_result {
+    unsafe { siptls_ctx_set_kx_groups(ctx.0, groups.as_ptr(), groups.len()) }
+}
+
+/// Suite and group both ends agreed on in a handshake.
+pub fn negotiated(client: &Ctx, server: &Ctx) -> (u16, u32) {
+    let (c, s) = (Sess::client(client), Sess::server(server));
+    assert_handshake_ok(&c, &s);
+    let (ci, si) = (c.info(), s.info());
+    assert_eq!(
+        (ci.cipher_suite, ci.key_exchange_group),
+        (si.cipher_suite, si.key_exchange_group)
+    );
+    (ci.cipher_suite, ci.key_exchange_group)
+}
+
 /// Limits `ctx` to one protocol version.
 pub fn only_version(ctx: &Ctx, version: u16) {
     assert_eq!(

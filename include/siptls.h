@@ -158,6 +158,11 @@
 #define SIPTLS_IO_WOULD_BLOCK -1
 
 /**
+ * Room for a DNS name in `siptls_target`, its NUL included.
+ */
+#define SIPTLS_TARGET_NAME_SIZE 256
+
+/**
  * TLS 1.3 tickets a server sends after each handshake, by default: a SIP
  * peer holds one connection at a time and gets a fresh ticket each time
  * it resumes; every extra ticket costs handshake time.
@@ -446,6 +451,19 @@ enum siptls_result
    * A FIPS build refuses a suite, group or setting outside the FIPS-approved set.
    */
   SIPTLS_ERR_NOT_FIPS_APPROVED = 270,
+  /**
+   * RFC 3263 resolution found no target: the name does not exist, or no
+   * NAPTR, SRV, A or AAAA record leads to an address for the transports allowed.
+   */
+  SIPTLS_ERR_DNS_NOT_FOUND = 280,
+  /**
+   * No DNS server answered in time.
+   */
+  SIPTLS_ERR_DNS_TIMEOUT = 281,
+  /**
+   * A DNS server failed or refused, or its answer does not parse.
+   */
+  SIPTLS_ERR_DNS_FAILED = 282,
   /**
    * A TLS protocol error (bad record, unexpected message, decryption failure...).
    */
@@ -1230,6 +1248,65 @@ enum siptls_fips_mode
 typedef enum siptls_fips_mode siptls_fips_mode;
 #else
 typedef uint32_t siptls_fips_mode;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * The transport of a target (`siptls_target.transport`).
+ */
+enum siptls_transport
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * SIP over UDP (only for a `sip:` URI).
+   */
+  SIPTLS_TRANSPORT_UDP = 1,
+  /**
+   * SIP over TCP (only for a `sip:` URI).
+   */
+  SIPTLS_TRANSPORT_TCP = 2,
+  /**
+   * SIP over TLS over TCP: every target of a `sips:` URI.
+   */
+  SIPTLS_TRANSPORT_TLS = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_transport siptls_transport;
+#else
+typedef uint32_t siptls_transport;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
+ * What a DNS query callback answers. Failing is 0, so a zeroed value
+ * fails closed.
+ */
+enum siptls_dns_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * No answer: the server failed or refused; resolution fails with SIPTLS_ERR_DNS_FAILED.
+   */
+  SIPTLS_DNS_FAILED = 0,
+  /**
+   * The reply buffer holds the DNS response message (NXDOMAIN included), as `res_query` writes it.
+   */
+  SIPTLS_DNS_OK = 1,
+  /**
+   * No server answered in time; resolution fails with SIPTLS_ERR_DNS_TIMEOUT.
+   */
+  SIPTLS_DNS_TIMEOUT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum siptls_dns_status siptls_dns_status;
+#else
+typedef uint32_t siptls_dns_status;
 #endif /* __STDC_VERSION__ >= 202311L */
 #endif /* __cplusplus */
 
@@ -2030,6 +2107,104 @@ typedef struct siptls_sip_event {
 } siptls_sip_event;
 
 /**
+ * The gateway's DNS: asked for `name` and record type `rrtype` (35 NAPTR,
+ * 33 SRV, 1 A, 28 AAAA, class IN), it writes the whole DNS response
+ * message into `reply` (at most `reply_cap` bytes, its length in
+ * `*reply_len_out`), as `res_query` or c-ares return it, and answers a
+ * `siptls_dns_status`. Called on the thread calling
+ * `siptls_get_uri_targets`, once per query, during that call only.
+ */
+typedef uint32_t (*siptls_dns_query_cb)(void *userdata,
+                                        const char *name,
+                                        uint16_t rrtype,
+                                        uint8_t *reply,
+                                        size_t reply_cap,
+                                        size_t *reply_len_out);
+
+/**
+ * A random number from 0 to `bound` inclusive, for the RFC 2782 weighted
+ * order of SRV records (a test gives a fixed sequence).
+ */
+typedef uint32_t (*siptls_random_cb)(void *userdata,
+                                     uint32_t bound);
+
+/**
+ * How `siptls_get_uri_targets` asks DNS. Size-prefixed; NULL for all defaults.
+ */
+typedef struct siptls_resolver_config {
+  /**
+   * `sizeof(siptls_resolver_config)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Milliseconds each try waits for an answer (0: resolv.conf's, else 5000).
+   */
+  uint32_t timeout_ms;
+  /**
+   * Tries per query and server (0: resolv.conf's, else 2).
+   */
+  uint32_t attempts;
+  /**
+   * One DNS server to ask, "192.0.2.53:53" or "[2001:db8::53]:53"
+   * (NULL: the servers of /etc/resolv.conf). Unused with `query`.
+   */
+  const char *nameserver;
+  /**
+   * The gateway's own DNS (NULL: siptls asks the servers itself).
+   */
+  siptls_dns_query_cb query;
+  /**
+   * The SRV weights' random numbers (NULL: a system random source).
+   */
+  siptls_random_cb random;
+  /**
+   * Handed to `query` and `random`.
+   */
+  void *userdata;
+} siptls_resolver_config;
+
+/**
+ * One place to try, in order (`siptls_get_uri_targets`).
+ */
+typedef struct siptls_target {
+  /**
+   * `sizeof(siptls_target)`, set by the caller in each element.
+   */
+  uint32_t struct_size;
+  /**
+   * A `siptls_transport`.
+   */
+  uint32_t transport;
+  /**
+   * Seconds the target may be cached: the smallest TTL on its path
+   * (0xffffffff for a numeric host, which came from no DNS).
+   */
+  uint32_t ttl;
+  /**
+   * The address in network byte order: 4 bytes for family 4, 16 for 6.
+   */
+  uint8_t address[16];
+  /**
+   * The host the address belongs to (the SRV target, or the URI's host).
+   */
+  char host[SIPTLS_TARGET_NAME_SIZE];
+  /**
+   * The name the peer's certificate must carry (RFC 5922): the URI's
+   * domain, never the SRV target; for a numeric host, the address. Give
+   * it as SNI and peer name to `siptls_session_new`.
+   */
+  char verify_name[SIPTLS_TARGET_NAME_SIZE];
+  /**
+   * The port to connect to.
+   */
+  uint16_t port;
+  /**
+   * 4 or 6.
+   */
+  uint16_t family;
+} siptls_target;
+
+/**
  * Every function of the C API, for `siptls_get_api`. Members are named as
  * the functions without their `siptls_` prefix (`api->ctx_new`); later ABI
  * versions may only add members at the end, so `struct_size` tells what a
@@ -2289,6 +2464,11 @@ typedef struct siptls_api {
                                            size_t,
                                            const struct siptls_signer*);
   uint32_t (*get_fips_mode)(void);
+  siptls_result (*get_uri_targets)(const char*,
+                                   const struct siptls_resolver_config*,
+                                   struct siptls_target*,
+                                   size_t,
+                                   size_t*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -3401,6 +3581,31 @@ siptls_result siptls_framer_take_event(struct siptls_framer *framer,
  */
 siptls_result siptls_framer_take_pongs(struct siptls_framer *framer,
                                        size_t *count_out);
+
+/**
+ * Resolves a SIP or SIPS URI as RFC 3263 says: NAPTR (only SIPS+D2T for
+ * `sips:`), SRV in priority and RFC 2782 weighted order, A/AAAA, port 5061
+ * for TLS; never a non-TLS transport for `sips:` (`transport=udp` is
+ * refused). Each target carries the name the certificate must carry: the
+ * URI's domain (RFC 5922), never the SRV target. Writes the first `cap`
+ * targets into `targets` (element 0's `struct_size` is every element's
+ * size) and their number into `*count_out`; more than `cap` targets:
+ * SIPTLS_ERR_BUFFER_TOO_SMALL with `*count_out` the number found, the
+ * first `cap` written. Fails with SIPTLS_ERR_DNS_NOT_FOUND,
+ * _DNS_TIMEOUT, _DNS_FAILED or SIPTLS_ERR_INVALID_ARGUMENT (the URI).
+ * Blocks for DNS (each try bounded by the timeout); `config` NULL: the
+ * servers of /etc/resolv.conf.
+ *
+ * Requires:
+ * `uri` NUL-terminated; `config` NULL or readable for its `struct_size`,
+ * its callbacks callable with its user data during this call; `targets`
+ * writable for `cap` elements; `count_out` writable.
+ */
+siptls_result siptls_get_uri_targets(const char *uri,
+                                     const struct siptls_resolver_config *config,
+                                     struct siptls_target *targets,
+                                     size_t cap,
+                                     size_t *count_out);
 
 /**
  * The function table of ABI `abi_version` (pass SIPTLS_ABI_VERSION), valid

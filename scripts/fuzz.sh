@@ -69,7 +69,7 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all_targets=(feed_ciphertext load_inputs pump_roundtrip api_sequence tickets sip_framer)
+all_targets=(feed_ciphertext load_inputs pump_roundtrip api_sequence tickets sip_framer dns_answers)
 if [ ${#targets[@]} -eq 0 ]; then
     targets=("${all_targets[@]}")
 fi

@@ -466,6 +466,37 @@ pub unsafe fn write_sized<T: NoPadding>(out: *mut T, value: &T, name: &str) -> R
     Ok(())
 }
 
+/// An array of size-prefixed output structs: element 0's `struct_size`
+/// (the caller's `sizeof`) is the stride of all `cap` elements; each
+/// written element gets at most that many bytes, as `write_sized`.
+///
+/// # Safety
+/// `out` is NULL or writable for `cap` elements of the stride it declares.
+pub unsafe fn write_sized_array<T: NoPadding>(
+    out: *mut T,
+    cap: usize,
+    values: &[T],
+    name: &str,
+) -> Result<(), Error> {
+    if cap == 0 {
+        return Ok(());
+    }
+    if out.is_null() {
+        return Err(null(name));
+    }
+    // SAFETY: non-NULL, and element 0 begins with the size the caller set.
+    let stride = unsafe { out.cast::<u32>().read_unaligned() } as usize;
+    for (i, value) in values.iter().take(cap).enumerate() {
+        // SAFETY: the caller declared `cap` elements of `stride` bytes.
+        let element = unsafe { out.cast::<u8>().add(i * stride) }.cast::<T>();
+        // SAFETY: each element declares the same size as element 0.
+        unsafe { element.cast::<u32>().write_unaligned(stride as u32) };
+        // SAFETY: as `write_sized`, for this element.
+        unsafe { write_sized(element, value, name)? };
+    }
+    Ok(())
+}
+
 /// Reads a size-prefixed input struct: the caller's `struct_size` says how
 /// much of it exists; fields past that keep their value in `absent` (a
 /// caller built against an older, smaller struct never set them).

@@ -99,3 +99,40 @@ fn split_chain(data: &[u8]) -> (Vec<CertificateDer<'static>>, &[u8]) {
     }
     (chain, rest)
 }
+
+/// What RFC 3263 resolution does with DNS answers it did not choose: the
+/// first byte picks the URI, the rest is replies, each prefixed by its
+/// 16-bit length, handed out one per query (NXDOMAIN once they run out).
+/// Nothing may panic or run without bound, and every target found names
+/// the URI's domain as the name to verify.
+pub fn dns_answers(data: &[u8]) {
+    use crate::resolve::rfc3263::{Lookup, LookupError, Record, RecordType};
+
+    struct Replies<'a>(&'a [u8]);
+    impl Lookup for Replies<'_> {
+        fn lookup(&mut self, _: &str, _: RecordType) -> Result<Vec<Record>, LookupError> {
+            let [high, low, rest @ ..] = self.0 else {
+                return Err(LookupError::NoSuchName);
+            };
+            let len = usize::from(u16::from_be_bytes([*high, *low])).min(rest.len());
+            let (reply, rest) = rest.split_at(len);
+            self.0 = rest;
+            crate::resolve::dns::records(reply)
+        }
+    }
+    let Some((&pick, replies)) = data.split_first() else {
+        return;
+    };
+    let uris = [
+        "sips:example.test",
+        "sip:example.test",
+        "sips:example.test;transport=tcp",
+        "sip:example.test:5070",
+    ];
+    let uri = uris[usize::from(pick) % uris.len()];
+    let mut random = |bound: u32| u32::from(pick) % (bound + 1);
+    if let Ok(targets) = crate::resolve::resolve_uri(uri, &mut Replies(replies), &mut random) {
+        assert!(targets.len() <= 64);
+        assert!(targets.iter().all(|t| t.verify_name == "example.test"));
+    }
+}

@@ -41,6 +41,7 @@ mod pem;
 mod pkcs11;
 mod pump;
 mod purpose;
+mod resolve;
 mod resume;
 mod session;
 mod signer;

@@ -156,7 +156,7 @@ fn the_docs_list_every_result_code_and_status_as_the_header_numbers_them() {
         "SIPTLS_BUFFER_FULL",
         "SIPTLS_ERR_",
     ]);
-    assert_eq!(results.len(), 54);
+    assert_eq!(results.len(), 57);
     assert_eq!(doc_table("conventions.md", "\n## Result codes\n"), results);
     let statuses: Vec<(u32, String)> = header_values(&["SIPTLS_VERIFY_"])
         .into_iter()
@@ -238,6 +238,8 @@ fn every_c_enum_lists_the_values_the_header_declares() {
         siptls_key_type,
         siptls_sign_status,
         siptls_fips_mode,
+        siptls_transport,
+        siptls_dns_status,
     );
     let header = header_enums();
     assert_eq!(

@@ -962,6 +962,22 @@ fn length_and_range_cases() -> Vec<Case> {
             |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k?module-path=/m.so&pin-value=1&pin-source=/p"));
         "pkcs11: module missing" => SIPTLS_ERR_PKCS11_MODULE, ["/nonexistent/module.so", "module-path"],
             |fx| on_ctx(&fx.server, token_key(&fx.server, "pkcs11:object=k?module-path=/nonexistent/module.so&pin-value=1"));
+        "resolve uri NULL" => SIPTLS_ERR_NULL_ARGUMENT, ["uri is NULL"],
+            |_| unsafe { siptls_get_uri_targets(null(), null(), null_mut(), 0, &mut 0) }.into();
+        "resolve count_out NULL" => SIPTLS_ERR_NULL_ARGUMENT, ["count_out is NULL"],
+            |_| unsafe { siptls_get_uri_targets(c"sips:a.test".as_ptr(), null(), null_mut(), 0, null_mut()) }.into();
+        "resolve sips: with transport=udp" => SIPTLS_ERR_INVALID_ARGUMENT, ["transport=udp has none"],
+            |_| unsafe { siptls_get_uri_targets(c"sips:a.test;transport=udp".as_ptr(), null(), null_mut(), 0, &mut 0) }.into();
+        "resolve a tel: URI" => SIPTLS_ERR_INVALID_ARGUMENT, ["its scheme is tel"],
+            |_| unsafe { siptls_get_uri_targets(c"tel:+15551234".as_ptr(), null(), null_mut(), 0, &mut 0) }.into();
+        "resolve an IPv6 literal without brackets" => SIPTLS_ERR_INVALID_ARGUMENT, ["in brackets"],
+            |_| unsafe { siptls_get_uri_targets(c"sips:2001:db8::1".as_ptr(), null(), null_mut(), 0, &mut 0) }.into();
+        "resolve with a nameserver that is no address" => SIPTLS_ERR_INVALID_ARGUMENT, ["config->nameserver 'dns.test'"],
+            |_| unsafe {
+                let config = resolver_config(c"dns.test".as_ptr());
+                siptls_get_uri_targets(c"sips:a.test".as_ptr(), &config, null_mut(), 0, &mut 0)
+            }
+            .into();
         "set_expiry_warning ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_expiry_warning(null_mut(), 1, 1) }.into();
         "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
@@ -1381,6 +1397,19 @@ unsafe extern "C" fn never_signs(
     0
 }
 
+/// A resolver configuration naming `nameserver`.
+fn resolver_config(nameserver: *const c_char) -> siptls_resolver_config {
+    siptls_resolver_config {
+        struct_size: std::mem::size_of::<siptls_resolver_config>() as u32,
+        timeout_ms: 100,
+        attempts: 1,
+        nameserver,
+        query: None,
+        random: None,
+        userdata: null_mut(),
+    }
+}
+
 /// Identity 5 from the server certificate and a `pkcs11:` URI as its key.
 fn token_key(ctx: &Ctx, uri: &str) -> siptls_result {
     let cert = &pki().server.cert_pem;
@@ -1688,7 +1717,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 311, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 317, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);

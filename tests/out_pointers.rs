@@ -163,6 +163,19 @@ fn exercised() -> BTreeSet<&'static str> {
             siptls_ctx_count_expiries(ctx, &mut n),
             n == 0,
         );
+        // A URI that cannot be resolved: no DNS is asked.
+        let mut n = GARBAGE;
+        check(
+            "siptls_get_uri_targets",
+            siptls_get_uri_targets(
+                c"sips:".as_ptr(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                0,
+                &mut n,
+            ),
+            n == 0,
+        );
         let mut expiry: siptls_expiry_info = garbage_sized();
         let code = siptls_ctx_get_expiry(ctx, 0, &mut expiry);
         assert_zero_after_size(&expiry, "siptls_ctx_get_expiry");

@@ -100,6 +100,13 @@ pub enum siptls_result {
     SIPTLS_ERR_PKCS11_OBJECT = 264,
     /// A FIPS build refuses a suite, group or setting outside the FIPS-approved set.
     SIPTLS_ERR_NOT_FIPS_APPROVED = 270,
+    /// RFC 3263 resolution found no target: the name does not exist, or no
+    /// NAPTR, SRV, A or AAAA record leads to an address for the transports allowed.
+    SIPTLS_ERR_DNS_NOT_FOUND = 280,
+    /// No DNS server answered in time.
+    SIPTLS_ERR_DNS_TIMEOUT = 281,
+    /// A DNS server failed or refused, or its answer does not parse.
+    SIPTLS_ERR_DNS_FAILED = 282,
 
     /// A TLS protocol error (bad record, unexpected message, decryption failure...).
     SIPTLS_ERR_TLS = 300,

@@ -210,6 +210,13 @@ pub struct siptls_api {
         *const siptls_signer,
     ) -> siptls_result,
     pub get_fips_mode: extern "C" fn() -> u32,
+    pub get_uri_targets: unsafe extern "C" fn(
+        *const c_char,
+        *const siptls_resolver_config,
+        *mut siptls_target,
+        usize,
+        *mut usize,
+    ) -> siptls_result,
 }
 
 const API: siptls_api = siptls_api {
@@ -305,6 +312,7 @@ const API: siptls_api = siptls_api {
     ctx_load_ocsp_file: siptls_ctx_load_ocsp_file,
     ctx_add_identity_signer: siptls_ctx_add_identity_signer,
     get_fips_mode: siptls_get_fips_mode,
+    get_uri_targets: siptls_get_uri_targets,
 };
 
 /// The table handed out for this ABI.

@@ -14,7 +14,7 @@
 // The header lists the calls in this order, one object after another:
 // the library itself, then the context (its settings, identities, trust
 // table and CRLs, resumption, suites, logging, counters), the session (its
-// bytes, the socket helper) and the framer, then the function table, and last the 0.3 names kept for one release.
+// bytes, the socket helper) and the framer, URI resolution, then the function table, and last the 0.3 names kept for one release.
 pub mod error;
 
 pub mod context;
@@ -39,6 +39,8 @@ pub mod pump;
 
 pub mod sip;
 
+pub mod resolve;
+
 pub mod api;
 
 pub mod deprecated;
@@ -54,6 +56,7 @@ pub use expiry::*;
 pub use identities::*;
 pub use log::*;
 pub use pump::*;
+pub use resolve::*;
 pub use resume::*;
 pub use session::*;
 pub use sip::*;

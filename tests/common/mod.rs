@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod artifacts;
+pub mod dnsmasq;
 pub mod log;
 pub mod openssl_ca;
 pub mod softhsm;

@@ -13,6 +13,7 @@
  */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,11 @@ static void usage(FILE *out)
     fprintf(out, "usage: client [--host 127.0.0.1] [--port 5061] [--peer-name gw-b.example.test]\n"
                  "              [--certs certs/client] [--key KEY] [--tls12|--tls13] [--profile default|128bit|post-quantum]\n"
                  "              [--clock system|unsynced] [--then-port PORT]...\n"
+                 "              [--uri sips:DOMAIN [--nameserver ADDR:PORT]]\n"
                  "Sends one SIP OPTIONS request over mutual TLS; exits 0 iff it gets 200.\n"
+                 "--uri: find the server as RFC 3263 says (NAPTR, SRV, A/AAAA) and dial the\n"
+                 "  first target that answers, verifying the URI's domain (instead of\n"
+                 "  --host, --port and --peer-name); --nameserver: the DNS server to ask.\n"
                  "--then-port: afterwards, once more on PORT (repeatable), resuming the\n"
                  "  session when the server accepts it.\n");
 }
@@ -185,9 +190,46 @@ static int run(ex_conn *conn, const char *peer_name)
                                                                                        : -1;
 }
 
+/* Resolves `uri` and connects to the first TLS target that answers; the
+ * name the certificate must carry goes to `peer_name` (RFC 5922: the URI's
+ * domain, never the SRV target's host). Returns the socket, or -1. */
+static int dial_uri(const char *uri, const char *nameserver, char *peer_name, size_t peer_cap)
+{
+    siptls_resolver_config config = {.struct_size = sizeof config, .nameserver = nameserver};
+    siptls_target targets[8] = {{.struct_size = sizeof(siptls_target)}};
+    size_t n = 0;
+    siptls_result r = siptls_get_uri_targets(uri, &config, targets, 8, &n);
+    if (r != SIPTLS_OK && r != SIPTLS_ERR_BUFFER_TOO_SMALL) {
+        ex_report("resolving the URI", r, NULL);
+        return -1;
+    }
+    n = n < 8 ? n : 8;
+    printf("resolve: %zu target(s) for %s\n", n, uri);
+    for (size_t i = 0; i < n; i++) {
+        const siptls_target *t = &targets[i];
+        if (t->transport != SIPTLS_TRANSPORT_TLS) {
+            continue;
+        }
+        char address[INET6_ADDRSTRLEN];
+        inet_ntop(t->family == 6 ? AF_INET6 : AF_INET, t->address, address, sizeof address);
+        printf("resolve: trying %s port %u (%s), verifying %s\n", address, (unsigned)t->port, t->host,
+               t->verify_name);
+        int fd = ex_connect(address, t->port);
+        if (fd >= 0) {
+            snprintf(peer_name, peer_cap, "%s", t->verify_name);
+            return fd;
+        }
+    }
+    fprintf(stderr, "error: no target of %s answered\n", uri);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     const char *peer_name = "gw-b.example.test";
+    const char *uri = NULL;
+    const char *nameserver = NULL;
+    static char resolved_name[SIPTLS_TARGET_NAME_SIZE];
     ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0,
                        .profile = SIPTLS_PROFILE_DEFAULT};
     /* static: the library keeps the userdata pointer for the context's life */
@@ -210,6 +252,10 @@ int main(int argc, char **argv)
         bool has_value = i + 1 < argc;
         if (strcmp(arg, "--peer-name") == 0 && has_value) {
             peer_name = argv[++i];
+        } else if (strcmp(arg, "--uri") == 0 && has_value) {
+            uri = argv[++i];
+        } else if (strcmp(arg, "--nameserver") == 0 && has_value) {
+            nameserver = argv[++i];
         } else if (strcmp(arg, "--then-port") == 0 && has_value) {
             if (port_count == MAX_PORTS || !ex_parse_port(argv[++i], false, &ports[port_count])) {
                 fprintf(stderr, "error: bad or too many --then-port values\n");
@@ -250,7 +296,13 @@ int main(int argc, char **argv)
     ports[0] = opts.port;
     bool all_ok = true;
     for (size_t p = 0; p < port_count && all_ok; p++) {
-        int fd = ex_connect(opts.host, ports[p]);
+        int fd = -1;
+        if (uri != NULL && p == 0) {
+            fd = dial_uri(uri, nameserver, resolved_name, sizeof resolved_name);
+            peer_name = resolved_name;
+        } else {
+            fd = ex_connect(opts.host, ports[p]);
+        }
         if (fd < 0) {
             all_ok = false;
             break;

@@ -1138,3 +1138,40 @@ fn the_example_server_takes_its_key_from_a_pkcs11_token() {
         finished.dump()
     );
 }
+
+/// The client example given `--uri sips:gw-b.example.test`: dnsmasq
+/// (started here) has an SRV record pointing at another host name and the
+/// server's port; the client dials that target and verifies the SIP domain,
+/// which the server's certificate names.
+#[test]
+fn the_client_finds_the_server_of_a_sips_uri_through_dns() {
+    #[path = "common/dnsmasq.rs"]
+    mod dnsmasq;
+    let (mut server, port) = start_server(&[]);
+    let dns = dnsmasq::Dnsmasq::start(&[
+        &format!("--srv-host=_sips._tcp.{SERVER_NAME},edge.carrier.test,{port},10,0"),
+        "--host-record=edge.carrier.test,127.0.0.1",
+        "--host-record=ready.test,127.0.0.1",
+    ]);
+    let nameserver = dns.server.to_string();
+    let client_certs = setup().certs.join("client");
+    let uri = format!("sips:{SERVER_NAME}");
+    let client = Proc::spawn(
+        "client",
+        &[
+            "--certs",
+            client_certs.to_str().unwrap(),
+            "--uri",
+            &uri,
+            "--nameserver",
+            &nameserver,
+        ],
+    )
+    .finish();
+    client.assert_exit(0);
+    client.line(&format!(
+        "resolve: trying 127.0.0.1 port {port} (edge.carrier.test), verifying {SERVER_NAME}"
+    ));
+    client.line("sip: received SIP/2.0 200 OK");
+    server.finish().assert_exit(0);
+}

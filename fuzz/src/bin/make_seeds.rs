@@ -621,6 +621,83 @@ fn sip_seeds(root: &Path) -> usize {
     s.count
 }
 
+/// A DNS name in wire form.
+fn dns_name(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for label in name.split('.') {
+        out.push(label.len() as u8);
+        out.extend(label.as_bytes());
+    }
+    out.push(0);
+    out
+}
+
+/// A DNS reply to `name`/`rrtype` with one answer of `rdata` (none when
+/// empty; NXDOMAIN when `rcode` is 3).
+fn dns_reply(name: &str, rrtype: u16, rcode: u8, rdata: &[u8]) -> Vec<u8> {
+    let answers = u16::from(!rdata.is_empty());
+    let mut m = vec![0, 0, 0x81, 0x80 | rcode, 0, 1, 0, answers as u8, 0, 0, 0, 0];
+    m.extend(dns_name(name));
+    m.extend(rrtype.to_be_bytes());
+    m.extend([0, 1]);
+    if answers == 1 {
+        // The name by pointer to the question, class IN, TTL 60.
+        m.extend([0xc0, 0x0c]);
+        m.extend(rrtype.to_be_bytes());
+        m.extend([0, 1, 0, 0, 0, 60]);
+        m.extend((rdata.len() as u16).to_be_bytes());
+        m.extend(rdata);
+    }
+    m
+}
+
+/// `dns_answers` input: `[pick]` then `[u16 length][reply]` per query, in
+/// the order resolution asks.
+fn dns_seeds(root: &Path) -> usize {
+    let mut s = seeds_for(root, "dns_answers");
+    let framed = |replies: &[Vec<u8>]| {
+        let mut out = vec![0u8];
+        for reply in replies {
+            out.extend((reply.len() as u16).to_be_bytes());
+            out.extend(reply);
+        }
+        out
+    };
+    let mut naptr = vec![0, 10, 0, 10, 1, b's', 8];
+    naptr.extend(b"SIPS+D2T");
+    naptr.push(0);
+    naptr.extend(dns_name("_sips._tcp.example.test"));
+    let mut srv = vec![0, 10, 0, 5, 0x13, 0xc5];
+    srv.extend(dns_name("edge.example.test"));
+    let a = [192, 0, 2, 7];
+    let mut aaaa = vec![0x20, 0x01, 0x0d, 0xb8];
+    aaaa.extend([0; 11]);
+    aaaa.push(7);
+    s.put(
+        "naptr-srv-address",
+        &framed(&[
+            dns_reply("example.test", 35, 0, &naptr),
+            dns_reply("_sips._tcp.example.test", 33, 0, &srv),
+            dns_reply("edge.example.test", 28, 0, &aaaa),
+            dns_reply("edge.example.test", 1, 0, &a),
+        ]),
+    );
+    s.put(
+        "srv-only",
+        &framed(&[
+            dns_reply("example.test", 35, 0, &[]),
+            dns_reply("_sips._tcp.example.test", 33, 0, &srv),
+            dns_reply("edge.example.test", 28, 0, &[]),
+            dns_reply("edge.example.test", 1, 0, &a),
+        ]),
+    );
+    s.put(
+        "nxdomain",
+        &framed(&[dns_reply("example.test", 35, 3, &[])]),
+    );
+    s.count
+}
+
 fn main() {
     let dir = std::env::args_os().nth(1).map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
@@ -632,8 +709,9 @@ fn main() {
     let api = api_seeds(&dir);
     let tickets = ticket_seeds(&dir);
     let sip = sip_seeds(&dir);
+    let dns = dns_seeds(&dir);
     println!(
-        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump}, api_sequence {api}, tickets {tickets}, sip_framer {sip})",
+        "make_seeds: {} (feed_ciphertext {feed}, load_inputs {load}, pump_roundtrip {pump}, api_sequence {api}, tickets {tickets}, sip_framer {sip}, dns_answers {dns})",
         dir.display()
     );
 }

@@ -30,8 +30,8 @@ impl Selection {
     /// FIPS-approved ones among them.
     pub fn profile(profile: siptls_profile) -> Self {
         let mut selection = Self::full_profile(profile);
-        selection.suites.retain(|s| approved_suite(s).is_ok());
-        selection.groups.retain(|g| approved_group(*g).is_ok());
+        selection.suites.retain(|s| offered_in_this_build(s.fips()));
+        selection.groups.retain(|g| offered_in_this_build(g.fips()));
         selection
     }
 
@@ -130,32 +130,25 @@ pub fn fips_mode() -> siptls_fips_mode {
 
 const NOT_APPROVED: &str = "is not FIPS-approved, and this siptls is a FIPS build (siptls_get_fips_mode); choose AES-GCM suites and the groups P-256, P-384 or X25519MLKEM768";
 
-/// In a FIPS build, a suite outside the approved set is refused.
-fn approved_suite(
-    suite: &SupportedCipherSuite,
-) -> std::result::Result<(), (siptls_result, String)> {
-    if cfg!(feature = "fips") && !suite.fips() {
-        let name = suite.suite().as_str().unwrap_or("this suite");
-        return Err((
-            SIPTLS_ERR_NOT_FIPS_APPROVED,
-            format!("{name} {NOT_APPROVED}"),
-        ));
-    }
-    Ok(())
+/// In a FIPS build, only what the FIPS module approves is offered.
+fn offered_in_this_build(fips_approved: bool) -> bool {
+    !cfg!(feature = "fips") || fips_approved
 }
 
-/// In a FIPS build, a group outside the approved set is refused.
-fn approved_group(
-    group: &dyn SupportedKxGroup,
-) -> std::result::Result<(), (siptls_result, String)> {
-    if cfg!(feature = "fips") && !group.fips() {
-        let name = group.name().as_str().unwrap_or("this group");
-        return Err((
-            SIPTLS_ERR_NOT_FIPS_APPROVED,
-            format!("{name} {NOT_APPROVED}"),
-        ));
+/// `item` (a suite or group named `name`), or its refusal in a FIPS build
+/// when the module does not approve it.
+fn approved<T>(
+    item: T,
+    fips_approved: bool,
+    name: Option<&str>,
+) -> std::result::Result<T, Refusal> {
+    if offered_in_this_build(fips_approved) {
+        return Ok(item);
     }
-    Ok(())
+    Err((
+        SIPTLS_ERR_NOT_FIPS_APPROVED,
+        format!("{} {NOT_APPROVED}", name.unwrap_or("it")),
+    ))
 }
 
 /// Why a number is refused: its code and a phrase after the number.
@@ -202,7 +195,7 @@ pub fn suites(numbers: &[u16]) -> Result<Vec<SupportedCipherSuite>> {
                 None => "no cipher suite siptls knows has this number".into(),
             })
             .map_err(|why| (SIPTLS_ERR_INVALID_ARGUMENT, why))
-            .and_then(|suite| approved_suite(&suite).map(|()| suite))
+            .and_then(|suite| approved(suite, suite.fips(), suite.suite().as_str()))
     })
 }
 
@@ -218,7 +211,7 @@ pub fn groups(numbers: &[u16]) -> Result<Vec<&'static dyn SupportedKxGroup>> {
                 None => "no key exchange group siptls knows has this number".into(),
             })
             .map_err(|why| (SIPTLS_ERR_INVALID_ARGUMENT, why))
-            .and_then(|group| approved_group(group).map(|()| group))
+            .and_then(|group| approved(group, group.fips(), group.name().as_str()))
     })
 }
 

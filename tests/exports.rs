@@ -15,8 +15,14 @@ mod artifacts;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The calls an export's body may begin with: the panic boundary
-/// (`handles::edit_ctx` is `ffi::call` around a context edit).
-const BOUNDARIES: [&str; 3] = ["ffi::call", "ffi::call_value", "handles::edit_ctx"];
+/// (`handles::edit_ctx` and `handles::count_on_ctx` are `ffi::call` around
+/// a context edit and a count).
+const BOUNDARIES: [&str; 4] = [
+    "ffi::call",
+    "ffi::call_value",
+    "handles::edit_ctx",
+    "handles::count_on_ctx",
+];
 
 /// The export that hands out the table is not in it.
 const NOT_IN_TABLE: &str = "siptls_get_api";

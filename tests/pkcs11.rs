@@ -87,12 +87,13 @@ fn a_key_file_in_the_three_file_layout_may_name_a_token_key() {
         SIPTLS_OK
     );
     assert_eq!(flags, 0);
-    // Two URI lines are refused, not one of them picked.
+    // The RSA key's URI as the key path of the ECDSA certificate.
     let r = unsafe { siptls_ctx_load_identity_files(server.0, cert.as_ptr(), uri.as_ptr()) };
     assert_eq!(
         r, SIPTLS_ERR_KEY_MISMATCH,
         "an RSA key for an ECDSA certificate"
     );
+    // Two URI lines are refused, not one of them picked.
     dir.write(
         "privateKey.pem",
         format!("{}\n{}\n", hsm.uri("server-ec"), hsm.uri("server-rsa")),

@@ -167,6 +167,20 @@ fn held_ctx(role: siptls_role, who: &Issued, alg: KeyAlg, device: &Device, flags
     ctx
 }
 
+/// A server whose ECDSA P-256 key is held by a device acting as `mode`.
+fn ecdsa_server(mode: Mode, flags: u32) -> (Box<Device>, Ctx) {
+    let who = identity(SERVER_NAME, KeyAlg::EcdsaP256);
+    let device = Device::new(&who, KeyAlg::EcdsaP256, mode);
+    let server = held_ctx(
+        siptls_role::SIPTLS_ROLE_SERVER,
+        &who,
+        KeyAlg::EcdsaP256,
+        &device,
+        flags,
+    );
+    (device, server)
+}
+
 #[test]
 fn a_held_key_signs_in_both_roles_over_tls12_and_tls13_ecdsa_and_rsa() {
     for alg in [KeyAlg::EcdsaP256, KeyAlg::Rsa2048] {
@@ -205,15 +219,7 @@ fn a_held_key_signs_in_both_roles_over_tls12_and_tls13_ecdsa_and_rsa() {
 #[test]
 fn a_device_returning_raw_r_and_s_is_encoded_for_tls() {
     for version in [SIPTLS_TLS12, SIPTLS_TLS13] {
-        let who = identity(SERVER_NAME, KeyAlg::EcdsaP256);
-        let device = Device::new(&who, KeyAlg::EcdsaP256, Mode::Raw);
-        let server = held_ctx(
-            siptls_role::SIPTLS_ROLE_SERVER,
-            &who,
-            KeyAlg::EcdsaP256,
-            &device,
-            SIPTLS_SIGNER_RAW_ECDSA,
-        );
+        let (_device, server) = ecdsa_server(Mode::Raw, SIPTLS_SIGNER_RAW_ECDSA);
         only_version(&server, version);
         let client = Ctx::client();
         assert_handshake_ok(&Sess::client(&client), &Sess::server(&server));
@@ -223,15 +229,7 @@ fn a_device_returning_raw_r_and_s_is_encoded_for_tls() {
 /// A server whose device misbehaves as `mode`: what the pump returned, then
 /// (the failing end's alert delivered) whether each end failed, and their details.
 fn misbehaving(mode: Mode) -> (PumpResult, [bool; 2], String, String) {
-    let who = identity(SERVER_NAME, KeyAlg::EcdsaP256);
-    let device = Device::new(&who, KeyAlg::EcdsaP256, mode);
-    let server = held_ctx(
-        siptls_role::SIPTLS_ROLE_SERVER,
-        &who,
-        KeyAlg::EcdsaP256,
-        &device,
-        0,
-    );
+    let (_device, server) = ecdsa_server(mode, 0);
     let client = Ctx::client();
     let (c, s) = (Sess::client(&client), Sess::server(&server));
     let result = pump(&c, &s);
@@ -316,15 +314,7 @@ fn a_signer_that_cannot_be_the_certificates_is_refused_at_load() {
 
 #[test]
 fn freeing_the_session_from_inside_the_callback_is_deferred() {
-    let who = identity(SERVER_NAME, KeyAlg::EcdsaP256);
-    let device = Device::new(&who, KeyAlg::EcdsaP256, Mode::Sign);
-    let server = held_ctx(
-        siptls_role::SIPTLS_ROLE_SERVER,
-        &who,
-        KeyAlg::EcdsaP256,
-        &device,
-        0,
-    );
+    let (device, server) = ecdsa_server(Mode::Sign, 0);
     only_version(&server, SIPTLS_TLS13);
     let client = Ctx::client();
     let (c, s) = (Sess::client(&client), Sess::server(&server));
@@ -346,15 +336,7 @@ fn freeing_the_session_from_inside_the_callback_is_deferred() {
 /// use, so the handshake completes and the session is freed later.
 #[test]
 fn freeing_the_context_from_inside_the_callback_leaves_its_session_whole() {
-    let who = identity(SERVER_NAME, KeyAlg::EcdsaP256);
-    let device = Device::new(&who, KeyAlg::EcdsaP256, Mode::Sign);
-    let server = held_ctx(
-        siptls_role::SIPTLS_ROLE_SERVER,
-        &who,
-        KeyAlg::EcdsaP256,
-        &device,
-        0,
-    );
+    let (device, server) = ecdsa_server(Mode::Sign, 0);
     let client = Ctx::client();
     let (c, s) = (Sess::client(&client), Sess::server(&server));
     device.free_ctx.store(server.0, Ordering::SeqCst);

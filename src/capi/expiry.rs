@@ -49,12 +49,7 @@ pub unsafe extern "C" fn siptls_ctx_count_expiries(
     ctx: *const siptls_ctx,
     count_out: *mut usize,
 ) -> siptls_result {
-    ffi::call(|| {
-        let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
-        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
-        *count_out = ctx.expiry().0.len();
-        Ok(SIPTLS_OK)
-    })
+    unsafe { handles::count_on_ctx(ctx, count_out, |ctx| ctx.expiry().0.len()) }
 }
 
 /// Describes expiring thing number `index` (0 to count - 1): its kind and

@@ -41,6 +41,25 @@ pub unsafe fn on_ctx<T>(
     ctx.recorded(|| body(ctx))
 }
 
+/// The whole body of a `siptls_ctx_count_*` export: the panic boundary,
+/// the output set to 0 before anything can fail, the context pointer, and
+/// the count.
+///
+/// # Safety
+/// As `on_ctx`; `count_out` is NULL or writable.
+pub unsafe fn count_on_ctx(
+    ctx: *const siptls_ctx,
+    count_out: *mut usize,
+    count: impl FnOnce(&Context) -> usize,
+) -> siptls_result {
+    ffi::call(|| {
+        let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
+        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
+        *count_out = count(ctx);
+        Ok(SIPTLS_OK)
+    })
+}
+
 /// The whole body of an export that edits a context and has no output
 /// (most `siptls_ctx_set_*`): the panic boundary, the context pointer, the
 /// edit, and its failure kept as the calling thread's error text.

@@ -326,12 +326,7 @@ pub unsafe extern "C" fn siptls_ctx_count_crls(
     ctx: *const siptls_ctx,
     count_out: *mut usize,
 ) -> siptls_result {
-    ffi::call(|| {
-        let count_out = unsafe { ffi::arg_out(count_out, "count_out", 0)? };
-        let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
-        *count_out = ctx.crls().len();
-        Ok(SIPTLS_OK)
-    })
+    unsafe { handles::count_on_ctx(ctx, count_out, |ctx| ctx.crls().len()) }
 }
 
 /// Describes loaded CRL number `index` (0 to count - 1, in load order):

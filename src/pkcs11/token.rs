@@ -116,19 +116,13 @@ fn session_lost(e: &P11Error) -> bool {
     )
 }
 
-/// Where the key is found now: the slot of its token and its handle there.
-#[derive(Clone, Copy)]
-struct Place {
-    slot: Slot,
-    key: ObjectHandle,
-}
-
 pub struct TokenKey {
     pkcs11: Pkcs11,
     uri: KeyUri,
     pin: Option<Zeroizing<String>>,
     pub kind: KeyKind,
-    place: Mutex<Place>,
+    /// The key's handle, as the token numbers it now.
+    key: Mutex<ObjectHandle>,
     idle: Mutex<Vec<Session>>,
 }
 
@@ -143,13 +137,13 @@ impl TokenKey {
             PinSource::Value(value) => Some(value.clone()),
             PinSource::File(path) => Some(read_pin(path)?),
         };
-        let (place, session, kind) = find(&pkcs11, &uri, pin.as_ref())?;
+        let (key, session, kind) = find(&pkcs11, &uri, pin.as_ref())?;
         Ok(TokenKey {
             pkcs11,
             uri,
             pin,
             kind,
-            place: Mutex::new(place),
+            key: Mutex::new(key),
             idle: Mutex::new(vec![session]),
         })
     }
@@ -207,11 +201,11 @@ impl TokenKey {
         };
         let mut last = None;
         for _ in 0..2 {
-            let (session, place) = match self.session() {
+            let (session, key) = match self.session() {
                 Ok(found) => found,
                 Err(e) => return Err(e.detail),
             };
-            match session.sign(&mechanism, place.key, &input) {
+            match session.sign(&mechanism, key, &input) {
                 Ok(signature) => {
                     self.put_back(session);
                     return Ok(signature);
@@ -234,28 +228,27 @@ impl TokenKey {
         ))
     }
 
-    /// A session to sign with: an idle one, or a new one (finding the token
-    /// and key again when the pool was emptied by a lost session).
-    fn session(&self) -> Result<(Session, Place)> {
+    /// A session to sign with: an idle one, or a new one, for which the
+    /// token and key are found again (a reset or a reinserted token may
+    /// have moved the slot and renumbered the objects).
+    fn session(&self) -> Result<(Session, ObjectHandle)> {
         if let Some(session) = self.idle.lock().pop() {
-            return Ok((session, *self.place.lock()));
+            return Ok((session, *self.key.lock()));
         }
-        let place = *self.place.lock();
-        match open_session(&self.pkcs11, &self.uri, place.slot, self.pin.as_ref()) {
-            Ok(session) => Ok((session, place)),
-            Err(_) => {
-                let (found, session, _) = find(&self.pkcs11, &self.uri, self.pin.as_ref())?;
-                *self.place.lock() = found;
-                Ok((session, found))
-            }
+        let (key, session, kind) = find(&self.pkcs11, &self.uri, self.pin.as_ref())?;
+        if kind != self.kind {
+            return Err(Error::new(
+                SIPTLS_ERR_KEY_MISMATCH,
+                format!(
+                    "{} is a {} key now, and was a {} key when loaded",
+                    self.describe(),
+                    kind.describe(),
+                    self.kind.describe()
+                ),
+            ));
         }
-        .and_then(|(session, place)| {
-            // A token reset may renumber its objects.
-            let key = find_key(&session, &self.uri)?;
-            let place = Place { key, ..place };
-            *self.place.lock() = place;
-            Ok((session, place))
-        })
+        *self.key.lock() = key;
+        Ok((session, key))
     }
 
     fn put_back(&self, session: Session) {
@@ -495,12 +488,12 @@ fn find(
     pkcs11: &Pkcs11,
     uri: &KeyUri,
     pin: Option<&Zeroizing<String>>,
-) -> Result<(Place, Session, KeyKind)> {
+) -> Result<(ObjectHandle, Session, KeyKind)> {
     let slot = find_slot(pkcs11, uri)?;
     let session = open_session(pkcs11, uri, slot, pin)?;
     let key = find_key(&session, uri)?;
     let kind = key_kind(&session, key, uri)?;
-    Ok((Place { slot, key }, session, kind))
+    Ok((key, session, kind))
 }
 
 /// The key's kind must be the certificate's.

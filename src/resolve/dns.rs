@@ -16,9 +16,6 @@ use super::rfc3263::{Data, Lookup, LookupError, Record, RecordType};
 use crate::abi::siptls_result::SIPTLS_ERR_INVALID_ARGUMENT;
 use crate::error::{Error, Result};
 
-/// The largest answer read over TCP (the DNS limit).
-const TCP_LIMIT: usize = 65_535;
-
 pub struct SystemDns {
     servers: Vec<SocketAddr>,
     timeout: Duration,
@@ -168,7 +165,7 @@ impl SystemDns {
         stream.write_all(&framed).map_err(|e| e.to_string())?;
         let mut length = [0u8; 2];
         stream.read_exact(&mut length).map_err(|e| e.to_string())?;
-        let mut reply = vec![0u8; usize::from(u16::from_be_bytes(length)).min(TCP_LIMIT)];
+        let mut reply = vec![0u8; usize::from(u16::from_be_bytes(length))];
         stream.read_exact(&mut reply).map_err(|e| e.to_string())?;
         if reply.len() < 2 || reply[..2] != query[..2] {
             return Err("a TCP answer with another ID".into());

@@ -13,7 +13,6 @@
  */
 #include "common.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,46 +189,12 @@ static int run(ex_conn *conn, const char *peer_name)
                                                                                        : -1;
 }
 
-/* Resolves `uri` and connects to the first TLS target that answers; the
- * name the certificate must carry goes to `peer_name` (RFC 5922: the URI's
- * domain, never the SRV target's host). Returns the socket, or -1. */
-static int dial_uri(const char *uri, const char *nameserver, char *peer_name, size_t peer_cap)
-{
-    siptls_resolver_config config = {.struct_size = sizeof config, .nameserver = nameserver};
-    siptls_target targets[8] = {{.struct_size = sizeof(siptls_target)}};
-    size_t n = 0;
-    siptls_result r = siptls_get_uri_targets(uri, &config, targets, 8, &n);
-    if (r != SIPTLS_OK && r != SIPTLS_ERR_BUFFER_TOO_SMALL) {
-        ex_report("resolving the URI", r, NULL);
-        return -1;
-    }
-    n = n < 8 ? n : 8;
-    printf("resolve: %zu target(s) for %s\n", n, uri);
-    for (size_t i = 0; i < n; i++) {
-        const siptls_target *t = &targets[i];
-        if (t->transport != SIPTLS_TRANSPORT_TLS) {
-            continue;
-        }
-        char address[INET6_ADDRSTRLEN];
-        inet_ntop(t->family == 6 ? AF_INET6 : AF_INET, t->address, address, sizeof address);
-        printf("resolve: trying %s port %u (%s), verifying %s\n", address, (unsigned)t->port, t->host,
-               t->verify_name);
-        int fd = ex_connect(address, t->port);
-        if (fd >= 0) {
-            snprintf(peer_name, peer_cap, "%s", t->verify_name);
-            return fd;
-        }
-    }
-    fprintf(stderr, "error: no target of %s answered\n", uri);
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
     const char *peer_name = "gw-b.example.test";
     const char *uri = NULL;
     const char *nameserver = NULL;
-    static char resolved_name[SIPTLS_TARGET_NAME_SIZE];
+    static ex_targets targets; /* ~4 KiB: static rather than on the stack */
     ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0,
                        .profile = SIPTLS_PROFILE_DEFAULT};
     /* static: the library keeps the userdata pointer for the context's life */
@@ -298,8 +263,13 @@ int main(int argc, char **argv)
     for (size_t p = 0; p < port_count && all_ok; p++) {
         int fd = -1;
         if (uri != NULL && p == 0) {
-            fd = dial_uri(uri, nameserver, resolved_name, sizeof resolved_name);
-            peer_name = resolved_name;
+            const siptls_target *chosen = NULL;
+            if (ex_resolve_uri(uri, nameserver, &targets)) {
+                fd = ex_connect_targets(&targets, true, &chosen);
+            }
+            if (fd >= 0) {
+                peer_name = chosen->verify_name;
+            }
         } else {
             fd = ex_connect(opts.host, ports[p]);
         }

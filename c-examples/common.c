@@ -198,6 +198,18 @@ fail:
 
 /* Prints the context's counters, one "counters: " line per Prometheus
  * sample (the # HELP / # TYPE lines left out), as a scrape would see them. */
+bool ex_load_ticket_keys(siptls_ctx *ctx, const char *path)
+{
+    uint32_t keys = 0;
+    siptls_result r = siptls_ctx_load_ticket_key_file(ctx, path, &keys);
+    if (r != SIPTLS_OK) {
+        ex_report("loading the ticket keys", r, NULL);
+        return false;
+    }
+    printf("config: ticket keys=%u from %s\n", (unsigned)keys, path);
+    return true;
+}
+
 void ex_print_counters(const siptls_ctx *ctx)
 {
     size_t len = 0;
@@ -480,6 +492,57 @@ int ex_connect(const char *host, uint16_t port)
     }
     freeaddrinfo(list);
     return fd;
+}
+
+/* ------------------------------------------------------------------------ */
+/* finding the server (RFC 3263)                                            */
+
+bool ex_resolve_uri(const char *uri, const char *nameserver, ex_targets *out)
+{
+    siptls_resolver_config config = {.struct_size = sizeof config, .nameserver = nameserver};
+    siptls_target found[EX_MAX_TARGETS];
+    for (size_t i = 0; i < EX_MAX_TARGETS; i++) {
+        found[i] = (siptls_target){.struct_size = sizeof(siptls_target)};
+    }
+    size_t n = 0;
+    /* BUFFER_TOO_SMALL: more targets than room; the first ones are enough. */
+    siptls_result r = siptls_get_uri_targets(uri, &config, found, EX_MAX_TARGETS, &n);
+    if (r != SIPTLS_OK && r != SIPTLS_ERR_BUFFER_TOO_SMALL) {
+        ex_report("resolving the URI", r, NULL);
+        return false;
+    }
+    n = n < EX_MAX_TARGETS ? n : EX_MAX_TARGETS;
+    printf("resolve: %zu target(s) for %s\n", n, uri);
+    out->count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (found[i].transport == SIPTLS_TRANSPORT_TLS) {
+            out->items[out->count++] = found[i];
+        }
+    }
+    if (out->count == 0) {
+        fprintf(stderr, "error: %s has no TLS target\n", uri);
+    }
+    return out->count > 0;
+}
+
+int ex_connect_targets(const ex_targets *targets, bool verbose, const siptls_target **chosen)
+{
+    for (size_t i = 0; i < targets->count; i++) {
+        const siptls_target *t = &targets->items[i];
+        char address[INET6_ADDRSTRLEN];
+        inet_ntop(t->family == 6 ? AF_INET6 : AF_INET, t->address, address, sizeof address);
+        if (verbose) {
+            printf("resolve: trying %s port %u (%s), verifying %s\n", address, (unsigned)t->port,
+                   t->host, t->verify_name);
+        }
+        int fd = ex_connect(address, t->port);
+        if (fd >= 0) {
+            *chosen = t;
+            return fd;
+        }
+    }
+    fprintf(stderr, "error: no target answered\n");
+    return -1;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -68,6 +68,11 @@ void ex_report(const char *what, siptls_result code, const siptls_session *sessi
  * version and profile of `opts` and a verify callback that prints reports. */
 siptls_ctx *ex_ctx_new(siptls_role role, const ex_options *opts);
 
+/* Loads the farm's shared ticket keys from `path` (one per line, as
+ * `openssl rand -hex 32` prints them; the first seals) and prints
+ * "config: ticket keys=N from PATH"; false on failure (reported). */
+bool ex_load_ticket_keys(siptls_ctx *ctx, const char *path);
+
 /* Prints the context's counters ("counters: siptls_..." lines). */
 void ex_print_counters(const siptls_ctx *ctx);
 
@@ -88,6 +93,25 @@ bool ex_set_nonblocking(int fd);
 /* Changes fd's epoll registration (`data` its pointer) to the events the
  * SIPTLS_WANT_* bits of `wants` ask for, when they differ from *watching. */
 void ex_epoll_watch(int ep, int fd, void *data, uint32_t wants, uint32_t *watching);
+
+/* --- finding the server (RFC 3263) ---------------------------------------- */
+
+/* The TLS targets of a SIP URI, in the order to try them. */
+#define EX_MAX_TARGETS 8
+typedef struct {
+    siptls_target items[EX_MAX_TARGETS];
+    size_t count;
+} ex_targets;
+
+/* Resolves `uri` through `nameserver` (NULL: /etc/resolv.conf) and keeps
+ * its TLS targets, printing each; false when there is none (reported). */
+bool ex_resolve_uri(const char *uri, const char *nameserver, ex_targets *out);
+
+/* Connects to the first target that answers; the socket (and in *chosen
+ * the target, whose verify_name the certificate must carry: RFC 5922, the
+ * URI's domain, never the SRV target's host), or -1 when none answers.
+ * `verbose` prints each attempt. */
+int ex_connect_targets(const ex_targets *targets, bool verbose, const siptls_target **chosen);
 
 /* --- the TLS connection -------------------------------------------------- */
 

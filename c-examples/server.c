@@ -130,15 +130,9 @@ int main(int argc, char **argv)
     }
     /* Without a key file the library generates and rotates its own keys:
      * tickets then resume on this process only. */
-    if (ticket_keys != NULL) {
-        uint32_t keys = 0;
-        r = siptls_ctx_load_ticket_key_file(ctx, ticket_keys, &keys);
-        if (r != SIPTLS_OK) {
-            ex_report("loading the ticket keys", r, NULL);
-            siptls_ctx_free(ctx);
-            return 1;
-        }
-        printf("config: ticket keys=%u from %s\n", (unsigned)keys, ticket_keys);
+    if (ticket_keys != NULL && !ex_load_ticket_keys(ctx, ticket_keys)) {
+        siptls_ctx_free(ctx);
+        return 1;
     }
 
     int listener = ex_listen(opts.host, opts.port);

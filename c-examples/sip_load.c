@@ -13,6 +13,11 @@
  * Prints handshakes/s, requests/s, the p50 and p99 latency and the
  * server's resident memory per connection. Exits 0 only when every request
  * got its 200 OK, every ping its pong and every connection closed cleanly.
+ *
+ * A farm: connections are spread over --port and each --also-port; with
+ * --rounds all of that is done again, each connection going to the next
+ * server, so every resumption lands on another server than the session's
+ * first. Each round prints how many handshakes resumed.
  */
 #include "common.h"
 
@@ -32,10 +37,19 @@ static void usage(FILE *out)
             "                [--certs certs/client] [--tls12|--tls13]\n"
             "                [--profile default|128bit|post-quantum]\n"
             "                [--connections 100] [--requests 10] [--server-pid PID]\n"
-            "                [--timeout 120]\n"
+            "                [--timeout 120] [--also-port PORT]... [--rounds 1] [--contexts 1]\n"
+            "                [--uri sips:DOMAIN [--nameserver ADDR:PORT]]\n"
             "Opens --connections mutual-TLS connections at once; on each sends --requests\n"
             "OPTIONS one after another, then a keep-alive ping, then close_notify.\n"
             "--server-pid: also report the server's resident memory per connection.\n"
+            "--also-port: spread the connections over --port and these (a farm);\n"
+            "--rounds: do it all again, each connection going to the next port, and\n"
+            "  report how many handshakes resumed; --contexts: connection i uses client\n"
+            "  context i mod N, each with its own session cache (N = --connections:\n"
+            "  every connection a different client, as phones are).\n"
+            "--uri: find the server as RFC 3263 says and dial the first target that\n"
+            "  answers, verifying the URI's domain (instead of --host, --port and\n"
+            "  --peer-name); --nameserver: the DNS server to ask.\n"
             "Exits 0 iff every request got 200 OK, every ping a pong and every\n"
             "connection closed cleanly within --timeout seconds.\n");
 }
@@ -283,83 +297,71 @@ static int compare_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int main(int argc, char **argv)
-{
-    ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0,
-                       .profile = SIPTLS_PROFILE_DEFAULT};
-    const char *peer_name = "gw-b.example.test";
-    long connections = 100, requests = 10, server_pid = 0, timeout_s = 120;
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    for (int i = 1; i < argc; i++) {
-        ex_opt_result shared = ex_parse_common_option(argc, argv, &i, false, &opts);
-        if (shared == EX_OPT_TAKEN) {
-            continue;
-        }
-        if (shared == EX_OPT_BAD) {
-            return 2;
-        }
-        bool has_value = i + 1 < argc;
-        if (strcmp(argv[i], "--peer-name") == 0 && has_value) {
-            peer_name = argv[++i];
-        } else if (strcmp(argv[i], "--connections") == 0 && has_value) {
-            connections = strtol(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--requests") == 0 && has_value) {
-            requests = strtol(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--server-pid") == 0 && has_value) {
-            server_pid = strtol(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--timeout") == 0 && has_value) {
-            timeout_s = strtol(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (connections <= 0 || requests <= 0 || requests > 1000000 || timeout_s <= 0 ||
-        server_pid < 0) {
-        fprintf(stderr, "error: --connections, --requests and --timeout must be positive\n");
-        return 2;
-    }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+/* Where the connections go and as whom: fixed for the whole run. */
+#define MAX_PORTS 8
+typedef struct {
+    const char *host;
+    uint16_t ports[MAX_PORTS];
+    size_t port_count;
+    const ex_targets *targets; /* with --uri: dial these instead */
+    const char *peer_name;
+    siptls_ctx **ctxs;
+    size_t ctx_count;
+    long server_pid;
+} load_plan;
 
-    size_t n = (size_t)connections;
-    load_run run = {.requests = (unsigned)requests,
+/* Opens connection `i` of round `round` (0-based): its socket, session and
+ * framer; false on failure (reported). */
+static bool open_conn(const load_plan *plan, size_t round, size_t i, load_conn *c)
+{
+    *c = (load_conn){.index = i, .fd = -1};
+    if (plan->targets != NULL) {
+        const siptls_target *chosen = NULL;
+        c->fd = ex_connect_targets(plan->targets, false, &chosen);
+    } else {
+        c->fd = ex_connect(plan->host, plan->ports[(i + round) % plan->port_count]);
+    }
+    siptls_framer_limits limits = {.struct_size = sizeof limits,
+                                   .keepalive = SIPTLS_KEEPALIVE_CLIENT};
+    if (c->fd < 0 ||
+        siptls_session_new(plan->ctxs[i % plan->ctx_count], plan->peer_name, &c->session) !=
+            SIPTLS_OK ||
+        siptls_framer_new(&limits, &c->framer) != SIPTLS_OK) {
+        fprintf(stderr, "error: opening connection %zu failed\n", i);
+        return false;
+    }
+    return true;
+}
+
+/* True when the session's handshake resumed a stored session. */
+static bool resumed(const siptls_session *session)
+{
+    siptls_session_info info = {.struct_size = sizeof info};
+    return siptls_session_get_info(session, &info) == SIPTLS_OK &&
+           info.handshake_kind == SIPTLS_HANDSHAKE_RESUMED;
+}
+
+/* One round: every connection opened, its handshake, its requests, its
+ * close; the figures printed. Adds the resumed handshakes to *resumed_out.
+ * False unless every connection closed cleanly. */
+static bool run_round(const load_plan *plan, size_t round, size_t n, unsigned requests,
+                      int64_t deadline, size_t *resumed_out)
+{
+    load_run run = {.requests = requests,
                     .latency_us = calloc(n * (size_t)requests, sizeof(int64_t))};
     load_conn *conns = calloc(n, sizeof *conns);
-    siptls_ctx *ctx = ex_ctx_new(SIPTLS_ROLE_CLIENT, &opts);
     int ep = epoll_create1(0);
-    if (run.latency_us == NULL || conns == NULL || ctx == NULL || ep < 0) {
-        fprintf(stderr, "error: setting up %zu connections failed\n", n);
-        return 1;
-    }
-    /* A report line per handshake would flood the output. */
-    if (siptls_ctx_set_verify_callback(ctx, NULL, NULL) != SIPTLS_OK) {
-        return 1;
-    }
-    long idle_kib = server_pid ? rss_kib(server_pid) : 0;
-    int64_t deadline = now_us() + (int64_t)timeout_s * 1000000;
+    bool ok = run.latency_us != NULL && conns != NULL && ep >= 0;
+    const char *peer_name = plan->peer_name;
+    long idle_kib = plan->server_pid ? rss_kib(plan->server_pid) : 0;
 
     /* Phase 1: connect every socket, then all handshakes at once. */
     size_t opened = 0;
-    for (; opened < n; opened++) {
+    for (; ok && opened < n; opened++) {
         load_conn *c = &conns[opened];
-        c->index = opened;
-        c->fd = ex_connect(opts.host, opts.port);
-        if (c->fd < 0 || siptls_session_new(ctx, peer_name, &c->session) != SIPTLS_OK ||
-            siptls_framer_new(&(siptls_framer_limits){.struct_size = sizeof(siptls_framer_limits),
-                                                      .keepalive = SIPTLS_KEEPALIVE_CLIENT},
-                              &c->framer) != SIPTLS_OK) {
-            fprintf(stderr, "error: opening connection %zu failed\n", opened);
-            if (c->fd >= 0) {
-                close(c->fd);
-            }
-            siptls_session_free(c->session);
+        if (!open_conn(plan, round, opened, c)) {
+            ok = false;
+            opened++; /* its resources are freed below */
             break;
         }
         c->watching = EPOLLIN | EPOLLOUT;
@@ -367,14 +369,21 @@ int main(int argc, char **argv)
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ee);
     }
     int64_t hs_start = now_us();
-    bool ok = opened == n && run_phase(ep, &run, peer_name, deadline, all_ready, n);
+    ok = ok && run_phase(ep, &run, peer_name, deadline, all_ready, n);
     /* Until the last warm-up answer: the server's side of each handshake counts. */
     double hs_s = (double)((run.ready ? run.last_ready_us : now_us()) - hs_start) / 1e6;
-    printf("sip_load: %zu connections to %s:%u\n", n, opts.host, (unsigned)opts.port);
-    printf("sip_load: handshakes: %zu of %zu in %.2f s: %.0f handshakes/s\n", run.ready, n,
-           hs_s, (double)run.ready / hs_s);
-    if (server_pid) {
-        long peak_kib = rss_kib(server_pid);
+    size_t resumed_here = 0;
+    for (size_t i = 0; i < opened; i++) {
+        resumed_here += conns[i].step == STEP_READY && resumed(conns[i].session);
+    }
+    *resumed_out += resumed_here;
+    const char *where = plan->targets != NULL ? "the URI's first target" : plan->host;
+    printf("sip_load: round %zu: %zu connections to %s (%zu port(s))\n", round + 1, n, where,
+           plan->targets != NULL ? (size_t)1 : plan->port_count);
+    printf("sip_load: handshakes: %zu of %zu in %.2f s: %.0f handshakes/s; %zu resumed\n",
+           run.ready, n, hs_s, (double)run.ready / hs_s, resumed_here);
+    if (plan->server_pid) {
+        long peak_kib = rss_kib(plan->server_pid);
         long grown = peak_kib > idle_kib ? peak_kib - idle_kib : 0;
         printf("sip_load: server memory: %ld KiB idle, %ld KiB with %zu connections: "
                "%ld bytes per connection\n",
@@ -398,7 +407,9 @@ int main(int argc, char **argv)
     }
     ok = ok && run_phase(ep, &run, peer_name, deadline, all_over, n);
     double req_s = (double)((run.latencies ? run.last_answer_us : now_us()) - req_start) / 1e6;
-    qsort(run.latency_us, run.latencies, sizeof(int64_t), compare_i64);
+    if (run.latency_us != NULL) {
+        qsort(run.latency_us, run.latencies, sizeof(int64_t), compare_i64);
+    }
     double p50 = run.latencies ? (double)run.latency_us[run.latencies / 2] / 1000.0 : 0;
     double p99 = run.latencies ? (double)run.latency_us[run.latencies * 99 / 100] / 1000.0 : 0;
     printf("sip_load: requests: %zu of %zu answered 200 OK in %.2f s: %.0f requests/s; "
@@ -410,13 +421,117 @@ int main(int argc, char **argv)
     }
 
     for (size_t i = 0; i < opened; i++) {
-        close(conns[i].fd);
+        if (conns[i].fd >= 0) {
+            close(conns[i].fd);
+        }
         siptls_framer_free(conns[i].framer);
         siptls_session_free(conns[i].session);
     }
     free(conns);
     free(run.latency_us);
-    close(ep);
-    siptls_ctx_free(ctx);
-    return ok && run.done == n ? 0 : 1;
+    if (ep >= 0) {
+        close(ep);
+    }
+    return ok && run.done == n;
+}
+
+int main(int argc, char **argv)
+{
+    ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0,
+                       .profile = SIPTLS_PROFILE_DEFAULT};
+    load_plan plan = {.peer_name = "gw-b.example.test", .port_count = 1};
+    const char *uri = NULL, *nameserver = NULL;
+    long connections = 100, requests = 10, timeout_s = 120, rounds = 1, contexts = 1;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 1; i < argc; i++) {
+        ex_opt_result shared = ex_parse_common_option(argc, argv, &i, false, &opts);
+        if (shared == EX_OPT_TAKEN) {
+            continue;
+        }
+        if (shared == EX_OPT_BAD) {
+            return 2;
+        }
+        bool has_value = i + 1 < argc;
+        if (strcmp(argv[i], "--peer-name") == 0 && has_value) {
+            plan.peer_name = argv[++i];
+        } else if (strcmp(argv[i], "--connections") == 0 && has_value) {
+            connections = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--requests") == 0 && has_value) {
+            requests = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--server-pid") == 0 && has_value) {
+            plan.server_pid = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--timeout") == 0 && has_value) {
+            timeout_s = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--also-port") == 0 && has_value) {
+            if (plan.port_count == MAX_PORTS ||
+                !ex_parse_port(argv[++i], false, &plan.ports[plan.port_count])) {
+                fprintf(stderr, "error: bad or too many --also-port values\n");
+                return 2;
+            }
+            plan.port_count++;
+        } else if (strcmp(argv[i], "--rounds") == 0 && has_value) {
+            rounds = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--contexts") == 0 && has_value) {
+            contexts = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--uri") == 0 && has_value) {
+            uri = argv[++i];
+        } else if (strcmp(argv[i], "--nameserver") == 0 && has_value) {
+            nameserver = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (connections <= 0 || requests <= 0 || requests > 1000000 || timeout_s <= 0 ||
+        plan.server_pid < 0 || rounds <= 0 || rounds > 1000 || contexts <= 0 ||
+        contexts > connections) {
+        fprintf(stderr, "error: --connections, --requests, --timeout and --rounds must be "
+                        "positive, --contexts from 1 to --connections\n");
+        return 2;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    plan.host = opts.host;
+    plan.ports[0] = opts.port;
+    static ex_targets targets; /* ~4 KiB: static rather than on the stack */
+    if (uri != NULL) {
+        if (!ex_resolve_uri(uri, nameserver, &targets)) {
+            return 1;
+        }
+        plan.targets = &targets;
+        plan.peer_name = targets.items[0].verify_name; /* the URI's domain, for every target */
+    }
+    plan.ctx_count = (size_t)contexts;
+    plan.ctxs = calloc(plan.ctx_count, sizeof *plan.ctxs);
+    bool ok = plan.ctxs != NULL;
+    for (size_t i = 0; ok && i < plan.ctx_count; i++) {
+        plan.ctxs[i] = ex_ctx_new(SIPTLS_ROLE_CLIENT, &opts);
+        /* A report line per handshake would flood the output. */
+        ok = plan.ctxs[i] != NULL &&
+             siptls_ctx_set_verify_callback(plan.ctxs[i], NULL, NULL) == SIPTLS_OK;
+    }
+    int64_t deadline = now_us() + (int64_t)timeout_s * 1000000;
+    size_t n = (size_t)connections, resumed_later = 0, resumed_first = 0;
+    for (size_t round = 0; ok && round < (size_t)rounds; round++) {
+        ok = run_round(&plan, round, n, (unsigned)requests, deadline,
+                       round == 0 ? &resumed_first : &resumed_later);
+    }
+    if (ok && rounds > 1) {
+        size_t later = n * (size_t)(rounds - 1);
+        printf("sip_load: resumption: %zu of %zu handshakes after the first round resumed "
+               "(ratio %.2f)\n",
+               resumed_later, later, (double)resumed_later / (double)later);
+    }
+    for (size_t i = 0; plan.ctxs != NULL && i < plan.ctx_count; i++) {
+        siptls_ctx_free(plan.ctxs[i]);
+    }
+    free(plan.ctxs);
+    return ok ? 0 : 1;
 }

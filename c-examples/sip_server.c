@@ -11,6 +11,7 @@
  *   SIGTERM  close_notify to every peer, then exit
  */
 #include "common.h"
+#include "redis_store.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -28,11 +29,19 @@ static void usage(FILE *out)
             "usage: sip_server [--host 127.0.0.1] [--port 5061] [--certs certs/server]\n"
             "                  [--tls12|--tls13] [--profile default|128bit|post-quantum]\n"
             "                  [--handshake-timeout SECONDS] [--max-connections N]\n"
+            "                  [--ticket-keys FILE] [--session-lifetime SECONDS]\n"
+            "                  [--redis HOST:PORT [--redis-timeout MS]]\n"
             "Serves SIP over mutual TLS to many clients at once: OPTIONS gets 200 OK,\n"
             "other requests 501, keep-alive pings a pong. Changed files in --certs\n"
             "are reloaded within 5 s, or at once on SIGHUP;\n"
             "SIGUSR1 prints the counters, SIGTERM closes every connection and exits.\n"
-            "Defaults: handshake timeout 5 s, at most 10000 connections.\n");
+            "Defaults: handshake timeout 5 s, at most 10000 connections.\n"
+            "A farm: servers given the same --ticket-keys file resume each other's\n"
+            "tickets; with --redis they also share a session store (Redis 6.2 or later),\n"
+            "so TLS 1.2 session IDs resume on any of them. Entries expire after\n"
+            "--session-lifetime (default 7200 s); each Redis command waits at most\n"
+            "--redis-timeout (default 200 ms), and a Redis that is down only costs\n"
+            "full handshakes.\n");
 }
 
 typedef struct {
@@ -235,6 +244,8 @@ int main(int argc, char **argv)
     ex_options opts = {.host = "127.0.0.1", .certs = "certs/server", .port = 5061, .version = 0,
                        .profile = SIPTLS_PROFILE_DEFAULT};
     long timeout_s = 5, max_conns = 10000;
+    long lifetime_s = SIPTLS_DEFAULT_TICKET_LIFETIME, redis_timeout_ms = 200;
+    const char *ticket_keys = NULL, *redis = NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (int i = 1; i < argc; i++) {
         ex_opt_result shared = ex_parse_common_option(argc, argv, &i, true, &opts);
@@ -248,6 +259,14 @@ int main(int argc, char **argv)
             timeout_s = strtol(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--max-connections") == 0 && i + 1 < argc) {
             max_conns = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--ticket-keys") == 0 && i + 1 < argc) {
+            ticket_keys = argv[++i];
+        } else if (strcmp(argv[i], "--session-lifetime") == 0 && i + 1 < argc) {
+            lifetime_s = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc) {
+            redis = argv[++i];
+        } else if (strcmp(argv[i], "--redis-timeout") == 0 && i + 1 < argc) {
+            redis_timeout_ms = strtol(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -256,8 +275,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (timeout_s <= 0 || max_conns <= 0) {
-        fprintf(stderr, "error: the timeout and the connection limit must be positive\n");
+    if (timeout_s <= 0 || max_conns <= 0 || redis_timeout_ms <= 0 || redis_timeout_ms > 60000) {
+        fprintf(stderr, "error: the timeouts and the connection limit must be positive\n");
+        return 2;
+    }
+    if (lifetime_s < SIPTLS_MIN_TICKET_LIFETIME || lifetime_s > SIPTLS_MAX_TICKET_LIFETIME) {
+        fprintf(stderr, "error: --session-lifetime takes %d to %d seconds\n",
+                SIPTLS_MIN_TICKET_LIFETIME, SIPTLS_MAX_TICKET_LIFETIME);
         return 2;
     }
 
@@ -277,6 +301,31 @@ int main(int argc, char **argv)
     if (siptls_ctx_set_verify_callback(ctx, NULL, NULL) != SIPTLS_OK) {
         siptls_ctx_free(ctx);
         return 1;
+    }
+    /* The farm: shared ticket keys seal what any member stores or issues;
+     * the lifetime bounds tickets and Redis entries alike. */
+    siptls_result r = siptls_ctx_set_ticket_lifetime(ctx, (uint32_t)lifetime_s);
+    if (r != SIPTLS_OK) {
+        ex_report("setting the session lifetime", r, NULL);
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+    if (ticket_keys != NULL && !ex_load_ticket_keys(ctx, ticket_keys)) {
+        siptls_ctx_free(ctx);
+        return 1;
+    }
+    ex_redis_store *store = NULL;
+    if (redis != NULL) {
+        store = ex_redis_store_new(redis, (uint32_t)lifetime_s, (uint32_t)redis_timeout_ms);
+        siptls_session_store callbacks = store ? ex_redis_store_callbacks(store)
+                                               : (siptls_session_store){0};
+        r = store ? siptls_ctx_set_session_store(ctx, &callbacks) : SIPTLS_ERR_INVALID_ARGUMENT;
+        if (r != SIPTLS_OK) {
+            ex_report("setting the Redis session store", r, NULL);
+            siptls_ctx_free(ctx);
+            ex_redis_store_free(store);
+            return 1;
+        }
     }
     int listener = ex_listen(opts.host, opts.port);
     int ep = epoll_create1(0);
@@ -325,7 +374,7 @@ int main(int argc, char **argv)
          * before its certificate waits for the certificate). */
         if (reload_requested || now >= next_reload) {
             uint32_t reloaded = 0;
-            siptls_result r = siptls_ctx_reload_if_changed(ctx, &reloaded);
+            r = siptls_ctx_reload_if_changed(ctx, &reloaded);
             if (r != SIPTLS_OK) {
                 printf("sip_server: reload refused, the configuration in force stays\n");
                 fflush(stdout);
@@ -341,6 +390,9 @@ int main(int argc, char **argv)
         if (counters_requested) {
             counters_requested = 0;
             ex_print_counters(ctx);
+            if (store != NULL) {
+                ex_redis_store_print(store);
+            }
         }
     }
     printf("sip_server: closing %zu connections\n", all.len);
@@ -352,8 +404,12 @@ int main(int argc, char **argv)
     }
     free(all.items);
     ex_print_counters(ctx);
+    if (store != NULL) {
+        ex_redis_store_print(store);
+    }
     close(listener);
     close(ep);
-    siptls_ctx_free(ctx);
+    siptls_ctx_free(ctx); /* before the store its callbacks use */
+    ex_redis_store_free(store);
     return 0;
 }

@@ -50,6 +50,11 @@
 
 
 /**
+ * Bytes of a connection key.
+ */
+#define SIPTLS_CONNECTION_KEY_SIZE 32
+
+/**
  * `siptls_ctx_reload_if_changed`'s `reloaded_out`: an identity's
  * certificate or key file changed and was reloaded.
  */
@@ -1343,6 +1348,7 @@ typedef uint32_t siptls_dns_status;
  *   `siptls_ctx_set_keylog_file`, `siptls_ctx_set_keylog_callback`,
  *   `siptls_ctx_use_sslkeylogfile`, `siptls_ctx_set_expiry_warning`,
  *   `siptls_ctx_count_expiries`, `siptls_ctx_get_expiry`.
+ * - Connection pools: `siptls_ctx_get_connection_key`.
  */
 typedef struct siptls_ctx siptls_ctx;
 
@@ -1365,7 +1371,7 @@ typedef struct siptls_framer siptls_framer;
  *   `siptls_session_feed_eof`, `siptls_session_get_events`.
  * - The socket helper: `siptls_session_pump_fd`, `siptls_session_pump_io`.
  * - State: `siptls_session_get_info`, `siptls_session_get_peer_cert`,
- *   `siptls_session_get_sni`.
+ *   `siptls_session_get_sni`, `siptls_session_get_connection_key`.
  */
 typedef struct siptls_session siptls_session;
 
@@ -2049,6 +2055,29 @@ typedef struct siptls_io {
 } siptls_io;
 
 /**
+ * The key of an outbound connection (RFC 5923 reuse): equal for two
+ * connections exactly when they go to the same destination address and
+ * port, send the same SNI, check the server against the same name and
+ * present the same client certificate. A request may ride on a pooled
+ * connection only when the key `siptls_ctx_get_connection_key` gives for
+ * it equals the key the connection's session had
+ * (`siptls_session_get_connection_key`); compare `bytes` with memcmp.
+ * Set `struct_size` to `sizeof(siptls_connection_key)`: a key is written
+ * whole or not at all.
+ */
+typedef struct siptls_connection_key {
+  /**
+   * Set by the caller to `sizeof(siptls_connection_key)`.
+   */
+  uint32_t struct_size;
+  /**
+   * A SHA-256 digest over the four parts; the same in every process and
+   * version of siptls that computes it from the same parts.
+   */
+  uint8_t bytes[SIPTLS_CONNECTION_KEY_SIZE];
+} siptls_connection_key;
+
+/**
  * A framer's limits and keep-alive role (`siptls_framer_new`). Set
  * `struct_size`; a field past it, or 0, takes its default.
  */
@@ -2469,6 +2498,13 @@ typedef struct siptls_api {
                                    struct siptls_target*,
                                    size_t,
                                    size_t*);
+  siptls_result (*ctx_get_connection_key)(const struct siptls_ctx*,
+                                          const struct siptls_session_options*,
+                                          const char*,
+                                          struct siptls_connection_key*);
+  siptls_result (*session_get_connection_key)(const struct siptls_session*,
+                                              const char*,
+                                              struct siptls_connection_key*);
 } siptls_api;
 
 #ifdef __cplusplus
@@ -3523,6 +3559,38 @@ siptls_result siptls_session_pump_fd(struct siptls_session *session,
 siptls_result siptls_session_pump_io(struct siptls_session *session,
                                      const struct siptls_io *io,
                                      uint32_t *events_out);
+
+/**
+ * Client contexts: the key a session made now with `options` (as for
+ * `siptls_session_new_with_options`) would have once connected to
+ * `destination`, the address and port dialled ("192.0.2.7:5061",
+ * "[2001:db8::7]:5061"). Look it up in the pool before opening a
+ * connection; a pooled connection whose key is equal may carry the request.
+ * A change of the context's client identity changes the key.
+ *
+ * Requires:
+ * `ctx` must be a live context; `options` readable for its `struct_size`,
+ * its strings NULL or NUL-terminated; `destination` NUL-terminated;
+ * `key_out` writable for its `struct_size`.
+ */
+siptls_result siptls_ctx_get_connection_key(const struct siptls_ctx *ctx,
+                                            const struct siptls_session_options *options,
+                                            const char *destination,
+                                            struct siptls_connection_key *key_out);
+
+/**
+ * Client sessions: the key of this session's connection to `destination`
+ * (as dialled, see `siptls_ctx_get_connection_key`), once its handshake
+ * completed with the server accepted (SIPTLS_ERR_WRONG_STATE before), so
+ * that only verified connections enter a pool.
+ *
+ * Requires:
+ * `session` must be live; `destination` NUL-terminated; `key_out` writable
+ * for its `struct_size`.
+ */
+siptls_result siptls_session_get_connection_key(const struct siptls_session *session,
+                                                const char *destination,
+                                                struct siptls_connection_key *key_out);
 
 /**
  * Creates a framer (`limits` NULL: every default).

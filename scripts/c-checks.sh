@@ -24,21 +24,32 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# The event-driven server: three clients, minimal and the load generator
-# (20 connections; both under the same wrapper), SIGHUP, SIGUSR1, SIGTERM;
-# exits 0.
+# The event-driven server with its session store on a redis-server started
+# here: three clients, minimal and the load generator (20 connections, two
+# rounds: the second resumes through Redis; both under the same wrapper),
+# SIGHUP, SIGUSR1, SIGTERM; exits 0.
 #   sip_server_run BUILD_DIR [WRAPPER...]
 sip_server_run() {
     local build="$1"
     shift
-    local port log pid
+    local port log pid redis_port redis_pid
     port="$(free_port)"
+    redis_port="$(free_port)"
     log="$work/sip_server.log"
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+        >"$work/redis.log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null && break
+        sleep 0.1
+    done
+    openssl rand -hex 32 >"$work/ticket.keys"
     # Emptied here, not only by the redirection: that happens in the
     # background child, and the check below could read the last run's line.
     : >"$log"
     # valgrind is slow: a generous handshake timeout.
     "$@" "$build/sip_server" --port "$port" --certs "$work/certs/server" --handshake-timeout 60 \
+        --ticket-keys "$work/ticket.keys" --redis "127.0.0.1:$redis_port" --redis-timeout 2000 \
         >>"$log" 2>&1 &
     pid=$!
     for _ in $(seq 1 300); do
@@ -53,7 +64,7 @@ sip_server_run() {
         { cat "$work/minimal.log"; echo "minimal under ${*:-no wrapper} failed" >&2
           kill -TERM "$pid"; wait "$pid" || true; return 1; }
     "$@" "$build/sip_load" --port "$port" --certs "$work/certs/client" --connections 20 \
-        --requests 2 --timeout 300 >"$work/sip_load.log" 2>&1 ||
+        --requests 2 --rounds 2 --contexts 20 --timeout 300 >"$work/sip_load.log" 2>&1 ||
         { cat "$work/sip_load.log"; echo "sip_load under ${*:-no wrapper} failed" >&2
           kill -TERM "$pid"; wait "$pid" || true; return 1; }
     kill -HUP "$pid"
@@ -62,9 +73,15 @@ sip_server_run() {
     kill -TERM "$pid"
     local rc=0
     wait "$pid" || rc=$?
-    grep -q '^sip_server: reload success' "$log" && grep -q '^counters: siptls_handshakes_total{kind="full"} 24' "$log" || rc=1
-    [ "$rc" -eq 0 ] || { cat "$log"; echo "sip_server under ${*:-no wrapper}: exit $rc" >&2; return 1; }
-    echo "sip_server: 3 clients, minimal, sip_load with 20 connections, SIGHUP, SIGUSR1, SIGTERM: ok"
+    kill "$redis_pid"
+    wait "$redis_pid" || true
+    grep -q '^sip_server: reload success' "$log" &&
+        grep -q '^counters: siptls_handshakes_total{kind="full"} 24' "$log" &&
+        grep -q '^counters: siptls_handshakes_total{kind="resumed"} 20' "$log" &&
+        grep -q '^redis: stored=[1-9][0-9]* found=20 missed=0 failed=0' "$log" &&
+        grep -q '^sip_load: resumption: 20 of 20 ' "$work/sip_load.log" || rc=1
+    [ "$rc" -eq 0 ] || { cat "$log" "$work/sip_load.log"; echo "sip_server under ${*:-no wrapper}: exit $rc" >&2; return 1; }
+    echo "sip_server: 3 clients, minimal, sip_load with 20 connections in two rounds (resumed through Redis), SIGHUP, SIGUSR1, SIGTERM: ok"
 }
 
 echo "== ASan + UBSan build"

@@ -45,7 +45,9 @@ use crate::keylog::{KeyLogLine, KeyLogSink};
 use crate::logging::LogSink;
 use crate::names::NameCheck;
 use crate::pem;
-use crate::resume::{Backend, ClientCache, GatewayStore, KeyRing, Sealer, SessionCache, Tickets};
+use crate::resume::{
+    Backend, ClientCache, GatewayStore, KeyRing, OwnDigest, Sealer, SessionCache, Tickets,
+};
 use crate::suites::{self, Selection};
 use crate::trust::{TrustEntry, TrustTable};
 use crate::verify::{ClientAuth, CurrentPolicy, Policy, PolicySettings, Verifier, VerifyCallback};
@@ -330,7 +332,8 @@ pub struct Snapshot {
     /// The policy in force now, shared by every generation.
     pub current: Arc<CurrentPolicy>,
     pub log: Option<Arc<LogSink>>,
-    pub identity_ids: Vec<u32>,
+    /// Each identity's ID and certificate digest, in the table's order.
+    pub identities: Vec<(u32, OwnDigest)>,
     /// Resumption is on: sessions keep the accepted peer chain to store it.
     pub resumption: bool,
 }
@@ -469,7 +472,7 @@ impl Snapshot {
             policy,
             current: current.clone(),
             log: config.log.clone(),
-            identity_ids: config.identities.ids(),
+            identities: config.identities.iter().map(|i| (i.id, i.digest)).collect(),
             resumption: config.resumption.enabled,
         })
     }

@@ -445,6 +445,27 @@ pub unsafe fn sized_room<T>(out: *mut T, name: &str) -> Result<usize, Error> {
     Ok(declared.min(std::mem::size_of::<T>()))
 }
 
+/// For an output that means nothing in part (a key): fails unless `out`
+/// is non-NULL and its `struct_size` covers the whole struct. Exports call
+/// it before anything else can fail, so a bad output is what they report.
+///
+/// # Safety
+/// As `write_sized`.
+pub unsafe fn whole_room<T>(out: *mut T, name: &str) -> Result<(), Error> {
+    // SAFETY: the same contract.
+    unsafe { sized_room(out, name)? };
+    // SAFETY: non-NULL (sized_room checked), and it begins with the size.
+    let declared = unsafe { out.cast::<u32>().read_unaligned() } as usize;
+    let whole = std::mem::size_of::<T>();
+    if declared < whole {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            format!("{name}->struct_size is {declared}, but this output is written whole: set it to sizeof the struct ({whole})"),
+        ));
+    }
+    Ok(())
+}
+
 /// Size-prefixed output structs: the caller sets the first field,
 /// `uint32_t struct_size`, to `sizeof` its struct; siptls writes at most that
 /// many bytes, so a caller built against an older, smaller struct keeps

@@ -23,6 +23,7 @@
 
 mod abi;
 mod clock;
+mod connection_key;
 mod context;
 mod counters;
 mod crl;

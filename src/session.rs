@@ -20,7 +20,8 @@ use rustls::{
     AlertDescription, ClientConnection, Connection, HandshakeKind, InvalidMessage, ServerConnection,
 };
 
-use crate::context::{Context, SnapshotCell, TlsConfig};
+use crate::connection_key::{parse_destination, Outbound, CONNECTION_KEY_LEN};
+use crate::context::{Context, Snapshot, SnapshotCell, TlsConfig};
 use crate::counters::{alert_name, Counters, Event};
 use crate::error::{Error, Result};
 use crate::exclusive::{AfterCall, Exclusive};
@@ -112,6 +113,8 @@ pub struct State {
     sni: Option<String>,
     /// A client sending another SNI: the name the certificate must carry.
     peer_name: Option<Arc<ServerName<'static>>>,
+    /// A client: where and as whom it connects, for its connection key.
+    outbound: Option<Outbound>,
     /// The socket helper's waiting bytes, made on its first use.
     buffers: Option<Box<crate::pump::buffers::Buffers>>,
     /// Resumption is on: accepted chains are kept for stored sessions.
@@ -160,15 +163,7 @@ impl Session {
                 "an SNI or identity choice is for client sessions (a server picks by SNI)",
             ));
         }
-        if client
-            && !snapshot.identity_ids.is_empty()
-            && !snapshot.identity_ids.contains(&options.identity)
-        {
-            return Err(Error::new(
-                SIPTLS_ERR_INVALID_ARGUMENT,
-                format!("no identity has identity ID {}", options.identity),
-            ));
-        }
+        let outbound = client.then(|| outbound(&snapshot, &options)).transpose()?;
         let step = Step {
             log: snapshot.log.clone(),
             counters: Some(ctx.counters().clone()),
@@ -213,6 +208,7 @@ impl Session {
                 served_digest: None,
                 sni: None,
                 peer_name,
+                outbound,
                 buffers: None,
                 keep_chain: snapshot.resumption,
             }),
@@ -280,6 +276,53 @@ impl Session {
 }
 
 /// A peer name or SNI as rustls takes it: a DNS name or an IP literal.
+/// What a client session made from `snapshot` with `options` connects to
+/// and presents; refused as the session itself would be.
+fn outbound(snapshot: &Snapshot, options: &Options<'_>) -> Result<Outbound> {
+    let identity = match snapshot.identities.as_slice() {
+        [] => None,
+        all => Some(
+            all.iter()
+                .find(|(id, _)| *id == options.identity)
+                .map(|(_, digest)| *digest)
+                .ok_or_else(|| {
+                    Error::new(
+                        SIPTLS_ERR_INVALID_ARGUMENT,
+                        format!("no identity has identity ID {}", options.identity),
+                    )
+                })?,
+        ),
+    };
+    let peer_name = options.peer_name.ok_or_else(|| {
+        Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            "a client session needs the peer's SIP domain, host name or IP address",
+        )
+    })?;
+    Ok(Outbound::new(peer_name, options.sni, identity))
+}
+
+/// The connection key a client session made now from `ctx` with `options`
+/// would have once connected to `destination`: what a gateway looks up
+/// in its pool before opening a connection.
+pub fn planned_connection_key(
+    ctx: &Context,
+    options: &Options<'_>,
+    destination: &str,
+) -> Result<[u8; CONNECTION_KEY_LEN]> {
+    let snapshot = ctx.snapshot();
+    if !matches!(snapshot.tls, TlsConfig::Client(_)) {
+        return Err(Error::new(
+            SIPTLS_ERR_INVALID_ARGUMENT,
+            "connection keys are for client contexts: a server does not pool outbound connections",
+        ));
+    }
+    let destination = parse_destination(destination)?;
+    // The peer name and SNI must be ones a session would accept.
+    server_name(options.sni.or(options.peer_name).unwrap_or_default())?;
+    Ok(outbound(&snapshot, options)?.key(&destination))
+}
+
 fn server_name(name: &str) -> Result<ServerName<'static>> {
     ServerName::try_from(name.to_string()).map_err(|_| {
         Error::new(
@@ -1080,6 +1123,25 @@ impl State {
     /// A server: the SNI the client sent, if any.
     pub fn sni(&self) -> Option<&str> {
         self.sni.as_deref()
+    }
+
+    /// The key under which this client session, connected to
+    /// `destination`, may be pooled: only once its handshake completed
+    /// with the server accepted, so a pool holds verified connections only.
+    pub fn connection_key(&self, destination: &str) -> Result<[u8; CONNECTION_KEY_LEN]> {
+        let Some(outbound) = &self.outbound else {
+            return Err(Error::new(
+                SIPTLS_ERR_INVALID_ARGUMENT,
+                "connection keys are for client sessions: a server does not pool outbound connections",
+            ));
+        };
+        if !self.peer_accepted {
+            return Err(Error::new(
+                SIPTLS_ERR_WRONG_STATE,
+                "this session has no connection key yet: a connection is pooled only after its handshake completed with the server's certificate accepted",
+            ));
+        }
+        Ok(outbound.key(&parse_destination(destination)?))
     }
 
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {

@@ -348,6 +348,28 @@ macro_rules! cases {
     };
 }
 
+const KEY_LEN: u32 = std::mem::size_of::<siptls_connection_key>() as u32;
+
+/// `siptls_ctx_get_connection_key` for SERVER_NAME with a key struct of
+/// `struct_size` bytes.
+unsafe fn connection_key(
+    ctx: *const siptls_ctx,
+    destination: &std::ffi::CStr,
+    struct_size: u32,
+) -> siptls_result {
+    let options = siptls_session_options {
+        struct_size: std::mem::size_of::<siptls_session_options>() as u32,
+        identity_id: 0,
+        peer_name: c"gw-b.example.test".as_ptr(),
+        sni: null(),
+    };
+    let mut key = siptls_connection_key {
+        struct_size,
+        bytes: [0; 32],
+    };
+    unsafe { siptls_ctx_get_connection_key(ctx, &options, destination.as_ptr(), &mut key) }
+}
+
 /// One readable byte, for pointer arguments whose contents never matter.
 const X: &[u8] = b"x";
 
@@ -978,6 +1000,32 @@ fn length_and_range_cases() -> Vec<Case> {
                 siptls_get_uri_targets(c"sips:a.test".as_ptr(), &config, null_mut(), 0, &mut 0)
             }
             .into();
+        "connection key ctx NULL" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
+            |_| unsafe { connection_key(null(), c"192.0.2.7:5061", KEY_LEN) }.into();
+        "connection key for a host name" => SIPTLS_ERR_INVALID_ARGUMENT,
+            ["'gw-b.example.test:5061'", "not a host name"],
+            |fx| on_ctx(&fx.client, unsafe { connection_key(fx.client.0, c"gw-b.example.test:5061", KEY_LEN) });
+        "connection key from a server context" => SIPTLS_ERR_INVALID_ARGUMENT, ["client contexts"],
+            |fx| on_ctx(&fx.server, unsafe { connection_key(fx.server.0, c"192.0.2.7:5061", KEY_LEN) });
+        "connection key struct_size one short" => SIPTLS_ERR_INVALID_ARGUMENT, ["written whole"],
+            |fx| on_ctx(&fx.client, unsafe { connection_key(fx.client.0, c"192.0.2.7:5061", KEY_LEN - 1) });
+        "session connection key before the handshake" => SIPTLS_ERR_WRONG_STATE, ["accepted"],
+            |fx| {
+                let s = Sess::client(&fx.client);
+                let mut key = siptls_connection_key { struct_size: KEY_LEN, bytes: [0; 32] };
+                let code = unsafe {
+                    siptls_session_get_connection_key(s.0, c"192.0.2.7:5061".as_ptr(), &mut key)
+                };
+                on_sess(&s, code)
+            };
+        "session connection key_out NULL" => SIPTLS_ERR_NULL_ARGUMENT, ["key_out is NULL"],
+            |fx| {
+                let s = Sess::client(&fx.client);
+                let code = unsafe {
+                    siptls_session_get_connection_key(s.0, c"192.0.2.7:5061".as_ptr(), null_mut())
+                };
+                on_sess(&s, code)
+            };
         "set_expiry_warning ctx" => SIPTLS_ERR_NULL_ARGUMENT, ["ctx is NULL"],
             |_| unsafe { siptls_ctx_set_expiry_warning(null_mut(), 1, 1) }.into();
         "EKU policy 4" => SIPTLS_ERR_INVALID_ARGUMENT,
@@ -1717,7 +1765,7 @@ fn catalogue_of_bad_input() {
     let fx = Fx::new();
     fx.assert_unchanged("initial state");
     let cases = catalogue();
-    assert_eq!(cases.len(), 317, "docs/testing.md counts the catalogue");
+    assert_eq!(cases.len(), 323, "docs/testing.md counts the catalogue");
     let mut names = std::collections::HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "duplicate case name {}", case.name);

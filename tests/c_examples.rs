@@ -539,20 +539,22 @@ fn handshakes(run: &Finished) -> Vec<&str> {
         .collect()
 }
 
+/// A ticket key as a farm's key file holds it: 32 random bytes in hex, from openssl.
+fn random_ticket_key() -> String {
+    let out = Command::new("openssl")
+        .args(["rand", "-hex", "32"])
+        .output()
+        .expect("run openssl (is it installed?)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("hex")
+}
+
 /// A farm: server processes sharing a ticket key file resume each other's
 /// sessions; after the file is rotated (a new sealing key first), tickets
 /// of the old key resume until the old key leaves the file, then not.
 #[test]
 fn servers_sharing_a_ticket_key_file_resume_across_processes_and_key_rotation() {
-    let key = || {
-        let out = Command::new("openssl")
-            .args(["rand", "-hex", "32"])
-            .output()
-            .expect("run openssl (is it installed?)");
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).expect("hex")
-    };
-    let (old, new) = (key(), key());
+    let (old, new) = (random_ticket_key(), random_ticket_key());
     for flag in ["--tls12", "--tls13"] {
         let dir = setup().run.join(format!("farm{flag}"));
         fs::create_dir_all(&dir).expect("create the farm directory");
@@ -1145,8 +1147,6 @@ fn the_example_server_takes_its_key_from_a_pkcs11_token() {
 /// which the server's certificate names.
 #[test]
 fn the_client_finds_the_server_of_a_sips_uri_through_dns() {
-    #[path = "common/dnsmasq.rs"]
-    mod dnsmasq;
     let (mut server, port) = start_server(&[]);
     let dns = dnsmasq::Dnsmasq::start(&[
         &format!("--srv-host=_sips._tcp.{SERVER_NAME},edge.carrier.test,{port},10,0"),
@@ -1174,4 +1174,262 @@ fn the_client_finds_the_server_of_a_sips_uri_through_dns() {
     ));
     client.line("sip: received SIP/2.0 200 OK");
     server.finish().assert_exit(0);
+}
+
+/// The load generator given `--uri sips:gw-b.example.test`: dnsmasq's SRV
+/// record names an unreachable target first (priority 10) and the server
+/// second (priority 20); every connection skips the first, dials the
+/// second and verifies the SIP domain.
+#[test]
+fn sip_load_dials_a_sips_uri_through_dns() {
+    let (server, port) = start_sip_server(&[]);
+    let closed = free_port();
+    let dns = dnsmasq::Dnsmasq::start(&[
+        &format!("--srv-host=_sips._tcp.{SERVER_NAME},dead.carrier.test,{closed},10,0"),
+        &format!("--srv-host=_sips._tcp.{SERVER_NAME},edge.carrier.test,{port},20,0"),
+        "--host-record=dead.carrier.test,127.0.0.1",
+        "--host-record=edge.carrier.test,127.0.0.1",
+        "--host-record=ready.test,127.0.0.1",
+    ]);
+    let nameserver = dns.server.to_string();
+    let uri = format!("sips:{SERVER_NAME}");
+    let load = run_load(
+        "1",
+        10,
+        2,
+        None,
+        &["--uri", &uri, "--nameserver", &nameserver],
+    );
+    load.assert_exit(0);
+    load.line(&format!("resolve: 2 target(s) for {uri}"));
+    load.line("sip_load: handshakes: 10 of 10 in ");
+    load.line("sip_load: closed cleanly: 10 of 10 (0 failed)");
+    stop_sip_server(server);
+}
+
+// --- A farm on Redis -------------------------------------------------------------
+
+#[path = "common/redis.rs"]
+mod redis;
+
+#[path = "common/dnsmasq.rs"]
+mod dnsmasq;
+
+/// The prefix the example's Redis store puts before every key siptls gives it.
+const REDIS_PREFIX: &str = "siptls:session:";
+
+/// Two event-driven servers sharing a ticket-key file and one Redis
+/// (started here), each with `extra` options; the Redis first.
+fn redis_farm(dir_name: &str, extra: &[&str]) -> (redis::Redis, [(Proc, String); 2]) {
+    let redis = redis::Redis::start();
+    let dir = setup().run.join(dir_name);
+    fs::create_dir_all(&dir).expect("create the farm directory");
+    let keys = dir.join("farm.keys");
+    fs::write(&keys, random_ticket_key()).expect("write the key file");
+    let address = redis.address.to_string();
+    let mut args = vec![
+        "--ticket-keys",
+        keys.to_str().expect("UTF-8 path"),
+        "--redis",
+        &address,
+        "--session-lifetime",
+        "600",
+    ];
+    args.extend(extra);
+    let servers = [start_sip_server(&args), start_sip_server(&args)];
+    for (server, _) in &servers {
+        assert!(
+            server
+                .stdout
+                .iter()
+                .any(|l| l.starts_with("redis: connected at 127.0.0.1:")),
+            "{:?}",
+            server.stdout
+        );
+    }
+    (redis, servers)
+}
+
+/// Stops a farm member with SIGTERM; its output, which ends with the
+/// store's figures ("redis: stored=... found=...").
+fn stop_sip_server(mut server: Proc) -> Finished {
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let out = server.finish();
+    out.assert_exit(0);
+    out
+}
+
+/// The value of `name=` in the store's last figures line.
+fn redis_figure(out: &Finished, name: &str) -> u64 {
+    let line = out
+        .stdout
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("redis: stored="))
+        .unwrap_or_else(|| panic!("no Redis figures\n{}", out.dump()));
+    line.split_whitespace()
+        .find_map(|f| f.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
+}
+
+/// A farm of two sip_servers on one Redis: a session made on server A
+/// resumes on server B and back on A, by TLS 1.2 session ID (a store
+/// replaces tickets) and by TLS 1.3 ticket (a key into the store). Redis
+/// holds the sealed entries with the session lifetime as their expiry; B
+/// found in Redis what A stored.
+#[test]
+fn a_farm_on_redis_resumes_each_others_sessions() {
+    for flag in ["--tls12", "--tls13"] {
+        let (redis, [(a, port_a), (b, port_b)]) = redis_farm(&format!("redis{flag}"), &[flag]);
+        let client = run_client(
+            &port_a,
+            &[flag, "--then-port", &port_b, "--then-port", &port_a],
+        );
+        client.assert_exit(0);
+        assert_eq!(
+            handshakes(&client),
+            ["full", "resumed", "resumed"],
+            "{flag}\n{}",
+            client.dump()
+        );
+        let entries = redis.keys_with_ttl(REDIS_PREFIX);
+        assert!(!entries.is_empty(), "{flag}: nothing in Redis");
+        for (key, ttl) in &entries {
+            assert!(
+                (1..=600).contains(ttl),
+                "{flag}: {key:?} expires in {ttl} s, not within the 600 s lifetime"
+            );
+        }
+        let (a, b) = (stop_sip_server(a), stop_sip_server(b));
+        assert!(redis_figure(&a, "stored") >= 1, "{flag}\n{}", a.dump());
+        assert!(redis_figure(&b, "found") >= 1, "{flag}\n{}", b.dump());
+        assert_eq!(redis_figure(&a, "failed") + redis_figure(&b, "failed"), 0);
+    }
+}
+
+/// `openssl s_client` with tickets off, a TLS 1.2 client we did not write:
+/// the session ID it got from server A resumes on server B ("Reused").
+#[test]
+fn openssl_resumes_a_tls12_session_id_across_the_redis_farm() {
+    let (_redis, [(a, port_a), (b, port_b)]) = redis_farm("redis-openssl", &[]);
+    let dir = setup().run.join("redis-openssl");
+    let session = dir.join("session.pem");
+    let certs = setup().certs.join("client");
+    let file = |name: &str| certs.join(name).to_str().expect("UTF-8 path").to_string();
+    let (cert, key, ca) = (
+        file("publickey.pem"),
+        file("privateKey.pem"),
+        file("CAList.pem"),
+    );
+    let session_path = session.to_str().expect("UTF-8 path");
+    let s_client = |port: &str, session_arg: &str| {
+        let connect = format!("127.0.0.1:{port}");
+        let out = openssl_tool(&[
+            "s_client",
+            "-connect",
+            &connect,
+            "-tls1_2",
+            "-no_ticket",
+            "-cert",
+            &cert,
+            "-key",
+            &key,
+            "-CAfile",
+            &ca,
+            "-servername",
+            SERVER_NAME,
+            "-verify_return_error",
+            session_arg,
+            session_path,
+        ])
+        .wait_with_output()
+        .expect("openssl s_client ran");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = s_client(&port_a, "-sess_out");
+    assert!(first.contains("New, TLSv1.2"), "{first}");
+    assert!(
+        !first.contains("TLS session ticket:"),
+        "a ticket was issued although tickets are off\n{first}"
+    );
+    let second = s_client(&port_b, "-sess_in");
+    assert!(second.contains("Reused, TLSv1.2"), "{second}");
+    let b = stop_sip_server(b);
+    assert!(redis_figure(&b, "found") >= 1, "{}", b.dump());
+    stop_sip_server(a);
+}
+
+/// Redis paused (it accepts connections and answers nothing) or gone
+/// (connections refused): each handshake is a full one and succeeds, the
+/// store's commands time out or fail at once; once Redis answers again
+/// the farm resumes across servers again.
+#[test]
+fn a_farm_whose_redis_is_paused_or_down_only_loses_resumption() {
+    let (mut redis, [(a, port_a), (b, port_b)]) =
+        redis_farm("redis-down", &["--redis-timeout", "200"]);
+    let across = || run_client(&port_a, &["--tls12", "--then-port", &port_b]);
+
+    redis.signal(libc::SIGSTOP);
+    let paused = across();
+    paused.assert_exit(0);
+    assert_eq!(handshakes(&paused), ["full", "full"], "{}", paused.dump());
+
+    redis.signal(libc::SIGCONT);
+    // The store stays away for its 1 s retry interval after a failure.
+    thread::sleep(Duration::from_millis(1500));
+    let back = across();
+    back.assert_exit(0);
+    assert_eq!(handshakes(&back), ["full", "resumed"], "{}", back.dump());
+
+    redis.stop();
+    let down = across();
+    down.assert_exit(0);
+    assert_eq!(handshakes(&down), ["full", "full"], "{}", down.dump());
+
+    let (a, b) = (stop_sip_server(a), stop_sip_server(b));
+    assert!(redis_figure(&a, "failed") + redis_figure(&b, "failed") >= 2);
+    let stderr = format!("{}{}", a.stderr, b.stderr);
+    assert!(
+        stderr.contains("sessions are not shared until it answers again"),
+        "{stderr}"
+    );
+}
+
+/// The load generator against the Redis farm: connections spread over
+/// both servers, three rounds, each connection its own client (its own
+/// session cache) and each round on the other server. Every handshake
+/// after the first round resumes; the ratio is printed.
+#[test]
+fn sip_load_resumes_across_the_redis_farm() {
+    for flag in ["--tls12", "--tls13"] {
+        let (_redis, [(a, port_a), (b, port_b)]) =
+            redis_farm(&format!("redis-load{flag}"), &[flag]);
+        let n = 40;
+        let load = run_load(
+            &port_a,
+            n,
+            2,
+            None,
+            &[
+                flag,
+                "--also-port",
+                &port_b,
+                "--rounds",
+                "3",
+                "--contexts",
+                &n.to_string(),
+            ],
+        );
+        load.assert_exit(0);
+        load.line(&format!("sip_load: handshakes: {n} of {n} in "));
+        let ratio = load.line(&format!(
+            "sip_load: resumption: {} of {} handshakes after the first round resumed (ratio 1.00)",
+            2 * n,
+            2 * n
+        ));
+        eprintln!("{flag}: {ratio}");
+        stop_sip_server(a);
+        stop_sip_server(b);
+    }
 }

@@ -176,6 +176,10 @@ fn exercised() -> BTreeSet<&'static str> {
             ),
             n == 0,
         );
+        let mut key: siptls_connection_key = garbage_sized();
+        let code = siptls_ctx_get_connection_key(ctx, null(), c"192.0.2.7:5061".as_ptr(), &mut key);
+        assert_zero_after_size(&key, "siptls_ctx_get_connection_key");
+        check("siptls_ctx_get_connection_key", code, true);
         let mut expiry: siptls_expiry_info = garbage_sized();
         let code = siptls_ctx_get_expiry(ctx, 0, &mut expiry);
         assert_zero_after_size(&expiry, "siptls_ctx_get_expiry");
@@ -184,6 +188,10 @@ fn exercised() -> BTreeSet<&'static str> {
         let code = siptls_ctx_get_crl(ctx, 0, &mut crl);
         assert_zero_after_size(&crl, "siptls_ctx_get_crl");
         check("siptls_ctx_get_crl", code, true);
+        let mut key: siptls_connection_key = garbage_sized();
+        let code = siptls_session_get_connection_key(sess, c"192.0.2.7:5061".as_ptr(), &mut key);
+        assert_zero_after_size(&key, "siptls_session_get_connection_key");
+        check("siptls_session_get_connection_key", code, true);
         let mut info: siptls_session_info = garbage_sized();
         let code = siptls_session_get_info(sess, &mut info);
         assert_zero_after_size(&info, "siptls_session_get_info");

@@ -34,6 +34,7 @@
 ///   `siptls_ctx_set_keylog_file`, `siptls_ctx_set_keylog_callback`,
 ///   `siptls_ctx_use_sslkeylogfile`, `siptls_ctx_set_expiry_warning`,
 ///   `siptls_ctx_count_expiries`, `siptls_ctx_get_expiry`.
+/// - Connection pools: `siptls_ctx_get_connection_key`.
 #[allow(non_camel_case_types)]
 pub struct siptls_ctx {
     _private: [u8; 0],
@@ -49,7 +50,7 @@ pub struct siptls_ctx {
 ///   `siptls_session_feed_eof`, `siptls_session_get_events`.
 /// - The socket helper: `siptls_session_pump_fd`, `siptls_session_pump_io`.
 /// - State: `siptls_session_get_info`, `siptls_session_get_peer_cert`,
-///   `siptls_session_get_sni`.
+///   `siptls_session_get_sni`, `siptls_session_get_connection_key`.
 #[allow(non_camel_case_types)]
 pub struct siptls_session {
     _private: [u8; 0],

@@ -3,6 +3,7 @@
 //! exports build on it.
 
 mod c_enum;
+mod connection_key;
 mod context;
 mod counters;
 mod handles;
@@ -21,6 +22,7 @@ mod userdata;
 mod verify;
 
 pub use c_enum::*;
+pub use connection_key::*;
 pub use context::*;
 pub use counters::*;
 pub use handles::*;

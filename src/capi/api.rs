@@ -217,6 +217,17 @@ pub struct siptls_api {
         usize,
         *mut usize,
     ) -> siptls_result,
+    pub ctx_get_connection_key: unsafe extern "C" fn(
+        *const siptls_ctx,
+        *const siptls_session_options,
+        *const c_char,
+        *mut siptls_connection_key,
+    ) -> siptls_result,
+    pub session_get_connection_key: unsafe extern "C" fn(
+        *const siptls_session,
+        *const c_char,
+        *mut siptls_connection_key,
+    ) -> siptls_result,
 }
 
 const API: siptls_api = siptls_api {
@@ -313,6 +324,8 @@ const API: siptls_api = siptls_api {
     ctx_add_identity_signer: siptls_ctx_add_identity_signer,
     get_fips_mode: siptls_get_fips_mode,
     get_uri_targets: siptls_get_uri_targets,
+    ctx_get_connection_key: siptls_ctx_get_connection_key,
+    session_get_connection_key: siptls_session_get_connection_key,
 };
 
 /// The table handed out for this ABI.

@@ -14,7 +14,7 @@
 // The header lists the calls in this order, one object after another:
 // the library itself, then the context (its settings, identities, trust
 // table and CRLs, resumption, suites, logging, counters), the session (its
-// bytes, the socket helper) and the framer, URI resolution, then the function table, and last the 0.3 names kept for one release.
+// bytes, the socket helper, its connection key) and the framer, URI resolution, then the function table, and last the 0.3 names kept for one release.
 pub mod error;
 
 pub mod context;
@@ -37,6 +37,8 @@ pub mod session;
 
 pub mod pump;
 
+pub mod connection_key;
+
 pub mod sip;
 
 pub mod resolve;
@@ -48,6 +50,7 @@ pub mod deprecated;
 mod handles;
 
 pub use api::*;
+pub use connection_key::*;
 pub use context::*;
 pub use counters::*;
 pub use deprecated::*;

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use super::{siptls_ctx, siptls_session};
 
 use super::handles;
+use crate::error::Error;
 use crate::ffi;
 use crate::session::{Options, Session, Sink};
 
@@ -60,22 +61,33 @@ pub unsafe extern "C" fn siptls_session_new_with_options(
             unsafe { ffi::arg_out(session_out, "session_out", std::ptr::null_mut())? };
         let ctx = unsafe { ffi::handle_ref(ctx, "ctx")? };
         ctx.recorded(|| {
-            let absent = siptls_session_options {
-                struct_size: 0,
-                identity_id: 0,
-                peer_name: std::ptr::null(),
-                sni: std::ptr::null(),
-            };
-            let o = unsafe { ffi::read_sized(options, absent, "options")? };
-            let options = Options {
-                peer_name: unsafe { ffi::arg_opt_str(o.peer_name, "options->peer_name")? },
-                sni: unsafe { ffi::arg_opt_str(o.sni, "options->sni")? },
-                identity: o.identity_id,
-            };
+            let options = unsafe { session_options(options)? };
             let session = Session::new_with(ctx, options)?;
             *session_out = ffi::to_handle::<siptls_session>(session);
             Ok(SIPTLS_OK)
         })
+    })
+}
+
+/// The caller's session options, read up to their `struct_size`.
+///
+/// # Safety
+/// `options` readable for its `struct_size`; its strings NULL or
+/// NUL-terminated, and alive for `'a`.
+pub(super) unsafe fn session_options<'a>(
+    options: *const siptls_session_options,
+) -> Result<Options<'a>, Error> {
+    let absent = siptls_session_options {
+        struct_size: 0,
+        identity_id: 0,
+        peer_name: std::ptr::null(),
+        sni: std::ptr::null(),
+    };
+    let o = unsafe { ffi::read_sized(options, absent, "options")? };
+    Ok(Options {
+        peer_name: unsafe { ffi::arg_opt_str(o.peer_name, "options->peer_name")? },
+        sni: unsafe { ffi::arg_opt_str(o.sni, "options->sni")? },
+        identity: o.identity_id,
     })
 }
 

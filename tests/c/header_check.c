@@ -25,6 +25,7 @@ typedef char log_record_size[sizeof(siptls_log_record) == 32 ? 1 : -1];
 typedef char counters_size[sizeof(siptls_counters) == 8 + 8 * (6 + 32 + 256 + 256 + 256 + 8 + 4 + 3) ? 1 : -1];
 typedef char expiry_info_size[sizeof(siptls_expiry_info) == 16 + 24 + 256 ? 1 : -1];
 typedef char target_size[sizeof(siptls_target) == 12 + 16 + 2 * 256 + 4 ? 1 : -1];
+typedef char connection_key_size[sizeof(siptls_connection_key) == 4 + SIPTLS_CONNECTION_KEY_SIZE ? 1 : -1];
 typedef char resolver_config_size[sizeof(siptls_resolver_config) == 48 ? 1 : -1];
 typedef char profiles[SIPTLS_PROFILE_128BIT == 1 && SIPTLS_IDENTITY_DEFAULT == 0 ? 1 : -1];
 typedef char handshake_kinds[SIPTLS_HANDSHAKE_PENDING == 0 && SIPTLS_HANDSHAKE_RESUMED == 3 ? 1 : -1];

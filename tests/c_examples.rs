@@ -644,21 +644,31 @@ fn the_128_bit_profile_flag_makes_the_examples_negotiate_aes_128() {
 
 /// Starts the event-driven server on a free port with the server
 /// certificates and `extra` options; returns it, listening, and its port.
+/// Retries with another port if the one picked was taken in between.
 fn start_sip_server(extra: &[&str]) -> (Proc, String) {
-    let port = free_port().to_string();
     let certs = setup().certs.join("server");
-    let mut args = vec![
-        "--port",
-        &port,
-        "--certs",
-        certs.to_str().expect("UTF-8 path"),
-    ];
-    args.extend(extra);
-    let mut server = Proc::spawn("sip_server", &args);
-    server
-        .wait_for_line("sip_server: listening on ", CHILD_TIMEOUT)
-        .expect("listening");
-    (server, port)
+    for attempt in 1..=3 {
+        let port = free_port().to_string();
+        let mut args = vec![
+            "--port",
+            &port,
+            "--certs",
+            certs.to_str().expect("UTF-8 path"),
+        ];
+        args.extend(extra);
+        let mut server = Proc::spawn("sip_server", &args);
+        if server
+            .wait_for_line("sip_server: listening on ", CHILD_TIMEOUT)
+            .is_some()
+        {
+            return (server, port);
+        }
+        let out = server.finish();
+        if attempt == 3 || !out.stderr.contains("Address already in use") {
+            panic!("sip_server did not start listening\n{}", out.dump());
+        }
+    }
+    unreachable!("the loop returns or panics")
 }
 
 /// Raises this process's open-file limit (children inherit it) to `want`

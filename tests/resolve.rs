@@ -118,7 +118,12 @@ fn naptr_srv_and_address_records_from_a_real_dns_server() {
     let dns = Dnsmasq::start(ZONE);
     let server = cstring(&dns.server.to_string());
     let config = config(Some(&server));
-    let go = |uri: &str| resolve_with(uri, &config, 8);
+    let go = |uri: &str| {
+        let found = resolve_with(uri, &config, 8);
+        // The resolver's output per domain, for the record (--nocapture).
+        eprintln!("{uri}: {:?} {:?}", found.code, summary(&found));
+        found
+    };
     let edge = [(
         TLS,
         "edge.carrier.test".to_string(),
@@ -305,4 +310,55 @@ fn the_certificate_is_checked_against_the_sip_domain_not_the_srv_target() {
             );
         }
     }
+}
+
+/// 40 SRV records with long target names: more than a UDP answer holds
+/// (dnsmasq sets TC, which the test checks by asking it directly), so the
+/// resolver asks again over TCP and gets every record and every address.
+#[test]
+fn a_huge_answer_arrives_over_tcp_after_a_truncated_udp_one() {
+    let names: Vec<String> = (0..40)
+        .map(|i| format!("edge-{i:02}-of-a-carrier-with-long-host-names.big.test"))
+        .collect();
+    let mut records: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| format!("--srv-host=_sips._tcp.big.test,{name},{},10,0", 6000 + i))
+        .collect();
+    records.extend(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| format!("--host-record={name},127.0.1.{}", i + 1)),
+    );
+    records.push("--host-record=ready.test,127.0.0.1".into());
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    let dns = Dnsmasq::start(&records);
+
+    let udp = ask(
+        dns.server,
+        "_sips._tcp.big.test",
+        33,
+        Duration::from_secs(2),
+    )
+    .expect("dnsmasq answers over UDP");
+    assert_ne!(udp[2] & 0x02, 0, "the UDP answer is truncated (TC)");
+
+    let server = cstring(&dns.server.to_string());
+    let found = resolve_with("sips:big.test", &config(Some(&server)), 64);
+    assert_eq!(found.code, SIPTLS_OK, "{}", last_error());
+    let mut got: Vec<(String, u16, String)> = summary(&found)
+        .into_iter()
+        .map(|(transport, host, port, address, verify)| {
+            assert_eq!((transport, verify.as_str()), (TLS, "big.test"));
+            (host, port, address)
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, u16, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), 6000 + i as u16, format!("127.0.1.{}", i + 1)))
+        .collect();
+    assert_eq!(got, want);
 }

@@ -2,7 +2,7 @@
 //! no configuration file. Killed when dropped; it can be paused (SIGSTOP:
 //! it accepts connections and answers nothing) and stopped mid-test.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,34 +29,56 @@ pub enum Reply {
     Array(Vec<Reply>),
 }
 
-fn read_reply(r: &mut impl BufRead) -> Reply {
+fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
     let mut line = String::new();
-    r.read_line(&mut line).expect("a reply line from redis");
+    r.read_line(&mut line)?;
+    if line.len() < 3 {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "no reply"));
+    }
     let (kind, rest) = line.trim_end().split_at(1);
-    match kind {
+    let number = |text: &str| {
+        text.parse::<i64>()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, line.clone()))
+    };
+    Ok(match kind {
         "+" => Reply::Status(rest.into()),
         "-" => Reply::Error(rest.into()),
-        ":" => Reply::Integer(rest.parse().expect("an integer")),
-        "$" => {
-            let len: i64 = rest.parse().expect("a length");
-            if len < 0 {
-                return Reply::Bulk(None);
+        ":" => Reply::Integer(number(rest)?),
+        "$" => match number(rest)? {
+            len if len < 0 => Reply::Bulk(None),
+            len => {
+                let mut buf = vec![0u8; len as usize + 2];
+                r.read_exact(&mut buf)?;
+                buf.truncate(len as usize);
+                Reply::Bulk(Some(buf))
             }
-            let mut buf = vec![0u8; len as usize + 2];
-            r.read_exact(&mut buf).expect("a bulk string");
-            buf.truncate(len as usize);
-            Reply::Bulk(Some(buf))
-        }
+        },
         "*" => {
-            let n: i64 = rest.parse().expect("a count");
-            Reply::Array((0..n.max(0)).map(|_| read_reply(r)).collect())
+            let n = number(rest)?;
+            Reply::Array(
+                (0..n.max(0))
+                    .map(|_| read_reply(r))
+                    .collect::<io::Result<_>>()?,
+            )
         }
-        other => panic!("not a RESP reply: {other}{rest}"),
-    }
+        _ => return Err(io::Error::new(io::ErrorKind::InvalidData, line.clone())),
+    })
 }
 
 impl Redis {
+    /// Starts redis-server on a free port and waits until it answers PING;
+    /// another port when the one picked was taken in between (the server
+    /// then exits, or something else answers).
     pub fn start() -> Redis {
+        for _ in 0..5 {
+            if let Some(started) = Self::try_start(Duration::from_secs(10)) {
+                return started;
+            }
+        }
+        panic!("redis-server did not start on any of 5 ports");
+    }
+
+    fn try_start(wait: Duration) -> Option<Redis> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -81,38 +103,45 @@ impl Redis {
             .unwrap_or_else(|e| {
                 panic!("redis-server is not installed ({e}): install redis-server")
             });
-        let started = Redis {
+        let mut started = Redis {
             child: Some(child),
             address: ([127, 0, 0, 1], port).into(),
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
-            if TcpStream::connect(started.address).is_ok()
-                && started.command(&[b"PING"]) == Reply::Status("PONG".into())
-            {
-                return started;
+            if let Ok(Reply::Status(pong)) = started.try_command(&[b"PING"]) {
+                if pong == "PONG" {
+                    return Some(started);
+                }
+            }
+            let exited = started
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() {
+                return None;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "redis-server did not answer on {} within 10 s",
-            started.address
-        );
+        started.stop();
+        None
     }
 
     /// Sends one command (each argument a bulk string) and reads its reply.
     pub fn command(&self, args: &[&[u8]]) -> Reply {
-        let mut stream = TcpStream::connect(self.address).expect("connect to redis");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        self.try_command(args).expect("redis answers")
+    }
+
+    fn try_command(&self, args: &[&[u8]]) -> io::Result<Reply> {
+        let mut stream = TcpStream::connect(self.address)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
         let mut request = format!("*{}\r\n", args.len()).into_bytes();
         for arg in args {
             request.extend(format!("${}\r\n", arg.len()).as_bytes());
             request.extend(*arg);
             request.extend(b"\r\n");
         }
-        stream.write_all(&request).expect("send to redis");
+        stream.write_all(&request)?;
         read_reply(&mut BufReader::new(stream))
     }
 

@@ -1,7 +1,10 @@
 //! What every stack is asked to do, and how a figure is measured: cases,
 //! the `Stack` trait, rounds, medians and spreads, heap in use.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use siptls_certgen::Issued;
 
 use crate::pki::{Key, Pki};
 
@@ -53,6 +56,9 @@ pub trait Stack: Sized + Sync {
         stack.expect_resumed(case.resumed);
         stack
     }
+    /// First contact: each handshake from now on presents the next of
+    /// `clients` (certificates the server has never seen), each once.
+    fn present(&mut self, pki: &Pki, clients: &[Issued]);
     /// A fresh client/server pair with the handshake completed; panics if
     /// it did not resume when the case says it must, or did when it must not.
     fn connect(&self) -> Self::Pair;
@@ -80,6 +86,49 @@ fn transfer<S: Stack>(stack: &S, pair: &mut S::Pair, total: usize, write: usize)
         received += stack.receive(pair, &mut sink);
     }
     received
+}
+
+/// First-contact clients, handed out in order, each once: a second use
+/// would let a stack that remembers what it verified skip the work.
+pub struct Rotation<T> {
+    items: Vec<T>,
+    next: AtomicUsize,
+}
+
+impl<T> Default for Rotation<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            next: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<T> Rotation<T> {
+    pub fn new(items: Vec<T>) -> Self {
+        Self {
+            items,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next client, or None when first contact is off.
+    pub fn take(&self) -> Option<&T> {
+        if self.items.is_empty() {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        Some(
+            self.items
+                .get(i)
+                .expect("every first-contact client was used once already"),
+        )
+    }
+
+    /// Every client, to free them.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, T> {
+        self.items.drain(..)
+    }
 }
 
 /// What one round measures.

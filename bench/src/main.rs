@@ -1,5 +1,6 @@
 //! Side by side, in one run: the same mutual-TLS handshakes (full with
-//! ECDSA P-256 and RSA-2048, resumed; TLS 1.3 and 1.2) and the same bulk
+//! ECDSA P-256 and RSA-2048, resumed; TLS 1.3 and 1.2; full at first
+//! contact, each client certificate new to the server) and the same bulk
 //! transfers (1 KiB and 16 KiB writes) through siptls' C API, raw rustls,
 //! rustls-ffi's C API and OpenSSL, all in memory, in interleaved rounds,
 //! with the median, the min-max spread and the ratios of the medians; then
@@ -10,12 +11,13 @@
 //! (`--quick`: a smoke run that checks every row works, not a measurement;
 //! `--json`: the same figures as one JSON document on stdout; `--only TEXT`:
 //! only the rows and sections whose name contains TEXT, e.g. to profile
-//! one; the sections are "idle memory", "threads", "key exchange" and
-//! "log callback")
+//! one; the sections are "crypto bound", "idle memory", "threads", "key
+//! exchange" and "log callback")
 
 // Linked for its C functions, which stacks/rustls_ffi.rs declares and calls.
 extern crate rustls_ffi;
 
+mod bound;
 mod harness;
 mod pki;
 mod report;
@@ -49,27 +51,75 @@ const HANDSHAKE_CASES: [Case; 6] = [
 ];
 const BULK_CASE: Case = HANDSHAKE_CASES[0];
 
-/// `what` for every stack configured for `case`, in rounds that interleave
-/// the stacks, so a busy moment on the machine hits all of them alike.
-fn measure(pki: &Pki, case: Case, rounds: usize, what: Measure) -> [Figure; 4] {
-    let siptls = Siptls::ready(pki, case);
-    let rustls = Rustls::ready(pki, case);
-    let ffi = RustlsFfi::ready(pki, case);
-    let openssl = OpenSsl::ready(pki, case);
-    let mut figures: [Figure; 4] = Default::default();
-    for round in 0..rounds {
-        // Each round starts with another stack, so none always runs first.
-        for i in (0..4).map(|k| (k + round) % 4) {
-            let figure = match i {
-                0 => what.run(&siptls),
-                1 => what.run(&rustls),
-                2 => what.run(&ffi),
-                _ => what.run(&openssl),
-            };
-            figures[i].0.push(figure);
+/// First contact: each handshake's client certificate is one the server
+/// has never seen, so nothing it remembers from earlier handshakes helps.
+const FIRST_CONTACT_CASES: [Case; 3] = [
+    case(Version::Tls13, Key::EcdsaP256, false),
+    case(Version::Tls12, Key::EcdsaP256, false),
+    case(Version::Tls13, Key::Rsa2048, false),
+];
+
+/// The four stacks, configured for one case.
+struct Stacks {
+    siptls: Siptls,
+    rustls: Rustls,
+    ffi: RustlsFfi,
+    openssl: OpenSsl,
+}
+
+impl Stacks {
+    fn ready(pki: &Pki, case: Case) -> Self {
+        Self {
+            siptls: Siptls::ready(pki, case),
+            rustls: Rustls::ready(pki, case),
+            ffi: RustlsFfi::ready(pki, case),
+            openssl: OpenSsl::ready(pki, case),
         }
     }
-    figures
+
+    /// `what` in `rounds` rounds that interleave the stacks, so a busy
+    /// moment on the machine hits all of them alike; `before_round` runs,
+    /// untimed, before each round.
+    fn interleaved(
+        &mut self,
+        rounds: usize,
+        what: Measure,
+        mut before_round: impl FnMut(&mut Self),
+    ) -> [Figure; 4] {
+        let mut figures: [Figure; 4] = Default::default();
+        for round in 0..rounds {
+            before_round(self);
+            // Each round starts with another stack, so none always runs first.
+            for i in (0..4).map(|k| (k + round) % 4) {
+                let figure = match i {
+                    0 => what.run(&self.siptls),
+                    1 => what.run(&self.rustls),
+                    2 => what.run(&self.ffi),
+                    _ => what.run(&self.openssl),
+                };
+                figures[i].0.push(figure);
+            }
+        }
+        figures
+    }
+}
+
+/// `what` for every stack configured for `case`, interleaved.
+fn measure(pki: &Pki, case: Case, rounds: usize, what: Measure) -> [Figure; 4] {
+    Stacks::ready(pki, case).interleaved(rounds, what, |_| {})
+}
+
+/// `handshakes` full handshakes per round, each client presenting a
+/// certificate made for it before the round (untimed) and used once.
+fn measure_first_contact(pki: &Pki, case: Case, rounds: usize, handshakes: usize) -> [Figure; 4] {
+    let what = Measure::Handshakes(handshakes);
+    Stacks::ready(pki, case).interleaved(rounds, what, |stacks| {
+        let clients = pki.fresh_clients(handshakes);
+        stacks.siptls.present(pki, &clients);
+        stacks.rustls.present(pki, &clients);
+        stacks.ffi.present(pki, &clients);
+        stacks.openssl.present(pki, &clients);
+    })
 }
 
 /// Idle heap per session with `pairs` established pairs held, per stack.
@@ -144,6 +194,13 @@ fn main() {
             report.row(Row::new(name, "/s", figures));
         }
     }
+    for case in &FIRST_CONTACT_CASES {
+        let name = format!("first-contact {} handshakes", case.name());
+        if wanted(&name) {
+            let figures = measure_first_contact(pki_for(case), *case, rounds, handshakes);
+            report.row(Row::new(name, "/s", figures));
+        }
+    }
     for write in [1024, 16 * 1024] {
         let name = format!("bulk TLS 1.3, {} KiB writes", write / 1024);
         if wanted(&name) {
@@ -159,6 +216,14 @@ fn main() {
         report.row(Row::new(name, " calls/s", figures));
     }
     report.table();
+    if wanted("crypto bound") {
+        let bound = bound::crypto_bound(&p256, rounds, handshakes);
+        let first_contact = report.row_named(&format!(
+            "first-contact {} handshakes",
+            FIRST_CONTACT_CASES[0].name()
+        ));
+        report.crypto_bound(&bound, first_contact.as_ref());
+    }
 
     if wanted("idle memory") {
         let (few, many) = if quick { (10, 100) } else { (1000, 10_000) };

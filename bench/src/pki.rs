@@ -57,6 +57,19 @@ impl Pki {
         }
     }
 
+    /// `n` client certificates never issued before, for first contact:
+    /// the client's key, each certificate new (its own serial, so its own
+    /// signature), as a gateway sees when 10,000 phones connect.
+    pub fn fresh_clients(&self, n: usize) -> Vec<Issued> {
+        let spec = LeafSpec {
+            ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            ..LeafSpec::sip(CLIENT_NAME)
+        };
+        (0..n)
+            .map(|_| self.root.leaf_for_key(&spec, &self.client.key_pem))
+            .collect()
+    }
+
     /// The root certificate, PEM.
     pub fn root_pem(&self) -> &str {
         &self.root.issued().cert_pem

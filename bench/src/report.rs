@@ -4,6 +4,7 @@
 use crate::harness::Figure;
 use crate::STACKS;
 
+#[derive(Clone)]
 pub struct Row {
     name: String,
     unit: &'static str,
@@ -132,11 +133,16 @@ impl Report {
         self.rows.push(row);
     }
 
+    /// A copy of the row called `name`, when it was measured.
+    pub fn row_named(&self, name: &str) -> Option<Row> {
+        self.rows.iter().find(|r| r.name == name).cloned()
+    }
+
     pub fn table(&self) {
         if self.rows.is_empty() {
             return;
         }
-        let mut header = format!("{:<40}", "");
+        let mut header = format!("{:<54}", "");
         for name in STACKS {
             header += &format!(" {name:>20}");
         }
@@ -145,7 +151,7 @@ impl Report {
         }
         self.say(&header);
         for row in &self.rows {
-            let mut line = format!("{:<40}", format!("{}{}", row.name, row.unit));
+            let mut line = format!("{:<54}", format!("{}{}", row.name, row.unit));
             for f in &row.figures {
                 line += &format!(" {:>20}", cell(f));
             }
@@ -183,6 +189,29 @@ impl Report {
                 ("many".into(), per(&at_many)),
             ]),
         ));
+    }
+
+    /// The crypto bound and each stack's first-contact full TLS 1.3 ECDSA
+    /// handshake as a multiple of the bound's time (`row`, when measured).
+    pub fn crypto_bound(&mut self, bound: &Figure, row: Option<&Row>) {
+        self.say(&format!(
+            "\ncrypto bound, mutual TLS 1.3, ECDSA P-256 and X25519 (2 key shares, 2 agreements, 2 signatures, 4 verifications): {}/s",
+            cell(bound)
+        ));
+        let mut members = vec![("bound".to_string(), json_figure(bound))];
+        if let Some(row) = row {
+            for (name, f) in STACKS.iter().zip(&row.figures) {
+                // Time per handshake over the bound's time: rates inverted.
+                let multiple = bound.median() / f.median();
+                self.say(&format!(
+                    "  {name:<11} first-contact full handshake {:>18}/s: {multiple:.2}x the bound's time",
+                    cell(f)
+                ));
+                members.push((name.to_string(), json_num(multiple)));
+            }
+        }
+        self.sections
+            .push(("crypto_bound".into(), json_object(&members)));
     }
 
     pub fn threads(&mut self, per_thread: usize, scaling: [(Figure, Figure); 4]) {

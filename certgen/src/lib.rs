@@ -353,6 +353,20 @@ impl Authority {
         Issued::new(&cert, &key)
     }
 
+    /// An end-entity certificate signed by this CA for an existing key
+    /// (`key_pem`, PKCS#8; its algorithm wins over `spec.key_alg`), as a
+    /// renewal that keeps its key is: a new certificate, the same key.
+    pub fn leaf_for_key(&self, spec: &LeafSpec, key_pem: &str) -> Issued {
+        let mut params = spec.params();
+        params.use_authority_key_identifier_extension = true;
+        let key = must("reading the leaf's key", KeyPair::from_pem(key_pem));
+        let cert = must(
+            &format!("signing leaf {:?}", spec.common_name),
+            params.signed_by(&key, &self.issuer),
+        );
+        Issued::new(&cert, &key)
+    }
+
     /// An end-entity certificate for a SIP element ([`LeafSpec::sip`]) that
     /// also answers at 127.0.0.1, as peers on loopback are reached by address.
     pub fn sip_leaf(&self, name: &str) -> Issued {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use siptls_certgen::Issued;
 
-use crate::harness::{Case, Stack, Version};
+use crate::harness::{Case, Rotation, Stack, Version};
 use crate::pki::{Pki, SERVER_NAME};
 
 use openssl::pkey::PKey;
@@ -50,6 +50,8 @@ impl Write for Pipe {
 pub struct OpenSsl {
     client: SslContext,
     server: SslContext,
+    /// First contact: a client context per certificate.
+    first_contact: Rotation<SslContext>,
     /// The client's session to resume next, in a resumption case.
     session: std::sync::Mutex<Option<SslSession>>,
     case: Case,
@@ -134,6 +136,7 @@ impl Stack for OpenSsl {
                 case,
                 SslSessionCacheMode::SERVER,
             ),
+            first_contact: Rotation::default(),
             session: Default::default(),
             case,
             resumed: false,
@@ -144,9 +147,20 @@ impl Stack for OpenSsl {
         self.resumed = resumed;
     }
 
+    fn present(&mut self, pki: &Pki, clients: &[Issued]) {
+        let cache = SslSessionCacheMode::CLIENT;
+        self.first_contact = Rotation::new(
+            clients
+                .iter()
+                .map(|c| context(c, pki.root_pem(), self.case, cache))
+                .collect(),
+        );
+    }
+
     fn connect(&self) -> Pair {
         let (a, b): (Queue, Queue) = Default::default();
-        let mut client_ssl = Ssl::new(&self.client).unwrap();
+        let client_ctx = self.first_contact.take().unwrap_or(&self.client);
+        let mut client_ssl = Ssl::new(client_ctx).unwrap();
         client_ssl.set_hostname(SERVER_NAME).unwrap();
         // Host name verification on, like the others.
         client_ssl.param_mut().set_host(SERVER_NAME).unwrap();

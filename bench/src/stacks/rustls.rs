@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use siptls_certgen::Issued;
 
-use crate::harness::{Case, Stack, Version, CHUNK};
+use crate::harness::{Case, Rotation, Stack, Version, CHUNK};
 use crate::pki::{Pki, SERVER_NAME};
 
 use rustls::pki_types::pem::PemObject;
@@ -15,6 +15,9 @@ use rustls::{ClientConnection, RootCertStore, ServerConnection};
 pub struct Rustls {
     client: Arc<rustls::ClientConfig>,
     server: Arc<rustls::ServerConfig>,
+    /// First contact: a client configuration per certificate.
+    first_contact: Rotation<Arc<rustls::ClientConfig>>,
+    case: Case,
     resumed: bool,
 }
 
@@ -28,32 +31,51 @@ fn identity(issued: &Issued) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'st
     )
 }
 
+fn versions(case: Case) -> &'static [&'static rustls::SupportedProtocolVersion] {
+    static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+    static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    match case.version {
+        Version::Tls12 => &TLS12,
+        Version::Tls13 => &TLS13,
+    }
+}
+
+fn roots(pki: &Pki) -> Arc<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(pki.root.issued().cert_der.clone()))
+        .unwrap();
+    Arc::new(roots)
+}
+
+fn client_config(pki: &Pki, identity_of: &Issued, case: Case) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let (cert, key) = identity(identity_of);
+    let mut client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions(case))
+        .unwrap()
+        .with_root_certificates(roots(pki))
+        .with_client_auth_cert(cert, key)
+        .unwrap();
+    if !case.resumed {
+        client.resumption = rustls::client::Resumption::disabled();
+    }
+    client
+}
+
 impl Rustls {
     fn configs(pki: &Pki, case: Case) -> Self {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let versions: &[&rustls::SupportedProtocolVersion] = match case.version {
-            Version::Tls12 => &[&rustls::version::TLS12],
-            Version::Tls13 => &[&rustls::version::TLS13],
-        };
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(pki.root.issued().cert_der.clone()))
-            .unwrap();
-        let roots = Arc::new(roots);
-        let (cert, key) = identity(&pki.client);
-        let mut client = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(versions)
-            .unwrap()
-            .with_root_certificates(roots.clone())
-            .with_client_auth_cert(cert, key)
-            .unwrap();
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
-                .build()
-                .unwrap();
+        let client = client_config(pki, &pki.client, case);
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            roots(pki),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
         let (cert, key) = identity(&pki.server);
         let mut server = rustls::ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(versions)
+            .with_protocol_versions(versions(case))
             .unwrap()
             .with_client_cert_verifier(verifier)
             .with_single_cert(cert, key)
@@ -64,12 +86,13 @@ impl Rustls {
             server.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().unwrap();
             server.send_tls13_tickets = 1;
         } else {
-            client.resumption = rustls::client::Resumption::disabled();
             server.send_tls13_tickets = 0;
         }
         Self {
             client: Arc::new(client),
             server: Arc::new(server),
+            first_contact: Rotation::default(),
+            case,
             resumed: false,
         }
     }
@@ -109,12 +132,20 @@ impl Stack for Rustls {
         self.resumed = resumed;
     }
 
+    fn present(&mut self, pki: &Pki, clients: &[Issued]) {
+        self.first_contact = Rotation::new(
+            clients
+                .iter()
+                .map(|c| Arc::new(client_config(pki, c, self.case)))
+                .collect(),
+        );
+    }
+
     fn connect(&self) -> Pair {
+        let client = self.first_contact.take().unwrap_or(&self.client);
         let name = SERVER_NAME.try_into().unwrap();
         let mut pair = Pair {
-            client: ClientConnection::new(self.client.clone(), name)
-                .unwrap()
-                .into(),
+            client: ClientConnection::new(client.clone(), name).unwrap().into(),
             server: ServerConnection::new(self.server.clone()).unwrap().into(),
         };
         let mut buf = vec![0u8; 2 * CHUNK];

@@ -12,7 +12,9 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 
-use crate::harness::{Case, Stack, Version, CHUNK};
+use siptls_certgen::Issued;
+
+use crate::harness::{Case, Rotation, Stack, Version, CHUNK};
 use crate::pki::{Pki, SERVER_NAME};
 
 macro_rules! opaque {
@@ -241,6 +243,12 @@ unsafe extern "C" fn store_nothing_put(
 pub struct RustlsFfi {
     client: *const rustls_client_config,
     server: *const rustls_server_config,
+    /// Kept to build first-contact client configurations.
+    provider: *const rustls_crypto_provider,
+    roots: *const rustls_root_cert_store,
+    version: u16,
+    /// First contact: a client configuration per certificate.
+    first_contact: Rotation<*const rustls_client_config>,
     resumed: bool,
 }
 
@@ -254,7 +262,57 @@ impl Drop for RustlsFfi {
         unsafe {
             rustls_client_config_free(self.client);
             rustls_server_config_free(self.server);
+            self.first_contact
+                .drain()
+                .for_each(|c| rustls_client_config_free(c));
+            rustls_root_cert_store_free(self.roots);
+            rustls_crypto_provider_free(self.provider);
         }
+    }
+}
+
+/// A client configuration presenting `identity` and verifying the server
+/// (host name included) against `roots`.
+///
+/// # Safety
+/// `provider` and `roots` are live.
+unsafe fn client_config(
+    provider: *const rustls_crypto_provider,
+    roots: *const rustls_root_cert_store,
+    version: u16,
+    identity: &Issued,
+) -> *const rustls_client_config {
+    unsafe {
+        let verifier_builder = rustls_web_pki_server_cert_verifier_builder_new(roots);
+        let mut server_verifier = std::ptr::null_mut();
+        check(
+            rustls_web_pki_server_cert_verifier_builder_build(
+                verifier_builder,
+                &mut server_verifier,
+            ),
+            "server verifier",
+        );
+        rustls_web_pki_server_cert_verifier_builder_free(verifier_builder);
+        let mut client_builder = std::ptr::null_mut();
+        check(
+            rustls_client_config_builder_new_custom(provider, &version, 1, &mut client_builder),
+            "client builder",
+        );
+        rustls_client_config_builder_set_server_verifier(client_builder, server_verifier);
+        let client_key = certified_key(&identity.cert_pem, &identity.key_pem);
+        check(
+            rustls_client_config_builder_set_certified_key(client_builder, &client_key, 1),
+            "client key",
+        );
+        let mut client = std::ptr::null();
+        check(
+            rustls_client_config_builder_build(client_builder, &mut client),
+            "client config",
+        );
+        // The configuration holds its own references.
+        rustls_certified_key_free(client_key);
+        rustls_server_cert_verifier_free(server_verifier);
+        client
     }
 }
 
@@ -397,38 +455,7 @@ impl Stack for RustlsFfi {
             );
             rustls_root_cert_store_builder_free(roots_builder);
 
-            // Client: verifies the server (host name included), presents its certificate.
-            let verifier_builder = rustls_web_pki_server_cert_verifier_builder_new(roots);
-            let mut server_verifier = std::ptr::null_mut();
-            check(
-                rustls_web_pki_server_cert_verifier_builder_build(
-                    verifier_builder,
-                    &mut server_verifier,
-                ),
-                "server verifier",
-            );
-            rustls_web_pki_server_cert_verifier_builder_free(verifier_builder);
-            let mut client_builder = std::ptr::null_mut();
-            check(
-                rustls_client_config_builder_new_custom(
-                    provider,
-                    versions.as_ptr(),
-                    1,
-                    &mut client_builder,
-                ),
-                "client builder",
-            );
-            rustls_client_config_builder_set_server_verifier(client_builder, server_verifier);
-            let client_key = certified_key(&pki.client.cert_pem, &pki.client.key_pem);
-            check(
-                rustls_client_config_builder_set_certified_key(client_builder, &client_key, 1),
-                "client key",
-            );
-            let mut client = std::ptr::null();
-            check(
-                rustls_client_config_builder_build(client_builder, &mut client),
-                "client config",
-            );
+            let client = client_config(provider, roots, versions[0], &pki.client);
 
             // Server: requires and verifies a client certificate.
             let verifier_builder = rustls_web_pki_client_cert_verifier_builder_new(roots);
@@ -475,16 +502,16 @@ impl Stack for RustlsFfi {
                 "server config",
             );
 
-            // The configurations hold their own references to all of these.
-            rustls_certified_key_free(client_key);
+            // The configurations hold their own references to these.
             rustls_certified_key_free(server_key);
-            rustls_server_cert_verifier_free(server_verifier);
             rustls_client_cert_verifier_free(client_verifier);
-            rustls_root_cert_store_free(roots);
-            rustls_crypto_provider_free(provider);
             Self {
                 client,
                 server,
+                provider,
+                roots,
+                version: versions[0],
+                first_contact: Rotation::default(),
                 resumed: false,
             }
         }
@@ -494,7 +521,20 @@ impl Stack for RustlsFfi {
         self.resumed = resumed;
     }
 
+    fn present(&mut self, _: &Pki, clients: &[Issued]) {
+        self.first_contact
+            .drain()
+            .for_each(|c| unsafe { rustls_client_config_free(c) });
+        self.first_contact = Rotation::new(
+            clients
+                .iter()
+                .map(|c| unsafe { client_config(self.provider, self.roots, self.version, c) })
+                .collect(),
+        );
+    }
+
     fn connect(&self) -> Pair {
+        let client = self.first_contact.take().copied().unwrap_or(self.client);
         let name = CString::new(SERVER_NAME).unwrap();
         let mut pair = Pair {
             client: std::ptr::null_mut(),
@@ -502,7 +542,7 @@ impl Stack for RustlsFfi {
         };
         unsafe {
             check(
-                rustls_client_connection_new(self.client, name.as_ptr(), &mut pair.client),
+                rustls_client_connection_new(client, name.as_ptr(), &mut pair.client),
                 "client connection",
             );
             check(

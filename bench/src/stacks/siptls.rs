@@ -4,12 +4,15 @@ use siptls::capi::siptls_result::*;
 use siptls::capi::*;
 use siptls_certgen::Issued;
 
-use crate::harness::{Case, Stack, Version, CHUNK};
+use crate::harness::{Case, Rotation, Stack, Version, CHUNK};
 use crate::pki::{Pki, SERVER_NAME};
 
 pub struct Siptls {
     client: *mut siptls_ctx,
     server: *mut siptls_ctx,
+    /// First contact: a client context per certificate.
+    first_contact: Rotation<*mut siptls_ctx>,
+    case: Case,
     resumed: bool,
 }
 
@@ -37,6 +40,7 @@ impl Drop for Siptls {
         unsafe {
             siptls_ctx_free(self.client);
             siptls_ctx_free(self.server);
+            self.first_contact.drain().for_each(|c| siptls_ctx_free(c));
         }
     }
 }
@@ -153,6 +157,8 @@ impl Stack for Siptls {
                 pki.root_pem(),
                 case,
             ),
+            first_contact: Rotation::default(),
+            case,
             resumed: false,
         }
     }
@@ -161,7 +167,21 @@ impl Stack for Siptls {
         self.resumed = resumed;
     }
 
+    fn present(&mut self, pki: &Pki, clients: &[Issued]) {
+        self.first_contact
+            .drain()
+            .for_each(|c| unsafe { siptls_ctx_free(c) });
+        let role = siptls_role::SIPTLS_ROLE_CLIENT;
+        self.first_contact = Rotation::new(
+            clients
+                .iter()
+                .map(|c| context(role, c, pki.root_pem(), self.case))
+                .collect(),
+        );
+    }
+
     fn connect(&self) -> Pair {
+        let client = self.first_contact.take().copied().unwrap_or(self.client);
         let peer = std::ffi::CString::new(SERVER_NAME).unwrap();
         let mut pair = Pair {
             client: std::ptr::null_mut(),
@@ -169,7 +189,7 @@ impl Stack for Siptls {
         };
         unsafe {
             check(
-                siptls_session_new(self.client, peer.as_ptr(), &mut pair.client),
+                siptls_session_new(client, peer.as_ptr(), &mut pair.client),
                 "client session",
             );
             check(

@@ -55,6 +55,14 @@ fn set_identity(ctx: &Ctx, role: siptls_role, cert: &[u8], key: &[u8]) {
             SIPTLS_ERR_KEY_ENCRYPTED,
             SIPTLS_ERR_KEY_UNSUPPORTED,
             SIPTLS_ERR_KEY_MISMATCH,
+            // Key text that is a pkcs11: URI line: refused as a URI, or
+            // by the module, token, login or object it names.
+            SIPTLS_ERR_PKCS11_URI,
+            SIPTLS_ERR_PKCS11_MODULE,
+            SIPTLS_ERR_PKCS11_TOKEN,
+            SIPTLS_ERR_PKCS11_LOGIN,
+            SIPTLS_ERR_PKCS11_OBJECT,
+            SIPTLS_ERR_NOT_BUILT,
         ]),
     );
     assert_eq!(

@@ -452,15 +452,14 @@ pub unsafe fn sized_room<T>(out: *mut T, name: &str) -> Result<usize, Error> {
 /// # Safety
 /// As `write_sized`.
 pub unsafe fn whole_room<T>(out: *mut T, name: &str) -> Result<(), Error> {
-    // SAFETY: the same contract.
-    unsafe { sized_room(out, name)? };
-    // SAFETY: non-NULL (sized_room checked), and it begins with the size.
-    let declared = unsafe { out.cast::<u32>().read_unaligned() } as usize;
+    // SAFETY: the same contract. The room is the declared size when that
+    // is smaller than the struct.
+    let room = unsafe { sized_room(out, name)? };
     let whole = std::mem::size_of::<T>();
-    if declared < whole {
+    if room < whole {
         return Err(Error::new(
             SIPTLS_ERR_INVALID_ARGUMENT,
-            format!("{name}->struct_size is {declared}, but this output is written whole: set it to sizeof the struct ({whole})"),
+            format!("{name}->struct_size is {room}, but this output is written whole: set it to sizeof the struct ({whole})"),
         ));
     }
     Ok(())

@@ -318,9 +318,12 @@ pub fn planned_connection_key(
         ));
     }
     let destination = parse_destination(destination)?;
-    // The peer name and SNI must be ones a session would accept.
-    server_name(options.sni.or(options.peer_name).unwrap_or_default())?;
-    Ok(outbound(&snapshot, options)?.key(&destination))
+    let outbound = outbound(&snapshot, options)?;
+    // Names a session would refuse get no key either.
+    for name in [options.sni, options.peer_name].into_iter().flatten() {
+        server_name(name)?;
+    }
+    Ok(outbound.key(&destination))
 }
 
 fn server_name(name: &str) -> Result<ServerName<'static>> {

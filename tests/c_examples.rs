@@ -644,9 +644,13 @@ fn the_128_bit_profile_flag_makes_the_examples_negotiate_aes_128() {
 
 /// Starts the event-driven server on a free port with the server
 /// certificates and `extra` options; returns it, listening, and its port.
-/// Retries with another port if the one picked was taken in between.
 fn start_sip_server(extra: &[&str]) -> (Proc, String) {
-    let certs = setup().certs.join("server");
+    start_sip_server_with(&setup().certs.join("server"), extra)
+}
+
+/// `start_sip_server` with the certificate directory `certs`. Retries with
+/// another port if the one picked was taken in between.
+fn start_sip_server_with(certs: &Path, extra: &[&str]) -> (Proc, String) {
     for attempt in 1..=3 {
         let port = free_port().to_string();
         let mut args = vec![
@@ -782,14 +786,7 @@ fn sip_server_reloads_changed_certificate_files_on_sighup() {
     for file in ["privateKey.pem", "publickey.pem", "CAList.pem"] {
         fs::copy(certs.join("server").join(file), moving.join(file)).unwrap();
     }
-    let port = free_port().to_string();
-    let mut server = Proc::spawn(
-        "sip_server",
-        &["--port", &port, "--certs", moving.to_str().unwrap()],
-    );
-    server
-        .wait_for_line("sip_server: listening on ", CHILD_TIMEOUT)
-        .expect("listening");
+    let (mut server, port) = start_sip_server_with(&moving, &[]);
     let pid = server.child.id() as i32;
     run_load(&port, 2, 1, None, &["--timeout", "30"]).assert_exit(0);
     // The client's identity (gw-a) replaces the server's, key first.

@@ -221,6 +221,12 @@ fn refusals_name_what_is_wrong_and_leave_the_key_zeroed() {
         planned(&client, &Opts::default(), "192.0.2.7:5061"),
         Err(SIPTLS_ERR_INVALID_ARGUMENT)
     );
+    assert!(client.last_error().contains("needs the peer's SIP domain"));
+    // A name no session would take.
+    assert_eq!(
+        planned(&client, &Opts::to("not a host name"), "192.0.2.7:5061"),
+        Err(SIPTLS_ERR_INVALID_ARGUMENT)
+    );
     assert_eq!(
         planned(
             &client,

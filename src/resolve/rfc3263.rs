@@ -298,6 +298,9 @@ fn order_by_weight(
 }
 
 /// The transports a URI may use, in the order siptls prefers: TLS first.
+/// The last is the one RFC 3263 falls back to without NAPTR or SRV (and
+/// for a numeric host): the only one when the URI names one, TLS for
+/// sips:, UDP for sip:.
 fn transports(uri: &SipUri) -> Vec<Transport> {
     match (uri.transport, uri.secure) {
         (Some(t), _) => vec![t],
@@ -313,19 +316,14 @@ pub fn resolve(
     random: &mut dyn FnMut(u32) -> u32,
 ) -> Result<Vec<Target>> {
     let allowed = transports(uri);
-    let default_transport = |uri: &SipUri| match (uri.transport, uri.secure) {
-        (Some(t), _) => t,
-        (None, true) => Transport::Tls,
-        (None, false) => Transport::Udp,
-    };
+    let fallback = *allowed.last().expect("a URI allows a transport");
     let domain = match &uri.host {
         // A numeric host: no DNS at all (RFC 3263 sections 4.1 and 4.2).
         Host::Address(address) => {
-            let transport = default_transport(uri);
             return Ok(vec![Target {
-                transport,
+                transport: fallback,
                 host: address.to_string(),
-                port: uri.port.unwrap_or(transport.default_port()),
+                port: uri.port.unwrap_or(fallback.default_port()),
                 address: *address,
                 verify_name: address.to_string(),
                 ttl: NO_DNS_TTL,
@@ -341,8 +339,7 @@ pub fn resolve(
     let mut out = Vec::new();
     if let Some(port) = uri.port {
         // A port given: A/AAAA only.
-        let transport = default_transport(uri);
-        run.addresses(&domain, transport, port, &domain, u32::MAX, &mut out)?;
+        run.addresses(&domain, fallback, port, &domain, u32::MAX, &mut out)?;
     } else {
         let mut via_naptr = false;
         if uri.transport.is_none() {
@@ -391,11 +388,10 @@ pub fn resolve(
                 any_srv |= run.srv(&name, *transport, &domain, u32::MAX, &mut out)?;
             }
             if !any_srv {
-                let transport = default_transport(uri);
                 run.addresses(
                     &domain,
-                    transport,
-                    transport.default_port(),
+                    fallback,
+                    fallback.default_port(),
                     &domain,
                     u32::MAX,
                     &mut out,

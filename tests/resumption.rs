@@ -252,9 +252,12 @@ fn a_removed_or_replaced_trust_entry_ends_resumption() {
     let other_root = Authority::root("siptls Other Root CA");
     for side in [Side::Client, Side::Server] {
         for version in VERSIONS {
-            // Removed: the entry goes, another CA is trusted instead.
+            // Removed: the entry goes, another CA is trusted instead. Each
+            // pair resumes once first, so the verdict of that re-check is
+            // what the change must end.
             let (client, server) = pair(version);
             connect(&client, &server);
+            assert!(both_resumed(&connect(&client, &server)));
             let ctx = verifier(side, &client, &server);
             ok(ctx, unsafe { siptls_ctx_remove_trust(ctx.0, 1) });
             ok(ctx, ctx.trust(2, other_root.issued().cert_pem.as_bytes()));
@@ -268,6 +271,7 @@ fn a_removed_or_replaced_trust_entry_ends_resumption() {
             // Replaced under the same trust ID by another CA.
             let (client, server) = pair(version);
             connect(&client, &server);
+            assert!(both_resumed(&connect(&client, &server)));
             let ctx = verifier(side, &client, &server);
             let pem = other_root.issued().cert_pem.clone();
             let mut count = 0;

@@ -12,10 +12,13 @@
 //! `--json`: the same figures as one JSON document on stdout; `--only TEXT`:
 //! only the rows and sections whose name contains TEXT, e.g. to profile
 //! one; the sections are "crypto bound", "idle memory", "threads", "key
-//! exchange" and "log callback")
+//! exchange" and "log callback"; `--stack NAME`: only that column of the
+//! table, e.g. to profile one stack's row without the others in the profile)
 
 // Linked for its C functions, which stacks/rustls_ffi.rs declares and calls.
 extern crate rustls_ffi;
+
+use std::sync::OnceLock;
 
 mod bound;
 mod harness;
@@ -32,6 +35,10 @@ use stacks::{openssl::OpenSsl, rustls::Rustls, rustls_ffi::RustlsFfi, siptls::Si
 
 /// The column order of every row.
 pub const STACKS: [&str; 4] = ["siptls", "rustls", "rustls-ffi", "openssl"];
+
+/// The one column `--stack` asked for, when it did: the table's other
+/// columns stay empty.
+static ONLY_STACK: OnceLock<usize> = OnceLock::new();
 
 const fn case(version: Version, key: Key, resumed: bool) -> Case {
     Case {
@@ -91,6 +98,9 @@ impl Stacks {
             before_round(self);
             // Each round starts with another stack, so none always runs first.
             for i in (0..4).map(|k| (k + round) % 4) {
+                if ONLY_STACK.get().is_some_and(|&only| only != i) {
+                    continue;
+                }
                 let figure = match i {
                     0 => what.run(&self.siptls),
                     1 => what.run(&self.rustls),
@@ -157,12 +167,18 @@ fn main() {
     let (mut quick, mut json, mut only) = (false, false, None);
     let mut numbers = Vec::new();
     let mut args = std::env::args().skip(1);
-    const USAGE: &str = "usage: [--quick] [--json] [--only TEXT] [handshakes] [megabytes]";
+    const USAGE: &str =
+        "usage: [--quick] [--json] [--only TEXT] [--stack NAME] [handshakes] [megabytes]";
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--json" => json = true,
             "--only" => only = Some(args.next().expect(USAGE)),
+            "--stack" => {
+                let name = args.next().expect(USAGE);
+                let column = STACKS.iter().position(|s| *s == name).expect(USAGE);
+                ONLY_STACK.set(column).expect(USAGE);
+            }
             n => numbers.push(n.parse::<usize>().expect(USAGE)),
         }
     }

@@ -89,6 +89,9 @@ fn json_object(members: &[(String, String)]) -> String {
 
 /// "median (min-max)".
 fn cell(f: &Figure) -> String {
+    if f.0.is_empty() {
+        return "-".into();
+    }
     format!("{:.0} ({:.0}-{:.0})", f.median(), f.min(), f.max())
 }
 
@@ -156,7 +159,12 @@ impl Report {
                 line += &format!(" {:>20}", cell(f));
             }
             for f in &row.figures[1..] {
-                line += &format!(" {:>10.2}x", row.figures[0].median() / f.median());
+                let ratio = row.figures[0].median() / f.median();
+                line += &if ratio.is_nan() {
+                    format!(" {:>11}", "-")
+                } else {
+                    format!(" {ratio:>10.2}x")
+                };
             }
             self.say(&line);
         }

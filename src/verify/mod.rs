@@ -14,6 +14,7 @@ mod revocation;
 mod scope;
 mod signatures;
 mod status;
+mod verdicts;
 mod verifier;
 
 pub use current::CurrentPolicy;

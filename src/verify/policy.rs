@@ -20,6 +20,7 @@ use webpki::EndEntityCert;
 
 use super::outcome::VerifyCallback;
 use super::status::status_of;
+use super::verdicts::Verdicts;
 use crate::clock::when;
 use crate::clock::Clock;
 
@@ -91,6 +92,8 @@ pub struct Policy {
     /// path building applies before it knows the trust entry a path leads
     /// to; a stricter entry's policy is applied to that path afterwards.
     pub(super) loosest_eku: EkuPolicy,
+    /// The re-checks of stored chains that passed under this policy.
+    pub(super) verdicts: Verdicts,
 }
 
 impl fmt::Debug for Policy {
@@ -190,6 +193,14 @@ impl Policy {
             .iter()
             .map(|e| DistinguishedName::from(e.hint_der.clone()))
             .collect();
+        // Every instant at which an input of this policy changes a check's answer.
+        let verdicts = Verdicts::new(
+            trust
+                .entries()
+                .iter()
+                .flat_map(|e| [e.not_before, e.not_after])
+                .chain(crls.iter().flat_map(|c| [c.this_update, c.next_update])),
+        );
         Self {
             role,
             settings,
@@ -202,6 +213,7 @@ impl Policy {
             algorithms,
             chain_algorithms,
             loosest_eku,
+            verdicts,
         }
     }
 
@@ -401,7 +413,7 @@ impl Policy {
             .expect("webpki returns one of the anchors it was given")
     }
 
-    /// All checks, without the callback.
+    /// All checks, without the callback, at the gateway clock's time.
     pub(super) fn check(
         &self,
         leaf: &CertificateDer<'_>,
@@ -409,7 +421,20 @@ impl Policy {
         expected_name: Option<&ServerName<'_>>,
         ids: Option<&names::Identities>,
     ) -> Checked {
-        let Some(now) = self.settings.clock.now() else {
+        let now = self.settings.clock.now();
+        self.check_at(leaf, intermediates, expected_name, ids, now)
+    }
+
+    /// All checks, without the callback, at `now` (`None`: the clock is unset).
+    pub(super) fn check_at(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        expected_name: Option<&ServerName<'_>>,
+        ids: Option<&names::Identities>,
+        now: Option<UnixTime>,
+    ) -> Checked {
+        let Some(now) = now else {
             return Checked::failed(
                 SIPTLS_VERIFY_CLOCK_UNSET,
                 "The gateway clock is not synchronized (its time callback reports no time), so no certificate's validity can be checked; every peer is refused until it is.".into(),

@@ -1,7 +1,9 @@
 //! A stored session offered for resumption, as the checks left it.
 
+use std::sync::Arc;
+
 use super::outcome::PeerChain;
-use super::policy::Checked;
+use super::verdicts::Verdict;
 
 /// A stored session that passed the checks and was offered for resumption.
 pub struct Resumable {
@@ -11,9 +13,10 @@ pub struct Resumable {
     /// When the stored session was first issued, by its full handshake,
     /// where the store knows it (a server's sealed record).
     pub issued_at: Option<u64>,
-    /// `None`: nothing to report (a client that sent no certificate where
-    /// none is required, or a server that does not ask for one).
-    pub(super) checked: Option<Checked>,
+    /// What the re-check found. `None`: nothing to report (a client that
+    /// sent no certificate where none is required, or a server that does
+    /// not ask for one).
+    pub(super) verdict: Option<Arc<Verdict>>,
 }
 
 #[cfg(test)]
@@ -24,7 +27,7 @@ impl Resumable {
             chain,
             generation: 0,
             issued_at,
-            checked: None,
+            verdict: None,
         }
     }
 }

@@ -5,13 +5,16 @@
 //! the gateway's clock, names). Otherwise the stores hand rustls nothing
 //! and a full handshake, with full verification, takes place.
 
+use std::sync::Arc;
+
 use crate::abi::{siptls_role, UserData};
-use pki_types::ServerName;
+use pki_types::{CertificateDer, ServerName};
 
 use super::outcome::{Outcome, PeerChain, Report};
-use super::policy::{ClientAuth, Policy};
+use super::policy::{Checked, ClientAuth, Policy};
 use super::resumable::Resumable;
 use super::scope;
+use super::verdicts::{Verdict, Verdicts};
 use crate::abi::siptls_verify_status::*;
 
 use crate::names;
@@ -28,7 +31,7 @@ impl Policy {
         expected_name: Option<&ServerName<'_>>,
         issued_at: Option<u64>,
     ) -> bool {
-        let checked = match (chain.split_first(), self.role, self.settings.client_auth) {
+        let verdict = match (chain.split_first(), self.role, self.settings.client_auth) {
             // Not asking now: a session that carries a chain would show one
             // that nothing checks; it gets a full handshake instead.
             (None, siptls_role::SIPTLS_ROLE_SERVER, ClientAuth::Off) => None,
@@ -46,32 +49,62 @@ impl Policy {
                 return false;
             }
             (Some((leaf, intermediates)), _, _) => {
-                let looked = names::identities(leaf);
-                let ids = looked.as_ref().map(|l| &*l.ids);
-                let checked = self.check(leaf, intermediates, expected_name, ids);
-                if checked.status != SIPTLS_VERIFY_OK {
-                    scope::resumption_refused(|| {
-                        format!(
-                            "A stored session was not resumed: its peer chain fails under the configuration in force ({}). {}",
-                            checked.status.name().to_string_lossy(),
-                            checked.detail
-                        )
-                    });
-                    return false;
+                match self.recheck(chain, leaf, intermediates, expected_name) {
+                    Ok(verdict) => Some(verdict),
+                    Err(checked) => {
+                        scope::resumption_refused(|| {
+                            format!(
+                                "A stored session was not resumed: its peer chain fails under the configuration in force ({}). {}",
+                                checked.status.name().to_string_lossy(),
+                                checked.detail
+                            )
+                        });
+                        return false;
+                    }
                 }
-                if let Some(looked) = &looked {
-                    looked.accepted();
-                }
-                Some(checked)
             }
         };
         scope::offer_resumption(Resumable {
             chain: chain.clone(),
             generation: self.generation,
             issued_at,
-            checked,
+            verdict,
         });
         true
+    }
+
+    /// Every check of `chain` (`leaf` and `intermediates`) again at the
+    /// gateway clock's time: the verdict remembered for it under this
+    /// policy while that provably holds (see `verdicts`), or else the
+    /// checks in full, a pass then remembered.
+    fn recheck(
+        &self,
+        chain: &PeerChain,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        expected_name: Option<&ServerName<'_>>,
+    ) -> Result<Arc<Verdict>, Checked> {
+        let now = self.settings.clock.now();
+        let seconds = now.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX));
+        let key = Verdicts::key(chain, expected_name);
+        if let Some(verdict) = seconds.and_then(|s| self.verdicts.recall(&key, s)) {
+            return Ok(verdict);
+        }
+        let looked = names::identities(leaf);
+        let ids = looked.as_ref().map(|l| &*l.ids);
+        let checked = self.check_at(leaf, intermediates, expected_name, ids, now);
+        match (checked.status, seconds) {
+            (SIPTLS_VERIFY_OK, Some(seconds)) => {
+                let identities = ids.map(|i| i.listing.join(", ")).unwrap_or_default();
+                if let Some(looked) = &looked {
+                    looked.accepted();
+                }
+                Ok(self
+                    .verdicts
+                    .remember(key, chain, seconds, checked, identities))
+            }
+            _ => Err(checked),
+        }
     }
 
     /// The handshake resumed `resumable`: tells the callback (as a report
@@ -79,11 +112,9 @@ impl Policy {
     /// callback may still reject; the session then fails. The generation
     /// reported is the one whose checks the stored chain passed.
     pub fn report_resumed(&self, resumable: &Resumable, userdata: UserData) -> Option<Outcome> {
-        let checked = resumable.checked.as_ref()?;
+        let verdict = resumable.verdict.as_ref()?;
+        let checked = &verdict.checked;
         let leaf = resumable.chain.first()?;
-        let identities = names::identities(leaf)
-            .map(|l| l.ids.listing.join(", "))
-            .unwrap_or_default();
         let detail = format!("The stored session resumed: {}", checked.detail);
         let accepted = self.report(&Report {
             role: self.role,
@@ -95,7 +126,7 @@ impl Policy {
             session_userdata: userdata,
             peer_name: checked.checked_name.as_deref().unwrap_or_default(),
             leaf: leaf.as_ref(),
-            identities: &identities,
+            identities: &verdict.identities,
             detail: &detail,
             override_allowed: false,
             resumed: true,
@@ -130,13 +161,17 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
     use parking_lot::Mutex;
+    use x509_parser::prelude::{FromDer, X509Certificate};
 
     use super::*;
     use crate::abi::{siptls_log_event, siptls_verify_status};
+    use crate::clock::Clock;
     use crate::context::Context;
+    use crate::crl::{ExpiredCrl, MissingCrl};
     use crate::logging::LogSink;
     use crate::testing::{
         assert_sentence_naming, chain, client_context, pki, server_context, ROOT_ID, SERVER_NAME,
@@ -198,14 +233,102 @@ mod tests {
         assert_eq!(offered.chain, stored);
         assert_eq!(offered.issued_at, Some(ISSUED_AT));
         assert_eq!(offered.generation, ctx.generation());
-        let checked = offered.checked.as_ref().unwrap();
+        let verdict = offered.verdict.as_ref().unwrap();
+        let checked = &verdict.checked;
         assert_eq!(
             (checked.status, checked.trust_id, checked.depth),
             (SIPTLS_VERIFY_OK, ROOT_ID, 1)
         );
+        // Offered again, the verdict is recalled, not checked again.
+        let (resumes, again, _) = may_resume(&ctx, &stored, Some(SERVER_NAME));
+        assert!(resumes);
+        assert!(Arc::ptr_eq(
+            verdict,
+            again.resumable[0].verdict.as_ref().unwrap()
+        ));
         // The name is checked again: a session stored for one peer is not
         // offered to another.
         assert_refused(&ctx, &stored, Some("other.example.test"), "NAME_MISMATCH");
+    }
+
+    /// A gateway clock the test steps, as SNTP would: no configuration
+    /// change, so the policy (and what it remembers) stays in force.
+    fn stepped_clock(ctx: &Context) -> Arc<AtomicU64> {
+        let secs = Arc::new(AtomicU64::new(0));
+        let read = secs.clone();
+        let clock = Clock::Gateway(Arc::new(move || Some(read.load(Ordering::Relaxed))));
+        ctx.set_clock(clock, None).unwrap();
+        secs
+    }
+
+    /// A certificate's notBefore and notAfter, in seconds.
+    fn validity(issued: &siptls_certgen::Issued) -> (u64, u64) {
+        let (_, cert) = X509Certificate::from_der(&issued.cert_der).unwrap();
+        let at = |t: x509_parser::time::ASN1Time| u64::try_from(t.timestamp()).unwrap();
+        (
+            at(cert.validity().not_before),
+            at(cert.validity().not_after),
+        )
+    }
+
+    /// The verdict `chain` resumed with, asserting that it resumed.
+    fn resumed_verdict(ctx: &Context, chain: &PeerChain) -> Arc<Verdict> {
+        let (resumes, mut stepped, logged) = may_resume(ctx, chain, Some(SERVER_NAME));
+        assert!(resumes, "{logged:?}");
+        stepped.resumable.pop().unwrap().verdict.unwrap()
+    }
+
+    #[test]
+    fn a_remembered_verdict_ends_the_second_the_chain_leaves_its_validity() {
+        let f = pki();
+        let ctx = client_context();
+        let clock = stepped_clock(&ctx);
+        let stored = chain(&[&f.server]);
+        let (not_before, not_after) = validity(&f.server);
+        clock.store(not_before + 100, Ordering::Relaxed);
+        let first = resumed_verdict(&ctx, &stored);
+        assert!(Arc::ptr_eq(&first, &resumed_verdict(&ctx, &stored)));
+
+        clock.store(not_after + 1, Ordering::Relaxed);
+        assert_refused(&ctx, &stored, Some(SERVER_NAME), "(EXPIRED)");
+        // Its last second still counts (RFC 5280), and is checked in full.
+        clock.store(not_after, Ordering::Relaxed);
+        assert!(!Arc::ptr_eq(&first, &resumed_verdict(&ctx, &stored)));
+        // A clock stepped back before the certificate began.
+        clock.store(not_before - 1, Ordering::Relaxed);
+        assert_refused(&ctx, &stored, Some(SERVER_NAME), "(NOT_YET_VALID)");
+        // Back inside: what was remembered holds again.
+        clock.store(not_before + 5_000, Ordering::Relaxed);
+        assert!(Arc::ptr_eq(&first, &resumed_verdict(&ctx, &stored)));
+    }
+
+    #[test]
+    fn a_remembered_verdict_ends_the_second_a_crl_it_relied_on_goes_stale() {
+        let f = pki();
+        let ctx = client_context();
+        ctx.set_missing_crl_policy(MissingCrl::Deny).unwrap();
+        ctx.set_expired_crl_policy(ExpiredCrl::Missing).unwrap();
+        let crl = f.root.crl(&[], 1);
+        ctx.add_crls(crl.pem.as_bytes()).unwrap();
+        let next_update = ctx
+            .snapshot()
+            .policy
+            .crls
+            .iter()
+            .next()
+            .unwrap()
+            .next_update;
+        let next_update = u64::try_from(next_update).unwrap();
+        let clock = stepped_clock(&ctx);
+        let stored = chain(&[&f.server]);
+        clock.store(next_update - 60, Ordering::Relaxed);
+        let first = resumed_verdict(&ctx, &stored);
+        assert!(Arc::ptr_eq(&first, &resumed_verdict(&ctx, &stored)));
+        clock.store(next_update + 1, Ordering::Relaxed);
+        assert_refused(&ctx, &stored, Some(SERVER_NAME), "(REVOCATION_UNKNOWN)");
+        // Where a stale CRL still counts, the chain resumes after nextUpdate too.
+        ctx.set_expired_crl_policy(ExpiredCrl::Use).unwrap();
+        resumed_verdict(&ctx, &stored);
     }
 
     #[test]
@@ -240,7 +363,7 @@ mod tests {
         ctx.set_client_auth(ClientAuth::Optional).unwrap();
         let (resumes, stepped, _) = may_resume(&ctx, &without, None);
         assert!(resumes, "an anonymous client where none is required");
-        assert!(stepped.resumable[0].checked.is_none(), "nothing to report");
+        assert!(stepped.resumable[0].verdict.is_none(), "nothing to report");
         assert!(may_resume(&ctx, &with_cert, None).0);
 
         ctx.set_client_auth(ClientAuth::Off).unwrap();

@@ -5,16 +5,25 @@
 //! server itself presented, and the peer chain accepted then.
 //!
 //! `version (1) || issued_at (8, big-endian) || own certificate SHA-256 (32)
-//!  || count (1) || count * (length (3, big-endian) || certificate DER)
-//!  || rustls state`
+//!  || count (1) || count * certificate || rustls state`, each certificate
+//! `0 || length (3) || DER`, or `1 || length (3) || offset (3)` where the
+//! same DER lies at that offset of rustls' state. rustls keeps a client's
+//! chain in its state too, so the chain is usually written once, which
+//! keeps tickets short: they are hashed into every handshake that offers
+//! or issues them.
 
+use memchr::memmem;
 use pki_types::CertificateDer;
 
 use crate::verify::PeerChain;
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 /// A leaf and webpki's six intermediates, with room to spare.
 const MAX_CERTS: usize = 10;
+const INLINE: u8 = 0;
+const IN_STATE: u8 = 1;
+/// Lengths and offsets are 24 bits, as in TLS.
+const LIMIT: usize = 1 << 24;
 
 /// SHA-256 of the server's own end-entity certificate.
 pub type OwnDigest = [u8; 32];
@@ -26,6 +35,20 @@ pub struct Record<'a> {
     pub state: &'a [u8],
 }
 
+fn put_u24(out: &mut Vec<u8>, value: usize) -> Option<()> {
+    let value = u32::try_from(value).ok().filter(|_| value < LIMIT)?;
+    out.extend_from_slice(&value.to_be_bytes()[1..]);
+    Some(())
+}
+
+fn take_u24(bytes: &[u8]) -> Option<(usize, &[u8])> {
+    let (v, rest) = bytes.split_first_chunk::<3>()?;
+    Some((
+        usize::from(v[0]) << 16 | usize::from(v[1]) << 8 | usize::from(v[2]),
+        rest,
+    ))
+}
+
 pub fn encode(
     issued_at: u64,
     own: &OwnDigest,
@@ -35,16 +58,19 @@ pub fn encode(
     if chain.len() > MAX_CERTS {
         return None;
     }
-    let size = 42 + chain.iter().map(|c| 3 + c.len()).sum::<usize>() + state.len();
-    let mut out = Vec::with_capacity(size);
+    let mut out = Vec::with_capacity(42 + 7 * chain.len() + state.len());
     out.push(VERSION);
     out.extend_from_slice(&issued_at.to_be_bytes());
     out.extend_from_slice(own);
     out.push(chain.len() as u8);
     for cert in chain {
-        let len = u32::try_from(cert.len()).ok().filter(|&l| l < 1 << 24)?;
-        out.extend_from_slice(&len.to_be_bytes()[1..]);
-        out.extend_from_slice(cert);
+        let found = memmem::find(state, cert).filter(|&at| at < LIMIT);
+        out.push(if found.is_some() { IN_STATE } else { INLINE });
+        put_u24(&mut out, cert.len())?;
+        match found {
+            Some(at) => put_u24(&mut out, at)?,
+            None => out.extend_from_slice(cert),
+        }
     }
     out.extend_from_slice(state);
     Some(out)
@@ -61,25 +87,47 @@ pub fn decode(bytes: &[u8]) -> Option<Record<'_>> {
     if usize::from(count) > MAX_CERTS {
         return None;
     }
-    let mut chain = Vec::with_capacity(usize::from(count));
+    // Where each certificate lies: inline (in `bytes`) or in the state.
+    let mut places = Vec::with_capacity(usize::from(count));
     for _ in 0..count {
-        let (len, after) = rest.split_first_chunk::<3>()?;
-        let len = usize::from(len[0]) << 16 | usize::from(len[1]) << 8 | usize::from(len[2]);
-        if len == 0 || len > after.len() {
+        let (&tag, after) = rest.split_first()?;
+        let (len, after) = take_u24(after)?;
+        if len == 0 {
             return None;
         }
-        let (der, after) = after.split_at(len);
-        chain.push(CertificateDer::from(der.to_vec()));
-        rest = after;
+        rest = match tag {
+            INLINE => {
+                let (der, after) = after.split_at_checked(len)?;
+                places.push(Ok(der));
+                after
+            }
+            IN_STATE => {
+                let (at, after) = take_u24(after)?;
+                places.push(Err(at..at + len));
+                after
+            }
+            _ => return None,
+        };
     }
-    if rest.is_empty() {
+    let state = rest;
+    if state.is_empty() {
         return None;
     }
+    let chain = places
+        .into_iter()
+        .map(|place| {
+            let der = match place {
+                Ok(der) => der,
+                Err(range) => state.get(range)?,
+            };
+            Some(CertificateDer::from(der.to_vec()))
+        })
+        .collect::<Option<Vec<_>>>()?;
     Some(Record {
         issued_at: u64::from_be_bytes(*issued_at),
         own: *own,
         chain: chain.into(),
-        state: rest,
+        state,
     })
 }
 
@@ -104,9 +152,39 @@ mod tests {
             assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
         }
         let mut other_version = bytes.clone();
-        other_version[0] = 2;
+        other_version[0] = 1;
         assert!(decode(&other_version).is_none());
         let anonymous = encode(5, &[0; 32], &[], b"s").unwrap();
         assert!(decode(&anonymous).unwrap().chain.is_empty());
+    }
+
+    #[test]
+    fn a_certificate_the_state_holds_is_written_once() {
+        let (leaf, ca) = (vec![0x30; 400], vec![0x31; 300]);
+        let chain = [CertificateDer::from(leaf.clone()), CertificateDer::from(ca)];
+        // The state holds the leaf (as rustls keeps a client's chain), not the CA.
+        let state = [b"head".as_slice(), &leaf, b"tail"].concat();
+        let bytes = encode(7, &[1; 32], &chain, &state).unwrap();
+        assert_eq!(bytes.len(), 42 + 7 + (4 + 300) + state.len());
+        let record = decode(&bytes).unwrap();
+        assert_eq!(&record.chain[..], &chain[..]);
+        assert_eq!(record.state, &state[..]);
+
+        // A reference past the state's end, or a tag never written, is refused.
+        let reference = 42 + 1 + 3;
+        let mut beyond = bytes.clone();
+        beyond[reference..reference + 3].copy_from_slice(&[0, 0x01, 0x00]);
+        assert!(decode(&beyond).is_none());
+        let mut unknown_tag = bytes.clone();
+        unknown_tag[42] = 2;
+        assert!(decode(&unknown_tag).is_none());
+        // Every truncation, cutting into the state or the references.
+        for cut in 0..bytes.len() {
+            let decoded = decode(&bytes[..cut]);
+            assert!(
+                decoded.is_none_or(|r| r.chain[..] == chain[..]),
+                "cut at {cut}"
+            );
+        }
     }
 }

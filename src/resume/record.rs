@@ -49,6 +49,25 @@ fn take_u24(bytes: &[u8]) -> Option<(usize, &[u8])> {
     ))
 }
 
+/// Where `cert` lies in `state`, if it does. Searched by its last bytes,
+/// which end its signature: few, so the search is cheap, and unlikely to
+/// recur anywhere else, so few places need the whole comparison.
+fn position_in(state: &[u8], cert: &[u8]) -> Option<usize> {
+    let tail = &cert[cert.len().saturating_sub(32)..];
+    let finder = memmem::Finder::new(tail);
+    let mut from = 0;
+    while let Some(found) = state.get(from..).and_then(|rest| finder.find(rest)) {
+        let end = from + found + tail.len();
+        let start = end.checked_sub(cert.len());
+        if let Some(start) = start.filter(|&s| state[s..end] == *cert) {
+            return Some(start);
+        }
+        // Occurrences may overlap.
+        from += found + 1;
+    }
+    None
+}
+
 pub fn encode(
     issued_at: u64,
     own: &OwnDigest,
@@ -64,7 +83,7 @@ pub fn encode(
     out.extend_from_slice(own);
     out.push(chain.len() as u8);
     for cert in chain {
-        let found = memmem::find(state, cert).filter(|&at| at < LIMIT);
+        let found = position_in(state, cert).filter(|&at| at < LIMIT);
         out.push(if found.is_some() { IN_STATE } else { INLINE });
         put_u24(&mut out, cert.len())?;
         match found {
@@ -169,6 +188,11 @@ mod tests {
         let record = decode(&bytes).unwrap();
         assert_eq!(&record.chain[..], &chain[..]);
         assert_eq!(record.state, &state[..]);
+
+        // The signature's bytes alone, earlier in the state, are no match.
+        let decoy = [&leaf[400 - 40..], b"..", &leaf].concat();
+        assert_eq!(position_in(&decoy, &leaf), Some(42));
+        assert_eq!(position_in(&decoy[..decoy.len() - 1], &leaf), None);
 
         // A reference past the state's end, or a tag never written, is refused.
         let reference = 42 + 1 + 3;

@@ -84,11 +84,36 @@ impl fmt::Display for siptls_result {
 }
 
 /// A failure: its stable code plus detail text naming what exactly went wrong
-/// (which file, which certificate, which limit).
+/// (which file, which certificate, which limit). Boxed, so that a `Result`
+/// of a small value fits in two registers: every call on the data path
+/// returns one through several layers, and failures are rare.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<Failure>);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Failure {
     pub code: siptls_result,
     pub detail: String,
+}
+
+impl std::ops::Deref for Error {
+    type Target = Failure;
+
+    fn deref(&self) -> &Failure {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut Failure {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// Text safe to hand to a C caller and its logs: control characters (a NUL
@@ -111,10 +136,15 @@ pub fn printable(text: &str) -> String {
 
 impl Error {
     pub fn new(code: siptls_result, detail: impl AsRef<str>) -> Self {
-        Self {
+        Self(Box::new(Failure {
             code,
             detail: printable(detail.as_ref()),
-        }
+        }))
+    }
+
+    /// The detail text, taken out.
+    pub fn into_detail(self) -> String {
+        self.0.detail
     }
 
     /// Prefixes the detail with where the problem was found, e.g. a file name.

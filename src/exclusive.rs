@@ -50,6 +50,7 @@ impl<T> Exclusive<T> {
 
     /// Runs `f` with the value, or returns `None` at once when another call
     /// holds it (or it is being freed).
+    #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<(R, AfterCall)> {
         self.owner
             .compare_exchange(IDLE, IN_CALL, Ordering::Acquire, Ordering::Relaxed)

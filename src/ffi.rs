@@ -174,6 +174,7 @@ impl CallerBuf {
     /// # Safety
     /// `ptr` is NULL or valid for writes of `cap` bytes, initialised or not,
     /// for as long as the value is used.
+    #[inline]
     pub unsafe fn new(ptr: *mut u8, cap: usize, name: &str) -> Result<Self, Error> {
         if ptr.is_null() {
             return Err(null(name));
@@ -213,6 +214,7 @@ impl CallerBuf {
 
 impl CallerBuf {
     /// Bytes still free.
+    #[inline]
     pub fn room(&self) -> usize {
         self.cap - self.len
     }
@@ -638,7 +640,7 @@ mod tests {
         for number in [2, u32::MAX] {
             let err = arg_enum::<siptls_role>(number, "role").unwrap_err();
             assert_eq!(
-                (err.code, err.detail),
+                (err.code, err.into_detail()),
                 (
                     SIPTLS_ERR_INVALID_ARGUMENT,
                     format!("role: {number} is not one of the defined values")

@@ -249,6 +249,7 @@ impl Session {
     /// the session failed. Errors are kept as the session's detail text.
     /// The flag is true when a free was requested during the call: the
     /// caller must free the session now.
+    #[inline]
     pub fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> (Result<T>, bool) {
         let entered = self.state.with(|state| {
             let result = catch_unwind(AssertUnwindSafe(|| f(state))).unwrap_or_else(|_| {
@@ -923,6 +924,7 @@ impl State {
     /// that is dropped if the peer is refused or the session fails first.
     /// What arrived after the peer was accepted is delivered before a
     /// later failure is reported.
+    #[inline]
     pub fn read(&mut self, out: &mut dyn Sink) -> Result<(siptls_result, usize)> {
         if out.room() == 0 {
             return Err(Error::new(
@@ -947,9 +949,9 @@ impl State {
                 Err(e) => break Err(e),
             }
         };
-        self.pending_plaintext = self.pending_plaintext.saturating_sub(copied);
-        self.counters.count(Event::PlaintextIn(copied));
         if copied > 0 {
+            self.pending_plaintext = self.pending_plaintext.saturating_sub(copied);
+            self.counters.count(Event::PlaintextIn(copied));
             return Ok((SIPTLS_OK, copied));
         }
         self.usable()?;

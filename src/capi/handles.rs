@@ -79,6 +79,7 @@ pub unsafe fn edit_ctx(
 ///
 /// # Safety
 /// `session` is NULL or a live session from `siptls_session_new`.
+#[inline]
 pub unsafe fn with_session<T>(
     session: *const siptls_session,
     f: impl FnOnce(&mut State) -> Result<T, Error>,

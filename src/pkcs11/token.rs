@@ -203,7 +203,7 @@ impl TokenKey {
         for _ in 0..2 {
             let (session, key) = match self.session() {
                 Ok(found) => found,
-                Err(e) => return Err(e.detail),
+                Err(e) => return Err(e.into_detail()),
             };
             match session.sign(&mechanism, key, &input) {
                 Ok(signature) => {

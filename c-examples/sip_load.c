@@ -39,6 +39,7 @@ static void usage(FILE *out)
             "                [--connections 100] [--requests 10] [--server-pid PID]\n"
             "                [--timeout 120] [--also-port PORT]... [--rounds 1] [--contexts 1]\n"
             "                [--uri sips:DOMAIN [--nameserver ADDR:PORT]]\n"
+            "                [--client-certs FILE]\n"
             "Opens --connections mutual-TLS connections at once; on each sends --requests\n"
             "OPTIONS one after another, then a keep-alive ping, then close_notify.\n"
             "--server-pid: also report the server's resident memory per connection.\n"
@@ -50,6 +51,11 @@ static void usage(FILE *out)
             "--uri: find the server as RFC 3263 says and dial the first target that\n"
             "  answers, verifying the URI's domain (instead of --host, --port and\n"
             "  --peer-name); --nameserver: the DNS server to ask.\n"
+            "--client-certs: a PEM file of client certificates for the key in\n"
+            "  --certs (siptls-certgen --clients N writes one); connection i of a round\n"
+            "  presents certificate i mod their count, so with as many certificates as\n"
+            "  connections every handshake is the server's first contact with its\n"
+            "  client certificate.\n"
             "Exits 0 iff every request got 200 OK, every ping a pong and every\n"
             "connection closed cleanly within --timeout seconds.\n");
 }
@@ -297,6 +303,77 @@ static int compare_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Client certificates to present in turn, all for one private key. */
+typedef struct {
+    char *text;          /* the whole PEM file; `pem` points into it */
+    const char **pem;    /* certificate i's PEM block, `len[i]` bytes */
+    size_t *len;
+    size_t count;
+    char *key;           /* the private key's PEM */
+    size_t key_len;
+} client_certs;
+
+/* The whole of `path`, NUL-terminated; NULL (reported) on failure. */
+static char *read_text(const char *path, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    long size = -1;
+    if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1)) != NULL &&
+        fread(text, 1, (size_t)size, f) == (size_t)size) {
+        text[size] = '\0';
+        *len_out = (size_t)size;
+    } else {
+        fprintf(stderr, "error: cannot read %s: %s\n", path, strerror(errno));
+        free(text);
+        text = NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return text;
+}
+
+/* Reads the certificates of `path` and the key `certs_dir`/privateKey.pem. */
+static bool load_client_certs(const char *path, const char *certs_dir, client_certs *out)
+{
+    static const char end[] = "-----END CERTIFICATE-----";
+    size_t len = 0;
+    char key_path[4096];
+    snprintf(key_path, sizeof key_path, "%s/privateKey.pem", certs_dir);
+    out->text = read_text(path, &len);
+    out->key = read_text(key_path, &out->key_len);
+    if (out->text == NULL || out->key == NULL) {
+        return false;
+    }
+    for (const char *at = out->text; (at = strstr(at, end)) != NULL; at += sizeof end - 1) {
+        out->count++;
+    }
+    out->pem = calloc(out->count ? out->count : 1, sizeof *out->pem);
+    out->len = calloc(out->count ? out->count : 1, sizeof *out->len);
+    if (out->count == 0 || out->pem == NULL || out->len == NULL) {
+        fprintf(stderr, "error: %s holds no certificate\n", path);
+        return false;
+    }
+    const char *block = out->text;
+    for (size_t i = 0; i < out->count; i++) {
+        const char *block_end = strstr(block, end) + sizeof end - 1;
+        out->pem[i] = block;
+        out->len[i] = (size_t)(block_end - block);
+        block = block_end;
+    }
+    return true;
+}
+
+static void free_client_certs(client_certs *certs)
+{
+    free(certs->text);
+    free(certs->key);
+    free(certs->pem);
+    free(certs->len);
+}
+
 /* Where the connections go and as whom: fixed for the whole run. */
 #define MAX_PORTS 8
 typedef struct {
@@ -307,6 +384,7 @@ typedef struct {
     const char *peer_name;
     siptls_ctx **ctxs;
     size_t ctx_count;
+    const client_certs *certs; /* with --client-certs: presented in turn */
     long server_pid;
 } load_plan;
 
@@ -323,9 +401,20 @@ static bool open_conn(const load_plan *plan, size_t round, size_t i, load_conn *
     }
     siptls_framer_limits limits = {.struct_size = sizeof limits,
                                    .keepalive = SIPTLS_KEEPALIVE_CLIENT};
-    if (c->fd < 0 ||
-        siptls_session_new(plan->ctxs[i % plan->ctx_count], plan->peer_name, &c->session) !=
-            SIPTLS_OK ||
+    siptls_ctx *ctx = plan->ctxs[i % plan->ctx_count];
+    /* A session presents the identity its context had when it was made. */
+    const client_certs *certs = plan->certs;
+    if (certs != NULL) {
+        size_t k = i % certs->count;
+        siptls_result rc = siptls_ctx_set_identity_pem(ctx, (const uint8_t *)certs->pem[k],
+                                                       certs->len[k], (const uint8_t *)certs->key,
+                                                       certs->key_len);
+        if (rc != SIPTLS_OK) {
+            ex_report("presenting the next client certificate", rc, NULL);
+            return false;
+        }
+    }
+    if (c->fd < 0 || siptls_session_new(ctx, plan->peer_name, &c->session) != SIPTLS_OK ||
         siptls_framer_new(&limits, &c->framer) != SIPTLS_OK) {
         fprintf(stderr, "error: opening connection %zu failed\n", i);
         return false;
@@ -440,7 +529,7 @@ int main(int argc, char **argv)
     ex_options opts = {.host = "127.0.0.1", .certs = "certs/client", .port = 5061, .version = 0,
                        .profile = SIPTLS_PROFILE_DEFAULT};
     load_plan plan = {.peer_name = "gw-b.example.test", .port_count = 1};
-    const char *uri = NULL, *nameserver = NULL;
+    const char *uri = NULL, *nameserver = NULL, *client_certs_path = NULL;
     long connections = 100, requests = 10, timeout_s = 120, rounds = 1, contexts = 1;
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (int i = 1; i < argc; i++) {
@@ -477,6 +566,8 @@ int main(int argc, char **argv)
             uri = argv[++i];
         } else if (strcmp(argv[i], "--nameserver") == 0 && has_value) {
             nameserver = argv[++i];
+        } else if (strcmp(argv[i], "--client-certs") == 0 && has_value) {
+            client_certs_path = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -508,6 +599,14 @@ int main(int argc, char **argv)
         plan.targets = &targets;
         plan.peer_name = targets.items[0].verify_name; /* the URI's domain, for every target */
     }
+    static client_certs certs;
+    if (client_certs_path != NULL) {
+        if (!load_client_certs(client_certs_path, opts.certs, &certs)) {
+            free_client_certs(&certs);
+            return 1;
+        }
+        plan.certs = &certs;
+    }
     plan.ctx_count = (size_t)contexts;
     plan.ctxs = calloc(plan.ctx_count, sizeof *plan.ctxs);
     bool ok = plan.ctxs != NULL;
@@ -533,5 +632,6 @@ int main(int argc, char **argv)
         siptls_ctx_free(plan.ctxs[i]);
     }
     free(plan.ctxs);
+    free_client_certs(&certs);
     return ok ? 0 : 1;
 }

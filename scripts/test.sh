@@ -21,10 +21,12 @@ CARGO_TARGET_DIR=target/fips cargo test -p siptls --features fips \
     --test fips --test handshake --test interop --test verify_policy 2>&1 | tee -a target/test-output.log
 
 echo "== benchmark smoke (every row moves its bytes and resumes when it should; no timing judged)"
-cargo run -q -p siptls-bench -- --quick
+cargo run -q -p siptls-bench -- --quick --svg target/bench-quick.svg
+grep -q '<svg' target/bench-quick.svg
 
 echo "== load benchmark smoke (the example server and an OpenSSL server under the load generator)"
 bash scripts/load-bench.sh --quick
+grep -q '<svg' target/load-bench/load-bench.svg
 
 echo "== C examples under sanitizers and valgrind"
 bash scripts/c-checks.sh

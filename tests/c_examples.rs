@@ -988,6 +988,52 @@ fn sip_load_runs_over_tls12() {
     server.finish().assert_exit(0);
 }
 
+/// `--client-certs`: connection i presents certificate i of the file (mod
+/// their count), for first-contact load. The second of three is another
+/// root's certificate for the same key, so exactly that connection fails.
+#[test]
+fn sip_load_presents_the_client_certificates_in_turn() {
+    let client = setup().certs.join("client");
+    let own = fs::read_to_string(client.join("publickey.pem")).expect("read publickey.pem");
+    let key = fs::read_to_string(client.join("privateKey.pem")).expect("read privateKey.pem");
+    let stranger = Authority::root("siptls Stranger Root CA")
+        .leaf_for_key(&LeafSpec::sip(CLIENT_NAME), &key)
+        .cert_pem;
+    let dir = setup().run.join("client-certs");
+    fs::create_dir_all(&dir).expect("create the directory");
+    let bundle = dir.join("clients.pem");
+    fs::write(&bundle, [own.as_str(), &stranger, &own].concat()).expect("write clients.pem");
+    let bundle = bundle.to_str().expect("UTF-8 path");
+
+    let (mut server, port) = start_sip_server(&[]);
+    let load = run_load(&port, 3, 1, None, &["--client-certs", bundle]);
+    load.assert_exit(1);
+    load.line("sip_load: handshakes: 2 of 3 in ");
+    load.line("sip_load: closed cleanly: 2 of 3 (1 failed)");
+    // Six connections: the file's three, twice.
+    let load = run_load(&port, 6, 1, None, &["--client-certs", bundle]);
+    load.line("sip_load: handshakes: 4 of 6 in ");
+    // A file without a certificate is refused before any connection.
+    let empty = dir.join("empty.pem");
+    fs::write(&empty, "no certificate here\n").expect("write empty.pem");
+    let load = run_load(
+        &port,
+        1,
+        1,
+        None,
+        &["--client-certs", empty.to_str().unwrap()],
+    );
+    load.assert_exit(1);
+    assert!(
+        load.stderr.contains("holds no certificate"),
+        "{}",
+        load.dump()
+    );
+    load.assert_no_line("sip_load: handshakes");
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    server.finish().assert_exit(0);
+}
+
 /// The load generator counts what it checks: against a server that is not
 /// the peer it asks for, every handshake fails, and so does it.
 #[test]

@@ -13,7 +13,8 @@
 //! only the rows and sections whose name contains TEXT, e.g. to profile
 //! one; the sections are "crypto bound", "idle memory", "threads", "key
 //! exchange" and "log callback"; `--stack NAME`: only that column of the
-//! table, e.g. to profile one stack's row without the others in the profile)
+//! table, e.g. to profile one stack's row without the others in the profile;
+//! `--svg FILE`: the ratio rows as a chart, drawn by gnuplot)
 
 // Linked for its C functions, which stacks/rustls_ffi.rs declares and calls.
 extern crate rustls_ffi;
@@ -21,6 +22,7 @@ extern crate rustls_ffi;
 use std::sync::OnceLock;
 
 mod bound;
+mod chart;
 mod harness;
 mod pki;
 mod report;
@@ -164,16 +166,17 @@ fn thread_scaling(pki: &Pki, rounds: usize, per_thread: usize) -> [(Figure, Figu
 }
 
 fn main() {
-    let (mut quick, mut json, mut only) = (false, false, None);
+    let (mut quick, mut json, mut only, mut svg) = (false, false, None, None);
     let mut numbers = Vec::new();
     let mut args = std::env::args().skip(1);
     const USAGE: &str =
-        "usage: [--quick] [--json] [--only TEXT] [--stack NAME] [handshakes] [megabytes]";
+        "usage: [--quick] [--json] [--only TEXT] [--stack NAME] [--svg FILE] [handshakes] [megabytes]";
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--json" => json = true,
             "--only" => only = Some(args.next().expect(USAGE)),
+            "--svg" => svg = Some(std::path::PathBuf::from(args.next().expect(USAGE))),
             "--stack" => {
                 let name = args.next().expect(USAGE);
                 let column = STACKS.iter().position(|s| *s == name).expect(USAGE);
@@ -232,6 +235,12 @@ fn main() {
         report.row(Row::new(name, " calls/s", figures));
     }
     report.table();
+    if let Some(path) = &svg {
+        if let Err(why) = chart::ratio_chart(&report.ratios(), &report.chart_title(), path) {
+            eprintln!("siptls-bench: no chart: {why}");
+            std::process::exit(1);
+        }
+    }
     if wanted("crypto bound") {
         let bound = bound::crypto_bound(&p256, rounds, handshakes);
         let first_contact = report.row_named(&format!(

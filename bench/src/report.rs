@@ -141,6 +141,30 @@ impl Report {
         self.rows.iter().find(|r| r.name == name).cloned()
     }
 
+    /// Each row's name and siptls' median over each other stack's.
+    pub fn ratios(&self) -> Vec<(String, [f64; 3])> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let siptls = row.figures[0].median();
+                let ratio = |i: usize| siptls / row.figures[i].median();
+                (row.name.clone(), [ratio(1), ratio(2), ratio(3)])
+            })
+            .collect()
+    }
+
+    /// What the chart's title says: the machine and the run's size.
+    pub fn chart_title(&self) -> String {
+        format!(
+            "siptls-bench on {}, {} cores: {} rounds of {} handshakes, {} MiB",
+            cpu_model(),
+            cores(),
+            self.rounds,
+            self.handshakes,
+            self.megabytes
+        )
+    }
+
     pub fn table(&self) {
         if self.rows.is_empty() {
             return;

@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 
 const USAGE: &str = "\
 Usage: siptls-certgen --out DIR [--days N] [--server-name NAME] [--client-name NAME]
+                      [--clients N]
 
 Writes a demo root CA and root-signed server and client identities:
   DIR/ca/CAList.pem                     root CA certificate
@@ -22,12 +23,17 @@ Writes a demo root CA and root-signed server and client identities:
   DIR/{server,client}/privateKey.pem    PKCS#8 private key (mode 0600)
   DIR/{server,client}/publickey.pem     leaf certificate
   DIR/{server,client}/CAList.pem        root CA certificate
+  DIR/client/clients.pem                with --clients N: N more client
+                                        certificates for the same key, each
+                                        with its own serial (first-contact
+                                        load: sip_load --client-certs)
 
 Options:
   --out DIR            output directory, created if missing (required)
   --days N             leaf validity in days, 1 to 36500 (default 365)
   --server-name NAME   server host name (default gw-b.example.test)
   --client-name NAME   client host name (default gw-a.example.test)
+  --clients N          write clients.pem, 1 to 100000 certificates
   -h, --help           print this help
 ";
 
@@ -37,6 +43,8 @@ const ROOT_NAME: &str = "siptls Demo Root CA";
 const ROOT_DAYS: i64 = 3650;
 /// Keeps dates well inside what X.509 and the `time` crate represent.
 const MAX_DAYS: i64 = 36_500;
+/// Certificates `--clients` writes at most.
+const MAX_CLIENTS: usize = 100_000;
 
 #[derive(Debug, PartialEq)]
 struct Options {
@@ -44,6 +52,8 @@ struct Options {
     days: i64,
     server_name: String,
     client_name: String,
+    /// Extra client certificates to write (0: no clients.pem).
+    clients: usize,
 }
 
 #[derive(Debug, PartialEq)]
@@ -78,6 +88,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
     let mut days = None;
     let mut server_name = None;
     let mut client_name = None;
+    let mut clients = None;
 
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -90,6 +101,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             "--days" => &mut days,
             "--server-name" => &mut server_name,
             "--client-name" => &mut client_name,
+            "--clients" => &mut clients,
             _ => return Err(format!("unexpected argument '{flag}'")),
         };
         if slot.is_some() {
@@ -105,11 +117,22 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
     };
     let server_name = host_name("--server-name", server_name, "gw-b.example.test")?;
     let client_name = host_name("--client-name", client_name, "gw-a.example.test")?;
+    let clients = match clients {
+        Some(n) => n
+            .to_str()
+            .and_then(|text| text.parse().ok())
+            .filter(|n| (1..=MAX_CLIENTS).contains(n))
+            .ok_or_else(|| {
+                format!("--clients must be a whole number from 1 to {MAX_CLIENTS}, not {n:?}")
+            })?,
+        None => 0,
+    };
     Ok(Command::Generate(Options {
         out: out.into(),
         days,
         server_name,
         client_name,
+        clients,
     }))
 }
 
@@ -175,15 +198,21 @@ fn generate(options: &Options) -> Result<(), String> {
         &root.crl(&[], crl_number).pem,
         false,
     )?;
-    for (dir, mut spec) in [("server", server), ("client", client)] {
+    for (name, mut spec) in [("server", server), ("client", client)] {
         spec.not_before = not_before;
         spec.not_after = leaf_until;
         spec.usage = Usage::Both;
         let leaf = root.leaf(&spec);
-        let dir = options.out.join(dir);
+        let dir = options.out.join(name);
         write_file(&dir, "privateKey.pem", &leaf.key_pem, true)?;
         write_file(&dir, "publickey.pem", &leaf.cert_pem, false)?;
         write_file(&dir, "CAList.pem", ca_pem, false)?;
+        if name == "client" && options.clients > 0 {
+            let clients: String = (0..options.clients)
+                .map(|_| root.leaf_for_key(&spec, &leaf.key_pem).cert_pem)
+                .collect();
+            write_file(&dir, "clients.pem", &clients, false)?;
+        }
     }
     Ok(())
 }
@@ -241,6 +270,7 @@ mod tests {
                 days: 365,
                 server_name: "gw-b.example.test".into(),
                 client_name: "gw-a.example.test".into(),
+                clients: 0,
             }))
         );
     }
@@ -256,6 +286,8 @@ mod tests {
             "x",
             "--server-name",
             "b.test",
+            "--clients",
+            "12",
         ];
         assert_eq!(
             parse(&args),
@@ -264,8 +296,41 @@ mod tests {
                 days: 30,
                 server_name: "b.test".into(),
                 client_name: "a.test".into(),
+                clients: 12,
             }))
         );
+    }
+
+    #[test]
+    fn clients_are_distinct_certificates_beside_the_client_identity() {
+        let out = std::env::temp_dir().join(format!("certgen-clients-{}", std::process::id()));
+        let options = Options {
+            out: out.clone(),
+            days: 30,
+            server_name: "b.test".into(),
+            client_name: "a.test".into(),
+            clients: 3,
+        };
+        generate(&options).unwrap();
+        let text = fs::read_to_string(out.join("client/clients.pem")).unwrap();
+        let own = fs::read_to_string(out.join("client/publickey.pem")).unwrap();
+        let blocks: Vec<&str> = text
+            .split_inclusive("-----END CERTIFICATE-----\n")
+            .collect();
+        assert_eq!(blocks.len(), 3);
+        for (i, block) in blocks.iter().enumerate() {
+            assert!(block.starts_with("-----BEGIN CERTIFICATE-----"));
+            assert_ne!(*block, own);
+            assert!(!blocks[i + 1..].contains(block), "certificate {i} repeats");
+        }
+        fs::remove_dir_all(&out).unwrap();
+        generate(&Options {
+            clients: 0,
+            ..options
+        })
+        .unwrap();
+        assert!(!out.join("client/clients.pem").exists());
+        fs::remove_dir_all(&out).unwrap();
     }
 
     #[test]
@@ -287,6 +352,8 @@ mod tests {
             (&["--out", "a", "--days", "0"], "--days must be"),
             (&["--out", "a", "--days", "36501"], "--days must be"),
             (&["--out", "a", "--days", "ten"], "--days must be"),
+            (&["--out", "a", "--clients", "0"], "--clients must be"),
+            (&["--out", "a", "--clients", "100001"], "--clients must be"),
             (
                 &["--out", "a", "--server-name", "bad_name"],
                 "--server-name must be",

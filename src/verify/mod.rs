@@ -3,6 +3,7 @@
 //! resumed session's chain, and the rustls verifier that connects them to
 //! the handshake.
 
+mod checked;
 mod current;
 mod explain;
 mod outcome;

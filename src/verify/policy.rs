@@ -3,8 +3,7 @@
 //! (pins, path building with the CA depth cap, validity, revocation, names).
 
 use crate::abi::{
-    siptls_purpose, siptls_role, siptls_verify_status, siptls_verify_status::*,
-    SIPTLS_DEFAULT_MAX_CA_DEPTH, SIPTLS_TRUST_ID_NONE,
+    siptls_purpose, siptls_role, siptls_verify_status::*, SIPTLS_DEFAULT_MAX_CA_DEPTH,
 };
 use std::cell::Cell;
 use std::fmt;
@@ -18,6 +17,7 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::DistinguishedName;
 use webpki::EndEntityCert;
 
+use super::checked::Checked;
 use super::outcome::VerifyCallback;
 use super::status::status_of;
 use super::verdicts::Verdicts;
@@ -105,32 +105,6 @@ impl fmt::Debug for Policy {
             .field("pins", &self.pins.len())
             .field("crls", &self.crls.len())
             .finish()
-    }
-}
-
-/// What the chain checks found, before the callback.
-pub(super) struct Checked {
-    pub status: siptls_verify_status,
-    pub trust_id: u32,
-    pub depth: u32,
-    pub detail: String,
-    /// The name the certificate was checked against, if any: the peer name a
-    /// client asked for, or the SIP domain a server's trust entry requires.
-    pub checked_name: Option<String>,
-    /// What the peer's certificate was accepted for.
-    pub purpose: siptls_purpose,
-}
-
-impl Checked {
-    fn failed(status: siptls_verify_status, detail: String) -> Self {
-        Self {
-            status,
-            trust_id: SIPTLS_TRUST_ID_NONE,
-            depth: 0,
-            detail,
-            checked_name: None,
-            purpose: siptls_purpose::SIPTLS_PURPOSE_NONE,
-        }
     }
 }
 
@@ -506,6 +480,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::{siptls_verify_status, SIPTLS_TRUST_ID_NONE};
     use crate::context::Context;
     use crate::names;
     use crate::testing::{

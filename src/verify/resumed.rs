@@ -10,8 +10,9 @@ use std::sync::Arc;
 use crate::abi::{siptls_role, UserData};
 use pki_types::{CertificateDer, ServerName};
 
+use super::checked::Checked;
 use super::outcome::{Outcome, PeerChain, Report};
-use super::policy::{Checked, ClientAuth, Policy};
+use super::policy::{ClientAuth, Policy};
 use super::resumable::Resumable;
 use super::scope;
 use super::verdicts::{Verdict, Verdicts};

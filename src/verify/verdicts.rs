@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 use pki_types::{CertificateDer, ServerName};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::policy::Checked;
+use super::checked::Checked;
 
 /// Verdicts remembered at most per policy (a digest, a report's detail and
 /// the peer's names: a few hundred bytes each); when full, the memory

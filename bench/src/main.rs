@@ -13,7 +13,7 @@
 //! only the rows and sections whose name contains TEXT, e.g. to profile
 //! one; the sections are "crypto bound", "idle memory", "threads", "key
 //! exchange" and "log callback"; `--stack NAME`: only that column of the
-//! table, e.g. to profile one stack's row without the others in the profile;
+//! table and of the idle memory section, e.g. to profile one stack alone;
 //! `--svg FILE`: the ratio rows as a chart, drawn by gnuplot)
 
 // Linked for its C functions, which stacks/rustls_ffi.rs declares and calls.
@@ -134,15 +134,18 @@ fn measure_first_contact(pki: &Pki, case: Case, rounds: usize, handshakes: usize
     })
 }
 
-/// Idle heap per session with `pairs` established pairs held, per stack.
+/// Idle heap per session with `pairs` established pairs held, per stack
+/// (NaN for a stack `--stack` left out, so a heap profile sees one).
 fn idle_memory(pki: &Pki, pairs: usize) -> [f64; 4] {
     let case = BULK_CASE;
+    let wanted = |i: usize| ONLY_STACK.get().is_none_or(|&only| only == i);
     [
-        idle_bytes_per_session(&Siptls::ready(pki, case), pairs),
-        idle_bytes_per_session(&Rustls::ready(pki, case), pairs),
-        idle_bytes_per_session(&RustlsFfi::ready(pki, case), pairs),
-        idle_bytes_per_session(&OpenSsl::ready(pki, case), pairs),
+        wanted(0).then(|| idle_bytes_per_session(&Siptls::ready(pki, case), pairs)),
+        wanted(1).then(|| idle_bytes_per_session(&Rustls::ready(pki, case), pairs)),
+        wanted(2).then(|| idle_bytes_per_session(&RustlsFfi::ready(pki, case), pairs)),
+        wanted(3).then(|| idle_bytes_per_session(&OpenSsl::ready(pki, case), pairs)),
     ]
+    .map(|bytes| bytes.unwrap_or(f64::NAN))
 }
 
 /// Full TLS 1.3 handshakes on one thread, then on two sharing the one

@@ -239,7 +239,7 @@ awk -v list="${counts[*]}" '
 mkdir -p "$(dirname "$chart")"
 title="scripts/load-bench.sh, $(nproc) cores: medians of $rounds round(s), $requests OPTIONS per connection"
 gnuplot <<EOF
-set terminal svg size 1000,430 dynamic font "sans,12"
+set terminal svg size 1000,500 dynamic font "sans,12"
 set output "$chart"
 set multiplot layout 1,2 title "$title"
 set key top left box opaque
@@ -249,10 +249,13 @@ set xrange [0:*]
 set yrange [0:*]
 names = "siptls openssl openssl-tuned"
 set ylabel "handshakes/s"
+# Headroom above the lines for the key.
+set offsets 0, 0, graph 0.6, 0
 plot for [i=0:2] "$data" index i using 1:2 with linespoints lw 2 lt i+1 title word(names, i+1), \
      for [i=0:2] "$data" index i using 1:3 with linespoints lw 2 lt i+1 dt 2 \
          title word(names, i+1)." at first contact"
 set ylabel "server memory per connection (bytes)"
+set offsets 0, 0, graph 0.3, 0
 plot for [i=0:2] "$data" index i using 1:4 with linespoints lw 2 lt i+1 title word(names, i+1)
 unset multiplot
 EOF

@@ -196,8 +196,6 @@ fail:
     return NULL;
 }
 
-/* Prints the context's counters, one "counters: " line per Prometheus
- * sample (the # HELP / # TYPE lines left out), as a scrape would see them. */
 bool ex_load_ticket_keys(siptls_ctx *ctx, const char *path)
 {
     uint32_t keys = 0;
@@ -210,6 +208,33 @@ bool ex_load_ticket_keys(siptls_ctx *ctx, const char *path)
     return true;
 }
 
+char *ex_read_file(const char *path, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    long size = -1;
+    *len_out = 0;
+    if (f != NULL) {
+        errno = 0; /* a short read sets none */
+    }
+    if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1)) != NULL &&
+        fread(text, 1, (size_t)size, f) == (size_t)size) {
+        text[size] = '\0';
+        *len_out = (size_t)size;
+    } else {
+        fprintf(stderr, "error: cannot read %s: %s\n", path, errno ? strerror(errno) : "short read");
+        free(text);
+        text = NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return text;
+}
+
+/* Prints the context's counters, one "counters: " line per Prometheus
+ * sample (the # HELP / # TYPE lines left out), as a scrape would see them. */
 void ex_print_counters(const siptls_ctx *ctx)
 {
     size_t len = 0;

@@ -73,6 +73,10 @@ siptls_ctx *ex_ctx_new(siptls_role role, const ex_options *opts);
  * "config: ticket keys=N from PATH"; false on failure (reported). */
 bool ex_load_ticket_keys(siptls_ctx *ctx, const char *path);
 
+/* The whole of `path`, NUL-terminated, its length in *len_out; NULL
+ * (reported on stderr) when it cannot be read. Free it with free(). */
+char *ex_read_file(const char *path, size_t *len_out);
+
 /* Prints the context's counters ("counters: siptls_..." lines). */
 void ex_print_counters(const siptls_ctx *ctx);
 
@@ -104,7 +108,8 @@ typedef struct {
 } ex_targets;
 
 /* Resolves `uri` through `nameserver` (NULL: /etc/resolv.conf) and keeps
- * its TLS targets, printing each; false when there is none (reported). */
+ * its TLS targets, printing how many there are; false when there is none
+ * (reported). */
 bool ex_resolve_uri(const char *uri, const char *nameserver, ex_targets *out);
 
 /* Connects to the first target that answers; the socket (and in *chosen

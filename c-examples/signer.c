@@ -83,24 +83,6 @@ static bool key_type_of(EVP_PKEY *key, uint32_t *type)
     }
 }
 
-/* The whole file, up to 64 KiB (a chain of a few certificates); NULL when
- * it cannot be read or is larger. */
-static char *read_file(const char *path, size_t *len)
-{
-    enum { CAP = 1 << 16 };
-    FILE *f = fopen(path, "rb");
-    char *text = f ? malloc(CAP) : NULL;
-    *len = text ? fread(text, 1, CAP, f) : 0;
-    if (text && (*len == CAP || ferror(f))) {
-        free(text);
-        text = NULL;
-    }
-    if (f) {
-        fclose(f);
-    }
-    return text;
-}
-
 int main(int argc, char **argv)
 {
     ex_options opts = {.host = "127.0.0.1", .certs = "certs/server", .port = 5061,
@@ -142,7 +124,7 @@ int main(int argc, char **argv)
     }
     snprintf(path, sizeof path, "%s/publickey.pem", opts.certs);
     size_t chain_len;
-    char *chain = read_file(path, &chain_len);
+    char *chain = ex_read_file(path, &chain_len);
 
     /* 2. The context: the chain and the signer, the CA list, the version. */
     siptls_ctx *ctx = NULL;

@@ -313,28 +313,6 @@ typedef struct {
     size_t key_len;
 } client_certs;
 
-/* The whole of `path`, NUL-terminated; NULL (reported) on failure. */
-static char *read_text(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    long size = -1;
-    if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 &&
-        fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1)) != NULL &&
-        fread(text, 1, (size_t)size, f) == (size_t)size) {
-        text[size] = '\0';
-        *len_out = (size_t)size;
-    } else {
-        fprintf(stderr, "error: cannot read %s: %s\n", path, strerror(errno));
-        free(text);
-        text = NULL;
-    }
-    if (f != NULL) {
-        fclose(f);
-    }
-    return text;
-}
-
 /* Reads the certificates of `path` and the key `certs_dir`/privateKey.pem. */
 static bool load_client_certs(const char *path, const char *certs_dir, client_certs *out)
 {
@@ -342,18 +320,22 @@ static bool load_client_certs(const char *path, const char *certs_dir, client_ce
     size_t len = 0;
     char key_path[4096];
     snprintf(key_path, sizeof key_path, "%s/privateKey.pem", certs_dir);
-    out->text = read_text(path, &len);
-    out->key = read_text(key_path, &out->key_len);
+    out->text = ex_read_file(path, &len);
+    out->key = ex_read_file(key_path, &out->key_len);
     if (out->text == NULL || out->key == NULL) {
         return false;
     }
     for (const char *at = out->text; (at = strstr(at, end)) != NULL; at += sizeof end - 1) {
         out->count++;
     }
-    out->pem = calloc(out->count ? out->count : 1, sizeof *out->pem);
-    out->len = calloc(out->count ? out->count : 1, sizeof *out->len);
-    if (out->count == 0 || out->pem == NULL || out->len == NULL) {
+    if (out->count == 0) {
         fprintf(stderr, "error: %s holds no certificate\n", path);
+        return false;
+    }
+    out->pem = calloc(out->count, sizeof *out->pem);
+    out->len = calloc(out->count, sizeof *out->len);
+    if (out->pem == NULL || out->len == NULL) {
+        fprintf(stderr, "error: out of memory for %zu certificates\n", out->count);
         return false;
     }
     const char *block = out->text;
@@ -394,7 +376,7 @@ static bool open_conn(const load_plan *plan, size_t round, size_t i, load_conn *
 {
     *c = (load_conn){.index = i, .fd = -1};
     if (plan->targets != NULL) {
-        const siptls_target *chosen = NULL;
+        const siptls_target *chosen = NULL; /* its name is plan->peer_name already */
         c->fd = ex_connect_targets(plan->targets, false, &chosen);
     } else {
         c->fd = ex_connect(plan->host, plan->ports[(i + round) % plan->port_count]);
@@ -617,10 +599,12 @@ int main(int argc, char **argv)
              siptls_ctx_set_verify_callback(plan.ctxs[i], NULL, NULL) == SIPTLS_OK;
     }
     int64_t deadline = now_us() + (int64_t)timeout_s * 1000000;
-    size_t n = (size_t)connections, resumed_later = 0, resumed_first = 0;
+    size_t n = (size_t)connections, resumed_later = 0;
     for (size_t round = 0; ok && round < (size_t)rounds; round++) {
-        ok = run_round(&plan, round, n, (unsigned)requests, deadline,
-                       round == 0 ? &resumed_first : &resumed_later);
+        size_t resumed_here = 0;
+        ok = run_round(&plan, round, n, (unsigned)requests, deadline, &resumed_here);
+        /* The first round has nothing to resume. */
+        resumed_later += round > 0 ? resumed_here : 0;
     }
     if (ok && rounds > 1) {
         size_t later = n * (size_t)(rounds - 1);

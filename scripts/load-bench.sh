@@ -175,19 +175,23 @@ for connections in "${counts[@]}"; do
     done
 done
 
+# For both awk programs below: median(KEY) of the values v[KEY, 1..n[KEY]],
+# leaving their least and greatest in lo[KEY] and hi[KEY].
+median_awk='
+    function median(key,   i, j, t, k, a) {
+        k = n[key]
+        for (i = 1; i <= k; i++) a[i] = v[key, i]
+        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+        lo[key] = a[1]; hi[key] = a[k]
+        return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+    }'
+
 # summary CONNECTIONS MODE COLUMN WHAT BETTER: per server the median and
 # min-max of the column, then siptls' median over each other's.
 summary() {
-    awk -v count="$1" -v mode="$2" -v col="$3" -v what="$4" -v better="$5" '
+    awk -v count="$1" -v mode="$2" -v col="$3" -v what="$4" -v better="$5" "$median_awk"'
         $1 != count || $2 != mode { next }
         { if (!($3 in n)) order[++servers] = $3; v[$3, ++n[$3]] = $col }
-        function median(s,   i, j, t, a, k) {
-            k = n[s]
-            for (i = 1; i <= k; i++) a[i] = v[s, i]
-            for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-            lo[s] = a[1]; hi[s] = a[k]
-            return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-        }
         END {
             for (i = 1; i <= servers; i++) m[order[i]] = median(order[i])
             line = sprintf("%-24s", what)
@@ -214,13 +218,7 @@ done
 # a line per connection count (ascending, as $results has them): the
 # medians of handshakes/s, first-contact handshakes/s and bytes/connection.
 data="$work/chart.dat"
-awk -v list="${counts[*]}" '
-    function median(key,   i, j, t, k, a) {
-        k = n[key]
-        for (i = 1; i <= k; i++) a[i] = v[key, i]
-        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-        return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-    }
+awk -v list="${counts[*]}" "$median_awk"'
     function add(key, value) { v[key, ++n[key]] = value }
     $2 == "memo" { add($1 " " $3 " hs", $4); add($1 " " $3 " mem", $8) }
     $2 == "first" { add($1 " " $3 " first", $4) }

@@ -99,7 +99,6 @@ mod tests {
     fn each_part_changes_the_key_and_nothing_else_does() {
         let base = Outbound::new("gw-b.example.test", None, Some([1; 32]));
         let k = key("192.0.2.7:5061", &base);
-        assert_eq!(k, key("192.0.2.7:5061", &base.clone()));
         // Case and the IPv4-mapped spelling are the same connection.
         assert_eq!(
             k,

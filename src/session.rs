@@ -276,7 +276,6 @@ impl Session {
     }
 }
 
-/// A peer name or SNI as rustls takes it: a DNS name or an IP literal.
 /// What a client session made from `snapshot` with `options` connects to
 /// and presents; refused as the session itself would be.
 fn outbound(snapshot: &Snapshot, options: &Options<'_>) -> Result<Outbound> {
@@ -327,6 +326,7 @@ pub fn planned_connection_key(
     Ok(outbound.key(&destination))
 }
 
+/// A peer name or SNI as rustls takes it: a DNS name or an IP literal.
 fn server_name(name: &str) -> Result<ServerName<'static>> {
     ServerName::try_from(name.to_string()).map_err(|_| {
         Error::new(
@@ -954,7 +954,7 @@ impl State {
             self.counters.count(Event::PlaintextIn(copied));
             return Ok((SIPTLS_OK, copied));
         }
-        self.usable()?;
+        // A failure set before or by delivering the end is reported here.
         let delivered = self.deliver_eof();
         self.usable()?;
         if delivered {

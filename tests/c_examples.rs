@@ -1012,6 +1012,7 @@ fn sip_load_presents_the_client_certificates_in_turn() {
     load.line("sip_load: closed cleanly: 2 of 3 (1 failed)");
     // Six connections: the file's three, twice.
     let load = run_load(&port, 6, 1, None, &["--client-certs", bundle]);
+    load.assert_exit(1);
     load.line("sip_load: handshakes: 4 of 6 in ");
     // A file without a certificate is refused before any connection.
     let empty = dir.join("empty.pem");

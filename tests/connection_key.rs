@@ -240,8 +240,8 @@ fn refusals_name_what_is_wrong_and_leave_the_key_zeroed() {
     );
     assert!(client.last_error().contains("identity ID 7"));
 
-    // A key is written whole: a struct_size one byte short is refused and
-    // nothing past the size field is touched.
+    // A key is written whole: a struct_size one byte short is refused, the
+    // bytes it declares are zeroed, and the byte past it is not touched.
     let dest = cstring("192.0.2.7:5061");
     let mut short = siptls_connection_key {
         struct_size: KEY_SIZE - 1,
@@ -252,6 +252,7 @@ fn refusals_name_what_is_wrong_and_leave_the_key_zeroed() {
     assert_eq!(code, SIPTLS_ERR_INVALID_ARGUMENT);
     assert!(client.last_error().contains("written whole"));
     assert!(short.bytes[..31].iter().all(|&b| b == 0));
+    assert_eq!(short.bytes[31], 0x55, "past the declared size");
 }
 
 /// SHA-256 of `data`, by openssl.

@@ -37,6 +37,8 @@ const ZONE: &[&str] = &[
 
 struct Found {
     code: siptls_result,
+    /// What the call set `count_out` to: all the targets there are.
+    count: usize,
     targets: Vec<siptls_target>,
 }
 
@@ -73,7 +75,11 @@ fn resolve_with(uri: &str, config: &siptls_resolver_config, cap: usize) -> Found
         siptls_get_uri_targets(uri.as_ptr(), config, targets.as_mut_ptr(), cap, &mut count)
     };
     targets.truncate(count.min(cap));
-    Found { code, targets }
+    Found {
+        code,
+        count,
+        targets,
+    }
 }
 
 fn text(chars: &[c_char]) -> String {
@@ -173,6 +179,7 @@ fn naptr_srv_and_address_records_from_a_real_dns_server() {
     // More targets than room: the first ones, and how many there are.
     let short = resolve_with("sips:a-only.test", &config, 1);
     assert_eq!(short.code, SIPTLS_ERR_BUFFER_TOO_SMALL);
+    assert_eq!(short.count, 2, "its AAAA and its A record");
     assert_eq!(text(&short.targets[0].host), "a-only.test");
 }
 

@@ -196,12 +196,13 @@ impl Figure {
         }
     }
 
+    /// NaN when nothing was measured (a stack `--stack` left out).
     pub fn min(&self) -> f64 {
-        self.0.iter().copied().fold(f64::MAX, f64::min)
+        self.0.iter().copied().reduce(f64::min).unwrap_or(f64::NAN)
     }
 
     pub fn max(&self) -> f64 {
-        self.0.iter().copied().fold(f64::MIN, f64::max)
+        self.0.iter().copied().reduce(f64::max).unwrap_or(f64::NAN)
     }
 }
 

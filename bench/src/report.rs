@@ -20,6 +20,13 @@ impl Row {
             figures,
         }
     }
+
+    /// siptls' median over each other stack's, in the order of STACKS[1..]
+    /// (NaN where a stack was left out).
+    fn ratios(&self) -> [f64; 3] {
+        let siptls = self.figures[0].median();
+        [1, 2, 3].map(|i| siptls / self.figures[i].median())
+    }
 }
 
 /// Collects the figures; prints text as they come unless JSON was asked for.
@@ -145,11 +152,7 @@ impl Report {
     pub fn ratios(&self) -> Vec<(String, [f64; 3])> {
         self.rows
             .iter()
-            .map(|row| {
-                let siptls = row.figures[0].median();
-                let ratio = |i: usize| siptls / row.figures[i].median();
-                (row.name.clone(), [ratio(1), ratio(2), ratio(3)])
-            })
+            .map(|row| (row.name.clone(), row.ratios()))
             .collect()
     }
 
@@ -182,8 +185,7 @@ impl Report {
             for f in &row.figures {
                 line += &format!(" {:>20}", cell(f));
             }
-            for f in &row.figures[1..] {
-                let ratio = row.figures[0].median() / f.median();
+            for ratio in row.ratios() {
                 line += &if ratio.is_nan() {
                     format!(" {:>11}", "-")
                 } else {
@@ -328,13 +330,8 @@ impl Report {
                     .collect();
                 let ratios: Vec<(String, String)> = STACKS[1..]
                     .iter()
-                    .zip(&row.figures[1..])
-                    .map(|(n, f)| {
-                        (
-                            format!("siptls/{n}"),
-                            json_num(row.figures[0].median() / f.median()),
-                        )
-                    })
+                    .zip(row.ratios())
+                    .map(|(n, ratio)| (format!("siptls/{n}"), json_num(ratio)))
                     .collect();
                 json_object(&[
                     ("name".into(), json_str(&row.name)),

@@ -112,19 +112,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
 
     let out = out.ok_or("--out DIR is required")?;
     let days = match days {
-        Some(days) => parse_days(&days)?,
+        Some(days) => whole_number("--days", &days, MAX_DAYS)?,
         None => 365,
     };
     let server_name = host_name("--server-name", server_name, "gw-b.example.test")?;
     let client_name = host_name("--client-name", client_name, "gw-a.example.test")?;
     let clients = match clients {
-        Some(n) => n
-            .to_str()
-            .and_then(|text| text.parse().ok())
-            .filter(|n| (1..=MAX_CLIENTS).contains(n))
-            .ok_or_else(|| {
-                format!("--clients must be a whole number from 1 to {MAX_CLIENTS}, not {n:?}")
-            })?,
+        Some(n) => whole_number("--clients", &n, MAX_CLIENTS)?,
         None => 0,
     };
     Ok(Command::Generate(Options {
@@ -136,12 +130,16 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
     }))
 }
 
-fn parse_days(value: &OsString) -> Result<i64, String> {
+/// `flag`'s value as a whole number from 1 to `max`.
+fn whole_number<T>(flag: &str, value: &OsString, max: T) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display + Copy,
+{
     value
         .to_str()
         .and_then(|text| text.parse().ok())
-        .filter(|days| (1..=MAX_DAYS).contains(days))
-        .ok_or_else(|| format!("--days must be a whole number from 1 to {MAX_DAYS}, not {value:?}"))
+        .filter(|n| (T::from(1)..=max).contains(n))
+        .ok_or_else(|| format!("{flag} must be a whole number from 1 to {max}, not {value:?}"))
 }
 
 /// Checks a host name's syntax (RFC 1123 and RFC 3696), since it becomes

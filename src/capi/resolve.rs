@@ -136,6 +136,11 @@ pub unsafe extern "C" fn siptls_get_uri_targets(
         } else {
             unsafe { ffi::read_sized(config, absent, "config")? }
         };
+        // The array is checked before any query goes out: a bad one is
+        // refused without network traffic.
+        if cap > 0 {
+            unsafe { ffi::sized_room(targets, "targets")? };
+        }
         let userdata = UserData(config.userdata);
         let mut random = |bound: u32| match config.random {
             // SAFETY: the caller gave `random` with `userdata` for this call.

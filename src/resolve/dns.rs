@@ -89,54 +89,49 @@ impl SystemDns {
         let query = packet
             .build_bytes_vec()
             .map_err(|e| LookupError::Failed(format!("the query cannot be built: {e}")))?;
-        let mut failures = Vec::new();
+        let (mut failures, mut all_silent) = (Vec::new(), true);
         for _ in 0..self.attempts {
             for &server in &self.servers {
                 match self.over_udp(server, &query) {
                     Ok(answer) => return Ok(answer),
-                    Err(why) => failures.push(format!("{server}: {why}")),
+                    Err(Exchange { silent, why }) => {
+                        all_silent &= silent;
+                        failures.push(format!("{server}: {why}"));
+                    }
                 }
             }
         }
-        Err(LookupError::Timeout(format!(
+        let tries = format!(
             "{} tries of {} ms each ({})",
             failures.len(),
             self.timeout.as_millis(),
             failures.join("; ")
-        )))
+        );
+        // A refusal or a broken TCP answer is no timeout.
+        Err(match all_silent {
+            true => LookupError::Timeout(tries),
+            false => LookupError::Failed(tries),
+        })
     }
 
     /// One exchange: the reply with our ID from the server asked, or TCP
     /// when it is truncated.
-    fn over_udp(&self, server: SocketAddr, query: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    fn over_udp(&self, server: SocketAddr, query: &[u8]) -> std::result::Result<Vec<u8>, Exchange> {
         let local: SocketAddr = match server {
             SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
             SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
         };
-        let socket = UdpSocket::bind(local).map_err(|e| e.to_string())?;
-        socket.send_to(query, server).map_err(|e| e.to_string())?;
+        let socket = UdpSocket::bind(local).map_err(Exchange::io)?;
+        socket.send_to(query, server).map_err(Exchange::io)?;
         let deadline = Instant::now() + self.timeout;
         let mut buf = vec![0u8; 4096];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err("no answer".into());
+                return Err(Exchange::silent());
             }
-            socket
-                .set_read_timeout(Some(left))
-                .map_err(|e| e.to_string())?;
-            let (len, from) = match socket.recv_from(&mut buf) {
-                Ok(got) => got,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Err("no answer".into())
-                }
-                Err(e) => return Err(e.to_string()),
-            };
+            socket.set_read_timeout(Some(left)).map_err(Exchange::io)?;
+            let (len, from) = socket.recv_from(&mut buf).map_err(Exchange::io)?;
             // Only the server asked, answering our ID, counts.
             if from != server || len < 12 || buf[..2] != query[..2] {
                 continue;
@@ -151,26 +146,57 @@ impl SystemDns {
         }
     }
 
-    fn over_tcp(&self, server: SocketAddr, query: &[u8]) -> std::result::Result<Vec<u8>, String> {
-        let mut stream =
-            TcpStream::connect_timeout(&server, self.timeout).map_err(|e| e.to_string())?;
+    fn over_tcp(&self, server: SocketAddr, query: &[u8]) -> std::result::Result<Vec<u8>, Exchange> {
+        let mut stream = TcpStream::connect_timeout(&server, self.timeout).map_err(Exchange::io)?;
         stream
             .set_read_timeout(Some(self.timeout))
-            .map_err(|e| e.to_string())?;
+            .map_err(Exchange::io)?;
         stream
             .set_write_timeout(Some(self.timeout))
-            .map_err(|e| e.to_string())?;
+            .map_err(Exchange::io)?;
         let mut framed = (query.len() as u16).to_be_bytes().to_vec();
         framed.extend_from_slice(query);
-        stream.write_all(&framed).map_err(|e| e.to_string())?;
+        stream.write_all(&framed).map_err(Exchange::io)?;
         let mut length = [0u8; 2];
-        stream.read_exact(&mut length).map_err(|e| e.to_string())?;
+        stream.read_exact(&mut length).map_err(Exchange::io)?;
         let mut reply = vec![0u8; usize::from(u16::from_be_bytes(length))];
-        stream.read_exact(&mut reply).map_err(|e| e.to_string())?;
+        stream.read_exact(&mut reply).map_err(Exchange::io)?;
         if reply.len() < 2 || reply[..2] != query[..2] {
-            return Err("a TCP answer with another ID".into());
+            return Err(Exchange::failed("a TCP answer with another ID"));
         }
         Ok(reply)
+    }
+}
+
+/// Why one exchange with one server gave no answer.
+struct Exchange {
+    /// Nothing came back in time (as opposed to a refusal or an error).
+    silent: bool,
+    why: String,
+}
+
+impl Exchange {
+    fn silent() -> Self {
+        Exchange {
+            silent: true,
+            why: "no answer".into(),
+        }
+    }
+
+    /// A socket error: silence when it is the read timing out.
+    fn io(e: std::io::Error) -> Self {
+        use std::io::ErrorKind::{TimedOut, WouldBlock};
+        match e.kind() {
+            WouldBlock | TimedOut => Self::silent(),
+            _ => Self::failed(e),
+        }
+    }
+
+    fn failed(why: impl std::fmt::Display) -> Self {
+        Exchange {
+            silent: false,
+            why: why.to_string(),
+        }
     }
 }
 
@@ -254,6 +280,29 @@ mod tests {
         assert!(e.detail.contains("2 tries of 300 ms"), "{}", e.detail);
         // Two attempts of 300 ms, and no more: bounded, never a hang.
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_server_that_refuses_fails_and_is_not_called_a_timeout() {
+        // It answers every query truncated, sending the resolver to TCP,
+        // where nothing listens: the connection is refused at once.
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let server = udp.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while let Ok((len, from)) = udp.recv_from(&mut buf) {
+                let mut reply = buf[..len.min(12)].to_vec();
+                reply.resize(12, 0);
+                reply[2] |= 0x82; // a response, truncated
+                let _ = udp.send_to(&reply, from);
+            }
+        });
+        let mut dns = SystemDns::with_server(server, Duration::from_millis(300), 2);
+        let e = dns.lookup("example.test", RecordType::A).unwrap_err();
+        let LookupError::Failed(why) = e else {
+            panic!("a refusal is not a timeout: {e:?}");
+        };
+        assert!(why.contains("2 tries") && why.contains("refused"), "{why}");
     }
 
     #[test]

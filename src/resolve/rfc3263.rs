@@ -115,9 +115,23 @@ struct Resolution<'a> {
     random: &'a mut dyn FnMut(u32) -> u32,
     /// Why a step found nothing, for the detail when nothing is found at all.
     notes: Vec<String>,
+    /// The first lookup that failed (timeout, server failure): the answer
+    /// when no target is found at all. A failure of one lookup does not
+    /// cost the targets the others found.
+    failure: Option<Error>,
 }
 
 impl Resolution<'_> {
+    /// The records `records` finds, or none when the lookup failed: the
+    /// failure is kept (see `failure`) and noted.
+    fn records_or_note(&mut self, name: &str, kind: RecordType) -> (Vec<Data>, u32) {
+        self.records(name, kind).unwrap_or_else(|e| {
+            self.notes.push(e.detail.clone());
+            self.failure.get_or_insert(e);
+            (Vec::new(), u32::MAX)
+        })
+    }
+
     /// Records of `kind` for `name`, CNAMEs followed (in the answer, or
     /// by asking again for the chain's end); the smallest TTL seen.
     fn records(&mut self, name: &str, kind: RecordType) -> Result<(Vec<Data>, u32)> {
@@ -203,9 +217,12 @@ impl Resolution<'_> {
         verify_name: &str,
         ttl: u32,
         out: &mut Vec<Target>,
-    ) -> Result<()> {
+    ) {
         for kind in [RecordType::Aaaa, RecordType::A] {
-            let (found, found_ttl) = self.records(host, kind)?;
+            if out.len() == TARGET_LIMIT {
+                return;
+            }
+            let (found, found_ttl) = self.records_or_note(host, kind);
             for data in found {
                 if let (Data::Address(address), true) = (data, out.len() < TARGET_LIMIT) {
                     out.push(Target {
@@ -219,7 +236,6 @@ impl Resolution<'_> {
                 }
             }
         }
-        Ok(())
     }
 
     /// The SRV records of `name` in RFC 2782 order, their hosts resolved.
@@ -230,8 +246,8 @@ impl Resolution<'_> {
         verify_name: &str,
         ttl: u32,
         out: &mut Vec<Target>,
-    ) -> Result<bool> {
-        let (found, srv_ttl) = self.records(name, RecordType::Srv)?;
+    ) -> bool {
+        let (found, srv_ttl) = self.records_or_note(name, RecordType::Srv);
         let mut records: Vec<(u16, u16, u16, String)> = found
             .into_iter()
             .filter_map(|d| match d {
@@ -245,7 +261,7 @@ impl Resolution<'_> {
             })
             .collect();
         if records.is_empty() {
-            return Ok(false);
+            return false;
         }
         // RFC 2782: a single record with the target "." says the service
         // is decidedly not available at this domain.
@@ -253,15 +269,15 @@ impl Resolution<'_> {
             self.notes.push(format!(
                 "{name} says the service is not available (SRV target \".\")"
             ));
-            return Ok(true);
+            return true;
         }
         records.retain(|r| !r.3.trim_end_matches('.').is_empty());
         records.sort_by_key(|r| r.0);
         let ttl = ttl.min(srv_ttl);
         for ordered in order_by_weight(records, self.random) {
-            self.addresses(&ordered.3, transport, ordered.2, verify_name, ttl, out)?;
+            self.addresses(&ordered.3, transport, ordered.2, verify_name, ttl, out);
         }
-        Ok(true)
+        true
     }
 }
 
@@ -335,11 +351,12 @@ pub fn resolve(
         dns,
         random,
         notes: Vec::new(),
+        failure: None,
     };
     let mut out = Vec::new();
     if let Some(port) = uri.port {
         // A port given: A/AAAA only.
-        run.addresses(&domain, fallback, port, &domain, u32::MAX, &mut out)?;
+        run.addresses(&domain, fallback, port, &domain, u32::MAX, &mut out);
     } else {
         let mut via_naptr = false;
         if uri.transport.is_none() {
@@ -378,14 +395,14 @@ pub fn resolve(
             usable.sort_by_key(|n| (n.0, n.1));
             for (_, _, transport, srv_name) in usable {
                 via_naptr = true;
-                run.srv(&srv_name, transport, &domain, naptr_ttl, &mut out)?;
+                run.srv(&srv_name, transport, &domain, naptr_ttl, &mut out);
             }
         }
         if !via_naptr {
             let mut any_srv = false;
             for transport in &allowed {
                 let name = format!("{}{domain}", transport.srv_prefix());
-                any_srv |= run.srv(&name, *transport, &domain, u32::MAX, &mut out)?;
+                any_srv |= run.srv(&name, *transport, &domain, u32::MAX, &mut out);
             }
             if !any_srv {
                 run.addresses(
@@ -395,11 +412,13 @@ pub fn resolve(
                     &domain,
                     u32::MAX,
                     &mut out,
-                )?;
+                );
             }
         }
     }
-    out.truncate(TARGET_LIMIT);
+    if let (true, Some(failure)) = (out.is_empty(), run.failure) {
+        return Err(failure);
+    }
     if out.is_empty() {
         let why = if run.notes.is_empty() {
             "no NAPTR, SRV, A or AAAA record gives an address".to_owned()
@@ -664,5 +683,33 @@ mod tests {
         assert_eq!(e.code, SIPTLS_ERR_DNS_TIMEOUT);
         let e = run(&mut zone, "sips:absent.test").unwrap_err();
         assert_eq!(e.code, SIPTLS_ERR_DNS_NOT_FOUND);
+    }
+
+    #[test]
+    fn a_failed_lookup_costs_only_its_own_targets() {
+        let mut zone = Zone::default();
+        zone.add(
+            "_sips._tcp.mixed.test",
+            RecordType::Srv,
+            srv(10, 0, 5061, "timeout.test"),
+        )
+        .add(
+            "_sips._tcp.mixed.test",
+            RecordType::Srv,
+            srv(20, 0, 5062, "b.test"),
+        )
+        .add("b.test", RecordType::A, a("192.0.2.20"))
+        .add(
+            "_sips._tcp.dead.test",
+            RecordType::Srv,
+            srv(10, 0, 5061, "timeout.test"),
+        );
+        let found = run(&mut zone, "sips:mixed.test").unwrap();
+        let found: Vec<_> = found.iter().map(|t| (t.host.as_str(), t.port)).collect();
+        assert_eq!(found, [("b.test", 5062)]);
+        // Nothing found at all: the failure, not "no record", is the answer.
+        let e = run(&mut zone, "sips:dead.test").unwrap_err();
+        assert_eq!(e.code, SIPTLS_ERR_DNS_TIMEOUT);
+        assert!(e.detail.contains("timeout.test"), "{}", e.detail);
     }
 }

@@ -77,7 +77,9 @@ pub fn encode(
     if chain.len() > MAX_CERTS {
         return None;
     }
-    let mut out = Vec::with_capacity(42 + 7 * chain.len() + state.len());
+    // Room for every certificate inline, the most it can take.
+    let most = 42 + chain.iter().map(|c| 4 + c.len()).sum::<usize>() + state.len();
+    let mut out = Vec::with_capacity(most);
     out.push(VERSION);
     out.extend_from_slice(&issued_at.to_be_bytes());
     out.extend_from_slice(own);

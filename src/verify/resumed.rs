@@ -304,6 +304,33 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_verdict_ends_the_second_its_trust_entry_expires() {
+        use siptls_certgen::{Authority, KeyAlg, LeafSpec};
+        use time::{Duration, OffsetDateTime};
+        // A root that expires a month from now, with a leaf valid for a year.
+        let now = OffsetDateTime::now_utc();
+        let root = Authority::root_with(
+            "Short-lived Root",
+            KeyAlg::EcdsaP256,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        );
+        let leaf = root.leaf(&LeafSpec::sip(SERVER_NAME));
+        let ctx = Context::new(siptls_role::SIPTLS_ROLE_CLIENT);
+        ctx.trust_add(ROOT_ID, root.issued().cert_pem.as_bytes())
+            .unwrap();
+        let clock = stepped_clock(&ctx);
+        let stored = chain(&[&leaf]);
+        let (_, root_until) = validity(root.issued());
+        assert!(validity(&leaf).1 > root_until + 1);
+        clock.store(root_until - 60, Ordering::Relaxed);
+        let first = resumed_verdict(&ctx, &stored);
+        assert!(Arc::ptr_eq(&first, &resumed_verdict(&ctx, &stored)));
+        clock.store(root_until + 1, Ordering::Relaxed);
+        assert_refused(&ctx, &stored, Some(SERVER_NAME), "Short-lived Root");
+    }
+
+    #[test]
     fn a_remembered_verdict_ends_the_second_a_crl_it_relied_on_goes_stale() {
         let f = pki();
         let ctx = client_context();

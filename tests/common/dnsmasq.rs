@@ -2,7 +2,7 @@
 //! test: authoritative for `.test` (unknown names are NXDOMAIN), records
 //! from its command line, a 60-second TTL. Killed when dropped.
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,13 +46,30 @@ pub fn ask(server: SocketAddr, name: &str, rrtype: u16, wait: Duration) -> Optio
 impl Dnsmasq {
     /// Starts dnsmasq with `records` (its options, e.g.
     /// "--srv-host=_sips._tcp.example.test,edge.test,5061,10,0") and
-    /// waits until it answers.
+    /// waits until it answers; another port when the one picked was taken
+    /// in between (dnsmasq, which binds UDP and TCP, then exits).
     pub fn start(records: &[&str]) -> Dnsmasq {
-        let port = UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        for _ in 0..5 {
+            if let Some(started) = Self::try_start(records, Duration::from_secs(10)) {
+                return started;
+            }
+        }
+        panic!("dnsmasq did not start on any of 5 ports");
+    }
+
+    /// A port free for both UDP and TCP when asked.
+    fn free_port() -> u16 {
+        loop {
+            let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let port = udp.local_addr().unwrap().port();
+            if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return port;
+            }
+        }
+    }
+
+    fn try_start(records: &[&str], wait: Duration) -> Option<Dnsmasq> {
+        let port = Self::free_port();
         let mut args = vec![
             "--no-daemon".to_owned(),
             format!("--port={port}"),
@@ -73,13 +90,17 @@ impl Dnsmasq {
             .spawn()
             .unwrap_or_else(|e| panic!("dnsmasq is not installed ({e}): install dnsmasq-base"));
         let server: SocketAddr = ([127, 0, 0, 1], port).into();
-        let started = Dnsmasq { child, server };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut started = Dnsmasq { child, server };
+        let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             if ask(server, "ready.test", 1, Duration::from_millis(100)).is_some() {
-                return started;
+                return Some(started);
+            }
+            // It exited: the port was taken (dropping `started` reaps it).
+            if started.child.try_wait().ok().flatten().is_some() {
+                return None;
             }
         }
-        panic!("dnsmasq did not answer on {server}");
+        None
     }
 }
